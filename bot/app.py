@@ -1,0 +1,113 @@
+"""The bot: built by a factory from the services, with one place where errors become replies."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import discord
+import structlog
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import GameError, RateLimited
+from bot.logging import bind_interaction
+from bot.metrics import Outcome
+from bot.services import Services
+from bot.ui.replies import reply
+
+log = structlog.get_logger(__name__)
+
+COGS = ("cogs.dice",)
+
+
+class DMTree(app_commands.CommandTree["DMBot"]):
+    """Global guards (rate limits, log context) and the one error handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction[DMBot]) -> bool:
+        command = interaction.command.qualified_name if interaction.command else None
+        bind_interaction(
+            interaction_id=interaction.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            command=command,
+        )
+        interaction.extras["started"] = time.perf_counter()
+        if interaction.type is not discord.InteractionType.application_command or command is None:
+            return True  # autocomplete is cheap and must stay instant
+        decision = await self.client.services.limiter.check(
+            interaction.user.id, interaction.guild_id, command.split(" ")[0]
+        )
+        if decision.allowed:
+            return True
+        self.client.services.metrics.observe_interaction(command, "rate_limited", _elapsed(interaction))
+        await reply(interaction, f"⏳ {RateLimited(decision.retry_after).message}", ephemeral=True)
+        return False
+
+    async def on_error(self, interaction: discord.Interaction[DMBot], error: app_commands.AppCommandError) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        if isinstance(cause, GameError):
+            outcome: Outcome = "game_error"
+            message = f"⚠️ {cause.message}"
+        elif isinstance(cause, app_commands.TransformerError):
+            outcome, message = "game_error", f"⚠️ `{cause.value}` isn't a valid {cause.type.name.lower()} here."
+        else:
+            error_id = uuid.uuid4().hex[:8]
+            log.error("command failed", error_id=error_id, exc_info=cause)
+            outcome = "error"
+            message = f"😵 Something went wrong on our side. It was logged as error `{error_id}`; please try again."
+        self.client.services.metrics.observe_interaction(command, outcome, _elapsed(interaction))
+        try:
+            await reply(interaction, message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not deliver the error reply", outcome=outcome)
+
+
+class DMBot(commands.AutoShardedBot):
+    """dmbot. Everything it uses arrives in `services`; it builds nothing global."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        settings = services.settings
+        options.setdefault("shard_count", settings.shard_count or 1)
+        options.setdefault("shard_ids", settings.shard_ids)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=DMTree,
+            **options,
+        )
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.load_extension(cog)
+
+    async def on_app_command_completion(self, interaction: discord.Interaction[DMBot], command: Any) -> None:
+        self.services.metrics.observe_interaction(command.qualified_name, "ok", _elapsed(interaction))
+
+    def shard_latencies(self) -> dict[int, float | None]:
+        """Latency per shard this process runs; None while a shard is not connected."""
+        ids = self.shard_ids or range(self.shard_count or 1)
+        latencies: dict[int, float | None] = {}
+        for shard_id in ids:
+            shard = self.get_shard(shard_id)
+            connected = shard is not None and not shard.is_closed() and self.is_ready()
+            latencies[shard_id] = shard.latency if connected and shard is not None else None
+        return latencies
+
+
+def _elapsed(interaction: discord.Interaction[Any]) -> float:
+    return time.perf_counter() - interaction.extras.get("started", time.perf_counter())
+
+
+def create_bot(services: Services, **options: Any) -> DMBot:
+    """Point discord.py at the configured Discord (real, a proxy, or the local one) and build the bot."""
+    from bot.sandbox.connect import point_discord_py_at
+
+    point_discord_py_at(services.settings.discord_api_base_url, services.settings.discord_gateway_url)
+    return DMBot(services, **options)

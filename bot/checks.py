@@ -1,0 +1,95 @@
+"""`dmbot check`: can this configuration work? Each service is tried, and each failure named."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.settings import Settings
+
+
+async def check(settings: Settings) -> int:
+    results = [
+        ("settings", _settings_line(settings), True),
+        await _probe("database", _check_database(settings)),
+        await _probe("redis", _check_redis(settings)),
+        await _probe("llm", _check_llm(settings)),
+    ]
+    failed = False
+    for name, detail, ok in results:
+        failed = failed or not ok
+        print(f"{'✓' if ok else '✗'} {name}: {detail}")
+    return 1 if failed else 0
+
+
+def _settings_line(settings: Settings) -> str:
+    token = "a Discord token is set" if settings.discord_token else "no DISCORD_TOKEN (`dmbot run` needs one)"
+    return f"valid; {token}; environment {settings.environment}"
+
+
+async def _probe(name: str, probe: Coroutine[Any, Any, str]) -> tuple[str, str, bool]:
+    try:
+        detail = await asyncio.wait_for(probe, timeout=10)
+    except Exception as error:  # every failure becomes a line that names it
+        return name, f"{type(error).__name__}: {error}".strip(), False
+    return name, detail, True
+
+
+async def _check_database(settings: Settings) -> str:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from persistence.db import Database
+    from persistence.migrate import alembic_config
+
+    settings.ensure_data_dir()
+    db = Database(settings.database_url)
+    try:
+        latency = await db.ping()
+        async with db.engine.connect() as conn:
+            current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await db.dispose()
+    head = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+    schema = "schema at head" if current == head else f"schema at {current or 'nothing'}, run `dmbot migrate`"
+    if current != head and not settings.is_sqlite:
+        raise RuntimeError(f"reachable, but the {schema}")
+    return f"reachable in {latency * 1000:.0f} ms, {schema}"
+
+
+async def _check_redis(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "not configured (REDIS_URL empty): limits are kept in this process"
+    import redis.asyncio as redis
+
+    client = redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        started = time.perf_counter()
+        await client.ping()
+        return f"reachable in {(time.perf_counter() - started) * 1000:.0f} ms"
+    finally:
+        await client.aclose()
+
+
+async def _check_llm(settings: Settings) -> str:
+    if settings.offline_narrator:
+        return "no OPENAI_API_KEY: the offline narrator tells the story"
+    import openai
+
+    assert settings.openai_api_key is not None
+    client = openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url, max_retries=0,
+        timeout=8,
+    )
+    try:
+        started = time.perf_counter()
+        models = [m.id async for m in client.models.list()]
+        took = (time.perf_counter() - started) * 1000
+    finally:
+        await client.close()
+    found = "available" if settings.openai_model in models else f"NOT among the {len(models)} models listed"
+    if settings.openai_model not in models and models:
+        raise RuntimeError(f"reachable in {took:.0f} ms, but model {settings.openai_model!r} is {found}")
+    return f"reachable in {took:.0f} ms, model {settings.openai_model!r} {found}"

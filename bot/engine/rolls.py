@@ -1,0 +1,60 @@
+"""Free rolls (`/roll`): roll with the engine's dice, then keep a record in the roll log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine.dice import Advantage, Dice, RollOutcome
+from bot.errors import InvalidInput
+from persistence.db import Database
+from persistence.models import RollLog
+from persistence.repositories import RollLogRepository
+
+MAX_LABEL_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and where: plain ids, never Discord objects."""
+
+    user_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+
+
+class RollService:
+    def __init__(self, db: Database, dice: Dice) -> None:
+        self.db = db
+        self.dice = dice
+
+    def roll(
+        self, expression: str, *, advantage: bool = False, disadvantage: bool = False, label: str | None = None
+    ) -> RollOutcome:
+        clean_label = _label(label)
+        return self.dice.roll(expression, advantage=Advantage.from_flags(advantage, disadvantage), label=clean_label)
+
+    async def record(self, actor: Actor, outcome: RollOutcome) -> None:
+        """Write the roll to the log (called after the reply, so it never delays it)."""
+        entry = RollLog(
+            guild_id=actor.guild_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            expression=outcome.expression,
+            label=outcome.label,
+            total=outcome.total,
+            breakdown=outcome.full_breakdown or outcome.breakdown,
+        )
+        async with self.db.transaction() as session:
+            RollLogRepository(session).add(entry)
+
+
+def _label(label: str | None) -> str | None:
+    if label is None:
+        return None
+    text = " ".join(label.split())
+    if len(text) > MAX_LABEL_LENGTH:
+        raise InvalidInput(
+            f"A label is at most {MAX_LABEL_LENGTH} characters (yours has {len(text):,}). "
+            "Example: `/roll 1d20+5 label:Perception`"
+        )
+    return text or None

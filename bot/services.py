@@ -1,0 +1,43 @@
+"""The one object that wires everything: built once at startup, handed to the bot and its cogs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.engine.dice import Dice
+from bot.engine.rolls import RollService
+from bot.limits import RateLimiter
+from bot.metrics import Metrics
+from bot.settings import Settings
+from persistence.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    metrics: Metrics
+    limiter: RateLimiter
+    dice: Dice
+    rolls: RollService
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, rng: random.Random | None = None) -> AsyncIterator[Services]:
+    """Build every service from the settings, and close them all on the way out."""
+    settings.ensure_data_dir()
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    metrics = Metrics()
+    metrics.set_pool_source(db.pool_usage)
+    limiter = RateLimiter.from_settings(settings, metrics=metrics)
+    dice = Dice(rng)
+    try:
+        yield Services(
+            settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=RollService(db, dice)
+        )
+    finally:
+        await limiter.aclose()
+        await db.dispose()

@@ -1,0 +1,1 @@
+"""Rendering: embeds, views and replies. Discord-facing, free of rules."""

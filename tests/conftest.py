@@ -1,0 +1,67 @@
+"""Shared fixtures: real Postgres and SQLite databases built by the migrations, and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from persistence.migrate import upgrade
+
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _admin_dsn() -> str:
+    return POSTGRES_SERVER.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(_admin_dsn())
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh Postgres database for this test run, built by running every migration."""
+    name = f"dmbot_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = f"{POSTGRES_SERVER}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file, built by the same migrations."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dmbot.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Run a test on both backends."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A Redis key prefix of this test's own, so tests never see each other's buckets."""
+    return f"dmbot-test:{uuid.uuid4().hex[:8]}:"

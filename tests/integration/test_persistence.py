@@ -1,0 +1,65 @@
+"""The migrations build the schema on both backends, and the roll log keeps what the engine rolled."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import inspect, select
+
+from bot.engine.dice import Dice
+from bot.engine.rolls import Actor, RollService
+from persistence.db import Database
+from persistence.migrate import downgrade, upgrade
+from persistence.models import Guild, RollLog
+from persistence.repositories import GuildRepository
+
+
+async def test_migrations_build_every_table(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await db.dispose()
+    assert {"guilds", "roll_log", "alembic_version"} <= tables
+
+
+def test_migrations_go_down_and_up_again(sqlite_url: str) -> None:
+    downgrade(sqlite_url, "base")
+    upgrade(sqlite_url)
+
+
+async def test_a_roll_is_logged_with_its_breakdown(database_url: str) -> None:
+    db = Database(database_url)
+    service = RollService(db, Dice(random.Random(5)))
+    actor = Actor(user_id=2**62 + 17, guild_id=2**60 + 3, channel_id=2**59 + 9)  # real snowflakes are 64-bit
+    try:
+        outcome = service.roll("4d6kh3", label="Strength")
+        await service.record(actor, outcome)
+        async with db.transaction() as session:
+            rows = (await session.scalars(select(RollLog).where(RollLog.user_id == actor.user_id))).all()
+    finally:
+        await db.dispose()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.guild_id, row.channel_id, row.expression, row.label) == (
+        actor.guild_id, actor.channel_id, "4d6kh3", "Strength"
+    )
+    assert row.total == outcome.total and "~~" in row.breakdown
+    assert row.created_at is not None
+
+
+async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await GuildRepository(session).get_or_create(4242)
+                raise RuntimeError("boom")
+        async with db.transaction() as session:
+            assert await session.get(Guild, 4242) is None
+            guild = await GuildRepository(session).get_or_create(4242)
+        assert guild.settings == {}
+    finally:
+        await db.dispose()
