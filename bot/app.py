@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import GameError, RateLimited
+from bot.limits import LimitDecision
 from bot.logging import bind_interaction
 from bot.metrics import Outcome
 from bot.services import Services
@@ -19,7 +20,7 @@ from bot.ui.replies import reply
 
 log = structlog.get_logger(__name__)
 
-COGS = ("cogs.dice",)
+COGS = ("cogs.dice", "cogs.characters")
 
 
 class DMTree(app_commands.CommandTree["DMBot"]):
@@ -43,7 +44,7 @@ class DMTree(app_commands.CommandTree["DMBot"]):
         if decision.allowed:
             return True
         self.client.services.metrics.observe_interaction(command, "rate_limited", _elapsed(interaction))
-        await reply(interaction, f"⏳ {RateLimited(decision.retry_after).message}", ephemeral=True)
+        await reply(interaction, _refusal(decision), ephemeral=True)
         return False
 
     async def on_error(self, interaction: discord.Interaction[DMBot], error: app_commands.AppCommandError) -> None:
@@ -99,6 +100,12 @@ class DMBot(commands.AutoShardedBot):
             connected = shard is not None and not shard.is_closed() and self.is_ready()
             latencies[shard_id] = shard.latency if connected and shard is not None else None
         return latencies
+
+
+def _refusal(decision: LimitDecision) -> str:
+    if decision.scope == "unavailable":  # Redis is down and the admins chose to refuse rather than guess
+        return f"⏳ dmbot can't check its rate limits right now. Try again in {max(1, round(decision.retry_after))} s."
+    return f"⏳ {RateLimited(decision.retry_after).message}"
 
 
 def _elapsed(interaction: discord.Interaction[Any]) -> float:

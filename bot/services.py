@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.engine.characters import CharacterService
+from bot.engine.checks import CheckService
 from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
 from bot.limits import RateLimiter
@@ -23,6 +25,8 @@ class Services:
     limiter: RateLimiter
     dice: Dice
     rolls: RollService
+    characters: CharacterService
+    checks: CheckService
 
 
 @asynccontextmanager
@@ -34,10 +38,14 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     metrics.set_pool_source(db.pool_usage)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
     dice = Dice(rng)
+    rolls = RollService(db, dice)
+    characters = CharacterService(db, dice)
     try:
         yield Services(
-            settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=RollService(db, dice)
+            settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
+            characters=characters, checks=CheckService(characters, dice, rolls),
         )
     finally:
+        await rolls.aclose()
         await limiter.aclose()
         await db.dispose()

@@ -19,44 +19,117 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # Discord
-    discord_token: SecretStr | None = None
-    discord_api_base_url: str = DISCORD_API_BASE_URL
-    discord_gateway_url: str = DISCORD_GATEWAY_URL
-    discord_test_guild_id: int | None = None
-    shard_count: int | None = Field(default=None, ge=1)
-    shard_ids: list[int] | None = None
+    discord_token: SecretStr | None = Field(
+        default=None,
+        description="Bot token (Developer Portal → your app → Bot → Reset Token); `dmbot run` and `dmbot sync` need it",
+    )
+    discord_api_base_url: str = Field(
+        default=DISCORD_API_BASE_URL,
+        description="Discord REST base URL; point it at a proxy or at the local Discord in bot/sandbox",
+    )
+    discord_gateway_url: str = Field(
+        default=DISCORD_GATEWAY_URL, description="Discord gateway websocket URL; a proxy or the local Discord"
+    )
+    discord_test_guild_id: int | None = Field(
+        default=None, description="Your development server's id, for instant command syncs (`dmbot sync --guild ID`)"
+    )
+    shard_count: int | None = Field(
+        default=None, ge=1, description="Total shards over all bot processes; empty: one shard"
+    )
+    shard_ids: list[int] | None = Field(
+        default=None, description="Shards this process runs, e.g. 0,1 (needs SHARD_COUNT); empty: all of them"
+    )
 
     # Storage
-    database_url: str = EMBEDDED_DATABASE_URL
-    database_pool_size: int = Field(default=10, ge=1)
-    redis_url: str = ""
-    redis_failure_mode: Literal["fallback", "refuse"] = "fallback"
+    database_url: str = Field(
+        default=EMBEDDED_DATABASE_URL,
+        description="SQLAlchemy async URL: postgresql+asyncpg://user:password@host/db, or the embedded SQLite file",
+    )
+    database_pool_size: int = Field(default=10, ge=1, description="Database connections kept open per bot process")
+    redis_url: str = Field(
+        default="",
+        description="Redis for shared rate limits, e.g. redis://:password@host:6379/0; empty: limits in this process",
+    )
+    redis_failure_mode: Literal["fallback", "refuse"] = Field(
+        default="fallback",
+        description="When Redis can't be reached: fallback (in-process buckets) or refuse (commands wait)",
+    )
 
     # Narrator (no key: the offline narrator)
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
-    openai_timeout_seconds: float = Field(default=60.0, gt=0)
-    openai_max_retries: int = Field(default=2, ge=0)
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Key of an OpenAI-compatible API; empty: the offline narrator tells the story"
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp); empty: OpenAI itself"
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="The model the narrator asks for")
+    openai_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds to wait on one read from the LLM API"
+    )
+    openai_max_retries: int = Field(
+        default=2, ge=0,
+        description="Retries of a failed LLM request (keep it low for local servers with slow cold starts)",
+    )
+    narrator_max_tokens: int = Field(default=800, ge=1, description="Most tokens one narration may produce")
+    narrator_breaker_failures: int = Field(
+        default=3, ge=1, description="LLM failures in a row before the narrator falls back to offline for a while"
+    )
+    narrator_breaker_reset_seconds: float = Field(
+        default=30.0, ge=0, description="Seconds before the LLM is tried again after that fallback"
+    )
+    # USD per 1M (prompt, completion) tokens, merged over the defaults in bot/narrator/cost.py
+    narrator_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description='USD per 1M (prompt, completion) tokens by model, JSON, e.g. {"my-model": [0.1, 0.4]}',
+    )
 
     # Limits: token buckets (capacity, refill per second) and command costs
-    rate_user_capacity: int = Field(default=20, ge=1)
-    rate_user_refill_per_second: float = Field(default=0.5, gt=0)
-    rate_guild_capacity: int = Field(default=300, ge=1)
-    rate_guild_refill_per_second: float = Field(default=5.0, gt=0)
-    rate_command_costs: dict[str, int] = Field(default_factory=lambda: {"roll": 1, "narrate": 5})
-    rate_redis_key_prefix: str = "dmbot:rl:"
-    redis_socket_timeout_seconds: float = Field(default=0.25, gt=0)
-    redis_retry_interval_seconds: float = Field(default=1.0, gt=0)
+    rate_user_capacity: int = Field(
+        default=20, ge=1, description="Per-user bucket: command cost a user may spend in a burst"
+    )
+    rate_user_refill_per_second: float = Field(
+        default=0.5, gt=0, description="Per-user bucket: cost units given back each second"
+    )
+    rate_guild_capacity: int = Field(
+        default=300, ge=1, description="Per-server bucket: command cost a whole server may spend in a burst"
+    )
+    rate_guild_refill_per_second: float = Field(
+        default=5.0, gt=0, description="Per-server bucket: cost units given back each second"
+    )
+    rate_command_costs: dict[str, int] = Field(
+        default_factory=lambda: {"roll": 1, "narrate": 5},
+        description="Cost of each command as JSON; commands not listed cost 1",
+    )
+    rate_redis_key_prefix: str = Field(
+        default="dmbot:rl:", description="Prefix of the rate-limit keys in Redis (one per deployment sharing a Redis)"
+    )
+    redis_socket_timeout_seconds: float = Field(
+        default=0.25, gt=0, description="Timeout of one rate-limit call to Redis; past it Redis counts as down"
+    )
+    redis_retry_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Seconds between reconnect attempts while Redis is down"
+    )
 
     # Operations
-    log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "console"
-    health_host: str = "127.0.0.1"
-    health_port: int = Field(default=8080, ge=0, le=65535)
-    health_max_loop_lag_seconds: float = Field(default=1.0, gt=0)
-    health_check_timeout_seconds: float = Field(default=1.0, gt=0)
-    environment: Literal["development", "production"] = "development"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    log_format: Literal["json", "console"] = Field(
+        default="console", description="console (readable) or json (one object per line, for log collectors)"
+    )
+    health_host: str = Field(
+        default="127.0.0.1", description="Address the health sidecar listens on; 0.0.0.0 inside a container"
+    )
+    health_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of /live, /ready, /health and /metrics (0: any free port)"
+    )
+    health_max_loop_lag_seconds: float = Field(
+        default=1.0, gt=0, description="/live answers 503 when the event loop lags longer than this"
+    )
+    health_check_timeout_seconds: float = Field(
+        default=1.0, gt=0, description="Time /ready and /health give each database and Redis probe"
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development", description="development or production (shown by `dmbot check`)"
+    )
 
     @field_validator("shard_ids", mode="before")
     @classmethod

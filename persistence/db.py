@@ -19,7 +19,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip per checkout. A connection that died with the server
+            # fails one statement, and SQLAlchemy then invalidates the whole pool and reconnects.
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

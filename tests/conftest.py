@@ -8,38 +8,23 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
+from bot.sandbox.databases import DEFAULT_SERVER, create_database, drop_database
 from persistence.migrate import upgrade
 
-POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _admin_dsn() -> str:
-    return POSTGRES_SERVER.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-
-
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(_admin_dsn())
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh Postgres database for this test run, built by running every migration."""
-    name = f"dmbot_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = f"{POSTGRES_SERVER}/{name}"
+    url = asyncio.run(create_database(POSTGRES_SERVER, prefix="dmbot_test"))
     try:
-        upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(url))
 
 
 @pytest.fixture

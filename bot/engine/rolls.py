@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from bot.engine.dice import Advantage, Dice, RollOutcome
 from bot.errors import InvalidInput
 from persistence.db import Database
-from persistence.models import RollLog
-from persistence.repositories import RollLogRepository
+from persistence.roll_log import RollLogWriter
 
 MAX_LABEL_LENGTH = 100
 
@@ -26,6 +25,7 @@ class RollService:
     def __init__(self, db: Database, dice: Dice) -> None:
         self.db = db
         self.dice = dice
+        self.log = RollLogWriter(db)
 
     def roll(
         self, expression: str, *, advantage: bool = False, disadvantage: bool = False, label: str | None = None
@@ -34,18 +34,25 @@ class RollService:
         return self.dice.roll(expression, advantage=Advantage.from_flags(advantage, disadvantage), label=clean_label)
 
     async def record(self, actor: Actor, outcome: RollOutcome) -> None:
-        """Write the roll to the log (called after the reply, so it never delays it)."""
-        entry = RollLog(
-            guild_id=actor.guild_id,
-            channel_id=actor.channel_id,
-            user_id=actor.user_id,
-            expression=outcome.expression,
-            label=outcome.label,
-            total=outcome.total,
-            breakdown=outcome.full_breakdown or outcome.breakdown,
+        """Queue the roll for the log; it is written in a batch shortly after, never delaying a reply."""
+        self.log.submit(
+            {
+                "guild_id": actor.guild_id,
+                "channel_id": actor.channel_id,
+                "user_id": actor.user_id,
+                "expression": outcome.expression[:200],
+                "label": outcome.label,
+                "total": outcome.total,
+                "breakdown": outcome.full_breakdown or outcome.breakdown,
+            }
         )
-        async with self.db.transaction() as session:
-            RollLogRepository(session).add(entry)
+
+    async def flush(self) -> None:
+        """Wait until every queued roll is in the database."""
+        await self.log.flush()
+
+    async def aclose(self) -> None:
+        await self.log.aclose()
 
 
 def _label(label: str | None) -> str | None:

@@ -37,9 +37,11 @@ async def test_a_roll_is_logged_with_its_breakdown(database_url: str) -> None:
     try:
         outcome = service.roll("4d6kh3", label="Strength")
         await service.record(actor, outcome)
+        await service.flush()
         async with db.transaction() as session:
             rows = (await session.scalars(select(RollLog).where(RollLog.user_id == actor.user_id))).all()
     finally:
+        await service.aclose()
         await db.dispose()
     assert len(rows) == 1
     row = rows[0]
@@ -63,3 +65,20 @@ async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
         assert guild.settings == {}
     finally:
         await db.dispose()
+
+
+async def test_a_burst_of_rolls_is_written_in_batches_and_none_is_lost(postgres_url: str) -> None:
+    db = Database(postgres_url)
+    service = RollService(db, Dice(random.Random(6)))
+    actor = Actor(user_id=987654321987654321, guild_id=1, channel_id=2)
+    try:
+        outcomes = [service.roll("1d20") for _ in range(300)]
+        for outcome in outcomes:
+            await service.record(actor, outcome)
+        await service.flush()
+        async with db.transaction() as session:
+            totals = (await session.scalars(select(RollLog.total).where(RollLog.user_id == actor.user_id))).all()
+    finally:
+        await service.aclose()
+        await db.dispose()
+    assert sorted(totals) == sorted(o.total for o in outcomes)

@@ -1,0 +1,518 @@
+"""Character sheets as embeds that read well on a phone, and the views and modals of the character flows.
+
+Views get the engine calls they need as callables from the cog, so they stay free of rules. Each
+view belongs to one user (`interaction_check`), has custom ids unique to its flow, turns a
+`GameError` into an ephemeral reply, and on timeout disables itself and says so on the message.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import discord
+import structlog
+
+from bot.data.srd import SRD
+from bot.engine import rules
+from bot.engine.characters import Choices, Draft, InventoryChange, LevelUp, Rest, Sheet, Stats, Summary
+from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
+from bot.engine.dice import Advantage, Critical, RollOutcome
+from bot.errors import GameError
+from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
+from bot.ui.replies import reply
+from bot.ui.text import safe
+
+log = structlog.get_logger(__name__)
+
+DRAFT_TIMEOUT = 600.0
+CONFIRM_TIMEOUT = 60.0
+DRAFT_EXPIRED = "This character sheet draft expired — run /character create again."
+DELETE_EXPIRED = "This deletion wasn't confirmed in time; nothing was deleted."
+HP_BAR_CELLS = 10
+SHEET_COLOUR = discord.Colour.dark_gold()
+ORDINALS = ("1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th")
+
+
+# --- Sheet embeds ---------------------------------------------------------------------------------
+
+
+def hp_bar(current: int, maximum: int) -> str:
+    filled = 0 if maximum <= 0 else round(HP_BAR_CELLS * max(0, min(current, maximum)) / maximum)
+    return "▰" * filled + "▱" * (HP_BAR_CELLS - filled)
+
+
+def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
+    title = f"{safe(sheet.name)} — level {sheet.level} {stats.race_name} {stats.class_name}"
+    temp = f" (+{sheet.hp_temp} temp)" if sheet.hp_temp else ""
+    lines = [
+        f"❤️ **HP {sheet.hp_current}/{stats.hp_max}**{temp} {hp_bar(sheet.hp_current, stats.hp_max)}",
+        f"🛡️ AC **{stats.armor_class}** · 👟 {stats.speed} ft · ⚡ Init {rules.signed(stats.initiative)}",
+        f"👁️ Passive Perception {stats.passive_perception} · ✨ Proficiency {rules.signed(stats.proficiency_bonus)}",
+    ]
+    embed = discord.Embed(title=title[:256], description="\n".join(lines), colour=SHEET_COLOUR)
+    embed.add_field(name="Abilities", value=_abilities(stats), inline=False)
+    embed.add_field(name="Saves", value=_saves(sheet, stats), inline=False)
+    embed.add_field(name="Skills  (● proficient ◆ expertise)", value=_skills(sheet, stats, srd), inline=False)
+    if stats.attacks:
+        attacks = [f"**{a.name}** {rules.signed(a.to_hit)} · {a.damage}" for a in stats.attacks[:8]]
+        embed.add_field(name="Attacks", value="\n".join(attacks), inline=False)
+    embed.add_field(name="Inventory", value=_inventory(sheet), inline=False)
+    embed.add_field(name="Hit dice", value=f"{stats.hit_dice_left}/{sheet.level} d{stats.hit_die}", inline=True)
+    if any(sheet.slots_max):
+        embed.add_field(name="Spell slots", value=_slots(sheet), inline=True)
+    if sheet.hp_current <= 0:
+        embed.add_field(
+            name="Death saves", value=f"✅ {sheet.death_successes}/3 · ❌ {sheet.death_failures}/3", inline=True
+        )
+    if sheet.conditions:
+        embed.add_field(name="Conditions", value=_conditions(sheet, srd), inline=False)
+    if sheet.notes:
+        embed.add_field(name="Notes", value=safe(sheet.notes, limit=1000), inline=False)
+    if sheet.portrait_url:
+        embed.set_thumbnail(url=sheet.portrait_url)
+    footer = f"{stats.background_name} · {sheet.xp:,} XP" + (" · active" if sheet.active else "")
+    embed.set_footer(text=footer)
+    return embed
+
+
+def _abilities(stats: Stats) -> str:
+    cells = [f"**{a.upper()}** {stats.scores[a]} ({rules.signed(stats.modifiers[a])})" for a in rules.ABILITIES]
+    return " · ".join(cells[:3]) + "\n" + " · ".join(cells[3:])
+
+
+def _saves(sheet: Sheet, stats: Stats) -> str:
+    return " · ".join(
+        f"{'●' if sheet.proficient('saves', a) else '○'} {a.upper()} {rules.signed(stats.saves[a])}"
+        for a in rules.ABILITIES
+    )
+
+
+def _skills(sheet: Sheet, stats: Stats, srd: SRD) -> str:
+    def mark(index: str) -> str:
+        if index in sheet.expertise:
+            return "◆"
+        return "●" if sheet.proficient("skills", index) else "○"
+
+    return " · ".join(f"{mark(s.index)} {s.name} {rules.signed(stats.skills[s.index])}" for s in srd.data.skills)
+
+
+def _inventory(sheet: Sheet, limit: int = 12) -> str:
+    def entry(item: Any) -> str:
+        count = f" ×{item.quantity}" if item.quantity > 1 else ""
+        worn = " *(equipped)*" if item.equipped else ""
+        return f"{item.name}{count}{worn}"
+
+    shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
+    text = ", ".join(entry(i) for i in shown[:limit]) or "nothing"
+    if len(shown) > limit:
+        text += f" … (+{len(shown) - limit} more)"
+    coins = " ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp") if sheet.coins.get(c))
+    return f"{text}\n💰 {coins or 'no coins'}"[:1024]
+
+
+def _slots(sheet: Sheet) -> str:
+    pairs = enumerate(zip(sheet.slots_current, sheet.slots_max, strict=False))
+    return " · ".join(f"{ORDINALS[i]} {cur}/{mx}" for i, (cur, mx) in pairs if mx)
+
+
+def _conditions(sheet: Sheet, srd: SRD) -> str:
+    parts = []
+    for c in sheet.conditions:
+        name = srd.condition(c.name).name
+        level = f" {c.level}" if c.name == "exhaustion" else ""
+        rounds = f" ({c.rounds} rounds)" if c.rounds else ""
+        parts.append(f"{name}{level}{rounds}")
+    return ", ".join(parts)
+
+
+def list_embed(summaries: Sequence[Summary]) -> discord.Embed:
+    if not summaries:
+        text = "You have no characters here yet. Make one with `/character create`."
+    else:
+        text = "\n".join(
+            f"{'⭐' if s.active else '▫️'} **{safe(s.name)}** — level {s.level} {s.race_name} {s.class_name}"
+            for s in summaries
+        )
+    return discord.Embed(title="Your characters", description=text[:4096], colour=SHEET_COLOUR)
+
+
+# --- Roll embeds ----------------------------------------------------------------------------------
+
+
+def _advantage_note(outcome: RollOutcome | None, reasons: Sequence[str]) -> str | None:
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    if outcome is not None and outcome.advantage is Advantage.ADVANTAGE:
+        return f"*with advantage{why}*"
+    if outcome is not None and outcome.advantage is Advantage.DISADVANTAGE:
+        return f"*with disadvantage{why}*"
+    if reasons:
+        return f"*advantage and disadvantage cancel{why}*"
+    return None
+
+
+def _colour(outcome: RollOutcome | None) -> discord.Colour:
+    if outcome is None:
+        return FUMBLE_COLOUR
+    return {Critical.SUCCESS: CRITICAL_COLOUR, Critical.FAIL: FUMBLE_COLOUR}.get(outcome.critical, NEUTRAL_COLOUR)
+
+
+def check_embed(result: CheckResult) -> discord.Embed:
+    name = safe(result.character)
+    if result.outcome is None:
+        title = f"🎲 {name} — {result.label}: automatic failure"
+        lines = [f"Conditions make this save fail ({', '.join(result.reasons)})."]
+    else:
+        title = f"🎲 {name} — {result.label}: {result.outcome.total}"
+        lines = [result.outcome.breakdown]
+        note = _advantage_note(result.outcome, result.reasons)
+        if note:
+            lines.append(note)
+        if result.outcome.critical is Critical.SUCCESS:
+            lines.append("**Natural 20!**")
+        elif result.outcome.critical is Critical.FAIL:
+            lines.append("**Natural 1.**")
+    return discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.outcome))
+
+
+def attack_embed(result: AttackResult) -> discord.Embed:
+    target = f" → {safe(result.target, limit=100)}" if result.target else ""
+    title = f"⚔️ {safe(result.character)} — {result.weapon}{target}"
+    lines = [f"**To hit: {result.attack.total}**  {result.attack.breakdown}"]
+    note = _advantage_note(result.attack, result.reasons)
+    if note:
+        lines.append(note)
+    if result.critical:
+        lines.append("**Critical hit!** The damage dice are doubled.")
+    if result.damage is None:
+        lines.append("**Natural 1: a miss.**")
+    else:
+        kind = f" {result.damage_type}" if result.damage_type else ""
+        lines.append(f"**Damage: {result.damage.total}{kind}**  {result.damage.breakdown}")
+    return discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.attack))
+
+
+def death_save_embed(result: DeathSaveResult) -> discord.Embed:
+    verdict = {
+        "dying": f"✅ {result.successes}/3 · ❌ {result.failures}/3",
+        "stable": "Three successes: **stable** at 0 HP.",
+        "dead": "Three failures: **dead**.",
+        "revived": "Natural 20: back up with **1 HP**!",
+    }[result.state]
+    lines = [result.outcome.breakdown, verdict]
+    note = _advantage_note(result.outcome, result.reasons)
+    if note:
+        lines.insert(1, note)
+    title = f"💀 {safe(result.character)} — death save: {result.outcome.total}"
+    return discord.Embed(title=title, description="\n".join(lines), colour=_colour(result.outcome))
+
+
+def levelup_embed(result: LevelUp) -> discord.Embed:
+    how = f"rolled {result.hp_roll.breakdown}" if result.hp_roll else "average"
+    lines = [
+        f"❤️ +{result.hp_gain} HP ({how}) → {result.sheet.hp_max} max",
+        f"✨ Proficiency bonus {rules.signed(result.proficiency_bonus)}",
+    ]
+    if any(result.slots):
+        lines.append("🔮 Slots: " + " · ".join(f"{ORDINALS[i]} {n}" for i, n in enumerate(result.slots) if n))
+    if result.features:
+        lines.append("🆕 " + ", ".join(result.features))
+    title = f"⬆️ {safe(result.sheet.name)} reaches level {result.new_level}!"
+    return discord.Embed(title=title, description="\n".join(lines), colour=CRITICAL_COLOUR)
+
+
+def rest_embed(result: Rest) -> discord.Embed:
+    sheet = result.sheet
+    lines = [f"❤️ HP {sheet.hp_current}/{sheet.hp_max} (+{result.hp_regained})"]
+    if result.roll:
+        lines.append(f"Spent {result.hit_dice_spent} hit {'die' if result.hit_dice_spent == 1 else 'dice'}: "
+                     f"{result.roll.breakdown}")
+    if result.kind == "long":
+        lines.append(f"Regained {result.hit_dice_regained} hit dice, every spell slot; death saves reset.")
+    lines.append(f"Hit dice left: {sheet.level - sheet.hit_dice_used}/{sheet.level}")
+    title = f"{'🌙 Long' if result.kind == 'long' else '☕ Short'} rest — {safe(sheet.name)}"
+    return discord.Embed(title=title, description="\n".join(lines), colour=NEUTRAL_COLOUR)
+
+
+def inventory_embed(change: InventoryChange) -> discord.Embed:
+    lines = [change.message]
+    if change.ac_before != change.ac_after:
+        lines.append(f"🛡️ AC {change.ac_before} → **{change.ac_after}**")
+    embed = discord.Embed(title=f"🎒 {safe(change.sheet.name)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
+    embed.add_field(name="Inventory", value=_inventory(change.sheet), inline=False)
+    return embed
+
+
+def coins_embed(sheet: Sheet) -> discord.Embed:
+    embed = discord.Embed(title=f"💰 {safe(sheet.name)}", colour=NEUTRAL_COLOUR)
+    embed.description = " · ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp"))
+    return embed
+
+
+# --- Views ----------------------------------------------------------------------------------------
+
+
+class OwnedView(discord.ui.View):
+    """A view only its owner may use; game errors become ephemeral replies; timeout says so."""
+
+    expired_text = "This expired."
+
+    def __init__(self, owner_id: int, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.flow = f"{owner_id}:{secrets.token_hex(4)}"  # custom ids unique per user and flow
+        self.message: discord.Message | discord.InteractionMessage | None = None
+
+    def cid(self, name: str) -> str:
+        return f"dm:{self.flow}:{name}"
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await reply(interaction, "⚠️ These buttons belong to another player.", ephemeral=True)
+        return False
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(content=self.expired_text, view=self)
+            except discord.HTTPException:
+                log.info("could not mark an expired view", flow=self.flow)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any) -> None:
+        await answer_error(interaction, error)
+
+
+async def answer_error(interaction: discord.Interaction[Any], error: Exception) -> None:
+    """The one error reply of views and modals: a GameError's message, else an apology with an id."""
+    if isinstance(error, GameError):
+        message = f"⚠️ {error.message}"
+    else:
+        error_id = secrets.token_hex(4)
+        log.error("view failed", error_id=error_id, exc_info=error)
+        message = f"😵 Something went wrong on our side. It was logged as error `{error_id}`; please try again."
+    try:
+        await reply(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply")
+
+
+ConfirmCreate = Callable[[Choices], Awaitable[Sheet]]
+ParseScores = Callable[[str], Mapping[str, int]]
+RenderSheet = Callable[[Sheet], discord.Embed]
+
+
+class CreationView(OwnedView):
+    """One message: selects for subrace, skills and racial picks; Scores…, Confirm and Cancel buttons.
+
+    The class's suggested assignment is filled in, so a player can pick skills and confirm at once.
+    Nothing is stored until Confirm.
+    """
+
+    expired_text = DRAFT_EXPIRED
+
+    def __init__(
+        self, draft: Draft, *, confirm: ConfirmCreate, parse_scores: ParseScores, render: RenderSheet,
+        timeout: float = DRAFT_TIMEOUT,
+    ) -> None:  # fmt: skip
+        super().__init__(draft.owner_id, timeout=timeout)
+        self.draft = draft
+        subrace = draft.subraces[0].index if draft.subraces else None
+        self.choices = Choices(scores=dict(draft.suggested), subrace=subrace)
+        self._confirm, self._parse, self._render = confirm, parse_scores, render
+        self._build()
+
+    def _build(self) -> None:
+        self.clear_items()
+        d, c = self.draft, self.choices
+        if len(d.subraces) > 1:
+            self._select("subrace", "Subrace", [(s.index, s.name) for s in d.subraces], 1, [c.subrace or ""])
+        if d.skill_choose:
+            self._select("skills", f"Pick {d.skill_choose} {d.klass.name} skills", _skill_options(d.skill_options),
+                         d.skill_choose, c.skills)
+        if d.race_skill_choose:
+            self._select("race_skills", f"Pick {d.race_skill_choose} {d.race.name} skills",
+                         _skill_options(d.race_skill_options), d.race_skill_choose, c.race_skills)
+        if d.bonus_choose:
+            options = [(a, f"+1 {rules.ABILITY_NAMES[a]}") for a in d.bonus_options]
+            self._select("bonus", f"Pick {d.bonus_choose} abilities for +1", options, d.bonus_choose, c.bonus_abilities)
+        self._button("scores", "Scores…", discord.ButtonStyle.secondary, self._open_scores)
+        self._button("confirm", "Confirm", discord.ButtonStyle.success, self._on_confirm)
+        self._button("cancel", "Cancel", discord.ButtonStyle.danger, self._on_cancel)
+
+    def _select(
+        self, name: str, placeholder: str, options: Sequence[tuple[str, str]], count: int, chosen: Sequence[str]
+    ) -> None:
+        select: discord.ui.Select[CreationView] = discord.ui.Select(
+            custom_id=self.cid(name),
+            placeholder=placeholder[:150],
+            min_values=count,
+            max_values=count,
+            options=[discord.SelectOption(label=label[:100], value=v, default=v in chosen) for v, label in options],
+        )
+
+        async def chosen_callback(interaction: discord.Interaction[Any]) -> None:
+            self._set(name, tuple(select.values))
+            self._build()
+            await interaction.response.edit_message(embed=self.embed(), view=self)
+
+        select.callback = chosen_callback  # type: ignore[method-assign]
+        self.add_item(select)
+
+    def _button(
+        self, name: str, label: str, style: discord.ButtonStyle,
+        callback: Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]],
+    ) -> None:  # fmt: skip
+        button: discord.ui.Button[CreationView] = discord.ui.Button(custom_id=self.cid(name), label=label, style=style)
+        button.callback = callback  # type: ignore[method-assign,assignment]
+        self.add_item(button)
+
+    def _set(self, name: str, values: tuple[str, ...]) -> None:
+        field = {"subrace": "subrace", "skills": "skills", "race_skills": "race_skills", "bonus": "bonus_abilities"}
+        value: Any = values[0] if name == "subrace" else values
+        self.choices = replace(self.choices, **{field[name]: value})
+
+    def embed(self) -> discord.Embed:
+        d, c = self.draft, self.choices
+        scores = c.scores or d.suggested
+        method = {
+            "standard": "standard array",
+            "pointbuy": "point buy (27 points)",
+            "rolled": "rolled 4d6, drop lowest",
+        }
+        lines = [
+            f"**{d.race.name} {d.klass.name}**, {d.background.name} · {method[d.method]}",
+            "Scores (before racial bonuses): " + " · ".join(f"{a.upper()} {scores[a]}" for a in rules.ABILITIES),
+        ]
+        if d.rolls:
+            lines.append("Rolled: " + ", ".join(str(r.total) for r in d.rolls))
+        if d.method == "pointbuy":
+            lines.append(f"Points spent: {_safe_cost(scores)}/{rules.POINT_BUY_BUDGET}")
+        if d.skill_choose:
+            lines.append(f"Skills: {', '.join(c.skills) or f'pick {d.skill_choose}'}")
+        lines.append("Change the scores with **Scores…**, pick from the menus, then **Confirm**.")
+        return discord.Embed(title=f"New character: {safe(d.name)}", description="\n".join(lines), colour=SHEET_COLOUR)
+
+    async def _open_scores(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(ScoresModal(self))
+
+    async def apply_scores(self, interaction: discord.Interaction[Any], text: str) -> None:
+        self.choices = replace(self.choices, scores=dict(self._parse(text)))
+        self._build()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    async def _on_confirm(self, interaction: discord.Interaction[Any]) -> None:
+        sheet = await self._confirm(self.choices)
+        self.stop()
+        await interaction.response.edit_message(content=f"✅ {safe(sheet.name)} is ready!", embed=self._render(sheet),
+                                                view=None)
+
+    async def _on_cancel(self, interaction: discord.Interaction[Any]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Character creation cancelled; nothing was saved.",
+                                                embed=None, view=None)
+
+
+def _skill_options(indexes: Sequence[str]) -> list[tuple[str, str]]:
+    return [(i, i.replace("-", " ").title()) for i in indexes]
+
+
+def _safe_cost(scores: Mapping[str, int]) -> str:
+    try:
+        return str(rules.point_buy_cost(scores))
+    except GameError:
+        return "?"
+
+
+class ScoresModal(discord.ui.Modal):
+    """Six scores in one box (a modal holds at most five inputs), prefilled with the current ones."""
+
+    def __init__(self, view: CreationView) -> None:
+        super().__init__(title="Ability scores", custom_id=view.cid("scores-modal"), timeout=DRAFT_TIMEOUT)
+        self.view = view
+        scores = view.choices.scores or view.draft.suggested
+        hint = {"standard": "15 14 13 12 10 8", "pointbuy": "8–15, 27 points",
+                "rolled": " ".join(str(v) for v in sorted(view.draft.pool, reverse=True))}[view.draft.method]
+        self.scores: discord.ui.TextInput[ScoresModal] = discord.ui.TextInput(
+            label="STR DEX CON INT WIS CHA",
+            custom_id=view.cid("scores-input"),
+            default=" ".join(str(scores[a]) for a in rules.ABILITIES),
+            placeholder=hint,
+            max_length=40,
+        )
+        self.add_item(self.scores)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.view.apply_scores(interaction, self.scores.value)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]
+        await answer_error(interaction, error)
+
+
+class ConfirmDeleteView(OwnedView):
+    """Delete or Cancel; nothing happens without the click."""
+
+    expired_text = DELETE_EXPIRED
+
+    def __init__(self, owner_id: int, name: str, delete: Callable[[], Awaitable[str]], *,
+                 timeout: float = CONFIRM_TIMEOUT) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.name = name
+        self._delete = delete
+        confirm: discord.ui.Button[ConfirmDeleteView] = discord.ui.Button(
+            custom_id=self.cid("delete"), label=f"Delete {name}"[:80], style=discord.ButtonStyle.danger
+        )
+        cancel: discord.ui.Button[ConfirmDeleteView] = discord.ui.Button(
+            custom_id=self.cid("cancel"), label="Cancel", style=discord.ButtonStyle.secondary
+        )
+        confirm.callback = self._on_delete  # type: ignore[method-assign]
+        cancel.callback = self._on_cancel  # type: ignore[method-assign]
+        self.add_item(confirm)
+        self.add_item(cancel)
+
+    async def _on_delete(self, interaction: discord.Interaction[Any]) -> None:
+        deleted = await self._delete()
+        self.stop()
+        await interaction.response.edit_message(content=f"🗑️ {safe(deleted)} was deleted.", view=None)
+
+    async def _on_cancel(self, interaction: discord.Interaction[Any]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=f"Kept {safe(self.name)}; nothing was deleted.", view=None)
+
+
+EditCharacter = Callable[[Mapping[str, str]], Awaitable[Sheet]]
+
+
+class EditModal(discord.ui.Modal):
+    """Name, notes, backstory and portrait, prefilled with the current values."""
+
+    def __init__(self, sheet: Sheet, edit: EditCharacter, render: RenderSheet) -> None:
+        super().__init__(title=f"Edit {sheet.name}"[:45], custom_id=f"dm:{sheet.owner_id}:{secrets.token_hex(4)}:edit")
+        self._edit, self._render = edit, render
+        self.fields: dict[str, discord.ui.TextInput[EditModal]] = {}
+        specs = [
+            ("name", "Name", sheet.name, discord.TextStyle.short, 64, True),
+            ("notes", "Notes", sheet.notes, discord.TextStyle.paragraph, 1000, False),
+            ("backstory", "Backstory", sheet.backstory, discord.TextStyle.paragraph, 4000, False),
+            ("portrait_url", "Portrait image link (https://…)", sheet.portrait_url or "", discord.TextStyle.short,
+             500, False),
+        ]
+        for key, label, value, style, limit, required in specs:
+            field: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+                label=label, custom_id=f"{self.custom_id}:{key}", default=value or None, style=style,
+                max_length=limit, required=required,
+            )  # fmt: skip
+            self.fields[key] = field
+            self.add_item(field)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        sheet = await self._edit({key: field.value for key, field in self.fields.items()})
+        await interaction.response.send_message(content="✏️ Saved.", embed=self._render(sheet), ephemeral=True)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]
+        await answer_error(interaction, error)

@@ -1,0 +1,320 @@
+"""`/character ...` and the rolls from the sheet: `/check`, `/save`, `/attack`, `/deathsave`, `/initiative`.
+
+Thin: parse the options, call one engine function, render. Errors are GameErrors raised by the
+engine; the tree's error handler (and the views' `on_error`) turn them into ephemeral replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import discord
+import structlog
+from discord import Interaction, app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.app import DMBot
+from bot.data.srd import SearchKind
+from bot.engine.characters import CharacterRef, CharacterService, Choices, Sheet
+from bot.engine.checks import AttackResult, CheckResult, CheckService
+from bot.engine.rolls import Actor
+from bot.errors import GameError, InvalidInput
+from bot.ui import character_views as views
+from bot.ui.text import safe
+
+log = structlog.get_logger(__name__)
+
+Ability = Literal["Strength", "Dexterity", "Constitution", "Intelligence", "Wisdom", "Charisma"]
+CoinAmount = Range[int, -1_000_000, 1_000_000]
+
+
+def actor_of(interaction: Interaction[DMBot]) -> Actor:
+    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[Choice[str]]:
+    return [Choice(name=label[:100], value=value[:100]) for value, label in pairs[:25]]
+
+
+class CharacterCog(commands.GroupCog, group_name="character", group_description="Your D&D characters"):
+    def __init__(self, characters: CharacterService, *, draft_timeout: float = views.DRAFT_TIMEOUT) -> None:
+        self.characters = characters
+        self.srd = characters.srd
+        self.draft_timeout = draft_timeout  # seconds a creation or deletion flow waits for the player
+        super().__init__()
+
+    def render(self, sheet: Sheet) -> discord.Embed:
+        return views.sheet_embed(sheet, self.characters.stats(sheet), self.srd)
+
+    # --- autocomplete ---------------------------------------------------------------------------
+
+    def _search(self, kind: SearchKind, current: str) -> list[Choice[str]]:
+        return _choices(self.srd.search(kind, current))
+
+    async def race_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return self._search("race", current)
+
+    async def class_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return self._search("class", current)
+
+    async def background_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return self._search("background", current)
+
+    async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        names = await self.characters.names(actor_of(interaction), current)
+        return [Choice(name=n, value=n) for n in names[:25]]
+
+    async def item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        action = getattr(interaction.namespace, "action", "add")
+        if action == "add":
+            return self._search("item", current)
+        try:
+            sheet = await self.characters.get(actor_of(interaction))
+        except GameError:
+            return []
+        needle = current.casefold()
+        return _choices([(i.item, i.name) for i in sheet.inventory if needle in i.name.casefold()])
+
+    async def condition_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return self._search("condition", current)
+
+    # --- commands -------------------------------------------------------------------------------
+
+    @app_commands.command(name="create")
+    @app_commands.rename(klass="class")
+    @app_commands.describe(
+        name="Your character's name (1-64 characters)",
+        race="An SRD race, e.g. Dwarf",
+        klass="An SRD class, e.g. Fighter",
+        background="An SRD background, e.g. Acolyte",
+        method="How to get ability scores",
+    )
+    @app_commands.autocomplete(race=race_autocomplete, klass=class_autocomplete, background=background_autocomplete)
+    async def create(
+        self,
+        interaction: Interaction[DMBot],
+        name: str,
+        race: str,
+        klass: str,
+        background: str,
+        method: Literal["standard", "pointbuy", "rolled"] = "standard",
+    ) -> None:
+        """Make a character: pick skills (and change the scores if you like), then Confirm."""
+        actor = actor_of(interaction)
+        draft = await self.characters.start_draft(
+            actor, name=name, race=race, klass=klass, background=background, method=method
+        )
+
+        async def confirm(choices: Choices) -> Sheet:
+            return await self.characters.create(actor, draft, choices)
+
+        view = views.CreationView(
+            draft, confirm=confirm, parse_scores=lambda text: self.characters.parse_scores(draft, text),
+            render=self.render, timeout=self.draft_timeout,
+        )  # fmt: skip
+        await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+
+    @app_commands.command(name="show")
+    @app_commands.describe(name="Which character (default: your active one)", player="Someone else's character")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def show(
+        self, interaction: Interaction[DMBot], name: str | None = None, player: discord.User | None = None
+    ) -> None:
+        """Show a character sheet."""
+        ref = CharacterRef(name=name, owner_id=player.id if player else None)
+        sheet = await self.characters.get(actor_of(interaction), ref)
+        await interaction.response.send_message(embed=self.render(sheet))
+
+    @app_commands.command(name="list")
+    async def list_(self, interaction: Interaction[DMBot]) -> None:
+        """List your characters here (⭐ marks the active one)."""
+        summaries = await self.characters.list_characters(actor_of(interaction))
+        await interaction.response.send_message(embed=views.list_embed(summaries), ephemeral=True)
+
+    @app_commands.command(name="use")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def use(self, interaction: Interaction[DMBot], name: str) -> None:
+        """Make one of your characters the active one (used by /check, /attack ...)."""
+        sheet = await self.characters.use(actor_of(interaction), name)
+        await interaction.response.send_message(f"⭐ {safe(sheet.name)} is now your active character.", ephemeral=True)
+
+    @app_commands.command(name="edit")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def edit(self, interaction: Interaction[DMBot], name: str | None = None) -> None:
+        """Edit name, notes, backstory and portrait."""
+        actor = actor_of(interaction)
+        sheet = await self.characters.get(actor, CharacterRef(name=name))
+
+        async def save(values: Mapping[str, str]) -> Sheet:
+            return await self.characters.edit(
+                actor, CharacterRef(name=sheet.name), name=values.get("name"), notes=values.get("notes"),
+                backstory=values.get("backstory"), portrait_url=values.get("portrait_url"),
+            )  # fmt: skip
+
+        await interaction.response.send_modal(views.EditModal(sheet, save, self.render))
+
+    @app_commands.command(name="delete")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def delete(self, interaction: Interaction[DMBot], name: str) -> None:
+        """Delete one of your characters (asks first)."""
+        actor = actor_of(interaction)
+        sheet = await self.characters.get(actor, CharacterRef(name=name))
+
+        async def do_delete() -> str:
+            return await self.characters.delete(actor, sheet.name)
+
+        view = views.ConfirmDeleteView(
+            actor.user_id, sheet.name, do_delete, timeout=min(self.draft_timeout, views.CONFIRM_TIMEOUT)
+        )
+        await interaction.response.send_message(
+            f"Delete **{safe(sheet.name)}** for good? This can't be undone.", view=view, ephemeral=True
+        )
+        view.message = await interaction.original_response()
+
+    @app_commands.command(name="levelup")
+    @app_commands.describe(hp="Take the average HP or roll the hit die")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def levelup(
+        self, interaction: Interaction[DMBot], hp: Literal["average", "roll"] = "average", name: str | None = None
+    ) -> None:
+        """Go up a level (when your XP allows, or your campaign's DM does)."""
+        result = await self.characters.level_up(actor_of(interaction), CharacterRef(name=name), hp)
+        await interaction.response.send_message(embed=views.levelup_embed(result))
+
+    @app_commands.command(name="rest")
+    @app_commands.describe(kind="Short (spend hit dice) or long (recover everything)", dice="Hit dice to spend")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def rest(
+        self, interaction: Interaction[DMBot], kind: Literal["short", "long"], dice: Range[int, 0, 20] = 0,
+        name: str | None = None,
+    ) -> None:  # fmt: skip
+        """Take a short or long rest."""
+        result = await self.characters.rest(actor_of(interaction), CharacterRef(name=name), kind, dice)
+        await interaction.response.send_message(embed=views.rest_embed(result))
+
+    @app_commands.command(name="inventory")
+    @app_commands.describe(
+        action="What to do", item="An SRD item (for coins: leave empty)", quantity="How many",
+        cp="Copper to add (negative: spend)", sp="Silver", ep="Electrum", gp="Gold", pp="Platinum",
+    )  # fmt: skip
+    @app_commands.autocomplete(item=item_autocomplete, name=name_autocomplete)
+    async def inventory(
+        self, interaction: Interaction[DMBot], action: Literal["add", "remove", "equip", "unequip", "coins"],
+        item: str | None = None, quantity: Range[int, 1, 10_000] = 1, cp: CoinAmount = 0, sp: CoinAmount = 0,
+        ep: CoinAmount = 0, gp: CoinAmount = 0, pp: CoinAmount = 0, name: str | None = None,
+    ) -> None:  # fmt: skip
+        """Add, remove, equip or unequip items, or change coins."""
+        actor, ref = actor_of(interaction), CharacterRef(name=name)
+        if action == "coins":
+            deltas = {"cp": cp, "sp": sp, "ep": ep, "gp": gp, "pp": pp}
+            sheet = await self.characters.coins(actor, ref, {k: v for k, v in deltas.items() if v})
+            await interaction.response.send_message(embed=views.coins_embed(sheet))
+            return
+        if not item:
+            raise InvalidInput("Name the item, e.g. `/character inventory action:add item:Torch quantity:5`.")
+        change = await self.characters.inventory(actor, ref, action, item, quantity)
+        await interaction.response.send_message(embed=views.inventory_embed(change))
+
+    @app_commands.command(name="condition")
+    @app_commands.describe(
+        condition="An SRD condition", rounds="How long (empty: until removed)", level="Exhaustion level"
+    )
+    @app_commands.autocomplete(condition=condition_autocomplete, name=name_autocomplete)
+    async def condition(
+        self, interaction: Interaction[DMBot], action: Literal["add", "remove"], condition: str,
+        rounds: Range[int, 1, 1000] | None = None, level: Range[int, 1, 6] = 1, name: str | None = None,
+    ) -> None:  # fmt: skip
+        """Add or remove a condition (poisoned, prone ...); rolls apply its effects."""
+        sheet = await self.characters.set_condition(
+            actor_of(interaction), CharacterRef(name=name), condition, add=action == "add", rounds=rounds, level=level
+        )
+        await interaction.response.send_message(embed=self.render(sheet), ephemeral=True)
+
+
+class SheetRollsCog(commands.Cog):
+    """Rolls from the active character's sheet; each is logged after the reply."""
+
+    def __init__(self, checks: CheckService) -> None:
+        self.checks = checks
+
+    async def _send(self, interaction: Interaction[DMBot], embed: discord.Embed, result: CheckResult | AttackResult,
+                    private: bool) -> None:
+        await interaction.response.send_message(embed=embed, ephemeral=private)
+        try:
+            await self.checks.record(actor_of(interaction), result)
+        except Exception:  # the player has the result; a lost log line must not become an error reply
+            log.exception("could not write the roll log")
+
+    async def check_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return _choices(self.checks.choices(current))
+
+    async def weapon_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        try:
+            sheet = await self.checks.characters.get(actor_of(interaction))
+        except GameError:
+            return []
+        attacks = self.checks.characters.stats(sheet).attacks
+        weapons = [(a.weapon, f"{a.name} ({a.to_hit:+d}, {a.damage})") for a in attacks]
+        weapons.append(("unarmed", "Unarmed strike"))
+        needle = current.casefold()
+        return _choices([w for w in weapons if needle in w[1].casefold()])
+
+    @app_commands.command(name="check")
+    @app_commands.describe(skill_or_ability="A skill (Perception) or an ability (Strength)")
+    @app_commands.autocomplete(skill_or_ability=check_autocomplete)
+    async def check(
+        self, interaction: Interaction[DMBot], skill_or_ability: str, advantage: bool = False,
+        disadvantage: bool = False, private: bool = False,
+    ) -> None:  # fmt: skip
+        """Make an ability check with your active character."""
+        result = await self.checks.check(
+            actor_of(interaction), skill_or_ability, advantage=advantage, disadvantage=disadvantage
+        )
+        await self._send(interaction, views.check_embed(result), result, private)
+
+    @app_commands.command(name="save")
+    async def save(
+        self, interaction: Interaction[DMBot], ability: Ability, advantage: bool = False, disadvantage: bool = False,
+        private: bool = False,
+    ) -> None:  # fmt: skip
+        """Make a saving throw with your active character."""
+        result = await self.checks.save(actor_of(interaction), ability, advantage=advantage, disadvantage=disadvantage)
+        await self._send(interaction, views.check_embed(result), result, private)
+
+    @app_commands.command(name="attack")
+    @app_commands.describe(
+        weapon="A weapon you carry, or unarmed", target="Who you attack", two_handed="Versatile grip"
+    )
+    @app_commands.autocomplete(weapon=weapon_autocomplete)
+    async def attack(
+        self, interaction: Interaction[DMBot], weapon: str, target: str | None = None, advantage: bool = False,
+        disadvantage: bool = False, two_handed: bool = False,
+    ) -> None:  # fmt: skip
+        """Attack with a weapon: to-hit and damage from your sheet."""
+        result = await self.checks.attack(
+            actor_of(interaction), weapon, target=target, advantage=advantage, disadvantage=disadvantage,
+            two_handed=two_handed,
+        )  # fmt: skip
+        await self._send(interaction, views.attack_embed(result), result, False)
+
+    @app_commands.command(name="deathsave")
+    async def deathsave(self, interaction: Interaction[DMBot], advantage: bool = False,
+                        disadvantage: bool = False) -> None:
+        """Roll a death save (at 0 HP)."""
+        result = await self.checks.death_save(actor_of(interaction), advantage=advantage, disadvantage=disadvantage)
+        await interaction.response.send_message(embed=views.death_save_embed(result))
+
+    @app_commands.command(name="initiative")
+    async def initiative(self, interaction: Interaction[DMBot], advantage: bool = False,
+                         disadvantage: bool = False) -> None:
+        """Roll initiative with your active character."""
+        result = await self.checks.initiative(actor_of(interaction), advantage=advantage, disadvantage=disadvantage)
+        await self._send(interaction, views.check_embed(result), result, False)
+
+
+async def setup(bot: DMBot) -> None:
+    await bot.add_cog(CharacterCog(bot.services.characters))
+    await bot.add_cog(SheetRollsCog(bot.services.checks))

@@ -1,0 +1,64 @@
+"""The roll log, written behind the replies: rows are queued and inserted in batches.
+
+A roll's reply never waits for the database, and one INSERT carries many rolls under load. A crash
+loses at most the rows of the last `max_delay` seconds; the roll log records, it never decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from sqlalchemy import insert
+
+from persistence.db import Database
+from persistence.models import RollLog, utcnow
+
+log = structlog.get_logger(__name__)
+
+
+class RollLogWriter:
+    def __init__(self, db: Database, *, max_batch: int = 500, max_delay: float = 0.05) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def submit(self, row: dict[str, Any]) -> None:
+        """Queue one row (the columns of `RollLog`); returns at once."""
+        row.setdefault("created_at", utcnow())
+        self._idle.clear()
+        self._queue.put_nowait(row)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="roll-log-writer")
+
+    async def flush(self) -> None:
+        """Wait until every queued row has been written (or given up on)."""
+        await self._idle.wait()
+
+    async def aclose(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            await asyncio.sleep(self.max_delay)  # let a burst gather into one INSERT
+            while not self._queue.empty() and len(batch) < self.max_batch:
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+            if self._queue.empty():
+                self._idle.set()
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(insert(RollLog), batch)
+        except Exception:  # a lost log line must never break the game; say how many were lost
+            log.exception("could not write the roll log", rows_lost=len(batch))

@@ -1,0 +1,36 @@
+"""The real bot through the local Discord, on real Postgres and Redis (and on SQLite where said)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.sandbox.harness import SandboxSession, running_bot
+from bot.settings import Settings
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test: nothing read from the environment or a .env file."""
+    values: dict[str, Any] = {"database_url": database_url, "rate_user_capacity": 1000, "rate_guild_capacity": 10000}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def session(postgres_url: str, redis_url: str, key_prefix: str) -> AsyncIterator[SandboxSession]:
+    """dmbot on Postgres with Redis limits, connected to a fresh local Discord."""
+    settings = make_settings(postgres_url, redis_url=redis_url, rate_redis_key_prefix=key_prefix)
+    async with running_bot(settings, rng=random.Random(20)) as running:
+        yield running
+        running.discord.assert_no_violations()
+
+
+@pytest.fixture
+async def sqlite_session(sqlite_url: str) -> AsyncIterator[SandboxSession]:
+    """dmbot on the embedded defaults: SQLite and the in-process limiter."""
+    async with running_bot(make_settings(sqlite_url), rng=random.Random(21)) as running:
+        yield running
+        running.discord.assert_no_violations()

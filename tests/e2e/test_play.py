@@ -1,0 +1,49 @@
+"""`dmbot play`: the terminal on the embedded defaults, driven through a pipe as a user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+DMBOT = Path(sys.executable).parent / "dmbot"
+
+
+def play(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
+    return subprocess.run(
+        [str(DMBOT), "play"], input=script, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=90
+    )
+
+
+def test_piped_rolls_print_a_total_then_a_clear_error(tmp_path: Path) -> None:
+    result = play(tmp_path, "/roll 4d6kh3\n/roll 1d20+\n")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.split("> /roll 1d20+")
+    total = int(re.search(r"4d6kh3 \(.*\) = `(\d+)`", first).group(1))  # type: ignore[union-attr]
+    assert 3 <= total <= 18
+    assert "~~" in first
+    assert "(only you can see this)" in second
+    assert "a number or dice must follow `+`" in second
+    assert (tmp_path / "data" / "dmbot.sqlite3").exists()  # the embedded database, built by the migrations
+
+
+def test_named_options_typos_and_unknown_commands(tmp_path: Path) -> None:
+    script = (
+        "/roll expression:1d20+5 advantage:true label:Stealth check\n"
+        "/roll 1d20 advantage:maybe\n"
+        "/nope\n"
+        "hello\n"
+        "/quit\n"
+        "/roll 1d4\n"  # after /quit: never run
+    )
+    result = play(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "🎲 Stealth check: " in out and "2d20kh1" in out and "with advantage" in out
+    assert "advantage: say true or false" in out
+    assert "There is no /nope. Commands: " in out and "/roll" in out
+    assert "Type a command starting with /" in out
+    assert "1d4" not in out.split("/quit")[1]

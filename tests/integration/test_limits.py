@@ -1,0 +1,276 @@
+"""The rate limiter against real Redis: the shared server (own key prefix per test) for the
+semantics, and a private redis-server subprocess for SCRIPT FLUSH and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import structlog
+from redis.asyncio import Redis
+
+from bot.limits import EXPIRY_SLACK_MS, BucketSpec, RateLimiter, RedisBuckets
+from bot.metrics import Metrics
+from bot.settings import Settings
+
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed"),
+]
+
+
+class RedisProcess:
+    """A private redis-server we may flush, stop and restart without disturbing anyone."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=5)
+            self._proc = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    server = RedisProcess()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def shared() -> AsyncIterator[tuple[Redis, str]]:
+    """A client of the shared server and a key prefix of this test's own, deleted afterwards."""
+    client = Redis.from_url(SHARED_REDIS_URL)
+    prefix = f"test:rl:{uuid.uuid4().hex}:"
+    yield client, prefix
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def settings(url: str, prefix: str = "dmbot:rl:", **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "redis_url": url,
+        "rate_redis_key_prefix": prefix,
+        "rate_user_capacity": 10,
+        "rate_user_refill_per_second": 0.001,
+        "rate_guild_capacity": 1000,
+        "rate_guild_refill_per_second": 0.001,
+    }
+    return Settings(**(values | overrides))
+
+
+def buckets(client: Redis, prefix: str, user: tuple[int, float], guild: tuple[int, float]) -> RedisBuckets:
+    return RedisBuckets(client, BucketSpec(*user), BucketSpec(*guild), prefix=prefix)
+
+
+async def test_concurrent_checks_are_atomic(shared: tuple[Redis, str]) -> None:
+    _, prefix = shared
+    limiter = RateLimiter.from_settings(settings(SHARED_REDIS_URL, prefix))
+    decisions = await asyncio.gather(*(limiter.check(42, 7, "roll") for _ in range(50)))
+    assert sum(d.allowed for d in decisions) == 10
+    refused = [d for d in decisions if not d.allowed]
+    assert {d.scope for d in refused} == {"user"}
+    assert all(d.retry_after > 0 for d in refused)
+    assert not limiter.degraded
+    await limiter.aclose()
+
+
+async def test_two_limiters_share_one_truth(shared: tuple[Redis, str]) -> None:
+    _, prefix = shared
+    first = RateLimiter.from_settings(settings(SHARED_REDIS_URL, prefix))
+    second = RateLimiter.from_settings(settings(SHARED_REDIS_URL, prefix))
+    assert (await first.check(1, 7, "narrate")).allowed  # 5 of 10
+    assert (await second.check(1, 7, "narrate")).allowed  # 10 of 10
+    assert not (await first.check(1, 7, "roll")).allowed
+    assert not (await second.check(1, 7, "roll")).allowed
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_guild_refusal_charges_no_user(shared: tuple[Redis, str]) -> None:
+    client, prefix = shared
+    rb = buckets(client, prefix, user=(10, 0.001), guild=(2, 0.5))
+    assert (await rb.check(1, 7, 1)).allowed
+    assert (await rb.check(2, 7, 1)).allowed
+    refused = await rb.check(3, 7, 1)
+    assert (refused.allowed, refused.scope) == (False, "guild")
+    assert 1.9 < refused.retry_after <= 2.0
+    assert await client.exists(rb.user_key(3)) == 0  # nothing written for user 3
+
+
+async def test_keys_expire_once_refilled(shared: tuple[Redis, str]) -> None:
+    client, prefix = shared
+    rb = buckets(client, prefix, user=(20, 0.5), guild=(300, 5.0))
+    await rb.check(1, 7, 5)
+    user_ttl, guild_ttl = await client.pttl(rb.user_key(1)), await client.pttl(rb.guild_key(7))
+    # refill 5 tokens: 10 s for the user, 1 s for the guild; plus the slack
+    assert 10_000 < user_ttl <= 10_000 + EXPIRY_SLACK_MS
+    assert 1_000 < guild_ttl <= 1_000 + EXPIRY_SLACK_MS
+    assert set(await client.hgetall(rb.user_key(1))) == {b"tokens", b"ts"}
+
+
+async def test_refill_follows_the_server_clock(shared: tuple[Redis, str]) -> None:
+    client, prefix = shared
+    rb = buckets(client, prefix, user=(2, 40.0), guild=(100, 100.0))
+    assert (await rb.check(1, None, 2)).allowed
+    refused = await rb.check(1, None, 1)
+    assert not refused.allowed and 0 < refused.retry_after <= 0.025
+    await asyncio.sleep(refused.retry_after + 0.01)
+    assert (await rb.check(1, None, 1)).allowed
+
+
+async def test_cost_above_capacity_is_refusable_with_a_finite_wait(shared: tuple[Redis, str]) -> None:
+    client, prefix = shared
+    rb = buckets(client, prefix, user=(5, 0.5), guild=(300, 5.0))
+    assert (await rb.check(1, 7, 50)).allowed  # a full bucket: clamped to 5 and emptied
+    refused = await rb.check(1, 7, 50)
+    assert (refused.allowed, refused.scope) == (False, "user")
+    assert 9.9 < refused.retry_after <= 10.0  # time to refill the whole bucket
+
+
+async def test_noscript_is_recovered_by_loading_the_script_again(own_redis: RedisProcess) -> None:
+    client = Redis.from_url(own_redis.url)
+    rb = buckets(client, "t:", user=(3, 0.001), guild=(10, 0.001))
+    assert (await rb.check(1, 7, 1)).allowed
+    await client.script_flush()  # our own server only
+    assert (await rb.check(1, 7, 1)).allowed
+    assert (await rb.check(1, 7, 1)).allowed
+    assert not (await rb.check(1, 7, 1)).allowed  # the state survived the flush
+    await rb.aclose()
+
+
+async def test_fallback_while_redis_is_down_then_recovery(own_redis: RedisProcess) -> None:
+    clock, metrics = FakeClock(), Metrics()
+    limiter = RateLimiter.from_settings(settings(own_redis.url, rate_user_capacity=3), metrics, clock=clock)
+    attempts = _count_redis_checks(limiter)
+    assert (await limiter.check(1, 7, "roll")).allowed
+    own_redis.stop()
+    with structlog.testing.capture_logs() as logs:
+        started = time.perf_counter()
+        decisions = [await limiter.check(1, 7, "roll") for _ in range(5)]
+        elapsed = time.perf_counter() - started
+    # the in-process buckets take over (fresh: 3 more), one Redis attempt, one log line
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert decisions[-1].scope == "user"
+    assert attempts["n"] == 2 and elapsed < 1.0
+    assert [e["event"] for e in logs] == ["redis_unavailable"]
+    assert limiter.degraded
+    ok, reason = limiter.status()
+    assert not ok and reason is not None and "redis unreachable" in reason
+    assert b"dmbot_rate_limiter_degraded 1.0" in metrics.render()[0]
+    with pytest.raises(Exception):  # noqa: B017 - the concrete class is redis-py's business
+        await limiter.ping()
+
+    own_redis.start()
+    clock.now += 0.5  # within the backoff: no new attempt yet
+    await limiter.check(2, 7, "roll")
+    assert attempts["n"] == 2 and limiter.degraded
+    clock.now += 1.0
+    with structlog.testing.capture_logs() as logs:
+        assert (await limiter.check(2, 7, "roll")).allowed
+    assert attempts["n"] == 3
+    assert not limiter.degraded and limiter.status() == (True, None)
+    assert [e["event"] for e in logs] == ["redis_recovered"]
+    assert b"dmbot_rate_limiter_degraded 0.0" in metrics.render()[0]
+    await limiter.aclose()
+
+
+async def test_ping_brings_the_limiter_back(own_redis: RedisProcess) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter.from_settings(settings(own_redis.url), clock=clock)
+    assert 0 < await limiter.ping() < 0.25
+    own_redis.stop()
+    await limiter.check(1, 7, "roll")
+    assert limiter.degraded
+    own_redis.start()
+    await limiter.ping()
+    assert not limiter.degraded
+    await limiter.aclose()
+
+
+async def test_refuse_mode_refuses_everything_while_down(own_redis: RedisProcess) -> None:
+    clock, metrics = FakeClock(), Metrics()
+    limiter = RateLimiter.from_settings(
+        settings(own_redis.url, redis_failure_mode="refuse", redis_retry_interval_seconds=2.0), metrics, clock=clock
+    )
+    assert (await limiter.check(1, 7, "roll")).allowed
+    own_redis.stop()
+    refused = await limiter.check(1, 7, "roll")
+    assert (refused.allowed, refused.scope) == (False, "unavailable")
+    assert refused.retry_after == pytest.approx(2.0)
+    clock.now += 1.5
+    assert (await limiter.check(1, 7, "roll")).retry_after == pytest.approx(1.0)
+    assert b'dmbot_rate_limit_refusals_total{scope="unavailable"} 2.0' in metrics.render()[0]
+    own_redis.start()
+    clock.now += 1.0
+    assert (await limiter.check(1, 7, "roll")).allowed
+    await limiter.aclose()
+
+
+async def test_a_hung_redis_times_out_fast() -> None:
+    # A TCP listener that never answers: the socket timeout, not the OS, decides.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        limiter = RateLimiter.from_settings(settings(url, redis_socket_timeout_seconds=0.2))
+        started = time.perf_counter()
+        assert (await limiter.check(1, 7, "roll")).allowed
+        assert time.perf_counter() - started < 0.6
+        assert limiter.degraded
+        await limiter.aclose()
+
+
+def _count_redis_checks(limiter: RateLimiter) -> dict[str, int]:
+    """Count the calls that reach RedisBuckets.check (the real one still runs)."""
+    redis = limiter._redis
+    assert isinstance(redis, RedisBuckets)
+    counter = {"n": 0}
+    real = redis.check
+
+    async def counting(user_id: int, guild_id: int | None, cost: int) -> Any:
+        counter["n"] += 1
+        return await real(user_id, guild_id, cost)
+
+    redis.check = counting  # type: ignore[method-assign]
+    return counter
