@@ -1,0 +1,102 @@
+"""The `dmbot` command line, run as an admin would: as a subprocess with environment variables."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.server import LocalDiscord
+
+DMBOT = str(Path(sys.executable).parent / "dmbot")
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """The environment without any dmbot setting from outside, plus the given ones."""
+    names = {"DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "DISCORD_API_BASE_URL",
+             "DISCORD_GATEWAY_URL", "HEALTH_PORT", "LOG_FORMAT"}
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env.update(values)
+    return env
+
+
+def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
+    result = subprocess.run([DMBOT, "run"], capture_output=True, text=True, cwd=tmp_path, env=clean_env(),
+                            timeout=60)
+    assert result.returncode == 2
+    assert "set DISCORD_TOKEN" in result.stderr and "dmbot play" in result.stderr
+
+
+def test_invalid_settings_name_the_variable(tmp_path: Path) -> None:
+    result = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path,
+                            env=clean_env(LOG_FORMAT="xml"), timeout=60)
+    assert result.returncode != 0
+    assert "LOG_FORMAT" in result.stderr
+
+
+def test_migrate_then_check_on_postgres(postgres_url: str, redis_url: str, tmp_path: Path) -> None:
+    env = clean_env(DATABASE_URL=postgres_url, REDIS_URL=redis_url)
+    migrate = subprocess.run([DMBOT, "migrate"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert migrate.returncode == 0, migrate.stderr
+    check = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "✓ database: reachable" in check.stdout and "schema at head" in check.stdout
+    assert "✓ redis: reachable" in check.stdout
+    assert "✓ llm: no OPENAI_API_KEY" in check.stdout
+
+
+def test_check_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
+    env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3", REDIS_URL="redis://127.0.0.1:1/0")
+    check = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert check.returncode == 1
+    assert "✗ redis:" in check.stdout
+
+
+async def test_sync_then_run_against_a_discord_compatible_endpoint(postgres_url: str, tmp_path: Path) -> None:
+    """`dmbot run` with the four settings connects where they point and answers /roll there."""
+    async with LocalDiscord() as discord:
+        env = clean_env(
+            DISCORD_TOKEN=discord.token,
+            DISCORD_API_BASE_URL=discord.api_base_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+            DATABASE_URL=postgres_url,
+            HEALTH_PORT="0",
+            LOG_FORMAT="json",
+        )
+        sync = await asyncio.create_subprocess_exec(
+            DMBOT, "sync", cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(sync.communicate(), timeout=60)
+        assert sync.returncode == 0, err.decode()
+        assert "/roll" in out.decode()
+        assert "roll" in {c["name"] for c in discord.commands()}
+
+        bot = await asyncio.create_subprocess_exec(
+            DMBOT, "run", cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            await discord.wait_until_ready(timeout=30)
+            alice = discord.world.user("alice").id
+            tavern = discord.world.guild.channel("tavern").id
+            handle = None
+            for _ in range(50):  # READY comes before the bot has loaded its guilds
+                handle = await discord.invoke("roll", {"expression": "3d6"}, user_id=alice, channel_id=tavern)
+                try:
+                    await handle.done(timeout=1)
+                    break
+                except (AssertionError, TimeoutError):
+                    continue
+            assert handle is not None and handle.messages
+            assert "3d6 (" in handle.messages[-1].embeds[0]["description"]
+        finally:
+            bot.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(bot.wait(), timeout=20)
+            except TimeoutError:
+                bot.kill()
+                pytest.fail("dmbot run did not stop on SIGINT")
