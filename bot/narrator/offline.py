@@ -1,0 +1,597 @@
+"""A deterministic narrator with no network: the fallback, and the narrator of key-less installs.
+
+It plays the DM's half of a turn the way the model would, through the same interface:
+
+1. **Proposal call** (the last message is the player's action, no tool results after it): keyword
+   rules read the action and propose one ``request_check`` for the acting character ("I sneak past
+   the guards" -> Stealth, DC 12-15 unless the action says "easy"/"hard"). An attack on a named SRD
+   monster ("I attack the two goblins") proposes ``start_combat`` instead, unless already in combat.
+   When no check fits, it narrates the action against the scene and proposes nothing.
+2. **Narration call** (``role: "tool"`` results follow the action): 2-4 sentences from templates
+   keyed by skill and success, naming the character and the scene. It never proposes on this call,
+   so a turn always ends.
+
+It proposes nothing but ``request_check`` and ``start_combat``, and only tools it was offered:
+no damage, items, conditions or XP, whatever the player writes. Output is a pure function of the
+messages (seeded by their SHA-256), so the same turn always reads the same.
+
+**The ``<context>`` convention.** The engine tells the narrator whom it acts for by putting one
+JSON object between ``<context>`` and ``</context>`` in a system message (``context_block()``
+writes it; the last block wins)::
+
+    <context>{"acting_character": "Mira", "scene": "the flooded crypt below the chapel",
+              "npcs": ["Brother Aldous"], "in_combat": false}</context>
+
+- ``acting_character``: the player character's name, used as ``character`` in ``request_check``.
+  Without it, no check is proposed (the engine could not resolve one): the action is narrated.
+- ``scene``: a short noun phrase for where the party is ("the flooded crypt"), used mid-sentence.
+- ``npcs``: names of NPCs present (strings, or objects with a ``name``); optional.
+- ``in_combat``: when true, no ``start_combat`` is proposed; optional, default false.
+
+Tool results are JSON in the ``content`` of ``role: "tool"`` messages: ``{"ok": true, "check":
+{"skill": "stealth", "total": 17, "dc": 13, "success": true, ...}}`` (``skill`` may also be an
+ability such as ``"dex"``; an optional ``"character"`` overrides the acting character), or
+``{"ok": false, "error": "..."}``. Any other ``ok`` result gets generic narration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.data.srd import load_srd
+from bot.narrator.base import (
+    NarratorEvent,
+    ProposedCall,
+    TextDelta,
+    ToolCallsProposed,
+    ToolSpec,
+    Usage,
+    estimate_tokens,
+)
+from bot.narrator.tools import validate_arguments
+
+__all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block"]
+
+CONTEXT_PATTERN = re.compile(r"<context>(.*?)</context>", re.DOTALL)
+DEFAULT_NAME = "the adventurer"
+DEFAULT_SCENE = "the surroundings"
+SAFE_TOOLS = frozenset({"request_check", "start_combat"})  # the only proposals this narrator makes
+WORDS_PER_CHUNK = 3
+
+
+# --- the <context> block ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SceneContext:
+    """What the engine told the narrator about the turn (see the module docstring)."""
+
+    acting_character: str | None = None
+    scene: str = DEFAULT_SCENE
+    npcs: tuple[str, ...] = ()
+    in_combat: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.acting_character or DEFAULT_NAME
+
+    @classmethod
+    def from_messages(cls, messages: Sequence[Mapping[str, Any]]) -> SceneContext:
+        blocks = [
+            match
+            for message in messages
+            if message.get("role") in {"system", "developer"} and isinstance(message.get("content"), str)
+            for match in CONTEXT_PATTERN.findall(message["content"])
+        ]
+        try:
+            data = json.loads(blocks[-1]) if blocks else {}
+        except ValueError:
+            data = {}
+        return cls.from_dict(data) if isinstance(data, dict) else cls()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SceneContext:
+        name = data.get("acting_character")
+        scene = data.get("scene")
+        npcs = data.get("npcs")
+        npc_list = npcs if isinstance(npcs, list) else []
+        npc_names = [npc.get("name") if isinstance(npc, dict) else npc for npc in npc_list]
+        return cls(
+            acting_character=name.strip() if isinstance(name, str) and name.strip() else None,
+            scene=_noun_phrase(scene) if isinstance(scene, str) and scene.strip() else DEFAULT_SCENE,
+            npcs=tuple(npc.strip() for npc in npc_names if isinstance(npc, str) and npc.strip()),
+            in_combat=data.get("in_combat") is True,
+        )
+
+
+def context_block(acting_character: str, scene: str, npcs: Iterable[str] = (), *, in_combat: bool = False) -> str:
+    """The ``<context>`` block for a system message, in the convention the offline narrator reads."""
+    data = {"acting_character": acting_character, "scene": scene, "npcs": list(npcs), "in_combat": in_combat}
+    return f"<context>{json.dumps(data, ensure_ascii=False)}</context>"
+
+
+def _noun_phrase(scene: str) -> str:
+    text = " ".join(scene.split()).rstrip(".!")[:120]
+    return "t" + text[1:] if text.startswith("The ") else text  # it sits mid-sentence
+
+
+# --- reading the action -------------------------------------------------------------------------
+
+
+def _rule(skill: str, *patterns: str) -> tuple[str, re.Pattern[str]]:
+    return skill, re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+
+
+# Ordered only for readability: the earliest (then longest) match in the action wins.
+CHECK_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    _rule("stealth", r"sneak", r"creep", r"hid(?:e|ing)\b", r"slink", r"tiptoe", r"stay (?:hidden|out of sight)",
+          r"quietly", r"silently", r"unseen", r"unnoticed"),
+    _rule("sleight-of-hand", r"pick(?:s|ing)? (?:the |a |its |that )?lock", r"lockpick", r"disarm", r"pickpocket",
+          r"pick (?:his|her|their|the \w+'s) pocket", r"palm", r"steal", r"swipe", r"pilfer", r"plant (?:it|the)"),
+    _rule("athletics", r"climb", r"jump", r"leap", r"swim", r"forc(?:e|ing)", r"break", r"bash", r"shove", r"push",
+          r"lift", r"haul", r"pry", r"grapple", r"scale", r"wrestle", r"kick (?:down|open|in)", r"bend the"),
+    _rule("acrobatics", r"balanc", r"tumbl", r"dodg", r"flip", r"vault", r"somersault", r"cartwheel",
+          r"tightrope", r"roll under", r"squeeze through"),
+    _rule("investigation", r"search", r"inspect", r"examin", r"investigat", r"study", r"scrutini[sz]",
+          r"decipher", r"look for", r"check (?:for|if|whether)", r"rummag", r"analy[sz]"),
+    _rule("perception", r"look", r"listen", r"spot", r"watch", r"scan(?:s|ning)?\b", r"notice", r"peer",
+          r"smell", r"sniff", r"eavesdrop", r"survey", r"keep (?:watch|an eye)"),
+    _rule("insight", r"sense motive", r"read (?:his|her|their|the|its) (?:face|mood|intent|expression|body)",
+          r"(?:is|are) (?:he|she|they|it) (?:lying|honest|telling the truth)", r"motive", r"intention",
+          r"trust (?:him|her|them)", r"sincer"),
+    _rule("persuasion", r"persuad", r"convinc", r"charm", r"negotiat", r"haggl", r"barter", r"plead",
+          r"reason with", r"befriend", r"appeal to", r"diplomac"),
+    _rule("deception", r"lie (?:to|about)", r"lying (?:to|about)", r"bluff", r"deceiv", r"trick", r"disguis",
+          r"pretend", r"feign", r"mislead", r"forg(?:e|ing) (?:a|the)", r"fool"),
+    _rule("intimidation", r"threat", r"intimidat", r"menac", r"scare", r"coerc", r"glower", r"interrogat",
+          r"frighten"),
+    _rule("performance", r"perform", r"sing(?:s|ing)?\b", r"play (?:a|the|my) (?:song|tune|lute|flute|drum|fiddle)",
+          r"danc", r"recit", r"juggl", r"entertain", r"tell a (?:story|tale|joke)"),
+    _rule("animal-handling", r"calm (?:the|a|my) (?:horse|dog|beast|animal|mule|pony|wolf|hound)", r"tame",
+          r"sooth", r"ride", r"handle the (?:horse|animal|beast)", r"feed the (?:horse|dog|beast|animal)"),
+    _rule("survival", r"track", r"forag", r"hunt", r"navigat", r"follow (?:the|its|their|his|her) trail",
+          r"find (?:the|a) (?:path|way|trail)", r"make camp", r"shelter"),
+    _rule("medicine", r"heal(?:s|ing)?\b", r"tend(?:s|ing)? (?:to|the|his|her|their|my)\b", r"bandag",
+          r"stabili[sz]", r"treat (?:the|his|her|their|my) wound", r"diagnos", r"first aid", r"wounds"),
+    _rule("knowledge", r"recall", r"remember", r"lore", r"legend", r"identify", r"(?:do|what do) i know",
+          r"know (?:about|of|anything)", r"history of"),
+)  # fmt: skip
+
+KNOWLEDGE_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    _rule("arcana", r"magic", r"spell", r"arcan", r"rune", r"sigil", r"glyph", r"wards?\b", r"enchant", r"wizard",
+          r"potion", r"plane"),
+    _rule("religion", r"god", r"temple", r"shrine", r"holy", r"deit", r"divine", r"priest", r"cult", r"undead",
+          r"saint", r"prayer", r"altar"),
+    _rule("nature", r"plant", r"beast", r"animal", r"herb", r"weather", r"forest", r"river", r"mushroom",
+          r"fung", r"tree", r"terrain", r"creature"),
+)  # fmt: skip
+
+DIFFICULTY = (
+    (re.compile(r"\b(?:nearly impossible|impossible|insane)\b", re.I), 25),
+    (re.compile(r"\b(?:very hard|extremely|really hard|daunting)\b", re.I), 20),
+    (re.compile(r"\b(?:hard|difficult|tricky|tough|risky|dangerous)\b", re.I), 15),
+    (re.compile(r"\b(?:trivial|very easy)\b", re.I), 5),
+    (re.compile(r"\b(?:easy|simple|quick)\b", re.I), 10),
+)
+ATTACK = re.compile(
+    r"\b(?:attack|strike|fight|charge|stab|slash|shoot|kill|ambush|swing at|smite|punch|hit|cut down)"
+    r"(?:s|es|ed|ing)?\b",
+    re.I,
+)
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2}
+
+
+def choose_check(action: str) -> str | None:
+    """The skill a DM would call for, or None when the action needs no roll."""
+    hits = [(match.start(), -len(match[0]), skill) for skill, rule in CHECK_RULES if (match := rule.search(action))]
+    if not hits:
+        return None
+    skill = min(hits)[2]
+    if skill != "knowledge":
+        return skill
+    return next((topic for topic, rule in KNOWLEDGE_TOPICS if rule.search(action)), "history")
+
+
+def choose_dc(action: str, rng: random.Random) -> int:
+    return next((dc for rule, dc in DIFFICULTY if rule.search(action)), rng.choice((12, 13, 14, 15)))
+
+
+class MonsterFinder:
+    """Finds SRD monster names (and simple plurals) in text, with a count when one is given."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._names = {name.casefold(): name for name in names}
+        alternatives = sorted(self._names, key=len, reverse=True)
+        body = "|".join(re.escape(name) for name in alternatives) or r"(?!x)x"
+        self._pattern = re.compile(rf"\b({body})(e?s)?\b", re.IGNORECASE)
+
+    def find(self, text: str, rng: random.Random) -> tuple[str, int] | None:
+        match = self._pattern.search(text)
+        if match is None:
+            return None
+        before = re.findall(r"[\w']+", text[: match.start()].lower())[-3:]
+        counts = [int(word) if word.isdigit() else NUMBERS.get(word) for word in reversed(before)]
+        count = next((c for c in counts if c), None) or (rng.randint(2, 4) if match[2] else 1)
+        return self._names[match[1].casefold()], max(1, min(count, 20))
+
+
+_LEAD_INS = re.compile(
+    r"^(?:i|we)(?:'ll| will| shall|'m going to| am going to| want to| would like to| try to| attempt to| decide to|"
+    r" need to| have to| carefully| quietly| slowly| then| now)*\s+",
+    re.IGNORECASE,
+)
+_NOT_A_VERB = re.compile(
+    r"^(?:am|'m|was|were|have|had|'ve|'d|don't|can't|think|guess|wonder|ask|(?:give|let|tell|show) me)\b", re.I
+)
+_QUESTION = re.compile(r"^(?:what|how|who|where|why|when|which|can|could|do|does|is|are|may)\b", re.I)
+_PRONOUNS = (
+    (re.compile(r"\bmyself\b", re.I), "themselves"),
+    (re.compile(r"\bmy\b", re.I), "their"),
+    (re.compile(r"\bme\b", re.I), "them"),
+    (re.compile(r"\bmine\b", re.I), "theirs"),
+    (re.compile(r"\bI\b"), "they"),
+)
+
+
+def action_phrase(action: str, name: str) -> str | None:
+    """ "I try to sneak past my rival" -> "sneak past their rival", for "Mira moves to ..."; None if unsure."""
+    first = re.split(r"(?<=[.!?;])\s|\n", " ".join(action.split()), maxsplit=1)[0]
+    if first.endswith("?") or _QUESTION.match(first):
+        return None  # a question to the DM, not something the character does
+    text = re.sub(r"[*_~`|>#<@]", "", first).strip().rstrip(".!?;,")
+    stripped = _LEAD_INS.sub("", text, count=1)
+    if stripped == text and text.split(" ", 1)[0].casefold() in {name.casefold().split(" ")[0], "you", "he", "she"}:
+        return None  # third person or addressed to the DM: not a verb phrase
+    if not stripped or _NOT_A_VERB.match(stripped) or re.search(r"[(){}\[\]=\\]", stripped):
+        return None
+    for pattern, replacement in _PRONOUNS:
+        stripped = pattern.sub(replacement, stripped)
+    if len(stripped) > 90:
+        stripped = stripped[:90].rsplit(" ", 1)[0].rstrip(",;:")
+    return stripped[0].lower() + stripped[1:]
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+# Per skill: (successes, failures). {name} is the character, {scene} the scene's noun phrase.
+OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "stealth": (
+        ("{name} melts into the shadows of {scene}, and not a single head turns.",
+         "Every footfall lands soft as ash; {name} passes like a rumour."),
+        ("A loose stone skitters under {name}'s boot, loud as a bell in {scene}.",
+         "{name} is halfway there when a voice calls out: \"Who goes there?\""),
+    ),
+    "sleight-of-hand": (
+        ("A faint click, a careful twist, and it gives way under {name}'s nimble fingers.",
+         "{name}'s hands move quicker than the eye; nobody in {scene} sees a thing."),
+        ("The pick slips and scrapes; whatever {name} was working on refuses to yield.",
+         "{name}'s fingers fumble at the crucial moment, and the attempt is plain to see."),
+    ),
+    "athletics": (
+        ("Muscles straining, {name} powers through it and comes out the other side.",
+         "With a grunt of effort {name} makes it look almost easy."),
+        ("{name} heaves with everything they have, but it is not enough this time.",
+         "{name} slips and lands hard, breathless, no closer than before."),
+    ),
+    "acrobatics": (
+        ("{name} moves with a dancer's grace, light and sure across {scene}.",
+         "A twist, a roll, and {name} is through, barely disturbing the dust."),
+        ("{name} wobbles, overcorrects and goes down in an undignified heap.",
+         "{name}'s footing betrays them at the worst possible moment."),
+    ),
+    "investigation": (
+        ("{name}'s careful search pays off: a detail everyone else missed falls into place.",
+         "Piece by piece, {name} works it out, and {scene} gives up one of its secrets."),
+        ("{name} searches thoroughly, yet whatever is hidden in {scene} stays hidden.",
+         "The clues refuse to line up; {name} is left with more questions than answers."),
+    ),
+    "perception": (
+        ("{name}'s sharp senses catch it: a flicker of movement at the edge of {scene}.",
+         "Something small but telling does not escape {name}'s notice."),
+        ("{name} strains eyes and ears, but {scene} keeps its counsel.",
+         "Nothing seems amiss to {name}, though the feeling of being watched lingers."),
+    ),
+    "insight": (
+        ("{name} reads the tells plainly: a tightening jaw, a glance that lingers too long.",
+         "The truth sits just under the words, and {name} sees it clearly."),
+        ("{name} studies the face before them and finds it unreadable.",
+         "Whatever lies behind those eyes, {name} cannot make it out."),
+    ),
+    "persuasion": (
+        ("{name}'s words land well; the resistance softens into a reluctant nod.",
+         "With patience and warmth {name} wins them over, at least for now."),
+        ("{name} makes the case, but it falls on deaf ears.",
+         "The reply is polite and final: {name} has not convinced anyone."),
+    ),
+    "deception": (
+        ("{name} spins the tale without a flicker, and it is swallowed whole.",
+         "Not a trace of doubt crosses the listener's face; {name}'s story holds."),
+        ("{name}'s story snags on a detail, and suspicion creeps into the silence.",
+         "A narrowed gaze tells {name} the lie has not landed."),
+    ),
+    "intimidation": (
+        ("{name}'s threat hangs in the air, and the other side gives way.",
+         "Colour drains from a face; {name} has made the point."),
+        ("{name}'s menace is met with a scornful laugh.",
+         "The threat rings hollow, and everyone in {scene} can tell."),
+    ),
+    "performance": (
+        ("{name} holds the room; for a moment all of {scene} listens.",
+         "Applause, or something close to it, rewards {name}'s performance."),
+        ("{name}'s performance falters, and the audience's attention drifts away.",
+         "A missed note, an awkward pause, and {name} loses the crowd."),
+    ),
+    "animal-handling": (
+        ("Under {name}'s steady hand the animal calms, ears forward and trusting.",
+         "{name} murmurs softly, and the beast settles."),
+        ("The animal shies away from {name}, eyes rolling white.",
+         "A snap of teeth warns {name} off; the creature will not be handled."),
+    ),
+    "survival": (
+        ("{name} reads the signs of {scene} like a map: broken twigs, disturbed earth, a clear way on.",
+         "The trail is faint, but {name} finds it and follows it true."),
+        ("The signs run together; {name} loses the thread somewhere in {scene}.",
+         "{name} circles back twice and finds nothing to follow."),
+    ),
+    "medicine": (
+        ("{name}'s practised hands work quickly, and the worst of it is soon under control.",
+         "Clean bandages and a steady touch: {name} does what needs doing."),
+        ("{name} does what they can, but the wound will not be easily tamed.",
+         "The bleeding slows but does not stop, despite {name}'s efforts."),
+    ),
+    "arcana": (
+        ("The pattern clicks into place in {name}'s mind: this is old magic, and {name} knows its shape.",
+         "{name} recognises the weave of the spell at once."),
+        ("The magic is a tangle of meaning {name} cannot unpick.",
+         "Whatever arcane work this is, it defeats {name}'s learning."),
+    ),
+    "history": (
+        ("A half-remembered tale surfaces, and {name} recalls exactly where this fits.",
+         "Names, dates and old wars line up neatly in {name}'s memory."),
+        ("{name} searches their memory, but the past stays silent.",
+         "Something about it is familiar, yet {name} cannot place it."),
+    ),
+    "religion": (
+        ("{name} knows these rites, and the god they belong to.",
+         "The holy symbols speak plainly to {name}."),
+        ("The symbols mean nothing {name} can name.",
+         "If there is a god behind this, {name} does not know them."),
+    ),
+    "nature": (
+        ("{name} knows this at a glance, from leaf and hoof to weather and season.",
+         "The natural world keeps few secrets from {name}, and this is not one of them."),
+        ("{name} has never seen its like, and cannot say what it is.",
+         "The wild keeps this secret from {name}."),
+    ),
+}  # fmt: skip
+ABILITY_NAMES = {"str": "strength", "dex": "agility", "con": "endurance", "int": "wits", "wis": "instinct",
+                 "cha": "force of personality"}  # fmt: skip
+ABILITY_OUTCOMES = (
+    ("{name}'s {ability} carries the moment.", "Sheer {ability} sees {name} through."),
+    ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails them."),
+)
+LEADS = ("{name} moves to {phrase}.", "{name} sets out to {phrase}.", "Without hesitation, {name} tries to {phrase}.")
+PLAIN_LEADS = ("{name} commits to the attempt.", "In {scene}, {name} makes the attempt.")
+IDLE_LEADS = ("{name} pauses to take stock of {scene}.", "{name} waits, watching {scene}.")
+FOLLOW_UPS = (
+    ("The way forward looks a little clearer now.", "It is a small victory, but it counts."),
+    ("It will have to be done another way.", "The moment passes, and {scene} feels less welcoming than before."),
+)
+NEAR_MISS = (("It is a near thing.", "Only just, but it holds."), ("So close it stings.", "A hair's breadth short."))
+CLOSERS = ("What does {name} do next?", "The next move is {name}'s.", "{scene_cap} waits for what comes next.")
+SCENE_BEATS = (
+    "Shadows shift across {scene} as {name} goes about it.",
+    "Nothing in {scene} rises to stop them.",
+    "{scene_cap} seems to hold its breath.",
+    "A faint draught stirs the air in {scene}.",
+    "For a moment, all is still.",
+)
+NPC_BEATS = ("{npc} watches {name} closely.", "{npc} raises an eyebrow but says nothing.")
+SETBACKS = ("The attempt comes to nothing, and {name} steps back to reconsider.",
+            "For a moment nothing happens; {name} will need another approach.")  # fmt: skip
+COMBAT = (
+    "Steel rings out in {scene} as {name} closes on the {enemy}.",
+    "{name} strikes first, and the {enemy} answers with a snarl. Battle is joined.",
+)
+
+
+# --- the narrator -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One call, as read from the messages."""
+
+    context: SceneContext
+    action: str
+    results: list[tuple[str, dict[str, Any]]]  # (tool name, parsed result)
+    rng: random.Random
+    seed: str
+
+
+class OfflineNarrator:
+    """``Narrator`` without a model: keyword rules propose checks, templates narrate the results."""
+
+    name = "offline"
+    model = "offline"
+
+    def __init__(self, monsters: Iterable[str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        if monsters is None:
+            monsters = [monster.name for monster in load_srd().data.monsters]
+        self._monsters = MonsterFinder(monsters)
+        self._clock = clock
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
+    ) -> AsyncIterator[NarratorEvent]:
+        started = self._clock()
+        turn = _read_turn(messages)
+        offered = {tool.name for tool in tools} & SAFE_TOOLS
+        calls = [] if turn.results else self._propose(turn, offered, tools)
+        text = "" if calls else self._narrate(turn)
+        for piece in _pieces(text):
+            yield TextDelta(piece)
+            await asyncio.sleep(0)  # let other tasks run, as a real stream would
+        if calls:
+            yield ToolCallsProposed(calls)
+        completion = estimate_tokens(text + json.dumps([call.arguments for call in calls]))
+        yield Usage(self.model, estimate_tokens(messages), completion, True, self._clock() - started, 0.0)
+
+    async def probe(self) -> float:
+        return 0.0
+
+    async def aclose(self) -> None:
+        return None
+
+    def _propose(self, turn: _Turn, offered: set[str], tools: list[ToolSpec]) -> list[ProposedCall]:
+        ctx, action = turn.context, turn.action
+        if not action or ctx.acting_character is None:
+            return []
+        arguments: dict[str, Any] | None = None
+        name = ""
+        found = self._monsters.find(action, turn.rng) if ATTACK.search(action) else None
+        if found and "start_combat" in offered and not ctx.in_combat:
+            name, arguments = "start_combat", {"enemies": [{"monster": found[0], "count": found[1]}]}
+        elif (skill := choose_check(action)) and "request_check" in offered and not found:
+            reason = " ".join(f"{ctx.acting_character} tries: {action}".split())[:200]
+            name = "request_check"
+            arguments = {"character": ctx.acting_character, "skill_or_ability": skill,
+                         "dc": choose_dc(action, turn.rng), "reason": reason}  # fmt: skip
+        if arguments is None:
+            return []
+        call = ProposedCall(f"offline_{turn.seed[:12]}_0", name, arguments, None, json.dumps(arguments))
+        call = validate_arguments(call, tools)
+        return [call] if call.error is None else []  # e.g. an over-long name: narrate instead
+
+    def _narrate(self, turn: _Turn) -> str:
+        ctx = turn.context
+        tool, result = turn.results[-1] if turn.results else ("", {})
+        check = result.get("check") if result.get("ok") is True else None
+        check = check if isinstance(check, dict) else None
+        name = _check_character(check) or ctx.name
+        writer = _Writer(turn.rng, {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene)})
+        phrase = action_phrase(turn.action, name) if turn.action else None
+        if phrase:
+            writer.add(LEADS, phrase=phrase)
+        else:
+            writer.add(PLAIN_LEADS if turn.action else IDLE_LEADS)
+        if check is not None:
+            _write_check(writer, check)
+        elif turn.results and result.get("ok") is True and tool == "start_combat":
+            writer.add(COMBAT, enemy=_enemy(result))
+        elif turn.results:
+            writer.add(SETBACKS)
+        else:
+            writer.add(SCENE_BEATS)
+            if ctx.npcs:
+                writer.add(NPC_BEATS, npc=turn.rng.choice(ctx.npcs))
+        writer.add(CLOSERS)
+        return writer.text()
+
+
+class _Writer:
+    """Picks templates in order from one seeded random source, sparing the scene's name once used."""
+
+    def __init__(self, rng: random.Random, values: dict[str, str]) -> None:
+        self._rng = rng
+        self._values = values
+        self._sentences: list[str] = []
+
+    def add(self, templates: Sequence[str], **extra: Any) -> None:
+        scene_used = self._values["scene"] in " ".join(self._sentences)
+        fresh = [t for t in templates if "{scene" not in t] if scene_used else []
+        template = self._rng.choice(fresh or templates)
+        self._sentences.append(_cap(template.format(**self._values, **extra)))
+
+    def text(self) -> str:
+        return " ".join(self._sentences)
+
+
+def _check_character(check: Mapping[str, Any] | None) -> str | None:
+    name = check.get("character") if check else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def _write_check(writer: _Writer, check: Mapping[str, Any]) -> None:
+    skill = str(check.get("skill") or "").strip().lower().replace(" ", "-").replace("_", "-")
+    skill = {full: short for short, full in _ABILITY_FULL.items()}.get(skill, skill)
+    index = 0 if check.get("success") is True else 1
+    if skill in OUTCOMES:
+        writer.add(OUTCOMES[skill][index])
+    else:
+        writer.add(ABILITY_OUTCOMES[index], ability=ABILITY_NAMES.get(skill[:3], "resolve"))
+    margin = _margin(check)
+    writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index])
+
+
+_ABILITY_FULL = {"str": "strength", "dex": "dexterity", "con": "constitution", "int": "intelligence",
+                 "wis": "wisdom", "cha": "charisma"}  # fmt: skip
+
+
+def _margin(check: Mapping[str, Any]) -> int | None:
+    total, dc = check.get("total"), check.get("dc")
+    return total - dc if isinstance(total, int) and isinstance(dc, int) else None
+
+
+def _enemy(result: Mapping[str, Any]) -> str:
+    combat = result.get("combat")
+    enemies = combat.get("enemies") if isinstance(combat, dict) else None
+    names = [e.get("name") or e.get("monster") for e in enemies or [] if isinstance(e, dict)]
+    return str(names[0]).lower() if names and names[0] else "foe"
+
+
+def _read_turn(messages: Sequence[Mapping[str, Any]]) -> _Turn:
+    digest = hashlib.sha256(json.dumps(messages, sort_keys=True, default=str).encode()).hexdigest()
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    action = _content_text(messages[last_user].get("content")) if last_user >= 0 else ""
+    names = _call_names(messages)
+    results = [
+        (names.get(str(m.get("tool_call_id")), ""), _parse_result(m.get("content")))
+        for m in messages[last_user + 1 :]
+        if m.get("role") == "tool"
+    ]
+    return _Turn(SceneContext.from_messages(messages), action.strip(), results, random.Random(digest), digest)
+
+
+def _call_names(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """tool_call_id -> tool name, from the assistant messages that made the calls."""
+    return {
+        str(call.get("id")): str((call.get("function") or {}).get("name", ""))
+        for m in messages
+        if m.get("role") == "assistant"
+        for call in m.get("tool_calls") or []
+        if isinstance(call, dict)
+    }
+
+
+def _parse_result(content: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(_content_text(content))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pieces(text: str) -> list[str]:
+    words = re.findall(r"\S+\s*", text)
+    return ["".join(words[i : i + WORDS_PER_CHUNK]) for i in range(0, len(words), WORDS_PER_CHUNK)]
