@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -18,46 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.health import HealthServer
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
+from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
-
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.postgres,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed"),
 ]
-
-
-class RedisProcess:
-    """A private redis-server we may stop and restart without disturbing anyone."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(timeout=5)
-            self._proc = None
 
 
 class LiveChecks:
@@ -99,8 +65,8 @@ def own_redis() -> Iterator[RedisProcess]:
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(POSTGRES_URL, pool_size=2)
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(postgres_url, pool_size=2)
     yield engine
     await engine.dispose()
 
