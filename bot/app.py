@@ -6,7 +6,9 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 import discord
+import sqlalchemy.exc
 import structlog
 from discord import app_commands
 from discord.ext import commands
@@ -20,7 +22,7 @@ from bot.ui.replies import reply
 
 log = structlog.get_logger(__name__)
 
-COGS = ("cogs.dice", "cogs.characters")
+COGS = ("cogs.dice", "cogs.characters", "cogs.help")
 
 
 class DMTree(app_commands.CommandTree["DMBot"]):
@@ -50,21 +52,26 @@ class DMTree(app_commands.CommandTree["DMBot"]):
     async def on_error(self, interaction: discord.Interaction[DMBot], error: app_commands.AppCommandError) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         command = interaction.command.qualified_name if interaction.command else "unknown"
-        if isinstance(cause, GameError):
-            outcome: Outcome = "game_error"
-            message = f"⚠️ {cause.message}"
-        elif isinstance(cause, app_commands.TransformerError):
-            outcome, message = "game_error", f"⚠️ `{cause.value}` isn't a valid {cause.type.name.lower()} here."
-        else:
-            error_id = uuid.uuid4().hex[:8]
-            log.error("command failed", error_id=error_id, exc_info=cause)
-            outcome = "error"
-            message = f"😵 Something went wrong on our side. It was logged as error `{error_id}`; please try again."
+        outcome, message = describe_failure(cause)
         self.client.services.metrics.observe_interaction(command, outcome, _elapsed(interaction))
         try:
             await reply(interaction, message, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not deliver the error reply", outcome=outcome)
+
+
+def describe_failure(cause: BaseException) -> tuple[Outcome, str]:
+    """What the user is told (and the metric's outcome); unexpected errors are logged with an id."""
+    if isinstance(cause, GameError):
+        return "game_error", f"⚠️ {cause.message}"
+    if isinstance(cause, app_commands.TransformerError):
+        return "game_error", f"⚠️ `{cause.value}` isn't a valid {cause.type.name.lower()} here."
+    if is_outage(cause):
+        log.warning("a service is unreachable", error=repr(cause))
+        return "error", OUTAGE_MESSAGE
+    error_id = uuid.uuid4().hex[:8]
+    log.error("command failed", error_id=error_id, exc_info=cause)
+    return "error", f"😵 Something went wrong on our side. It was logged as error `{error_id}`; please try again."
 
 
 class DMBot(commands.AutoShardedBot):
@@ -100,6 +107,22 @@ class DMBot(commands.AutoShardedBot):
             connected = shard is not None and not shard.is_closed() and self.is_ready()
             latencies[shard_id] = shard.latency if connected and shard is not None else None
         return latencies
+
+
+OUTAGE_MESSAGE = (
+    "🔌 dmbot can't reach its database right now, so this didn't go through. Try again in a few seconds."
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """A lost or refused database connection, as opposed to a bug."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sqlalchemy.exc.InterfaceError | sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(error, sqlalchemy.exc.OperationalError):
+        return True
+    return isinstance(error, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError)
 
 
 def _refusal(decision: LimitDecision) -> str:

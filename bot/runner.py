@@ -23,9 +23,7 @@ async def run(settings: Settings) -> int:
         await upgrade_async(settings.database_url)  # the embedded database keeps itself current
     async with open_services(settings) as services:
         bot = create_bot(services)
-        health = HealthServer(
-            settings.health_host, settings.health_port, BotProbes(bot, services), services.metrics
-        )
+        health = HealthServer.from_settings(settings, BotProbes(bot, services), services.metrics)
         await health.start()
         log.info("health sidecar listening", port=health.port)
         try:

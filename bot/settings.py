@@ -11,12 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./data/dmbot.sqlite3"
+PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "your_token_here", "token", "xxx", "secret", "..."}
 
 
 class Settings(BaseSettings):
     """Every setting of the bot. `docs/CONFIGURATION.md` and `.env.example` describe each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # Discord
     discord_token: SecretStr | None = Field(
@@ -29,9 +30,6 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str = Field(
         default=DISCORD_GATEWAY_URL, description="Discord gateway websocket URL; a proxy or the local Discord"
-    )
-    discord_test_guild_id: int | None = Field(
-        default=None, description="Your development server's id, for instant command syncs (`dmbot sync --guild ID`)"
     )
     shard_count: int | None = Field(
         default=None, ge=1, description="Total shards over all bot processes; empty: one shard"
@@ -128,7 +126,7 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Time /ready and /health give each database and Redis probe"
     )
     environment: Literal["development", "production"] = Field(
-        default="development", description="development or production (shown by `dmbot check`)"
+        default="development", description="development or production (production refuses placeholder secrets)"
     )
 
     @field_validator("shard_ids", mode="before")
@@ -150,6 +148,17 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        """Outside development, a secret copied unedited from .env.example is a mistake, not a value."""
+        if self.environment != "production":
+            return self
+        for name in ("discord_token", "openai_api_key"):
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDERS:
+                raise ValueError(f"{name.upper()} is still a placeholder; set the real value or leave it empty")
+        return self
 
     @model_validator(mode="after")
     def _check_sharding(self) -> Settings:

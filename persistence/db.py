@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+FAIL_FAST_SECONDS = 1.5
+
 
 class Database:
     """Owns the engine; `transaction()` is the unit of work every engine call runs in."""
@@ -22,6 +24,9 @@ class Database:
             # No pre-ping: it costs a round trip per checkout. A connection that died with the server
             # fails one statement, and SQLAlchemy then invalidates the whole pool and reconnects.
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            options["pool_timeout"] = FAIL_FAST_SECONDS
+            # A command must answer within Discord's 3 s: fail fast when the server is away.
+            options["connect_args"] = {"timeout": FAIL_FAST_SECONDS, "command_timeout": FAIL_FAST_SECONDS + 0.5}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -52,6 +52,13 @@ class SandboxSession:
         return await handle.done(timeout)
 
 
+def isolated_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for tests and benchmarks: nothing read from the environment's .env, limits out of the way."""
+    values: dict[str, Any] = {"database_url": database_url, "rate_user_capacity": 1000, "rate_guild_capacity": 10000}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
 def sandbox_settings(settings: Settings, discord: LocalDiscord) -> Settings:
     """The same settings, pointed at the local Discord with its token."""
     from pydantic import SecretStr

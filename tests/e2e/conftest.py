@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from bot.sandbox.harness import SandboxSession, running_bot
-from bot.settings import Settings
+from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for a test: nothing read from the environment or a .env file."""
-    values: dict[str, Any] = {"database_url": database_url, "rate_user_capacity": 1000, "rate_guild_capacity": 10000}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+make_settings = isolated_settings
 
 
 @pytest.fixture

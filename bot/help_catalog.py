@@ -1,0 +1,177 @@
+"""The one list of commands that `/help`, the welcome message and the guides show.
+
+`scripts/gen_docs.py` writes the guides' command sections from it, and `tests/unit/test_docs.py` checks it
+against the command tree the bot registers: a command added to a cog without an entry here fails the
+tests, and so does an entry for a command that no cog registers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Audience = Literal["player", "dm", "admin"]
+AUDIENCES: tuple[Audience, ...] = ("player", "dm", "admin")
+AUDIENCE_TITLES: dict[str, str] = {"player": "Players", "dm": "Dungeon masters", "admin": "Server admins"}
+
+# Topic name → one line saying what it covers (the audiences are topics too).
+TOPICS: dict[str, str] = {
+    "player": "Everything a player can do",
+    "dm": "Running a game as its dungeon master",
+    "admin": "Setting the bot up for a server",
+    "dice": "Rolling any dice",
+    "characters": "Making and keeping your characters",
+    "checks": "Checks, saves, attacks and initiative from your sheet",
+    "help": "Finding your way around",
+}
+
+# What server admins can set today, without a command: shown by `/help topic:admin` and the welcome.
+ADMIN_NOTES = (
+    "Server Settings → Integrations → dmbot: choose who may use which command, and in which channels.",
+    "The bot's own settings (rate limits, the AI narrator) belong to whoever hosts it: docs/CONFIGURATION.md.",
+)
+
+# The first steps the welcome message suggests, in order; only the commands this version has are shown.
+START_STEPS: tuple[tuple[str, str], ...] = (
+    ("character create", "players: make your character"),
+    ("campaign create", "DMs: start a campaign in a channel"),
+    ("help", "every command, with an example"),
+)
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One slash command (or subcommand) as the help and the guides show it."""
+
+    audience: Audience
+    topic: str
+    usage: str  # "/roll expression:<dice> [private:true]": <...> a value to fill, [...] optional
+    summary: str
+    example: str
+
+    @property
+    def command(self) -> str:
+        """The qualified name, as the tree knows it: "character create"."""
+        words: list[str] = []
+        for word in self.usage.removeprefix("/").split():
+            if ":" in word or word.startswith(("[", "<")):
+                break
+            words.append(word)
+        return " ".join(words)
+
+
+def _player(topic: str, usage: str, summary: str, example: str) -> CommandHelp:
+    return CommandHelp("player", topic, usage, summary, example)
+
+
+CATALOG: tuple[CommandHelp, ...] = (
+    _player(
+        "dice",
+        "/roll expression:<dice> [advantage:true] [disadvantage:true] [label:<text>] [private:true]",
+        "Roll any dice: 1d20+5, 4d6kh3 (keep the highest 3), 2d6e6 (exploding).",
+        "/roll expression:1d20+5 advantage:true label:Stealth",
+    ),
+    _player(
+        "characters",
+        "/character create name:<name> race:<race> class:<class> background:<background> [method:<how>]",
+        "Make a character: pick skills, adjust scores, then Confirm.",
+        "/character create name:Brenna race:Dwarf class:Fighter background:Soldier",
+    ),
+    _player(
+        "characters",
+        "/character show [name:<character>] [player:<member>]",
+        "Show a character sheet: yours, or another player's.",
+        "/character show name:Brenna",
+    ),
+    _player("characters", "/character list", "List your characters here; ⭐ marks the active one.", "/character list"),
+    _player(
+        "characters",
+        "/character use name:<character>",
+        "Pick your active character (the one /check and /attack use).",
+        "/character use name:Brenna",
+    ),
+    _player(
+        "characters",
+        "/character edit [name:<character>]",
+        "Change name, notes, backstory or portrait.",
+        "/character edit name:Brenna",
+    ),
+    _player(
+        "characters",
+        "/character delete name:<character>",
+        "Delete a character for good (asks first).",
+        "/character delete name:Brenna",
+    ),
+    _player(
+        "characters",
+        "/character levelup [hp:<average|roll>] [name:<character>]",
+        "Go up a level when your XP (or your DM) allows.",
+        "/character levelup hp:roll",
+    ),
+    _player(
+        "characters",
+        "/character rest kind:<short|long> [dice:<n>] [name:<character>]",
+        "Short rest (spend hit dice) or long rest (recover all).",
+        "/character rest kind:short dice:2",
+    ),
+    _player(
+        "characters",
+        "/character inventory action:<add|remove|equip|unequip|coins> [item:<item>] [quantity:<n>] [gp:<n>]",
+        "Add, drop, equip or unequip items, or change your coins.",
+        "/character inventory action:add item:Torch quantity:5",
+    ),
+    _player(
+        "characters",
+        "/character condition action:<add|remove> condition:<condition> [rounds:<n>] [level:<n>]",
+        "Add or remove a condition; your rolls apply its effects.",
+        "/character condition action:add condition:Poisoned rounds:10",
+    ),
+    _player(
+        "checks",
+        "/check skill_or_ability:<skill or ability> [advantage:true] [disadvantage:true] [private:true]",
+        "An ability check with your active character.",
+        "/check skill_or_ability:Perception",
+    ),
+    _player(
+        "checks",
+        "/save ability:<ability> [advantage:true] [disadvantage:true] [private:true]",
+        "A saving throw with your active character.",
+        "/save ability:Dexterity",
+    ),
+    _player(
+        "checks",
+        "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:true]",
+        "Attack: to-hit and damage come from your sheet.",
+        "/attack weapon:Longsword target:Goblin",
+    ),
+    _player("checks", "/deathsave [advantage:true]", "A death saving throw, at 0 hit points.", "/deathsave"),
+    _player("checks", "/initiative [advantage:true]", "Roll initiative with your active character.", "/initiative"),
+    _player(
+        "help",
+        "/help [topic:<topic>]",
+        "This help: by audience (player, dm, admin) or by topic (dice ...).",
+        "/help topic:characters",
+    ),
+)
+
+
+def topics() -> tuple[str, ...]:
+    """Every topic `/help` answers: the audiences first, then the topics that have commands."""
+    used = {entry.topic for entry in CATALOG}
+    return tuple(t for t in TOPICS if t in AUDIENCES or t in used)
+
+
+def entries_for(topic: str) -> tuple[CommandHelp, ...]:
+    """The commands of an audience or of a topic, in catalog order."""
+    return tuple(e for e in CATALOG if topic in (e.audience, e.topic))
+
+
+def find(command: str) -> CommandHelp | None:
+    """The entry of a command by its qualified name ("character create"), with or without the slash."""
+    wanted = " ".join(command.removeprefix("/").lower().split())
+    return next((e for e in CATALOG if e.command == wanted), None)
+
+
+def start_steps() -> tuple[tuple[str, str], ...]:
+    """(command, what it is for) of the welcome's first steps, limited to the commands this version has."""
+    return tuple((name, why) for name, why in START_STEPS if find(name) is not None)
