@@ -91,6 +91,11 @@ def ping_invoker(discord: LocalDiscord) -> Invoke:
     return lambda _i: discord.invoke("ping", user_id=user, channel_id=channel)
 
 
+def merge(runs: list[Figures]) -> Figures:
+    """Several rounds of one measurement as one: all latencies, the mean throughput."""
+    return Figures(runs[0].name, [x for r in runs for x in r.latencies], sum(r.throughput for r in runs) / len(runs))
+
+
 def report(title: str, baseline: Figures, subject: Figures, targets: Mapping[str, Any] | None = None) -> bool:
     """Print both figures and the ratios; return whether the targets (if any) hold."""
     latency_ratio = subject.median / baseline.median

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Figures, bare_bot_session, measure, ping_invoker, report
+from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
 from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
@@ -49,10 +49,6 @@ async def bare_figures(samples: int, seconds: float) -> Figures:
     async with bare_bot_session() as discord:
         return await measure("bare bot /ping", ping_invoker(discord), samples=samples, in_flight=IN_FLIGHT,
                              seconds=seconds)
-
-
-def merge(runs: list[Figures]) -> Figures:
-    return Figures(runs[0].name, [x for r in runs for x in r.latencies], sum(r.throughput for r in runs) / len(runs))
 
 
 async def main(samples: int, seconds: float, rounds: int, redis_url: str) -> int:
