@@ -22,7 +22,10 @@ from bot.ui.replies import reply
 
 log = structlog.get_logger(__name__)
 
-COGS = ("cogs.dice", "cogs.characters", "cogs.help")
+COGS = (
+    "cogs.dice", "cogs.characters", "cogs.campaigns", "cogs.narration", "cogs.dm", "cogs.combat", "cogs.admin",
+    "cogs.help",
+)
 
 
 class DMTree(app_commands.CommandTree["DMBot"]):

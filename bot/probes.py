@@ -39,4 +39,5 @@ class BotProbes:
         return await limiter.ping() if limiter.uses_redis else None
 
     async def check_llm(self) -> float | None:
-        return None  # the offline narrator needs no endpoint; the LLM narrator adds its probe here
+        narrator = self._services.campaign.turns.narrators.default
+        return None if narrator.name == "offline" else await narrator.probe()  # offline needs no endpoint

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
+from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
+from bot.engine.generate import Generator
 from bot.engine.rolls import RollService
+from bot.engine.turns import CampaignEngine, build_campaign_engine
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -27,6 +30,9 @@ class Services:
     rolls: RollService
     characters: CharacterService
     checks: CheckService
+    combat: CombatService
+    generator: Generator
+    campaign: CampaignEngine  # campaigns, usage and turns
 
 
 @asynccontextmanager
@@ -40,12 +46,17 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     dice = Dice(rng)
     rolls = RollService(db, dice)
     characters = CharacterService(db, dice)
+    checks = CheckService(characters, dice, rolls)
+    campaign = build_campaign_engine(settings, db, checks, dice, metrics=metrics)
     try:
         yield Services(
             settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
-            characters=characters, checks=CheckService(characters, dice, rolls),
+            characters=characters, checks=checks, combat=CombatService(db, dice, characters, checks),
+            generator=Generator(characters.srd, dice),
+            campaign=campaign,
         )
     finally:
+        await campaign.aclose()
         await rolls.aclose()
         await limiter.aclose()
         await db.dispose()

@@ -80,6 +80,49 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='USD per 1M (prompt, completion) tokens by model, JSON, e.g. {"my-model": [0.1, 0.4]}',
     )
+    narrator_models: list[str] = Field(
+        default_factory=list,
+        description='Models a DM may pick with /dm settings besides OPENAI_MODEL, JSON, e.g. ["gpt-4o"]',
+    )
+
+    # Campaigns and turns
+    prompt_token_budget: int = Field(
+        default=6000, ge=1500,
+        description="Tokens one turn's prompt may use (tool schemas included); the oldest memory is left out first",
+    )
+    summary_refresh_events: int = Field(
+        default=20, ge=1, description="Events between two refreshes of a campaign's rolling summary"
+    )
+    max_tool_rounds: int = Field(
+        default=3, ge=0, le=10, description="Rounds of tool calls the narrator may make in one turn"
+    )
+    turn_max_damage: int = Field(
+        default=30, ge=0, description="Default bound: hit points of damage the narrator may deal in one turn"
+    )
+    turn_max_heal: int = Field(
+        default=30, ge=0, description="Default bound: hit points the narrator may heal in one turn"
+    )
+    turn_max_xp: int = Field(
+        default=1000, ge=0, description="Default bound: XP the narrator may award one character in one turn"
+    )
+    turn_max_items: int = Field(
+        default=5, ge=0, description="Default bound: items the narrator may give or take in one turn"
+    )
+    approval_bound: int = Field(
+        default=10, ge=0,
+        description="Default for new campaigns: damage or items taken above this wait for the DM (gains always wait)",
+    )
+    turn_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Most time one turn may take before the offline narrator takes over"
+    )
+    daily_token_budget: int = Field(
+        default=200_000, ge=0,
+        description="LLM tokens a server may use per day (UTC) unless its admins set another; 0: offline only",
+    )
+    narration_edit_interval_seconds: float = Field(
+        default=0.8, gt=0,
+        description="Least time between two edits of a streaming narration (Discord rate-limits message edits)",
+    )
 
     # Limits: token buckets (capacity, refill per second) and command costs
     rate_user_capacity: int = Field(
@@ -133,6 +176,8 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_shard_ids(cls, value: object) -> object:
         # "0,1,2" in the environment is friendlier than JSON
+        if isinstance(value, int):  # SHARD_IDS=0 arrives decoded as JSON, i.e. the number 0
+            return [value]
         if isinstance(value, str):
             value = value.strip()
             if not value:

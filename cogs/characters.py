@@ -23,6 +23,7 @@ from bot.engine.rolls import Actor
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui.text import safe
+from cogs.combat import combat_cog
 
 log = structlog.get_logger(__name__)
 
@@ -284,16 +285,25 @@ class SheetRollsCog(commands.Cog):
         result = await self.checks.save(actor_of(interaction), ability, advantage=advantage, disadvantage=disadvantage)
         await self._send(interaction, views.check_embed(result), result, private)
 
+    async def target_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        fight = combat_cog(interaction.client)
+        return await fight.target_choices(interaction, current) if fight else []
+
     @app_commands.command(name="attack")
     @app_commands.describe(
         weapon="A weapon you carry, or unarmed", target="Who you attack", two_handed="Versatile grip"
     )
-    @app_commands.autocomplete(weapon=weapon_autocomplete)
+    @app_commands.autocomplete(weapon=weapon_autocomplete, target=target_autocomplete)
     async def attack(
         self, interaction: Interaction[DMBot], weapon: str, target: str | None = None, advantage: bool = False,
         disadvantage: bool = False, two_handed: bool = False,
     ) -> None:  # fmt: skip
-        """Attack with a weapon: to-hit and damage from your sheet."""
+        """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
+        fight = combat_cog(interaction.client)
+        if target and fight and await fight.attack_in_fight(
+            interaction, weapon, target, advantage=advantage, disadvantage=disadvantage, two_handed=two_handed
+        ):
+            return
         result = await self.checks.attack(
             actor_of(interaction), weapon, target=target, advantage=advantage, disadvantage=disadvantage,
             two_handed=two_handed,

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import text
 
@@ -105,3 +117,236 @@ class Character(Base):
     portrait_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --- Campaigns (migration 0003) ------------------------------------------------------------------
+
+
+class Campaign(Base):
+    """A campaign bound to one channel or thread; its creator is its DM."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        Index("ix_campaigns_guild", "guild_id"),
+        Index(
+            "uq_campaigns_channel_active",
+            "channel_id",
+            unique=True,
+            postgresql_where=text("status <> 'ended'"),
+            sqlite_where=text("status <> 'ended'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    dm_id: Mapped[int] = mapped_column(Snowflake)
+    name: Mapped[str] = mapped_column(String(100))
+    tone: Mapped[str] = mapped_column(String(100), default="")
+    setting: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # persona, model, bounds, approvals
+    safety: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # lines, veils
+    scene: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # location, description, npcs, combat
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_through: Mapped[int] = mapped_column(BigInteger, default=0)  # the last event id the summary covers
+    events_since_summary: Mapped[int] = mapped_column(Integer, default=0)
+    turn_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class CampaignTurn(Base):
+    """One `/narrate` turn: running until its changes and narration are committed."""
+
+    __tablename__ = "campaign_turns"
+    __table_args__ = (Index("ix_campaign_turns_campaign", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    character_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | retconned
+    narrator: Mapped[str] = mapped_column(String(32), default="")
+    fallback_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignEvent(Base):
+    """The append-only log: rows are only added, and marked `retconned` when a turn is undone.
+
+    On Postgres the table also has a generated `search` tsvector column (see migration 0003); it is
+    left out of the model so that SQLite, which has no such column, maps the same class.
+    """
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (
+        Index("ix_campaign_events_campaign", "campaign_id", "id"),
+        Index("ix_campaign_events_turn", "turn_id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    turn_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("campaign_turns.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(Snowflake)
+    character_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    retconned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CanonFact(Base):
+    """A fact the DM pinned: always in the narrator's prompt."""
+
+    __tablename__ = "campaign_canon"
+    __table_args__ = (Index("ix_campaign_canon_campaign", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Npc(Base):
+    """A non-player character the story introduced; found again by name."""
+
+    __tablename__ = "campaign_npcs"
+    __table_args__ = (UniqueConstraint("campaign_id", "name_key", name="uq_campaign_npcs_name"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(80), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    turn_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignSession(Base):
+    """A play session, from `/session start` to `/session end`."""
+
+    __tablename__ = "campaign_sessions"
+    __table_args__ = (Index("ix_campaign_sessions_campaign", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    started_by: Mapped[int] = mapped_column(Snowflake)
+    first_event_id: Mapped[int] = mapped_column(BigInteger)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PendingChange(Base):
+    """A change the narrator proposed above the campaign's approval bound, waiting for the DM."""
+
+    __tablename__ = "campaign_pending"
+    __table_args__ = (Index("ix_campaign_pending_campaign", "campaign_id", "status"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    turn_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by: Mapped[int] = mapped_column(Snowflake)
+    tool: Mapped[str] = mapped_column(String(32))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | denied | dropped
+    resolved_by: Mapped[int | None] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LlmUsage(Base):
+    """One model call: tokens, latency and estimated cost, per guild and campaign."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_guild_at", "guild_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    campaign_id: Mapped[int | None] = mapped_column(BigInteger)
+    turn_id: Mapped[int | None] = mapped_column(BigInteger)
+    narrator: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Combat (migration 0004) ----------------------------------------------------------------------
+
+
+class Combat(Base):
+    """One fight of a campaign: the initiative tracker's round and turn, and its one tracker message."""
+
+    __tablename__ = "combats"
+    __table_args__ = (
+        Index(
+            "uq_combats_campaign_active",
+            "campaign_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_combats_channel_active",
+            "channel_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | ended
+    round: Mapped[int] = mapped_column(Integer, default=0)  # 0: gathering initiative
+    turn_index: Mapped[int] = mapped_column(Integer, default=0)  # into the combatants by position
+    tracker_channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    tracker_message_id: Mapped[int | None] = mapped_column(Snowflake)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change
+    started_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Combatant(Base):
+    """A character (its sheet holds HP and conditions) or a monster (HP and conditions kept here)."""
+
+    __tablename__ = "combatants"
+    __table_args__ = (
+        UniqueConstraint("combat_id", "name_key", name="uq_combatants_name"),
+        UniqueConstraint("combat_id", "character_id", name="uq_combatants_character"),
+        Index("ix_combatants_combat", "combat_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    combat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("combats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # character | monster
+    character_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("characters.id", ondelete="CASCADE"))
+    owner_id: Mapped[int | None] = mapped_column(Snowflake)  # the player, for characters
+    monster_index: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(256))
+    initiative: Mapped[int] = mapped_column(Integer)
+    dex: Mapped[int] = mapped_column(Integer)  # the Dexterity score breaks initiative ties
+    tiebreak: Mapped[int] = mapped_column(Integer, default=0)  # then this roll-off
+    position: Mapped[int] = mapped_column(Integer, default=0)  # place in initiative order
+    hp: Mapped[int | None] = mapped_column(Integer)  # monsters only
+    hp_max: Mapped[int | None] = mapped_column(Integer)
+    ac: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, ends, level}
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

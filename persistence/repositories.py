@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, column, func, or_, select, update
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.db import Database
-from persistence.models import Character, Guild, RollLog
+from persistence.models import (
+    Campaign,
+    CampaignEvent,
+    CampaignSession,
+    CampaignTurn,
+    CanonFact,
+    Character,
+    Combat,
+    Combatant,
+    Guild,
+    LlmUsage,
+    Npc,
+    PendingChange,
+    RollLog,
+)
 
 
 class GuildRepository:
@@ -115,3 +132,426 @@ class Reads:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+
+# --- Campaigns (migration 0003) ------------------------------------------------------------------
+
+ADVISORY_NAMESPACE = 0x444D  # "DM": keeps dmbot's advisory lock keys apart from anyone else's
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@asynccontextmanager
+async def campaign_turn_lock(db: Database, campaign_id: int) -> AsyncIterator[None]:
+    """Serialise turns of one campaign across processes: a Postgres session advisory lock.
+
+    Held on a connection of its own for the whole turn, and released by the server if that
+    connection dies. SQLite is one process's embedded file: the caller's in-process lock suffices.
+    """
+    if db.is_sqlite:
+        yield
+        return
+    key = (ADVISORY_NAMESPACE << 40) | campaign_id
+    async with db.engine.connect() as conn:
+        await conn.execute(select(func.pg_advisory_lock(key)))
+        await conn.commit()  # end the implicit transaction; the session-level lock stays
+        try:
+            yield
+        finally:
+            await conn.execute(select(func.pg_advisory_unlock(key)))
+            await conn.commit()
+
+
+class CampaignRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, campaign: Campaign) -> None:
+        self.session.add(campaign)
+
+    async def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
+        query = select(Campaign).where(Campaign.id == campaign_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def in_channel(self, channel_id: int, *, lock: bool = False) -> Campaign | None:
+        query = select(Campaign).where(Campaign.channel_id == channel_id, Campaign.status != "ended")
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def in_guild(self, guild_id: int, limit: int = 25) -> Sequence[Campaign]:
+        query = (
+            select(Campaign)
+            .where(Campaign.guild_id == guild_id, Campaign.status != "ended")
+            .order_by(Campaign.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def dm_of(self, campaign_id: int) -> int | None:
+        return (await self.session.scalars(select(Campaign.dm_id).where(Campaign.id == campaign_id))).first()
+
+
+class PartyRepository:
+    """The characters playing in a campaign."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def members(self, campaign_id: int, *, lock: bool = False) -> Sequence[Character]:
+        query = select(Character).where(Character.campaign_id == campaign_id).order_by(Character.id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def by_id(self, character_id: int, *, lock: bool = False) -> Character | None:
+        query = select(Character).where(Character.id == character_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def of_player(self, campaign_id: int, owner_id: int, *, lock: bool = False) -> Character | None:
+        query = (
+            select(Character)
+            .where(Character.campaign_id == campaign_id, Character.owner_id == owner_id)
+            .order_by(Character.active.desc(), Character.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+
+class EventRepository:
+    """The append-only event log. Rows are added, and flagged `retconned`; never deleted."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, event: CampaignEvent) -> None:
+        self.session.add(event)
+
+    def add_all(self, events: Sequence[CampaignEvent]) -> None:
+        self.session.add_all(events)
+
+    async def recent(self, campaign_id: int, limit: int, *, before_id: int | None = None) -> Sequence[CampaignEvent]:
+        """The newest live events, newest first."""
+        query = select(CampaignEvent).where(
+            CampaignEvent.campaign_id == campaign_id, CampaignEvent.retconned.is_(False)
+        )
+        if before_id is not None:
+            query = query.where(CampaignEvent.id < before_id)
+        return (await self.session.scalars(query.order_by(CampaignEvent.id.desc()).limit(limit))).all()
+
+    async def since(
+        self, campaign_id: int, after_id: int, *, limit: int = 10_000, live_only: bool = True
+    ) -> Sequence[CampaignEvent]:
+        """Events after `after_id`, oldest first."""
+        query = select(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id, CampaignEvent.id > after_id)
+        if live_only:
+            query = query.where(CampaignEvent.retconned.is_(False))
+        return (await self.session.scalars(query.order_by(CampaignEvent.id).limit(limit))).all()
+
+    async def all_for(self, campaign_id: int) -> Sequence[CampaignEvent]:
+        query = select(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id).order_by(CampaignEvent.id)
+        return (await self.session.scalars(query)).all()
+
+    async def of_turn(self, turn_id: int) -> Sequence[CampaignEvent]:
+        query = select(CampaignEvent).where(CampaignEvent.turn_id == turn_id).order_by(CampaignEvent.id)
+        return (await self.session.scalars(query)).all()
+
+    async def last_id(self, campaign_id: int) -> int:
+        query = select(func.max(CampaignEvent.id)).where(CampaignEvent.campaign_id == campaign_id)
+        return int((await self.session.scalar(query)) or 0)
+
+    async def count(self, campaign_id: int) -> int:
+        query = select(func.count()).select_from(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id)
+        return int((await self.session.scalar(query)) or 0)
+
+    async def search(
+        self, campaign_id: int, words: Sequence[str], *, before_id: int, limit: int
+    ) -> Sequence[CampaignEvent]:
+        """Live events older than `before_id` that mention any of `words` (plain alphanumeric words).
+
+        Postgres ranks matches of the generated tsvector column (GIN index); SQLite has no full-text
+        column here, so it falls back to LIKE and takes the newest matches.
+        """
+        if not words:
+            return []
+        query = select(CampaignEvent).where(
+            CampaignEvent.campaign_id == campaign_id,
+            CampaignEvent.retconned.is_(False),
+            CampaignEvent.id < before_id,
+        )
+        if _dialect(self.session) == "postgresql":
+            tsquery = func.to_tsquery("english", " | ".join(words))
+            search = column("search", TSVECTOR)
+            query = query.where(search.op("@@")(tsquery)).order_by(
+                func.ts_rank(search, tsquery).desc(), CampaignEvent.id.desc()
+            )
+        else:
+            query = query.where(or_(*(CampaignEvent.text.contains(w, autoescape=True) for w in words)))
+            query = query.order_by(CampaignEvent.id.desc())
+        return (await self.session.scalars(query.limit(limit))).all()
+
+    async def mark_retconned(self, event_ids: Sequence[int]) -> None:
+        if event_ids:
+            await self.session.execute(
+                update(CampaignEvent).where(CampaignEvent.id.in_(list(event_ids))).values(retconned=True)
+            )
+
+    async def actors_since(self, campaign_id: int, after_id: int) -> Sequence[tuple[int | None, int | None]]:
+        """(user id, character id) of everyone who acted after `after_id`."""
+        query = (
+            select(CampaignEvent.actor_id, CampaignEvent.character_id)
+            .where(CampaignEvent.campaign_id == campaign_id, CampaignEvent.id > after_id)
+            .where(CampaignEvent.retconned.is_(False))
+            .distinct()
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]
+
+
+class TurnRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, turn: CampaignTurn) -> None:
+        self.session.add(turn)
+
+    async def get(self, turn_id: int) -> CampaignTurn | None:
+        return await self.session.get(CampaignTurn, turn_id)
+
+    async def running(self, campaign_id: int) -> Sequence[CampaignTurn]:
+        query = select(CampaignTurn).where(CampaignTurn.campaign_id == campaign_id, CampaignTurn.status == "running")
+        return (await self.session.scalars(query)).all()
+
+    async def last_done(self, campaign_id: int) -> CampaignTurn | None:
+        query = (
+            select(CampaignTurn)
+            .where(CampaignTurn.campaign_id == campaign_id, CampaignTurn.status == "done")
+            .order_by(CampaignTurn.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(query)).first()
+
+
+class CanonRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, fact: CanonFact) -> None:
+        self.session.add(fact)
+
+    async def of(self, campaign_id: int) -> Sequence[CanonFact]:
+        query = select(CanonFact).where(CanonFact.campaign_id == campaign_id).order_by(CanonFact.id)
+        return (await self.session.scalars(query)).all()
+
+    async def delete(self, fact: CanonFact) -> None:
+        await self.session.delete(fact)
+
+
+class NpcRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, npc: Npc) -> None:
+        self.session.add(npc)
+
+    async def by_key(self, campaign_id: int, name_key: str) -> Npc | None:
+        query = select(Npc).where(Npc.campaign_id == campaign_id, Npc.name_key == name_key)
+        return (await self.session.scalars(query)).first()
+
+    async def of(self, campaign_id: int, limit: int = 500) -> Sequence[Npc]:
+        query = select(Npc).where(Npc.campaign_id == campaign_id).order_by(Npc.id).limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def count(self, campaign_id: int) -> int:
+        query = select(func.count()).select_from(Npc).where(Npc.campaign_id == campaign_id)
+        return int((await self.session.scalar(query)) or 0)
+
+    async def delete(self, npc: Npc) -> None:
+        await self.session.delete(npc)
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: CampaignSession) -> None:
+        self.session.add(row)
+
+    async def open(self, campaign_id: int) -> CampaignSession | None:
+        query = select(CampaignSession).where(
+            CampaignSession.campaign_id == campaign_id, CampaignSession.ended_at.is_(None)
+        )
+        return (await self.session.scalars(query.order_by(CampaignSession.id.desc()))).first()
+
+    async def last_ended(self, campaign_id: int) -> CampaignSession | None:
+        query = select(CampaignSession).where(
+            CampaignSession.campaign_id == campaign_id, CampaignSession.ended_at.is_not(None)
+        )
+        return (await self.session.scalars(query.order_by(CampaignSession.id.desc()))).first()
+
+    async def count(self, campaign_id: int) -> int:
+        query = select(func.count()).select_from(CampaignSession).where(CampaignSession.campaign_id == campaign_id)
+        return int((await self.session.scalar(query)) or 0)
+
+
+class PendingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: PendingChange) -> None:
+        self.session.add(row)
+
+    async def waiting(self, campaign_id: int) -> Sequence[PendingChange]:
+        query = select(PendingChange).where(PendingChange.campaign_id == campaign_id, PendingChange.status == "pending")
+        return (await self.session.scalars(query.order_by(PendingChange.id))).all()
+
+    async def get(self, campaign_id: int, pending_id: int, *, lock: bool = False) -> PendingChange | None:
+        query = select(PendingChange).where(PendingChange.campaign_id == campaign_id, PendingChange.id == pending_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def of_turn(self, turn_id: int) -> Sequence[PendingChange]:
+        query = select(PendingChange).where(PendingChange.turn_id == turn_id, PendingChange.status == "pending")
+        return (await self.session.scalars(query)).all()
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_ms: float  # mean
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class UsageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: LlmUsage) -> None:
+        self.session.add(row)
+
+    async def tokens_since(self, guild_id: int, since: datetime) -> int:
+        query = select(func.coalesce(func.sum(LlmUsage.prompt_tokens + LlmUsage.completion_tokens), 0)).where(
+            LlmUsage.guild_id == guild_id, LlmUsage.created_at >= since
+        )
+        return int((await self.session.scalar(query)) or 0)
+
+    async def totals(self, guild_id: int, since: datetime) -> UsageTotals:
+        query = select(
+            func.count(LlmUsage.id),
+            func.coalesce(func.sum(LlmUsage.prompt_tokens), 0),
+            func.coalesce(func.sum(LlmUsage.completion_tokens), 0),
+            func.coalesce(func.sum(LlmUsage.cost_usd), 0.0),
+            func.coalesce(func.avg(LlmUsage.latency_ms), 0.0),
+        ).where(LlmUsage.guild_id == guild_id, LlmUsage.created_at >= since)
+        row = (await self.session.execute(query)).one()
+        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), float(row[3]), float(row[4]))
+
+    async def by_campaign(self, guild_id: int, since: datetime) -> Sequence[tuple[int | None, int, float]]:
+        """(campaign id, tokens, cost) since `since`, the biggest spender first."""
+        tokens = func.sum(LlmUsage.prompt_tokens + LlmUsage.completion_tokens)
+        query = (
+            select(LlmUsage.campaign_id, tokens, func.sum(LlmUsage.cost_usd))
+            .where(LlmUsage.guild_id == guild_id, LlmUsage.created_at >= since)
+            .group_by(LlmUsage.campaign_id)
+            .order_by(tokens.desc())
+            .limit(10)
+        )
+        return [(row[0], int(row[1] or 0), float(row[2] or 0.0)) for row in (await self.session.execute(query)).all()]
+
+
+class CombatRepository:
+    """Fights and their combatants. A change locks the combat row first, so changes to one fight queue up."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: Combat | Combatant) -> None:
+        self.session.add(row)
+
+    async def combat(self, combat_id: int, *, lock: bool = False) -> Combat | None:
+        query = select(Combat).where(Combat.id == combat_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def combat_and_dm(
+        self, *, combat_id: int | None = None, channel_id: int | None = None, lock: bool = False
+    ) -> tuple[Combat, int | None] | None:
+        """A fight (by id, or the running one of a channel) with its campaign's DM, in one query.
+
+        The lock covers the combat row only, never the campaign's.
+        """
+        query = select(Combat, Campaign.dm_id).outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        if combat_id is not None:
+            query = query.where(Combat.id == combat_id)
+        else:
+            query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
+        if lock:
+            query = query.with_for_update(of=Combat)
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def turn_key(
+        self, *, combat_id: int | None = None, channel_id: int | None = None
+    ) -> tuple[int, int, int | None] | None:
+        """(combat id, round, id of the combatant whose turn it is) in one query."""
+        current = and_(Combatant.combat_id == Combat.id, Combatant.position == Combat.turn_index)
+        query = select(Combat.id, Combat.round, Combatant.id).outerjoin(Combatant, current)
+        if combat_id is not None:
+            query = query.where(Combat.id == combat_id)
+        else:
+            query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
+    async def active_in_channel(self, channel_id: int) -> Combat | None:
+        query = select(Combat).where(Combat.channel_id == channel_id, Combat.status == "active")
+        return (await self.session.scalars(query)).first()
+
+    async def active_for_campaign(self, campaign_id: int) -> Combat | None:
+        query = select(Combat).where(Combat.campaign_id == campaign_id, Combat.status == "active")
+        return (await self.session.scalars(query)).first()
+
+    async def combatants(self, combat_id: int) -> Sequence[Combatant]:
+        """In initiative order."""
+        query = select(Combatant).where(Combatant.combat_id == combat_id).order_by(Combatant.position, Combatant.id)
+        return (await self.session.scalars(query)).all()
+
+    async def characters(self, ids: Sequence[int], *, lock: bool = False) -> Sequence[Character]:
+        """Characters by id, in id order (a fixed order, so two transactions lock them alike)."""
+        if not ids:
+            return []
+        query = select(Character).where(Character.id.in_(ids)).order_by(Character.id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def campaign_character(self, campaign_id: int, name_key: str, *, lock: bool = False) -> Character | None:
+        query = select(Character).where(Character.campaign_id == campaign_id, Character.name_key == name_key)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).first()
+
+    async def campaign_dm(self, campaign_id: int) -> int | None:
+        return (await self.session.scalars(select(Campaign.dm_id).where(Campaign.id == campaign_id))).first()
+
+    async def delete_combatant(self, row: Combatant) -> None:
+        await self.session.delete(row)
+
+
+async def find_guild(session: AsyncSession, guild_id: int) -> Guild | None:
+    """The guild's row if the bot has stored one (reads never create it)."""
+    return await session.get(Guild, guild_id)

@@ -20,6 +20,7 @@ from bot.data.srd import SRD, Armor, Background, CharacterClass, Condition, Race
 from bot.engine import rules
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rolls import Actor
+from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Character, RollLog
@@ -488,7 +489,8 @@ class CharacterService:
     async def names(self, actor: Actor, text: str) -> list[str]:
         """Autocomplete: the actor's character names containing `text`."""
         async with self.reads.session() as session:
-            found = await CharacterRepository(session).search_names(guild_of(actor), actor.user_id, text.casefold())
+            needle = visible(text).casefold()  # a NUL in the search text made Postgres refuse the query
+            found = await CharacterRepository(session).search_names(guild_of(actor), actor.user_id, needle)
             return list(found)
 
     def stats(self, sheet: Sheet) -> Stats:
@@ -1200,7 +1202,7 @@ def _signed_or_empty(value: int) -> str:
 
 
 def _bounded_text(text: str, limit: int, what: str) -> str:
-    cleaned = text.strip()
+    cleaned = prose(text).strip()  # Postgres refuses NUL: a note with one failed with an apology
     if len(cleaned) > limit:
         raise InvalidInput(f"{what} can be at most {limit:,} characters (yours has {len(cleaned):,}).")
     return cleaned
@@ -1210,7 +1212,8 @@ def _portrait(url: str) -> str | None:
     cleaned = url.strip()
     if not cleaned:
         return None
-    if not cleaned.startswith(("https://", "http://")) or len(cleaned) > MAX_URL or any(c.isspace() for c in cleaned):
+    printable = cleaned.isprintable() and not any(c.isspace() for c in cleaned)  # no NUL, no spaces
+    if not cleaned.startswith(("https://", "http://")) or len(cleaned) > MAX_URL or not printable:
         raise InvalidInput("A portrait is an image link starting with https:// (500 characters at most).")
     return cleaned
 

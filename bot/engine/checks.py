@@ -183,6 +183,10 @@ class CheckService:
         for outcome in result.outcomes:
             await self.rolls.record(actor, outcome)
 
+    def attack_line(self, sheet: Sheet, weapon: str, *, two_handed: bool = False) -> AttackLine:
+        """A carried weapon's (or `unarmed`) to-hit and damage; the combat engine attacks with it."""
+        return self._attack_line(sheet, weapon, two_handed)
+
     # Helpers ------------------------------------------------------------------------------------
 
     def _roll(self, sheet: Sheet, kind: RollKind, label: str, bonus: int, mods: rules.RollModifiers) -> CheckResult:

@@ -20,6 +20,7 @@ from bot.errors import InvalidInput
 MAX_EXPRESSION_LENGTH = 200
 MAX_NESTING = 20
 MAX_BREAKDOWN_LENGTH = 1000
+MAX_TOTAL = 10**15  # a total must fit the roll log's BIGINT (a larger one failed the log's whole batch)
 EXAMPLE = "Examples: `/roll 1d20+5`, `/roll 4d6kh3`, `/roll 2d6+1d4+3`"
 ENDLESS_OPERATORS = {"e", "rr"}  # explode / reroll-until: endless when every face qualifies
 
@@ -111,7 +112,10 @@ class Dice:
         try:
             with _d20_random(self.rng):
                 result = roller.roll(tree, stringifier=d20.MarkdownStringifier(), advantage=advantage.to_d20())
-            return result, int(result.total), str(result)
+            total = int(result.total)
+            if abs(total) > MAX_TOTAL:
+                raise OverflowError(total)
+            return result, total, str(result)
         except d20.TooManyRolls:
             raise InvalidInput(
                 f"`{_quote(text)}` rolls too many dice (1,000 at most, counting rerolls and explosions). "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.engine.dice import Advantage, Dice, RollOutcome
+from bot.engine.text import visible
 from bot.errors import InvalidInput
 from persistence.db import Database
 from persistence.roll_log import RollLogWriter
@@ -58,7 +59,8 @@ class RollService:
 def _label(label: str | None) -> str | None:
     if label is None:
         return None
-    text = " ".join(label.split())
+    # visible(): a NUL in one label used to fail the roll log's whole batch (every player's rolls in it)
+    text = " ".join(visible(label).split())
     if len(text) > MAX_LABEL_LENGTH:
         raise InvalidInput(
             f"A label is at most {MAX_LABEL_LENGTH} characters (yours has {len(text):,}). "

@@ -1,0 +1,612 @@
+"""Campaigns: bound to a channel or thread, run by their creator (the DM), played by linked characters.
+
+Plain values in, plain values out; every change is one transaction that locks the campaign row
+first (then characters, always in that order, so two changes never deadlock) and appends its
+event to the log. Turns, retcon and approvals live in `bot.engine.turns`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import events as log
+from bot.engine.characters import CharacterService, guild_of, name_key, to_sheet
+from bot.engine.events import EventLine, line_of, shorten
+from bot.engine.memory import PromptBudget, PromptInputs, visible_text
+from bot.engine.rolls import Actor
+from bot.errors import Forbidden, InvalidInput, NotFound
+from persistence.db import Database
+from persistence.models import Campaign, CampaignSession, CanonFact, Character
+from persistence.repositories import (
+    CampaignRepository,
+    CanonRepository,
+    CharacterRepository,
+    EventRepository,
+    NpcRepository,
+    PartyRepository,
+    PendingRepository,
+    Reads,
+    SessionRepository,
+)
+
+ContentRating = Literal["family", "teen", "mature"]
+CONTENT_RATINGS: tuple[str, ...] = get_args(ContentRating)
+MAX_NAME = 100
+MAX_TONE = 100
+MAX_SETTING = 500
+MAX_PERSONA = 1500
+MAX_SAFETY_ENTRY = 100
+MAX_SAFETY_ENTRIES = 20
+MAX_CANON_FACT = 300
+MAX_CANON_FACTS = 50
+MAX_SCENE = 500
+MAX_LOCATION = 80
+MAX_DM_TEXT = 1800
+MAX_MODEL = 100
+
+
+# --- plain values --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Per-turn hard limits on what the narrator's calls may change; above them a call is refused."""
+
+    damage: int = 30
+    heal: int = 30
+    xp: int = 1000
+    items: int = 5
+
+
+@dataclass(frozen=True)
+class CampaignDefaults:
+    bounds: Bounds = field(default_factory=Bounds)
+    approval_bound: int = 10
+    summary_every: int = 20
+    allowed_models: tuple[str, ...] = ()  # models a DM may pick besides the default
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    persona: str = ""
+    model: str | None = None
+    content_rating: ContentRating = "teen"
+    approval_bound: int = 10  # damage or items taken above this wait for the DM; gains always do
+    auto_approve: bool = False  # nothing waits
+    consequences: bool = True  # a risky check failed by 5+ hurts (see turns.CONSEQUENCES)
+    bounds: Bounds = field(default_factory=Bounds)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
+        bounds = {**asdict(defaults.bounds), **{k: v for k, v in (data.get("bounds") or {}).items() if k in
+                                                 asdict(defaults.bounds)}}  # fmt: skip
+        rating = data.get("content_rating", "teen")
+        return cls(
+            persona=str(data.get("persona") or ""),
+            model=data.get("model") or None,
+            content_rating=rating if rating in CONTENT_RATINGS else "teen",
+            approval_bound=int(data.get("approval_bound", defaults.approval_bound)),
+            auto_approve=bool(data.get("auto_approve", False)),
+            consequences=bool(data.get("consequences", True)),
+            bounds=Bounds(**bounds),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Safety:
+    lines: tuple[str, ...] = ()
+    veils: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scene:
+    location: str = ""
+    description: str = ""
+    npcs: tuple[str, ...] = ()  # names of NPCs present
+    in_combat: bool = False
+    enemies: tuple[tuple[str, int], ...] = ()  # (SRD monster name, count)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Scene:
+        enemies = tuple((str(e.get("monster")), int(e.get("count", 1))) for e in data.get("enemies") or [])
+        return cls(str(data.get("location") or ""), str(data.get("description") or ""),
+                   tuple(data.get("npcs") or ()), bool(data.get("in_combat")), enemies)  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "description": self.description,
+            "npcs": list(self.npcs),
+            "in_combat": self.in_combat,
+            "enemies": [{"monster": m, "count": c} for m, c in self.enemies],
+        }
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    guild_id: int
+    channel_id: int
+    dm_id: int
+    name: str
+    tone: str
+    setting: str
+    status: str
+    settings: CampaignSettings
+    safety: Safety
+    scene: Scene
+    summary: str
+    summary_through: int
+    turn_count: int
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    character_id: int
+    name: str
+    owner_id: int
+    level: int
+    hp_current: int
+    hp_max: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    info: CampaignInfo
+    members: tuple[Member, ...]
+    canon: int
+    npcs: int
+    events: int
+    pending: int
+    session_open: bool
+
+
+@dataclass(frozen=True)
+class CanonEntry:
+    number: int  # 1-based position, what `/dm unpin` takes
+    text: str
+
+
+@dataclass(frozen=True)
+class Export:
+    stem: str
+    markdown: str
+    json: str
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    number: int
+    text: str  # the "previously…" recap, or the session's summary
+    attendees: tuple[str, ...] = ()
+
+
+def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
+    safety = row.safety or {}
+    return CampaignInfo(
+        id=row.id, guild_id=row.guild_id, channel_id=row.channel_id, dm_id=row.dm_id, name=row.name, tone=row.tone,
+        setting=row.setting, status=row.status, settings=CampaignSettings.from_json(row.settings or {}, defaults),
+        safety=Safety(tuple(safety.get("lines") or ()), tuple(safety.get("veils") or ())),
+        scene=Scene.from_json(row.scene or {}), summary=row.summary or "", summary_through=row.summary_through or 0,
+        turn_count=row.turn_count or 0, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def clean_text(raw: str, limit: int, what: str, *, required: bool = True) -> str:
+    text = visible_text(raw)
+    if required and not text:
+        raise InvalidInput(f"{what} needs at least one visible character.")
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is at most {limit:,} characters (yours has {len(text):,}).")
+    return text
+
+
+def split_list(raw: str, what: str) -> tuple[str, ...]:
+    """ "spiders; harm to children, torture" → three entries (`;`, `,` or new lines separate them)."""
+    parts = [visible_text(p) for chunk in raw.replace(";", "\n").split("\n") for p in chunk.split(",")]
+    entries = tuple(dict.fromkeys(p for p in parts if p))
+    if len(entries) > MAX_SAFETY_ENTRIES:
+        raise InvalidInput(f"At most {MAX_SAFETY_ENTRIES} {what}; you gave {len(entries)}.")
+    for entry in entries:
+        if len(entry) > MAX_SAFETY_ENTRY:
+            raise InvalidInput(f"Each of the {what} is at most {MAX_SAFETY_ENTRY} characters: “{entry[:40]}…”.")
+    return entries
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+class CampaignService:
+    def __init__(
+        self, db: Database, characters: CharacterService, prompt: PromptBudget, defaults: CampaignDefaults
+    ) -> None:
+        self.db = db
+        self.reads = Reads(db)
+        self.characters = characters
+        self.prompt = prompt
+        self.defaults = defaults
+
+    # Lookups ------------------------------------------------------------------------------------
+
+    async def dm_of(self, campaign_id: int) -> int | None:
+        """The hook `CharacterService` asks: who may also edit a character playing in this campaign."""
+        async with self.reads.session() as session:
+            return await CampaignRepository(session).dm_of(campaign_id)
+
+    async def here(self, actor: Actor) -> CampaignInfo:
+        """The campaign of the actor's channel or thread."""
+        async with self.reads.session() as session:
+            return info_of(await self._here(session, actor), self.defaults)
+
+    async def require_dm(self, actor: Actor) -> CampaignInfo:
+        info = await self.here(actor)
+        if actor.user_id != info.dm_id:
+            raise Forbidden(f"Only the DM of {info.name} can do that.")
+        return info
+
+    async def _here(self, session: AsyncSession, actor: Actor, *, lock: bool = False) -> Campaign:
+        row = await CampaignRepository(session).in_channel(actor.channel_id or 0, lock=lock)
+        if row is None:
+            raise NotFound("There is no campaign in this channel. A DM can start one here with `/campaign create`.")
+        return row
+
+    async def _dm_row(self, session: AsyncSession, actor: Actor) -> Campaign:
+        row = await self._here(session, actor, lock=True)
+        if actor.user_id != row.dm_id:
+            raise Forbidden(f"Only the DM of {row.name} can do that.")
+        return row
+
+    async def list_here(self, actor: Actor) -> list[CampaignInfo]:
+        async with self.reads.session() as session:
+            rows = await CampaignRepository(session).in_guild(guild_of(actor))
+            return [info_of(row, self.defaults) for row in rows]
+
+    async def overview(self, actor: Actor) -> Overview:
+        async with self.reads.session() as session:
+            row = await self._here(session, actor)
+            party = await PartyRepository(session).members(row.id)
+            members = tuple(self._member(c) for c in party)
+            canon = len(await CanonRepository(session).of(row.id))
+            npcs = await NpcRepository(session).count(row.id)
+            events = await EventRepository(session).count(row.id)
+            pending = len(await PendingRepository(session).waiting(row.id))
+            open_session = await SessionRepository(session).open(row.id) is not None
+            return Overview(info_of(row, self.defaults), members, canon, npcs, events, pending, open_session)
+
+    def _member(self, row: Character) -> Member:
+        sheet = to_sheet(row)
+        hp_max = self.characters.stats(sheet).hp_max
+        return Member(row.id, row.name, row.owner_id, row.level, row.hp_current, hp_max)
+
+    # Creating, joining, leaving -----------------------------------------------------------------
+
+    async def create(self, actor: Actor, name: str, tone: str = "", setting: str = "") -> CampaignInfo:
+        if actor.guild_id is None or actor.channel_id is None:
+            raise InvalidInput("A campaign lives in a server channel or thread; create it there.")
+        row = Campaign(
+            guild_id=actor.guild_id, channel_id=actor.channel_id, dm_id=actor.user_id,
+            name=clean_text(name, MAX_NAME, "A campaign name"),
+            tone=clean_text(tone, MAX_TONE, "The tone", required=False),
+            setting=clean_text(setting, MAX_SETTING, "The setting", required=False), status="active",
+            settings={}, safety={}, scene={}, summary="", summary_through=0, events_since_summary=0, turn_count=0,
+        )  # fmt: skip
+        try:
+            async with self.db.transaction() as session:
+                if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
+                    raise InvalidInput(_channel_taken())
+                CampaignRepository(session).add(row)
+                await session.flush()
+                log.record(session, row, "campaign", f"The campaign {row.name} begins.", actor_id=actor.user_id)
+        except IntegrityError:  # a second /campaign create in the same channel at the same moment
+            raise InvalidInput(_channel_taken()) from None
+        return info_of(row, self.defaults)
+
+    async def join(self, actor: Actor, character: str | None = None) -> tuple[CampaignInfo, str]:
+        """Link the actor's character (named, else the active one); one character per player per campaign."""
+        async with self.db.transaction() as session:
+            campaign = await self._here(session, actor, lock=True)
+            row = await self._own_character(session, actor, character)
+            if row.campaign_id == campaign.id:
+                raise InvalidInput(f"{row.name} already plays in {campaign.name}.")
+            party = PartyRepository(session)
+            previous = await party.of_player(campaign.id, actor.user_id, lock=True)
+            if previous is not None:
+                previous.campaign_id = None
+            moved_from = row.campaign_id
+            row.campaign_id = campaign.id
+            note = f" (replacing {previous.name})" if previous is not None else ""
+            log.record(session, campaign, "join", f"{row.name} joins the party{note}.", actor_id=actor.user_id,
+                       character_id=row.id, data={"previous": previous.id if previous else None,
+                                                  "moved_from": moved_from})  # fmt: skip
+            return info_of(campaign, self.defaults), row.name
+
+    async def _own_character(self, session: AsyncSession, actor: Actor, name: str | None) -> Character:
+        repo = CharacterRepository(session)
+        guild = guild_of(actor)
+        if name:
+            row = await repo.by_name(guild, actor.user_id, name_key(name), lock=True)
+            if row is None:
+                raise NotFound(f"You have no character called “{name[:64]}” here. `/character list` shows them.")
+            return row
+        row = await repo.active(guild, actor.user_id, lock=True)
+        if row is None:
+            raise NotFound("You have no active character here. Make one with `/character create` first.")
+        return row
+
+    async def leave(self, actor: Actor) -> tuple[CampaignInfo, str]:
+        async with self.db.transaction() as session:
+            campaign = await self._here(session, actor, lock=True)
+            row = await PartyRepository(session).of_player(campaign.id, actor.user_id, lock=True)
+            if row is None:
+                raise NotFound(f"You have no character in {campaign.name}.")
+            row.campaign_id = None
+            log.record(session, campaign, "leave", f"{row.name} leaves the party.", actor_id=actor.user_id,
+                       character_id=row.id)  # fmt: skip
+            return info_of(campaign, self.defaults), row.name
+
+    # The DM's settings --------------------------------------------------------------------------
+
+    async def set_safety(self, actor: Actor, lines: str | None, veils: str | None) -> CampaignInfo:
+        """Lines (never in the story) and veils (only off-screen); `None` leaves one as it is, "" clears it."""
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            safety = dict(row.safety or {})
+            if lines is not None:
+                safety["lines"] = list(split_list(lines, "lines"))
+            if veils is not None:
+                safety["veils"] = list(split_list(veils, "veils"))
+            await self._check_fits(session, row, safety=safety)
+            row.safety = safety
+            log.record(session, row, "safety", "The table's lines and veils were updated.", actor_id=actor.user_id)
+            return info_of(row, self.defaults)
+
+    async def update_settings(self, actor: Actor, default_model: str, **changes: Any) -> CampaignInfo:
+        """persona, model, content_rating, approval_bound, auto_approve, consequences; None leaves a value as is."""
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            current = CampaignSettings.from_json(row.settings or {}, self.defaults)
+            updated = replace(current, **self._settings_changes(changes, default_model))
+            await self._check_fits(session, row, settings=updated)
+            row.settings = updated.to_json()
+            log.record(session, row, "settings", "The DM changed the narrator's settings.", actor_id=actor.user_id,
+                       data={k: v for k, v in changes.items() if v is not None})  # fmt: skip
+            return info_of(row, self.defaults)
+
+    def _settings_changes(self, changes: Mapping[str, Any], default_model: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if changes.get("persona") is not None:
+            out["persona"] = clean_text(changes["persona"], MAX_PERSONA, "The persona", required=False)
+        if changes.get("model") is not None:
+            out["model"] = self._model(str(changes["model"]), default_model)
+        if changes.get("content_rating") is not None:
+            if changes["content_rating"] not in CONTENT_RATINGS:
+                raise InvalidInput(f"A content rating is one of {', '.join(CONTENT_RATINGS)}.")
+            out["content_rating"] = changes["content_rating"]
+        if changes.get("approval_bound") is not None:
+            bound = int(changes["approval_bound"])
+            if not 0 <= bound <= 1000:
+                raise InvalidInput("The approval bound runs from 0 (every change waits) to 1,000.")
+            out["approval_bound"] = bound
+        for flag in ("auto_approve", "consequences"):
+            if changes.get(flag) is not None:
+                out[flag] = bool(changes[flag])
+        return out
+
+    def _model(self, model: str, default_model: str) -> str | None:
+        wanted = model.strip()
+        if not wanted or wanted in {"default", default_model}:
+            return None
+        allowed = (default_model, *self.defaults.allowed_models)
+        if wanted not in allowed or len(wanted) > MAX_MODEL:
+            raise InvalidInput(f"This bot's host allows these models: {', '.join(allowed)} (or `default`).")
+        return wanted
+
+    async def set_scene(self, actor: Actor, text: str, location: str | None = None) -> CampaignInfo:
+        description = clean_text(text, MAX_SCENE, "A scene")
+        place = clean_text(location, MAX_LOCATION, "A location") if location else _location_of(description)
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            before = dict(row.scene or {})
+            scene = replace(Scene.from_json(before), location=place, description=description, npcs=())
+            row.scene = scene.to_json()
+            said = description if description.startswith(place) else f"{place}. {description}"
+            log.record(session, row, "scene", f"Scene: {said}", actor_id=actor.user_id,
+                       data={"before": before, "after": row.scene, "by": "dm"})  # fmt: skip
+            return info_of(row, self.defaults)
+
+    async def dm_narrate(self, actor: Actor, text: str) -> tuple[CampaignInfo, str]:
+        """The DM's own words: logged as canon narration, shown as they are."""
+        words = clean_text(text, MAX_DM_TEXT, "Your narration")
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            log.record(session, row, "dm_narration", words, actor_id=actor.user_id, data={"canon": True})
+            await log.refresh_summary(session, row, every=self.defaults.summary_every)
+            return info_of(row, self.defaults), words
+
+    # Canon --------------------------------------------------------------------------------------
+
+    async def canon(self, actor: Actor) -> list[CanonEntry]:
+        async with self.reads.session() as session:
+            row = await self._here(session, actor)
+            facts = await CanonRepository(session).of(row.id)
+            return [CanonEntry(i, f.text) for i, f in enumerate(facts, start=1)]
+
+    async def add_canon(self, actor: Actor, text: str) -> CanonEntry:
+        fact = clean_text(text, MAX_CANON_FACT, "A canon fact")
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            facts = await CanonRepository(session).of(row.id)
+            if len(facts) >= MAX_CANON_FACTS:
+                raise InvalidInput(f"A campaign pins at most {MAX_CANON_FACTS} facts; remove one first.")
+            await self._check_fits(session, row, canon=[*(f.text for f in facts), fact])
+            CanonRepository(session).add(CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id))
+            log.record(session, row, "canon", f"Canon: {fact}", actor_id=actor.user_id)
+            return CanonEntry(len(facts) + 1, fact)
+
+    async def remove_canon(self, actor: Actor, number: int) -> CanonEntry:
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            repo = CanonRepository(session)
+            facts = await repo.of(row.id)
+            if not 1 <= number <= len(facts):
+                raise InvalidInput(f"There is no canon fact {number}; `/dm canon` numbers them (1-{len(facts)}).")
+            fact = facts[number - 1]
+            await repo.delete(fact)
+            log.record(session, row, "canon_removed", f"No longer canon: {fact.text}", actor_id=actor.user_id)
+            return CanonEntry(number, fact.text)
+
+    async def _check_fits(
+        self, session: AsyncSession, row: Campaign, *, canon: Sequence[str] | None = None,
+        settings: CampaignSettings | None = None, safety: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        """Refuse a change that would leave no room in the prompt for the parts that are never cut."""
+        info = info_of(row, self.defaults)
+        if canon is None:
+            canon = [f.text for f in await CanonRepository(session).of(row.id)]
+        settings = settings or info.settings
+        safety = safety if safety is not None else {"lines": info.safety.lines, "veils": info.safety.veils}
+        inputs = PromptInputs(
+            campaign_name=info.name, tone=info.tone, setting=info.setting, persona=settings.persona,
+            content_rating=settings.content_rating, lines=tuple(safety.get("lines") or ()),
+            veils=tuple(safety.get("veils") or ()), canon=tuple(canon), action="", player_name="x" * 32,
+            acting_character="x" * 64, location="x" * MAX_LOCATION,
+        )  # fmt: skip
+        needed = self.prompt.required(inputs)
+        if needed > self.prompt.budget:
+            raise InvalidInput(
+                f"That would not fit the narrator's prompt: persona, safety and canon would need {needed:,} tokens "
+                f"of the {self.prompt.budget:,} budget. Shorten or unpin a canon fact (`/dm canon`) first."
+            )
+
+    # Sessions, recaps, export -------------------------------------------------------------------
+
+    async def start_session(self, actor: Actor, limit: int = 3500) -> SessionReport:
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            sessions = SessionRepository(session)
+            if await sessions.open(row.id) is not None:
+                raise InvalidInput("A session is already running here; `/session end` it first.")
+            last = await sessions.last_ended(row.id)
+            first_event = await EventRepository(session).last_id(row.id)
+            sessions.add(CampaignSession(campaign_id=row.id, started_by=actor.user_id, first_event_id=first_event))
+            log.record(session, row, "session_start", "A new session begins.", actor_id=actor.user_id)
+            await session.flush()
+            recent = [line_of(e) for e in await EventRepository(session).recent(row.id, 30)]
+            text = _previously(row, last, recent, limit)
+            number = await SessionRepository(session).count(row.id)
+            return SessionReport(number, text)
+
+    async def end_session(self, actor: Actor, limit: int = 3500) -> SessionReport:
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            open_session = await SessionRepository(session).open(row.id)
+            if open_session is None:
+                raise InvalidInput("No session is running here; `/session start` begins one.")
+            events = EventRepository(session)
+            lines = log.summary_lines(line_of(e) for e in await events.since(row.id, open_session.first_event_id))
+            attendees = await self._attendees(session, row, open_session.first_event_id)
+            summary = "\n".join(f"- {line}" for line in lines) or "- A quiet session: nothing happened on the record."
+            open_session.summary = _fit(summary, limit)
+            open_session.ended_at = datetime.now(open_session.started_at.tzinfo)
+            log.record(session, row, "session_end", "The session ends.", actor_id=actor.user_id,
+                       data={"attendees": list(attendees)})  # fmt: skip
+            number = await SessionRepository(session).count(row.id)
+            return SessionReport(number, open_session.summary, attendees)
+
+    async def _attendees(self, session: AsyncSession, row: Campaign, after_id: int) -> tuple[str, ...]:
+        acted = await EventRepository(session).actors_since(row.id, after_id)
+        party = {c.id: c for c in await PartyRepository(session).members(row.id)}
+        names = [party[c].name for _, c in acted if c in party]
+        users = {u for u, _ in acted if u is not None}
+        names += [c.name for c in party.values() if c.owner_id in users]
+        return tuple(sorted(dict.fromkeys(names)))
+
+    async def recap(self, actor: Actor, limit: int = 3500) -> tuple[CampaignInfo, str]:
+        async with self.reads.session() as session:
+            row = await self._here(session, actor)
+            recent = await EventRepository(session).since(row.id, row.summary_through or 0, limit=200)
+            text = log.recap_text(row.summary or "", [line_of(e) for e in recent], lambda t: len(t) <= limit)
+            return info_of(row, self.defaults), text or "Nothing has happened yet. `/narrate` starts the story."
+
+    async def export(self, actor: Actor) -> Export:
+        async with self.reads.session() as session:
+            row = await self._here(session, actor)
+            info = info_of(row, self.defaults)
+            canon = [f.text for f in await CanonRepository(session).of(row.id)]
+            npcs = [(n.name, n.role, n.description) for n in await NpcRepository(session).of(row.id)]
+            party = [to_sheet(c) for c in await PartyRepository(session).members(row.id)]
+            rows = await EventRepository(session).all_for(row.id)
+            events = [line_of(e) for e in rows]
+            stamps = {e.id: e.created_at for e in rows}
+        party_lines = [f"{s.name}: level {s.level}, HP {s.hp_current}/{s.hp_max}, XP {s.xp}" for s in party]
+        markdown = _markdown(info, canon, npcs, party_lines, events)
+        data = {
+            "campaign": {"id": info.id, "name": info.name, "tone": info.tone, "setting": info.setting,
+                         "dm_id": str(info.dm_id), "scene": info.scene.to_json(), "summary": info.summary,
+                         "settings": info.settings.to_json(), "safety": asdict(info.safety)},
+            "canon": canon,
+            "npcs": [{"name": n, "role": r, "description": d} for n, r, d in npcs],
+            "party": [{"id": s.id, "name": s.name, "owner_id": str(s.owner_id), "level": s.level,
+                       "hp": s.hp_current, "xp": s.xp} for s in party],
+            "events": [{"id": e.id, "turn_id": e.turn_id, "kind": e.kind, "text": e.text, "retconned": e.retconned,
+                        "at": stamps[e.id].isoformat() if stamps.get(e.id) else None} for e in events],
+        }  # fmt: skip
+        stem = "-".join("".join(c if c.isalnum() else " " for c in info.name.lower()).split())[:40] or "campaign"
+        return Export(stem, markdown, json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _channel_taken() -> str:
+    return "This channel already has a campaign. Start a thread (or use another channel) for a new one."
+
+
+def _location_of(description: str) -> str:
+    """A short place name from a scene's description: its first clause."""
+    cuts = [i for mark in (".", ";", ":", "—", " - ", ",") if (i := description.find(mark)) > 0]
+    head = description[: min(cuts)].strip() if cuts else description
+    return head if len(head) <= MAX_LOCATION else shorten(description, MAX_LOCATION)
+
+
+def _fit(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    lines = text.splitlines()
+    while lines and len("\n".join(["- …", *lines])) > limit:
+        lines.pop(0)  # the end of a session matters most
+    return "\n".join(["- …", *lines])
+
+
+def _previously(row: Campaign, last: CampaignSession | None, recent: Sequence[EventLine], limit: int) -> str:
+    if last is not None and last.summary:
+        return _fit(last.summary, limit)
+    text = log.recap_text(row.summary or "", list(reversed(recent)), lambda t: len(t) <= limit)
+    return text or "This is where the story begins."
+
+
+def _markdown(info: CampaignInfo, canon: Sequence[str], npcs: Sequence[tuple[str, str, str]],
+              party: Sequence[str], events: Sequence[EventLine]) -> str:  # fmt: skip
+    out = [f"# {info.name}", ""]
+    if info.tone or info.setting:
+        out += [f"*{info.tone}*" if info.tone else "", info.setting, ""]
+    out += ["## Scene", f"{info.scene.location or '(not set)'}: {info.scene.description}".strip(), ""]
+    out += ["## Party", *(f"- {p}" for p in party or ["(nobody yet)"]), ""]
+    out += ["## Canon", *(f"- {c}" for c in canon or ["(none pinned)"]), ""]
+    out += ["## NPCs", *(f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "") for n, r, d in npcs), ""]
+    out += ["## Story so far", info.summary or "(no summary yet)", "", "## Event log", ""]
+    for event in events:
+        line = f"{event.id}. [{event.kind}] {event.text}"
+        out.append(f"- ~~{line}~~ *(retconned)*" if event.retconned else f"- {line}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,144 @@
+"""Embeds for campaigns, sessions, the DM's controls and usage: short, for a phone, names escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.engine.campaigns import CampaignInfo, CanonEntry, Overview, SessionReport
+from bot.engine.turns import EngineAction, PendingInfo, RetconReport
+from bot.engine.usage import UsageReport
+from bot.ui.narration import describe_actions
+from bot.ui.text import safe
+
+COLOUR = discord.Colour.dark_gold()
+DM_COLOUR = discord.Colour.dark_purple()
+
+
+def _embed(title: str, description: str = "", colour: discord.Colour = COLOUR) -> discord.Embed:
+    return discord.Embed(title=title[:256], description=description[:4000], colour=colour)
+
+
+def created_embed(info: CampaignInfo) -> discord.Embed:
+    lines = [f"<@{info.dm_id}> is the DM. Players: `/campaign join` links your active character.",
+             "Then `/narrate action:...` plays a turn; `/recap` tells the story so far."]  # fmt: skip
+    if info.tone or info.setting:
+        lines.insert(0, f"*{safe(info.tone, limit=100)}*  {safe(info.setting, limit=500)}".strip())
+    return _embed(f"📜 {safe(info.name, limit=100)} begins", "\n".join(lines))
+
+
+def overview_embed(view: Overview) -> discord.Embed:
+    info = view.info
+    party = "\n".join(f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
+                      for m in view.members) or "Nobody yet: `/campaign join`."  # fmt: skip
+    scene = info.scene
+    where = f"**{safe(scene.location)}**: {safe(scene.description, limit=300)}" if scene.location else "not set"
+    embed = _embed(f"📜 {safe(info.name, limit=100)}", f"DM: <@{info.dm_id}>" + (
+        f"\n*{safe(info.tone, limit=100)}* {safe(info.setting, limit=300)}" if info.tone or info.setting else ""))
+    embed.add_field(name="Party", value=party[:1024], inline=False)
+    embed.add_field(name="Scene", value=where[:1024], inline=False)
+    if scene.in_combat:
+        embed.add_field(name="Combat", value=safe(", ".join(f"{c} × {m}" for m, c in scene.enemies))[:1024])
+    settings = info.settings
+    embed.add_field(name="Table", value=(
+        f"{view.events:,} events · {info.turn_count} turns · {view.canon} canon facts · {view.npcs} NPCs\n"
+        f"Rating: {settings.content_rating} · approval above {settings.approval_bound}"
+        + (" (auto-approve on)" if settings.auto_approve else "")
+        + (f" · {view.pending} change(s) waiting for the DM" if view.pending else "")
+        + (" · session running" if view.session_open else "")), inline=False)  # fmt: skip
+    return embed
+
+
+def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
+    lines = [f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
+             for c in campaigns]  # fmt: skip
+    return _embed("📜 Campaigns on this server", "\n".join(lines) or "None yet. `/campaign create` starts one.")
+
+
+def safety_embed(info: CampaignInfo) -> discord.Embed:
+    lines = "\n".join(f"• {safe(x)}" for x in info.safety.lines) or "none"
+    veils = "\n".join(f"• {safe(x)}" for x in info.safety.veils) or "none"
+    embed = _embed(f"🛡️ Safety tools of {safe(info.name, limit=100)}",
+                   "**Lines** never appear in the story. **Veils** happen only off-screen.")  # fmt: skip
+    embed.add_field(name="Lines", value=lines[:1024])
+    embed.add_field(name="Veils", value=veils[:1024])
+    embed.set_footer(text=f"Content rating: {info.settings.content_rating}")
+    return embed
+
+
+def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
+    s = info.settings
+    b = s.bounds
+    description = (
+        f"**Persona**: {safe(s.persona, limit=600) or 'the default'}\n"
+        f"**Model**: {safe(s.model or default_model)}\n**Content rating**: {s.content_rating}\n"
+        f"**Approval**: what players gain (items, healing, XP) waits for you; so does damage above "
+        f"**{s.approval_bound}**"
+        + (" (auto-approve is **on**: nothing waits)" if s.auto_approve else "") + "\n"
+        f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
+        f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items"
+    )
+    return _embed(f"⚙️ Narrator settings of {safe(info.name, limit=100)}", description, DM_COLOUR)
+
+
+def canon_embed(info: CampaignInfo, facts: Sequence[CanonEntry]) -> discord.Embed:
+    lines = [f"**{f.number}.** {safe(f.text)}" for f in facts]
+    return _embed(f"📌 Canon of {safe(info.name, limit=100)}", "\n".join(lines) or "Nothing pinned yet.", DM_COLOUR)
+
+
+def bullets(text: str) -> str:
+    """A summary's "- " lines as bullets, the text escaped (an escaped "-" would show its backslash)."""
+    return "\n".join("• " + safe(line[2:]) if line.startswith("- ") else safe(line) for line in text.splitlines())
+
+
+def recap_embed(info: CampaignInfo, text: str, title: str = "The story so far") -> discord.Embed:
+    return _embed(f"📖 {title}: {safe(info.name, limit=100)}", bullets(text))
+
+
+def session_embed(report: SessionReport, *, started: bool) -> discord.Embed:
+    if started:
+        return _embed(f"🕯️ Session {report.number} begins. Previously…", bullets(report.text))
+    embed = _embed(f"🌙 Session {report.number} ends", bullets(report.text))
+    embed.add_field(name="Attended", value=", ".join(safe(a) for a in report.attendees)[:1024] or "nobody acted")
+    return embed
+
+
+def scene_embed(info: CampaignInfo) -> discord.Embed:
+    return _embed(f"🗺️ {safe(info.scene.location, limit=200)}", safe(info.scene.description))
+
+
+def dm_voice_embed(text: str) -> discord.Embed:
+    embed = _embed("", safe(text), DM_COLOUR)
+    embed.set_author(name="The DM")
+    return embed
+
+
+def retcon_embed(report: RetconReport) -> discord.Embed:
+    undone = "\n".join(f"• {safe(line)}" for line in report.undone) or "No state had changed; the story is unsaid."
+    return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
+
+
+def pending_embed(items: Sequence[PendingInfo]) -> discord.Embed:
+    lines = [f"**#{p.id}** {safe(p.summary, limit=200)} (asked by <@{p.requested_by}>)" for p in items]
+    body = "\n".join(lines) or "Nothing is waiting."
+    hint = "\n`/dm approve` or `/dm deny` (the oldest by default)."
+    return _embed("⏳ Changes waiting for your approval", body + hint, DM_COLOUR)
+
+
+def approved_embed(item: PendingInfo, actions: Sequence[EngineAction]) -> discord.Embed:
+    return _embed(f"✅ Approved #{item.id}", describe_actions(actions), DM_COLOUR)
+
+
+def usage_embed(report: UsageReport, guild_name: str) -> discord.Embed:
+    day, month = report.day, report.month
+    budget = f"Daily token budget: **{report.budget:,}** · left today: **{report.left_today:,}** (UTC)"
+    embed = _embed(f"📈 Narrator usage of {safe(guild_name, limit=100)}", budget)
+    for name, totals in (("Today", day), ("This month", month)):
+        tokens = f"{totals.prompt_tokens:,} prompt + {totals.completion_tokens:,} completion tokens"
+        cost = f"≈ ${totals.cost_usd:.4f} · {totals.latency_ms:.0f} ms average"
+        embed.add_field(name=name, value=f"{totals.calls:,} calls\n{tokens}\n{cost}")
+    if report.campaigns:
+        top = "\n".join(f"{safe(c.name, limit=60)}: {c.tokens:,} tokens, ≈ ${c.cost_usd:.4f}" for c in report.campaigns)
+        embed.add_field(name="By campaign, this month", value=top[:1024], inline=False)
+    return embed

@@ -1,0 +1,266 @@
+"""Combat as Discord sees it: the tracker embed (players' and DM's variants), attack and turn messages, and
+the `TrackerBoard` that keeps ONE tracker message per fight and edits it in place after every change.
+
+Everything here renders plain engine results; the board reads the state from the engine and talks to
+Discord's REST API through the client, so the engine never learns about messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+import structlog
+
+from bot.engine.combat import (
+    AttackReport,
+    CombatEnd,
+    CombatService,
+    DamageReport,
+    Joined,
+    MonsterTurn,
+    TrackerEntry,
+    TrackerState,
+    TurnChange,
+)
+from bot.engine.rules import ABILITY_NAMES
+from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
+from bot.ui.text import safe
+
+log = structlog.get_logger(__name__)
+
+TRACKER_COLOUR = discord.Colour.dark_red()
+ENDED_COLOUR = discord.Colour.dark_grey()
+MAX_LINES = 40
+
+
+# --- The tracker ----------------------------------------------------------------------------------
+
+
+def tracker_embed(state: TrackerState) -> discord.Embed:
+    """The order, whose turn it is, the round; characters' HP; monsters in words (numbers for the DM)."""
+    if state.status == "ended":
+        title = f"⚔️ The fight is over (after round {state.round})"
+    elif state.round == 0:
+        title = "⚔️ Combat — rolling initiative"
+    else:
+        title = f"⚔️ Combat — round {state.round}"
+    lines = [_entry_line(e) for e in state.entries[:MAX_LINES]] or ["*No one has joined yet.*"]
+    embed = discord.Embed(title=title, description="\n".join(lines),
+                          colour=ENDED_COLOUR if state.status == "ended" else TRACKER_COLOUR)  # fmt: skip
+    current = state.current
+    if state.status == "active":
+        hint = (f"{safe(current.name)}'s turn · /combat next ends it" if current
+                else "Players: /combat join · the DM starts round 1 with /combat next")  # fmt: skip
+        embed.set_footer(text=hint + (" · DM view" if state.for_dm else ""))
+    return embed
+
+
+def _entry_line(entry: TrackerEntry) -> str:
+    marker = "▶️" if entry.current else "▫️"
+    name = safe(entry.name, limit=64)
+    name = f"~~{name}~~" if entry.state == "dead" else f"**{name}**" if entry.current else name
+    parts = [f"{marker} `{entry.initiative:>2}` {name}", _vitals(entry)]
+    if entry.ac is not None:
+        parts.append(f"AC {entry.ac}")
+    if entry.conditions:
+        parts.append(", ".join(entry.conditions))
+    return " · ".join(p for p in parts if p)
+
+
+def _vitals(entry: TrackerEntry) -> str:
+    if entry.kind == "monster" and entry.hp is None:
+        return entry.health  # what players may know of a monster
+    if entry.state == "dead":
+        return "dead"
+    hp = f"❤️ {entry.hp}/{entry.hp_max}" + (f" +{entry.temp_hp}" if entry.temp_hp else "")
+    if entry.death_saves is not None:
+        ok, bad = entry.death_saves
+        return f"{hp} · {entry.state} ✅{ok} ❌{bad}"
+    return hp
+
+
+# --- Replies --------------------------------------------------------------------------------------
+
+
+def joined_embed(joined: Joined) -> discord.Embed:
+    roll = joined.initiative
+    lines = [f"Initiative **{roll.total}**  {roll.breakdown}"]
+    if joined.reasons:
+        lines.append(f"*{roll.advantage.name.lower()}: {', '.join(joined.reasons)}*")
+    return discord.Embed(title=f"⚔️ {safe(joined.name)} joins the fight", description="\n".join(lines),
+                         colour=NEUTRAL_COLOUR)  # fmt: skip
+
+
+def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
+    """The turn announcement; it pings only the player whose turn it is (monsters ping no one)."""
+    who = safe(change.current.name)
+    lines = [f"🔔 **Round {change.round}**" if change.new_round else ""]
+    if change.ping_user_id is not None:
+        lines.append(f"It's **{who}**'s turn, <@{change.ping_user_id}>.")
+        if change.current.state == "dying":
+            lines.append("At 0 HP: roll `/deathsave`.")
+    else:
+        lines.append(f"It's **{who}**'s turn.")
+    if change.expired:
+        lines.append("Ended: " + ", ".join(safe(e) for e in change.expired) + ".")
+    if change.skipped:
+        lines.append("Skipped (dead): " + ", ".join(safe(s) for s in change.skipped) + ".")
+    users = [discord.Object(change.ping_user_id)] if change.ping_user_id is not None else []
+    return "\n".join(line for line in lines if line), discord.AllowedMentions(users=users, everyone=False, roles=False)
+
+
+def attack_embed(report: AttackReport, *, for_dm: bool = False) -> discord.Embed:
+    title = f"⚔️ {safe(report.attacker)} → {safe(report.target)}: {safe(report.action)}"
+    lines = _attack_lines(report) if report.kind == "attack" else _save_lines(report)
+    if report.damage is not None:
+        lines.append(_damage_line(report))
+        lines.append(damage_outcome(report.damage, for_dm=for_dm))
+    colour = CRITICAL_COLOUR if report.critical else NEUTRAL_COLOUR if report.hit else FUMBLE_COLOUR
+    return discord.Embed(title=title[:256], description="\n".join(lines)[:4000], colour=colour)
+
+
+def _attack_lines(report: AttackReport) -> list[str]:
+    assert report.roll is not None
+    verdict = "**Critical hit!**" if report.critical else "**Hit.**" if report.hit else "**Miss.**"
+    if report.reason == "natural 1":
+        verdict = "**Natural 1: a miss.**"
+    lines = [f"To hit **{report.roll.total}** vs AC {report.ac}: {verdict}  {report.roll.breakdown}"]
+    if report.reasons:
+        lines.append(f"*{report.roll.advantage.name.lower()}: {', '.join(report.reasons)}*")
+    return lines
+
+
+def _save_lines(report: AttackReport) -> list[str]:
+    save = report.save
+    assert save is not None
+    ability = ABILITY_NAMES.get(save.ability, save.ability)
+    if save.roll is None:
+        return [f"{safe(report.target)} fails the DC {save.dc} {ability} save automatically."]
+    verdict = "succeeds" if save.success else "fails"
+    return [f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.roll.total}**  "
+            f"{save.roll.breakdown}"]  # fmt: skip
+
+
+def _damage_line(report: AttackReport) -> str:
+    damage = report.damage
+    assert damage is not None
+    parts = []
+    for taken, roll in zip(damage.parts, report.damage_rolls, strict=False):
+        note = f" ({taken.effect}: {taken.amount})" if taken.effect or taken.amount != taken.raw else ""
+        parts.append(f"{roll.breakdown} {taken.damage_type or ''}{note}".strip())
+    rider = ""
+    if report.kind == "attack" and report.save is not None:
+        rider = f" · DC {report.save.dc} save {'made' if report.save.success else 'failed'}"
+    return f"Damage **{damage.total}**: " + " + ".join(parts) + rider
+
+
+def damage_outcome(damage: DamageReport, *, for_dm: bool = False) -> str:
+    """What happened to the target: characters in numbers, monsters in words (numbers for the DM)."""
+    name = safe(damage.target)
+    if damage.kind == "monster":
+        if damage.state == "dead":
+            return f"💀 **{name} dies.**"
+        numbers = f" ({damage.hp_after}/{damage.hp_max} HP)" if for_dm else ""
+        return f"{name} is {damage.health}{numbers}."
+    if damage.instant_death:
+        return f"💀 **{name} is killed outright** (the damage beyond 0 HP reached the HP maximum)."
+    if damage.state == "dead":
+        return f"💀 **{name} dies** (three failed death saves)."
+    if damage.dropped:
+        return f"🩸 **{name} falls unconscious** at 0 HP and starts making death saves."
+    if damage.failures_added:
+        ok, bad = damage.death_saves or (0, 0)
+        return f"🩸 {name} takes {damage.failures_added} failed death save(s) at 0 HP: ✅{ok} ❌{bad}."
+    if damage.healed:
+        return f"💚 {name} is back to {damage.hp_after}/{damage.hp_max} HP."
+    temp = f" (+{damage.temp_after} temp)" if damage.temp_after else ""
+    return f"{name}: ❤️ {damage.hp_after}/{damage.hp_max} HP{temp}."
+
+
+def monster_turn_embeds(turn: MonsterTurn, *, for_dm: bool = False) -> list[discord.Embed]:
+    embeds = [attack_embed(r, for_dm=for_dm) for r in turn.reports[:9]]
+    if turn.notes:
+        embeds.append(discord.Embed(description="\n".join(safe(n) for n in turn.notes), colour=NEUTRAL_COLOUR))
+    return embeds or [discord.Embed(description=f"{safe(turn.monster)} does nothing.", colour=NEUTRAL_COLOUR)]
+
+
+def end_embed(end: CombatEnd) -> discord.Embed:
+    lines = [f"Defeated: {', '.join(safe(n) for n in end.defeated) or 'none'} — {end.xp_total:,} XP."]
+    if end.rewards:
+        lines.append(f"Each survivor earns **{end.share:,} XP**:")
+        for reward in end.rewards:
+            ready = " — ready to `/character levelup`!" if reward.can_level_up else ""
+            lines.append(f"• {safe(reward.name)}: {reward.xp:,} XP{ready}")
+    return discord.Embed(title="🏁 The fight is over", description="\n".join(lines), colour=ENDED_COLOUR)
+
+
+# --- The one tracker message per fight ------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    newest: TrackerState | None = None  # the newest state handed in
+    shown: int = 0  # the version on screen
+    busy: bool = False
+    message_id: int | None = None
+    channel_id: int | None = None
+
+
+class TrackerBoard:
+    """Posts a fight's tracker message once and edits it after every change.
+
+    Each change hands in the state the engine returned (no re-read). One fight is drawn by one loop at a
+    time, always with the newest version handed in: an older state arriving late is never drawn over a newer
+    one, and states that arrive during an edit fold into the next (Discord limits edits per channel).
+    """
+
+    def __init__(self, combat: CombatService) -> None:
+        self.combat = combat
+        self._slots: dict[int, _Slot] = {}
+
+    async def refresh(self, client: discord.Client, combat_id: int) -> None:
+        """Read the fight's state and show it (for changes that returned no state)."""
+        await self.show(client, await self.combat.status(combat_id))
+
+    async def show(self, client: discord.Client, state: TrackerState) -> None:
+        slot = self._slots.setdefault(state.combat_id, _Slot())
+        if slot.newest is None or state.version > slot.newest.version:
+            slot.newest = state
+        if slot.busy:
+            return  # the loop drawing this fight draws the newest state before it stops
+        slot.busy = True
+        try:
+            while slot.newest is not None and slot.newest.version > slot.shown:
+                target = slot.newest
+                await self._draw(client, slot, target.public())
+                slot.shown = target.version
+        finally:
+            slot.busy = False
+        if slot.newest is not None and slot.newest.status == "ended":
+            self._slots.pop(state.combat_id, None)
+
+    async def _draw(self, client: discord.Client, slot: _Slot, state: TrackerState) -> None:
+        embed = tracker_embed(state)
+        slot.message_id = slot.message_id or state.tracker_message_id
+        slot.channel_id = slot.channel_id or state.tracker_channel_id or state.channel_id
+        channel = client.get_partial_messageable(slot.channel_id)
+        if slot.message_id is not None:
+            try:
+                await channel.get_partial_message(slot.message_id).edit(embed=embed)
+                return
+            except discord.NotFound:
+                log.info("the tracker message was deleted; posting a new one", combat_id=state.combat_id)
+        message = await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        slot.message_id = message.id
+        await self.combat.set_tracker_message(state.combat_id, channel.id, message.id)
+
+
+async def show_quietly(board: TrackerBoard, client: discord.Client, state: TrackerState | None) -> None:
+    """Update the tracker after the reply: a failed edit is logged, never turned into an error for the player."""
+    if state is None:
+        return
+    try:
+        await board.show(client, state)
+    except (discord.HTTPException, OSError):
+        log.warning("could not update the combat tracker", combat_id=state.combat_id, exc_info=True)

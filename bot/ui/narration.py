@@ -1,0 +1,200 @@
+"""A turn's narration streamed into Discord: the deferred reply is edited as the text arrives.
+
+The first words go out the moment they arrive; after that the reply is edited at most once per
+`interval` seconds (Discord rate-limits edits; ~5 per 5 s per message), always with the latest
+text, so a fast model costs no more edits than a slow one. Past 2,000 characters the text goes on
+in followup messages, split at a space so a word is never cut. When the turn ends, the last message
+gets the "What the dice said" embed (every roll and change of the turn, from the engine) and a
+button that shows the whole trace, refusals included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import discord
+import structlog
+
+from bot.engine.turns import EngineAction, TurnOutcome
+from bot.ui.text import safe
+
+log = structlog.get_logger(__name__)
+
+PAGE = 1900  # under Discord's 2,000 characters a message
+MAX_TRACE_LINES = 15
+TRACE_TIMEOUT = 15 * 60.0  # interaction tokens last 15 minutes; the button cannot outlive them
+ICONS = {
+    "check": "🎲", "consequence": "💥", "damage": "💔", "heal": "💚", "condition": "🌀", "item": "🎒", "xp": "⭐",
+    "npc": "🧑", "scene": "🗺️", "combat": "⚔️", "pending": "⏳", "refused": "⛔",
+}  # fmt: skip
+NONE = discord.AllowedMentions.none()
+
+
+def pages_of(text: str, size: int = PAGE) -> list[str]:
+    """Split at the last space before `size`; once a page is full its boundary never moves."""
+    pages: list[str] = []
+    rest = text
+    while len(rest) > size:
+        cut = rest.rfind(" ", 0, size)
+        cut = cut if cut > size // 2 else size
+        pages.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip(" ")
+    pages.append(rest)
+    return pages
+
+
+def trace_line(action: EngineAction) -> str:
+    icon = ICONS.get(action.kind, "•")
+    dice = f" · {action.dice}" if action.dice else ""
+    return f"{icon} **{safe(action.subject, limit=80)}**: {safe(action.detail, limit=300)}{dice}"
+
+
+def trace_embed(outcome: TurnOutcome, *, full: bool = False) -> discord.Embed:
+    """What the engine did this turn: every number in the story comes from one of these lines."""
+    lines = [trace_line(a) for a in outcome.actions if full or a.kind != "refused"]
+    if not full and len(lines) > MAX_TRACE_LINES:
+        lines = [*lines[:MAX_TRACE_LINES], f"… and {len(lines) - MAX_TRACE_LINES} more (button below)."]
+    refused = sum(1 for a in outcome.actions if a.kind == "refused")
+    if not full and refused:
+        lines.append(f"⛔ {refused} proposal{'s' if refused > 1 else ''} refused by the rules (button below).")
+    description = "\n".join(lines) or "No rolls and no changes this turn."
+    embed = discord.Embed(title="🎲 What the dice said", description=description[:4000], colour=discord.Colour.gold())
+    footer = f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}"
+    embed.set_footer(text=footer[:2048])
+    return embed
+
+
+class TraceView(discord.ui.View):
+    """The "What the dice said" button: the full trace, to whoever asks, privately."""
+
+    def __init__(self, outcome: TurnOutcome, *, timeout: float = TRACE_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.outcome = outcome
+        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+
+    @discord.ui.button(label="What the dice said", emoji="🎲", style=discord.ButtonStyle.secondary)
+    async def show(self, interaction: discord.Interaction[Any], _: discord.ui.Button[TraceView]) -> None:
+        await interaction.response.send_message(embed=trace_embed(self.outcome, full=True), ephemeral=True)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(view=self)
+
+
+class DiscordNarration:
+    """`NarrationSink` over a deferred interaction: edits its reply, continues in followups."""
+
+    def __init__(
+        self, interaction: discord.Interaction[Any], *, interval: float = 0.8,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.interaction = interaction
+        self.interval = interval
+        self.clock = clock
+        self.note = ""
+        self.body = ""
+        self.shown: list[str] = []  # what each page's message shows now
+        self.followups: list[discord.WebhookMessage] = []
+        self._last_edit = 0.0
+        self._edits = 0
+        self._pending: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    # NarrationSink ------------------------------------------------------------------------------
+
+    async def status(self, text: str) -> None:
+        if not self.body:
+            await self._flush(override=text)
+
+    async def text(self, delta: str) -> None:
+        self.body += delta
+        if self._edits == 0:
+            await self._flush()  # the first words, at once
+        elif self._pending is None:
+            self._pending = asyncio.create_task(self._later(), name="narration-edit")
+
+    async def reset(self, note: str) -> None:
+        await self._cancel_pending()
+        self.body, self.note = "", note + "\n\n"
+        await self._flush()
+
+    async def finish(self, outcome: TurnOutcome) -> None:
+        await self._cancel_pending()
+        if not self.body.strip():
+            self.body = outcome.narration
+        await self._flush()
+        await self._attach_trace(outcome)
+
+    # Edits --------------------------------------------------------------------------------------
+
+    async def _later(self) -> None:
+        await asyncio.sleep(max(0.0, self._last_edit + self.interval - self.clock()))
+        self._pending = None
+        await self._flush()
+
+    async def _cancel_pending(self) -> None:
+        task, self._pending = self._pending, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _flush(self, override: str | None = None) -> None:
+        async with self._lock:
+            text = override or discord.utils.escape_mentions(self.note + self.body) or "…"
+            pages = pages_of(text)
+            for index, page in enumerate(pages):
+                if index < len(self.shown) and self.shown[index] == page:
+                    continue
+                try:
+                    await self._show(index, page)
+                except discord.HTTPException as error:  # the next flush carries the same text again
+                    log.warning("a narration edit failed", status=error.status, page=index)
+                    return
+            for extra in self.followups[len(pages) - 1 :]:  # a reset shortened the text
+                with contextlib.suppress(discord.HTTPException):
+                    await extra.delete()
+            del self.followups[max(0, len(pages) - 1) :]
+            del self.shown[len(pages) :]
+            self._last_edit = self.clock()
+            self._edits += 1
+
+    async def _show(self, index: int, page: str) -> None:
+        if index == 0:
+            await self.interaction.edit_original_response(content=page, allowed_mentions=NONE)
+        elif index - 1 < len(self.followups):
+            self.followups[index - 1] = await self.followups[index - 1].edit(content=page, allowed_mentions=NONE)
+        else:
+            message = await self.interaction.followup.send(page, wait=True, allowed_mentions=NONE)
+            self.followups.append(message)
+        if index < len(self.shown):
+            self.shown[index] = page
+        else:
+            self.shown.append(page)
+
+    async def _attach_trace(self, outcome: TurnOutcome) -> None:
+        view = TraceView(outcome)
+        embed = trace_embed(outcome)
+        try:
+            if self.followups:
+                view.message = await self.followups[-1].edit(embed=embed, view=view, allowed_mentions=NONE)
+            else:
+                view.message = await self.interaction.edit_original_response(
+                    embed=embed, view=view, allowed_mentions=NONE
+                )
+        except discord.HTTPException as error:
+            view.stop()
+            log.warning("could not attach the turn's trace", status=error.status)
+
+
+def describe_actions(actions: Sequence[EngineAction]) -> str:
+    """The trace as plain lines (for DM replies such as an approval)."""
+    return "\n".join(trace_line(a) for a in actions) or "Nothing changed."

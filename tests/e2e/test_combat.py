@@ -1,0 +1,204 @@
+"""Combat end to end: `/combat join|status|next` and `/attack` in a fight, through the local Discord.
+
+The DM's commands (`/dm combat ...`) come with the DM cog; until then the test sets the fight up through
+the engine API, exactly as those commands will, and refreshes the tracker through the cog's board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+
+from bot.engine.characters import Choices
+from bot.engine.rolls import Actor
+from bot.sandbox.harness import SandboxSession
+from bot.sandbox.interactions import InteractionHandle
+from bot.sandbox.messages import Message
+from cogs.combat import CombatCog, combat_cog
+from persistence.models import Campaign
+
+CHANNEL = "arena"
+
+
+@dataclass
+class Arena:
+    session: SandboxSession
+    campaign: int
+    channel: int
+
+    def actor(self, user: str) -> Actor:
+        return Actor(self.session.user_id(user), self.session.world.guild.id, self.channel)
+
+    @property
+    def cog(self) -> CombatCog:
+        cog = combat_cog(self.session.bot)
+        assert cog is not None
+        return cog
+
+    async def run(
+        self, command: str, options: dict[str, Any] | None = None, *, user: str = "alice"
+    ) -> InteractionHandle:
+        return await self.session.run(command, options, user=user, channel=CHANNEL)
+
+    async def start(self, *monsters: tuple[str, int]) -> int:
+        combat = self.session.services.combat
+        combat_id = (await combat.start(self.actor("dungeonmaster"), self.campaign, self.channel)).combat_id
+        for monster, count in monsters:
+            await combat.add_monsters(self.actor("dungeonmaster"), combat_id, monster, count)
+        await self.cog.board.refresh(self.session.bot, combat_id)
+        return combat_id
+
+    def trackers(self) -> list[Message]:
+        public = self.session.discord.messages(self.channel, ephemeral=False)
+        titles = [(m, m.embeds[0].get("title", "")) for m in public if m.embeds]
+        return [m for m, title in titles if title.startswith("⚔️ Combat") or "fight is over" in title]
+
+    async def tracker_shows(self, text: str) -> Message:
+        """Wait until the one tracker message, edited in place, shows `text`."""
+        def shown() -> bool:
+            found = self.trackers()
+            return len(found) == 1 and text in _text(found[0].embeds[0])
+
+        await self.session.discord.signal.wait(shown, 5, f"the tracker to show {text!r}")
+        return self.trackers()[0]
+
+
+def _text(embed: dict[str, Any]) -> str:
+    return f"{embed.get('title', '')} {embed.get('description', '')} {embed.get('footer', {}).get('text', '')}"
+
+
+def _embed(handle: InteractionHandle) -> dict[str, Any]:
+    return dict(handle.messages[-1].embeds[0])
+
+
+async def _character(session: SandboxSession, user: str, name: str, klass: str, race: str) -> None:
+    actor = Actor(session.user_id(user), session.world.guild.id)
+    characters = session.services.characters
+    for summary in await characters.list_characters(actor):
+        await characters.delete(actor, summary.name)
+    skills = {"fighter": ("athletics", "perception"), "wizard": ("arcana", "history")}[klass]
+    draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
+                                         method="standard")  # fmt: skip
+    await characters.create(actor, draft, Choices(skills=skills))
+
+
+@pytest.fixture
+async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
+    guild = session.world.guild
+    channel = session.world.add_channel(guild.id, CHANNEL)
+    await _character(session, "alice", "Tordek", "fighter", "dwarf")
+    await _character(session, "bob", "Lia", "wizard", "elf")
+    async with session.services.db.transaction() as db:
+        row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
+                       name="Arena", settings={}, safety={}, scene={})  # fmt: skip
+        db.add(row)
+        await db.flush()
+        campaign = row.id
+    yield Arena(session, campaign, channel.id)
+    async with session.services.db.transaction() as db:  # the fight goes with it (ON DELETE CASCADE)
+        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+
+
+async def test_a_fight_through_discord(arena: Arena) -> None:
+    combat_id = await arena.start(("goblin", 2))
+    await arena.tracker_shows("rolling initiative")
+    joined = await arena.run("combat join")
+    assert _embed(joined)["title"] == "⚔️ Tordek joins the fight" and not joined.ephemeral
+    await arena.run("combat join", user="bob")
+    tracker = await arena.tracker_shows("Lia")
+    assert "Goblin 1" in _text(tracker.embeds[0]) and "unhurt" in _text(tracker.embeds[0])
+    assert "AC" not in _text(tracker.embeds[0])  # players see monsters in words
+
+    mine = await arena.run("combat status")
+    assert mine.ephemeral and "unhurt" in _text(_embed(mine)) and "7/7" not in _text(_embed(mine))
+    dm_view = await arena.run("combat status", user="dungeonmaster")
+    assert "AC 15" in _text(_embed(dm_view)) and "7/7" in _text(_embed(dm_view)) and "DM view" in _text(_embed(dm_view))
+
+    early = await arena.run("combat next")
+    assert early.ephemeral and "DM starts round 1" in early.content
+
+    first = await arena.run("combat next", user="dungeonmaster")
+    assert "Round 1" in first.content
+    await arena.tracker_shows("round 1")
+    for _ in range(8):  # the DM moves on until it's Tordek's turn; each turn message pings only its player
+        state = await arena.session.services.combat.status(combat_id)
+        if state.current and state.current.name == "Tordek":
+            break
+        turn = await arena.run("combat next", user="dungeonmaster")
+        current = (await arena.session.services.combat.status(combat_id)).current
+        expected = {"Tordek": [arena.session.user_id("alice")], "Lia": [arena.session.user_id("bob")]}
+        assert turn.messages[-1].pinged_user_ids == expected.get(current.name, [])  # type: ignore[union-attr]
+    out_of_turn = await arena.run("attack", {"weapon": "dagger", "target": "Goblin 1"}, user="bob")
+    assert out_of_turn.ephemeral and "Tordek's turn" in out_of_turn.content
+
+    hits = 0
+    for _ in range(12):
+        attack = await arena.run("attack", {"weapon": "longsword", "target": "Goblin 1"})
+        embed = _embed(attack)
+        assert embed["title"] == "⚔️ Tordek → Goblin 1: Longsword" and "vs AC 15" in embed["description"]
+        hits += "Damage" in embed["description"]
+        if "dies" in embed["description"]:
+            break
+    assert hits >= 1
+    await arena.tracker_shows("~~Goblin 1~~")
+
+    ended = await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+    await arena.cog.board.refresh(arena.session.bot, combat_id)
+    final = await arena.tracker_shows("fight is over")
+    assert ended.xp_total == 50 and ended.share == 25
+    assert len(final.edits) >= 5  # one message, edited in place
+
+    public = arena.session.discord.messages(arena.channel, ephemeral=False)
+    pinged = [m for m in public if m.pinged_user_ids or m.pinged_role_ids or m.pings_everyone]
+    assert all(len(m.pinged_user_ids) == 1 and not m.pinged_role_ids for m in pinged)
+    assert all("'s turn" in m.content for m in pinged)
+
+
+async def test_attack_target_autocomplete_and_outside_a_fight(arena: Arena) -> None:
+    free = await arena.run("attack", {"weapon": "longsword", "target": "a goblin"})
+    assert "To hit" in _embed(free)["description"] and "vs AC" not in _embed(free)["description"]
+    no_fight = await arena.run("combat join")
+    assert no_fight.ephemeral and "No fight is running" in no_fight.content
+
+    await arena.start(("goblin", 1), ("wolf", 1))
+    await arena.run("combat join")
+    uid = arena.session.user_id("alice")
+    choices = await arena.session.discord.autocomplete("attack", {"weapon": "longsword", "target": "w"}, "target",
+                                                       user_id=uid, channel_id=arena.channel)  # fmt: skip
+    assert [c["value"] for c in choices] == ["Wolf"]
+    before = await arena.run("attack", {"weapon": "longsword", "target": "Wolf"})
+    assert before.ephemeral and "hasn't started" in before.content
+    again = await arena.run("combat join")
+    assert again.ephemeral and "already in this fight" in again.content
+
+
+async def test_a_deleted_tracker_is_posted_again(arena: Arena) -> None:
+    combat_id = await arena.start(("goblin", 1))
+    tracker = await arena.tracker_shows("rolling initiative")
+    tracker.deleted = True  # someone deleted the message in Discord
+    await arena.run("combat join")
+    fresh = await arena.tracker_shows("Tordek")
+    assert fresh.id != tracker.id
+    for _ in range(50):  # the new id is stored right after the post
+        if (await arena.session.services.combat.status(combat_id)).tracker_message_id == fresh.id:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the new tracker message was not remembered")
+    assert [v.kind for v in arena.session.discord.pop_violations()] == ["unknown_message"]  # the edit that failed
+
+
+async def test_a_late_older_state_never_replaces_a_newer_tracker(arena: Arena) -> None:
+    combat_id = await arena.start(("goblin", 1))
+    old = await arena.session.services.combat.status(combat_id)
+    await arena.run("combat join")
+    tracker = await arena.tracker_shows("Tordek")
+    edits = len(tracker.edits)
+    await arena.cog.board.show(arena.session.bot, old)  # e.g. a slow change that committed earlier
+    assert len(arena.session.discord.message(tracker.id).edits) == edits
+    assert "Tordek" in _text(arena.session.discord.message(tracker.id).embeds[0])
