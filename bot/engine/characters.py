@@ -923,7 +923,7 @@ class CharacterService:
     ) -> tuple[tuple[Item, ...], str]:
         held = sheet.carried(index)
         if action == "add":
-            return _add_item(sheet.inventory, Item(index, name, quantity)), f"Added {quantity} × {name}."
+            return add_item(sheet.inventory, Item(index, name, quantity)), f"Added {quantity} × {name}."
         if held is None:
             raise InvalidInput(f"{sheet.name} isn't carrying any {name}.")
         if action == "remove":
@@ -1179,7 +1179,8 @@ def _equip_defaults(items: list[Item], srd: SRD, profs: Mapping[str, set[str]]) 
     return [replace(i, equipped=True) if best and i.item == best[1] else i for i in out]
 
 
-def _add_item(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:
+def add_item(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:
+    """The inventory with `item` stacked in; refuses past the row and stack limits."""
     held = next((i for i in inventory if i.item == item.item), None)
     if held is None:
         if len(inventory) >= MAX_INVENTORY_ROWS:

@@ -31,12 +31,11 @@ from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.campaigns import Bounds, CampaignDefaults, CampaignInfo, CampaignService, info_of
 from bot.engine.characters import (
-    MAX_INVENTORY_ROWS,
-    MAX_STACK,
     ActiveCondition,
     CharacterRef,
     Item,
     Sheet,
+    add_item,
     clean_name,
     name_key,
     to_sheet,
@@ -583,7 +582,7 @@ class ToolExecutor:
         if self._waits(round_, always=True):
             return self._pend(round_, "give_item", args, summary)
         sheet = to_sheet(row)
-        new = replace(sheet, inventory=_added(sheet.inventory, Item(index, item_name, quantity)))
+        new = replace(sheet, inventory=add_item(sheet.inventory, Item(index, item_name, quantity)))
         self._write(round_, row, new, "item", f"{row.name} gains {quantity} × {item_name}",
                     {"item": index, "quantity": quantity})  # fmt: skip
         action = EngineAction("item", row.name, f"gains {quantity} × {item_name}", numbers={"quantity": quantity})
@@ -716,17 +715,6 @@ def _key(name: str) -> str:
 
 def _owner_turn(round_: Round) -> str:
     return next((r.name for r in round_.party if r.owner_id == round_.actor.user_id), "this player")
-
-
-def _added(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:
-    held = next((i for i in inventory if i.item == item.item), None)
-    if held is None:
-        if len(inventory) >= MAX_INVENTORY_ROWS:
-            raise Refused(f"An inventory holds at most {MAX_INVENTORY_ROWS} different items.")
-        return (*inventory, item)
-    if held.quantity + item.quantity > MAX_STACK:
-        raise Refused(f"At most {MAX_STACK:,} of one item.")
-    return tuple(replace(i, quantity=i.quantity + item.quantity) if i.item == item.item else i for i in inventory)
 
 
 
