@@ -102,9 +102,13 @@ def _convert(schema: dict[str, Any], value: str, path: str) -> Any:
     kind, name = schema["type"], schema["name"]
     choices = schema.get("choices") or []
     if choices:
+        typed = value.lower()
         for choice in choices:
-            if value.lower() in (str(choice["value"]).lower(), str(choice["name"]).lower()):
+            if typed in (str(choice["value"]).lower(), str(choice["name"]).lower()):
                 return choice["value"]
+        starting = [c for c in choices if str(c["name"]).lower().startswith(typed)]
+        if len(starting) == 1:  # "con" is Constitution: a client would offer it as you type
+            return starting[0]["value"]
         listed = ", ".join(str(c["name"]) for c in choices)
         raise CommandLineError(f"/{path} {name}: choose one of {listed}.")
     if kind == BOOLEAN:

@@ -47,3 +47,26 @@ def test_named_options_typos_and_unknown_commands(tmp_path: Path) -> None:
     assert "There is no /nope. Commands: " in out and "/roll" in out
     assert "Type a command starting with /" in out
     assert "1d4" not in out.split("/quit")[1]
+
+
+def test_a_character_made_with_numbered_choices_then_used(tmp_path: Path) -> None:
+    script = (
+        "/character create name:Tordek race:dwarf class:fighter background:acolyte method:standard\n"
+        "1 Athletics, Perception\n"  # the skills select, by its number and the option labels
+        "3\n"  # Confirm
+        "/character show\n"
+        "/check athletics\n"
+        "/save con advantage:true\n"
+        "/attack weapon:longsword\n"
+        "/character use name:Nobody\n"
+    )
+    result = play(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[1] Pick 2 Fighter skills" in out and "[3] Confirm" in out
+    assert "✅ Tordek is ready!" in out and "AC **18**" in out  # chain mail and shield from the class kit
+    assert "Tordek — Athletics check:" in out and "1d20 (" in out
+    assert "Constitution" in out and "2d20kh1" in out  # "con" picked Constitution; advantage rolled two dice
+    assert "Tordek — Longsword" in out and "To hit:" in out
+    assert out.count("(only you can see this)") >= 2  # the draft is private; so is the error below
+    assert "Nobody" in out.split("/character use name:Nobody")[1]

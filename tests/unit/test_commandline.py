@@ -46,6 +46,7 @@ def test_named_options_are_typed() -> None:
 def test_subcommands_and_choices_by_name_or_value() -> None:
     assert parse("/character rest long", COMMANDS).options == {"kind": "long"}
     assert parse("/character rest kind:Short rest", COMMANDS).options == {"kind": "short"}
+    assert parse("/character rest sh", COMMANDS).options == {"kind": "short"}  # a unique prefix of a name
     assert parse("/character show", COMMANDS).path == "character show"
 
 
