@@ -69,6 +69,9 @@ def describe_failure(cause: BaseException) -> tuple[Outcome, str]:
         return "game_error", f"⚠️ {cause.message}"
     if isinstance(cause, app_commands.TransformerError):
         return "game_error", f"⚠️ `{cause.value}` isn't a valid {cause.type.name.lower()} here."
+    if isinstance(cause, sqlalchemy.exc.TimeoutError):  # every pooled connection busy: overload, not an outage
+        log.warning("database pool exhausted", error=repr(cause))
+        return "error", BUSY_MESSAGE
     if is_outage(cause):
         log.warning("a service is unreachable", error=repr(cause))
         return "error", OUTAGE_MESSAGE
@@ -117,11 +120,14 @@ OUTAGE_MESSAGE = (
 )
 
 
+BUSY_MESSAGE = "🐢 dmbot is very busy right now, so this didn't go through. Try again in a few seconds."
+
+
 def is_outage(error: BaseException) -> bool:
     """A lost or refused database connection, as opposed to a bug."""
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, sqlalchemy.exc.InterfaceError | sqlalchemy.exc.TimeoutError):
+    if isinstance(error, sqlalchemy.exc.InterfaceError):
         return True
     if isinstance(error, sqlalchemy.exc.OperationalError):
         return True

@@ -53,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings.discord_token is None or not settings.discord_token.get_secret_value():
             print(NO_TOKEN, file=sys.stderr)
             return 2
-        return asyncio.run(run(settings))
+        try:
+            return asyncio.run(run(settings))
+        except KeyboardInterrupt:  # Ctrl-C / SIGINT: a normal way to stop, not a crash
+            print("dmbot stopped.", file=sys.stderr)
+            return 0
     if args.command == "migrate":
         from persistence.migrate import upgrade
 

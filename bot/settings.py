@@ -43,7 +43,9 @@ class Settings(BaseSettings):
         default=EMBEDDED_DATABASE_URL,
         description="SQLAlchemy async URL: postgresql+asyncpg://user:password@host/db, or the embedded SQLite file",
     )
-    database_pool_size: int = Field(default=10, ge=1, description="Database connections kept open per bot process")
+    database_pool_size: int = Field(
+        default=15, ge=1, description="Database connections kept open per bot process (up to twice as many under load)"
+    )
     redis_url: str = Field(
         default="",
         description="Redis for shared rate limits, e.g. redis://:password@host:6379/0; empty: limits in this process",

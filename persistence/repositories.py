@@ -147,14 +147,15 @@ def _dialect(session: AsyncSession) -> str:
 async def campaign_turn_lock(db: Database, campaign_id: int) -> AsyncIterator[None]:
     """Serialise turns of one campaign across processes: a Postgres session advisory lock.
 
-    Held on a connection of its own for the whole turn, and released by the server if that
-    connection dies. SQLite is one process's embedded file: the caller's in-process lock suffices.
+    Held on a connection of its own (outside the pool: see `Database.lock_engine`) for the whole
+    turn, and released by the server if that connection dies. SQLite is one process's embedded
+    file: the caller's in-process lock suffices.
     """
-    if db.is_sqlite:
+    if db.lock_engine is None:
         yield
         return
     key = (ADVISORY_NAMESPACE << 40) | campaign_id
-    async with db.engine.connect() as conn:
+    async with db.lock_engine.connect() as conn:
         await conn.execute(select(func.pg_advisory_lock(key)))
         await conn.commit()  # end the implicit transaction; the session-level lock stays
         try:
@@ -548,6 +549,9 @@ class CombatRepository:
     async def campaign_dm(self, campaign_id: int) -> int | None:
         return (await self.session.scalars(select(Campaign.dm_id).where(Campaign.id == campaign_id))).first()
 
+    async def campaign_status(self, campaign_id: int) -> str | None:
+        return (await self.session.scalars(select(Campaign.status).where(Campaign.id == campaign_id))).first()
+
     async def delete_combatant(self, row: Combatant) -> None:
         await self.session.delete(row)
 
@@ -555,3 +559,27 @@ class CombatRepository:
 async def find_guild(session: AsyncSession, guild_id: int) -> Guild | None:
     """The guild's row if the bot has stored one (reads never create it)."""
     return await session.get(Guild, guild_id)
+
+
+class StatsRepository:
+    """Counts for `/admin stats`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def campaigns(self, guild_id: int) -> dict[str, int]:
+        query = select(Campaign.status, func.count()).where(Campaign.guild_id == guild_id).group_by(Campaign.status)
+        return {str(status): int(n) for status, n in (await self.session.execute(query)).all()}
+
+    async def characters(self, guild_id: int) -> int:
+        query = select(func.count()).select_from(Character).where(Character.guild_id == guild_id)
+        return int((await self.session.scalar(query)) or 0)
+
+    async def turns_since(self, guild_id: int, since: datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(CampaignTurn)
+            .join(Campaign, Campaign.id == CampaignTurn.campaign_id)
+            .where(Campaign.guild_id == guild_id, CampaignTurn.created_at >= since)
+        )
+        return int((await self.session.scalar(query)) or 0)

@@ -11,11 +11,13 @@ from typing import Any
 
 import structlog
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from persistence.db import Database
 from persistence.models import RollLog, utcnow
 
 log = structlog.get_logger(__name__)
+RETRY_DELAYS = (0.5, 1.0, 2.0)  # while the database restarts; then the batch is given up and counted
 
 
 class RollLogWriter:
@@ -57,8 +59,30 @@ class RollLogWriter:
                 self._idle.set()
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
-        try:
-            async with self.db.transaction() as session:
-                await session.execute(insert(RollLog), batch)
-        except Exception:  # a lost log line must never break the game; say how many were lost
-            log.exception("could not write the roll log", rows_lost=len(batch))
+        """One INSERT; while the database is away, retry with backoff; a bad row costs only itself."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                await self._insert(batch)
+                return
+            except (OperationalError, InterfaceError, OSError, TimeoutError) as away:
+                if delay is None:
+                    log.error("could not write the roll log", rows_lost=len(batch), error=repr(away))
+                    return
+                await asyncio.sleep(delay)
+            except DBAPIError:  # the data, not the connection: save every row that can be saved
+                await self._insert_one_by_one(batch)
+                return
+
+    async def _insert_one_by_one(self, batch: list[dict[str, Any]]) -> None:
+        lost = 0
+        for row in batch:
+            try:
+                await self._insert([row])
+            except DBAPIError:
+                lost += 1
+        if lost:
+            log.error("roll log rows refused by the database", rows_lost=lost, rows_saved=len(batch) - lost)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(insert(RollLog), rows)

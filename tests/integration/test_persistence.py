@@ -82,3 +82,23 @@ async def test_a_burst_of_rolls_is_written_in_batches_and_none_is_lost(postgres_
         await service.aclose()
         await db.dispose()
     assert sorted(totals) == sorted(o.total for o in outcomes)
+
+
+async def test_one_bad_row_costs_only_itself(postgres_url: str) -> None:
+    db = Database(postgres_url)
+    service = RollService(db, Dice(random.Random(8)))
+    actor = Actor(user_id=123456789012345678, guild_id=1, channel_id=2)
+    try:
+        good = [service.roll("1d6") for _ in range(5)]
+        for outcome in good[:2]:
+            await service.record(actor, outcome)
+        service.log.submit({"user_id": actor.user_id, "expression": "x" * 300, "total": 1, "breakdown": "too long"})
+        for outcome in good[2:]:
+            await service.record(actor, outcome)
+        await service.flush()
+        async with db.transaction() as session:
+            totals = (await session.scalars(select(RollLog.total).where(RollLog.user_id == actor.user_id))).all()
+    finally:
+        await service.aclose()
+        await db.dispose()
+    assert sorted(totals) == sorted(o.total for o in good)  # the over-long row was refused alone
