@@ -209,8 +209,22 @@ async def test_list_use_edit_delete(alice: Actor, bob: Actor, service: Character
         await service.use(alice, "Uno")
 
 
+async def join_campaign(db: Database, character_id: int, dm_id: int) -> int:
+    """A real campaign row (the characters' foreign key needs one) with the character in it."""
+    from persistence.models import Campaign, Character
+
+    async with db.transaction() as session:
+        campaign = Campaign(guild_id=1, channel_id=character_id, dm_id=dm_id, name="Test campaign")
+        session.add(campaign)
+        await session.flush()
+        row = await session.get(Character, character_id)
+        assert row is not None
+        row.campaign_id = campaign.id
+        return campaign.id
+
+
 async def test_only_owner_or_campaign_dm_changes(alice: Actor, bob: Actor, db: Database) -> None:
-    dm_of = {5: bob.user_id}
+    dm_of: dict[int, int] = {}
 
     async def campaign_dm(campaign_id: int) -> int | None:
         return dm_of.get(campaign_id)
@@ -221,12 +235,8 @@ async def test_only_owner_or_campaign_dm_changes(alice: Actor, bob: Actor, db: D
     with pytest.raises(Forbidden):
         await service.coins(bob, ref, {"gp": 5})
     assert may_edit(bob, alice.user_id, bob.user_id) and not may_edit(bob, alice.user_id, None)
-    from persistence.models import Character
-
-    async with db.transaction() as session:  # the campaigns issue will set this link
-        row = await session.get(Character, (await service.get(alice)).id)
-        assert row is not None
-        row.campaign_id = 5
+    campaign_id = await join_campaign(db, (await service.get(alice)).id, bob.user_id)
+    dm_of[campaign_id] = bob.user_id
     sheet = await service.coins(bob, ref, {"gp": 5})
     assert sheet.coins["gp"] == 20
     with pytest.raises(NotFound):  # the DM may change the character, but deleting is the owner's alone
@@ -250,12 +260,7 @@ async def test_level_up(alice: Actor, service: CharacterService) -> None:
 
 async def test_level_up_in_a_campaign_needs_xp_or_the_dm(alice: Actor, service: CharacterService, db: Database) -> None:
     sheet = await make(service, alice, klass="wizard", skills=("arcana", "history"))
-    from persistence.models import Character
-
-    async with db.transaction() as session:
-        row = await session.get(Character, sheet.id)
-        assert row is not None
-        row.campaign_id = 9
+    await join_campaign(db, sheet.id, dm_id=424242)
     with pytest.raises(InvalidInput, match="needs 300"):
         await service.level_up(alice, CharacterRef())
     await service.grant_xp(alice, CharacterRef(), 300)
