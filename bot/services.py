@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.engine.admin import AdminService
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
 from bot.engine.rolls import RollService
+from bot.engine.table import TableService, hook_start_combat
 from bot.engine.turns import CampaignEngine, build_campaign_engine
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
@@ -33,6 +35,8 @@ class Services:
     combat: CombatService
     generator: Generator
     campaign: CampaignEngine  # campaigns, usage and turns
+    table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
+    admin: AdminService
 
 
 @asynccontextmanager
@@ -48,12 +52,16 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     characters = CharacterService(db, dice)
     checks = CheckService(characters, dice, rolls)
     campaign = build_campaign_engine(settings, db, checks, dice, metrics=metrics)
+    combat = CombatService(db, dice, characters, checks)
+    generator = Generator(characters.srd, dice)
+    hook_start_combat(campaign.turns.executor, combat)
+    models = (settings.openai_model, *settings.narrator_models)
     try:
         yield Services(
             settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
-            characters=characters, checks=checks, combat=CombatService(db, dice, characters, checks),
-            generator=Generator(characters.srd, dice),
-            campaign=campaign,
+            characters=characters, checks=checks, combat=combat, generator=generator, campaign=campaign,
+            table=TableService(db, campaign.campaigns, combat, generator),
+            admin=AdminService(db, campaign.usage, models),
         )
     finally:
         await campaign.aclose()

@@ -41,7 +41,9 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         setting: Range[str, 0, MAX_SETTING] = "",
     ) -> None:  # fmt: skip
         """Start a campaign in this channel or thread; you are its DM."""
-        info = await self.campaigns.create(actor_of(interaction), name, tone, setting)
+        roles = [r.id for r in getattr(interaction.user, "roles", [])]
+        info = await self.campaigns.create(actor_of(interaction), name, tone, setting, roles=roles,
+                                           manage=interaction.permissions.manage_guild)  # fmt: skip
         await interaction.response.send_message(embed=views.created_embed(info))
 
     @app_commands.command(name="join")

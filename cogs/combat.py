@@ -68,6 +68,18 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         content, mentions = views.turn_message(change)
         await interaction.response.send_message(content, allowed_mentions=mentions)
         await self.show(interaction, change.state)
+        if change.current.kind == "monster":
+            await self.auto_monsters(interaction, change.state.combat_id)
+
+    async def auto_monsters(self, interaction: Interaction[DMBot], combat_id: int) -> None:
+        """In the campaign's auto mode, monsters whose turn it is act (engine-chosen, engine-rolled)."""
+        services = interaction.client.services
+        auto = await services.table.auto_turns(combat_id, services.dice.rng)
+        for turn, change in zip(auto.turns, auto.changes, strict=True):
+            await interaction.followup.send(embeds=views.monster_turn_embeds(turn))
+            content, mentions = views.turn_message(change)
+            await interaction.followup.send(content, allowed_mentions=mentions)
+            await self.show(interaction, change.state)
 
     # Used by `/attack` (cogs/characters.py) ------------------------------------------------------
 

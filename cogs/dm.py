@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from typing import Literal
 
+import discord
 from discord import Interaction, app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
+from bot.engine.combat import CombatService, InChannel, TrackerState
+from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.rolls import Actor
+from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
+from bot.errors import GameError
 from bot.settings import Settings
 from bot.ui import campaign_views as views
+from bot.ui import combat_views as fights
+from bot.ui import dm_views
+from cogs.combat import combat_cog
 
 ChangeId = Range[int, 1, 2**53]
 
@@ -27,11 +35,51 @@ def actor_of(interaction: Interaction[DMBot]) -> Actor:
     return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
 
 
+def here(interaction: Interaction[DMBot]) -> InChannel:
+    return InChannel(interaction.channel_id or 0)
+
+
+async def show_tracker(interaction: Interaction[DMBot], state: TrackerState | None) -> None:
+    """Edit the fight's one tracker message (through the combat cog's board)."""
+    cog = combat_cog(interaction.client)
+    if cog is not None:
+        await fights.show_quietly(cog.board, interaction.client, state)
+
+
+async def refresh_tracker(interaction: Interaction[DMBot], combat_id: int | None) -> None:
+    cog = combat_cog(interaction.client)
+    if cog is not None and combat_id is not None:
+        try:
+            await cog.board.refresh(interaction.client, combat_id)
+        except (discord.HTTPException, GameError):
+            pass  # the tracker is a convenience; the change itself is committed
+
+
+async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> None:
+    """A button's action: a GameError becomes the same ephemeral reply a command would get."""
+    try:
+        await action(interaction)
+    except GameError as error:
+        send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+        await send(f"⚠️ {error.message}", ephemeral=True)
+
+
 @app_commands.guild_only()
 class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's controls of this channel's campaign"):
-    def __init__(self, campaigns: CampaignService, turns: TurnEngine, settings: Settings) -> None:
+    combat = app_commands.Group(name="combat", description="Run this channel's fight")
+    npc = app_commands.Group(name="npc", description="The campaign's NPCs")
+    generate = app_commands.Group(name="generate", description="Encounters, loot, NPCs, places and quests")
+    condition = app_commands.Group(name="condition", description="Conditions on characters and combatants")
+    award = app_commands.Group(name="award", description="XP, items and coins for a character or the party")
+
+    def __init__(
+        self, campaigns: CampaignService, turns: TurnEngine, settings: Settings, table: TableService,
+        fight: CombatService,
+    ) -> None:  # fmt: skip
         self.campaigns = campaigns
         self.turns = turns
+        self.table = table
+        self.fight = fight
         self.default_model = settings.openai_model
         self.models = (settings.openai_model, *settings.narrator_models)
         super().__init__()
@@ -98,18 +146,20 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         persona="How the narrator speaks (up to 1,500 characters)", model="Which model narrates",
         content_rating="How dark the story may get", approval_bound="Damage or items taken above this wait for you",
         auto_approve="Nothing waits for your approval", consequences="A risky check failed by 5 or more hurts",
+        auto_monsters="`/combat next` landing on a monster runs its turn (the engine picks and rolls)",
     )  # fmt: skip
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
         self, interaction: Interaction[DMBot], persona: Range[str, 1, MAX_PERSONA] | None = None,
         model: Range[str, 1, 100] | None = None, content_rating: Literal["family", "teen", "mature"] | None = None,
         approval_bound: Range[int, 0, 1000] | None = None, auto_approve: bool | None = None,
-        consequences: bool | None = None,
+        consequences: bool | None = None, auto_monsters: bool | None = None,
     ) -> None:  # fmt: skip
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
         changes = {"persona": persona, "model": model, "content_rating": content_rating,
-                   "approval_bound": approval_bound, "auto_approve": auto_approve, "consequences": consequences}
+                   "approval_bound": approval_bound, "auto_approve": auto_approve, "consequences": consequences,
+                   "auto_monsters": auto_monsters}
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)
         else:
@@ -140,6 +190,339 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         await interaction.response.send_message(f"🚫 Change #{item.id} dropped.", ephemeral=True)
 
 
+    # Fights -------------------------------------------------------------------------------------
+
+    async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
+
+    async def combatant_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        try:
+            names = await self.fight.target_names(here(interaction), current)
+        except GameError:
+            return []
+        return [Choice(name=n, value=n) for n in names]
+
+    async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        try:
+            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""),
+                                                  current)  # fmt: skip
+        except GameError:
+            return []
+        return [Choice(name=n, value=n) for n in names]
+
+    @combat.command(name="start")
+    async def combat_start(self, interaction: Interaction[DMBot]) -> None:
+        """Start a fight in this channel; players then `/combat join`."""
+        actor = actor_of(interaction)
+        state = await self.fight.start(actor, await self.table.campaign_id(actor), interaction.channel_id or 0)
+        await interaction.response.send_message("⚔️ A fight begins! Players: `/combat join`.")
+        await show_tracker(interaction, state)
+
+    @combat.command(name="add")
+    @app_commands.describe(monster="An SRD monster", count="How many (1-20)", name="A name instead of the SRD's",
+                           hp="Average hit points, or rolled from the hit dice")  # fmt: skip
+    @app_commands.autocomplete(monster=monster_autocomplete)
+    async def combat_add(
+        self, interaction: Interaction[DMBot], monster: Range[str, 1, 100], count: Range[int, 1, 20] = 1,
+        name: Range[str, 1, 64] | None = None, hp: Literal["average", "rolled"] = "average",
+    ) -> None:  # fmt: skip
+        """Add SRD monsters to the fight: AC, HP and actions from the stat block; each rolls initiative."""
+        added = await self.fight.add_monsters(actor_of(interaction), here(interaction), monster, count, name, hp)
+        lines = [f"{n}: {h} HP, initiative {i}" for n, h, i in zip(added.names, added.hp, added.initiatives,
+                                                                  strict=True)]  # fmt: skip
+        await interaction.response.send_message(embed=dm_views.generated_embed(f"👹 {added.monster} joins", lines),
+                                                ephemeral=True)  # fmt: skip
+        await show_tracker(interaction, added.state)
+
+    @combat.command(name="act")
+    @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
+    @app_commands.autocomplete(monster=combatant_autocomplete, action=action_autocomplete,
+                               target=combatant_autocomplete)  # fmt: skip
+    async def combat_act(
+        self, interaction: Interaction[DMBot], monster: Range[str, 1, 64], action: Range[str, 1, 100],
+        target: Range[str, 1, 64],
+    ) -> None:  # fmt: skip
+        """Run a monster's action: the engine rolls to hit, damage and saves."""
+        turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
+        await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
+        await show_tracker(interaction, turn.state)
+
+    @combat.command(name="remove")
+    @app_commands.describe(name="The combatant to take out of the fight")
+    @app_commands.autocomplete(name=combatant_autocomplete)
+    async def combat_remove(self, interaction: Interaction[DMBot], name: Range[str, 1, 64]) -> None:
+        """Take a combatant out of the fight (it fled, or joined by mistake)."""
+        state = await self.fight.remove(actor_of(interaction), here(interaction), name)
+        await interaction.response.send_message(f"🚪 {name} leaves the fight.", ephemeral=True)
+        await show_tracker(interaction, state)
+
+    @combat.command(name="end")
+    async def combat_end(self, interaction: Interaction[DMBot]) -> None:
+        """End the fight: the defeated monsters' XP (by CR) is split among the surviving party."""
+        ended = await self.fight.end(actor_of(interaction), here(interaction))
+        await interaction.response.send_message(embed=fights.end_embed(ended))
+        await show_tracker(interaction, ended.state)
+
+    # Hit points and conditions ------------------------------------------------------------------
+
+    async def target_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        names = await self.table.target_names(actor_of(interaction), current, party=False)
+        try:
+            names += [n for n in await self.fight.target_names(here(interaction), current) if n not in names]
+        except GameError:
+            pass
+        return [Choice(name=n, value=n) for n in names[:25]]
+
+    async def award_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return [Choice(name=n, value=n) for n in await self.table.target_names(actor_of(interaction), current)]
+
+    @app_commands.command(name="damage")
+    @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points",
+                           type="A damage type (resistances apply), e.g. fire")  # fmt: skip
+    @app_commands.autocomplete(target=target_autocomplete)
+    async def damage(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], amount: Range[int, 1, 10_000],
+        type: Range[str, 1, 20] | None = None,
+    ) -> None:  # fmt: skip
+        """Deal damage to a combatant or a character (resistances by type apply)."""
+        actor = actor_of(interaction)
+        report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
+        await interaction.response.send_message(f"💥 {fights.damage_outcome(report)}")
+        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+
+    @app_commands.command(name="heal")
+    @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points")
+    @app_commands.autocomplete(target=target_autocomplete)
+    async def heal(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
+                   amount: Range[int, 1, 10_000]) -> None:  # fmt: skip
+        """Heal a combatant or a character (from 0 HP: back on their feet)."""
+        actor = actor_of(interaction)
+        report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
+        await interaction.response.send_message(f"💚 {fights.damage_outcome(report)}")
+        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+
+    async def _condition(self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool,
+                         rounds: int | None) -> None:  # fmt: skip
+        who = await self.table.set_condition(actor_of(interaction), target, name, add=add, rounds=rounds)
+        lasting = f" for {rounds} rounds" if rounds else ""
+        verb = f"is now {name}{lasting}" if add else f"is no longer {name}"
+        await interaction.response.send_message(f"🌀 {who} {verb}.")
+        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+
+    @condition.command(name="add")
+    @app_commands.describe(target="A combatant or character", condition="An SRD condition, e.g. poisoned",
+                           rounds="How many rounds (empty: until removed)")  # fmt: skip
+    @app_commands.autocomplete(target=target_autocomplete)
+    async def condition_add(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], condition: Range[str, 1, 30],
+        rounds: Range[int, 1, 1000] | None = None,
+    ) -> None:  # fmt: skip
+        """Give a combatant or character a condition, optionally for some rounds."""
+        await self._condition(interaction, target, condition, add=True, rounds=rounds)
+
+    @condition.command(name="remove")
+    @app_commands.describe(target="A combatant or character", condition="The condition to lift")
+    @app_commands.autocomplete(target=target_autocomplete)
+    async def condition_remove(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
+                               condition: Range[str, 1, 30]) -> None:  # fmt: skip
+        """Lift a condition."""
+        await self._condition(interaction, target, condition, add=False, rounds=None)
+
+    # Awards -------------------------------------------------------------------------------------
+
+    @award.command(name="xp")
+    @app_commands.describe(target="A character of the campaign, or `party`", amount="XP each")
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def award_xp(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
+                       amount: Range[int, 1, 100_000]) -> None:  # fmt: skip
+        """Award XP to a character or to each of the party."""
+        award = await self.table.award_xp(actor_of(interaction), target, amount)
+        await interaction.response.send_message(dm_views.award_text(award))
+
+    @award.command(name="item")
+    @app_commands.describe(target="A character of the campaign, or `party`", item="An SRD item",
+                           quantity="How many (each)")  # fmt: skip
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def award_item(self, interaction: Interaction[DMBot], target: Range[str, 1, 64], item: Range[str, 1, 100],
+                         quantity: Range[int, 1, 100] = 1) -> None:  # fmt: skip
+        """Give an SRD item to a character or to each of the party."""
+        award = await self.table.award_item(actor_of(interaction), target, item, quantity)
+        await interaction.response.send_message(dm_views.award_text(award))
+
+    @award.command(name="coins")
+    @app_commands.describe(target="A character of the campaign, or `party`")
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def award_coins(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], pp: Range[int, 0, 100_000] = 0,
+        gp: Range[int, 0, 100_000] = 0, ep: Range[int, 0, 100_000] = 0, sp: Range[int, 0, 100_000] = 0,
+        cp: Range[int, 0, 100_000] = 0,
+    ) -> None:  # fmt: skip
+        """Give coins to a character or to each of the party."""
+        coins = {"pp": pp, "gp": gp, "ep": ep, "sp": sp, "cp": cp}
+        award = await self.table.award_coins(actor_of(interaction), target, coins)
+        await interaction.response.send_message(dm_views.award_text(award))
+
+    # NPCs ---------------------------------------------------------------------------------------
+
+    async def npc_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return [Choice(name=n, value=n) for n in await self.table.npc_names(actor_of(interaction), current)]
+
+    @npc.command(name="create")
+    @app_commands.describe(name="Default: from the name tables", role="e.g. innkeeper (default: from the tables)")
+    async def npc_create(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None,
+                         role: Range[str, 1, 80] | None = None) -> None:  # fmt: skip
+        """Create an NPC; personality, voice, motive and a secret are filled in for you."""
+        npc, _ = await self.table.npc_create(actor_of(interaction), name, role)
+        await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
+
+    @npc.command(name="list")
+    async def npc_list(self, interaction: Interaction[DMBot]) -> None:
+        """The campaign's NPCs."""
+        npcs = await self.table.npcs(actor_of(interaction))
+        await interaction.response.send_message(embed=dm_views.npc_list_embed(npcs), ephemeral=True)
+
+    @npc.command(name="show")
+    @app_commands.autocomplete(name=npc_autocomplete)
+    async def npc_show(self, interaction: Interaction[DMBot], name: Range[str, 1, 64]) -> None:
+        """One NPC, with their secret (only you see it)."""
+        npc = await self.table.npc(actor_of(interaction), name)
+        await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
+
+    @npc.command(name="edit")
+    @app_commands.autocomplete(name=npc_autocomplete)
+    async def npc_edit(
+        self, interaction: Interaction[DMBot], name: Range[str, 1, 64], new_name: Range[str, 1, 64] | None = None,
+        role: Range[str, 1, 80] | None = None, description: Range[str, 1, 500] | None = None,
+    ) -> None:  # fmt: skip
+        """Change an NPC's name, role or description."""
+        npc = await self.table.npc_edit(actor_of(interaction), name, new_name=new_name, role=role,
+                                        description=description)  # fmt: skip
+        await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
+
+    @npc.command(name="remove")
+    @app_commands.autocomplete(name=npc_autocomplete)
+    async def npc_remove(self, interaction: Interaction[DMBot], name: Range[str, 1, 64]) -> None:
+        """Remove an NPC from the campaign."""
+        gone = await self.table.npc_remove(actor_of(interaction), name)
+        await interaction.response.send_message(f"🗑️ {gone} is gone from the story.", ephemeral=True)
+
+    # Generated content --------------------------------------------------------------------------
+
+    async def _offer(self, interaction: Interaction[DMBot], embed: discord.Embed,
+                     start: dm_views.Action | None = None) -> None:  # fmt: skip
+        """Private to the DM, with "Post to channel" (and "Start combat" for an encounter)."""
+        view = dm_views.GeneratedView(interaction.user.id, embed, start)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+
+    @generate.command(name="encounter")
+    @app_commands.describe(difficulty="By the SRD XP thresholds", theme="e.g. undead, goblinoids, beasts")
+    async def generate_encounter(self, interaction: Interaction[DMBot], difficulty: Difficulty = "medium",
+                                 theme: Range[str, 1, 40] | None = None) -> None:  # fmt: skip
+        """An encounter for the party's levels, from SRD monsters."""
+        actor = actor_of(interaction)
+        found = await self.table.encounter(actor, difficulty, theme)
+        monsters = [(g.monster, g.count) for g in found.groups]
+
+        async def start(click: Interaction[DMBot]) -> None:
+            combat_id, names = await self.table.fight_for(actor_of(click), monsters)
+            await click.response.send_message(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
+            await refresh_tracker(click, combat_id)
+
+        embed = dm_views.generated_embed(f"👹 A {difficulty} encounter", found.lines())
+        await self._offer(interaction, embed, lambda click: guarded(click, start))
+
+    @generate.command(name="loot")
+    @app_commands.describe(cr="The challenge rating it comes from", kind="One creature's, or a lair's hoard")
+    async def generate_loot(self, interaction: Interaction[DMBot], cr: Range[float, 0, 30] = 1,
+                            kind: LootKind = "individual") -> None:  # fmt: skip
+        """Treasure by challenge rating."""
+        loot = await self.table.loot(actor_of(interaction), cr, kind)
+        await self._offer(interaction, dm_views.generated_embed(f"💰 Loot (CR {cr:g}, {kind})", loot.lines()))
+
+    @generate.command(name="npc")
+    async def generate_npc(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None,
+                           role: Range[str, 1, 80] | None = None) -> None:  # fmt: skip
+        """An NPC sketch (not saved: `/dm npc create` keeps one)."""
+        sketch = await self.table.npc_sketch(actor_of(interaction), name, role)
+        await self._offer(interaction, dm_views.generated_embed(f"🎭 {sketch.name}", sketch.lines()))
+
+    @generate.command(name="location")
+    @app_commands.describe(kind="What kind of place")
+    async def generate_location(self, interaction: Interaction[DMBot], kind: LocationKind = "tavern") -> None:
+        """A dungeon room, settlement, tavern, shop or temple."""
+        place = await self.table.location(actor_of(interaction), kind)
+        await self._offer(interaction, dm_views.generated_embed(f"🗺️ {place.name}", place.lines()))
+
+    @generate.command(name="quest")
+    async def generate_quest(self, interaction: Interaction[DMBot]) -> None:
+        """A quest hook for the party's level."""
+        hook = await self.table.quest(actor_of(interaction))
+        await self._offer(interaction, dm_views.generated_embed("📜 A quest hook", hook.lines()))
+
+    # The table ----------------------------------------------------------------------------------
+
+    async def _confirm(self, interaction: Interaction[DMBot], question: str, label: str,
+                       action: dm_views.Action) -> None:  # fmt: skip
+        view = dm_views.ConfirmView(interaction.user.id, label, lambda click: guarded(click, action))
+        await interaction.response.send_message(question, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+
+    @app_commands.command(name="kick")
+    @app_commands.describe(player="The player whose character leaves the campaign")
+    async def kick(self, interaction: Interaction[DMBot], player: discord.Member) -> None:
+        """Remove a player's character from the campaign (asks to confirm)."""
+        name = await self.table.check_kick(actor_of(interaction), player.id)
+
+        async def do(click: Interaction[DMBot]) -> None:
+            gone = await self.table.kick(actor_of(click), player.id)
+            await click.response.edit_message(content=f"👢 {gone} has left the party.", view=None)
+
+        await self._confirm(interaction, f"Remove **{name}** from the campaign?", f"Remove {name}"[:80], do)
+
+    async def _status(self, interaction: Interaction[DMBot], status: str, text: str) -> None:
+        change = await self.table.set_status(actor_of(interaction), status)
+        await interaction.response.send_message(text.format(name=change.campaign))
+
+    @app_commands.command(name="pause")
+    async def pause(self, interaction: Interaction[DMBot]) -> None:
+        """Pause the campaign: no turns and no fight moves until you resume."""
+        await self._status(interaction, "paused", "⏸️ **{name}** is paused.")
+
+    @app_commands.command(name="resume")
+    async def resume(self, interaction: Interaction[DMBot]) -> None:
+        """Resume a paused campaign."""
+        await self._status(interaction, "active", "▶️ **{name}** resumes.")
+
+    @app_commands.command(name="end")
+    async def end(self, interaction: Interaction[DMBot]) -> None:
+        """End the campaign for good (asks to confirm); a running fight ends with it."""
+        info = await self.campaigns.require_dm(actor_of(interaction))
+        combat_id = await self.fight.active_for_campaign(info.id)
+
+        async def do(click: Interaction[DMBot]) -> None:
+            change = await self.table.set_status(actor_of(click), "ended")
+            await click.response.edit_message(content="Done.", view=None)
+            await click.followup.send(f"🏁 **{change.campaign}** has ended. Thank you for playing!")
+            await refresh_tracker(click, combat_id)
+
+        await self._confirm(interaction, f"End **{info.name}** for good?", "End the campaign", do)
+
+    @app_commands.command(name="transfer")
+    @app_commands.describe(user="The member who runs the campaign from now on")
+    async def transfer(self, interaction: Interaction[DMBot], user: discord.Member) -> None:
+        """Hand the campaign to another member (asks to confirm)."""
+        info = await self.campaigns.require_dm(actor_of(interaction))
+
+        async def do(click: Interaction[DMBot]) -> None:
+            change = await self.table.transfer(actor_of(click), user.id, is_bot=user.bot)
+            await click.response.edit_message(content="Done.", view=None)
+            await click.followup.send(f"👑 **{change.campaign}** is now run by {user.mention}.")
+
+        await self._confirm(interaction, f"Hand **{info.name}** to {user.mention}?", "Hand it over", do)
+
+
 async def setup(bot: DMBot) -> None:
     engine = bot.services.campaign
-    await bot.add_cog(DMCog(engine.campaigns, engine.turns, bot.services.settings))
+    await bot.add_cog(DMCog(engine.campaigns, engine.turns, bot.services.settings, bot.services.table,
+                          bot.services.combat))

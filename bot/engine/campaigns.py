@@ -34,6 +34,7 @@ from persistence.repositories import (
     PendingRepository,
     Reads,
     SessionRepository,
+    find_guild,
 )
 
 ContentRating = Literal["family", "teen", "mature"]
@@ -82,6 +83,7 @@ class CampaignSettings:
     auto_approve: bool = False  # nothing waits
     consequences: bool = True  # a risky check failed by 5+ hurts (see turns.CONSEQUENCES)
     bounds: Bounds = field(default_factory=Bounds)
+    auto_monsters: bool = False  # `/combat next` landing on a monster runs its turn (engine-chosen, engine-rolled)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -96,6 +98,7 @@ class CampaignSettings:
             auto_approve=bool(data.get("auto_approve", False)),
             consequences=bool(data.get("consequences", True)),
             bounds=Bounds(**bounds),
+            auto_monsters=bool(data.get("auto_monsters", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -291,7 +294,12 @@ class CampaignService:
 
     # Creating, joining, leaving -----------------------------------------------------------------
 
-    async def create(self, actor: Actor, name: str, tone: str = "", setting: str = "") -> CampaignInfo:
+    async def create(
+        self, actor: Actor, name: str, tone: str = "", setting: str = "", *, roles: Sequence[int] = (),
+        manage: bool = False,
+    ) -> CampaignInfo:  # fmt: skip
+        """`roles`: the creator's role ids; `manage`: they have Manage Server (both from the cog, for the
+        guild's "only the DM role creates campaigns" rule, checked here)."""
         if actor.guild_id is None or actor.channel_id is None:
             raise InvalidInput("A campaign lives in a server channel or thread; create it there.")
         row = Campaign(
@@ -303,6 +311,10 @@ class CampaignService:
         )  # fmt: skip
         try:
             async with self.db.transaction() as session:
+                guild = await find_guild(session, actor.guild_id)
+                defaults = (guild.settings or {}) if guild is not None else {}
+                check_may_create(defaults, roles, manage)
+                row.settings = new_campaign_settings(defaults)
                 if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
                     raise InvalidInput(_channel_taken())
                 CampaignRepository(session).add(row)
@@ -398,7 +410,7 @@ class CampaignService:
             if not 0 <= bound <= 1000:
                 raise InvalidInput("The approval bound runs from 0 (every change waits) to 1,000.")
             out["approval_bound"] = bound
-        for flag in ("auto_approve", "consequences"):
+        for flag in ("auto_approve", "consequences", "auto_monsters"):
             if changes.get(flag) is not None:
                 out[flag] = bool(changes[flag])
         return out
@@ -567,6 +579,28 @@ class CampaignService:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def check_may_create(guild_settings: Mapping[str, Any], roles: Sequence[int], manage: bool) -> None:
+    """Where the admins require it (`/admin settings require_dm_role:true`), only members with the guild's
+    DM role (or Manage Server) create campaigns."""
+    if not guild_settings.get("require_dm_role") or manage:
+        return
+    role = guild_settings.get("dm_role_id")
+    if role is None:
+        raise Forbidden("On this server only the admins create campaigns (no DM role is set: `/admin dm-role`).")
+    if int(role) not in {int(r) for r in roles}:
+        raise Forbidden(f"On this server only members with the DM role (<@&{int(role)}>) create campaigns.")
+
+
+def new_campaign_settings(guild_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A new campaign starts from the guild's defaults (narrator model, content rating)."""
+    out: dict[str, Any] = {}
+    if guild_settings.get("content_rating") in CONTENT_RATINGS:
+        out["content_rating"] = guild_settings["content_rating"]
+    if guild_settings.get("narrator_model"):
+        out["model"] = str(guild_settings["narrator_model"])
+    return out
 
 
 def _channel_taken() -> str:

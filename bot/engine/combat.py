@@ -382,6 +382,17 @@ class CombatService:
         needle = text.casefold().strip()
         return [e.name for e in state.entries if e.state != "dead" and needle in e.name.casefold()][:25]
 
+    async def action_names(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
+        """Autocomplete: the SRD actions the engine can run for this monster in the fight."""
+        async with self.reads.session() as session:
+            fight = await self._load(session, combat, lock=False, need_dm=False)
+            row = fight.find(monster)
+        if row.kind != "monster":
+            return []
+        usable = [a.name for a in self._monster(row.monster_index or "").actions
+                  if a.attack_bonus is not None or a.multiattack or a.dc]  # fmt: skip
+        return [n for n in usable if text.casefold() in n.casefold()][:25]
+
     # Setting up ---------------------------------------------------------------------------------
 
     async def start(self, actor: Actor, campaign_id: int, channel_id: int) -> TrackerState:
@@ -393,6 +404,7 @@ class CombatService:
                 raise NotFound("That campaign doesn't exist (or has no DM).")
             if actor.user_id != dm:
                 raise Forbidden("Only the campaign's DM can start a fight.")
+            await _check_campaign_running(session, campaign_id)
             if await repo.active_for_campaign(campaign_id) or await repo.active_in_channel(channel_id):
                 raise InvalidInput("A fight is already running here; end it before starting another.")
             combat = Combat(campaign_id=campaign_id, guild_id=guild_of(actor), channel_id=channel_id,
@@ -404,6 +416,29 @@ class CombatService:
             except IntegrityError:  # a second start at the same moment
                 raise InvalidInput("A fight is already running here; end it before starting another.") from None
             return self._state(_Fight(combat, [], {}, dm), for_dm=True)
+
+    async def start_in(
+        self, session: AsyncSession, campaign_id: int, guild_id: int, channel_id: int, dm_id: int,
+        monsters: Sequence[tuple[str, int]],
+    ) -> int:  # fmt: skip
+        """A fight begun inside a caller's transaction (the narrator's `start_combat`, whose turn holds the
+        campaign row): run by the campaign's DM, with SRD monsters at average HP. Returns its id."""
+        repo = CombatRepository(session)
+        if await repo.active_for_campaign(campaign_id) or await repo.active_in_channel(channel_id):
+            raise InvalidInput("A fight is already running here; the DM adds monsters with `/dm combat add`.")
+        combat = Combat(campaign_id=campaign_id, guild_id=guild_id, channel_id=channel_id, status="active", round=0,
+                        turn_index=0, version=1, started_by=dm_id, created_at=self.clock())  # fmt: skip
+        repo.add(combat)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise InvalidInput("A fight is already running here.") from None
+        fight = _Fight(combat, [], {}, dm_id)
+        for key, count in monsters:
+            entry = self._monster(key)
+            names = _monster_names(entry.name, count, {r.name_key for r in fight.rows})
+            await self._insert(session, fight, [self._new_monster(fight, entry, n, "average") for n in names])
+        return combat.id
 
     async def set_tracker_message(self, combat_id: int, channel_id: int, message_id: int) -> None:
         """Remember the one tracker message of a fight (posted by the UI), to edit it later."""
@@ -998,6 +1033,7 @@ class CombatService:
         fight = await self._load(session, combat, lock=True)
         if fight.combat.status != "active":
             raise InvalidInput("That fight is over.")
+        await _check_campaign_running(session, fight.combat.campaign_id)
         return fight
 
     async def _load(self, session: AsyncSession, ref: CombatRef, *, lock: bool, need_dm: bool = True) -> _Fight:
@@ -1129,6 +1165,15 @@ class CombatService:
 
 
 # --- Helpers --------------------------------------------------------------------------------------
+
+
+async def _check_campaign_running(session: AsyncSession, campaign_id: int) -> None:
+    """A paused (or ended) campaign's fight stands still until its DM resumes it."""
+    status = await CombatRepository(session).campaign_status(campaign_id)
+    if status == "paused":
+        raise InvalidInput("This campaign is paused by its DM; the fight waits until `/dm resume`.")
+    if status == "ended":
+        raise InvalidInput("This campaign has ended; its fights are over.")
 
 
 def _check_attack(attacker: _Creature, target: _Creature) -> None:

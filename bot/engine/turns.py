@@ -788,7 +788,7 @@ class TurnEngine:
         if character is None and not is_dm:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
-            raise InvalidInput(f"{campaign.name} is paused by its DM.")
+            raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
         return TurnTicket(campaign.id, campaign.name, actor, player_name[:80] or "a player", text, is_dm,
                           character.id if character else None, character.name if character else None)  # fmt: skip
 

@@ -1,0 +1,412 @@
+"""The DM's table: pause, resume and end a campaign, hand it over, kick a player, award XP, items and coins,
+keep NPCs, generate content for the party, and run monsters' turns in auto mode; plus the narrator's
+`start_combat` tool wired to real fights.
+
+Every call checks that the caller is the DM of the channel's campaign; every change is one transaction that
+locks the campaign row first, then the party's rows (the order campaign changes always follow).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import events as log
+from bot.engine import rules
+from bot.engine.campaigns import CampaignService, clean_text
+from bot.engine.characters import CharacterRef, Item, add_item, clean_name, name_key, to_sheet, write_back
+from bot.engine.combat import CombatRef, CombatService, MonsterTurn, TurnChange
+from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
+from bot.engine.rolls import Actor
+from bot.engine.turns import CallResult, Round, ToolExecutor
+from bot.errors import Forbidden, InvalidInput, NotFound
+from persistence.db import Database
+from persistence.models import Campaign, Character, Npc
+from persistence.repositories import CampaignRepository, CombatRepository, NpcRepository, PartyRepository, Reads
+
+PARTY = "party"
+MAX_NPC_TEXT = 500
+MAX_AWARD_XP = 100_000
+MAX_AWARD_ITEMS = 100
+MAX_AWARD_COINS = 100_000
+
+
+@dataclass(frozen=True)
+class Awarded:
+    what: str  # "150 XP", "2 × Potion of healing", "10 gp"
+    names: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # "Tordek: 300 XP, ready to level up"
+
+
+@dataclass(frozen=True)
+class NpcInfo:
+    name: str
+    role: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CampaignChange:
+    campaign: str
+    status: str
+    dm_id: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AutoTurns:
+    """What auto mode did after a `/combat next`: monsters' turns, and the turn changes that followed."""
+
+    turns: tuple[MonsterTurn, ...]
+    changes: tuple[TurnChange, ...]
+
+
+class TableService:
+    def __init__(
+        self, db: Database, campaigns: CampaignService, combat: CombatService, generator: Generator
+    ) -> None:
+        self.db = db
+        self.reads = Reads(db)
+        self.campaigns = campaigns
+        self.combat = combat
+        self.characters = combat.characters
+        self.generator = generator
+        self.srd = combat.srd
+
+    # Authorising -------------------------------------------------------------------------------
+
+    async def _dm_row(self, session: AsyncSession, actor: Actor, *, lock: bool = True) -> Campaign:
+        row = await CampaignRepository(session).in_channel(actor.channel_id or 0, lock=lock)
+        if row is None:
+            raise NotFound("There is no campaign in this channel. A DM can start one here with `/campaign create`.")
+        if actor.user_id != row.dm_id:
+            raise Forbidden(f"Only the DM of {row.name} can do that.")
+        return row
+
+    async def campaign_id(self, actor: Actor) -> int:
+        """The channel's campaign, once the caller is known to be its DM."""
+        return (await self.campaigns.require_dm(actor)).id
+
+    # The campaign's state ------------------------------------------------------------------------
+
+    async def set_status(self, actor: Actor, status: str) -> CampaignChange:
+        """paused (no turns, no fight moves), active again, or ended (the running fight ends with it)."""
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            if row.status == status:
+                raise InvalidInput(f"{row.name} is already {status}.")
+            if status == "ended":
+                fight = await CombatRepository(session).active_for_campaign(row.id)
+                if fight is not None:
+                    fight.status, fight.version = "ended", fight.version + 1
+            row.status = status
+            words = {"paused": "is paused", "active": "resumes", "ended": "ends"}[status]
+            log.record(session, row, "status", f"The campaign {words}.", actor_id=actor.user_id)
+            return CampaignChange(row.name, status, row.dm_id)
+
+    async def transfer(self, actor: Actor, new_dm: int, *, is_bot: bool = False) -> CampaignChange:
+        if is_bot:
+            raise InvalidInput("A bot can't run a campaign; pick a person.")
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            if new_dm == row.dm_id:
+                raise InvalidInput("You already run this campaign.")
+            row.dm_id = new_dm
+            log.record(session, row, "transfer", "The campaign has a new DM.", actor_id=actor.user_id,
+                       data={"from": str(actor.user_id), "to": str(new_dm)})  # fmt: skip
+            return CampaignChange(row.name, row.status, new_dm)
+
+    async def kick(self, actor: Actor, player: int) -> str:
+        """The player's character leaves the campaign (the character itself is kept)."""
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            character = await PartyRepository(session).of_player(row.id, player, lock=True)
+            if character is None:
+                raise NotFound(f"That player has no character in {row.name}.")
+            character.campaign_id = None
+            log.record(session, row, "leave", f"{character.name} is removed from the party by the DM.",
+                       actor_id=actor.user_id, character_id=character.id)  # fmt: skip
+            return character.name
+
+    async def check_kick(self, actor: Actor, player: int) -> str:
+        """Before the confirmation: the character a kick would remove (refused early for non-DMs)."""
+        async with self.reads.session() as session:
+            row = await self._dm_row(session, actor, lock=False)
+            character = await PartyRepository(session).of_player(row.id, player)
+            if character is None:
+                raise NotFound(f"That player has no character in {row.name}.")
+            return character.name
+
+    # Awards --------------------------------------------------------------------------------------
+
+    async def award_xp(self, actor: Actor, target: str, amount: int) -> Awarded:
+        if not 1 <= amount <= MAX_AWARD_XP:
+            raise InvalidInput(f"Award 1 to {MAX_AWARD_XP:,} XP at once.")
+
+        def give(row: Character) -> str:
+            sheet = to_sheet(row)
+            new = replace(sheet, xp=sheet.xp + amount)
+            write_back(row, new)
+            ready = new.level < rules.MAX_LEVEL and new.xp >= self.srd.xp_for_level(new.level + 1)
+            return f"{sheet.name}: {new.xp:,} XP" + (" — ready to `/character levelup`!" if ready else "")
+
+        return await self._award(actor, target, f"{amount:,} XP", give)
+
+    async def award_item(self, actor: Actor, target: str, item: str, quantity: int = 1) -> Awarded:
+        if not 1 <= quantity <= MAX_AWARD_ITEMS:
+            raise InvalidInput(f"Award 1 to {MAX_AWARD_ITEMS} items at once.")
+        try:
+            entry = self.srd.item(item)
+        except KeyError:
+            close = ", ".join(n for _, n in self.srd.search("item", item[:3], limit=5))
+            raise NotFound(f"“{item[:40]}” is not an SRD item." + (f" Close: {close}." if close else "")) from None
+
+        def give(row: Character) -> str:
+            sheet = to_sheet(row)
+            write_back(row, replace(sheet, inventory=add_item(sheet.inventory, Item(entry.index, entry.name,
+                                                                                        quantity))))  # fmt: skip
+            return ""
+
+        return await self._award(actor, target, f"{quantity} × {entry.name}", give)
+
+    async def award_coins(self, actor: Actor, target: str, coins: Mapping[str, int]) -> Awarded:
+        await self.campaigns.require_dm(actor)  # refuse non-DMs before judging the arguments
+        given = {c: n for c, n in coins.items() if n}
+        if not given:
+            raise InvalidInput("Give at least one coin, e.g. `gp:10`.")
+        if any(not 1 <= n <= MAX_AWARD_COINS for n in given.values()):
+            raise InvalidInput(f"Award 1 to {MAX_AWARD_COINS:,} of a coin at once.")
+
+        def give(row: Character) -> str:
+            sheet = to_sheet(row)
+            write_back(row, replace(sheet, coins=rules.apply_coins(sheet.coins, given)))
+            return ""
+
+        return await self._award(actor, target, ", ".join(f"{n:,} {c}" for c, n in given.items()), give)
+
+    async def _award(self, actor: Actor, target: str, what: str, give: Any) -> Awarded:
+        """One transaction for the whole party (or the one character)."""
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            party = list(await PartyRepository(session).members(row.id, lock=True))
+            chosen = _targets(party, target, row.name)
+            notes = tuple(n for n in (give(c) for c in chosen) if n)
+            names = tuple(c.name for c in chosen)
+            log.record(session, row, "award", f"The DM awards {what} to {', '.join(names)}.", actor_id=actor.user_id,
+                       data={"what": what, "to": list(names)})  # fmt: skip
+            return Awarded(what, names, notes)
+
+    async def target_names(self, actor: Actor, text: str, *, party: bool = True) -> list[str]:
+        """Autocomplete: the campaign's characters (and "party")."""
+        try:
+            info = await self.campaigns.here(actor)
+        except NotFound:
+            return []
+        async with self.reads.session() as session:
+            names = [c.name for c in await PartyRepository(session).members(info.id)]
+        needle = text.casefold().strip()
+        return [n for n in ([PARTY] if party else []) + names if needle in n.casefold()][:25]
+
+    # Conditions outside (or inside) a fight ------------------------------------------------------
+
+    async def set_condition(
+        self, actor: Actor, target: str, condition: str, *, add: bool, rounds: int | None = None
+    ) -> str:
+        """In a running fight: the combatant (monsters too); otherwise the campaign's character."""
+        info = await self.campaigns.require_dm(actor)
+        fight = await self.combat.active_for_campaign(info.id)
+        if fight is not None:
+            await self.combat.set_condition(actor, fight, target, condition, add=add, rounds=rounds)
+            return target
+        async with self.reads.session() as session:
+            row = await CombatRepository(session).campaign_character(info.id, name_key(target))
+        if row is None:
+            raise NotFound(f"No character called “{target[:64]}” plays in {info.name}.")
+        sheet = await self.characters.set_condition(actor, CharacterRef(name=row.name, owner_id=row.owner_id),
+                                                    condition, add=add, rounds=rounds)  # fmt: skip
+        return sheet.name
+
+    # NPCs ----------------------------------------------------------------------------------------
+
+    async def npc_create(self, actor: Actor, name: str | None, role: str | None) -> tuple[NpcInfo, NpcSketch]:
+        """The tables fill in personality, voice, motive and secret (offline, instant)."""
+        sketch = self.generator.npc(clean_name(name)[:80] if name else None, role)
+        description = _sketch_text(sketch)
+        async with self.db.transaction() as session:
+            row = await self._dm_row(session, actor)
+            repo = NpcRepository(session)
+            key = name_key(sketch.name)
+            if await repo.by_key(row.id, key) is not None:
+                raise InvalidInput(f"{row.name} already has an NPC called {sketch.name}; edit or remove it.")
+            repo.add(Npc(campaign_id=row.id, name=sketch.name, name_key=key, role=sketch.role[:80],
+                         description=description))  # fmt: skip
+            log.record(session, row, "npc", f"NPC {sketch.name} ({sketch.role}) joins the cast.",
+                       actor_id=actor.user_id,
+                       data={"created": True, "name": sketch.name, "name_key": key})  # fmt: skip
+            return NpcInfo(sketch.name, sketch.role, description), sketch
+
+    async def npcs(self, actor: Actor) -> list[NpcInfo]:
+        info = await self.campaigns.require_dm(actor)
+        async with self.reads.session() as session:
+            return [NpcInfo(n.name, n.role, n.description) for n in await NpcRepository(session).of(info.id)]
+
+    async def npc(self, actor: Actor, name: str) -> NpcInfo:
+        info = await self.campaigns.require_dm(actor)
+        async with self.reads.session() as session:
+            row = await _find_npc(session, info.id, name)
+            return NpcInfo(row.name, row.role, row.description)
+
+    async def npc_edit(
+        self, actor: Actor, name: str, *, new_name: str | None = None, role: str | None = None,
+        description: str | None = None,
+    ) -> NpcInfo:  # fmt: skip
+        async with self.db.transaction() as session:
+            campaign = await self._dm_row(session, actor)
+            if new_name is None and role is None and description is None:
+                raise InvalidInput("Say what to change: new_name, role or description.")
+            row = await _find_npc(session, campaign.id, name)
+            if new_name is not None:
+                cleaned = clean_name(new_name)[:80]
+                other = await NpcRepository(session).by_key(campaign.id, name_key(cleaned))
+                if other is not None and other is not row:
+                    raise InvalidInput(f"Another NPC is already called {cleaned}.")
+                row.name, row.name_key = cleaned, name_key(cleaned)
+            if role is not None:
+                row.role = clean_text(role, 80, "A role")
+            if description is not None:
+                row.description = clean_text(description, MAX_NPC_TEXT, "A description")
+            log.record(session, campaign, "npc", f"The DM edits the NPC {row.name}.", actor_id=actor.user_id)
+            return NpcInfo(row.name, row.role, row.description)
+
+    async def npc_remove(self, actor: Actor, name: str) -> str:
+        async with self.db.transaction() as session:
+            campaign = await self._dm_row(session, actor)
+            row = await _find_npc(session, campaign.id, name)
+            await NpcRepository(session).delete(row)
+            scene = dict(campaign.scene or {})
+            scene["npcs"] = [n for n in scene.get("npcs") or [] if n != row.name]
+            campaign.scene = scene
+            log.record(session, campaign, "npc", f"The NPC {row.name} leaves the story.", actor_id=actor.user_id)
+            return row.name
+
+    async def npc_names(self, actor: Actor, text: str) -> list[str]:
+        try:
+            info = await self.campaigns.here(actor)
+        except NotFound:
+            return []
+        async with self.reads.session() as session:
+            names = [n.name for n in await NpcRepository(session).of(info.id)]
+        return [n for n in names if text.casefold().strip() in n.casefold()][:25]
+
+    # Generated content ---------------------------------------------------------------------------
+
+    async def encounter(self, actor: Actor, difficulty: str, theme: str | None) -> Encounter:
+        """An encounter for the party's levels (a level-1 party of one if nobody has joined yet)."""
+        info = await self.campaigns.require_dm(actor)
+        async with self.reads.session() as session:
+            levels = [c.level for c in await PartyRepository(session).members(info.id)] or [1]
+        return self.generator.encounter(levels, difficulty, theme)  # type: ignore[arg-type]
+
+    async def loot(self, actor: Actor, cr: float, kind: str) -> Loot:
+        await self.campaigns.require_dm(actor)
+        return self.generator.loot(cr, kind)  # type: ignore[arg-type]
+
+    async def npc_sketch(self, actor: Actor, name: str | None = None, role: str | None = None) -> NpcSketch:
+        await self.campaigns.require_dm(actor)
+        return self.generator.npc(name, role)
+
+    async def location(self, actor: Actor, kind: str) -> Location:
+        await self.campaigns.require_dm(actor)
+        return self.generator.location(kind)  # type: ignore[arg-type]
+
+    async def quest(self, actor: Actor) -> QuestHook:
+        """A hook for the party's average level."""
+        info = await self.campaigns.require_dm(actor)
+        async with self.reads.session() as session:
+            levels = [c.level for c in await PartyRepository(session).members(info.id)] or [1]
+        return self.generator.quest_hook(round(sum(levels) / len(levels)))
+
+    async def fight_for(self, actor: Actor, monsters: Sequence[tuple[str, int]]) -> tuple[int, tuple[str, ...]]:
+        """The encounter's "Start combat" button: the monsters join the running fight, or a new one."""
+        info = await self.campaigns.require_dm(actor)
+        combat_id = await self.combat.active_for_campaign(info.id)
+        if combat_id is None:
+            combat_id = (await self.combat.start(actor, info.id, info.channel_id)).combat_id
+        names: list[str] = []
+        for monster, count in monsters:
+            names += (await self.combat.add_monsters(actor, combat_id, monster, count)).names
+        return combat_id, tuple(names)
+
+    # Auto mode -----------------------------------------------------------------------------------
+
+    async def auto_turns(self, combat: CombatRef, rng: random.Random, limit: int = 40) -> AutoTurns:
+        """After a `/combat next`: while it is a living monster's turn and the campaign runs in auto mode,
+        the engine picks a legal action and target, rolls it, and ends the monster's turn."""
+        state = await self.combat.status(combat)
+        async with self.reads.session() as session:
+            campaign = await CampaignRepository(session).get(state.campaign_id)
+        if campaign is None or not (campaign.settings or {}).get("auto_monsters"):
+            return AutoTurns((), ())
+        dm = Actor(campaign.dm_id, campaign.guild_id, campaign.channel_id)
+        turns: list[MonsterTurn] = []
+        changes: list[TurnChange] = []
+        for _ in range(limit):  # bounded: a fight of monsters only would otherwise loop forever
+            current = state.current
+            if current is None or current.kind != "monster" or current.state == "dead":
+                break
+            if not any(e.kind == "character" and e.state == "up" for e in state.entries):
+                break
+            turns.append(await self.combat.run_monster_turn(dm, state.combat_id, rng))
+            change = await self.combat.next_turn(dm, state.combat_id)
+            changes.append(change)
+            state = change.state
+        return AutoTurns(tuple(turns), tuple(changes))
+
+
+def hook_start_combat(executor: ToolExecutor, combat: CombatService) -> None:
+    """The narrator's `start_combat` starts a real fight with the SRD monsters it named, after the tool's
+    own validation (SRD names, counts, not already fighting), in the turn's transaction."""
+    validate = executor.handlers["start_combat"]
+
+    async def start_combat(round_: Round, args: dict[str, Any]) -> CallResult:
+        result = await validate(round_, args)
+        row = round_.campaign
+        monsters = [(str(e["monster"]), int(e["count"])) for e in (row.scene or {}).get("enemies") or []]
+        combat_id = await combat.start_in(round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters)
+        result.payload["combat"]["id"] = combat_id
+        result.payload["combat"]["note"] = "The fight has begun: players `/combat join`; describe the opening only."
+        return result
+
+    executor.handlers["start_combat"] = start_combat
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _targets(party: Sequence[Character], target: str, campaign: str) -> list[Character]:
+    if not party:
+        raise InvalidInput(f"Nobody plays in {campaign} yet.")
+    if target.strip().casefold() == PARTY:
+        return list(party)
+    key = name_key(target)
+    found = [c for c in party if c.name_key == key]
+    if not found:
+        names = ", ".join(c.name for c in party)
+        raise NotFound(f"No character called “{target[:64]}” plays in {campaign}. The party: {names} (or `party`).")
+    return found
+
+
+async def _find_npc(session: AsyncSession, campaign_id: int, name: str) -> Npc:
+    row = await NpcRepository(session).by_key(campaign_id, name_key(name))
+    if row is None:
+        raise NotFound(f"No NPC called “{name[:64]}” in this campaign. `/dm npc list` shows them.")
+    return row
+
+
+def _sketch_text(sketch: NpcSketch) -> str:
+    return (f"Personality: {sketch.personality}. Voice: {sketch.voice}. Wants to {sketch.motive}. "
+            f"Secret: {sketch.secret}.")[:MAX_NPC_TEXT]  # fmt: skip
