@@ -40,20 +40,17 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Server 
     @app_commands.command(name="settings")
     @app_commands.describe(
         require_dm_role="Only members with the DM role create campaigns", narrator_model="The default model",
-        content_rating="New campaigns' content rating", rate_user="Commands per user per minute (burst)",
-        rate_server="Commands per server per minute (burst)", daily_tokens="LLM tokens a day (UTC)",
+        content_rating="New campaigns' content rating", daily_tokens="LLM tokens a day (UTC)",
     )  # fmt: skip
     async def settings(
         self, interaction: Interaction[DMBot], require_dm_role: bool | None = None,
         narrator_model: Range[str, 1, 100] | None = None,
         content_rating: Literal["family", "teen", "mature"] | None = None,
-        rate_user: Range[int, 1, 10_000] | None = None, rate_server: Range[int, 1, 10_000] | None = None,
         daily_tokens: Range[int, 0, MAX_BUDGET] | None = None,
     ) -> None:  # fmt: skip
         """Show or change this server's defaults."""
         changes = {"require_dm_role": require_dm_role, "narrator_model": narrator_model,
-                   "content_rating": content_rating, "rate_user_capacity": rate_user,
-                   "rate_guild_capacity": rate_server, "daily_token_budget": daily_tokens}  # fmt: skip
+                   "content_rating": content_rating, "daily_token_budget": daily_tokens}  # fmt: skip
         manage = interaction.permissions.manage_guild
         if all(v is None for v in changes.values()):
             defaults = await self.admin.defaults(interaction.guild_id, manage)

@@ -416,7 +416,8 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         view.message = await interaction.original_response()
 
     @generate.command(name="encounter")
-    @app_commands.describe(difficulty="By the SRD XP thresholds", theme="e.g. undead, goblinoids, beasts")
+    @app_commands.describe(difficulty="By the SRD XP thresholds",
+                           theme="e.g. crypt, wilds, bandits, or a monster type (undead)")  # fmt: skip
     async def generate_encounter(self, interaction: Interaction[DMBot], difficulty: Difficulty = "medium",
                                  theme: Range[str, 1, 40] | None = None) -> None:  # fmt: skip
         """An encounter for the party's levels, from SRD monsters."""

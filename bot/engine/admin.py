@@ -17,7 +17,8 @@ from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database
 from persistence.repositories import GuildRepository, Reads, StatsRepository, UsageRepository, find_guild
 
-MAX_RATE = 10_000
+# What `guilds.settings` holds: only defaults something reads (rate limits are the host's, in Settings).
+KEYS = frozenset({"dm_role_id", "require_dm_role", "narrator_model", "content_rating", BUDGET_KEY})
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,6 @@ class GuildDefaults:
     require_dm_role: bool = False
     narrator_model: str | None = None  # None: the host's default
     content_rating: str = "teen"
-    rate_user_capacity: int | None = None  # None: the host's settings
-    rate_guild_capacity: int | None = None
     daily_token_budget: int | None = None
 
     @classmethod
@@ -38,8 +37,7 @@ class GuildDefaults:
 
         rating = data.get("content_rating")
         return cls(number("dm_role_id"), bool(data.get("require_dm_role")), data.get("narrator_model") or None,
-                   rating if rating in CONTENT_RATINGS else "teen", number("rate_user_capacity"),
-                   number("rate_guild_capacity"), number(BUDGET_KEY))  # fmt: skip
+                   rating if rating in CONTENT_RATINGS else "teen", number(BUDGET_KEY))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,9 @@ class AdminService:
             return GuildDefaults.from_json(row.settings)
 
     def _clean(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(changes) - KEYS)
+        if unknown:
+            raise InvalidInput(f"No such server setting: {', '.join(unknown)}.")
         out: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
         model = out.get("narrator_model")
         if model is not None:
@@ -86,9 +87,6 @@ class AdminService:
             out["narrator_model"] = None if model in ("default", self.models[0]) else model
         if "content_rating" in out and out["content_rating"] not in CONTENT_RATINGS:
             raise InvalidInput(f"A content rating is one of {', '.join(CONTENT_RATINGS)}.")
-        for key in ("rate_user_capacity", "rate_guild_capacity"):
-            if key in out and not 1 <= int(out[key]) <= MAX_RATE:
-                raise InvalidInput(f"A rate limit runs from 1 to {MAX_RATE:,} commands.")
         if BUDGET_KEY in out and not 0 <= int(out[BUDGET_KEY]) <= MAX_BUDGET:
             raise InvalidInput(f"The daily budget runs from 0 to {MAX_BUDGET:,} tokens.")
         return out

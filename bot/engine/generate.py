@@ -40,7 +40,7 @@ THEMES: Mapping[str, tuple[str, ...]] = {
     "constructs": ("construct",),
     "monsters": ("monstrosity",),
     "celestial": ("celestial",),
-    "swarms": ("swarm of Tiny beasts", "beast"),
+    "swarms": ("swarm of tiny beasts", "beast"),
 }
 
 

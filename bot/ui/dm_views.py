@@ -130,8 +130,6 @@ def defaults_embed(defaults: GuildDefaults, host_model: str, host_budget: int) -
         f"DM role: {role}" + (" (required to create campaigns)" if defaults.require_dm_role else ""),
         f"Narrator model: {safe(defaults.narrator_model or host_model)}",
         f"Content rating of new campaigns: {defaults.content_rating}",
-        f"Rate limits: {defaults.rate_user_capacity or 'host default'} per user, "
-        f"{defaults.rate_guild_capacity or 'host default'} per server",
         f"Daily token budget: {budget:,}",
     ]
     return discord.Embed(title="⚙️ Server defaults", description="\n".join(lines), colour=NEUTRAL_COLOUR)

@@ -117,3 +117,13 @@ def test_npcs_locations_and_hooks_come_from_the_tables() -> None:
     assert hook == make(8).quest_hook(party_level=5)
     assert hook.task in gen.TASKS and hook.target in gen.OBJECTS[hook.task] and hook.reward_gp % 125 == 0
     assert all(len(line) < 200 for line in hook.lines())
+
+
+def test_every_theme_names_monster_types_the_srd_has() -> None:
+    from bot.data.srd import load_srd
+    from bot.engine.generate import THEMES
+
+    types = {m.type.casefold() for m in load_srd().data.monsters}
+    for theme, wanted in THEMES.items():
+        assert set(wanted) & types, f"theme {theme!r} matches no SRD monster type"
+    assert "swarm of tiny beasts" in types  # "swarms" finds the swarms, not only plain beasts

@@ -342,3 +342,50 @@ async def test_prepare_refuses_before_anything_is_deferred(table: Table) -> None
         await turns.prepare(stranger, "I wait", "Zed")
     ticket = await turns.prepare(table.dm, "The bells ring", "DM")
     assert ticket.is_dm and ticket.character_name is None
+
+
+async def test_the_narrators_start_combat_starts_a_real_fight_with_the_named_srd_monsters(table: Table) -> None:
+    combat = table.services.combat
+    channel = table.alice.channel_id or 0
+    unknown = Scripted([ToolCallsProposed([call("start_combat", enemies=[
+        {"monster": "Goblin", "count": 1}, {"monster": "Mind Flayer Overlord", "count": 1}])])])  # fmt: skip
+    outcome = await table.play(unknown, "I kick open the door")
+    [refused] = tool_results(unknown)
+    assert refused["ok"] is False and "Not SRD monsters: Mind Flayer Overlord" in refused["error"]
+    assert kinds(outcome.actions) == ["refused"] and await combat.active_in_channel(channel) is None
+    assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat
+
+    narrator = Scripted([ToolCallsProposed([call("start_combat", enemies=[
+        {"monster": "goblin", "count": 2}, {"monster": "Wolf", "count": 1}])])])  # fmt: skip
+    outcome = await table.play(narrator, "I attack the goblins")
+    [started] = tool_results(narrator)
+    combat_id = await combat.active_in_channel(channel)
+    assert started["ok"] is True and combat_id is not None and started["combat"]["id"] == combat_id
+    assert "players `/combat join`" in started["combat"]["note"]
+    assert kinds(outcome.actions) == ["combat"]
+    state = await combat.status(combat_id, for_dm=True)
+    info = await table.services.campaign.campaigns.here(table.alice)
+    assert state.campaign_id == info.id and info.scene.in_combat
+    monsters = {e.name: e for e in state.entries if e.kind == "monster"}
+    assert sorted(monsters) == ["Goblin 1", "Goblin 2", "Wolf"]
+    assert monsters["Goblin 1"].hp_max == 7 and monsters["Wolf"].hp_max == 11  # the SRD's average HP
+    added = await combat.add_monsters(table.dm, combat_id, "goblin")  # the campaign's DM runs the fight
+    assert added.names == ("Goblin 3",)
+
+    again = Scripted([ToolCallsProposed([call("start_combat", enemies=[{"monster": "Orc", "count": 1}])])])
+    await table.play(again, "I attack the orc")
+    assert tool_results(again)[0]["ok"] is False and await combat.active_in_channel(channel) == combat_id
+
+
+async def test_start_combat_while_the_dm_runs_a_fight_is_refused_and_leaves_the_scene(table: Table) -> None:
+    combat = table.services.combat
+    info = await table.services.campaign.campaigns.here(table.alice)
+    state = await combat.start(table.dm, info.id, table.dm.channel_id or 0)  # `/dm combat start`
+    narrator = Scripted([ToolCallsProposed([call("start_combat", enemies=[{"monster": "Goblin", "count": 3}])])])
+    outcome = await table.play(narrator, "I attack the goblins")
+    [refused] = tool_results(narrator)
+    assert refused["ok"] is False and "already running" in refused["error"]
+    assert kinds(outcome.actions) == ["refused"]
+    assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat  # the refusal left nothing
+    after = await combat.status(state.combat_id)
+    assert after.status == "active" and not [e for e in after.entries if e.kind == "monster"]
