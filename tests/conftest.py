@@ -10,17 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.databases import DEFAULT_SERVER, create_database, drop_database
+from bot.sandbox.databases import create_database, drop_database, server_url
 from persistence.migrate import upgrade
 
-POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh Postgres database for this test run, built by running every migration."""
-    url = asyncio.run(create_database(POSTGRES_SERVER, prefix="dmbot_test"))
+    url = asyncio.run(create_database(server_url(), prefix="dmbot_test"))
     try:
         yield url
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,11 +14,17 @@ from persistence.migrate import upgrade_async
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
 
-async def create_database(server_url: str = DEFAULT_SERVER, *, prefix: str = "dmbot_tmp") -> str:
+def server_url() -> str:
+    """The Postgres server for throwaway databases: TEST_POSTGRES_URL, or the local one."""
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
+
+
+async def create_database(server: str | None = None, *, prefix: str = "dmbot_tmp") -> str:
     """Create a fresh database on the server, run every migration on it, and return its URL."""
+    server = server or server_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    await _admin(server_url, f'CREATE DATABASE "{name}"')
-    url = f"{server_url}/{name}"
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    url = f"{server}/{name}"
     await upgrade_async(url)
     return url
 
@@ -28,8 +35,8 @@ async def drop_database(url: str) -> None:
 
 
 @asynccontextmanager
-async def temporary_postgres(server_url: str = DEFAULT_SERVER, *, prefix: str = "dmbot_tmp") -> AsyncIterator[str]:
-    url = await create_database(server_url, prefix=prefix)
+async def temporary_postgres(server: str | None = None, *, prefix: str = "dmbot_tmp") -> AsyncIterator[str]:
+    url = await create_database(server, prefix=prefix)
     try:
         yield url
     finally:

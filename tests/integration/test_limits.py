@@ -4,6 +4,7 @@ semantics, and a private redis-server subprocess for SCRIPT FLUSH and outages.""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import time
@@ -20,7 +21,7 @@ from bot.metrics import Metrics
 from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
 
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
+SHARED_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 pytestmark = [
     pytest.mark.redis,
