@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.engine.admin import AdminService
+from bot.engine.advice import NarratorAdvice
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
@@ -60,7 +61,8 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
         yield Services(
             settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
             characters=characters, checks=checks, combat=combat, generator=generator, campaign=campaign,
-            table=TableService(db, campaign.campaigns, combat, generator),
+            table=TableService(db, campaign.campaigns, combat, generator,
+                               NarratorAdvice(campaign.turns.narrators, campaign.usage)),
             admin=AdminService(db, campaign.usage, models),
         )
     finally:

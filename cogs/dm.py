@@ -146,7 +146,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         persona="How the narrator speaks (up to 1,500 characters)", model="Which model narrates",
         content_rating="How dark the story may get", approval_bound="Damage or items taken above this wait for you",
         auto_approve="Nothing waits for your approval", consequences="A risky check failed by 5 or more hurts",
-        auto_monsters="`/combat next` landing on a monster runs its turn (the engine picks and rolls)",
+        auto_monsters="`/combat next` landing on a monster runs its turn (the narrator picks, the engine rolls)",
     )  # fmt: skip
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -372,8 +372,9 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     async def npc_create(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None,
                          role: Range[str, 1, 80] | None = None) -> None:  # fmt: skip
         """Create an NPC; personality, voice, motive and a secret are filled in for you."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the narrator may take a few seconds
         npc, _ = await self.table.npc_create(actor_of(interaction), name, role)
-        await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
+        await interaction.followup.send(embed=dm_views.npc_embed(npc), ephemeral=True)
 
     @npc.command(name="list")
     async def npc_list(self, interaction: Interaction[DMBot]) -> None:

@@ -83,7 +83,7 @@ class CampaignSettings:
     auto_approve: bool = False  # nothing waits
     consequences: bool = True  # a risky check failed by 5+ hurts (see turns.CONSEQUENCES)
     bounds: Bounds = field(default_factory=Bounds)
-    auto_monsters: bool = False  # `/combat next` landing on a monster runs its turn (engine-chosen, engine-rolled)
+    auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:

@@ -225,6 +225,7 @@ class MonsterTurn:
     reports: tuple[AttackReport, ...]
     notes: tuple[str, ...]
     state: TrackerState
+    chosen_by: Literal["engine", "narrator"] = "engine"
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,19 @@ class MonsterPlan:
     monster: str
     action: str
     target: str
+
+
+@dataclass(frozen=True)
+class MonsterOptions:
+    """What the monster whose turn it is may do in auto mode, for the narrator to choose from."""
+
+    campaign_id: int
+    monster: str
+    monster_kind: str  # the SRD monster, e.g. "Goblin"
+    hp: str  # "5/7"
+    actions: tuple[str, ...]
+    targets: tuple[str, ...]
+    target_lines: tuple[str, ...]  # "Tordek: 12/13 HP, AC 18"
 
 
 @dataclass(frozen=True)
@@ -305,6 +319,11 @@ class _Creature:
     @property
     def kind(self) -> cr.Kind:
         return "monster" if self.monster is not None else "character"
+
+
+def _usable_actions(monster: Monster) -> list[str]:
+    """The SRD actions the engine can run for a monster: attacks, save actions and Multiattack."""
+    return [a.name for a in monster.actions if a.attack_bonus is not None or a.multiattack or a.dc]
 
 
 def _character_id(row: Combatant) -> int:
@@ -389,8 +408,7 @@ class CombatService:
             row = fight.find(monster)
         if row.kind != "monster":
             return []
-        usable = [a.name for a in self._monster(row.monster_index or "").actions
-                  if a.attack_bonus is not None or a.multiattack or a.dc]  # fmt: skip
+        usable = _usable_actions(self._monster(row.monster_index or ""))
         return [n for n in usable if text.casefold() in n.casefold()][:25]
 
     # Setting up ---------------------------------------------------------------------------------
@@ -811,16 +829,54 @@ class CombatService:
                 raise InvalidInput(f"{row.name} is a player character; their player acts for them.")
             return await self._act(session, fight, actor, row, action, fight.find(target))
 
-    async def run_monster_turn(self, actor: Actor, combat: CombatRef, rng: random.Random) -> MonsterTurn:
-        """Auto mode: the monster whose turn it is acts as `choose_monster_action` decides."""
+    async def run_monster_turn(
+        self, actor: Actor, combat: CombatRef, rng: random.Random, plan: MonsterPlan | None = None
+    ) -> MonsterTurn:
+        """Auto mode: the monster whose turn it is acts as `plan` says (the narrator's choice) when that is
+        still legal now, else as `choose_monster_action` decides. The engine rolls either way."""
         async with self.db.transaction() as session:
             fight = await self._open(session, combat)
             self._require_dm(actor, fight, "run monsters")
             current = fight.current()
             if current is None or current.kind != "monster":
                 raise InvalidInput("It isn't a monster's turn.")
+            if plan is not None and self._legal(fight, current, plan):
+                turn = await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
+                return replace(turn, chosen_by="narrator")
             plan = self._plan(fight, current, rng)
             return await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
+
+    async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
+        """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
+        or nothing it could do)."""
+        async with self.reads.session() as session:
+            fight = await self._load(session, combat, lock=False, need_dm=False)
+            row = fight.current()
+            if row is None or row.kind != "monster" or row.dead:
+                return None
+            monster = self._monster(row.monster_index or "")
+            actions = tuple(_usable_actions(monster))
+            targets = self._targets(fight)
+            if not actions or not targets:
+                return None
+            lines = []
+            for target in targets:
+                sheet, ac = fight.sheet(target), self._creature(fight, target).ac
+                lines.append(f"{target.name}: {sheet.hp_current}/{sheet.hp_max} HP, AC {ac}")
+            return MonsterOptions(fight.combat.campaign_id, row.name, monster.name, f"{row.hp}/{row.hp_max}",
+                                  actions, tuple(t.name for t in targets), tuple(lines))  # fmt: skip
+
+    def _targets(self, fight: _Fight) -> list[Combatant]:
+        """Whom a monster may attack in auto mode: the conscious characters, else the standing ones."""
+        standing = [r for r in fight.rows if r.kind == "character" and self._alive(fight, r)]
+        return [r for r in standing if fight.sheet(r).hp_current > 0] or standing
+
+    def _legal(self, fight: _Fight, row: Combatant, plan: MonsterPlan) -> bool:
+        if row.dead or plan.monster != row.name:
+            return False
+        if plan.action not in _usable_actions(self._monster(row.monster_index or "")):
+            return False
+        return plan.target in {t.name for t in self._targets(fight)}
 
     async def choose_monster_action(self, combat: CombatRef, monster: str, rng: random.Random) -> MonsterPlan:
         """A legal action and target for a monster: its Multiattack or best attack, at a random standing
@@ -835,9 +891,7 @@ class CombatService:
         action = cr.pick_action(self._monster(row.monster_index or ""))
         if action is None:
             raise InvalidInput(f"{row.name} has no attack the engine can run; the DM describes its turn.")
-        standing = [r for r in fight.rows if r.kind == "character" and self._alive(fight, r)]
-        conscious = [r for r in standing if fight.sheet(r).hp_current > 0]
-        targets = conscious or standing
+        targets = self._targets(fight)
         if not targets:
             raise InvalidInput("No player character is left to attack.")
         return MonsterPlan(row.name, action.name, targets[rng.randrange(len(targets))].name)

@@ -17,13 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
 from bot.engine import rules
-from bot.engine.campaigns import CampaignService, clean_text
+from bot.engine.advice import Asker, NarratorAdvice
+from bot.engine.campaigns import CampaignInfo, CampaignService, clean_text
 from bot.engine.characters import CharacterRef, Item, add_item, clean_name, name_key, to_sheet, write_back
-from bot.engine.combat import CombatRef, CombatService, MonsterTurn, TurnChange
+from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
 from bot.engine.rolls import Actor
 from bot.engine.turns import CallResult, Round, ToolExecutor
 from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.narrator import ToolSpec
 from persistence.db import Database
 from persistence.models import Campaign, Character, Npc
 from persistence.repositories import CampaignRepository, CombatRepository, NpcRepository, PartyRepository, Reads
@@ -33,6 +35,7 @@ MAX_NPC_TEXT = 500
 MAX_AWARD_XP = 100_000
 MAX_AWARD_ITEMS = 100
 MAX_AWARD_COINS = 100_000
+MAX_NPC_TRAIT = 110  # four traits and their labels fit in MAX_NPC_TEXT
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,11 @@ class AutoTurns:
 
 class TableService:
     def __init__(
-        self, db: Database, campaigns: CampaignService, combat: CombatService, generator: Generator
-    ) -> None:
+        self, db: Database, campaigns: CampaignService, combat: CombatService, generator: Generator,
+        advice: NarratorAdvice | None = None,
+    ) -> None:  # fmt: skip
         self.db = db
+        self.advice = advice  # the campaign's narrator, asked to choose (None: the tables and the engine do)
         self.reads = Reads(db)
         self.campaigns = campaigns
         self.combat = combat
@@ -233,8 +238,11 @@ class TableService:
     # NPCs ----------------------------------------------------------------------------------------
 
     async def npc_create(self, actor: Actor, name: str | None, role: str | None) -> tuple[NpcInfo, NpcSketch]:
-        """The tables fill in personality, voice, motive and secret (offline, instant)."""
+        """The campaign's narrator fills in personality, voice, motive and secret; the tables do when it is
+        offline, fails, is slow or answers out of bounds."""
+        info = await self.campaigns.require_dm(actor)  # refuse before spending a model call
         sketch = self.generator.npc(clean_name(name)[:80] if name else None, role)
+        sketch = await self._described(info, sketch)
         description = _sketch_text(sketch)
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
@@ -248,6 +256,26 @@ class TableService:
                        actor_id=actor.user_id,
                        data={"created": True, "name": sketch.name, "name_key": key})  # fmt: skip
             return NpcInfo(sketch.name, sketch.role, description), sketch
+
+    async def _described(self, info: CampaignInfo, sketch: NpcSketch) -> NpcSketch:
+        if self.advice is None:
+            return sketch
+        setting = f" Setting: {info.setting[:300]}." if info.setting else ""
+        question = (f"Campaign: {info.name} (tone: {info.tone or 'any'}).{setting} Describe a new NPC, "
+                    f"{sketch.name}, {sketch.role}. Call describe_npc once.")  # fmt: skip
+        system = (f"You are the dungeon master of a D&D 5e campaign, content rating {info.settings.content_rating}. "
+                  "Fill in a non-player character with short, concrete, playable details.")  # fmt: skip
+        args = await self.advice.ask(Asker(info.guild_id, info.id, info.settings.model), system, question,
+                                     DESCRIBE_NPC)  # fmt: skip
+        if args is None:
+            return sketch
+        traits = {k: " ".join(str(args[k]).split()).rstrip(".") for k in ("personality", "voice", "motive", "secret")}
+        if not all(traits.values()):
+            return sketch
+        motive = traits["motive"]
+        motive = motive[len("wants to ") :] if motive.casefold().startswith("wants to ") else motive
+        return replace(sketch, personality=traits["personality"], voice=traits["voice"], motive=motive,
+                       secret=traits["secret"])  # fmt: skip
 
     async def npcs(self, actor: Actor) -> list[NpcInfo]:
         info = await self.campaigns.require_dm(actor)
@@ -352,6 +380,7 @@ class TableService:
         if campaign is None or not (campaign.settings or {}).get("auto_monsters"):
             return AutoTurns((), ())
         dm = Actor(campaign.dm_id, campaign.guild_id, campaign.channel_id)
+        asker = Asker(campaign.guild_id, campaign.id, (campaign.settings or {}).get("model") or None)
         turns: list[MonsterTurn] = []
         changes: list[TurnChange] = []
         for _ in range(limit):  # bounded: a fight of monsters only would otherwise loop forever
@@ -360,11 +389,25 @@ class TableService:
                 break
             if not any(e.kind == "character" and e.state == "up" for e in state.entries):
                 break
-            turns.append(await self.combat.run_monster_turn(dm, state.combat_id, rng))
+            plan = await self.narrated_plan(asker, state.combat_id)
+            turns.append(await self.combat.run_monster_turn(dm, state.combat_id, rng, plan))
             change = await self.combat.next_turn(dm, state.combat_id)
             changes.append(change)
             state = change.state
         return AutoTurns(tuple(turns), tuple(changes))
+
+    async def narrated_plan(self, asker: Asker, combat: CombatRef) -> MonsterPlan | None:
+        """The narrator's choice of action and target for the monster whose turn it is (None: let the engine
+        choose). The combat engine checks it again when it runs the turn, and rolls it."""
+        if self.advice is None:
+            return None
+        options = await self.combat.monster_options(combat)
+        if options is None:
+            return None
+        args = await self.advice.ask(asker, MONSTER_SYSTEM, _monster_question(options), monster_tool(options))
+        if args is None:
+            return None
+        return MonsterPlan(options.monster, str(args["action"]), str(args["target"]))
 
 
 def hook_start_combat(executor: ToolExecutor, combat: CombatService) -> None:
@@ -405,6 +448,48 @@ async def _find_npc(session: AsyncSession, campaign_id: int, name: str) -> Npc:
     if row is None:
         raise NotFound(f"No NPC called “{name[:64]}” in this campaign. `/dm npc list` shows them.")
     return row
+
+
+MONSTER_SYSTEM = ("You are the dungeon master running the monsters of a D&D 5e fight. Choose what the monster "
+                  "does this turn, as it would in the fiction, by calling monster_action once. The engine rolls.")
+
+
+def monster_tool(options: MonsterOptions) -> ToolSpec:
+    """`monster_action`: one of the monster's usable actions against one of its living opponents."""
+    return ToolSpec("monster_action", f"Choose {options.monster}'s action and target this turn.", {
+        "type": "object",
+        "properties": {
+            "action": {"type": "string", "enum": list(options.actions), "description": "One of its actions."},
+            "target": {"type": "string", "enum": list(options.targets), "description": "The opponent it attacks."},
+        },
+        "required": ["action", "target"],
+        "additionalProperties": False,
+    })  # fmt: skip
+
+
+def _monster_question(options: MonsterOptions) -> str:
+    return "\n".join([
+        f"It is {options.monster}'s turn ({options.monster_kind}, {options.hp} HP).",
+        f"Its actions: {', '.join(options.actions)}.",
+        "Its opponents:", *(f"- {line}" for line in options.target_lines),
+    ])  # fmt: skip
+
+
+def _trait(description: str) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": MAX_NPC_TRAIT, "description": description}
+
+
+DESCRIBE_NPC = ToolSpec("describe_npc", "Fill in a new NPC: four short phrases, no more than a line each.", {
+    "type": "object",
+    "properties": {
+        "personality": _trait("Two or three words of temperament, e.g. 'nervous and kind'."),
+        "voice": _trait("How they sound, e.g. 'a low rasp, slow words'."),
+        "motive": _trait("What they want, completing 'wants to …', e.g. 'pay off a gambling debt'."),
+        "secret": _trait("What they hide, e.g. 'informs for the thieves' guild'."),
+    },
+    "required": ["personality", "voice", "motive", "secret"],
+    "additionalProperties": False,
+})  # fmt: skip
 
 
 def _sketch_text(sketch: NpcSketch) -> str:

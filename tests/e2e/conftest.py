@@ -6,8 +6,10 @@ import random
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import update
 
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
+from persistence.models import Campaign, Combat
 
 make_settings = isolated_settings
 
@@ -19,6 +21,15 @@ async def session(postgres_url: str, redis_url: str, key_prefix: str) -> AsyncIt
     async with running_bot(settings, rng=random.Random(20)) as running:
         yield running
         running.discord.assert_no_violations()
+        await close_the_table(running)
+
+
+async def close_the_table(session: SandboxSession) -> None:
+    """End what a test left running: the database lives for the whole run, and every test's local
+    Discord hands out the same ids, so a campaign left active would occupy the next test's channel."""
+    async with session.services.db.transaction() as db:
+        await db.execute(update(Combat).where(Combat.status == "active").values(status="ended"))
+        await db.execute(update(Campaign).where(Campaign.status != "ended").values(status="ended"))
 
 
 @pytest.fixture
