@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, column, func, or_, select, update
+from sqlalchemy import Select, and_, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -554,6 +554,9 @@ class CombatRepository:
 
     async def delete_combatant(self, row: Combatant) -> None:
         await self.session.delete(row)
+
+    async def delete_combat(self, combat_id: int) -> None:
+        await self.session.execute(delete(Combat).where(Combat.id == combat_id))
 
 
 async def find_guild(session: AsyncSession, guild_id: int) -> Guild | None:

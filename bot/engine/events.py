@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.characters import ActiveCondition, Item, Sheet, to_sheet, write_back
 from persistence.models import Campaign, CampaignEvent, CampaignTurn
-from persistence.repositories import EventRepository, NpcRepository, PartyRepository, PendingRepository
+from persistence.repositories import (
+    CombatRepository,
+    EventRepository,
+    NpcRepository,
+    PartyRepository,
+    PendingRepository,
+)
 
 # The fields of a sheet that campaign events change (and undo restores).
 STATE_FIELDS = (
@@ -245,6 +251,8 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
     if event.kind == "combat" and "before" in data:
         campaign.scene = {**campaign.scene, "in_combat": data["before"].get("in_combat", False),
                           "enemies": data["before"].get("enemies", [])}  # fmt: skip
+        if data.get("combat_id"):  # the fight the narrator started goes with the turn (combatants cascade)
+            await CombatRepository(session).delete_combat(int(data["combat_id"]))
         return "combat called off"
     if event.kind == "npc" and data.get("created"):
         npc = await NpcRepository(session).by_key(campaign.id, str(data.get("name_key", "")))

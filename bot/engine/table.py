@@ -28,7 +28,14 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import ToolSpec
 from persistence.db import Database
 from persistence.models import Campaign, Character, Npc
-from persistence.repositories import CampaignRepository, CombatRepository, NpcRepository, PartyRepository, Reads
+from persistence.repositories import (
+    CampaignRepository,
+    CombatRepository,
+    EventRepository,
+    NpcRepository,
+    PartyRepository,
+    Reads,
+)
 
 PARTY = "party"
 MAX_NPC_TEXT = 500
@@ -410,6 +417,15 @@ class TableService:
         return MonsterPlan(options.monster, str(args["action"]), str(args["target"]))
 
 
+async def note_combat_started(session: AsyncSession, turn_id: int | None, combat_id: int) -> None:
+    """Put the fight's id on the turn's combat event, so a retcon of the turn ends the fight too."""
+    if turn_id is None:
+        return
+    events = [e for e in await EventRepository(session).of_turn(turn_id) if e.kind == "combat"]
+    if events:
+        events[-1].data = {**(events[-1].data or {}), "combat_id": combat_id}
+
+
 def hook_start_combat(executor: ToolExecutor, combat: CombatService) -> None:
     """The narrator's `start_combat` starts a real fight with the SRD monsters it named, after the tool's
     own validation (SRD names, counts, not already fighting), in the turn's transaction."""
@@ -420,6 +436,7 @@ def hook_start_combat(executor: ToolExecutor, combat: CombatService) -> None:
         row = round_.campaign
         monsters = [(str(e["monster"]), int(e["count"])) for e in (row.scene or {}).get("enemies") or []]
         combat_id = await combat.start_in(round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters)
+        await note_combat_started(round_.session, round_.turn_id, combat_id)
         result.payload["combat"]["id"] = combat_id
         result.payload["combat"]["note"] = "The fight has begun: players `/combat join`; describe the opening only."
         return result

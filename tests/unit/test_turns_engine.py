@@ -389,3 +389,14 @@ async def test_start_combat_while_the_dm_runs_a_fight_is_refused_and_leaves_the_
     assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat  # the refusal left nothing
     after = await combat.status(state.combat_id)
     assert after.status == "active" and not [e for e in after.entries if e.kind == "monster"]
+
+
+async def test_retconning_a_narrated_start_combat_ends_the_fight_it_started(table: Table) -> None:
+    combat = table.services.combat
+    channel = table.alice.channel_id or 0
+    narrator = Scripted([ToolCallsProposed([call("start_combat", enemies=[{"monster": "Goblin", "count": 2}])])])
+    await table.play(narrator, "I attack the goblins")
+    assert await combat.active_in_channel(channel) is not None
+    await table.turns.retcon(table.dm)
+    assert await combat.active_in_channel(channel) is None  # the fight went with the turn
+    assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat
