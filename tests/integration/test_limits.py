@@ -65,8 +65,11 @@ def settings(url: str, prefix: str = "dmbot:rl:", **overrides: Any) -> Settings:
         "rate_user_refill_per_second": 0.001,
         "rate_guild_capacity": 1000,
         "rate_guild_refill_per_second": 0.001,
+        # These tests are about atomicity and sharing: a busy machine must not turn a slow reply into a
+        # fallback (an outage is a refused connection here, which fails at once whatever the timeout).
+        "redis_socket_timeout_seconds": 5.0,
     }
-    return Settings(**(values | overrides))
+    return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 
 
 def buckets(client: Redis, prefix: str, user: tuple[int, float], guild: tuple[int, float]) -> RedisBuckets:
