@@ -20,26 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
-from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
 from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
+from bot.sandbox.harness import isolated_settings, running_bot
 
 IN_FLIGHT = 8
 COMMANDS = {
     "/character show": ("character show", {}),
     "/check perception": ("check", {"skill_or_ability": "perception"}),
 }
-
-
-async def make_character(session: SandboxSession) -> None:
-    actor = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
-    characters = session.services.characters
-    draft = await characters.start_draft(
-        actor, name=f"Tordek {uuid.uuid4().hex[:6]}", race="dwarf", klass="fighter", background="acolyte",
-        method="standard",
-    )
-    await characters.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
 async def dmbot_figures(database_url: str, samples: int, seconds: float) -> dict[str, Figures]:
@@ -49,7 +37,7 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float) -> dict
     )  # fmt: skip
     figures: dict[str, Figures] = {}
     async with running_bot(settings, rng=random.Random(1)) as session:
-        await make_character(session)
+        await session.make_character()
         user, channel = session.user_id("alice"), session.channel_id("tavern")
         for label, (command, options) in COMMANDS.items():
 

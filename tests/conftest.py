@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.logging import configure_logging
 from bot.sandbox.databases import create_database, drop_database, server_url
+from bot.settings import Settings
 from persistence.migrate import upgrade
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -49,3 +55,31 @@ def redis_url() -> str:
 def key_prefix() -> str:
     """A Redis key prefix of this test's own, so tests never see each other's buckets."""
     return f"dmbot-test:{uuid.uuid4().hex[:8]}:"
+
+
+PlayRun = Callable[[str], "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def run_play(tmp_path: Path) -> PlayRun:
+    """Pipe a script into `dmbot play` in a fresh folder (its embedded database lands there)."""
+    dmbot = str(Path(sys.executable).parent / "dmbot")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
+    env["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
+
+    def run(script: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([dmbot, "play"], input=script, capture_output=True, text=True, cwd=tmp_path, env=env,
+                              timeout=120)  # fmt: skip
+
+    return run
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """Route every log line of the test through the bot's JSON pipeline into a buffer."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    stream = io.StringIO()
+    configure_logging(Settings(_env_file=None, log_format="json", log_level="INFO"), stream=stream)  # type: ignore[call-arg]
+    yield stream
+    root.handlers[:], root.level = saved

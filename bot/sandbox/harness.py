@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DMBot, create_bot
+from bot.engine.characters import Choices
+from bot.engine.rolls import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World
 from bot.services import Services, open_services
 from bot.settings import Settings
+
+CLASS_SKILLS = {"fighter": ("athletics", "perception"), "wizard": ("arcana", "history")}
 
 
 @dataclass
@@ -42,6 +46,20 @@ class SandboxSession:
         return await self.discord.invoke(
             command, options, user_id=self.user_id(user), channel_id=self.channel_id(channel)
         )
+
+    async def make_character(
+        self, user: str = "alice", name: str = "Tordek", *, race: str = "dwarf", klass: str = "fighter"
+    ) -> Actor:
+        """A finished level-1 character, made through the engine (the creation views have tests of their
+        own); it replaces the user's earlier characters here, so each test starts from one sheet."""
+        actor = Actor(self.user_id(user), self.world.guild.id)
+        characters = self.services.characters
+        for old in await characters.list_characters(actor):
+            await characters.delete(actor, old.name)
+        draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
+                                             method="standard")  # fmt: skip
+        await characters.create(actor, draft, Choices(skills=CLASS_SKILLS[klass]))
+        return actor
 
     async def run(
         self, command: str, options: Mapping[str, Any] | None = None, *, user: str = "alice", channel: str = "tavern",

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
-
-
-async def make_character(session: SandboxSession, user: str, name: str) -> None:
-    actor = Actor(session.user_id(user), session.world.guild.id)
-    characters = session.services.characters
-    draft = await characters.start_draft(actor, name=name, race="human", klass="fighter", background="acolyte",
-                                         method="standard")  # fmt: skip
-    await characters.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
 def embed(handle: InteractionHandle) -> dict[str, object]:
@@ -31,7 +21,7 @@ async def turn(session: SandboxSession, action: str, user: str = "alice") -> Int
 
 async def test_a_campaign_from_creation_to_export(sqlite_session: SandboxSession) -> None:
     s = sqlite_session
-    await make_character(s, "alice", "Mira")
+    await s.make_character("alice", "Mira", race="human")
     created = await s.run("campaign create", {"name": "The @everyone Crypt", "tone": "grim"}, user="dungeonmaster")
     assert "The @\u200beveryone Crypt begins" in str(embed(created)["title"]) and not created.ephemeral
     assert not created.messages[-1].pinged_user_ids  # the DM is named, not pinged
@@ -81,7 +71,7 @@ async def test_a_campaign_from_creation_to_export(sqlite_session: SandboxSession
 
 async def test_the_dm_controls_and_who_may_use_them(sqlite_session: SandboxSession) -> None:
     s = sqlite_session
-    await make_character(s, "alice", "Mira")
+    await s.make_character("alice", "Mira", race="human")
     await s.run("campaign create", {"name": "Saltmarsh"}, user="dungeonmaster")
     await s.run("campaign join", user="alice")
     for command, options in (("dm scene", {"text": "A beach"}), ("dm retcon", {}), ("dm settings", {}),

@@ -4,14 +4,14 @@ checks and damage, recap, retcon, export."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
-DMBOT = Path(sys.executable).parent / "dmbot"
+PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+
 # A wizard has Athletics -1: a DC 25 climb fails by 6 or more whatever the die, so the fall always hurts.
 SCRIPT = """\
 /character create name:Mira race:Elf class:Wizard background:Acolyte
@@ -31,12 +31,8 @@ SCRIPT = """\
 """
 
 
-def test_a_whole_session_offline(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
-    env["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
-    result = subprocess.run(
-        [str(DMBOT), "play"], input=SCRIPT, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-    )
+def test_a_whole_session_offline(run_play: PlayRun, tmp_path: Path) -> None:
+    result = run_play(SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Mira is ready" in out and "The Sunken Crypt begins" in out and "Mira** joins" in out

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from bot.engine.characters import Choices
 from bot.engine.rolls import Actor
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
@@ -76,23 +75,12 @@ def _embed(handle: InteractionHandle) -> dict[str, Any]:
     return dict(handle.messages[-1].embeds[0])
 
 
-async def _character(session: SandboxSession, user: str, name: str, klass: str, race: str) -> None:
-    actor = Actor(session.user_id(user), session.world.guild.id)
-    characters = session.services.characters
-    for summary in await characters.list_characters(actor):
-        await characters.delete(actor, summary.name)
-    skills = {"fighter": ("athletics", "perception"), "wizard": ("arcana", "history")}[klass]
-    draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
-                                         method="standard")  # fmt: skip
-    await characters.create(actor, draft, Choices(skills=skills))
-
-
 @pytest.fixture
 async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
     guild = session.world.guild
     channel = session.world.add_channel(guild.id, CHANNEL)
-    await _character(session, "alice", "Tordek", "fighter", "dwarf")
-    await _character(session, "bob", "Lia", "wizard", "elf")
+    await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
+    await session.make_character("bob", "Lia", klass="wizard", race="elf")
     async with session.services.db.transaction() as db:
         row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
                        name="Arena", settings={}, safety={}, scene={})  # fmt: skip

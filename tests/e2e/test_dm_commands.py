@@ -8,36 +8,24 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from bot.engine.characters import Choices, Sheet
+from bot.engine.characters import Sheet
 from bot.engine.rolls import Actor
 from bot.errors import InvalidInput
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
-from persistence.models import Campaign, Combat
+from persistence.models import Campaign
 
 HALL = "great-hall"
-
-
-async def _character(session: SandboxSession, user: str, name: str) -> None:
-    actor = Actor(session.user_id(user), session.world.guild.id)
-    for summary in await session.services.characters.list_characters(actor):
-        await session.services.characters.delete(actor, summary.name)
-    draft = await session.services.characters.start_draft(actor, name=name, race="dwarf", klass="fighter",
-                                                          background="acolyte", method="standard")  # fmt: skip
-    await session.services.characters.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
 @pytest.fixture
 async def hall(session: SandboxSession) -> AsyncIterator[SandboxSession]:
     """A campaign in #great-hall run by dungeonmaster, with alice's Tordek and bob's Brom."""
-    channel = session.world.add_channel(session.world.guild.id, HALL).id
-    async with session.services.db.transaction() as db:  # channel ids repeat per test: end (never delete) old ones
-        await db.execute(update(Campaign).where(Campaign.channel_id == channel).values(status="ended"))
-        await db.execute(update(Combat).where(Combat.channel_id == channel).values(status="ended"))
-    await _character(session, "alice", "Tordek")
-    await _character(session, "bob", "Brom")
+    session.world.add_channel(session.world.guild.id, HALL)
+    await session.make_character("alice", "Tordek")
+    await session.make_character("bob", "Brom")
     created = await session.run("campaign create", {"name": "The Hall"}, user="dungeonmaster", channel=HALL)
     assert not created.ephemeral, created.content
     for user in ("alice", "bob"):

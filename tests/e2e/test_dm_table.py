@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
-from bot.engine.characters import Choices
 from bot.engine.rolls import Actor
 from bot.sandbox.harness import SandboxSession
 from persistence.models import Campaign
@@ -17,24 +15,14 @@ from persistence.models import Campaign
 ARENA, OTHER = "arena", "elsewhere"
 
 
-async def _character(session: SandboxSession, user: str, name: str) -> None:
-    actor = Actor(session.user_id(user), session.world.guild.id)
-    for summary in await session.services.characters.list_characters(actor):
-        await session.services.characters.delete(actor, summary.name)
-    draft = await session.services.characters.start_draft(actor, name=name, race="dwarf", klass="fighter",
-                                                          background="acolyte", method="standard")  # fmt: skip
-    await session.services.characters.create(actor, draft, Choices(skills=("athletics", "perception")))
-
-
 @pytest.fixture
 async def table(session: SandboxSession) -> AsyncIterator[SandboxSession]:
     """A campaign in #arena run by dungeonmaster with alice's and bob's fighters, and carol's campaign next door."""
     guild = session.world.guild
-    channels = [session.world.add_channel(guild.id, name).id for name in (ARENA, OTHER)]
-    async with session.services.db.transaction() as db:  # channel ids repeat per test; end (never delete) old ones
-        await db.execute(update(Campaign).where(Campaign.channel_id.in_(channels)).values(status="ended"))
-    await _character(session, "alice", "Tordek")
-    await _character(session, "bob", "Brom")
+    for name in (ARENA, OTHER):
+        session.world.add_channel(guild.id, name)
+    await session.make_character("alice", "Tordek")
+    await session.make_character("bob", "Brom")
     created = await session.run("campaign create", {"name": "Arena"}, user="dungeonmaster", channel=ARENA)
     assert not created.ephemeral, created.content
     await session.run("campaign create", {"name": "Next Door"}, user="carol", channel=OTHER)

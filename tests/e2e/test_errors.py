@@ -5,27 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import discord
-import pytest
 from discord import app_commands
 
 from bot.errors import InvalidInput
 from bot.logging import configure_logging
 from bot.sandbox.harness import SandboxSession
 from bot.settings import Settings
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """Route every log line of the test through the bot's JSON pipeline into a buffer."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    stream = io.StringIO()
-    configure_logging(Settings(_env_file=None, log_format="json", log_level="INFO"), stream=stream)  # type: ignore[call-arg]
-    yield stream
-    root.handlers[:], root.level = saved
 
 
 async def add_command(session: SandboxSession, command: app_commands.Command) -> None:  # type: ignore[type-arg]

@@ -4,14 +4,14 @@ goblins run by auto mode on `/combat next`, the kills, `/dm combat end` and the 
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
-DMBOT = Path(sys.executable).parent / "dmbot"
+PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+
 # Robust to any dice: goblins can't kill a 14 HP dwarf outright (at most 14 damage a hit, so no massive-damage
 # death), auto mode stops once nobody is up, the heal brings Tordek back, and 50 damage kills any goblin.
 SCRIPT = """\
@@ -37,12 +37,8 @@ SCRIPT = """\
 """
 
 
-def test_a_whole_fight_offline(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
-    env["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
-    result = subprocess.run(
-        [str(DMBOT), "play"], input=SCRIPT, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-    )
+def test_a_whole_fight_offline(run_play: PlayRun, tmp_path: Path) -> None:
+    result = run_play(SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "(local Discord refused" not in out, out

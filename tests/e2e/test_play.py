@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
-DMBOT = Path(sys.executable).parent / "dmbot"
-
-
-def play(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
-    return subprocess.run(
-        [str(DMBOT), "play"], input=script, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=90
-    )
+PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
 
 
-def test_piped_rolls_print_a_total_then_a_clear_error(tmp_path: Path) -> None:
-    result = play(tmp_path, "/roll 4d6kh3\n/roll 1d20+\n")
+def test_piped_rolls_print_a_total_then_a_clear_error(run_play: PlayRun, tmp_path: Path) -> None:
+    result = run_play("/roll 4d6kh3\n/roll 1d20+\n")
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.split("> /roll 1d20+")
     total = int(re.search(r"4d6kh3 \(.*\) = `(\d+)`", first).group(1))  # type: ignore[union-attr]
@@ -30,7 +22,7 @@ def test_piped_rolls_print_a_total_then_a_clear_error(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "dmbot.sqlite3").exists()  # the embedded database, built by the migrations
 
 
-def test_named_options_typos_and_unknown_commands(tmp_path: Path) -> None:
+def test_named_options_typos_and_unknown_commands(run_play: PlayRun, tmp_path: Path) -> None:
     script = (
         "/roll expression:1d20+5 advantage:true label:Stealth check\n"
         "/roll 1d20 advantage:maybe\n"
@@ -39,7 +31,7 @@ def test_named_options_typos_and_unknown_commands(tmp_path: Path) -> None:
         "/quit\n"
         "/roll 1d4\n"  # after /quit: never run
     )
-    result = play(tmp_path, script)
+    result = run_play(script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "🎲 Stealth check: " in out and "2d20kh1" in out and "with advantage" in out
@@ -49,7 +41,7 @@ def test_named_options_typos_and_unknown_commands(tmp_path: Path) -> None:
     assert "1d4" not in out.split("/quit")[1]
 
 
-def test_a_character_made_with_numbered_choices_then_used(tmp_path: Path) -> None:
+def test_a_character_made_with_numbered_choices_then_used(run_play: PlayRun, tmp_path: Path) -> None:
     script = (
         "/character create name:Tordek race:dwarf class:fighter background:acolyte method:standard\n"
         "1 Athletics, Perception\n"  # the skills select, by its number and the option labels
@@ -60,7 +52,7 @@ def test_a_character_made_with_numbered_choices_then_used(tmp_path: Path) -> Non
         "/attack weapon:longsword\n"
         "/character use name:Nobody\n"
     )
-    result = play(tmp_path, script)
+    result = run_play(script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[1] Pick 2 Fighter skills" in out and "[3] Confirm" in out

@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.app import OUTAGE_MESSAGE
-from bot.engine.characters import CharacterRef, Choices
-from bot.engine.rolls import Actor
+from bot.engine.characters import CharacterRef
 from bot.sandbox.databases import create_database
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.processes import PostgresProcess
@@ -38,15 +37,6 @@ async def bot_on_own_postgres(own_postgres: PostgresProcess) -> AsyncIterator[Sa
         yield session
 
 
-async def make_character(session: SandboxSession) -> Actor:
-    actor = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
-    service = session.services.characters
-    draft = await service.start_draft(actor, name="Tordek", race="dwarf", klass="fighter", background="acolyte",
-                                      method="standard")
-    await service.create(actor, draft, Choices(skills=("athletics", "perception")))
-    return actor
-
-
 async def add_one_gold(session: SandboxSession) -> bool:
     """One `/character inventory coins gp:1`; True if it succeeded, False if it failed clearly."""
     handle = await session.run("character inventory", {"action": "coins", "gp": 1}, timeout=10)
@@ -60,7 +50,7 @@ async def add_one_gold(session: SandboxSession) -> bool:
 
 async def test_restart_mid_stream(bot_on_own_postgres: SandboxSession, own_postgres: PostgresProcess) -> None:
     session = bot_on_own_postgres
-    actor = await make_character(session)
+    actor = await session.make_character()
     start_gp = (await session.services.characters.get(actor, CharacterRef())).coins["gp"]
     outcomes: list[bool] = []
 

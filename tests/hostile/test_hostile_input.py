@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import random
 import re
 import time
@@ -33,7 +32,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.characters import Choices
 from bot.engine.rolls import Actor
-from bot.logging import configure_logging
 from bot.sandbox.databases import create_database, drop_database
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import (
@@ -53,7 +51,6 @@ from bot.sandbox.interactions import (
 from bot.sandbox.messages import Message
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World, default_world
-from bot.settings import Settings
 from persistence.models import Base
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -292,16 +289,6 @@ async def stored_names(engine: Any) -> list[tuple[str, str, str]]:
 
 
 # --- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    stream = io.StringIO()
-    configure_logging(Settings(_env_file=None, log_format="json", log_level="WARNING"), stream=stream)  # type: ignore[call-arg]
-    yield stream
-    root.handlers[:], root.level = saved
 
 
 @pytest.fixture
