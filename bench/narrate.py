@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, ping_invoker
 from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignService
 from bot.engine.characters import CharacterService
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.ui import campaign_views as views
 from bot.ui.text import safe
 

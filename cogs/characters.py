@@ -17,9 +17,9 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.data.srd import SearchKind
-from bot.engine.characters import CharacterRef, CharacterService, Choices, Sheet
+from bot.engine.characters import CharacterRef, CharacterService, Choices
 from bot.engine.checks import AttackResult, CheckResult, CheckService
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui.text import safe

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import NO_FIGHT, CombatService, InChannel, TrackerState
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.errors import GameError, NotFound
 from bot.ui import combat_views as views
 

@@ -7,7 +7,8 @@ from discord import Interaction, app_commands
 from discord.ext import commands
 
 from bot.app import DMBot
-from bot.engine.rolls import Actor, RollService
+from bot.engine.rolls import RollService
+from bot.engine.sheet import Actor
 from bot.ui.embeds import roll_embed
 from bot.ui.text import safe
 

@@ -18,7 +18,7 @@ from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
 from bot.engine.combat import CombatService, InChannel, TrackerState
 from bot.engine.generate import Difficulty, LocationKind, LootKind
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
 from bot.errors import GameError

@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.memory import MAX_ACTION_CHARS
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.engine.turns import TurnEngine
 from bot.ui.narration import DiscordNarration
 

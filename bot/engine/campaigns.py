@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine.characters import CharacterService, guild_of, name_key, to_sheet
+from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Campaign, CampaignSession, CanonFact, Character

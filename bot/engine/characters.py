@@ -1,14 +1,12 @@
-"""Characters: creation, sheets and every change to them, by the SRD 5.1 rules.
+"""Characters: creation and every change to a sheet, by the SRD 5.1 rules.
 
 Each change runs in one transaction that first locks the character's row (`SELECT ... FOR UPDATE`
-on Postgres), so two concurrent changes queue up instead of one overwriting the other. The engine
-works on `Sheet`, a frozen snapshot of the stored facts; derived numbers come from `stats()`, which
-only composes the formulas in `bot.engine.rules`.
+on Postgres), so two concurrent changes queue up instead of one overwriting the other. The model and
+its derived numbers (`Sheet`, `stats()`) live in `bot.engine.sheet`.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -16,25 +14,38 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import SRD, Armor, Background, CharacterClass, Condition, Race, Subrace, Weapon, load_srd
+from bot.data.srd import SRD, Background, CharacterClass, Condition, Race, Subrace, load_srd
 from bot.engine import rules
 from bot.engine.dice import Dice, RollOutcome
-from bot.engine.rolls import Actor
+from bot.engine.sheet import (
+    MAX_STACK,
+    ActiveCondition,
+    Actor,
+    Item,
+    Sheet,
+    Stats,
+    add_item,
+    armor_class,
+    clean_name,
+    guild_of,
+    item_json,
+    name_key,
+    stats,
+    to_sheet,
+    toughness,
+    write_back,
+)
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Character, RollLog
 from persistence.repositories import CharacterRepository, Reads, RollLogRepository
 
-MAX_NAME_LENGTH = 64
 MAX_CHARACTERS = 20  # per user per guild
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
 MAX_URL = 500
-MAX_INVENTORY_ROWS = 100
-MAX_STACK = 10_000
 MAX_COIN_DELTA = 1_000_000
-NO_GUILD = 0  # characters made in direct messages live under guild id 0
 
 # Which abilities a class wants highest, to suggest an assignment the player can accept as is.
 ABILITY_PRIORITY: Mapping[str, tuple[str, ...]] = {
@@ -64,104 +75,6 @@ T = TypeVar("T")
 
 
 # --- Plain values ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    item: str  # SRD index
-    name: str
-    quantity: int
-    equipped: bool = False
-
-
-@dataclass(frozen=True)
-class ActiveCondition:
-    name: str  # SRD condition index
-    rounds: int | None = None  # None: until removed
-    level: int = 1  # exhaustion level
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """The stored facts of one character, detached from the database."""
-
-    id: int
-    guild_id: int
-    owner_id: int
-    campaign_id: int | None
-    name: str
-    active: bool
-    version: int
-    race: str
-    subrace: str | None
-    class_index: str
-    background: str
-    level: int
-    xp: int
-    levelup_allowed: bool
-    base_scores: Mapping[str, int]
-    bonus_scores: Mapping[str, int]
-    hp_max: int
-    hp_current: int
-    hp_temp: int
-    hit_dice_used: int
-    death_successes: int
-    death_failures: int
-    proficiencies: Mapping[str, tuple[str, ...]]
-    expertise: tuple[str, ...]
-    languages: tuple[str, ...]
-    features: tuple[str, ...]
-    inventory: tuple[Item, ...]
-    coins: Mapping[str, int]
-    slots_max: tuple[int, ...]
-    slots_current: tuple[int, ...]
-    conditions: tuple[ActiveCondition, ...]
-    notes: str = ""
-    backstory: str = ""
-    portrait_url: str | None = None
-
-    @property
-    def scores(self) -> dict[str, int]:
-        return rules.final_scores(self.base_scores, self.bonus_scores)
-
-    def proficient(self, group: str, slug: str) -> bool:
-        return slug in self.proficiencies.get(group, ())
-
-    def carried(self, index: str) -> Item | None:
-        return next((i for i in self.inventory if i.item == index), None)
-
-
-@dataclass(frozen=True)
-class AttackLine:
-    weapon: str  # SRD index
-    name: str
-    ability: str
-    to_hit: int
-    damage: str  # e.g. "1d8+3 piercing"
-    proficient: bool
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Every derived number of a sheet, computed by the rules."""
-
-    scores: Mapping[str, int]
-    modifiers: Mapping[str, int]
-    proficiency_bonus: int
-    saves: Mapping[str, int]
-    skills: Mapping[str, int]
-    armor_class: int
-    speed: int
-    initiative: int
-    passive_perception: int
-    hit_die: int
-    hit_dice_left: int
-    hp_max: int
-    attacks: tuple[AttackLine, ...]
-    race_name: str
-    class_name: str
-    background_name: str
-    stealth_disadvantage: bool
 
 
 @dataclass(frozen=True)
@@ -257,201 +170,6 @@ class Pending:
 def may_edit(actor: Actor, owner_id: int, campaign_dm_id: int | None) -> bool:
     """The owner may change a character; so may the DM of the campaign it plays in."""
     return actor.user_id == owner_id or (campaign_dm_id is not None and actor.user_id == campaign_dm_id)
-
-
-def clean_name(raw: str) -> str:
-    """1-64 visible characters: control and zero-width characters go, whitespace collapses."""
-    kept = "".join(c for c in raw if unicodedata.category(c) not in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-    name = " ".join(kept.split())
-    if not name:
-        raise InvalidInput("A character needs a name with at least one visible character. Example: `Tordek`")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"A character name is at most {MAX_NAME_LENGTH} characters (yours has {len(name)}).")
-    return name
-
-
-def name_key(name: str) -> str:
-    return clean_name(name).casefold()
-
-
-def guild_of(actor: Actor) -> int:
-    return actor.guild_id if actor.guild_id is not None else NO_GUILD
-
-
-# --- Derived numbers ------------------------------------------------------------------------------
-
-
-def stats(sheet: Sheet, srd: SRD) -> Stats:
-    """Compose the rules into the numbers a sheet shows."""
-    scores = sheet.scores
-    mods = {a: rules.modifier(scores[a]) for a in rules.ABILITIES}
-    prof = rules.proficiency_bonus(sheet.level)
-    skills = {
-        s.index: rules.skill_bonus(
-            mods[s.ability],
-            prof,
-            proficient=sheet.proficient("skills", s.index),
-            expertise=s.index in sheet.expertise,
-        )
-        for s in srd.data.skills
-    }
-    armor, _shield = worn_armor(sheet, srd)
-    klass = srd.klass(sheet.class_index)
-    race = srd.race(sheet.race)
-    exhaustion = condition_level(sheet, "exhaustion")
-    base_speed = rules.speed(race.speed, armor=armor, strength=scores["str"])
-    return Stats(
-        scores=scores,
-        modifiers=mods,
-        proficiency_bonus=prof,
-        saves={a: rules.save_bonus(mods[a], prof, proficient=sheet.proficient("saves", a)) for a in rules.ABILITIES},
-        skills=skills,
-        armor_class=armor_class(sheet, srd),
-        speed=rules.exhaustion_speed(base_speed, exhaustion),
-        initiative=rules.initiative_bonus(mods["dex"]),
-        passive_perception=rules.passive_score(skills["perception"]),
-        hit_die=klass.hit_die,
-        hit_dice_left=sheet.level - sheet.hit_dice_used,
-        hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
-        attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)),
-        race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
-        class_name=klass.name,
-        background_name=srd.background(sheet.background).name,
-        stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
-    )
-
-
-def worn_armor(sheet: Sheet, srd: SRD) -> tuple[Armor | None, Armor | None]:
-    armor: Armor | None = None
-    shield: Armor | None = None
-    for entry in sheet.inventory:
-        if entry.equipped and entry.item in srd.lookup("armor"):
-            piece = srd.armor(entry.item)
-            if piece.category == "shield":
-                shield = piece
-            else:
-                armor = piece
-    return armor, shield
-
-
-def armor_class(sheet: Sheet, srd: SRD) -> int:
-    armor, shield = worn_armor(sheet, srd)
-    scores = sheet.scores
-    bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
-    return rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
-
-
-def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:
-    weapons = srd.lookup("weapon")
-    return [srd.weapon(i.item) for i in sheet.inventory if i.item in weapons and srd.weapon(i.item).damage_dice]
-
-
-def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False) -> AttackLine:
-    scores = sheet.scores
-    str_mod, dex_mod = rules.modifier(scores["str"]), rules.modifier(scores["dex"])
-    ability = rules.weapon_ability(weapon, str_mod, dex_mod)
-    mod = str_mod if ability == "str" else dex_mod
-    proficient = rules.weapon_proficient(weapon, sheet.proficiencies.get("weapons", ()), _references(srd))
-    dice = (weapon.two_handed_dice if two_handed and weapon.two_handed_dice else weapon.damage_dice) or "1"
-    return AttackLine(
-        weapon=weapon.index,
-        name=weapon.name,
-        ability=ability,
-        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient),
-        damage=f"{rules.damage_expression(dice, mod)} {weapon.damage_type or ''}".strip(),
-        proficient=proficient,
-    )
-
-
-def _references(srd: SRD) -> dict[str, str | None]:
-    return {p.index: p.reference for p in srd.data.proficiencies if p.group == "weapons"}
-
-
-def condition_level(sheet: Sheet, index: str) -> int:
-    found = next((c for c in sheet.conditions if c.name == index), None)
-    return found.level if found else 0
-
-
-def active_conditions(sheet: Sheet, srd: SRD) -> list[tuple[Condition, int]]:
-    """The sheet's conditions as SRD entries with levels, plus the ones they imply (unconscious → prone)."""
-    found: dict[str, tuple[Condition, int]] = {}
-    for entry in sheet.conditions:
-        condition = srd.condition(entry.name)
-        found[condition.index] = (condition, entry.level)
-        for implied in condition.effects.implies:
-            found.setdefault(implied, (srd.condition(implied), 1))
-    return list(found.values())
-
-
-# --- Conversions ----------------------------------------------------------------------------------
-
-
-def to_sheet(row: Character) -> Sheet:
-    return Sheet(
-        id=row.id,
-        guild_id=row.guild_id,
-        owner_id=row.owner_id,
-        campaign_id=row.campaign_id,
-        name=row.name,
-        active=row.active,
-        version=row.version,
-        race=row.race,
-        subrace=row.subrace,
-        class_index=row.class_index,
-        background=row.background,
-        level=row.level,
-        xp=row.xp,
-        levelup_allowed=row.levelup_allowed,
-        base_scores=dict(row.base_scores),
-        bonus_scores=dict(row.bonus_scores),
-        hp_max=row.hp_max,
-        hp_current=row.hp_current,
-        hp_temp=row.hp_temp,
-        hit_dice_used=row.hit_dice_used,
-        death_successes=row.death_successes,
-        death_failures=row.death_failures,
-        proficiencies={k: tuple(v) for k, v in row.proficiencies.items()},
-        expertise=tuple(row.expertise),
-        languages=tuple(row.languages),
-        features=tuple(row.features),
-        inventory=tuple(Item(**entry) for entry in row.inventory),
-        coins=dict(row.coins),
-        slots_max=tuple(row.slots_max),
-        slots_current=tuple(row.slots_current),
-        conditions=tuple(ActiveCondition(**entry) for entry in row.conditions),
-        notes=row.notes,
-        backstory=row.backstory,
-        portrait_url=row.portrait_url,
-    )
-
-
-_STATE_FIELDS = (
-    "name", "level", "xp", "levelup_allowed", "hp_max", "hp_current", "hp_temp", "hit_dice_used",
-    "death_successes", "death_failures", "notes", "backstory", "portrait_url",
-)  # fmt: skip
-
-
-def write_back(row: Character, sheet: Sheet) -> None:
-    """Copy a changed sheet onto its row; JSON columns get new objects so the change is seen."""
-    for name in _STATE_FIELDS:
-        setattr(row, name, getattr(sheet, name))
-    row.name_key = name_key(sheet.name)
-    row.base_scores = dict(sheet.base_scores)
-    row.bonus_scores = dict(sheet.bonus_scores)
-    row.proficiencies = {k: list(v) for k, v in sheet.proficiencies.items()}
-    row.expertise = list(sheet.expertise)
-    row.features = list(sheet.features)
-    row.inventory = [_item_json(i) for i in sheet.inventory]
-    row.coins = dict(sheet.coins)
-    row.slots_max = list(sheet.slots_max)
-    row.slots_current = list(sheet.slots_current)
-    row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
-    row.version = row.version + 1
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    return {"item": item.item, "name": item.name, "quantity": item.quantity, "equipped": item.equipped}
-
 
 # --- The service ----------------------------------------------------------------------------------
 
@@ -599,7 +317,7 @@ class CharacterService:
         expertise = _expertise(draft.klass, skills, choices.expertise)
         final = rules.final_scores(scores, bonuses)
         con_mod = rules.modifier(final["con"])
-        hp = rules.hp_first_level(draft.klass.hit_die, con_mod, per_level_bonus=_toughness(subrace))
+        hp = rules.hp_first_level(draft.klass.hit_die, con_mod, per_level_bonus=toughness(subrace))
         profs = self._proficiencies(draft, subrace, skills)
         slots = list(self.srd.spell_slots(draft.klass.index, 1))
         kit = self.starting_kit(draft.klass, draft.background, profs)
@@ -634,7 +352,7 @@ class CharacterService:
             expertise=list(expertise),
             languages=list(dict.fromkeys(draft.race.languages)),
             features=list(_starting_features(draft, subrace)),
-            inventory=[_item_json(i) for i in kit],
+            inventory=[item_json(i) for i in kit],
             coins=coins,
             slots_max=slots,
             slots_current=slots,
@@ -840,7 +558,7 @@ class CharacterService:
             )
 
     def _toughness_of(self, sheet: Sheet) -> int:
-        return _toughness(self.srd.subrace(sheet.subrace) if sheet.subrace else None)
+        return toughness(self.srd.subrace(sheet.subrace) if sheet.subrace else None)
 
     async def rest(self, actor: Actor, ref: CharacterRef, kind: RestKind, dice: int = 0) -> Rest:
         if kind not in ("short", "long"):
@@ -1153,11 +871,6 @@ def _is_skill_choice(options: Sequence[Any]) -> bool:
     return bool(options) and all((o.item or "").startswith("skill-") for o in options)
 
 
-def _toughness(subrace: Subrace | None) -> int:
-    """Hill dwarves' Dwarven Toughness: +1 HP per level."""
-    return 1 if subrace is not None and "Dwarven Toughness" in subrace.traits else 0
-
-
 def _starting_features(draft: Draft, subrace: Subrace | None) -> tuple[str, ...]:
     traits = (*draft.race.traits, *(subrace.traits if subrace else ()))
     return tuple(dict.fromkeys((*draft.klass.level(1).features, *traits, draft.background.feature)))
@@ -1177,18 +890,6 @@ def _equip_defaults(items: list[Item], srd: SRD, profs: Mapping[str, set[str]]) 
                 best = max(best or (0, ""), (armor.base_ac, armor.index))
         out.append(item)
     return [replace(i, equipped=True) if best and i.item == best[1] else i for i in out]
-
-
-def add_item(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:
-    """The inventory with `item` stacked in; refuses past the row and stack limits."""
-    held = next((i for i in inventory if i.item == item.item), None)
-    if held is None:
-        if len(inventory) >= MAX_INVENTORY_ROWS:
-            raise InvalidInput(f"An inventory holds at most {MAX_INVENTORY_ROWS} different items.")
-        return (*inventory, item)
-    if held.quantity + item.quantity > MAX_STACK:
-        raise InvalidInput(f"At most {MAX_STACK:,} of one item; you carry {held.quantity:,} {item.name}.")
-    return tuple(replace(i, quantity=i.quantity + item.quantity) if i.item == item.item else i for i in inventory)
 
 
 def _grow_slots(current: Sequence[int], old_max: Sequence[int], new_max: Sequence[int]) -> tuple[int, ...]:

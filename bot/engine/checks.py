@@ -14,17 +14,10 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import rules
-from bot.engine.characters import (
-    AttackLine,
-    CharacterRef,
-    CharacterService,
-    Pending,
-    Sheet,
-    active_conditions,
-    attack_line,
-)
+from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
-from bot.engine.rolls import Actor, RollService
+from bot.engine.rolls import RollService
+from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line
 from bot.errors import InvalidInput, NotFound
 
 MAX_TARGET_LENGTH = 100

@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Condition, DamageRoll, Monster, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import rules
-from bot.engine.characters import (
+from bot.engine.characters import CharacterRef, CharacterService
+from bot.engine.checks import UNARMED, CheckService
+from bot.engine.dice import Dice, RollOutcome
+from bot.engine.sheet import (
     ActiveCondition,
-    CharacterRef,
-    CharacterService,
+    Actor,
     Sheet,
     active_conditions,
     armor_class,
@@ -39,9 +41,6 @@ from bot.engine.characters import (
     to_sheet,
     write_back,
 )
-from bot.engine.checks import UNARMED, CheckService
-from bot.engine.dice import Dice, RollOutcome
-from bot.engine.rolls import Actor
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Character, Combat, Combatant, RollLog

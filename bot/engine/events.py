@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.characters import ActiveCondition, Item, Sheet, to_sheet, write_back
+from bot.engine.sheet import ActiveCondition, Item, Sheet, to_sheet, write_back
 from persistence.models import Campaign, CampaignEvent, CampaignTurn
 from persistence.repositories import (
     CombatRepository,

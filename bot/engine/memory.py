@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.engine.characters import Sheet, Stats
 from bot.engine.events import EventLine, line_of, shorten
+from bot.engine.sheet import Sheet, Stats
 from bot.narrator import ToolSpec, context_block, estimate_tokens
 from persistence.db import Database
 from persistence.repositories import CanonRepository, EventRepository, NpcRepository, PartyRepository, Reads

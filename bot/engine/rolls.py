@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.engine.dice import Advantage, Dice, RollOutcome
+from bot.engine.sheet import Actor
 from bot.engine.text import visible
 from bot.errors import InvalidInput
 from persistence.db import Database
 from persistence.roll_log import RollLogWriter
 
 MAX_LABEL_LENGTH = 100
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something, and where: plain ids, never Discord objects."""
-
-    user_id: int
-    guild_id: int | None = None
-    channel_id: int | None = None
 
 
 class RollService:

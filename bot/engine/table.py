@@ -19,10 +19,10 @@ from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.advice import Asker, NarratorAdvice
 from bot.engine.campaigns import CampaignInfo, CampaignService, clean_text
-from bot.engine.characters import CharacterRef, Item, add_item, clean_name, name_key, to_sheet, write_back
+from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, Item, add_item, clean_name, name_key, to_sheet, write_back
 from bot.engine.turns import CallResult, Round, ToolExecutor
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import ToolSpec

@@ -30,21 +30,11 @@ from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.campaigns import Bounds, CampaignDefaults, CampaignInfo, CampaignService, info_of
-from bot.engine.characters import (
-    ActiveCondition,
-    CharacterRef,
-    Item,
-    Sheet,
-    add_item,
-    clean_name,
-    name_key,
-    to_sheet,
-    write_back,
-)
+from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckResult, CheckService
 from bot.engine.dice import Dice
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
-from bot.engine.rolls import Actor
+from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, clean_name, name_key, to_sheet, write_back
 from bot.engine.usage import UsageMetrics, UsageService
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import (

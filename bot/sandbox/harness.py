@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.app import DMBot, create_bot
 from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World

@@ -17,9 +17,10 @@ import structlog
 
 from bot.data.srd import SRD
 from bot.engine import rules
-from bot.engine.characters import Choices, Draft, InventoryChange, LevelUp, Rest, Sheet, Stats, Summary
+from bot.engine.characters import Choices, Draft, InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
 from bot.engine.dice import Advantage, Critical, RollOutcome
+from bot.engine.sheet import Sheet, Stats
 from bot.errors import GameError
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
 from bot.ui.replies import reply

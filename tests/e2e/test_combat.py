@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message

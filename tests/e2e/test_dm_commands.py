@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.engine.characters import Sheet
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, Sheet
 from bot.errors import InvalidInput
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle

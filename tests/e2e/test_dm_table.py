@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.harness import SandboxSession
 from persistence.models import Campaign
 

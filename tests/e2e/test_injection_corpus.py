@@ -14,7 +14,7 @@ import pytest
 from test_narrate_e2e import action_of, after_tools, finished, seat_players
 
 from bot.engine.events import state_of
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.llm import LocalLLM, Reply, ToolCall
 

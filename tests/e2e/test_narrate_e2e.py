@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from bot.engine.characters import Choices, Sheet
+from bot.engine.characters import Choices
 from bot.engine.events import state_of
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, Sheet
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import Fault, LocalLLM, Reply, ToolCall

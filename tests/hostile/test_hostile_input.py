@@ -31,7 +31,7 @@ from corpus import CORPUS, sample
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.databases import create_database, drop_database
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import (

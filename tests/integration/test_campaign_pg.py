@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.engine.characters import Choices
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.engine.turns import TurnOutcome, TurnTicket
 from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
 from bot.services import Services, open_services

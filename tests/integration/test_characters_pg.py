@@ -10,7 +10,7 @@ import pytest
 
 from bot.engine.characters import CharacterRef, CharacterService, Choices
 from bot.engine.dice import Dice
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
 from persistence.db import Database
 

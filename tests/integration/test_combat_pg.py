@@ -14,7 +14,8 @@ from bot.engine.characters import CharacterRef, CharacterService, Choices
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService, TurnMoved
 from bot.engine.dice import Dice
-from bot.engine.rolls import Actor, RollService
+from bot.engine.rolls import RollService
+from bot.engine.sheet import Actor
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Campaign, Character

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import inspect, select
 
 from bot.engine.dice import Dice
-from bot.engine.rolls import Actor, RollService
+from bot.engine.rolls import RollService
+from bot.engine.sheet import Actor
 from persistence.db import Database
 from persistence.migrate import downgrade, upgrade
 from persistence.models import Guild, RollLog

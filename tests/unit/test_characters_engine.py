@@ -9,10 +9,11 @@ from dataclasses import replace
 import pytest
 
 from bot.engine import rules
-from bot.engine.characters import CharacterRef, CharacterService, Choices, Sheet, clean_name, may_edit
+from bot.engine.characters import CharacterRef, CharacterService, Choices, may_edit
 from bot.engine.checks import CheckService
 from bot.engine.dice import Advantage, Dice
-from bot.engine.rolls import Actor, RollService
+from bot.engine.rolls import RollService
+from bot.engine.sheet import Actor, Sheet, clean_name
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.repositories import RollLogRepository

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.engine import generate
 from bot.engine.characters import Choices
 from bot.engine.combat import MonsterTurn
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor
 from bot.sandbox.llm import Fault, LocalLLM, Reply, ToolCall
 from bot.services import Services, open_services
 from bot.settings import Settings

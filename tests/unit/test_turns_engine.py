@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.engine.characters import CharacterRef, Choices, Sheet
+from bot.engine.characters import CharacterRef, Choices
 from bot.engine.events import state_of
-from bot.engine.rolls import Actor
+from bot.engine.sheet import Actor, Sheet
 from bot.engine.turns import EngineAction, TurnOutcome
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NarratorEvent, NarratorUnavailable, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage

@@ -1,0 +1,347 @@
+"""The character kernel: who acts, the stored facts of a character (`Sheet`) and its derived numbers.
+
+Every engine module that reads or changes a character builds on this one; it knows nothing of
+creating characters or of the service that changes them. Derived numbers come from `stats()`,
+which only composes the formulas in `bot.engine.rules`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.data.srd import SRD, Armor, Condition, Subrace, Weapon
+from bot.engine import rules
+from bot.errors import InvalidInput
+from persistence.models import Character
+
+MAX_NAME_LENGTH = 64
+MAX_INVENTORY_ROWS = 100
+MAX_STACK = 10_000
+NO_GUILD = 0  # characters made in direct messages live under guild id 0
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and where: plain ids, never Discord objects."""
+
+    user_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+
+
+# --- Plain values ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    item: str  # SRD index
+    name: str
+    quantity: int
+    equipped: bool = False
+
+
+@dataclass(frozen=True)
+class ActiveCondition:
+    name: str  # SRD condition index
+    rounds: int | None = None  # None: until removed
+    level: int = 1  # exhaustion level
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The stored facts of one character, detached from the database."""
+
+    id: int
+    guild_id: int
+    owner_id: int
+    campaign_id: int | None
+    name: str
+    active: bool
+    version: int
+    race: str
+    subrace: str | None
+    class_index: str
+    background: str
+    level: int
+    xp: int
+    levelup_allowed: bool
+    base_scores: Mapping[str, int]
+    bonus_scores: Mapping[str, int]
+    hp_max: int
+    hp_current: int
+    hp_temp: int
+    hit_dice_used: int
+    death_successes: int
+    death_failures: int
+    proficiencies: Mapping[str, tuple[str, ...]]
+    expertise: tuple[str, ...]
+    languages: tuple[str, ...]
+    features: tuple[str, ...]
+    inventory: tuple[Item, ...]
+    coins: Mapping[str, int]
+    slots_max: tuple[int, ...]
+    slots_current: tuple[int, ...]
+    conditions: tuple[ActiveCondition, ...]
+    notes: str = ""
+    backstory: str = ""
+    portrait_url: str | None = None
+
+    @property
+    def scores(self) -> dict[str, int]:
+        return rules.final_scores(self.base_scores, self.bonus_scores)
+
+    def proficient(self, group: str, slug: str) -> bool:
+        return slug in self.proficiencies.get(group, ())
+
+    def carried(self, index: str) -> Item | None:
+        return next((i for i in self.inventory if i.item == index), None)
+
+
+@dataclass(frozen=True)
+class AttackLine:
+    weapon: str  # SRD index
+    name: str
+    ability: str
+    to_hit: int
+    damage: str  # e.g. "1d8+3 piercing"
+    proficient: bool
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Every derived number of a sheet, computed by the rules."""
+
+    scores: Mapping[str, int]
+    modifiers: Mapping[str, int]
+    proficiency_bonus: int
+    saves: Mapping[str, int]
+    skills: Mapping[str, int]
+    armor_class: int
+    speed: int
+    initiative: int
+    passive_perception: int
+    hit_die: int
+    hit_dice_left: int
+    hp_max: int
+    attacks: tuple[AttackLine, ...]
+    race_name: str
+    class_name: str
+    background_name: str
+    stealth_disadvantage: bool
+
+
+# --- Names ----------------------------------------------------------------------------------------
+
+
+def clean_name(raw: str) -> str:
+    """1-64 visible characters: control and zero-width characters go, whitespace collapses."""
+    kept = "".join(c for c in raw if unicodedata.category(c) not in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+    name = " ".join(kept.split())
+    if not name:
+        raise InvalidInput("A character needs a name with at least one visible character. Example: `Tordek`")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"A character name is at most {MAX_NAME_LENGTH} characters (yours has {len(name)}).")
+    return name
+
+
+def name_key(name: str) -> str:
+    return clean_name(name).casefold()
+
+
+def guild_of(actor: Actor) -> int:
+    return actor.guild_id if actor.guild_id is not None else NO_GUILD
+
+
+# --- Derived numbers ------------------------------------------------------------------------------
+
+
+def stats(sheet: Sheet, srd: SRD) -> Stats:
+    """Compose the rules into the numbers a sheet shows."""
+    scores = sheet.scores
+    mods = {a: rules.modifier(scores[a]) for a in rules.ABILITIES}
+    prof = rules.proficiency_bonus(sheet.level)
+    skills = {
+        s.index: rules.skill_bonus(
+            mods[s.ability],
+            prof,
+            proficient=sheet.proficient("skills", s.index),
+            expertise=s.index in sheet.expertise,
+        )
+        for s in srd.data.skills
+    }
+    armor, _shield = worn_armor(sheet, srd)
+    klass = srd.klass(sheet.class_index)
+    race = srd.race(sheet.race)
+    exhaustion = condition_level(sheet, "exhaustion")
+    base_speed = rules.speed(race.speed, armor=armor, strength=scores["str"])
+    return Stats(
+        scores=scores,
+        modifiers=mods,
+        proficiency_bonus=prof,
+        saves={a: rules.save_bonus(mods[a], prof, proficient=sheet.proficient("saves", a)) for a in rules.ABILITIES},
+        skills=skills,
+        armor_class=armor_class(sheet, srd),
+        speed=rules.exhaustion_speed(base_speed, exhaustion),
+        initiative=rules.initiative_bonus(mods["dex"]),
+        passive_perception=rules.passive_score(skills["perception"]),
+        hit_die=klass.hit_die,
+        hit_dice_left=sheet.level - sheet.hit_dice_used,
+        hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
+        attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)),
+        race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
+        class_name=klass.name,
+        background_name=srd.background(sheet.background).name,
+        stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
+    )
+
+
+def worn_armor(sheet: Sheet, srd: SRD) -> tuple[Armor | None, Armor | None]:
+    armor: Armor | None = None
+    shield: Armor | None = None
+    for entry in sheet.inventory:
+        if entry.equipped and entry.item in srd.lookup("armor"):
+            piece = srd.armor(entry.item)
+            if piece.category == "shield":
+                shield = piece
+            else:
+                armor = piece
+    return armor, shield
+
+
+def armor_class(sheet: Sheet, srd: SRD) -> int:
+    armor, shield = worn_armor(sheet, srd)
+    scores = sheet.scores
+    bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
+    return rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
+
+
+def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:
+    weapons = srd.lookup("weapon")
+    return [srd.weapon(i.item) for i in sheet.inventory if i.item in weapons and srd.weapon(i.item).damage_dice]
+
+
+def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False) -> AttackLine:
+    scores = sheet.scores
+    str_mod, dex_mod = rules.modifier(scores["str"]), rules.modifier(scores["dex"])
+    ability = rules.weapon_ability(weapon, str_mod, dex_mod)
+    mod = str_mod if ability == "str" else dex_mod
+    proficient = rules.weapon_proficient(weapon, sheet.proficiencies.get("weapons", ()), _references(srd))
+    dice = (weapon.two_handed_dice if two_handed and weapon.two_handed_dice else weapon.damage_dice) or "1"
+    return AttackLine(
+        weapon=weapon.index,
+        name=weapon.name,
+        ability=ability,
+        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient),
+        damage=f"{rules.damage_expression(dice, mod)} {weapon.damage_type or ''}".strip(),
+        proficient=proficient,
+    )
+
+
+def _references(srd: SRD) -> dict[str, str | None]:
+    return {p.index: p.reference for p in srd.data.proficiencies if p.group == "weapons"}
+
+
+def condition_level(sheet: Sheet, index: str) -> int:
+    found = next((c for c in sheet.conditions if c.name == index), None)
+    return found.level if found else 0
+
+
+def active_conditions(sheet: Sheet, srd: SRD) -> list[tuple[Condition, int]]:
+    """The sheet's conditions as SRD entries with levels, plus the ones they imply (unconscious → prone)."""
+    found: dict[str, tuple[Condition, int]] = {}
+    for entry in sheet.conditions:
+        condition = srd.condition(entry.name)
+        found[condition.index] = (condition, entry.level)
+        for implied in condition.effects.implies:
+            found.setdefault(implied, (srd.condition(implied), 1))
+    return list(found.values())
+
+
+def toughness(subrace: Subrace | None) -> int:
+    """Hill dwarves' Dwarven Toughness: +1 HP per level."""
+    return 1 if subrace is not None and "Dwarven Toughness" in subrace.traits else 0
+
+
+# --- Conversions ----------------------------------------------------------------------------------
+
+
+def to_sheet(row: Character) -> Sheet:
+    return Sheet(
+        id=row.id,
+        guild_id=row.guild_id,
+        owner_id=row.owner_id,
+        campaign_id=row.campaign_id,
+        name=row.name,
+        active=row.active,
+        version=row.version,
+        race=row.race,
+        subrace=row.subrace,
+        class_index=row.class_index,
+        background=row.background,
+        level=row.level,
+        xp=row.xp,
+        levelup_allowed=row.levelup_allowed,
+        base_scores=dict(row.base_scores),
+        bonus_scores=dict(row.bonus_scores),
+        hp_max=row.hp_max,
+        hp_current=row.hp_current,
+        hp_temp=row.hp_temp,
+        hit_dice_used=row.hit_dice_used,
+        death_successes=row.death_successes,
+        death_failures=row.death_failures,
+        proficiencies={k: tuple(v) for k, v in row.proficiencies.items()},
+        expertise=tuple(row.expertise),
+        languages=tuple(row.languages),
+        features=tuple(row.features),
+        inventory=tuple(Item(**entry) for entry in row.inventory),
+        coins=dict(row.coins),
+        slots_max=tuple(row.slots_max),
+        slots_current=tuple(row.slots_current),
+        conditions=tuple(ActiveCondition(**entry) for entry in row.conditions),
+        notes=row.notes,
+        backstory=row.backstory,
+        portrait_url=row.portrait_url,
+    )
+
+
+_STATE_FIELDS = (
+    "name", "level", "xp", "levelup_allowed", "hp_max", "hp_current", "hp_temp", "hit_dice_used",
+    "death_successes", "death_failures", "notes", "backstory", "portrait_url",
+)  # fmt: skip
+
+
+def write_back(row: Character, sheet: Sheet) -> None:
+    """Copy a changed sheet onto its row; JSON columns get new objects so the change is seen."""
+    for name in _STATE_FIELDS:
+        setattr(row, name, getattr(sheet, name))
+    row.name_key = name_key(sheet.name)
+    row.base_scores = dict(sheet.base_scores)
+    row.bonus_scores = dict(sheet.bonus_scores)
+    row.proficiencies = {k: list(v) for k, v in sheet.proficiencies.items()}
+    row.expertise = list(sheet.expertise)
+    row.features = list(sheet.features)
+    row.inventory = [item_json(i) for i in sheet.inventory]
+    row.coins = dict(sheet.coins)
+    row.slots_max = list(sheet.slots_max)
+    row.slots_current = list(sheet.slots_current)
+    row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
+    row.version = row.version + 1
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {"item": item.item, "name": item.name, "quantity": item.quantity, "equipped": item.equipped}
+
+
+def add_item(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:
+    """The inventory with `item` stacked in; refuses past the row and stack limits."""
+    held = next((i for i in inventory if i.item == item.item), None)
+    if held is None:
+        if len(inventory) >= MAX_INVENTORY_ROWS:
+            raise InvalidInput(f"An inventory holds at most {MAX_INVENTORY_ROWS} different items.")
+        return (*inventory, item)
+    if held.quantity + item.quantity > MAX_STACK:
+        raise InvalidInput(f"At most {MAX_STACK:,} of one item; you carry {held.quantity:,} {item.name}.")
+    return tuple(replace(i, quantity=i.quantity + item.quantity) if i.item == item.item else i for i in inventory)
