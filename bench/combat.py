@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import bare_bot_session, response_time
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.harness import SandboxSession, running_bot

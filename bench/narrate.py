@@ -30,7 +30,7 @@ from sqlalchemy import update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, ping_invoker
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from bot.engine.admin import AdminService
 from bot.engine.advice import NarratorAdvice
-from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
+from bot.engine.creation import CharacterCreation
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
 from bot.engine.rolls import RollService
@@ -31,7 +31,7 @@ class Services:
     limiter: RateLimiter
     dice: Dice
     rolls: RollService
-    characters: CharacterService
+    characters: CharacterCreation
     checks: CheckService
     combat: CombatService
     generator: Generator
@@ -50,7 +50,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
     dice = Dice(rng)
     rolls = RollService(db, dice)
-    characters = CharacterService(db, dice)
+    characters = CharacterCreation(db, dice)
     checks = CheckService(characters, dice, rolls)
     campaign = build_campaign_engine(settings, db, checks, dice, metrics=metrics)
     combat = CombatService(db, dice, characters, checks)

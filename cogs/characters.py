@@ -17,8 +17,9 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.data.srd import SearchKind
-from bot.engine.characters import CharacterRef, CharacterService, Choices
+from bot.engine.characters import CharacterRef
 from bot.engine.checks import AttackResult, CheckResult, CheckService
+from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.sheet import Actor, Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
@@ -40,7 +41,7 @@ def _choices(pairs: list[tuple[str, str]]) -> list[Choice[str]]:
 
 
 class CharacterCog(commands.GroupCog, group_name="character", group_description="Your D&D characters"):
-    def __init__(self, characters: CharacterService, *, draft_timeout: float = views.DRAFT_TIMEOUT) -> None:
+    def __init__(self, characters: CharacterCreation, *, draft_timeout: float = views.DRAFT_TIMEOUT) -> None:
         self.characters = characters
         self.srd = characters.srd
         self.draft_timeout = draft_timeout  # seconds a creation or deletion flow waits for the player

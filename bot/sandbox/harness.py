@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DMBot, create_bot
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord

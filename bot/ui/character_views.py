@@ -17,8 +17,9 @@ import structlog
 
 from bot.data.srd import SRD
 from bot.engine import rules
-from bot.engine.characters import Choices, Draft, InventoryChange, LevelUp, Rest, Summary
+from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
+from bot.engine.creation import Choices, Draft
 from bot.engine.dice import Advantage, Critical, RollOutcome
 from bot.engine.sheet import Sheet, Stats
 from bot.errors import GameError

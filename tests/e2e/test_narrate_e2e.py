@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor, Sheet
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from corpus import CORPUS, sample
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.databases import create_database, drop_database
 from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot

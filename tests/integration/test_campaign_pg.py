@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine.characters import Choices
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.engine.turns import TurnOutcome, TurnTicket
 from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.engine.characters import CharacterRef, CharacterService, Choices
+from bot.engine.characters import CharacterRef
+from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -18,14 +19,14 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def service(postgres_url: str) -> AsyncIterator[CharacterService]:
+async def service(postgres_url: str) -> AsyncIterator[CharacterCreation]:
     db = Database(postgres_url, pool_size=20)
-    yield CharacterService(db, Dice(random.Random(3)))
+    yield CharacterCreation(db, Dice(random.Random(3)))
     await db.dispose()
 
 
 @pytest.fixture
-async def actor(service: CharacterService) -> Actor:
+async def actor(service: CharacterCreation) -> Actor:
     actor = Actor(user_id=42, guild_id=random.randrange(1, 2**62), channel_id=1)
     draft = await service.start_draft(
         actor, name="Racer", race="human", klass="fighter", background="acolyte", method="standard"
@@ -34,13 +35,13 @@ async def actor(service: CharacterService) -> Actor:
     return actor
 
 
-async def test_concurrent_coin_changes_all_kept(service: CharacterService, actor: Actor) -> None:
+async def test_concurrent_coin_changes_all_kept(service: CharacterCreation, actor: Actor) -> None:
     ref = CharacterRef()
     await asyncio.gather(*(service.coins(actor, ref, {"gp": 1}) for _ in range(30)))
     assert (await service.get(actor)).coins["gp"] == 15 + 30
 
 
-async def test_two_different_changes_both_kept(service: CharacterService, actor: Actor) -> None:
+async def test_two_different_changes_both_kept(service: CharacterCreation, actor: Actor) -> None:
     ref = CharacterRef()
     before = await service.get(actor)
     await asyncio.gather(
@@ -58,7 +59,7 @@ async def test_two_different_changes_both_kept(service: CharacterService, actor:
     assert after.version == before.version + 5
 
 
-async def test_concurrent_spending_never_goes_negative(service: CharacterService, actor: Actor) -> None:
+async def test_concurrent_spending_never_goes_negative(service: CharacterCreation, actor: Actor) -> None:
     ref = CharacterRef()
     results = await asyncio.gather(*(service.coins(actor, ref, {"gp": -4}) for _ in range(6)), return_exceptions=True)
     refused = [r for r in results if isinstance(r, InvalidInput)]
@@ -66,7 +67,7 @@ async def test_concurrent_spending_never_goes_negative(service: CharacterService
     assert (await service.get(actor)).coins["gp"] == 3
 
 
-async def test_concurrent_creation_of_one_name(service: CharacterService, actor: Actor) -> None:
+async def test_concurrent_creation_of_one_name(service: CharacterCreation, actor: Actor) -> None:
     drafts = [
         await service.start_draft(
             actor, name="Twin", race="human", klass="wizard", background="acolyte", method="standard"

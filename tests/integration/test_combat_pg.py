@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import update
 
-from bot.engine.characters import CharacterRef, CharacterService, Choices
+from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService, TurnMoved
+from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor
@@ -26,7 +27,7 @@ DM, ALICE, BOB, OTHER_DM = 900, 901, 902, 903
 @dataclass
 class World:
     db: Database
-    characters: CharacterService
+    characters: CharacterCreation
     combat: CombatService
     guild: int
     channel: int
@@ -59,7 +60,7 @@ async def make_character(world: World, user: int, name: str, klass: str = "fight
 async def build(url: str, seed: int = 5) -> World:
     db = Database(url, pool_size=20)
     dice = Dice(random.Random(seed))
-    characters = CharacterService(db, dice)
+    characters = CharacterCreation(db, dice)
     checks = CheckService(characters, dice, RollService(db, dice))
     guild, channel = random.randrange(1, 2**62), random.randrange(1, 2**62)
     campaign = await make_campaign(db, guild, channel, DM)

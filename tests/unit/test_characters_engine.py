@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 
 from bot.engine import rules
-from bot.engine.characters import CharacterRef, CharacterService, Choices, may_edit
+from bot.engine.characters import CharacterRef, may_edit
 from bot.engine.checks import CheckService
+from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Advantage, Dice
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor, Sheet, clean_name
@@ -38,17 +39,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def service(db: Database) -> CharacterService:
-    return CharacterService(db, Dice(random.Random(7)))
+def service(db: Database) -> CharacterCreation:
+    return CharacterCreation(db, Dice(random.Random(7)))
 
 
 @pytest.fixture
-def checks(service: CharacterService, db: Database) -> CheckService:
+def checks(service: CharacterCreation, db: Database) -> CheckService:
     return CheckService(service, service.dice, RollService(db, service.dice))
 
 
 async def make(
-    service: CharacterService,
+    service: CharacterCreation,
     actor: Actor,
     *,
     name: str = "Tordek",
@@ -62,7 +63,7 @@ async def make(
     return await service.create(actor, draft, Choices(skills=skills, **choices))  # type: ignore[arg-type]
 
 
-async def test_dwarf_fighter_level_one(alice: Actor, service: CharacterService) -> None:
+async def test_dwarf_fighter_level_one(alice: Actor, service: CharacterCreation) -> None:
     sheet = await make(service, alice)
     stats = service.stats(sheet)
     assert sheet.subrace == "hill-dwarf" and sheet.active
@@ -81,7 +82,7 @@ async def test_dwarf_fighter_level_one(alice: Actor, service: CharacterService) 
     assert "Second Wind" in sheet.features and "Shelter of the Faithful" in sheet.features
 
 
-async def test_monk_unarmoured_and_rogue_rapier(alice: Actor, service: CharacterService) -> None:
+async def test_monk_unarmoured_and_rogue_rapier(alice: Actor, service: CharacterCreation) -> None:
     monk = await make(
         service, alice, name="Ember", race="human", klass="monk", method="pointbuy", skills=("acrobatics", "stealth"),
         scores={"str": 10, "dex": 15, "con": 13, "int": 8, "wis": 13, "cha": 8},
@@ -102,7 +103,7 @@ async def test_monk_unarmoured_and_rogue_rapier(alice: Actor, service: Character
     assert service.stats(lidda).skills["stealth"] == 3 + 4  # expertise doubles proficiency
 
 
-async def test_rolled_method_logs_six_rolls(alice: Actor, service: CharacterService, db: Database) -> None:
+async def test_rolled_method_logs_six_rolls(alice: Actor, service: CharacterCreation, db: Database) -> None:
     draft = await service.start_draft(
         alice, name="Rolly", race="elf", klass="wizard", background="acolyte", method="rolled"
     )
@@ -117,7 +118,7 @@ async def test_rolled_method_logs_six_rolls(alice: Actor, service: CharacterServ
     assert sheet.slots_max[0] == 2 and sheet.proficient("skills", "perception")  # elves are keen-sensed
 
 
-async def test_nothing_is_stored_before_create(alice: Actor, service: CharacterService) -> None:
+async def test_nothing_is_stored_before_create(alice: Actor, service: CharacterCreation) -> None:
     await service.start_draft(
         alice, name="Ghost", race="human", klass="wizard", background="acolyte", method="standard"
     )
@@ -136,14 +137,14 @@ async def test_nothing_is_stored_before_create(alice: Actor, service: CharacterS
     ],
 )
 async def test_bad_draft_input(
-    alice: Actor, service: CharacterService, field: str, value: str, error: type, match: str
+    alice: Actor, service: CharacterCreation, field: str, value: str, error: type, match: str
 ) -> None:
     options = {"name": "A", "race": "human", "klass": "fighter", "background": "acolyte", "method": "standard"}
     with pytest.raises(error, match=match):
         await service.start_draft(alice, **{**options, field: value})
 
 
-async def test_bad_choices_change_nothing(alice: Actor, service: CharacterService) -> None:
+async def test_bad_choices_change_nothing(alice: Actor, service: CharacterCreation) -> None:
     draft = await service.start_draft(
         alice, name="Tess", race="half-elf", klass="fighter", background="acolyte", method="pointbuy"
     )
@@ -178,7 +179,7 @@ async def test_bad_choices_change_nothing(alice: Actor, service: CharacterServic
     assert sheet.proficient("skills", "arcana")
 
 
-async def test_names_unique_case_insensitively(alice: Actor, bob: Actor, service: CharacterService) -> None:
+async def test_names_unique_case_insensitively(alice: Actor, bob: Actor, service: CharacterCreation) -> None:
     await make(service, alice, name="Tordek")
     with pytest.raises(InvalidInput, match="already have"):
         await make(service, alice, name="  TORDEK ")
@@ -187,7 +188,7 @@ async def test_names_unique_case_insensitively(alice: Actor, bob: Actor, service
     assert clean_name("Ann\u200be\x00 \t Smith") == "Anne Smith"
 
 
-async def test_list_use_edit_delete(alice: Actor, bob: Actor, service: CharacterService) -> None:
+async def test_list_use_edit_delete(alice: Actor, bob: Actor, service: CharacterCreation) -> None:
     await make(service, alice, name="One")
     await make(service, alice, name="Two")
     listed = await service.list_characters(alice)
@@ -230,7 +231,7 @@ async def test_only_owner_or_campaign_dm_changes(alice: Actor, bob: Actor, db: D
     async def campaign_dm(campaign_id: int) -> int | None:
         return dm_of.get(campaign_id)
 
-    service = CharacterService(db, Dice(random.Random(1)), campaign_dm=campaign_dm)
+    service = CharacterCreation(db, Dice(random.Random(1)), campaign_dm=campaign_dm)
     await make(service, alice)
     ref = CharacterRef(owner_id=alice.user_id)
     with pytest.raises(Forbidden):
@@ -244,7 +245,7 @@ async def test_only_owner_or_campaign_dm_changes(alice: Actor, bob: Actor, db: D
         await service.delete(bob, "Tordek")
 
 
-async def test_level_up(alice: Actor, service: CharacterService) -> None:
+async def test_level_up(alice: Actor, service: CharacterCreation) -> None:
     await make(service, alice)
     result = await service.level_up(alice, CharacterRef(), "average")
     assert (result.old_level, result.new_level, result.hp_gain) == (1, 2, 6 + 3 + 1)
@@ -259,7 +260,9 @@ async def test_level_up(alice: Actor, service: CharacterService) -> None:
         await service.level_up(alice, CharacterRef())
 
 
-async def test_level_up_in_a_campaign_needs_xp_or_the_dm(alice: Actor, service: CharacterService, db: Database) -> None:
+async def test_level_up_in_a_campaign_needs_xp_or_the_dm(
+    alice: Actor, service: CharacterCreation, db: Database
+) -> None:
     sheet = await make(service, alice, klass="wizard", skills=("arcana", "history"))
     await join_campaign(db, sheet.id, dm_id=424242)
     with pytest.raises(InvalidInput, match="needs 300"):
@@ -271,7 +274,7 @@ async def test_level_up_in_a_campaign_needs_xp_or_the_dm(alice: Actor, service: 
     assert (await service.level_up(alice, CharacterRef())).new_level == 3
 
 
-async def test_rests(alice: Actor, service: CharacterService) -> None:
+async def test_rests(alice: Actor, service: CharacterCreation) -> None:
     sheet = await make(service, alice)
     for _ in range(3):
         await service.level_up(alice, CharacterRef())
@@ -291,7 +294,7 @@ async def test_rests(alice: Actor, service: CharacterService) -> None:
     assert long.hit_dice_regained == 2 and long.sheet.hit_dice_used == 0
 
 
-async def test_inventory_and_coins(alice: Actor, service: CharacterService) -> None:
+async def test_inventory_and_coins(alice: Actor, service: CharacterCreation) -> None:
     await make(service, alice)
     ref = CharacterRef()
     change = await service.inventory(alice, ref, "unequip", "shield")
@@ -318,7 +321,7 @@ async def test_inventory_and_coins(alice: Actor, service: CharacterService) -> N
     assert (await service.get(alice)).coins["gp"] == 5
 
 
-async def test_checks_saves_attacks(alice: Actor, service: CharacterService, checks: CheckService) -> None:
+async def test_checks_saves_attacks(alice: Actor, service: CharacterCreation, checks: CheckService) -> None:
     await make(service, alice)
     perception = await checks.check(alice, "perception")
     assert perception.bonus == 3 and perception.outcome is not None
@@ -340,7 +343,7 @@ async def test_checks_saves_attacks(alice: Actor, service: CharacterService, che
     await checks.record(alice, attack)
 
 
-async def test_conditions_apply(alice: Actor, service: CharacterService, checks: CheckService) -> None:
+async def test_conditions_apply(alice: Actor, service: CharacterCreation, checks: CheckService) -> None:
     await make(service, alice)
     ref = CharacterRef()
     await service.set_condition(alice, ref, "poisoned", add=True, rounds=3)
@@ -359,7 +362,7 @@ async def test_conditions_apply(alice: Actor, service: CharacterService, checks:
         await service.set_condition(alice, ref, "poisoned", add=False)
 
 
-async def test_critical_doubles_damage_dice(alice: Actor, service: CharacterService, checks: CheckService) -> None:
+async def test_critical_doubles_damage_dice(alice: Actor, service: CharacterCreation, checks: CheckService) -> None:
     await make(service, alice)
     for seed in range(200):
         service.dice.rng.seed(seed)
@@ -370,7 +373,7 @@ async def test_critical_doubles_damage_dice(alice: Actor, service: CharacterServ
     pytest.fail("no natural 20 in 200 seeds")
 
 
-async def test_death_saves(alice: Actor, service: CharacterService, checks: CheckService, db: Database) -> None:
+async def test_death_saves(alice: Actor, service: CharacterCreation, checks: CheckService, db: Database) -> None:
     sheet = await make(service, alice)
     with pytest.raises(InvalidInput, match="only for a character at 0 HP"):
         await checks.death_save(alice)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import generate
-from bot.engine.characters import Choices
 from bot.engine.combat import MonsterTurn
+from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.llm import Fault, LocalLLM, Reply, ToolCall
 from bot.services import Services, open_services

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.engine.characters import CharacterRef, Choices
+from bot.engine.characters import CharacterRef
+from bot.engine.creation import Choices
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor, Sheet
 from bot.engine.turns import EngineAction, TurnOutcome
