@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Select, and_, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import (
     Campaign,
     CampaignEvent,
@@ -65,8 +67,14 @@ class CharacterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, character: Character) -> None:
+    async def insert(self, character: Character) -> None:
+        """Store a new character now, so its id is known; `Conflict` if the owner has that name (or an active
+        character) already, which a second click at the same moment can make past any check beforehand."""
         self.session.add(character)
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(f"character {character.name_key!r} of owner {character.owner_id}") from error
 
     async def by_name(self, guild_id: int, owner_id: int, name_key: str, *, lock: bool = False) -> Character | None:
         query = select(Character).where(

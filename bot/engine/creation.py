@@ -11,14 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.data.srd import SRD, Background, CharacterClass, Race, Subrace
 from bot.engine import rules
 from bot.engine.characters import CharacterService, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor, Item, Sheet, clean_name, guild_of, item_json, name_key, to_sheet, toughness
 from bot.errors import Forbidden, InvalidInput
+from persistence.errors import Conflict
 from persistence.models import Character
 from persistence.repositories import CharacterRepository, RollLogRepository
 
@@ -170,10 +169,9 @@ class CharacterCreation(CharacterService):
                 if len(mine) >= MAX_CHARACTERS:
                     raise InvalidInput(f"You have {MAX_CHARACTERS} characters here already; delete one first.")
                 await repo.deactivate_all(draft.guild_id, draft.owner_id)
-                repo.add(row)
-                await session.flush()
+                await repo.insert(row)
                 return to_sheet(row)
-        except IntegrityError:  # the same name created at the same moment by a second click
+        except Conflict:  # the same name created at the same moment by a second click
             raise InvalidInput(name_taken(draft.name)) from None
 
     def _new_character(self, draft: Draft, choices: Choices) -> Character:

@@ -81,3 +81,21 @@ async def test_concurrent_creation_of_one_name(service: CharacterCreation, actor
     names = [s.name for s in await service.list_characters(actor)]
     assert names.count("Twin") == 1
     assert sum(s.active for s in await service.list_characters(actor)) == 1
+
+
+async def test_a_first_character_made_twice_at_once(service: CharacterCreation) -> None:
+    """A new player has no rows to lock, so both creations reach the insert: the storage's conflict still
+    becomes one clear "name taken" answer, and one character."""
+    newcomer = Actor(user_id=43, guild_id=random.randrange(1, 2**62), channel_id=1)
+    drafts = [
+        await service.start_draft(
+            newcomer, name="Echo", race="human", klass="wizard", background="acolyte", method="standard"
+        )
+        for _ in range(4)
+    ]
+    results = await asyncio.gather(
+        *(service.create(newcomer, d, Choices(skills=("arcana", "history"))) for d in drafts), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 3 and all(isinstance(r, InvalidInput) and "Echo" in str(r) for r in refused)
+    assert [s.name for s in await service.list_characters(newcomer)] == ["Echo"]

@@ -11,9 +11,10 @@ from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.migrate import downgrade, upgrade
-from persistence.models import Guild, RollLog
-from persistence.repositories import GuildRepository
+from persistence.models import Character, Guild, RollLog
+from persistence.repositories import CharacterRepository, GuildRepository
 
 
 async def test_migrations_build_every_table(database_url: str) -> None:
@@ -64,6 +65,31 @@ async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
             assert await session.get(Guild, 4242) is None
             guild = await GuildRepository(session).get_or_create(4242)
         assert guild.settings == {}
+    finally:
+        await db.dispose()
+
+
+def _character(name: str, *, owner_id: int, active: bool) -> Character:
+    """The smallest row the characters table accepts."""
+    facts = {"race": "dwarf", "class_index": "fighter", "background": "acolyte", "hp_max": 12, "hp_current": 12}
+    empty = {column: {} for column in ("base_scores", "bonus_scores", "proficiencies", "coins")}
+    key = name.casefold()
+    return Character(guild_id=7, owner_id=owner_id, name=name, name_key=key, active=active, **facts, **empty)
+
+
+async def test_a_second_character_of_one_name_is_a_conflict(database_url: str) -> None:
+    """The unique key reaches the caller as the project's own `Conflict`, and the losing write leaves nothing."""
+    db = Database(database_url)
+    owner = 2**61 + random.randrange(2**40)  # the Postgres database is shared by the whole run
+    try:
+        async with db.transaction() as session:
+            await CharacterRepository(session).insert(_character("Tordek", owner_id=owner, active=True))
+        with pytest.raises(Conflict):
+            async with db.transaction() as session:
+                await CharacterRepository(session).insert(_character("TORDEK", owner_id=owner, active=False))
+        async with db.transaction() as session:
+            rows = await CharacterRepository(session).list_for(7, owner)
+        assert [(row.name, row.active) for row in rows] == [("Tordek", True)]
     finally:
         await db.dispose()
 
