@@ -32,6 +32,7 @@ from bot.narrator.base import (
 )
 from bot.narrator.breaker import CircuitBreaker
 from bot.narrator.cost import PriceTable
+from bot.narrator.textcalls import TextCallScanner
 from bot.narrator.tools import parse_call
 
 if TYPE_CHECKING:
@@ -61,7 +62,25 @@ class _Turn:
     calls: dict[int, _PendingCall] = field(default_factory=dict)
     usage: tuple[int, int] | None = None
     model: str = ""
-    call_chars: int = 0  # tool-call argument text, for estimating usage
+    written_chars: int = 0  # everything the model wrote (prose, markup, arguments), for estimating usage
+    scanner: TextCallScanner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scanner = TextCallScanner([tool.name for tool in self.tools])
+
+    def show(self, prose: str) -> list[NarratorEvent]:
+        """Prose the scanner let through, as events; the text it held back counts toward usage as calls."""
+        if not prose:
+            return []
+        self.text.append(prose)
+        return [TextDelta(prose)]
+
+    def finish(self) -> list[NarratorEvent]:
+        """The end of the reply: release held prose, and propose native and written calls together."""
+        events = self.show(self.scanner.finish())
+        if self.calls or self.scanner.calls:
+            events.append(ToolCallsProposed(self.take_calls()))
+        return events
 
     @property
     def partial(self) -> bool:
@@ -80,15 +99,20 @@ class _Turn:
         if fragment.function is not None:
             pending.name = pending.name or fragment.function.name or ""
             pending.arguments.append(fragment.function.arguments or "")
-            self.call_chars += len(fragment.function.arguments or "")
+            self.written_chars += len(fragment.function.arguments or "")
 
     def take_calls(self) -> list[ProposedCall]:
         calls = [
             parse_call(pending.id or f"call_{index}", pending.name, "".join(pending.arguments), self.tools)
             for index, pending in sorted(self.calls.items())
         ]
+        written = [
+            parse_call(f"call_text_{index}", call.name, call.arguments, self.tools)
+            for index, call in enumerate(self.scanner.calls, start=len(calls))
+        ]
         self.calls.clear()
-        return calls
+        self.scanner.calls.clear()
+        return calls + written
 
 
 def classify_failure(exc: BaseException, *, partial: bool) -> str:
@@ -188,8 +212,8 @@ class OpenAINarrator:
                     break
                 for event in self._read_chunk(chunk, turn):
                     yield event
-        if turn.calls:  # the stream ended without a finish reason: use what arrived
-            yield ToolCallsProposed(turn.take_calls())
+        for event in turn.finish():  # the stream ended without a finish reason: use what arrived
+            yield event
 
     def _request(self, messages: list[dict[str, Any]], tools: list[ToolSpec], max_tokens: int | None) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -212,13 +236,13 @@ class OpenAINarrator:
             turn.usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
         for choice in chunk.choices:
             if choice.delta.content:
-                turn.text.append(choice.delta.content)
-                events.append(TextDelta(choice.delta.content))
+                turn.written_chars += len(choice.delta.content)
+                events.extend(turn.show(turn.scanner.feed(choice.delta.content)))
             for fragment in choice.delta.tool_calls or []:
                 turn.add_fragment(fragment)
             # "tool_calls" normally; Ollama says "stop" even with calls, so any finish flushes them.
-            if choice.finish_reason and turn.calls:
-                events.append(ToolCallsProposed(turn.take_calls()))
+            if choice.finish_reason:
+                events.extend(turn.finish())
         return events
 
     def _usage(self, messages: list[dict[str, Any]], turn: _Turn, seconds: float) -> Usage:
@@ -227,7 +251,7 @@ class OpenAINarrator:
         else:  # the server sent no usage chunk: estimate, and say so
             tools_json = json.dumps([tool.to_openai() for tool in turn.tools]) if turn.tools else ""
             prompt = estimate_tokens(messages) + estimate_tokens(tools_json)
-            completion = math.ceil((len("".join(turn.text)) + turn.call_chars) / 4)
+            completion = math.ceil(turn.written_chars / 4)
         cost = self.prices.estimate_cost(turn.model, prompt, completion)
         return Usage(turn.model, prompt, completion, turn.usage is None, seconds, cost)
 

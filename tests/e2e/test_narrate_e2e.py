@@ -161,6 +161,26 @@ async def test_every_number_in_the_trace_comes_from_the_engine(table: SandboxSes
     assert f"You rolled {check.data['total']}." in story(handle)
 
 
+async def test_a_call_written_as_text_is_rolled_by_the_engine_and_never_shown(
+    table: SandboxSession, llm: LocalLLM
+) -> None:
+    """What Qwen2.5-Coder-1.5B wrote on llama.cpp: the call as text, then prose that decided the outcome."""
+    check = {"character": "Mira", "skill_or_ability": "acrobatics", "dc": 15, "reason": "the window is high"}
+    written = f'<tools>{json.dumps({"name": "request_check", "arguments": check})}</tools> The players move slowly'
+
+    def responder(body: dict[str, Any]) -> Reply:
+        if after_tools(body):
+            return Reply(text="Mira reaches for the sill.", chunk_size=3)
+        return Reply(text=written, chunk_size=3)
+
+    llm.responder = responder
+    handle = await narrate(table, "I climb through the window")
+    seen = [edit.get("content") or "" for m in handle.messages for edit in m.edits] + [story(handle)]
+    assert not [text for text in seen if "<" in text or "{" in text or "request_check" in text]
+    assert "Acrobatics check vs DC 15" in trace(handle)["description"]  # the engine rolled it
+    assert "Mira reaches for the sill." in story(handle)
+
+
 async def test_an_outage_mid_stream_leaves_no_half_applied_turn(table: SandboxSession, llm: LocalLLM) -> None:
     before = state_of(await sheet(table, "alice"))
     llm.enqueue(

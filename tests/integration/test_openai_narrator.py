@@ -125,6 +125,30 @@ async def test_fragmented_tool_calls_assemble_in_order(llm: LocalLLM) -> None:
     assert calls(events)[0].raw_arguments == json.dumps(CHECK)
 
 
+async def test_a_call_written_into_the_stream_is_proposed_and_never_streamed(llm: LocalLLM) -> None:
+    written = f"Hold on.\n<tool_call>\n{json.dumps({'name': 'request_check', 'arguments': CHECK})}\n</tool_call>"
+    llm.enqueue(Reply(text=written + "\nThe guards turn.", chunk_size=2))
+
+    events = await run(make(llm))
+
+    assert "".join(texts(events)) == "Hold on.\n\nThe guards turn."
+    assert all("<" not in text and "{" not in text for text in texts(events))
+    assert [(c.name, c.arguments, c.error) for c in calls(events)] == [("request_check", CHECK, None)]
+    assert isinstance(events[-1], Usage)
+
+
+async def test_native_and_written_calls_of_one_reply_are_proposed_together(llm: LocalLLM) -> None:
+    heal = {"target": "Mira", "amount": 3}
+    written = f"[TOOL_CALLS] [{json.dumps({'name': 'heal', 'arguments': heal})}]"
+    llm.enqueue(Reply(text=written, tool_calls=[ToolCall("request_check", CHECK, id="call_a")], chunk_size=4))
+
+    events = await run(make(llm))
+
+    assert texts(events) == []
+    assert [(c.id, c.name) for c in calls(events)] == [("call_a", "request_check"), ("call_text_1", "heal")]
+    assert sum(isinstance(event, ToolCallsProposed) for event in events) == 1
+
+
 async def test_whole_tool_calls_ollama_style(llm: LocalLLM) -> None:
     llm.enqueue(Reply(tool_calls=[ToolCall("request_check", CHECK), ToolCall("heal", {"x": 1})], whole_tool_calls=True))
 
