@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     )
 
     # Narrator (no key: the offline narrator)
+    narrator: Literal["auto", "openai", "local", "offline"] = Field(
+        default="auto",
+        description="Who tells the story: auto (the OpenAI-compatible API when OPENAI_API_KEY is set, else offline), "
+        "openai, local (a GGUF model the bot runs itself: LOCAL_MODEL_PATH, needs pip install 'dmbot[local]') "
+        "or offline (rule-based)",
+    )
+    local_model_path: Path | None = Field(
+        default=None, description="The GGUF model file for NARRATOR=local (scripts/fetch-model assembles one)"
+    )
+    local_model_context_tokens: int = Field(
+        default=8192, ge=1024, description="Context window the local model is run with (NARRATOR=local)"
+    )
+    local_model_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for the local model; empty: llama.cpp's own choice"
+    )
+    local_model_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Seconds one call to the local model may take (CPUs are slow readers)"
+    )
     openai_api_key: SecretStr | None = Field(
         default=None, description="Key of an OpenAI-compatible API; empty: the offline narrator tells the story"
     )
@@ -208,6 +226,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_narrator(self) -> Settings:
+        if self.narrator == "local" and self.local_model_path is None:
+            raise ValueError("NARRATOR=local needs LOCAL_MODEL_PATH, a GGUF file (scripts/fetch-model makes one)")
+        if self.narrator == "openai" and (self.openai_api_key is None or not self.openai_api_key.get_secret_value()):
+            raise ValueError("NARRATOR=openai needs OPENAI_API_KEY (any non-empty value for a server that ignores it)")
+        return self
+
+    @model_validator(mode="after")
     def _check_sharding(self) -> Settings:
         if self.shard_ids is not None:
             if self.shard_count is None:
@@ -223,6 +249,8 @@ class Settings(BaseSettings):
 
     @property
     def offline_narrator(self) -> bool:
+        if self.narrator != "auto":
+            return self.narrator == "offline"
         return self.openai_api_key is None or not self.openai_api_key.get_secret_value()
 
     def ensure_data_dir(self) -> None:

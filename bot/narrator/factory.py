@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.narrator.base import Narrator
+from bot.narrator.local_server import LocalNarrator
 from bot.narrator.offline import OfflineNarrator
 from bot.narrator.openai_narrator import OpenAINarrator
 
@@ -17,7 +18,9 @@ __all__ = ["build_narrator", "fallback"]
 
 
 def build_narrator(settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> Narrator:
-    """The OpenAI-compatible narrator when an API key is set, else the offline one."""
+    """The narrator ``NARRATOR`` names: a model the bot runs, an OpenAI-compatible API (with a key) or offline."""
+    if settings.narrator == "local":
+        return LocalNarrator.from_settings(settings)
     if settings.offline_narrator:
         return OfflineNarrator(clock=clock)
     return OpenAINarrator.from_settings(settings, clock=clock)
