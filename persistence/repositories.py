@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Select, and_, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import (
     Campaign,
     CampaignEvent,
@@ -481,6 +483,15 @@ class CombatRepository:
 
     def add(self, row: Combat | Combatant) -> None:
         self.session.add(row)
+
+    async def insert(self, *rows: Combat | Combatant) -> None:
+        """Add rows and write them now (they get their ids). Raises `Conflict` when a unique key refuses one:
+        a second running fight in a campaign or channel, or a combatant already in the fight."""
+        self.session.add_all(rows)
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(str(error.orig)) from error
 
     async def combat(self, combat_id: int, *, lock: bool = False) -> Combat | None:
         query = select(Combat).where(Combat.id == combat_id)

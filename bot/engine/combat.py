@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, DamageRoll, Monster, MonsterAction
@@ -44,6 +43,7 @@ from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rolls import Actor
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import Character, Combat, Combatant, RollLog
 from persistence.repositories import CharacterRepository, CombatRepository, Reads, RollLogRepository
 
@@ -428,10 +428,9 @@ class CombatService:
             combat = Combat(campaign_id=campaign_id, guild_id=guild_of(actor), channel_id=channel_id,
                             status="active", round=0, turn_index=0, version=1, started_by=actor.user_id,
                             created_at=self.clock())  # fmt: skip
-            repo.add(combat)
             try:
-                await session.flush()
-            except IntegrityError:  # a second start at the same moment
+                await repo.insert(combat)
+            except Conflict:  # a second start at the same moment
                 raise InvalidInput("A fight is already running here; end it before starting another.") from None
             return self._state(_Fight(combat, [], {}, dm), for_dm=True)
 
@@ -446,10 +445,9 @@ class CombatService:
             raise InvalidInput("A fight is already running here; the DM adds monsters with `/dm combat add`.")
         combat = Combat(campaign_id=campaign_id, guild_id=guild_id, channel_id=channel_id, status="active", round=0,
                         turn_index=0, version=1, started_by=dm_id, created_at=self.clock())  # fmt: skip
-        repo.add(combat)
         try:
-            await session.flush()
-        except IntegrityError:
+            await repo.insert(combat)
+        except Conflict:
             raise InvalidInput("A fight is already running here.") from None
         fight = _Fight(combat, [], {}, dm_id)
         for key, count in monsters:
@@ -559,12 +557,9 @@ class CombatService:
     async def _insert(self, session: AsyncSession, fight: _Fight, rows: Sequence[Combatant]) -> None:
         """Add combatants and re-sort the order; the combatant whose turn it is keeps it."""
         current = fight.current()
-        repo = CombatRepository(session)
-        for row in rows:
-            repo.add(row)
         try:
-            await session.flush()
-        except IntegrityError:
+            await CombatRepository(session).insert(*rows)
+        except Conflict:
             raise InvalidInput("That combatant is already in this fight.") from None
         fight.rows.extend(rows)
         self._reorder(fight, current)
