@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from bot.engine.characters import CharacterRef, CharacterService, Choices
 from bot.engine.checks import CheckService
-from bot.engine.combat import CombatService, TurnMoved
+from bot.engine.combat import CombatService, InChannel, NoFight, TurnMoved
 from bot.engine.dice import Dice
 from bot.engine.rolls import Actor, RollService
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
@@ -345,6 +345,21 @@ async def test_damage_and_healing_outside_a_fight(world: World) -> None:
         await world.combat.damage(world.dm, world.campaign, "Lia", 4)  # not in the campaign
     with pytest.raises(Forbidden):
         await world.combat.damage(world.actor(OTHER_DM), world.campaign, "Tordek", 4)
+
+
+async def test_no_fight_in_a_channel_is_its_own_error(world: World) -> None:
+    """`/attack` falls back to a free roll on `NoFight` alone; a wrong target in a running fight is not that."""
+    with pytest.raises(NoFight, match="No fight is running"):
+        await world.combat.player_attack(world.actor(ALICE), InChannel(world.channel), "longsword", "Goblin")
+    with pytest.raises(NoFight):
+        await world.combat.next_turn(world.dm, InChannel(world.channel))
+    combat_id = await fight(world, ("goblin", 1))
+    with pytest.raises(NotFound) as missing:
+        await world.combat.player_attack(world.actor(ALICE), InChannel(world.channel), "longsword", "Dragon")
+    assert not isinstance(missing.value, NoFight)
+    with pytest.raises(NotFound) as gone:
+        await world.combat.status(combat_id + 1000)
+    assert not isinstance(gone.value, NoFight)
 
 
 async def test_a_player_attack_uses_their_character_on_their_turn(world: World) -> None:
