@@ -16,7 +16,7 @@ from bot.engine.combat import lookups
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
-from bot.engine.combat.results import AttackReport, CombatRef, SaveRoll
+from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
 from bot.engine.dice import RollOutcome
 from bot.engine.rolls import Actor
 from bot.errors import InvalidInput
@@ -38,7 +38,7 @@ class Attacks:
             fight = await self.fights.open(session, combat)
             rolls: list[RollOutcome] = []
             report = self.strike(fight, actor, fight.find(attacker), fight.find(target), weapon_or_action,
-                                  advantage, disadvantage, two_handed, rolls)  # fmt: skip
+                                 advantage, disadvantage, two_handed, rolls)  # fmt: skip
             return self.finish(session, fight, actor, rolls, report)
 
     async def player_attack(
@@ -55,7 +55,7 @@ class Attacks:
             attacker = current if current in mine else mine[0]
             rolls: list[RollOutcome] = []
             report = self.strike(fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage,
-                                  two_handed, rolls)  # fmt: skip
+                                 two_handed, rolls)  # fmt: skip
             return self.finish(session, fight, actor, rolls, report)
 
     def finish(
@@ -103,24 +103,16 @@ class Attacks:
         mods = cr.attack_modifiers(attacker.conditions, target.conditions, melee=melee, advantage=advantage,
                                    disadvantage=disadvantage)  # fmt: skip
         roll = self.fights.dice.roll(f"1d20{rules.signed(to_hit)}", advantage=mods.advantage,
-                              label=f"{attacker.name}: {name} attack")  # fmt: skip
+                                     label=f"{attacker.name}: {name} attack")  # fmt: skip
         rolls.append(roll)
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
         resolution = cr.resolve_attack(
             natural, roll.total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
         )
         damage_rolls: list[RollOutcome] = []
-        damage = None
-        save = None
+        damage, save = None, None
         if resolution.hit:
-            plain = [p for p in parts if p.dc is None]
-            taken = self._roll_damage(plain, resolution.critical, target, source, attacker.name, damage_rolls)
-            riders = [p for p in parts if p.dc is not None]
-            if riders:  # a poisoned bite: the target saves against the extra damage
-                save, extra = self._rider_damage(target, riders, resolution.critical, source, attacker.name,
-                                                 damage_rolls)  # fmt: skip
-                taken += extra
-            damage = hurt(fight, target.row, taken, critical=resolution.critical)
+            damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
         rolls.extend(damage_rolls + ([save.roll] if save and save.roll else []))
         return AttackReport(
             combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
@@ -128,6 +120,20 @@ class Attacks:
             critical=resolution.critical, reason=resolution.reason, save=save, damage_rolls=tuple(damage_rolls),
             damage=damage, reasons=mods.reasons,
         )  # fmt: skip
+
+    def _hit(
+        self, fight: Fight, attacker: Creature, target: Creature, parts: Sequence[DamageRoll], critical: bool,
+        source: cr.DamageSource, damage_rolls: list[RollOutcome],
+    ) -> tuple[DamageReport, SaveRoll | None]:  # fmt: skip
+        """The damage of a hit, and the target's save against a rider (a poisoned bite's extra damage)."""
+        plain = [p for p in parts if p.dc is None]
+        taken = self._roll_damage(plain, critical, target, source, attacker.name, damage_rolls)
+        riders = [p for p in parts if p.dc is not None]
+        save = None
+        if riders:
+            save, extra = self._rider_damage(target, riders, critical, source, attacker.name, damage_rolls)
+            taken += extra
+        return hurt(fight, target.row, taken, critical=critical), save
 
     def _roll_damage(
         self, parts: Sequence[DamageRoll], critical: bool, target: Creature, source: cr.DamageSource, who: str,
@@ -183,7 +189,7 @@ class Attacks:
         if mods.auto_fail:
             return SaveRoll(ability, dc, None, False)
         roll = self.fights.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage,
-                              label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save")  # fmt: skip
+                                     label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save")  # fmt: skip
         return SaveRoll(ability, dc, roll, roll.total >= dc)
 
 

@@ -15,6 +15,7 @@ from bot.engine import rules
 from bot.engine.characters import (
     CharacterRef,
     Sheet,
+    Stats,
     active_conditions,
     clean_name,
     guild_of,
@@ -137,18 +138,20 @@ class Lifecycle:
             mods = rules.condition_modifiers("check", active_conditions(sheet, self.fights.srd), ability="dex",
                                              advantage=advantage, disadvantage=disadvantage)  # fmt: skip
             roll = self.fights.dice.roll(f"1d20{rules.signed(stats.initiative)}", advantage=mods.advantage,
-                                  label=f"{sheet.name}: Initiative")  # fmt: skip
-            dex = stats.scores["dex"]
-            combatant = Combatant(
-                combat_id=fight.combat.id, kind="character", character_id=row.id, owner_id=row.owner_id,
-                monster_index=None, name=sheet.name, name_key=name_key(sheet.name), initiative=roll.total, dex=dex,
-                tiebreak=roll_off(self.fights.dice, fight, roll.total, dex), position=0, hp=None, hp_max=None,
-                ac=stats.armor_class, conditions=[], dead=False, created_at=self.fights.clock(),
-            )  # fmt: skip
+                                         label=f"{sheet.name}: Initiative")  # fmt: skip
             fight.characters[row.id] = row
-            await insert(session, fight, [combatant])
+            await insert(session, fight, [self._new_character(fight, row, sheet, stats, roll.total)])
             self.fights.log(session, actor, [roll])
             return Joined(self.fights.state(fight, for_dm=False), sheet.name, roll, mods.reasons)
+
+    def _new_character(self, fight: Fight, row: Character, sheet: Sheet, stats: Stats, initiative: int) -> Combatant:
+        dex = stats.scores["dex"]
+        return Combatant(
+            combat_id=fight.combat.id, kind="character", character_id=row.id, owner_id=row.owner_id,
+            monster_index=None, name=sheet.name, name_key=name_key(sheet.name), initiative=initiative, dex=dex,
+            tiebreak=roll_off(self.fights.dice, fight, initiative, dex), position=0, hp=None, hp_max=None,
+            ac=stats.armor_class, conditions=[], dead=False, created_at=self.fights.clock(),
+        )  # fmt: skip
 
     async def _character_for(self, session: AsyncSession, fight: Fight, actor: Actor, ref: CharacterRef) -> Character:
         repo = CharacterRepository(session)
