@@ -36,7 +36,6 @@ from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.harness import SandboxSession, running_bot
 from bot.sandbox.server import LocalDiscord
 from bot.settings import Settings
-from cogs.combat import combat_cog
 from persistence.models import Campaign
 
 PLAYERS = {"alice": "Tordek", "bob": "Brienne", "carol": "Mira", "dave": "Odo"}
@@ -82,11 +81,9 @@ class Table:
 
     async def round(self, samples: Samples) -> None:
         combat = self.session.services.combat
-        cog = combat_cog(self.session.bot)
-        assert cog is not None
         combat_id = (await combat.start(self.dm, self.campaign, self.channel)).combat_id
         await combat.add_monsters(self.dm, combat_id, *MONSTERS)
-        await cog.board.refresh(self.session.bot, combat_id)
+        await self.session.services.board.refresh(self.session.bot, combat_id)
         started = time.perf_counter()
         for user in PLAYERS:
             await self.timed(samples, "combat join", None, user)

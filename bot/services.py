@@ -20,6 +20,7 @@ from bot.engine.turns import CampaignEngine, build_campaign_engine
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.ui.combat_views import TrackerBoard
 from persistence.db import Database
 
 
@@ -34,6 +35,7 @@ class Services:
     characters: CharacterCreation
     checks: CheckService
     combat: CombatService
+    board: TrackerBoard  # the one tracker message per fight, shared by every cog that changes a fight
     generator: Generator
     campaign: CampaignEngine  # campaigns, usage and turns
     table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
@@ -60,7 +62,8 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     try:
         yield Services(
             settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
-            characters=characters, checks=checks, combat=combat, generator=generator, campaign=campaign,
+            characters=characters, checks=checks, combat=combat, board=TrackerBoard(combat), generator=generator,
+            campaign=campaign,
             table=TableService(db, campaign.campaigns, combat, generator,
                                NarratorAdvice(campaign.turns.narrators, campaign.usage)),
             admin=AdminService(db, campaign.usage, models),

@@ -12,15 +12,11 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignService
 from bot.engine.characters import CharacterService
-from bot.engine.sheet import Actor
 from bot.ui import campaign_views as views
 from bot.ui.text import safe
+from cogs.common import actor_of
 
 RECAP_CHARS = 3800  # an embed's description holds 4,096
-
-
-def actor_of(interaction: Interaction[DMBot]) -> Actor:
-    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
 
 
 @app_commands.guild_only()

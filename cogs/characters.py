@@ -19,21 +19,19 @@ from bot.app import DMBot
 from bot.data.srd import SearchKind
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import AttackResult, CheckResult, CheckService
+from bot.engine.combat import CombatService, NoFight
 from bot.engine.creation import CharacterCreation, Choices
-from bot.engine.sheet import Actor, Sheet
+from bot.engine.sheet import Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
+from bot.ui import combat_views as fights
 from bot.ui.text import safe
-from cogs.combat import combat_cog
+from cogs.common import actor_of, here
 
 log = structlog.get_logger(__name__)
 
 Ability = Literal["Strength", "Dexterity", "Constitution", "Intelligence", "Wisdom", "Charisma"]
 CoinAmount = Range[int, -1_000_000, 1_000_000]
-
-
-def actor_of(interaction: Interaction[DMBot]) -> Actor:
-    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[Choice[str]]:
@@ -239,8 +237,10 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
 class SheetRollsCog(commands.Cog):
     """Rolls from the active character's sheet; each is logged after the reply."""
 
-    def __init__(self, checks: CheckService) -> None:
+    def __init__(self, checks: CheckService, combat: CombatService, board: fights.TrackerBoard) -> None:
         self.checks = checks
+        self.combat = combat  # `/attack` with a target in a fight's channel attacks in that fight
+        self.board = board
 
     async def _send(self, interaction: Interaction[DMBot], embed: discord.Embed, result: CheckResult | AttackResult,
                     private: bool) -> None:
@@ -287,8 +287,11 @@ class SheetRollsCog(commands.Cog):
         await self._send(interaction, views.check_embed(result), result, private)
 
     async def target_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        fight = combat_cog(interaction.client)
-        return await fight.target_choices(interaction, current) if fight else []
+        try:
+            names = await self.combat.target_names(here(interaction), current)
+        except GameError:
+            return []
+        return [Choice(name=n, value=n) for n in names]
 
     @app_commands.command(name="attack")
     @app_commands.describe(
@@ -300,16 +303,29 @@ class SheetRollsCog(commands.Cog):
         disadvantage: bool = False, two_handed: bool = False,
     ) -> None:  # fmt: skip
         """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
-        fight = combat_cog(interaction.client)
-        if target and fight and await fight.attack_in_fight(
-            interaction, weapon, target, advantage=advantage, disadvantage=disadvantage, two_handed=two_handed
-        ):
+        if target and await self._attack_in_fight(interaction, weapon, target, advantage=advantage,
+                                                  disadvantage=disadvantage, two_handed=two_handed):  # fmt: skip
             return
         result = await self.checks.attack(
             actor_of(interaction), weapon, target=target, advantage=advantage, disadvantage=disadvantage,
             two_handed=two_handed,
         )  # fmt: skip
         await self._send(interaction, views.attack_embed(result), result, False)
+
+    async def _attack_in_fight(
+        self, interaction: Interaction[DMBot], weapon: str, target: str, *, advantage: bool, disadvantage: bool,
+        two_handed: bool,
+    ) -> bool:  # fmt: skip
+        """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here."""
+        try:
+            report = await self.combat.player_attack(actor_of(interaction), here(interaction), weapon, target,
+                                                     advantage=advantage, disadvantage=disadvantage,
+                                                     two_handed=two_handed)  # fmt: skip
+        except NoFight:
+            return False  # no fight here: a free attack roll
+        await interaction.response.send_message(embed=fights.attack_embed(report))
+        await fights.show_quietly(self.board, interaction.client, report.state)
+        return True
 
     @app_commands.command(name="deathsave")
     async def deathsave(self, interaction: Interaction[DMBot], advantage: bool = False,
@@ -328,4 +344,4 @@ class SheetRollsCog(commands.Cog):
 
 async def setup(bot: DMBot) -> None:
     await bot.add_cog(CharacterCog(bot.services.characters))
-    await bot.add_cog(SheetRollsCog(bot.services.checks))
+    await bot.add_cog(SheetRollsCog(bot.services.checks, bot.services.combat, bot.services.board))

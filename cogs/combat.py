@@ -1,40 +1,27 @@
-"""`/combat join|status|next`, and `/attack weapon target` while a fight runs in the channel.
+"""`/combat join|status|next`: the fight in this channel.
 
 Thin: find the fight in this channel, call one engine function, reply, then edit the fight's one tracker
-message (through the `TrackerBoard`, which the DM commands share via `CombatCog.board`). Replies ping
-no one except the player whose turn it is.
+message (through the `TrackerBoard` built with the services and shared by every cog that changes a fight).
+Replies ping no one except the player whose turn it is.
 """
 
 from __future__ import annotations
 
-from typing import cast
-
-import discord
 from discord import Interaction, app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.characters import CharacterRef
-from bot.engine.combat import NO_FIGHT, CombatService, InChannel, TrackerState
-from bot.engine.sheet import Actor
-from bot.errors import GameError, NotFound
+from bot.engine.combat import CombatService, TrackerState
 from bot.ui import combat_views as views
-
-
-def actor_of(interaction: Interaction[DMBot]) -> Actor:
-    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
-
-
-def here(interaction: Interaction[DMBot]) -> InChannel:
-    """The fight of the channel the command came from (found inside the engine's transaction)."""
-    return InChannel(interaction.channel_id or 0)
+from cogs.common import actor_of, here
 
 
 class CombatCog(commands.GroupCog, group_name="combat", group_description="The fight in this channel"):
-    def __init__(self, combat: CombatService) -> None:
+    def __init__(self, combat: CombatService, board: views.TrackerBoard) -> None:
         self.combat = combat
-        self.board = views.TrackerBoard(combat)  # one per bot: every command that changes a fight refreshes here
+        self.board = board
         super().__init__()
 
     async def show(self, interaction: Interaction[DMBot], state: TrackerState | None) -> None:
@@ -81,43 +68,6 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
             await interaction.followup.send(content, allowed_mentions=mentions)
             await self.show(interaction, change.state)
 
-    # Used by `/attack` (cogs/characters.py) ------------------------------------------------------
-
-    async def attack_in_fight(
-        self, interaction: Interaction[DMBot], weapon: str, target: str, *, advantage: bool, disadvantage: bool,
-        two_handed: bool,
-    ) -> bool:  # fmt: skip
-        """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here."""
-        try:
-            report = await self.combat.player_attack(actor_of(interaction), here(interaction), weapon, target,
-                                                     advantage=advantage, disadvantage=disadvantage,
-                                                     two_handed=two_handed)  # fmt: skip
-        except NotFound as error:
-            if error.message == NO_FIGHT:
-                return False  # no fight here: a free attack roll
-            raise
-        await interaction.response.send_message(embed=views.attack_embed(report))
-        await self.show(interaction, report.state)
-        return True
-
-    async def target_choices(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        try:
-            names = await self.combat.target_names(here(interaction), current)
-        except GameError:
-            return []
-        return [Choice(name=n, value=n) for n in names]
-
-
-def combat_cog(client: discord.Client) -> CombatCog | None:
-    """The loaded combat cog (its tracker board is shared by every command that changes a fight).
-
-    Checked by shape, not class: `load_extension` executes this module afresh, so a module that imported
-    it earlier holds another `CombatCog` class object.
-    """
-    get_cog = getattr(client, "get_cog", None)
-    cog = get_cog("CombatCog") if get_cog is not None else None
-    return cast(CombatCog, cog) if hasattr(cog, "attack_in_fight") else None
-
 
 async def setup(bot: DMBot) -> None:
-    await bot.add_cog(CombatCog(bot.services.combat))
+    await bot.add_cog(CombatCog(bot.services.combat, bot.services.board))

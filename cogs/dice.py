@@ -8,15 +8,11 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.rolls import RollService
-from bot.engine.sheet import Actor
 from bot.ui.embeds import roll_embed
 from bot.ui.text import safe
+from cogs.common import actor_of
 
 log = structlog.get_logger(__name__)
-
-
-def actor_of(interaction: Interaction[DMBot]) -> Actor:
-    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
 
 
 class DiceCog(commands.Cog):

@@ -16,9 +16,8 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
-from bot.engine.combat import CombatService, InChannel, TrackerState
+from bot.engine.combat import CombatService, TrackerState
 from bot.engine.generate import Difficulty, LocationKind, LootKind
-from bot.engine.sheet import Actor
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
 from bot.errors import GameError
@@ -26,33 +25,9 @@ from bot.settings import Settings
 from bot.ui import campaign_views as views
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
-from cogs.combat import combat_cog
+from cogs.common import actor_of, here
 
 ChangeId = Range[int, 1, 2**53]
-
-
-def actor_of(interaction: Interaction[DMBot]) -> Actor:
-    return Actor(user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id)
-
-
-def here(interaction: Interaction[DMBot]) -> InChannel:
-    return InChannel(interaction.channel_id or 0)
-
-
-async def show_tracker(interaction: Interaction[DMBot], state: TrackerState | None) -> None:
-    """Edit the fight's one tracker message (through the combat cog's board)."""
-    cog = combat_cog(interaction.client)
-    if cog is not None:
-        await fights.show_quietly(cog.board, interaction.client, state)
-
-
-async def refresh_tracker(interaction: Interaction[DMBot], combat_id: int | None) -> None:
-    cog = combat_cog(interaction.client)
-    if cog is not None and combat_id is not None:
-        try:
-            await cog.board.refresh(interaction.client, combat_id)
-        except (discord.HTTPException, GameError):
-            pass  # the tracker is a convenience; the change itself is committed
 
 
 async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> None:
@@ -74,15 +49,28 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
 
     def __init__(
         self, campaigns: CampaignService, turns: TurnEngine, settings: Settings, table: TableService,
-        fight: CombatService,
+        fight: CombatService, board: fights.TrackerBoard,
     ) -> None:  # fmt: skip
         self.campaigns = campaigns
         self.turns = turns
         self.table = table
         self.fight = fight
+        self.board = board  # the fights' tracker messages, shared with the combat cog
         self.default_model = settings.openai_model
         self.models = (settings.openai_model, *settings.narrator_models)
         super().__init__()
+
+    async def show_tracker(self, interaction: Interaction[DMBot], state: TrackerState | None) -> None:
+        """Edit the fight's one tracker message."""
+        await fights.show_quietly(self.board, interaction.client, state)
+
+    async def refresh_tracker(self, interaction: Interaction[DMBot], combat_id: int | None) -> None:
+        if combat_id is None:
+            return
+        try:
+            await self.board.refresh(interaction.client, combat_id)
+        except (discord.HTTPException, GameError):
+            pass  # the tracker is a convenience; the change itself is committed
 
     # The story ----------------------------------------------------------------------------------
 
@@ -216,7 +204,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         actor = actor_of(interaction)
         state = await self.fight.start(actor, await self.table.campaign_id(actor), interaction.channel_id or 0)
         await interaction.response.send_message("⚔️ A fight begins! Players: `/combat join`.")
-        await show_tracker(interaction, state)
+        await self.show_tracker(interaction, state)
 
     @combat.command(name="add")
     @app_commands.describe(monster="An SRD monster", count="How many (1-20)", name="A name instead of the SRD's",
@@ -232,7 +220,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
                                                                   strict=True)]  # fmt: skip
         await interaction.response.send_message(embed=dm_views.generated_embed(f"👹 {added.monster} joins", lines),
                                                 ephemeral=True)  # fmt: skip
-        await show_tracker(interaction, added.state)
+        await self.show_tracker(interaction, added.state)
 
     @combat.command(name="act")
     @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
@@ -245,7 +233,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         """Run a monster's action: the engine rolls to hit, damage and saves."""
         turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
         await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
-        await show_tracker(interaction, turn.state)
+        await self.show_tracker(interaction, turn.state)
 
     @combat.command(name="remove")
     @app_commands.describe(name="The combatant to take out of the fight")
@@ -254,14 +242,14 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         """Take a combatant out of the fight (it fled, or joined by mistake)."""
         state = await self.fight.remove(actor_of(interaction), here(interaction), name)
         await interaction.response.send_message(f"🚪 {name} leaves the fight.", ephemeral=True)
-        await show_tracker(interaction, state)
+        await self.show_tracker(interaction, state)
 
     @combat.command(name="end")
     async def combat_end(self, interaction: Interaction[DMBot]) -> None:
         """End the fight: the defeated monsters' XP (by CR) is split among the surviving party."""
         ended = await self.fight.end(actor_of(interaction), here(interaction))
         await interaction.response.send_message(embed=fights.end_embed(ended))
-        await show_tracker(interaction, ended.state)
+        await self.show_tracker(interaction, ended.state)
 
     # Hit points and conditions ------------------------------------------------------------------
 
@@ -288,7 +276,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         actor = actor_of(interaction)
         report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
         await interaction.response.send_message(f"💥 {fights.damage_outcome(report)}")
-        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
     @app_commands.command(name="heal")
     @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points")
@@ -299,7 +287,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         actor = actor_of(interaction)
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
         await interaction.response.send_message(f"💚 {fights.damage_outcome(report)}")
-        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
     async def _condition(self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool,
                          rounds: int | None) -> None:  # fmt: skip
@@ -307,7 +295,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         lasting = f" for {rounds} rounds" if rounds else ""
         verb = f"is now {name}{lasting}" if add else f"is no longer {name}"
         await interaction.response.send_message(f"🌀 {who} {verb}.")
-        await refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
     @condition.command(name="add")
     @app_commands.describe(target="A combatant or character", condition="An SRD condition, e.g. poisoned",
@@ -429,7 +417,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         async def start(click: Interaction[DMBot]) -> None:
             combat_id, names = await self.table.fight_for(actor_of(click), monsters)
             await click.response.send_message(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
-            await refresh_tracker(click, combat_id)
+            await self.refresh_tracker(click, combat_id)
 
         embed = dm_views.generated_embed(f"👹 A {difficulty} encounter", found.lines())
         await self._offer(interaction, embed, lambda click: guarded(click, start))
@@ -506,7 +494,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
             change = await self.table.set_status(actor_of(click), "ended")
             await click.response.edit_message(content="Done.", view=None)
             await click.followup.send(f"🏁 **{change.campaign}** has ended. Thank you for playing!")
-            await refresh_tracker(click, combat_id)
+            await self.refresh_tracker(click, combat_id)
 
         await self._confirm(interaction, f"End **{info.name}** for good?", "End the campaign", do)
 
@@ -527,4 +515,4 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
 async def setup(bot: DMBot) -> None:
     engine = bot.services.campaign
     await bot.add_cog(DMCog(engine.campaigns, engine.turns, bot.services.settings, bot.services.table,
-                          bot.services.combat))
+                          bot.services.combat, bot.services.board))

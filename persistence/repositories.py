@@ -490,6 +490,15 @@ class CombatRepository:
     def add(self, row: Combat | Combatant) -> None:
         self.session.add(row)
 
+    async def insert(self, *rows: Combat | Combatant) -> None:
+        """Add rows and write them now (they get their ids). Raises `Conflict` when a unique key refuses one:
+        a second running fight in a campaign or channel, or a combatant already in the fight."""
+        self.session.add_all(rows)
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(str(error.orig)) from error
+
     async def combat(self, combat_id: int, *, lock: bool = False) -> Combat | None:
         query = select(Combat).where(Combat.id == combat_id)
         if lock:

@@ -1,7 +1,7 @@
 """Combat end to end: `/combat join|status|next` and `/attack` in a fight, through the local Discord.
 
 The DM's commands (`/dm combat ...`) come with the DM cog; until then the test sets the fight up through
-the engine API, exactly as those commands will, and refreshes the tracker through the cog's board.
+the engine API, exactly as those commands will, and refreshes the tracker through the services' board.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.engine.sheet import Actor
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
-from cogs.combat import CombatCog, combat_cog
+from bot.ui.combat_views import TrackerBoard
 from persistence.models import Campaign
 
 CHANNEL = "arena"
@@ -34,10 +34,9 @@ class Arena:
         return Actor(self.session.user_id(user), self.session.world.guild.id, self.channel)
 
     @property
-    def cog(self) -> CombatCog:
-        cog = combat_cog(self.session.bot)
-        assert cog is not None
-        return cog
+    def board(self) -> TrackerBoard:
+        """The one board the bot's cogs share (built with the services)."""
+        return self.session.services.board
 
     async def run(
         self, command: str, options: dict[str, Any] | None = None, *, user: str = "alice"
@@ -49,7 +48,7 @@ class Arena:
         combat_id = (await combat.start(self.actor("dungeonmaster"), self.campaign, self.channel)).combat_id
         for monster, count in monsters:
             await combat.add_monsters(self.actor("dungeonmaster"), combat_id, monster, count)
-        await self.cog.board.refresh(self.session.bot, combat_id)
+        await self.board.refresh(self.session.bot, combat_id)
         return combat_id
 
     def trackers(self) -> list[Message]:
@@ -136,7 +135,7 @@ async def test_a_fight_through_discord(arena: Arena) -> None:
     await arena.tracker_shows("~~Goblin 1~~")
 
     ended = await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
-    await arena.cog.board.refresh(arena.session.bot, combat_id)
+    await arena.board.refresh(arena.session.bot, combat_id)
     final = await arena.tracker_shows("fight is over")
     assert ended.xp_total == 50 and ended.share == 25
     assert len(final.edits) >= 5  # one message, edited in place
@@ -187,6 +186,6 @@ async def test_a_late_older_state_never_replaces_a_newer_tracker(arena: Arena) -
     await arena.run("combat join")
     tracker = await arena.tracker_shows("Tordek")
     edits = len(tracker.edits)
-    await arena.cog.board.show(arena.session.bot, old)  # e.g. a slow change that committed earlier
+    await arena.board.show(arena.session.bot, old)  # e.g. a slow change that committed earlier
     assert len(arena.session.discord.message(tracker.id).edits) == edits
     assert "Tordek" in _text(arena.session.discord.message(tracker.id).embeds[0])

@@ -12,14 +12,16 @@ from sqlalchemy import update
 
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckService
-from bot.engine.combat import CombatService, TurnMoved
+from bot.engine.combat import CombatService, InChannel, NoFight, TurnMoved
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.db import Database
-from persistence.models import Campaign, Character
+from persistence.errors import Conflict
+from persistence.models import Campaign, Character, Combat
+from persistence.repositories import CombatRepository
 
 DM, ALICE, BOB, OTHER_DM = 900, 901, 902, 903
 
@@ -55,6 +57,14 @@ async def make_character(world: World, user: int, name: str, klass: str = "fight
     draft = await world.characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
                                                method="standard")  # fmt: skip
     await world.characters.create(actor, draft, Choices(skills=skills))
+
+
+def running_fight_row(world: World) -> Combat:
+    """A fight row as `start` writes it, for inserting one behind the engine's back."""
+    return Combat(
+        campaign_id=world.campaign, guild_id=world.guild, channel_id=world.channel, status="active",
+        round=0, turn_index=0, version=1, started_by=DM,
+    )  # fmt: skip
 
 
 async def build(url: str, seed: int = 5) -> World:
@@ -160,6 +170,14 @@ async def test_monster_names_hp_and_limits(world: World) -> None:
         await world.combat.add_monsters(world.dm, combat_id, "goblin", 21)
     with pytest.raises(InvalidInput, match="already running"):
         await world.combat.start(world.dm, world.campaign, world.channel)
+
+
+async def test_a_second_running_fight_in_a_channel_is_a_storage_conflict(world: World) -> None:
+    """The unique key behind "one fight per channel" reaches the engine as `Conflict`, never as SQLAlchemy's."""
+    await world.combat.start(world.dm, world.campaign, world.channel)
+    with pytest.raises(Conflict):
+        async with world.db.transaction() as session:
+            await CombatRepository(session).insert(running_fight_row(world))
 
 
 async def test_joining_mid_round_keeps_the_current_turn(world: World) -> None:
@@ -331,6 +349,21 @@ async def test_damage_and_healing_outside_a_fight(world: World) -> None:
         await world.combat.damage(world.actor(OTHER_DM), world.campaign, "Tordek", 4)
 
 
+async def test_no_fight_in_a_channel_is_its_own_error(world: World) -> None:
+    """`/attack` falls back to a free roll on `NoFight` alone; a wrong target in a running fight is not that."""
+    with pytest.raises(NoFight, match="No fight is running"):
+        await world.combat.player_attack(world.actor(ALICE), InChannel(world.channel), "longsword", "Goblin")
+    with pytest.raises(NoFight):
+        await world.combat.next_turn(world.dm, InChannel(world.channel))
+    combat_id = await fight(world, ("goblin", 1))
+    with pytest.raises(NotFound) as missing:
+        await world.combat.player_attack(world.actor(ALICE), InChannel(world.channel), "longsword", "Dragon")
+    assert not isinstance(missing.value, NoFight)
+    with pytest.raises(NotFound) as gone:
+        await world.combat.status(combat_id + 1000)
+    assert not isinstance(gone.value, NoFight)
+
+
 async def test_a_player_attack_uses_their_character_on_their_turn(world: World) -> None:
     combat_id = await fight(world, ("goblin", 1))
     await world.combat.next_turn(world.dm, combat_id)
@@ -369,6 +402,18 @@ async def test_concurrent_damage_to_one_character_is_all_kept(pg: World) -> None
     await asyncio.gather(*(pg.combat.damage(pg.dm, pg.campaign, "Tordek", 1) for _ in range(10)))
     tordek = next(e for e in (await pg.combat.status(combat_id)).entries if e.name == "Tordek")
     assert tordek.hp == 4
+
+
+@pytest.mark.postgres
+async def test_a_start_racing_another_is_refused_in_words(pg: World) -> None:
+    """Both see no fight, both insert: the unique key stops the second (its insert waits for the first to
+    commit), and the player reads "already running", not a database error."""
+    async with pg.db.transaction() as session:
+        await CombatRepository(session).insert(running_fight_row(pg))
+        racing = asyncio.create_task(pg.combat.start(pg.dm, pg.campaign, pg.channel))
+        await asyncio.sleep(0.5)  # the racing start has read "no fight" and now waits on the unique key
+    with pytest.raises(InvalidInput, match="already running"):
+        await racing
 
 
 @pytest.mark.postgres

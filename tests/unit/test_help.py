@@ -8,6 +8,7 @@ import pytest
 from bot import help_catalog as catalog
 from bot.errors import InvalidInput
 from bot.help_catalog import CommandHelp
+from bot.ui import help_views
 from cogs import help as help_cog
 
 LONGEST_LINE = 110  # characters; a phone wraps longer ones into a wall of text
@@ -27,7 +28,7 @@ def all_text(embed: discord.Embed) -> str:
 
 
 def test_the_overview_shows_every_command_with_its_example_grouped_by_audience() -> None:
-    embed = help_cog.overview_embed()
+    embed = help_views.overview_embed()
     assert_fits(embed)
     text = all_text(embed)
     compact = "**" not in text  # a catalog too big for details falls back to names only
@@ -38,7 +39,7 @@ def test_the_overview_shows_every_command_with_its_example_grouped_by_audience()
 
 @pytest.mark.parametrize("topic", catalog.topics())
 def test_every_topic_answers_within_the_limits(topic: str) -> None:
-    embed = help_cog.topic_embed(topic)
+    embed = help_views.topic_embed(topic)
     assert_fits(embed)
     text = all_text(embed)
     compact = "**" not in text  # a topic too big for details falls back to examples, then to names only
@@ -52,20 +53,20 @@ def test_every_topic_answers_within_the_limits(topic: str) -> None:
 
 def test_audiences_without_commands_say_so_and_admins_learn_what_they_can_set() -> None:
     for audience in catalog.AUDIENCES:
-        embed = help_cog.topic_embed(audience)
+        embed = help_views.topic_embed(audience)
         if not catalog.entries_for(audience):
             assert "No commands just for" in (embed.description or "")
-    assert "Integrations" in (help_cog.topic_embed("admin").description or "")
+    assert "Integrations" in (help_views.topic_embed("admin").description or "")
 
 
 @pytest.mark.parametrize("asked", ["/roll", "roll", "Character Create", " dice "])
 def test_a_command_or_a_topic_in_any_case(asked: str) -> None:
-    assert_fits(help_cog.topic_embed(asked))
+    assert_fits(help_views.topic_embed(asked))
 
 
 def test_an_unknown_topic_names_the_topics() -> None:
     with pytest.raises(InvalidInput) as raised:
-        help_cog.topic_embed("@everyone fireball" * 10)
+        help_views.topic_embed("@everyone fireball" * 10)
     assert "dice" in raised.value.message and "/help topic:dice" in raised.value.message
     assert "@everyone" not in raised.value.message  # escaped: no live mention
 
@@ -83,13 +84,13 @@ def test_a_big_catalog_falls_back_to_a_compact_list(monkeypatch: pytest.MonkeyPa
         for i in range(120)
     )
     monkeypatch.setattr(catalog, "CATALOG", many)
-    embed = help_cog.overview_embed()
+    embed = help_views.overview_embed()
     assert_fits(embed)
     assert "/cmd0" in all_text(embed)
 
 
 def test_the_welcome_is_short_mentions_no_one_and_only_existing_commands() -> None:
-    embed = help_cog.welcome_embed()
+    embed = help_views.welcome_embed()
     assert_fits(embed)
     text = all_text(embed)
     assert len(text) < 800

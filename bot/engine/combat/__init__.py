@@ -1,0 +1,62 @@
+"""Combat: a campaign's initiative tracker, kept in the database, and everything that happens in a fight.
+
+`CombatService` (service.py) is the one door; the names callers use are re-exported here. The parts:
+results.py (plain values), fight.py (a fight inside one transaction), loading.py (reading, locking, who may
+act), lifecycle.py, order.py, attacks.py, hit_points.py, monsters.py, corrections.py, tracker.py and
+lookups.py. The rules themselves (pure functions) are `bot.engine.combat_rules`.
+"""
+
+from bot.engine.combat.corrections import MAX_AMOUNT, MAX_ROUNDS
+from bot.engine.combat.lifecycle import MAX_AT_ONCE, MAX_COMBATANTS
+from bot.engine.combat.loading import CampaignDMLookup, Clock
+from bot.engine.combat.results import (
+    NO_FIGHT,
+    AttackReport,
+    CombatEnd,
+    CombatRef,
+    DamageReport,
+    InChannel,
+    Joined,
+    MonsterOptions,
+    MonsterPlan,
+    MonstersAdded,
+    MonsterTurn,
+    NoFight,
+    Reward,
+    SaveRoll,
+    TrackerEntry,
+    TrackerState,
+    TurnChange,
+    TurnKey,
+    TurnMoved,
+)
+from bot.engine.combat.service import CombatService
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_AT_ONCE",
+    "MAX_COMBATANTS",
+    "MAX_ROUNDS",
+    "NO_FIGHT",
+    "AttackReport",
+    "CampaignDMLookup",
+    "Clock",
+    "CombatEnd",
+    "CombatRef",
+    "CombatService",
+    "DamageReport",
+    "InChannel",
+    "Joined",
+    "MonsterOptions",
+    "MonsterPlan",
+    "MonsterTurn",
+    "MonstersAdded",
+    "NoFight",
+    "Reward",
+    "SaveRoll",
+    "TrackerEntry",
+    "TrackerState",
+    "TurnChange",
+    "TurnKey",
+    "TurnMoved",
+]

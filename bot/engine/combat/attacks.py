@@ -1,0 +1,218 @@
+"""Attacks and saves: a character's weapon attack from the sheet, a monster's SRD attack (with a poisoned
+bite's rider save) or save action (a breath weapon); damage rolled, modified by resistances and applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.data.srd import DamageRoll, MonsterAction
+from bot.engine import combat_rules as cr
+from bot.engine import rules
+from bot.engine.checks import UNARMED
+from bot.engine.combat import lookups
+from bot.engine.combat.fight import Creature, Fight
+from bot.engine.combat.hit_points import hurt
+from bot.engine.combat.loading import Fights
+from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
+from bot.engine.dice import RollOutcome
+from bot.engine.sheet import Actor
+from bot.errors import InvalidInput
+from persistence.models import Combatant
+
+RANGED_ACTION_WORDS = ("bow", "crossbow", "sling", "dart", "javelin", "spit", "ray", "hurl", "rock")
+
+
+class Attacks:
+    def __init__(self, fights: Fights) -> None:
+        self.fights = fights
+
+    async def attack(
+        self, actor: Actor, combat: CombatRef, attacker: str, target: str, weapon_or_action: str, *,
+        advantage: bool = False, disadvantage: bool = False, two_handed: bool = False,
+    ) -> AttackReport:  # fmt: skip
+        """One attack: a character with a carried weapon (or `unarmed`), a monster with one of its SRD actions."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            rolls: list[RollOutcome] = []
+            report = self.strike(fight, actor, fight.find(attacker), fight.find(target), weapon_or_action,
+                                 advantage, disadvantage, two_handed, rolls)  # fmt: skip
+            return self.finish(session, fight, actor, rolls, report)
+
+    async def player_attack(
+        self, actor: Actor, combat: CombatRef, weapon: str, target: str, *, advantage: bool = False,
+        disadvantage: bool = False, two_handed: bool = False,
+    ) -> AttackReport:  # fmt: skip
+        """`/attack weapon target` in a fight: the attacker is the player's character in it."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            mine = [r for r in fight.rows if r.kind == "character" and r.owner_id == actor.user_id]
+            if not mine:
+                raise InvalidInput("You have no character in this fight: `/combat join` first.")
+            current = fight.current()
+            attacker = current if current in mine else mine[0]
+            rolls: list[RollOutcome] = []
+            report = self.strike(fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage,
+                                 two_handed, rolls)  # fmt: skip
+            return self.finish(session, fight, actor, rolls, report)
+
+    def finish(
+        self, session: AsyncSession, fight: Fight, actor: Actor, rolls: list[RollOutcome], report: AttackReport
+    ) -> AttackReport:
+        fight.combat.version += 1
+        self.fights.log(session, actor, rolls)
+        return replace(report, version=fight.combat.version, state=self.fights.state(fight, for_dm=False))
+
+    def strike(
+        self, fight: Fight, actor: Actor, attacker_row: Combatant, target_row: Combatant, what: str,
+        advantage: bool, disadvantage: bool, two_handed: bool, rolls: list[RollOutcome],
+    ) -> AttackReport:  # fmt: skip
+        self.fights.check_may_act(actor, fight, attacker_row)
+        attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
+        _check_attack(attacker, target)
+        if attacker.monster is not None:
+            action = lookups.action(attacker.monster, what)
+            if action.attack_bonus is None:
+                return self._save_action(fight, attacker, target, action, rolls)
+            return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
+        assert attacker.sheet is not None
+        line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
+        melee = line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee"
+        dice, _, damage_type = line.damage.partition(" ")
+        return self._resolve(fight, attacker, target, line.name, line.to_hit, melee,
+                             [DamageRoll(dice=dice, type=damage_type or "bludgeoning")], cr.DamageSource(weapon=True),
+                             advantage, disadvantage, rolls)  # fmt: skip
+
+    def _monster_attack(
+        self, fight: Fight, attacker: Creature, target: Creature, action: MonsterAction, advantage: bool,
+        disadvantage: bool, rolls: list[RollOutcome],
+    ) -> AttackReport:  # fmt: skip
+        assert attacker.monster is not None and action.attack_bonus is not None
+        parts = list(action.damage) or list(action.damage_one_of[:1])  # "one of": the first listed
+        magical = cr.MAGIC_WEAPONS_TRAIT in attacker.monster.special_abilities
+        return self._resolve(fight, attacker, target, action.name, action.attack_bonus, _is_melee(action), parts,
+                             cr.DamageSource(weapon=True, magical=magical), advantage, disadvantage, rolls)  # fmt: skip
+
+    def _resolve(
+        self, fight: Fight, attacker: Creature, target: Creature, name: str, to_hit: int, melee: bool,
+        parts: Sequence[DamageRoll], source: cr.DamageSource, advantage: bool, disadvantage: bool,
+        rolls: list[RollOutcome],
+    ) -> AttackReport:  # fmt: skip
+        mods = cr.attack_modifiers(attacker.conditions, target.conditions, melee=melee, advantage=advantage,
+                                   disadvantage=disadvantage)  # fmt: skip
+        roll = self.fights.dice.roll(f"1d20{rules.signed(to_hit)}", advantage=mods.advantage,
+                                     label=f"{attacker.name}: {name} attack")  # fmt: skip
+        rolls.append(roll)
+        natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
+        resolution = cr.resolve_attack(
+            natural, roll.total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
+        )
+        damage_rolls: list[RollOutcome] = []
+        damage, save = None, None
+        if resolution.hit:
+            damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
+        rolls.extend(damage_rolls + ([save.roll] if save and save.roll else []))
+        return AttackReport(
+            combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
+            action=name, kind="attack", roll=roll, to_hit=to_hit, ac=target.ac, hit=resolution.hit,
+            critical=resolution.critical, reason=resolution.reason, save=save, damage_rolls=tuple(damage_rolls),
+            damage=damage, reasons=mods.reasons,
+        )  # fmt: skip
+
+    def _hit(
+        self, fight: Fight, attacker: Creature, target: Creature, parts: Sequence[DamageRoll], critical: bool,
+        source: cr.DamageSource, damage_rolls: list[RollOutcome],
+    ) -> tuple[DamageReport, SaveRoll | None]:  # fmt: skip
+        """The damage of a hit, and the target's save against a rider (a poisoned bite's extra damage)."""
+        plain = [p for p in parts if p.dc is None]
+        taken = self._roll_damage(plain, critical, target, source, attacker.name, damage_rolls)
+        riders = [p for p in parts if p.dc is not None]
+        save = None
+        if riders:
+            save, extra = self._rider_damage(target, riders, critical, source, attacker.name, damage_rolls)
+            taken += extra
+        return hurt(fight, target.row, taken, critical=critical), save
+
+    def _roll_damage(
+        self, parts: Sequence[DamageRoll], critical: bool, target: Creature, source: cr.DamageSource, who: str,
+        rolls: list[RollOutcome],
+    ) -> list[cr.DamageTaken]:  # fmt: skip
+        taken = []
+        for part in parts:
+            roll = self.fights.dice.roll(
+                cr.crit_dice(part.dice) if critical else part.dice, label=f"{who}: {part.type}"
+            )
+            rolls.append(roll)
+            taken.append(cr.modify_damage(roll.total, part.type, target.defences, source))
+        return taken
+
+    def _rider_damage(
+        self, target: Creature, riders: Sequence[DamageRoll], critical: bool, source: cr.DamageSource, who: str,
+        rolls: list[RollOutcome],
+    ) -> tuple[SaveRoll, list[cr.DamageTaken]]:  # fmt: skip
+        dc = riders[0].dc
+        assert dc is not None
+        save = self._saving_throw(target, dc.ability, dc.value)
+        taken = self._roll_damage(riders, critical, target, source, who, rolls)
+        return save, [_on_save(t, save.success, dc.success) for t in taken]
+
+    def _save_action(
+        self, fight: Fight, attacker: Creature, target: Creature, action: MonsterAction, rolls: list[RollOutcome]
+    ) -> AttackReport:
+        """An action with a saving throw (a breath weapon) against one target: full damage on a failure."""
+        if action.dc is None or not action.damage:
+            raise InvalidInput(f"{attacker.name}'s {action.name} isn't an attack the engine can roll; describe it "
+                               "and use damage or conditions instead.")  # fmt: skip
+        save = self._saving_throw(target, action.dc.ability, action.dc.value)
+        damage_rolls: list[RollOutcome] = []
+        source = cr.DamageSource()
+        taken = self._roll_damage(action.damage, False, target, source, attacker.name, damage_rolls)
+        taken = [_on_save(t, save.success, action.dc.success) for t in taken]
+        damage = hurt(fight, target.row, taken, critical=False) if any(t.raw for t in taken) else None
+        rolls.extend(([save.roll] if save.roll else []) + damage_rolls)
+        reason = f"{rules.ABILITY_NAMES[action.dc.ability]} save DC {action.dc.value}"
+        return AttackReport(
+            combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
+            action=action.name, kind="save", roll=None, to_hit=None, ac=None, hit=not save.success, critical=False,
+            reason=reason, save=save, damage_rolls=tuple(damage_rolls), damage=damage,
+        )  # fmt: skip
+
+    def _saving_throw(self, target: Creature, ability: str, dc: int) -> SaveRoll:
+        if target.monster is not None:
+            bonus = target.monster.saving_throws.get(ability, target.monster.modifier(ability))
+        else:
+            assert target.sheet is not None
+            bonus = self.fights.characters.stats(target.sheet).saves[ability]
+        mods = rules.condition_modifiers("save", target.conditions, ability=ability)
+        if mods.auto_fail:
+            return SaveRoll(ability, dc, None, False)
+        roll = self.fights.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage,
+                                     label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save")  # fmt: skip
+        return SaveRoll(ability, dc, roll, roll.total >= dc)
+
+
+def _check_attack(attacker: Creature, target: Creature) -> None:
+    if attacker.row is target.row:
+        raise InvalidInput(f"{attacker.name} can't attack itself.")
+    if attacker.row.dead or (attacker.sheet is not None and attacker.sheet.hp_current <= 0):
+        raise InvalidInput(f"{attacker.name} is down and can't attack.")
+    blocking = cr.incapacitated_by(attacker.conditions)
+    if blocking:
+        raise InvalidInput(f"{attacker.name} is {', '.join(blocking)} and can't attack.")
+    if target.row.dead or (target.sheet is not None and target.sheet.death_failures >= 3):
+        raise InvalidInput(f"{target.name} is already dead.")
+
+
+def _is_melee(action: MonsterAction) -> bool:
+    """The SRD data doesn't mark monster attacks melee or ranged; a bow, sling or thrown rock is ranged."""
+    name = action.name.casefold()
+    return not any(word in name for word in RANGED_ACTION_WORDS)
+
+
+def _on_save(taken: cr.DamageTaken, success: bool, on_success: str) -> cr.DamageTaken:
+    """A failed save takes it all; a success takes half (when the action says so) or nothing."""
+    if not success:
+        return taken
+    return replace(taken, amount=taken.amount // 2 if on_success == "half" else 0)

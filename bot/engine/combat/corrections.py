@@ -1,0 +1,113 @@
+"""The DM's corrections: damage and healing (to a combatant of the campaign's fight, else to a character of
+the campaign), and conditions added or removed, optionally for some rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.data.srd import Condition
+from bot.engine import combat_rules as cr
+from bot.engine.combat import lookups
+from bot.engine.combat.fight import Fight, character_id, character_stand_in, condition_json, timed
+from bot.engine.combat.hit_points import heal, hurt
+from bot.engine.combat.loading import Fights
+from bot.engine.combat.results import CombatRef, DamageReport, TrackerState
+from bot.engine.sheet import ActiveCondition, Actor, name_key, write_back
+from bot.errors import Forbidden, InvalidInput, NotFound
+from persistence.models import Combat, Combatant
+from persistence.repositories import CombatRepository
+
+MAX_AMOUNT = 10_000
+MAX_ROUNDS = 1000
+
+
+class Corrections:
+    def __init__(self, fights: Fights) -> None:
+        self.fights = fights
+
+    async def damage(
+        self, actor: Actor, campaign_id: int, target: str, amount: int, damage_type: str | None = None, *,
+        magical: bool = False, critical: bool = False,
+    ) -> DamageReport:  # fmt: skip
+        """The DM deals damage: to a combatant of the campaign's fight, else to a character of the campaign.
+
+        Resistances apply by type; `magical` says whether it beats "nonmagical weapons" resistances.
+        """
+        if not 1 <= amount <= MAX_AMOUNT:
+            raise InvalidInput(f"Damage runs from 1 to {MAX_AMOUNT:,}.")
+        kind = lookups.damage_type(self.fights.srd, damage_type)
+        source = cr.DamageSource(weapon=True, magical=magical)
+        return await self._dm_change(
+            actor, campaign_id, target, lambda fight, row: self._damage_row(fight, row, amount, kind, source, critical)
+        )
+
+    async def heal(self, actor: Actor, campaign_id: int, target: str, amount: int) -> DamageReport:
+        """The DM heals a combatant or a character of the campaign (from 0 HP: the death saves reset)."""
+        if not 1 <= amount <= MAX_AMOUNT:
+            raise InvalidInput(f"Healing runs from 1 to {MAX_AMOUNT:,}.")
+        return await self._dm_change(actor, campaign_id, target, lambda fight, row: heal(fight, row, amount))
+
+    async def _dm_change(
+        self, actor: Actor, campaign_id: int, target: str, change: Callable[[Fight, Combatant], DamageReport]
+    ) -> DamageReport:
+        async with self.fights.db.transaction() as session:
+            repo = CombatRepository(session)
+            combat = await repo.active_for_campaign(campaign_id)
+            if combat is not None:
+                fight = await self.fights.open(session, combat.id)
+                self.fights.require_dm(actor, fight, "change hit points")
+                report = change(fight, fight.find(target))
+                fight.combat.version += 1
+                return report
+            dm = await self.fights.dm_of(session, campaign_id)
+            if dm is None or actor.user_id != dm:
+                raise Forbidden("Only the campaign's DM can change hit points.")
+            row = await repo.campaign_character(campaign_id, name_key(target), lock=True)
+            if row is None:
+                raise NotFound(f"No character called “{target[:64]}” plays in this campaign.")
+            stand_in = character_stand_in(row)
+            return change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+
+    def _damage_row(
+        self, fight: Fight, row: Combatant, amount: int, kind: str | None, source: cr.DamageSource, critical: bool
+    ) -> DamageReport:
+        target = self.fights.creature(fight, row)
+        if row.kind == "monster" and row.dead:
+            raise InvalidInput(f"{row.name} is already dead.")
+        return hurt(fight, row, [cr.modify_damage(amount, kind, target.defences, source)], critical=critical)
+
+    async def set_condition(
+        self, actor: Actor, combat: CombatRef, target: str, condition: str, *, add: bool, rounds: int | None = None,
+        ends: cr.Phase = "end", level: int = 1,
+    ) -> TrackerState:  # fmt: skip
+        """The DM adds or removes a condition, optionally for some rounds (ticking at the end or start of the
+        creature's turn; characters' conditions tick at the end)."""
+        entry = lookups.condition(self.fights.srd, condition)
+        if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
+            raise InvalidInput(f"A condition lasts 1 to {MAX_ROUNDS:,} rounds (empty: until removed).")
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "change conditions")
+            row = fight.find(target)
+            if row.kind == "monster":
+                self._monster_condition(row, entry, add, cr.TimedCondition(entry.index, rounds, ends, level))
+            else:
+                sheet = fight.sheet(row)
+                others = tuple(c for c in sheet.conditions if c.name != entry.index)
+                if not add and len(others) == len(sheet.conditions):
+                    raise InvalidInput(f"{row.name} isn't {entry.name.lower()}.")
+                added = (ActiveCondition(entry.index, rounds, level),) if add else ()
+                write_back(fight.characters[character_id(row)], replace(sheet, conditions=others + added))
+            fight.combat.version += 1
+            return self.fights.state(fight, for_dm=True)
+
+    def _monster_condition(self, row: Combatant, entry: Condition, add: bool, wanted: cr.TimedCondition) -> None:
+        monster = self.fights.monster(row.monster_index or "")
+        current = timed(row.conditions)
+        others = [c for c in current if c.name != entry.index]
+        if add and entry.index in monster.condition_immunities:
+            raise InvalidInput(f"{row.name} can't be {entry.name.lower()} (the SRD makes it immune).")
+        if not add and len(others) == len(current):
+            raise InvalidInput(f"{row.name} isn't {entry.name.lower()}.")
+        row.conditions = [condition_json(c) for c in (*others, *((wanted,) if add else ()))]

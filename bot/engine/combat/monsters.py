@@ -1,0 +1,142 @@
+"""Monsters' actions: the DM runs one (an attack, a save action or its Multiattack routine), or in auto mode
+the monster whose turn it is acts as the narrator planned (when still legal) or as the engine picks: its
+Multiattack or best attack at a random standing character, conscious ones first. The engine rolls either way."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import combat_rules as cr
+from bot.engine.combat import lookups
+from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.fight import Fight
+from bot.engine.combat.loading import Fights
+from bot.engine.combat.results import AttackReport, CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
+from bot.engine.dice import RollOutcome
+from bot.engine.sheet import Actor
+from bot.errors import InvalidInput
+from persistence.models import Combatant
+
+
+class MonsterActions:
+    def __init__(self, fights: Fights, attacks: Attacks) -> None:
+        self.fights = fights
+        self.attacks = attacks
+
+    async def action_names(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
+        """Autocomplete: the SRD actions the engine can run for this monster in the fight."""
+        async with self.fights.reads.session() as session:
+            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
+            row = fight.find(monster)
+        if row.kind != "monster":
+            return []
+        usable = lookups.usable_actions(self.fights.monster(row.monster_index or ""))
+        return [n for n in usable if text.casefold() in n.casefold()][:25]
+
+    async def monster_act(self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str) -> MonsterTurn:
+        """The DM runs a monster's action: an attack, a save action, or its Multiattack routine."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "run monsters")
+            row = fight.find(monster)
+            if row.kind != "monster":
+                raise InvalidInput(f"{row.name} is a player character; their player acts for them.")
+            return await self._act(session, fight, actor, row, action, fight.find(target))
+
+    async def run_monster_turn(
+        self, actor: Actor, combat: CombatRef, rng: random.Random, plan: MonsterPlan | None = None
+    ) -> MonsterTurn:
+        """Auto mode: the monster whose turn it is acts as `plan` says (the narrator's choice) when that is
+        still legal now, else as `choose_monster_action` decides. The engine rolls either way."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "run monsters")
+            current = fight.current()
+            if current is None or current.kind != "monster":
+                raise InvalidInput("It isn't a monster's turn.")
+            if plan is not None and self._legal(fight, current, plan):
+                turn = await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
+                return replace(turn, chosen_by="narrator")
+            plan = self._plan(fight, current, rng)
+            return await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
+
+    async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
+        """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
+        or nothing it could do)."""
+        async with self.fights.reads.session() as session:
+            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
+            row = fight.current()
+            if row is None or row.kind != "monster" or row.dead:
+                return None
+            monster = self.fights.monster(row.monster_index or "")
+            actions = tuple(lookups.usable_actions(monster))
+            targets = self._targets(fight)
+            if not actions or not targets:
+                return None
+            lines = []
+            for target in targets:
+                sheet, ac = fight.sheet(target), self.fights.creature(fight, target).ac
+                lines.append(f"{target.name}: {sheet.hp_current}/{sheet.hp_max} HP, AC {ac}")
+            return MonsterOptions(fight.combat.campaign_id, row.name, monster.name, f"{row.hp}/{row.hp_max}",
+                                  actions, tuple(t.name for t in targets), tuple(lines))  # fmt: skip
+
+    def _targets(self, fight: Fight) -> list[Combatant]:
+        """Whom a monster may attack in auto mode: the conscious characters, else the standing ones."""
+        standing = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
+        return [r for r in standing if fight.sheet(r).hp_current > 0] or standing
+
+    def _legal(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> bool:
+        if row.dead or plan.monster != row.name:
+            return False
+        if plan.action not in lookups.usable_actions(self.fights.monster(row.monster_index or "")):
+            return False
+        return plan.target in {t.name for t in self._targets(fight)}
+
+    async def choose_monster_action(self, combat: CombatRef, monster: str, rng: random.Random) -> MonsterPlan:
+        """A legal action and target for a monster: its Multiattack or best attack, at a random standing
+        character (conscious ones first). The narrator may describe it; the engine rolls it."""
+        async with self.fights.reads.session() as session:
+            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
+            return self._plan(fight, fight.find(monster), rng)
+
+    def _plan(self, fight: Fight, row: Combatant, rng: random.Random) -> MonsterPlan:
+        if row.kind != "monster" or row.dead:
+            raise InvalidInput(f"{row.name} isn't a monster that can act.")
+        action = cr.pick_action(self.fights.monster(row.monster_index or ""))
+        if action is None:
+            raise InvalidInput(f"{row.name} has no attack the engine can run; the DM describes its turn.")
+        targets = self._targets(fight)
+        if not targets:
+            raise InvalidInput("No player character is left to attack.")
+        return MonsterPlan(row.name, action.name, targets[rng.randrange(len(targets))].name)
+
+    async def _act(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, what: str, target: Combatant
+    ) -> MonsterTurn:
+        monster = self.fights.monster(row.monster_index or "")
+        action = lookups.action(monster, what)
+        rolls: list[RollOutcome] = []
+        reports: list[AttackReport] = []
+        notes: list[str] = []
+        if action.multiattack:
+            for step, name, times in cr.multiattack_steps(monster, action):
+                if step is None:
+                    notes.append(f"{name}: the DM resolves it.")
+                    continue
+                for _ in range(times):
+                    if fight.down(target):
+                        notes.append(f"{target.name} is down; the rest of the routine is held.")
+                        break
+                    reports.append(
+                        self.attacks.strike(fight, actor, row, target, step.name, False, False, False, rolls)
+                    )
+        else:
+            reports.append(self.attacks.strike(fight, actor, row, target, action.name, False, False, False, rolls))
+        if action.usage is not None:
+            notes.append(f"{action.name} is limited ({action.usage.type}); the engine doesn't track its uses.")
+        fight.combat.version += 1
+        self.fights.log(session, actor, rolls)
+        return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))

@@ -1,0 +1,224 @@
+"""The plain values of combat: how a caller names a fight, the errors only combat raises, and the frozen
+results every change returns (`TrackerState` is what the one tracker message of a fight shows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from bot.engine import combat_rules as cr
+from bot.engine.dice import RollOutcome
+from bot.errors import InvalidInput, NotFound
+
+TurnKey = tuple[int, int]  # (round, id of the combatant whose turn it is; 0 before round 1)
+NO_FIGHT = "No fight is running in this channel; the DM starts one."
+
+
+@dataclass(frozen=True)
+class InChannel:
+    """The fight running in a channel (what `/combat ...` commands mean), resolved inside the transaction."""
+
+    channel_id: int
+
+
+CombatRef = int | InChannel  # a fight by id, or the running one of a channel
+
+
+class TurnMoved(InvalidInput):
+    """The turn the caller meant to end has already ended (a second `/combat next` at the same moment)."""
+
+
+class NoFight(NotFound):
+    """No fight is running in the channel named (a free `/attack` roll there is not an attack in a fight)."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_FIGHT)
+
+
+# --- Plain results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackerEntry:
+    id: int
+    name: str
+    kind: cr.Kind
+    initiative: int
+    owner_id: int | None
+    current: bool
+    state: cr.LifeState
+    health: str  # words: unhurt, hurt, bloodied, near death, dead (and dying/stable for characters)
+    hp: int | None  # None: hidden (a monster's, for players)
+    hp_max: int | None
+    temp_hp: int
+    ac: int | None  # None: hidden
+    conditions: tuple[str, ...]  # "poisoned (2 rounds)"
+    death_saves: tuple[int, int] | None  # (successes, failures) for a character at 0 HP
+
+
+@dataclass(frozen=True)
+class TrackerState:
+    combat_id: int
+    campaign_id: int
+    channel_id: int
+    status: str
+    round: int
+    version: int
+    entries: tuple[TrackerEntry, ...]
+    for_dm: bool
+    tracker_channel_id: int | None = None
+    tracker_message_id: int | None = None
+
+    @property
+    def current(self) -> TrackerEntry | None:
+        return next((e for e in self.entries if e.current), None)
+
+    @property
+    def turn_key(self) -> TurnKey:
+        current = self.current
+        return (self.round, current.id if current else 0)
+
+    def public(self) -> TrackerState:
+        """What players may see: monsters' health in words only, nobody's AC."""
+        if not self.for_dm:
+            return self
+        hidden = tuple(
+            replace(e, ac=None, hp=None, hp_max=None) if e.kind == "monster" else replace(e, ac=None)
+            for e in self.entries
+        )
+        return replace(self, entries=hidden, for_dm=False)
+
+
+@dataclass(frozen=True)
+class Joined:
+    state: TrackerState
+    name: str
+    initiative: RollOutcome
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonstersAdded:
+    state: TrackerState
+    monster: str
+    names: tuple[str, ...]
+    hp: tuple[int, ...]
+    initiatives: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TurnChange:
+    state: TrackerState
+    previous: str | None
+    current: TrackerEntry
+    round: int
+    new_round: bool
+    skipped: tuple[str, ...]
+    expired: tuple[str, ...]  # "Goblin 1: poisoned"
+    ping_user_id: int | None  # the player whose turn it is now (None for a monster)
+
+
+@dataclass(frozen=True)
+class DamageReport:
+    target: str
+    kind: cr.Kind
+    owner_id: int | None
+    parts: tuple[cr.DamageTaken, ...]
+    total: int
+    hp_before: int
+    hp_after: int
+    hp_max: int
+    temp_after: int
+    state: cr.LifeState
+    health: str
+    dropped: bool = False  # fell to 0 HP
+    failures_added: int = 0
+    instant_death: bool = False
+    death_saves: tuple[int, int] | None = None
+
+    @property
+    def healed(self) -> int:
+        return max(0, self.hp_after - self.hp_before)
+
+
+@dataclass(frozen=True)
+class SaveRoll:
+    ability: str
+    dc: int
+    roll: RollOutcome | None  # None: failed automatically (paralysed: Str and Dex saves)
+    success: bool
+
+
+@dataclass(frozen=True)
+class AttackReport:
+    combat_id: int
+    attacker: str
+    attacker_kind: cr.Kind
+    target: str
+    action: str
+    kind: Literal["attack", "save"]
+    roll: RollOutcome | None  # the attack roll (None for a save action)
+    to_hit: int | None
+    ac: int | None
+    hit: bool  # for a save action: the target failed (full damage)
+    critical: bool
+    reason: str
+    save: SaveRoll | None
+    damage_rolls: tuple[RollOutcome, ...]
+    damage: DamageReport | None
+    reasons: tuple[str, ...] = ()  # where advantage/disadvantage came from
+    version: int = 0
+    state: TrackerState | None = None  # the tracker after this attack
+
+    @property
+    def outcomes(self) -> tuple[RollOutcome, ...]:
+        first = (self.roll,) if self.roll else ()
+        saved = (self.save.roll,) if self.save and self.save.roll else ()
+        return first + saved + self.damage_rolls
+
+
+@dataclass(frozen=True)
+class MonsterTurn:
+    monster: str
+    action: str
+    reports: tuple[AttackReport, ...]
+    notes: tuple[str, ...]
+    state: TrackerState
+    chosen_by: Literal["engine", "narrator"] = "engine"
+
+
+@dataclass(frozen=True)
+class MonsterPlan:
+    monster: str
+    action: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MonsterOptions:
+    """What the monster whose turn it is may do in auto mode, for the narrator to choose from."""
+
+    campaign_id: int
+    monster: str
+    monster_kind: str  # the SRD monster, e.g. "Goblin"
+    hp: str  # "5/7"
+    actions: tuple[str, ...]
+    targets: tuple[str, ...]
+    target_lines: tuple[str, ...]  # "Tordek: 12/13 HP, AC 18"
+
+
+@dataclass(frozen=True)
+class Reward:
+    name: str
+    owner_id: int
+    xp: int  # the new total
+    can_level_up: bool
+
+
+@dataclass(frozen=True)
+class CombatEnd:
+    state: TrackerState
+    defeated: tuple[str, ...]
+    xp_total: int
+    share: int
+    rewards: tuple[Reward, ...]

@@ -1,0 +1,71 @@
+"""`CombatService`: the one door to combat. It builds the parts (each a module of this package) and hands
+out their operations; every change is one transaction that locks the combat row first (see `loading`).
+
+- reading and authorising: `loading.Fights`     - starting, joining, leaving, ending: `lifecycle.Lifecycle`
+- ending turns: `order.TurnOrder`               - attacks and saves: `attacks.Attacks`
+- monsters' actions and auto mode: `monsters.MonsterActions`
+- the DM's damage, healing and conditions: `corrections.Corrections`
+"""
+
+from __future__ import annotations
+
+from bot.data.srd import SRD
+from bot.engine.characters import CharacterService
+from bot.engine.checks import CheckService
+from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.corrections import Corrections
+from bot.engine.combat.lifecycle import Lifecycle
+from bot.engine.combat.loading import CampaignDMLookup, Clock, Fights, now
+from bot.engine.combat.monsters import MonsterActions
+from bot.engine.combat.order import TurnOrder
+from bot.engine.dice import Dice
+from persistence.db import Database
+
+
+class CombatService:
+    """Fights of campaigns. Each operation below is its part's method, named as callers have always used it."""
+
+    def __init__(
+        self, db: Database, dice: Dice, characters: CharacterService, checks: CheckService, *,
+        campaign_dm: CampaignDMLookup | None = None, clock: Clock = now,
+    ) -> None:  # fmt: skip
+        fights = Fights(db, dice, characters, checks, campaign_dm=campaign_dm, clock=clock)
+        self.characters: CharacterService = characters
+        self.srd: SRD = fights.srd
+        self._reading(fights)
+        self._lifecycle(Lifecycle(fights))
+        self.next_turn = TurnOrder(fights).next_turn
+        attacks = Attacks(fights)
+        self.attack = attacks.attack
+        self.player_attack = attacks.player_attack
+        self._monsters(MonsterActions(fights, attacks))
+        self._corrections(Corrections(fights))
+
+    def _reading(self, fights: Fights) -> None:
+        self.active_in_channel = fights.active_in_channel
+        self.active_for_campaign = fights.active_for_campaign
+        self.status = fights.status
+        self.view = fights.view
+        self.turn_key = fights.turn_key
+        self.target_names = fights.target_names
+
+    def _lifecycle(self, lifecycle: Lifecycle) -> None:
+        self.start = lifecycle.start
+        self.start_in = lifecycle.start_in
+        self.set_tracker_message = lifecycle.set_tracker_message
+        self.add_monsters = lifecycle.add_monsters
+        self.join = lifecycle.join
+        self.remove = lifecycle.remove
+        self.end = lifecycle.end
+
+    def _monsters(self, monsters: MonsterActions) -> None:
+        self.monster_act = monsters.monster_act
+        self.run_monster_turn = monsters.run_monster_turn
+        self.monster_options = monsters.monster_options
+        self.choose_monster_action = monsters.choose_monster_action
+        self.action_names = monsters.action_names
+
+    def _corrections(self, corrections: Corrections) -> None:
+        self.damage = corrections.damage
+        self.heal = corrections.heal
+        self.set_condition = corrections.set_condition

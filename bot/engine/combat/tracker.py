@@ -1,0 +1,50 @@
+"""The tracker's view of a fight: one entry per combatant in initiative order. The DM's variant shows every
+number; `TrackerState.public()` hides monsters' HP and everyone's AC from players."""
+
+from __future__ import annotations
+
+from bot.data.srd import SRD
+from bot.engine import combat_rules as cr
+from bot.engine.combat.fight import Fight, timed
+from bot.engine.combat.hit_points import character_health, vitals
+from bot.engine.combat.results import TrackerEntry, TrackerState
+from bot.engine.sheet import armor_class
+from persistence.models import Combatant
+
+
+def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
+    current = fight.current()
+    entries = tuple(_entry(fight, srd, r, r is current, for_dm) for r in fight.rows)
+    c = fight.combat
+    return TrackerState(c.id, c.campaign_id, c.channel_id, c.status, c.round, c.version, entries, for_dm,
+                        c.tracker_channel_id, c.tracker_message_id)  # fmt: skip
+
+
+def _entry(fight: Fight, srd: SRD, row: Combatant, current: bool, for_dm: bool) -> TrackerEntry:
+    if row.kind == "monster":
+        return _monster_entry(row, current, for_dm)
+    if row.character_id not in fight.characters:
+        return TrackerEntry(row.id, row.name, "character", row.initiative, row.owner_id, current, "dead", "gone",
+                            None, None, 0, None, (), None)  # fmt: skip
+    sheet = fight.sheet(row)
+    now = vitals(sheet)
+    conditions = tuple(condition_label(c.name, c.rounds) for c in sheet.conditions)
+    saves = (now.successes, now.failures) if now.hp <= 0 else None
+    ac = armor_class(sheet, srd) if for_dm else None
+    return TrackerEntry(row.id, sheet.name, "character", row.initiative, row.owner_id, current, now.state,
+                        character_health(now), now.hp, now.hp_max, now.temp, ac, conditions, saves)  # fmt: skip
+
+
+def _monster_entry(row: Combatant, current: bool, for_dm: bool) -> TrackerEntry:
+    hp, hp_max = row.hp or 0, row.hp_max or 0
+    conditions = tuple(condition_label(c.name, c.rounds) for c in timed(row.conditions))
+    return TrackerEntry(row.id, row.name, "monster", row.initiative, None, current,
+                        "dead" if row.dead else "up", cr.health_word(hp, hp_max, dead=row.dead),
+                        hp if for_dm else None, hp_max if for_dm else None, 0, row.ac if for_dm else None,
+                        conditions, None)  # fmt: skip
+
+
+def condition_label(name: str, rounds: int | None) -> str:
+    if rounds is None:
+        return name
+    return f"{name} ({rounds} round{'s' if rounds != 1 else ''})"
