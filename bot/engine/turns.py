@@ -44,6 +44,7 @@ from bot.engine.characters import (
 from bot.engine.checks import CheckResult, CheckService
 from bot.engine.dice import Dice
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
+from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import Actor
 from bot.engine.usage import UsageMetrics, UsageService
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -183,7 +184,7 @@ class Refused(Exception):
     """A call the rules do not allow; the message goes back to the model."""
 
 
-# --- locks and narrators -------------------------------------------------------------------------
+# --- locks ---------------------------------------------------------------------------------------
 
 
 class CampaignLocks:
@@ -208,29 +209,6 @@ class CampaignLocks:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key], self._locks[key]
-
-
-class NarratorPool:
-    """The configured narrator, the offline fallback, and one narrator per model a DM picked."""
-
-    def __init__(
-        self, default: Narrator, offline: Narrator, make: Callable[[str], Narrator] | None = None
-    ) -> None:
-        self.default = default
-        self.offline = offline
-        self._make = make
-        self._made: dict[str, Narrator] = {}
-
-    def for_model(self, model: str | None) -> Narrator:
-        if not model or model == self.default.model or self._make is None or self.default.name == "offline":
-            return self.default
-        if model not in self._made:
-            self._made[model] = self._make(model)
-        return self._made[model]
-
-    async def aclose(self) -> None:
-        for narrator in {id(n): n for n in (self.default, self.offline, *self._made.values())}.values():
-            await narrator.aclose()
 
 
 # --- pure rules for hit points -------------------------------------------------------------------
