@@ -15,7 +15,7 @@ from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
 from bot.engine.rolls import RollService
-from bot.engine.table import TableService, hook_start_combat
+from bot.engine.table import TableService
 from bot.engine.turns import CampaignEngine, build_campaign_engine
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
@@ -52,10 +52,9 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     rolls = RollService(db, dice)
     characters = CharacterService(db, dice)
     checks = CheckService(characters, dice, rolls)
-    campaign = build_campaign_engine(settings, db, checks, dice, metrics=metrics)
     combat = CombatService(db, dice, characters, checks)
+    campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
     generator = Generator(characters.srd, dice)
-    hook_start_combat(campaign.turns.executor, combat)
     models = (settings.openai_model, *settings.narrator_models)
     try:
         yield Services(

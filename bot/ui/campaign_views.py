@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import discord
 
 from bot.engine.campaigns import CampaignInfo, CanonEntry, Overview, SessionReport
-from bot.engine.turns import EngineAction, PendingInfo, RetconReport
+from bot.engine.tools import EngineAction
+from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport
 from bot.ui.narration import describe_actions
 from bot.ui.text import safe

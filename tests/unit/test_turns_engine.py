@@ -15,7 +15,8 @@ import pytest
 from bot.engine.characters import CharacterRef, Choices, Sheet
 from bot.engine.events import state_of
 from bot.engine.rolls import Actor
-from bot.engine.turns import EngineAction, TurnOutcome
+from bot.engine.tools import EngineAction
+from bot.engine.turns import TurnOutcome
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NarratorEvent, NarratorUnavailable, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
 from bot.services import Services, open_services
