@@ -8,7 +8,7 @@ event to the log. Turns, retcon and approvals live in `bot.engine.turns`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -227,6 +227,18 @@ def split_list(raw: str, what: str) -> tuple[str, ...]:
     return entries
 
 
+def campaign_dm_reader(db: Database) -> Callable[[int], Awaitable[int | None]]:
+    """Who runs a campaign: what `CharacterService` asks before letting a DM edit a player's character.
+    It needs only the database, so it is built before the character service, which `CampaignService` needs."""
+    reads = Reads(db)
+
+    async def dm_of(campaign_id: int) -> int | None:
+        async with reads.session() as session:
+            return await CampaignRepository(session).dm_of(campaign_id)
+
+    return dm_of
+
+
 # --- the service ---------------------------------------------------------------------------------
 
 
@@ -241,11 +253,6 @@ class CampaignService:
         self.defaults = defaults
 
     # Lookups ------------------------------------------------------------------------------------
-
-    async def dm_of(self, campaign_id: int) -> int | None:
-        """The hook `CharacterService` asks: who may also edit a character playing in this campaign."""
-        async with self.reads.session() as session:
-            return await CampaignRepository(session).dm_of(campaign_id)
 
     async def here(self, actor: Actor) -> CampaignInfo:
         """The campaign of the actor's channel or thread."""

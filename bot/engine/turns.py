@@ -21,37 +21,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine.campaigns import Bounds, CampaignDefaults, CampaignInfo, CampaignService, info_of
+from bot.engine.campaigns import CampaignInfo, CampaignService, info_of
 from bot.engine.characters import to_sheet
-from bot.engine.checks import CheckService
-from bot.engine.combat import CombatService
-from bot.engine.dice import Dice
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import Actor
 from bot.engine.tools import CallResult, EngineAction, ToolExecutor, TurnTally, refusal
-from bot.engine.usage import UsageMetrics, UsageService
+from bot.engine.usage import UsageService
 from bot.errors import InvalidInput, NotFound
 from bot.narrator import (
     NARRATOR_TOOLS,
     Narrator,
     NarratorUnavailable,
-    OfflineNarrator,
-    OpenAINarrator,
-    PriceTable,
     ProposedCall,
     TextDelta,
     ToolCallsProposed,
     ToolSpec,
     Usage,
     assistant_message,
-    build_narrator,
     estimate_tokens,
     validate_arguments,
 )
@@ -65,9 +58,6 @@ from persistence.repositories import (
     TurnRepository,
     campaign_turn_lock,
 )
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 log_ = structlog.get_logger(__name__)
 
@@ -491,46 +481,3 @@ class TurnEngine:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# --- wiring --------------------------------------------------------------------------------------
-
-
-@dataclass
-class CampaignEngine:
-    """The campaign side of the services, built once at startup."""
-
-    campaigns: CampaignService
-    usage: UsageService
-    turns: TurnEngine
-
-    async def aclose(self) -> None:
-        await self.turns.narrators.aclose()
-
-
-def build_campaign_engine(
-    settings: Settings, db: Database, checks: CheckService, combat: CombatService, dice: Dice, *,
-    metrics: UsageMetrics | None = None, narrator: Narrator | None = None,
-) -> CampaignEngine:  # fmt: skip
-    """Campaigns, usage and turns from the settings; `narrator` overrides the configured one (tests)."""
-    defaults = CampaignDefaults(
-        bounds=Bounds(settings.turn_max_damage, settings.turn_max_heal, settings.turn_max_xp, settings.turn_max_items),
-        approval_bound=settings.approval_bound, summary_every=settings.summary_refresh_events,
-        allowed_models=tuple(settings.narrator_models),
-    )  # fmt: skip
-    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
-    campaigns = CampaignService(db, checks.characters, prompt, defaults)
-    checks.characters.campaign_dm = campaigns.dm_of
-    usage = UsageService(db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget,
-                         metrics=metrics)  # fmt: skip
-    default = narrator or build_narrator(settings)
-
-    def per_model(model: str) -> Narrator:
-        return OpenAINarrator.from_settings(settings.model_copy(update={"openai_model": model}))
-
-    pool = NarratorPool(default, OfflineNarrator(), per_model)
-    executor = ToolExecutor(db, checks, combat, dice, checks.srd, defaults)
-    config = TurnConfig(max_tool_rounds=settings.max_tool_rounds, summary_every=settings.summary_refresh_events,
-                        turn_timeout=settings.turn_timeout_seconds)  # fmt: skip
-    turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, pool, config)
-    return CampaignEngine(campaigns, usage, turns)
