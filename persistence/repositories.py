@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Select, and_, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import (
     Campaign,
     CampaignEvent,
@@ -171,6 +173,15 @@ class CampaignRepository:
 
     def add(self, campaign: Campaign) -> None:
         self.session.add(campaign)
+
+    async def create(self, campaign: Campaign) -> None:
+        """Write a new campaign now (its id is set after); `Conflict` when its channel already has an
+        active one (the unique index catches a second create at the same moment)."""
+        self.session.add(campaign)
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(f"channel {campaign.channel_id} already has an active campaign") from error
 
     async def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
         query = select(Campaign).where(Campaign.id == campaign_id)

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
@@ -23,6 +22,7 @@ from bot.engine.memory import PromptBudget, PromptInputs, visible_text
 from bot.engine.rolls import Actor
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import Campaign, CampaignSession, CanonFact, Character
 from persistence.repositories import (
     CampaignRepository,
@@ -324,10 +324,9 @@ class CampaignService:
                 row.settings = new_campaign_settings(defaults)
                 if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
                     raise InvalidInput(_channel_taken())
-                CampaignRepository(session).add(row)
-                await session.flush()
+                await CampaignRepository(session).create(row)
                 log.record(session, row, "campaign", f"The campaign {row.name} begins.", actor_id=actor.user_id)
-        except IntegrityError:  # a second /campaign create in the same channel at the same moment
+        except Conflict:  # a second /campaign create in the same channel at the same moment
             raise InvalidInput(_channel_taken()) from None
         return info_of(row, self.defaults)
 
