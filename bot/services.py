@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from bot.engine.admin import AdminService
 from bot.engine.advice import NarratorAdvice
-from bot.engine.campaigns import Bounds, CampaignDefaults, CampaignService, campaign_dm_reader
+from bot.engine.campaign_info import Bounds, CampaignDefaults
+from bot.engine.campaigns import CampaignService, campaign_dm_reader
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService

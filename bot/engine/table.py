@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.advice import Asker, NarratorAdvice
-from bot.engine.campaigns import CampaignInfo, CampaignService, clean_text
+from bot.engine.campaign_info import CampaignInfo
+from bot.engine.campaigns import CampaignService, clean_text
 from bot.engine.characters import CharacterRef, Item, add_item, clean_name, name_key, to_sheet, write_back
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine import rules
-from bot.engine.campaigns import CampaignDefaults, CampaignInfo, info_of
+from bot.engine.campaign_info import CampaignDefaults, CampaignInfo, info_of
 from bot.engine.characters import (
     ActiveCondition,
     CharacterRef,

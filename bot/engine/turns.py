@@ -27,7 +27,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine.campaigns import CampaignInfo, CampaignService, info_of
+from bot.engine.campaign_info import CampaignInfo, info_of
+from bot.engine.campaigns import CampaignService
 from bot.engine.characters import to_sheet
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool

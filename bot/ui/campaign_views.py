@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.engine.campaigns import CampaignInfo, CanonEntry, Overview, SessionReport
+from bot.engine.campaign_info import CampaignInfo
+from bot.engine.campaigns import CanonEntry, Overview, SessionReport
 from bot.engine.tools import EngineAction
 from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine.campaigns import CampaignInfo
+from bot.engine.campaign_info import CampaignInfo
 from bot.engine.characters import Choices
 from bot.engine.rolls import Actor
 from bot.engine.turns import TurnOutcome, TurnTicket
