@@ -330,8 +330,10 @@ class TurnRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, turn: CampaignTurn) -> None:
+    async def create(self, turn: CampaignTurn) -> None:
+        """Write a new turn now: its id is set after, for the turn's events to point at."""
         self.session.add(turn)
+        await self.session.flush()
 
     async def get(self, turn_id: int) -> CampaignTurn | None:
         return await self.session.get(CampaignTurn, turn_id)
@@ -392,8 +394,10 @@ class SessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, row: CampaignSession) -> None:
+    async def create(self, row: CampaignSession) -> None:
+        """Write a new session now, so the reads after it in the same transaction count it."""
         self.session.add(row)
+        await self.session.flush()
 
     async def open(self, campaign_id: int) -> CampaignSession | None:
         query = select(CampaignSession).where(

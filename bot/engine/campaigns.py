@@ -415,9 +415,9 @@ class CampaignService:
                 raise InvalidInput("A session is already running here; `/session end` it first.")
             last = await sessions.last_ended(row.id)
             first_event = await EventRepository(session).last_id(row.id)
-            sessions.add(CampaignSession(campaign_id=row.id, started_by=actor.user_id, first_event_id=first_event))
+            await sessions.create(CampaignSession(campaign_id=row.id, started_by=actor.user_id,
+                                                  first_event_id=first_event))  # fmt: skip
             log.record(session, row, "session_start", "A new session begins.", actor_id=actor.user_id)
-            await session.flush()
             recent = [line_of(e) for e in await EventRepository(session).recent(row.id, 30)]
             text = _previously(row, last, recent, limit)
             number = await SessionRepository(session).count(row.id)

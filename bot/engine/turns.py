@@ -301,8 +301,7 @@ class TurnEngine:
             campaign.turn_count = (campaign.turn_count or 0) + 1
             turn = CampaignTurn(campaign_id=campaign.id, number=campaign.turn_count, user_id=ticket.actor.user_id,
                                 character_id=ticket.character_id, action=ticket.action, status="running")  # fmt: skip
-            TurnRepository(session).add(turn)
-            await session.flush()
+            await TurnRepository(session).create(turn)
             who = ticket.character_name or "The DM"
             log.record(session, campaign, "action", f"{who}: {ticket.action}", actor_id=ticket.actor.user_id,
                        character_id=ticket.character_id, turn_id=turn.id)  # fmt: skip
