@@ -553,6 +553,7 @@ async def note_combat_started(session: AsyncSession, turn_id: int | None, combat
 
 
 def refusal(call: ProposedCall, reason: str) -> CallResult:
+    """A call not applied: the reason goes back to the model as the tool's result, and to the footer."""
     return CallResult(call.id, {"ok": False, "error": reason}, EngineAction("refused", call.name, reason))
 
 

@@ -3,7 +3,7 @@
 A turn: wait for the campaign (turns resolve one at a time, in arrival order: an asyncio lock
 in this process and a Postgres advisory lock across processes) → assemble the budgeted prompt →
 at most `max_tool_rounds` rounds of narrator call → validate each proposed call against the
-campaign → apply the valid ones in one transaction per round (each change an event of the turn)
+campaign → apply the valid ones in one transaction per round (`bot.engine.tools`; each change an event of the turn)
 → send the results back as `role: "tool"` messages → stream the narration to the sink.
 
 The narrator never changes state. A call that breaks the schema or the rules is refused and the
