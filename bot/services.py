@@ -1,4 +1,9 @@
-"""The one object that wires everything: built once at startup, handed to the bot and its cogs."""
+"""The one object that wires everything: built once at startup, handed to the bot and its cogs.
+
+Every service gets what it needs through its constructor, built in dependency order; nothing is patched
+into a service after it is built. The one cycle (characters ask who a campaign's DM is, campaigns need the
+characters) is broken by `campaign_dm_reader`, which needs only the database.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,38 @@ from dataclasses import dataclass
 
 from bot.engine.admin import AdminService
 from bot.engine.advice import NarratorAdvice
+from bot.engine.campaign_info import Bounds, CampaignDefaults
+from bot.engine.campaigns import CampaignService, campaign_dm_reader
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
+from bot.engine.memory import MemoryReader, PromptBudget
+from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
-from bot.engine.table import TableService, hook_start_combat
-from bot.engine.turns import CampaignEngine, build_campaign_engine
+from bot.engine.table import TableService
+from bot.engine.tools import ToolExecutor
+from bot.engine.turns import TurnConfig, TurnEngine
+from bot.engine.usage import UsageMetrics, UsageService
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
+from bot.narrator import NARRATOR_TOOLS, Narrator, OfflineNarrator, OpenAINarrator, PriceTable, build_narrator
 from bot.settings import Settings
 from bot.ui.combat_views import TrackerBoard
 from persistence.db import Database
+
+
+@dataclass
+class CampaignEngine:
+    """The campaign side of the services, built once at startup."""
+
+    campaigns: CampaignService
+    usage: UsageService
+    turns: TurnEngine
+
+    async def aclose(self) -> None:
+        await self.turns.narrators.aclose()
 
 
 @dataclass
@@ -52,12 +76,11 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
     dice = Dice(rng)
     rolls = RollService(db, dice)
-    characters = CharacterCreation(db, dice)
+    characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db))
     checks = CheckService(characters, dice, rolls)
-    campaign = build_campaign_engine(settings, db, checks, dice, metrics=metrics)
     combat = CombatService(db, dice, characters, checks)
+    campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
     generator = Generator(characters.srd, dice)
-    hook_start_combat(campaign.turns.executor, combat)
     models = (settings.openai_model, *settings.narrator_models)
     try:
         yield Services(
@@ -73,3 +96,38 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
         await rolls.aclose()
         await limiter.aclose()
         await db.dispose()
+
+
+def build_campaign_engine(
+    settings: Settings, db: Database, checks: CheckService, combat: CombatService, dice: Dice, *,
+    metrics: UsageMetrics | None = None,
+) -> CampaignEngine:  # fmt: skip
+    """Campaigns, usage and narrated turns from the settings."""
+    defaults = campaign_defaults(settings)
+    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
+    campaigns = CampaignService(db, checks.characters, prompt, defaults)
+    usage = UsageService(db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget,
+                         metrics=metrics)  # fmt: skip
+    executor = ToolExecutor(db, checks, combat, dice, checks.srd, defaults)
+    config = TurnConfig(max_tool_rounds=settings.max_tool_rounds, summary_every=settings.summary_refresh_events,
+                        turn_timeout=settings.turn_timeout_seconds)  # fmt: skip
+    turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config)
+    return CampaignEngine(campaigns, usage, turns)
+
+
+def campaign_defaults(settings: Settings) -> CampaignDefaults:
+    """The host's bounds for what one narrated turn may change, until a DM sets their campaign's own."""
+    return CampaignDefaults(
+        bounds=Bounds(settings.turn_max_damage, settings.turn_max_heal, settings.turn_max_xp, settings.turn_max_items),
+        approval_bound=settings.approval_bound, summary_every=settings.summary_refresh_events,
+        allowed_models=tuple(settings.narrator_models),
+    )  # fmt: skip
+
+
+def narrator_pool(settings: Settings) -> NarratorPool:
+    """The configured narrator, the offline fallback, and an OpenAI-compatible narrator per model a DM picks."""
+
+    def per_model(model: str) -> Narrator:
+        return OpenAINarrator.from_settings(settings.model_copy(update={"openai_model": model}))
+
+    return NarratorPool(build_narrator(settings), OfflineNarrator(), per_model)

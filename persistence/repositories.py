@@ -180,6 +180,15 @@ class CampaignRepository:
     def add(self, campaign: Campaign) -> None:
         self.session.add(campaign)
 
+    async def create(self, campaign: Campaign) -> None:
+        """Write a new campaign now (its id is set after); `Conflict` when its channel already has an
+        active one (the unique index catches a second create at the same moment)."""
+        self.session.add(campaign)
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(f"channel {campaign.channel_id} already has an active campaign") from error
+
     async def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
         query = select(Campaign).where(Campaign.id == campaign_id)
         if lock:
@@ -327,8 +336,10 @@ class TurnRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, turn: CampaignTurn) -> None:
+    async def create(self, turn: CampaignTurn) -> None:
+        """Write a new turn now: its id is set after, for the turn's events to point at."""
         self.session.add(turn)
+        await self.session.flush()
 
     async def get(self, turn_id: int) -> CampaignTurn | None:
         return await self.session.get(CampaignTurn, turn_id)
@@ -389,8 +400,10 @@ class SessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, row: CampaignSession) -> None:
+    async def create(self, row: CampaignSession) -> None:
+        """Write a new session now, so the reads after it in the same transaction count it."""
         self.session.add(row)
+        await self.session.flush()
 
     async def open(self, campaign_id: int) -> CampaignSession | None:
         query = select(CampaignSession).where(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.engine.campaigns import CONTENT_RATINGS
+from bot.engine.campaign_info import CONTENT_RATINGS
 from bot.engine.usage import BUDGET_KEY, MAX_BUDGET, UsageService
 from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database

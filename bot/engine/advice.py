@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from bot.engine.turns import NarratorPool
+from bot.engine.narrators import NarratorPool
 from bot.engine.usage import UsageService
 from bot.narrator import NarratorUnavailable, ProposedCall, ToolCallsProposed, ToolSpec, Usage, estimate_tokens
 from bot.narrator.tools import validate_arguments

@@ -2,27 +2,36 @@
 
 Plain values in, plain values out; every change is one transaction that locks the campaign row
 first (then characters, always in that order, so two changes never deadlock) and appends its
-event to the log. Turns, retcon and approvals live in `bot.engine.turns`.
+event to the log. What a campaign is read as (settings, scene, `CampaignInfo`) lives in
+`bot.engine.campaign_info`; turns, retcon and approvals in `bot.engine.turns`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
+from bot.engine.campaign_info import (
+    CONTENT_RATINGS,
+    CampaignDefaults,
+    CampaignInfo,
+    CampaignSettings,
+    Scene,
+    info_of,
+)
 from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
+from persistence.errors import Conflict
 from persistence.models import Campaign, CampaignSession, CanonFact, Character
 from persistence.repositories import (
     CampaignRepository,
@@ -37,8 +46,6 @@ from persistence.repositories import (
     find_guild,
 )
 
-ContentRating = Literal["family", "teen", "mature"]
-CONTENT_RATINGS: tuple[str, ...] = get_args(ContentRating)
 MAX_NAME = 100
 MAX_TONE = 100
 MAX_SETTING = 500
@@ -54,104 +61,6 @@ MAX_MODEL = 100
 
 
 # --- plain values --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Per-turn hard limits on what the narrator's calls may change; above them a call is refused."""
-
-    damage: int = 30
-    heal: int = 30
-    xp: int = 1000
-    items: int = 5
-
-
-@dataclass(frozen=True)
-class CampaignDefaults:
-    bounds: Bounds = field(default_factory=Bounds)
-    approval_bound: int = 10
-    summary_every: int = 20
-    allowed_models: tuple[str, ...] = ()  # models a DM may pick besides the default
-
-
-@dataclass(frozen=True)
-class CampaignSettings:
-    persona: str = ""
-    model: str | None = None
-    content_rating: ContentRating = "teen"
-    approval_bound: int = 10  # damage or items taken above this wait for the DM; gains always do
-    auto_approve: bool = False  # nothing waits
-    consequences: bool = True  # a risky check failed by 5+ hurts (see turns.CONSEQUENCES)
-    bounds: Bounds = field(default_factory=Bounds)
-    auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
-        bounds = {**asdict(defaults.bounds), **{k: v for k, v in (data.get("bounds") or {}).items() if k in
-                                                 asdict(defaults.bounds)}}  # fmt: skip
-        rating = data.get("content_rating", "teen")
-        return cls(
-            persona=str(data.get("persona") or ""),
-            model=data.get("model") or None,
-            content_rating=rating if rating in CONTENT_RATINGS else "teen",
-            approval_bound=int(data.get("approval_bound", defaults.approval_bound)),
-            auto_approve=bool(data.get("auto_approve", False)),
-            consequences=bool(data.get("consequences", True)),
-            bounds=Bounds(**bounds),
-            auto_monsters=bool(data.get("auto_monsters", False)),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Safety:
-    lines: tuple[str, ...] = ()
-    veils: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Scene:
-    location: str = ""
-    description: str = ""
-    npcs: tuple[str, ...] = ()  # names of NPCs present
-    in_combat: bool = False
-    enemies: tuple[tuple[str, int], ...] = ()  # (SRD monster name, count)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Scene:
-        enemies = tuple((str(e.get("monster")), int(e.get("count", 1))) for e in data.get("enemies") or [])
-        return cls(str(data.get("location") or ""), str(data.get("description") or ""),
-                   tuple(data.get("npcs") or ()), bool(data.get("in_combat")), enemies)  # fmt: skip
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "location": self.location,
-            "description": self.description,
-            "npcs": list(self.npcs),
-            "in_combat": self.in_combat,
-            "enemies": [{"monster": m, "count": c} for m, c in self.enemies],
-        }
-
-
-@dataclass(frozen=True)
-class CampaignInfo:
-    id: int
-    guild_id: int
-    channel_id: int
-    dm_id: int
-    name: str
-    tone: str
-    setting: str
-    status: str
-    settings: CampaignSettings
-    safety: Safety
-    scene: Scene
-    summary: str
-    summary_through: int
-    turn_count: int
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,17 +104,6 @@ class SessionReport:
     attendees: tuple[str, ...] = ()
 
 
-def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
-    safety = row.safety or {}
-    return CampaignInfo(
-        id=row.id, guild_id=row.guild_id, channel_id=row.channel_id, dm_id=row.dm_id, name=row.name, tone=row.tone,
-        setting=row.setting, status=row.status, settings=CampaignSettings.from_json(row.settings or {}, defaults),
-        safety=Safety(tuple(safety.get("lines") or ()), tuple(safety.get("veils") or ())),
-        scene=Scene.from_json(row.scene or {}), summary=row.summary or "", summary_through=row.summary_through or 0,
-        turn_count=row.turn_count or 0, created_at=row.created_at,
-    )  # fmt: skip
-
-
 def clean_text(raw: str, limit: int, what: str, *, required: bool = True) -> str:
     text = visible_text(raw)
     if required and not text:
@@ -227,6 +125,18 @@ def split_list(raw: str, what: str) -> tuple[str, ...]:
     return entries
 
 
+def campaign_dm_reader(db: Database) -> Callable[[int], Awaitable[int | None]]:
+    """Who runs a campaign: what `CharacterService` asks before letting a DM edit a player's character.
+    It needs only the database, so it is built before the character service, which `CampaignService` needs."""
+    reads = Reads(db)
+
+    async def dm_of(campaign_id: int) -> int | None:
+        async with reads.session() as session:
+            return await CampaignRepository(session).dm_of(campaign_id)
+
+    return dm_of
+
+
 # --- the service ---------------------------------------------------------------------------------
 
 
@@ -241,11 +151,6 @@ class CampaignService:
         self.defaults = defaults
 
     # Lookups ------------------------------------------------------------------------------------
-
-    async def dm_of(self, campaign_id: int) -> int | None:
-        """The hook `CharacterService` asks: who may also edit a character playing in this campaign."""
-        async with self.reads.session() as session:
-            return await CampaignRepository(session).dm_of(campaign_id)
 
     async def here(self, actor: Actor) -> CampaignInfo:
         """The campaign of the actor's channel or thread."""
@@ -317,10 +222,9 @@ class CampaignService:
                 row.settings = new_campaign_settings(defaults)
                 if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
                     raise InvalidInput(_channel_taken())
-                CampaignRepository(session).add(row)
-                await session.flush()
+                await CampaignRepository(session).create(row)
                 log.record(session, row, "campaign", f"The campaign {row.name} begins.", actor_id=actor.user_id)
-        except IntegrityError:  # a second /campaign create in the same channel at the same moment
+        except Conflict:  # a second /campaign create in the same channel at the same moment
             raise InvalidInput(_channel_taken()) from None
         return info_of(row, self.defaults)
 
@@ -511,9 +415,9 @@ class CampaignService:
                 raise InvalidInput("A session is already running here; `/session end` it first.")
             last = await sessions.last_ended(row.id)
             first_event = await EventRepository(session).last_id(row.id)
-            sessions.add(CampaignSession(campaign_id=row.id, started_by=actor.user_id, first_event_id=first_event))
+            await sessions.create(CampaignSession(campaign_id=row.id, started_by=actor.user_id,
+                                                  first_event_id=first_event))  # fmt: skip
             log.record(session, row, "session_start", "A new session begins.", actor_id=actor.user_id)
-            await session.flush()
             recent = [line_of(e) for e in await EventRepository(session).recent(row.id, 30)]
             text = _previously(row, last, recent, limit)
             number = await SessionRepository(session).count(row.id)

@@ -1,6 +1,5 @@
 """The DM's table: pause, resume and end a campaign, hand it over, kick a player, award XP, items and coins,
-keep NPCs, generate content for the party, and run monsters' turns in auto mode; plus the narrator's
-`start_combat` tool wired to real fights.
+keep NPCs, generate content for the party, and run monsters' turns in auto mode.
 
 Every call checks that the caller is the DM of the channel's campaign; every change is one transaction that
 locks the campaign row first, then the party's rows (the order campaign changes always follow).
@@ -18,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.advice import Asker, NarratorAdvice
-from bot.engine.campaigns import CampaignInfo, CampaignService, clean_text
+from bot.engine.campaign_info import CampaignInfo
+from bot.engine.campaigns import CampaignService, clean_text
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
 from bot.engine.sheet import Actor, Item, add_item, clean_name, name_key, to_sheet, write_back
-from bot.engine.turns import CallResult, Round, ToolExecutor
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import ToolSpec
 from persistence.db import Database
@@ -31,7 +30,6 @@ from persistence.models import Campaign, Character, Npc
 from persistence.repositories import (
     CampaignRepository,
     CombatRepository,
-    EventRepository,
     NpcRepository,
     PartyRepository,
     Reads,
@@ -415,33 +413,6 @@ class TableService:
         if args is None:
             return None
         return MonsterPlan(options.monster, str(args["action"]), str(args["target"]))
-
-
-async def note_combat_started(session: AsyncSession, turn_id: int | None, combat_id: int) -> None:
-    """Put the fight's id on the turn's combat event, so a retcon of the turn ends the fight too."""
-    if turn_id is None:
-        return
-    events = [e for e in await EventRepository(session).of_turn(turn_id) if e.kind == "combat"]
-    if events:
-        events[-1].data = {**(events[-1].data or {}), "combat_id": combat_id}
-
-
-def hook_start_combat(executor: ToolExecutor, combat: CombatService) -> None:
-    """The narrator's `start_combat` starts a real fight with the SRD monsters it named, after the tool's
-    own validation (SRD names, counts, not already fighting), in the turn's transaction."""
-    validate = executor.handlers["start_combat"]
-
-    async def start_combat(round_: Round, args: dict[str, Any]) -> CallResult:
-        result = await validate(round_, args)
-        row = round_.campaign
-        monsters = [(str(e["monster"]), int(e["count"])) for e in (row.scene or {}).get("enemies") or []]
-        combat_id = await combat.start_in(round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters)
-        await note_combat_started(round_.session, round_.turn_id, combat_id)
-        result.payload["combat"]["id"] = combat_id
-        result.payload["combat"]["note"] = "The fight has begun: players `/combat join`; describe the opening only."
-        return result
-
-    executor.handlers["start_combat"] = start_combat
 
 
 # --- helpers ----------------------------------------------------------------------------------------

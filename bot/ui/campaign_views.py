@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.engine.campaigns import CampaignInfo, CanonEntry, Overview, SessionReport
-from bot.engine.turns import EngineAction, PendingInfo, RetconReport
+from bot.engine.campaign_info import CampaignInfo
+from bot.engine.campaigns import CanonEntry, Overview, SessionReport
+from bot.engine.tools import EngineAction
+from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport
 from bot.ui.narration import describe_actions
 from bot.ui.text import safe

@@ -19,7 +19,8 @@ from typing import Any
 import discord
 import structlog
 
-from bot.engine.turns import EngineAction, TurnOutcome
+from bot.engine.tools import EngineAction
+from bot.engine.turns import TurnOutcome
 from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)

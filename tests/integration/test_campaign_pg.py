@@ -1,5 +1,6 @@
-"""Campaigns on real Postgres: turns from two processes serialise, full-text recall over a long log, and a
-10,000-event campaign's prompt stays inside its budget with every canon fact."""
+"""Campaigns on real Postgres: turns from two processes serialise, two creates in one channel at once leave one
+campaign, full-text recall over a long log, and a 10,000-event campaign's prompt stays inside its budget with
+every canon fact."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from bot.engine.campaign_info import CampaignInfo
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.engine.turns import TurnOutcome, TurnTicket
+from bot.errors import InvalidInput
 from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -144,3 +147,19 @@ async def test_a_ten_thousand_event_campaign_recalls_old_facts_inside_the_budget
     assert "he hid the silver key beneath the drowned altar" in text  # recalled by full-text search
     assert prompt.recalled_included >= 1 and prompt.recent_included > 10
     assert seconds < 2.0, seconds
+
+
+async def test_two_creates_in_one_channel_at_once_leave_one_campaign_and_a_clear_refusal(postgres_url: str) -> None:
+    """Two processes, one channel: whichever loses (to the channel check or to the unique index, reported by the
+    repository as a conflict) gets the same actionable answer, never a database error."""
+    guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
+    dm = Actor(random.randrange(1, 2**60), guild, channel)
+    async with open_services(settings(postgres_url)) as one, open_services(settings(postgres_url)) as two:
+        results = await asyncio.gather(one.campaign.campaigns.create(dm, "First"),
+                                       two.campaign.campaigns.create(dm, "Second"), return_exceptions=True)  # fmt: skip
+        here = await one.campaign.campaigns.list_here(dm)
+    made = [r for r in results if isinstance(r, CampaignInfo)]
+    refused = [r for r in results if isinstance(r, InvalidInput)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert "already has a campaign" in refused[0].message
+    assert [c.name for c in here if c.channel_id == channel] == [made[0].name]

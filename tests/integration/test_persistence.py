@@ -1,4 +1,5 @@
-"""The migrations build the schema on both backends, and the roll log keeps what the engine rolled."""
+"""The migrations build the schema on both backends, the roll log keeps what the engine rolled, and a write
+the database refuses as a conflict comes out of the repository as the project's own `Conflict`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from bot.engine.sheet import Actor
 from persistence.db import Database
 from persistence.errors import Conflict
 from persistence.migrate import downgrade, upgrade
-from persistence.models import Character, Guild, RollLog
-from persistence.repositories import CharacterRepository, GuildRepository
+from persistence.models import Campaign, Character, Guild, RollLog
+from persistence.repositories import CampaignRepository, CharacterRepository, GuildRepository
 
 
 async def test_migrations_build_every_table(database_url: str) -> None:
@@ -129,3 +130,27 @@ async def test_one_bad_row_costs_only_itself(postgres_url: str) -> None:
         await service.aclose()
         await db.dispose()
     assert sorted(totals) == sorted(o.total for o in good)  # the over-long row was refused alone
+
+
+def _campaign(channel_id: int, name: str) -> Campaign:
+    return Campaign(guild_id=2**60 + 5, channel_id=channel_id, dm_id=2**61 + 7, name=name, tone="", setting="",
+                    status="active", settings={}, safety={}, scene={}, summary="", summary_through=0,
+                    events_since_summary=0, turn_count=0)  # fmt: skip
+
+
+async def test_a_second_active_campaign_in_a_channel_is_a_conflict(database_url: str) -> None:
+    db = Database(database_url)
+    channel = random.randrange(1, 2**60)
+    try:
+        async with db.transaction() as session:
+            first = _campaign(channel, "First")
+            await CampaignRepository(session).create(first)
+            assert first.id is not None  # written: the engine logs the campaign's first event with its id
+        with pytest.raises(Conflict):
+            async with db.transaction() as session:
+                await CampaignRepository(session).create(_campaign(channel, "Second"))
+        async with db.transaction() as session:
+            rows = (await session.scalars(select(Campaign).where(Campaign.channel_id == channel))).all()
+    finally:
+        await db.dispose()
+    assert [r.name for r in rows] == ["First"]

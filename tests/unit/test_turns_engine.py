@@ -16,7 +16,8 @@ from bot.engine.characters import CharacterRef
 from bot.engine.creation import Choices
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor, Sheet
-from bot.engine.turns import EngineAction, TurnOutcome
+from bot.engine.tools import EngineAction
+from bot.engine.turns import TurnOutcome
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NarratorEvent, NarratorUnavailable, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
 from bot.services import Services, open_services
@@ -401,3 +402,14 @@ async def test_retconning_a_narrated_start_combat_ends_the_fight_it_started(tabl
     await table.turns.retcon(table.dm)
     assert await combat.active_in_channel(channel) is None  # the fight went with the turn
     assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat
+
+
+async def test_the_wired_characters_ask_the_campaign_who_its_dm_is(table: Table) -> None:
+    """`open_services` hands the character service its campaign-DM lookup: the DM may change a player's
+    character, another player of the same campaign may not."""
+    mira = CharacterRef("Mira", table.alice.user_id)
+    with pytest.raises(Forbidden):
+        await table.services.characters.coins(table.bob, mira, {"gp": 5})
+    before = (await table.sheet(table.alice)).coins.get("gp", 0)
+    after = await table.services.characters.coins(table.dm, mira, {"gp": 5})
+    assert after.coins["gp"] == before + 5

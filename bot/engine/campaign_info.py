@@ -1,0 +1,126 @@
+"""What a campaign is, read: its settings and per-turn bounds, its safety tools, its scene, and `CampaignInfo`.
+
+Plain values built from a campaign row by `info_of`; the campaign service (`bot.engine.campaigns`), the narrator's
+tool calls (`bot.engine.tools`) and the turn loop (`bot.engine.turns`) all read a campaign through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from persistence.models import Campaign
+
+ContentRating = Literal["family", "teen", "mature"]
+CONTENT_RATINGS: tuple[str, ...] = get_args(ContentRating)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Per-turn hard limits on what the narrator's calls may change; above them a call is refused."""
+
+    damage: int = 30
+    heal: int = 30
+    xp: int = 1000
+    items: int = 5
+
+
+@dataclass(frozen=True)
+class CampaignDefaults:
+    bounds: Bounds = field(default_factory=Bounds)
+    approval_bound: int = 10
+    summary_every: int = 20
+    allowed_models: tuple[str, ...] = ()  # models a DM may pick besides the default
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    persona: str = ""
+    model: str | None = None
+    content_rating: ContentRating = "teen"
+    approval_bound: int = 10  # damage or items taken above this wait for the DM; gains always do
+    auto_approve: bool = False  # nothing waits
+    consequences: bool = True  # a risky check failed by 5+ hurts (see tools.CONSEQUENCES)
+    bounds: Bounds = field(default_factory=Bounds)
+    auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
+        bounds = {**asdict(defaults.bounds), **{k: v for k, v in (data.get("bounds") or {}).items() if k in
+                                                 asdict(defaults.bounds)}}  # fmt: skip
+        rating = data.get("content_rating", "teen")
+        return cls(
+            persona=str(data.get("persona") or ""),
+            model=data.get("model") or None,
+            content_rating=rating if rating in CONTENT_RATINGS else "teen",
+            approval_bound=int(data.get("approval_bound", defaults.approval_bound)),
+            auto_approve=bool(data.get("auto_approve", False)),
+            consequences=bool(data.get("consequences", True)),
+            bounds=Bounds(**bounds),
+            auto_monsters=bool(data.get("auto_monsters", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Safety:
+    lines: tuple[str, ...] = ()
+    veils: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scene:
+    location: str = ""
+    description: str = ""
+    npcs: tuple[str, ...] = ()  # names of NPCs present
+    in_combat: bool = False
+    enemies: tuple[tuple[str, int], ...] = ()  # (SRD monster name, count)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Scene:
+        enemies = tuple((str(e.get("monster")), int(e.get("count", 1))) for e in data.get("enemies") or [])
+        return cls(str(data.get("location") or ""), str(data.get("description") or ""),
+                   tuple(data.get("npcs") or ()), bool(data.get("in_combat")), enemies)  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "description": self.description,
+            "npcs": list(self.npcs),
+            "in_combat": self.in_combat,
+            "enemies": [{"monster": m, "count": c} for m, c in self.enemies],
+        }
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    guild_id: int
+    channel_id: int
+    dm_id: int
+    name: str
+    tone: str
+    setting: str
+    status: str
+    settings: CampaignSettings
+    safety: Safety
+    scene: Scene
+    summary: str
+    summary_through: int
+    turn_count: int
+    created_at: datetime | None = None
+
+
+def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
+    safety = row.safety or {}
+    return CampaignInfo(
+        id=row.id, guild_id=row.guild_id, channel_id=row.channel_id, dm_id=row.dm_id, name=row.name, tone=row.tone,
+        setting=row.setting, status=row.status, settings=CampaignSettings.from_json(row.settings or {}, defaults),
+        safety=Safety(tuple(safety.get("lines") or ()), tuple(safety.get("veils") or ())),
+        scene=Scene.from_json(row.scene or {}), summary=row.summary or "", summary_through=row.summary_through or 0,
+        turn_count=row.turn_count or 0, created_at=row.created_at,
+    )  # fmt: skip

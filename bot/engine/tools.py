@@ -1,0 +1,555 @@
+"""The engine's side of the narrator's tools: each proposed call checked against the campaign and applied.
+
+A round of calls runs in one transaction that locks the campaign row, then the party's rows (the order every
+campaign change follows); each call runs in a savepoint, so a refused call leaves nothing behind and its
+reason goes back to the model. What players gain, and harm above the campaign's approval bound, waits for
+the DM as a pending change. `start_combat` starts a real fight through the combat service, in the same
+transaction. The turn loop (`bot.engine.turns`) calls `ToolExecutor.execute` once per round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.data.srd import SRD
+from bot.engine import events as log
+from bot.engine.campaign_info import CampaignDefaults, CampaignInfo, info_of
+from bot.engine.characters import CharacterRef
+from bot.engine.checks import CheckResult, CheckService
+from bot.engine.combat import CombatService
+from bot.engine.dice import Dice
+from bot.engine.hit_points import damaged, healed
+from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, clean_name, name_key, to_sheet, write_back
+from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.narrator import NARRATOR_TOOLS, ProposedCall, ToolSpec, validate_arguments
+from persistence.db import Database
+from persistence.models import Campaign, Character, Npc, PendingChange
+from persistence.repositories import (
+    CampaignRepository,
+    EventRepository,
+    NpcRepository,
+    PartyRepository,
+    PendingRepository,
+)
+
+MAX_CHECKS_PER_TURN = 6
+MAX_NPCS_PER_TURN = 3
+MAX_NPCS = 300
+MAX_ENEMIES = 20
+# Risky skills whose failure by 5 or more hurts, when the campaign allows it: (dice, type, what happens).
+CONSEQUENCES: Mapping[str, tuple[str, str, str]] = {
+    "athletics": ("1d6", "bludgeoning", "a bad fall"),
+    "acrobatics": ("1d4", "bludgeoning", "a hard tumble"),
+}
+CONSEQUENCE_MARGIN = 5
+
+
+# --- plain values --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineAction:
+    """Something the engine did (or refused) this turn: the footer's "what the dice said".
+
+    `subject` and `detail` may hold names users typed (escape them to show); `dice` is the
+    engine's Markdown breakdown of a roll; `numbers` are the values, for checking and tests.
+    """
+
+    kind: str  # check, consequence, damage, heal, condition, item, xp, npc, scene, combat, pending, refused
+    subject: str
+    detail: str
+    dice: str = ""
+    numbers: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def line(self) -> str:
+        return f"{self.subject}: {self.detail}" + (f" [{self.dice}]" if self.dice else "")
+
+
+class Refused(Exception):
+    """A call the rules do not allow; the message goes back to the model."""
+
+
+# --- the tool executor ---------------------------------------------------------------------------
+
+
+@dataclass
+class TurnTally:
+    """What a turn has spent of the campaign's per-turn bounds."""
+
+    damage: int = 0
+    heal: int = 0
+    items: int = 0
+    xp: dict[int, int] = field(default_factory=dict)  # per character
+    checks: int = 0
+    npcs: int = 0
+    moves: int = 0
+
+
+@dataclass
+class CallResult:
+    call_id: str
+    payload: dict[str, Any]
+    action: EngineAction
+    checks: list[CheckResult] = field(default_factory=list)
+    followups: list[EngineAction] = field(default_factory=list)  # what the engine did because of it
+
+    @property
+    def actions(self) -> list[EngineAction]:
+        return [self.action, *self.followups]
+
+
+@dataclass
+class Round:
+    """One transaction's view: the locked campaign and party, who acts, and the turn's tally."""
+
+    session: AsyncSession
+    campaign: Campaign
+    info: CampaignInfo
+    party: list[Character]
+    actor: Actor
+    is_dm: bool
+    turn_id: int | None
+    tally: TurnTally
+    approved: bool = False  # the DM approved this call already
+
+    def may_affect(self, row: Character) -> bool:
+        return self.is_dm or row.owner_id == self.actor.user_id
+
+
+Handler = Callable[[Round, dict[str, Any]], Awaitable[CallResult]]
+
+
+class ToolExecutor:
+    """Validates proposed calls against the campaign and applies them through the engine's rules.
+
+    `handlers` maps a tool name to its implementation; `combat` runs the fights `start_combat` begins.
+    """
+
+    def __init__(
+        self, db: Database, checks: CheckService, combat: CombatService, dice: Dice, srd: SRD,
+        defaults: CampaignDefaults,
+    ) -> None:  # fmt: skip
+        self.db = db
+        self.defaults = defaults
+        self.checks = checks
+        self.combat = combat
+        self.stats = checks.characters.stats
+        self.dice = dice
+        self.srd = srd
+        self.handlers: dict[str, Handler] = {
+            "request_check": self._check, "apply_damage": self._damage, "heal": self._heal,
+            "add_condition": self._add_condition, "remove_condition": self._remove_condition,
+            "give_item": self._give_item, "take_item": self._take_item, "award_xp": self._award_xp,
+            "introduce_npc": self._introduce_npc, "move_scene": self._move_scene, "start_combat": self._start_combat,
+        }  # fmt: skip
+
+    async def execute(
+        self, campaign_id: int, calls: Sequence[ProposedCall], *, actor: Actor, is_dm: bool, turn_id: int | None,
+        tally: TurnTally, tools: Sequence[ToolSpec] = NARRATOR_TOOLS,
+    ) -> list[CallResult]:  # fmt: skip
+        """Every call of one round, in one transaction."""
+        async with self.db.transaction() as session:
+            round_ = await self.open_round(session, campaign_id, actor=actor, is_dm=is_dm, turn_id=turn_id, tally=tally)
+            results = [await self.one(round_, validate_arguments(call, tools)) for call in calls]
+        for result in results:  # the roll log, once the round is committed
+            for check in result.checks:
+                await self.checks.record(actor, check)
+        return results
+
+    async def open_round(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor, is_dm: bool, turn_id: int | None,
+        tally: TurnTally, approved: bool = False,
+    ) -> Round:  # fmt: skip
+        """Lock the campaign row, then the party's rows: the order every campaign change follows."""
+        campaign = await CampaignRepository(session).get(campaign_id, lock=True)
+        if campaign is None:
+            raise NotFound("This campaign no longer exists.")
+        party = list(await PartyRepository(session).members(campaign_id, lock=True))
+        info = info_of(campaign, self.defaults)
+        return Round(session, campaign, info, party, actor, is_dm, turn_id, tally, approved)
+
+    async def one(self, round_: Round, call: ProposedCall) -> CallResult:
+        """One validated call: applied, waiting for the DM, or refused with the reason (never raises a rule)."""
+        if not call.ok or call.arguments is None:
+            return refusal(call, call.error or "unusable arguments")
+        handler = self.handlers.get(call.name)
+        if handler is None:
+            return refusal(call, f"The engine cannot apply {call.name!r}.")
+        try:
+            async with round_.session.begin_nested():  # a refused call leaves nothing behind
+                result = await handler(round_, call.arguments)
+        except Refused as refused:
+            return refusal(call, str(refused))
+        except (InvalidInput, NotFound, Forbidden) as error:
+            return refusal(call, error.message)
+        result.call_id = call.id
+        return result
+
+    # Finding targets ------------------------------------------------------------------------
+
+    def _member(self, round_: Round, name: str) -> Character:
+        wanted = name_key(name) if name.strip() else ""
+        rows = round_.party
+        found = [r for r in rows if r.name_key == wanted] or [
+            r for r in rows if r.name_key.split(" ")[0] == wanted.split(" ")[0] and wanted
+        ]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(r.name for r in rows) or "nobody yet"
+        if len(found) > 1:
+            raise Refused(f"“{name}” could be {', '.join(r.name for r in found)}; use the full name.")
+        raise Refused(f"There is no player character called “{name}” in this campaign. The party: {names}.")
+
+    async def _target(self, round_: Round, name: str, tool: str) -> Character:
+        try:
+            row = self._member(round_, name)
+        except Refused:
+            npc = await NpcRepository(round_.session).by_key(round_.campaign.id, _key(name))
+            if npc is not None:
+                raise Refused(f"{npc.name} is an NPC; the engine tracks {tool} for player characters only. "
+                              "Describe what happens to them in the story instead.") from None
+            raise
+        if not round_.may_affect(row):
+            raise Refused(f"This is {_owner_turn(round_)}'s turn: it may change only their own character, "
+                          f"not {row.name}. {row.name}'s player acts on their own turn; the DM can step in.")
+        return row
+
+    def _write(self, round_: Round, row: Character, new: Sheet, kind: str, text: str,
+               extra: Mapping[str, Any]) -> None:  # fmt: skip
+        before = to_sheet(row)
+        write_back(row, new)
+        data = {**log.change_of(before, new), **extra}
+        log.record(round_.session, round_.campaign, kind, text, actor_id=round_.actor.user_id,
+                   character_id=row.id, turn_id=round_.turn_id, data=data)  # fmt: skip
+
+    def _waits(self, round_: Round, *, amount: int = 0, always: bool = False) -> bool:
+        """Whether a change waits for the DM. What players gain (items, healing, XP, a condition lifted)
+        always does, so a player who talks the model into a gift gets a request, not the gift; harm waits
+        when it is above the campaign's approval bound. Auto-approve (or the DM acting) waits for nothing."""
+        settings = round_.info.settings
+        if round_.approved or round_.is_dm or settings.auto_approve:
+            return False
+        return always or amount > settings.approval_bound
+
+    def _pend(self, round_: Round, tool: str, arguments: dict[str, Any], summary: str) -> CallResult:
+        row = PendingChange(
+            campaign_id=round_.campaign.id, turn_id=round_.turn_id, requested_by=round_.actor.user_id, tool=tool,
+            arguments=arguments, summary=summary, status="pending",
+        )  # fmt: skip
+        PendingRepository(round_.session).add(row)
+        log.record(round_.session, round_.campaign, "pending", f"Waiting for the DM: {summary}",
+                   actor_id=round_.actor.user_id, turn_id=round_.turn_id, data={"tool": tool, "arguments": arguments})
+        payload = {"ok": True, "pending": True, "message": f"Waiting for the DM's approval: {summary}. "
+                   "It has NOT happened; do not narrate it as done."}  # fmt: skip
+        return CallResult("", payload, EngineAction("pending", summary, "waits for the DM's approval (/dm approve)"))
+
+    # The tools ------------------------------------------------------------------------------
+
+    async def _check(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = self._member(round_, args["character"])
+        if round_.tally.checks >= MAX_CHECKS_PER_TURN:
+            raise Refused(f"At most {MAX_CHECKS_PER_TURN} checks a turn; narrate with the results you have.")
+        round_.tally.checks += 1
+        owner = Actor(row.owner_id, round_.campaign.guild_id, round_.campaign.channel_id)
+        result = await self.checks.check(owner, args["skill_or_ability"], ref=CharacterRef(row.name, row.owner_id))
+        dc = int(args["dc"])
+        total = result.outcome.total if result.outcome else 0
+        success = result.outcome is not None and total >= dc
+        verdict = "success" if success else "failure"
+        reason = args["reason"].replace("<<<", "").replace(">>>", "")  # the offline narrator quotes the action
+        text = f"{row.name}: {result.label} {total} vs DC {dc}, {verdict} ({reason})"
+        log.record(round_.session, round_.campaign, "check", text, actor_id=round_.actor.user_id,
+                   character_id=row.id, turn_id=round_.turn_id,
+                   data={"skill": args["skill_or_ability"], "dc": dc, "total": total, "success": success,
+                         "breakdown": result.outcome.breakdown if result.outcome else "automatic failure"})  # fmt: skip
+        check = {"character": row.name, "skill": args["skill_or_ability"], "label": result.label, "dc": dc,
+                 "total": total, "success": success, "margin": total - dc, "reasons": list(result.reasons)}  # fmt: skip
+        dice = result.outcome.breakdown if result.outcome else "automatic failure"
+        action = EngineAction("check", row.name, f"{result.label} vs DC {dc}: {verdict}", dice,
+                              {"total": total, "dc": dc, "success": int(success)})  # fmt: skip
+        payload: dict[str, Any] = {"ok": True, "check": check}
+        out = CallResult("", payload, action, [result])
+        if not success:
+            await self._consequence(round_, row, args["skill_or_ability"], total - dc, out)
+        return out
+
+    async def _consequence(self, round_: Round, row: Character, skill: str, margin: int, out: CallResult) -> None:
+        """A risky check failed badly: the engine rolls the harm (within the turn's damage bound)."""
+        rule = CONSEQUENCES.get(skill)
+        allowed = round_.info.settings.consequences and round_.may_affect(row)
+        if rule is None or not allowed or margin > -CONSEQUENCE_MARGIN:
+            return
+        dice, kind, what = rule
+        room = round_.info.settings.bounds.damage - round_.tally.damage
+        roll = self.dice.roll(dice, label=f"{row.name}: {what}")
+        amount = min(roll.total, room)
+        if amount <= 0:
+            return
+        round_.tally.damage += amount
+        sheet = to_sheet(row)
+        new = damaged(sheet, amount, self.stats(sheet).hp_max)
+        text = f"{row.name} suffers {what}: {amount} {kind} damage (HP {sheet.hp_current} → {new.hp_current})"
+        self._write(round_, row, new, "damage", text, {"amount": amount, "type": kind, "rule": "consequence",
+                                                        "breakdown": roll.breakdown})  # fmt: skip
+        out.payload["consequence"] = {"what": what, "damage": amount, "type": kind, "hp": new.hp_current}
+        numbers = {"amount": amount, "hp_before": sheet.hp_current, "hp_after": new.hp_current}
+        detail = f"{what}: {amount} {kind} damage, HP {sheet.hp_current} → {new.hp_current}"
+        out.followups.append(EngineAction("consequence", row.name, detail, roll.breakdown, numbers))
+
+    async def _damage(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "hit points")
+        amount, bound = int(args["amount"]), round_.info.settings.bounds.damage
+        if round_.tally.damage + amount > bound:
+            raise Refused(f"{amount} damage would take this turn to {round_.tally.damage + amount}, above the "
+                          f"campaign's bound of {bound} a turn.")
+        round_.tally.damage += amount
+        summary = f"{amount} {args['damage_type']} damage to {row.name} ({args['reason']})"
+        if self._waits(round_, amount=amount):
+            return self._pend(round_, "apply_damage", args, summary)
+        sheet = to_sheet(row)
+        if sheet.death_failures >= 3:
+            raise Refused(f"{row.name} is dead already.")
+        new = damaged(sheet, amount, self.stats(sheet).hp_max)
+        text = f"{row.name} takes {amount} {args['damage_type']} damage (HP {sheet.hp_current} → {new.hp_current}): " \
+               f"{args['reason']}"  # fmt: skip
+        self._write(round_, row, new, "damage", text, {"amount": amount, "type": args["damage_type"]})
+        payload = {"ok": True, "damage": {"target": row.name, "amount": amount, "type": args["damage_type"],
+                   "hp_before": sheet.hp_current, "hp_after": new.hp_current, "unconscious": new.hp_current == 0}}
+        action = EngineAction("damage", row.name, f"{amount} {args['damage_type']} damage, HP {sheet.hp_current} → "
+                              f"{new.hp_current}", numbers={"amount": amount, "hp_before": sheet.hp_current,
+                                                            "hp_after": new.hp_current})  # fmt: skip
+        return CallResult("", payload, action)
+
+    async def _heal(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "hit points")
+        amount, bound = int(args["amount"]), round_.info.settings.bounds.heal
+        if round_.tally.heal + amount > bound:
+            raise Refused(f"{amount} healing would take this turn to {round_.tally.heal + amount}, above the "
+                          f"campaign's bound of {bound} a turn.")
+        round_.tally.heal += amount
+        if self._waits(round_, always=True):
+            return self._pend(round_, "heal", args, f"heal {row.name} by {amount}")
+        sheet = to_sheet(row)
+        if sheet.death_failures >= 3:
+            raise Refused(f"{row.name} is dead; healing cannot help.")
+        new = healed(sheet, amount, self.stats(sheet).hp_max)
+        self._write(round_, row, new, "heal", f"{row.name} heals {new.hp_current - sheet.hp_current} "
+                    f"(HP {sheet.hp_current} → {new.hp_current})", {"amount": amount})  # fmt: skip
+        payload = {"ok": True, "heal": {"target": row.name, "hp_before": sheet.hp_current, "hp_after": new.hp_current}}
+        action = EngineAction("heal", row.name, f"heals, HP {sheet.hp_current} → {new.hp_current}",
+                              numbers={"hp_before": sheet.hp_current, "hp_after": new.hp_current})  # fmt: skip
+        return CallResult("", payload, action)
+
+    async def _add_condition(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "conditions")
+        condition = self.srd.condition(args["condition"])
+        sheet = to_sheet(row)
+        held = next((c for c in sheet.conditions if c.name == condition.index), None)
+        if held is not None and condition.index != "exhaustion":
+            return CallResult("", {"ok": True, "note": f"{row.name} is already {condition.name.lower()}."},
+                              EngineAction("condition", row.name, f"already {condition.name.lower()}"))  # fmt: skip
+        level = min(6, held.level + 1) if held else 1
+        added = ActiveCondition(condition.index, args.get("rounds"), level)
+        new = replace(sheet, conditions=(*(c for c in sheet.conditions if c.name != condition.index), added))
+        self._write(round_, row, new, "condition", f"{row.name} is now {condition.name.lower()}",
+                    {"condition": condition.index, "added": True})  # fmt: skip
+        return CallResult("", {"ok": True, "condition": {"target": row.name, "added": condition.index}},
+                          EngineAction("condition", row.name, f"now {condition.name.lower()}"))  # fmt: skip
+
+    async def _remove_condition(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "conditions")
+        condition = self.srd.condition(args["condition"])
+        sheet = to_sheet(row)
+        kept = tuple(c for c in sheet.conditions if c.name != condition.index)
+        if len(kept) == len(sheet.conditions):
+            raise Refused(f"{row.name} isn't {condition.name.lower()}.")
+        if self._waits(round_, always=True):
+            return self._pend(round_, "remove_condition", args, f"end {row.name}'s {condition.name.lower()}")
+        self._write(round_, row, replace(sheet, conditions=kept), "condition",
+                    f"{row.name} is no longer {condition.name.lower()}", {"condition": condition.index})  # fmt: skip
+        return CallResult("", {"ok": True, "condition": {"target": row.name, "removed": condition.index}},
+                          EngineAction("condition", row.name, f"no longer {condition.name.lower()}"))  # fmt: skip
+
+    def _item(self, text: str) -> tuple[str, str]:
+        items = self.srd.lookup("item")
+        cleaned = " ".join(text.split())
+        if cleaned in items:
+            entry = items.get(cleaned)
+            return entry.index, entry.name
+        head = cleaned.split("(")[0].strip()
+        found = self.srd.search("item", cleaned, limit=3) or self.srd.search("item", head, limit=3)
+        if found:
+            return found[0]
+        if cleaned in self.srd.lookup("magic_item"):
+            raise Refused(f"{cleaned} is a magic item; only the DM hands those out.")
+        raise Refused(f"“{cleaned[:60]}” is not an SRD item (coins, magic items and homebrew come from the DM).")
+
+    async def _give_item(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "items")
+        index, item_name = self._item(args["item"])
+        quantity = self._count_items(round_, int(args["quantity"]))
+        summary = f"give {quantity} × {item_name} to {row.name}"
+        if self._waits(round_, always=True):
+            return self._pend(round_, "give_item", args, summary)
+        sheet = to_sheet(row)
+        new = replace(sheet, inventory=add_item(sheet.inventory, Item(index, item_name, quantity)))
+        self._write(round_, row, new, "item", f"{row.name} gains {quantity} × {item_name}",
+                    {"item": index, "quantity": quantity})  # fmt: skip
+        action = EngineAction("item", row.name, f"gains {quantity} × {item_name}", numbers={"quantity": quantity})
+        return CallResult("", {"ok": True, "item": {"target": row.name, "item": item_name, "gained": quantity}}, action)
+
+    async def _take_item(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        row = await self._target(round_, args["target"], "items")
+        index, item_name = self._item(args["item"])
+        sheet = to_sheet(row)
+        held = sheet.carried(index)
+        quantity = int(args["quantity"])
+        if held is None or held.quantity < quantity:
+            have = held.quantity if held else 0
+            raise Refused(f"{row.name} carries {have} × {item_name}; cannot take {quantity}.")
+        self._count_items(round_, quantity)
+        if self._waits(round_, amount=quantity):
+            return self._pend(round_, "take_item", args, f"take {quantity} × {item_name} from {row.name}")
+        rest = held.quantity - quantity
+        items = tuple(replace(i, quantity=rest) if i.item == index else i for i in sheet.inventory
+                      if i.item != index or rest)  # fmt: skip
+        self._write(round_, row, replace(sheet, inventory=items), "item", f"{row.name} loses {quantity} × {item_name}",
+                    {"item": index, "quantity": -quantity})  # fmt: skip
+        action = EngineAction("item", row.name, f"loses {quantity} × {item_name}", numbers={"quantity": quantity})
+        return CallResult("", {"ok": True, "item": {"target": row.name, "item": item_name, "lost": quantity}}, action)
+
+    def _count_items(self, round_: Round, quantity: int) -> int:
+        bound = round_.info.settings.bounds.items
+        if round_.tally.items + quantity > bound:
+            raise Refused(f"{quantity} items would take this turn to {round_.tally.items + quantity}, above the "
+                          f"campaign's bound of {bound} items a turn.")
+        round_.tally.items += quantity
+        return quantity
+
+    async def _award_xp(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        targets = args["targets"]
+        party_wide = targets == "party"
+        rows = list(round_.party) if party_wide else [await self._target(round_, n, "XP") for n in targets]
+        rows = list({r.id: r for r in rows}.values())
+        if not rows:
+            raise Refused("Nobody is in the party yet.")
+        amount, bound = int(args["amount"]), round_.info.settings.bounds.xp
+        for row in rows:
+            if round_.tally.xp.get(row.id, 0) + amount > bound:
+                raise Refused(f"{amount} XP would take {row.name} above the campaign's bound of {bound} XP a turn.")
+        for row in rows:
+            round_.tally.xp[row.id] = round_.tally.xp.get(row.id, 0) + amount
+        names = ", ".join(r.name for r in rows)
+        if self._waits(round_, always=True):
+            return self._pend(round_, "award_xp", args, f"{amount} XP to {names}")
+        for row in rows:
+            sheet = to_sheet(row)
+            text = f"{row.name} earns {amount} XP ({sheet.xp} → {sheet.xp + amount})"
+            self._write(round_, row, replace(sheet, xp=sheet.xp + amount), "xp", text, {"amount": amount})
+        return CallResult("", {"ok": True, "xp": {"targets": [r.name for r in rows], "amount": amount}},
+                          EngineAction("xp", names, f"{amount} XP each", numbers={"amount": amount}))
+
+    async def _introduce_npc(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        name = clean_name(args["name"])[:80]
+        key = _key(name)
+        if any(r.name_key == key for r in round_.party):
+            raise Refused(f"{name} is a player character, not an NPC.")
+        repo = NpcRepository(round_.session)
+        scene = dict(round_.campaign.scene or {})
+        present = list(scene.get("npcs") or [])
+        existing = await repo.by_key(round_.campaign.id, key)
+        if existing is not None:
+            if existing.name not in present:
+                round_.campaign.scene = {**scene, "npcs": [*present, existing.name]}
+            return CallResult("", {"ok": True, "npc": {"name": existing.name, "known": True, "role": existing.role}},
+                              EngineAction("npc", existing.name, "is here (already known)"))  # fmt: skip
+        if round_.tally.npcs >= MAX_NPCS_PER_TURN or await repo.count(round_.campaign.id) >= MAX_NPCS:
+            raise Refused("Too many new NPCs at once; bring back a known one instead.")
+        round_.tally.npcs += 1
+        repo.add(Npc(campaign_id=round_.campaign.id, name=name, name_key=key, role=args["role"][:80],
+                     description=args["description"][:500], turn_id=round_.turn_id))  # fmt: skip
+        round_.campaign.scene = {**scene, "npcs": [*present, name]}
+        log.record(round_.session, round_.campaign, "npc", f"NPC {name} ({args['role']}): {args['description']}",
+                   actor_id=round_.actor.user_id, turn_id=round_.turn_id,
+                   data={"created": True, "name": name, "name_key": key})  # fmt: skip
+        return CallResult("", {"ok": True, "npc": {"name": name, "known": False}},
+                          EngineAction("npc", name, f"enters the story ({args['role']})"))
+
+    async def _move_scene(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        before = dict(round_.campaign.scene or {})
+        if before.get("in_combat"):
+            raise Refused("The party is in combat; the scene cannot move until the fight ends.")
+        if round_.tally.moves >= 1:
+            raise Refused("The scene already moved this turn.")
+        round_.tally.moves += 1
+        after = {**before, "location": args["location"][:80], "description": args["description"][:500], "npcs": []}
+        round_.campaign.scene = after
+        log.record(round_.session, round_.campaign, "scene", f"Scene: {args['location']}. {args['description']}",
+                   actor_id=round_.actor.user_id, turn_id=round_.turn_id, data={"before": before, "after": after})
+        return CallResult("", {"ok": True, "scene": {"location": args["location"]}},
+                          EngineAction("scene", args["location"], "the party moves here"))
+
+    async def _start_combat(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        """A real fight with the SRD monsters the narrator named, started in the turn's transaction after the
+        tool's own checks (SRD names, counts, not already fighting)."""
+        row = round_.campaign
+        before = dict(row.scene or {})
+        if before.get("in_combat"):
+            raise Refused("The party is already in combat.")
+        enemies = self._enemies(args["enemies"])
+        row.scene = {**before, "in_combat": True, "enemies": enemies}
+        names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
+        log.record(round_.session, row, "combat", f"Combat starts against {names}.",
+                   actor_id=round_.actor.user_id, turn_id=round_.turn_id,
+                   data={"before": {"in_combat": False, "enemies": before.get("enemies", [])}, "enemies": enemies})
+        monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
+        combat_id = await self.combat.start_in(round_.session, row.id, row.guild_id, row.channel_id, row.dm_id,
+                                               monsters)  # fmt: skip
+        await note_combat_started(round_.session, round_.turn_id, combat_id)
+        result = {"ok": True, "combat": {"enemies": [{"name": e["monster"], "count": e["count"]} for e in enemies],
+                                         "note": "The fight has begun: players `/combat join`; describe the "
+                                                 "opening only.", "id": combat_id}}  # fmt: skip
+        return CallResult("", result, EngineAction("combat", names, "combat begins"))
+
+    def _enemies(self, wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The named monsters by their SRD names; refused if one is not in the SRD or there are too many."""
+        enemies: list[dict[str, Any]] = []
+        unknown: list[str] = []
+        for entry in wanted:
+            try:
+                monster = self.srd.monster(entry["monster"])
+                enemies.append({"monster": monster.name, "count": int(entry["count"])})
+            except KeyError:
+                unknown.append(entry["monster"])
+        if unknown:
+            raise Refused(f"Not SRD monsters: {', '.join(unknown)}. Use SRD names such as Goblin or Wolf.")
+        if sum(int(e["count"]) for e in enemies) > MAX_ENEMIES:
+            raise Refused(f"At most {MAX_ENEMIES} enemies in one fight.")
+        return enemies
+
+
+async def note_combat_started(session: AsyncSession, turn_id: int | None, combat_id: int) -> None:
+    """Put the fight's id on the turn's combat event, so a retcon of the turn ends the fight too."""
+    if turn_id is None:
+        return
+    events = [e for e in await EventRepository(session).of_turn(turn_id) if e.kind == "combat"]
+    if events:
+        events[-1].data = {**(events[-1].data or {}), "combat_id": combat_id}
+
+
+def refusal(call: ProposedCall, reason: str) -> CallResult:
+    """A call not applied: the reason goes back to the model as the tool's result, and to the footer."""
+    return CallResult(call.id, {"ok": False, "error": reason}, EngineAction("refused", call.name, reason))
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _owner_turn(round_: Round) -> str:
+    return next((r.name for r in round_.party if r.owner_id == round_.actor.user_id), "this player")
