@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import bare_bot_session, response_time
 from bot.engine.characters import Choices
 from bot.engine.rolls import Actor
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import SandboxSession, running_bot
 from bot.sandbox.server import LocalDiscord
 from bot.settings import Settings
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import SandboxSession, running_bot
 from cogs.combat import combat_cog
 from persistence.models import Campaign
 

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import running_bot
 from bot.settings import Settings
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import running_bot
 
 IN_FLIGHT = 8
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.logging import configure_logging
-from bot.sandbox.databases import create_database, drop_database, server_url
 from bot.settings import Settings
+from bot.testbed.databases import create_database, drop_database, server_url
 from persistence.migrate import upgrade
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

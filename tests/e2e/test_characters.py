@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.engine.rolls import Actor
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
+from bot.testbed.harness import SandboxSession
 
 
 @pytest.fixture

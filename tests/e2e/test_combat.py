@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import delete
 
 from bot.engine.rolls import Actor
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
+from bot.testbed.harness import SandboxSession
 from cogs.combat import CombatCog, combat_cog
 from persistence.models import Campaign
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot.engine.characters import Sheet
 from bot.engine.rolls import Actor
 from bot.errors import InvalidInput
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
+from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign
 
 HALL = "great-hall"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.engine.rolls import Actor
-from bot.sandbox.harness import SandboxSession
+from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign
 
 ARENA, OTHER = "arena", "elsewhere"

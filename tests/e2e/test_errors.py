@@ -11,8 +11,8 @@ from discord import app_commands
 
 from bot.errors import InvalidInput
 from bot.logging import configure_logging
-from bot.sandbox.harness import SandboxSession
 from bot.settings import Settings
+from bot.testbed.harness import SandboxSession
 
 
 async def add_command(session: SandboxSession, command: app_commands.Command) -> None:  # type: ignore[type-arg]

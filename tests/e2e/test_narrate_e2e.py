@@ -17,9 +17,9 @@ from sqlalchemy import delete, select, update
 from bot.engine.characters import Choices, Sheet
 from bot.engine.events import state_of
 from bot.engine.rolls import Actor
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import Fault, LocalLLM, Reply, ToolCall
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign, CampaignEvent, LlmUsage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

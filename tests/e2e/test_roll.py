@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.harness import SandboxSession
+from bot.testbed.harness import SandboxSession
 from persistence.models import RollLog
 
 TOTAL = re.compile(r"= `(-?\d+)`")

@@ -16,9 +16,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.limits import RateLimiter
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.processes import RedisProcess
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.processes import RedisProcess
 
 pytestmark = [
     pytest.mark.postgres,

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.health import HealthServer
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
-from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
+from bot.testbed.processes import RedisProcess
 
 pytestmark = [
     pytest.mark.redis,

@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 
 from bot.limits import EXPIRY_SLACK_MS, BucketSpec, RateLimiter, RedisBuckets
 from bot.metrics import Metrics
-from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
+from bot.testbed.processes import RedisProcess
 
 SHARED_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
