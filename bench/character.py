@@ -15,13 +15,15 @@ import asyncio
 import random
 import sys
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import isolated_settings, running_bot
+from bot.sandbox.interactions import InteractionHandle
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import isolated_settings, running_bot
 
 IN_FLIGHT = 8
 COMMANDS = {
@@ -41,7 +43,9 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float) -> dict
         user, channel = session.user_id("alice"), session.channel_id("tavern")
         for label, (command, options) in COMMANDS.items():
 
-            def invoke(_: int, command: str = command, options: dict[str, str] = options):  # type: ignore[no-untyped-def]
+            def invoke(
+                _: int, command: str = command, options: dict[str, str] = options
+            ) -> Awaitable[InteractionHandle]:
                 return session.discord.invoke(command, options, user_id=user, channel_id=channel)
 
             figures[label] = await measure(label, invoke, samples=samples, in_flight=IN_FLIGHT, seconds=seconds)

@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import bare_bot_session, response_time
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import SandboxSession, running_bot
+from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord
 from bot.settings import Settings
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import SandboxSession, running_bot
 from persistence.models import Campaign
 
 PLAYERS = {"alice": "Tordek", "bob": "Brienne", "carol": "Mira", "dave": "Odo"}
@@ -179,7 +181,7 @@ async def bare_figures(rounds: int, callers: int, seconds: float) -> tuple[list[
         return latencies, round_times, done / (time.monotonic() - started)
 
 
-def _pinger(discord: LocalDiscord):  # type: ignore[no-untyped-def]
+def _pinger(discord: LocalDiscord) -> Callable[[], Awaitable[InteractionHandle]]:
     user, channel = discord.world.user("alice").id, discord.world.guild.channel("tavern").id
     return lambda: discord.invoke("ping", user_id=user, channel_id=channel)
 

@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.bare import build_bare_bot
-from bot.sandbox.connect import discord_py_pointed_at
+from bot.endpoints import discord_py_pointed_at
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord
+from bot.testbed.bare import build_bare_bot
 
 Invoke = Callable[[int], Awaitable[InteractionHandle]]  # (iteration) -> the handle of one interaction
 

@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.sandbox.databases import temporary_postgres
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import LocalLLM
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import Guild, World, default_world
+from bot.testbed.databases import temporary_postgres
 from persistence.models import Character
 
 DMBOT = str(Path(sys.executable).parent / "dmbot")
@@ -169,8 +169,8 @@ async def bare_process(discord: LocalDiscord) -> AsyncIterator[BotProcess]:
 
 
 async def serve_bare(api_base_url: str, gateway_url: str, token: str) -> None:
-    from bot.sandbox.bare import build_bare_bot
-    from bot.sandbox.connect import point_discord_py_at
+    from bot.endpoints import point_discord_py_at
+    from bot.testbed.bare import build_bare_bot
 
     point_discord_py_at(api_base_url, gateway_url)
     bot = build_bare_bot()

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import Figures, bare_bot_session, measure, ping_invoker
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import LocalLLM, Reply
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign, CampaignEvent
 from persistence.repositories import EventRepository
 

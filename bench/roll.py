@@ -10,14 +10,16 @@ import argparse
 import asyncio
 import sys
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
-from bot.sandbox.databases import temporary_postgres
-from bot.sandbox.harness import running_bot
+from bot.sandbox.interactions import InteractionHandle
 from bot.settings import Settings
+from bot.testbed.databases import temporary_postgres
+from bot.testbed.harness import running_bot
 
 IN_FLIGHT = 8
 
@@ -36,7 +38,7 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float, redis_u
         user, channel = session.user_id("alice"), session.channel_id("tavern")
         expressions = ["1d20+5", "4d6kh3", "2d6+1d4+3", "1d20+7 [slashing]"]
 
-        def invoke(i: int):  # type: ignore[no-untyped-def]
+        def invoke(i: int) -> Awaitable[InteractionHandle]:
             return session.discord.invoke(
                 "roll", {"expression": expressions[i % len(expressions)]}, user_id=user, channel_id=channel
             )

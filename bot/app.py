@@ -146,7 +146,7 @@ def _elapsed(interaction: discord.Interaction[Any]) -> float:
 
 def create_bot(services: Services, **options: Any) -> DMBot:
     """Point discord.py at the configured Discord (real, a proxy, or the local one) and build the bot."""
-    from bot.sandbox.connect import point_discord_py_at
+    from bot.endpoints import point_discord_py_at
 
     point_discord_py_at(services.settings.discord_api_base_url, services.settings.discord_gateway_url)
     return DMBot(services, **options)

@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.runner import sync_commands
 
         return asyncio.run(sync_commands(settings, guild_id=args.guild))
-    from bot.checks import check
+    from bot.preflight import check
 
     return asyncio.run(check(settings))
 

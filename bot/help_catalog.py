@@ -1,6 +1,6 @@
 """The one list of commands that `/help`, the welcome message and the guides show.
 
-`scripts/gen_docs.py` writes the guides' command sections from it, and `tests/unit/test_docs.py` checks it
+`scripts/gen_docs.py` writes the guides' command sections from it, and `tests/integration/test_docs.py` checks it
 against the command tree the bot registers: a command added to a cog without an entry here fails the
 tests, and so does an entry for a command that no cog registers.
 """

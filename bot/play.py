@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.commandline import CommandLineError, ParsedCommand, complete, parse
-from bot.sandbox.harness import SandboxSession, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import default_world
 from bot.settings import Settings
+from bot.testbed.harness import SandboxSession, running_bot
 from persistence.migrate import upgrade_async
 
 SELECTS = (3, 5, 6, 7, 8)

@@ -1,4 +1,4 @@
-"""Shared fixtures: real Postgres and SQLite databases built by the migrations, and real Redis."""
+"""Shared fixtures: real Postgres and SQLite databases built by the migrations, and real Redis (shared or private)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.logging import configure_logging
-from bot.sandbox.databases import create_database, drop_database, server_url
 from bot.settings import Settings
+from bot.testbed.databases import create_database, drop_database, server_url
+from bot.testbed.processes import RedisProcess
 from persistence.migrate import upgrade
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -49,6 +50,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def redis_url() -> str:
     return REDIS_URL
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A private redis-server of this test's own, which it may flush, stop and restart (needs the binary)."""
+    server = RedisProcess()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

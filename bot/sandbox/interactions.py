@@ -434,6 +434,11 @@ class InteractionHandle:
         return True
 
     @property
+    def text(self) -> str:
+        """Every word of every message this interaction produced, embeds included (``Message.text``)."""
+        return "\n".join(message.text for message in self.messages)
+
+    @property
     def content(self) -> str:
         """The text of the latest message produced (handy for one-message answers)."""
         msgs = self.messages

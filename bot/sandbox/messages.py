@@ -77,6 +77,11 @@ class Message:
     changed_at: float = 0.0  # sandbox clock at creation or last edit
 
     @property
+    def text(self) -> str:
+        """Every word a reader sees: the content, then each embed's (see ``embed_text``)."""
+        return "\n".join(part for part in (self.content, *map(embed_text, self.embeds)) if part)
+
+    @property
     def ephemeral(self) -> bool:
         return bool(self.flags & EPHEMERAL)
 
@@ -149,6 +154,13 @@ class Message:
         if self.interaction_metadata is not None:
             data["interaction_metadata"] = self.interaction_metadata
         return data
+
+
+def embed_text(embed: dict[str, Any]) -> str:
+    """The words a reader sees in an embed: title, description, each field's name and value, footer."""
+    fields = [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields", [])]
+    parts = [embed.get("title", ""), embed.get("description", ""), *fields, (embed.get("footer") or {}).get("text", "")]
+    return "\n".join(part for part in parts if part)
 
 
 def iter_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

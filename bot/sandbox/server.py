@@ -3,7 +3,7 @@
 Tests and ``dmbot play`` drive a real bot through it, and it refuses what Discord refuses::
 
     async with LocalDiscord(response_deadline=0.5) as discord:
-        point_discord_py_at(discord.api_base_url, discord.gateway_url)   # bot/sandbox/connect.py
+        point_discord_py_at(discord.api_base_url, discord.gateway_url)   # bot/endpoints.py
         bot = build_bare_bot()                                           # or the real dmbot
         task = asyncio.create_task(bot.start(discord.token))
         await discord.wait_until_ready()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import update
 
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign, Combat
 
 make_settings = isolated_settings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
+from bot.testbed.harness import SandboxSession
 
 
 def embed(handle: InteractionHandle) -> dict[str, object]:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.engine.sheet import Actor
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.messages import Message
+from bot.sandbox.messages import Message, embed_text
+from bot.testbed.harness import SandboxSession
 
 
 @pytest.fixture
@@ -30,11 +30,6 @@ def cid(message: Message, suffix: str) -> str:
 
 def embed(handle: InteractionHandle) -> dict[str, Any]:
     return dict(handle.messages[-1].embeds[0])
-
-
-def text_of(e: dict[str, Any]) -> str:
-    fields = " ".join(f"{f['name']} {f['value']}" for f in e.get("fields", []))
-    return f"{e.get('title', '')} {e.get('description', '')} {fields}"
 
 
 async def create(
@@ -61,7 +56,7 @@ async def test_standard_array_then_sheet_check_save_attack(session: SandboxSessi
     sheet = embed(await session.run("character show"))
     assert sheet["title"] == "Tordek — level 1 Hill Dwarf Fighter"
     assert "AC **18**" in sheet["description"] and "HP 14/14" in sheet["description"]
-    assert "Longsword** +4 · 1d8+2 slashing" in text_of(sheet)
+    assert "Longsword** +4 · 1d8+2 slashing" in embed_text(sheet)
     check = await session.run("check", {"skill_or_ability": "perception"})
     assert embed(check)["title"].startswith("🎲 Tordek — Perception check: ")
     assert embed(check)["description"].startswith("1d20")
@@ -125,7 +120,7 @@ async def test_rolled_method_logs_and_creates(session: SandboxSession) -> None:
     uid = session.user_id("alice")
     await session.discord.click(draft, cid(draft, "skills"), user_id=uid, values=["arcana", "history"])
     done = await (await session.discord.click(draft, cid(draft, "confirm"), user_id=uid)).done()
-    assert "Spell slots 1st 2/2" in text_of(done.messages[-1].embeds[0])
+    assert "Spell slots 1st 2/2" in embed_text(done.messages[-1].embeds[0])
 
 
 async def test_other_players_cannot_click_and_walking_away_stores_nothing(session: SandboxSession) -> None:

@@ -1,7 +1,8 @@
 """Combat end to end: `/combat join|status|next` and `/attack` in a fight, through the local Discord.
 
-The DM's commands (`/dm combat ...`) come with the DM cog; until then the test sets the fight up through
-the engine API, exactly as those commands will, and refreshes the tracker through the services' board.
+The players' side of a fight. The DM's commands (`/dm combat start|add|...`) have their own tests in
+test_dm_table.py; here the fight is set up straight through the combat service, as those commands do, and the
+tracker refreshed through the services' board, so a failure points at the players' commands.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import pytest
 from sqlalchemy import delete
 
 from bot.engine.sheet import Actor
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.messages import Message
+from bot.sandbox.messages import Message, embed_text
+from bot.testbed.harness import SandboxSession
 from bot.ui.combat_views import TrackerBoard
 from persistence.models import Campaign
 
@@ -60,14 +61,10 @@ class Arena:
         """Wait until the one tracker message, edited in place, shows `text`."""
         def shown() -> bool:
             found = self.trackers()
-            return len(found) == 1 and text in _text(found[0].embeds[0])
+            return len(found) == 1 and text in embed_text(found[0].embeds[0])
 
         await self.session.discord.signal.wait(shown, 5, f"the tracker to show {text!r}")
         return self.trackers()[0]
-
-
-def _text(embed: dict[str, Any]) -> str:
-    return f"{embed.get('title', '')} {embed.get('description', '')} {embed.get('footer', {}).get('text', '')}"
 
 
 def _embed(handle: InteractionHandle) -> dict[str, Any]:
@@ -98,13 +95,14 @@ async def test_a_fight_through_discord(arena: Arena) -> None:
     assert _embed(joined)["title"] == "⚔️ Tordek joins the fight" and not joined.ephemeral
     await arena.run("combat join", user="bob")
     tracker = await arena.tracker_shows("Lia")
-    assert "Goblin 1" in _text(tracker.embeds[0]) and "unhurt" in _text(tracker.embeds[0])
-    assert "AC" not in _text(tracker.embeds[0])  # players see monsters in words
+    assert "Goblin 1" in embed_text(tracker.embeds[0]) and "unhurt" in embed_text(tracker.embeds[0])
+    assert "AC" not in embed_text(tracker.embeds[0])  # players see monsters in words
 
     mine = await arena.run("combat status")
-    assert mine.ephemeral and "unhurt" in _text(_embed(mine)) and "7/7" not in _text(_embed(mine))
+    assert mine.ephemeral and "unhurt" in embed_text(_embed(mine)) and "7/7" not in embed_text(_embed(mine))
     dm_view = await arena.run("combat status", user="dungeonmaster")
-    assert "AC 15" in _text(_embed(dm_view)) and "7/7" in _text(_embed(dm_view)) and "DM view" in _text(_embed(dm_view))
+    dm_text = embed_text(_embed(dm_view))
+    assert "AC 15" in dm_text and "7/7" in dm_text and "DM view" in dm_text
 
     early = await arena.run("combat next")
     assert early.ephemeral and "DM starts round 1" in early.content
@@ -188,4 +186,4 @@ async def test_a_late_older_state_never_replaces_a_newer_tracker(arena: Arena) -
     edits = len(tracker.edits)
     await arena.board.show(arena.session.bot, old)  # e.g. a slow change that committed earlier
     assert len(arena.session.discord.message(tracker.id).edits) == edits
-    assert "Tordek" in _text(arena.session.discord.message(tracker.id).embeds[0])
+    assert "Tordek" in embed_text(arena.session.discord.message(tracker.id).embeds[0])

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.engine.sheet import Actor, Sheet
 from bot.errors import InvalidInput
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
+from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign
 
 HALL = "great-hall"
@@ -30,14 +30,6 @@ async def hall(session: SandboxSession) -> AsyncIterator[SandboxSession]:
     for user in ("alice", "bob"):
         await session.run("campaign join", user=user, channel=HALL)
     yield session
-
-
-def _text(handle: InteractionHandle) -> str:
-    parts = [handle.content]
-    for message in handle.messages:
-        for embed in message.embeds:
-            parts += [embed.get("title", ""), embed.get("description", ""), (embed.get("footer") or {}).get("text", "")]
-    return "\n".join(parts)
 
 
 async def _dm(s: SandboxSession, command: str, options: dict[str, Any] | None = None) -> InteractionHandle:
@@ -70,22 +62,22 @@ async def _campaign(s: SandboxSession) -> Campaign:
 async def test_npcs_are_created_listed_shown_edited_and_removed(hall: SandboxSession) -> None:
     s = hall
     made = await _dm(s, "dm npc create", {"name": "Greta", "role": "innkeeper"})
-    assert made.ephemeral and "🎭 Greta" in _text(made) and "innkeeper" in _text(made)
-    assert "Secret:" in _text(made)  # personality, voice, motive and a secret filled in
+    assert made.ephemeral and "🎭 Greta" in made.text and "innkeeper" in made.text
+    assert "Secret:" in made.text  # personality, voice, motive and a secret filled in
     rolled = await _dm(s, "dm npc create")  # name and role from the tables
     other = rolled.messages[0].embeds[0]["title"].removeprefix("🎭 ")
     assert other and other != "Greta"
-    listed = _text(await _dm(s, "dm npc list"))
+    listed = (await _dm(s, "dm npc list")).text
     assert "**Greta** (innkeeper)" in listed and other in listed
-    assert "Greta" in _text(await _dm(s, "dm npc show", {"name": "greta"}))
+    assert "Greta" in (await _dm(s, "dm npc show", {"name": "greta"})).text
     edited = await _dm(s, "dm npc edit", {"name": "Greta", "new_name": "Old Greta", "description": "Missing a tooth."})
-    assert "🎭 Old Greta" in _text(edited) and "Missing a tooth." in _text(edited)
-    assert "innkeeper" in _text(edited)  # what was not edited stays
+    assert "🎭 Old Greta" in edited.text and "Missing a tooth." in edited.text
+    assert "innkeeper" in edited.text  # what was not edited stays
     gone = await _dm(s, "dm npc remove", {"name": "Old Greta"})
     assert "Old Greta is gone from the story" in gone.content
     missing = await _dm(s, "dm npc show", {"name": "Old Greta"})
     assert missing.ephemeral and missing.content.startswith("⚠️") and "No NPC called" in missing.content
-    listed = _text(await _dm(s, "dm npc list"))
+    listed = (await _dm(s, "dm npc list")).text
     assert "Greta" not in listed and other in listed
 
 
@@ -107,7 +99,7 @@ async def test_generated_content_is_posted_and_an_encounter_starts_a_fight(hall:
         assert len(titles) == before + 1 and titles[-1] == embed["title"], command  # posted, as it was offered
 
     offered = await _dm(s, "dm generate encounter", {"difficulty": "easy", "theme": "bandits"})
-    assert "👹 A easy encounter" in _text(offered) and "XP" in _text(offered)
+    assert "👹 A easy encounter" in offered.text and "XP" in offered.text
     combat = s.services.combat
     assert await combat.active_in_channel(s.channel_id(HALL)) is None
     started = await _click(s, offered, "dm:fight")
@@ -179,7 +171,7 @@ async def test_kick_transfer_and_end_wait_for_confirm_and_cancel_changes_nothing
     assert (await _campaign(s)).dm_id == s.user_id("dungeonmaster")
     asked = await _dm(s, "dm transfer", {"user": s.user_id("alice")})
     handed = await _click(s, asked, "dm:confirm")
-    await handed.wait_for(lambda h: "is now run by" in _text(h))
+    await handed.wait_for(lambda h: "is now run by" in h.text)
     assert (await _campaign(s)).dm_id == s.user_id("alice")
     refused = await _dm(s, "dm pause")  # no longer the DM
     assert refused.ephemeral and refused.content.startswith("⚠️ Only")
@@ -189,7 +181,7 @@ async def test_kick_transfer_and_end_wait_for_confirm_and_cancel_changes_nothing
     assert (await _campaign(s)).status == "active"
     asked = await s.run("dm end", user="alice", channel=HALL)
     ended = await _click(s, asked, "dm:confirm", user="alice")
-    await ended.wait_for(lambda h: "has ended" in _text(h))
+    await ended.wait_for(lambda h: "has ended" in h.text)
     assert (await _campaign(s)).status == "ended"
 
 
@@ -199,7 +191,7 @@ def _turn_finished(handle: InteractionHandle) -> bool:
 
 def _message(handle: InteractionHandle) -> str:
     assert handle.source_message is not None
-    return handle.source_message.content if handle.source_message.content else _text(handle)
+    return handle.source_message.content if handle.source_message.content else handle.text
 
 
 async def test_pause_stops_turns_until_resume(hall: SandboxSession) -> None:
@@ -211,7 +203,7 @@ async def test_pause_stops_turns_until_resume(hall: SandboxSession) -> None:
     assert "resumes" in (await _dm(s, "dm resume")).content
     played = await s.invoke("narrate", {"action": "I look around"}, user="alice", channel=HALL)
     await played.wait_for(_turn_finished, timeout=15)  # a whole turn, played through
-    assert not played.ephemeral and "paused" not in _text(played)
+    assert not played.ephemeral and "paused" not in played.text
 
 
 async def test_admin_settings_dm_role_and_stats(sqlite_session: SandboxSession) -> None:
@@ -220,7 +212,7 @@ async def test_admin_settings_dm_role_and_stats(sqlite_session: SandboxSession) 
     async def admin(command: str, options: dict[str, Any] | None = None) -> str:
         handle = await s.run(command, options, user="moderator")
         assert handle.ephemeral
-        return _text(handle)
+        return handle.text
 
     shown = await admin("admin settings")
     assert "DM role: not set" in shown and "Content rating of new campaigns: teen" in shown
@@ -241,7 +233,7 @@ async def test_admin_settings_dm_role_and_stats(sqlite_session: SandboxSession) 
     created = await s.run("campaign create", {"name": "Allowed"}, user="dungeonmaster")
     assert not created.ephemeral, created.content
     info = await s.run("dm settings", user="dungeonmaster")
-    assert "**Content rating**: family" in _text(info)  # the server's default rating, given to the new campaign
+    assert "**Content rating**: family" in info.text  # the server's default rating, given to the new campaign
     stats = await admin("admin stats")
     assert "Campaigns: 1 active" in stats and "Characters: 0" in stats and "Turns today: 0" in stats
     assert "(required" not in await admin("admin settings", {"require_dm_role": False})

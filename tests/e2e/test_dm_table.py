@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.engine.sheet import Actor
-from bot.sandbox.harness import SandboxSession
+from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign
 
 ARENA, OTHER = "arena", "elsewhere"
@@ -31,14 +31,6 @@ async def table(session: SandboxSession) -> AsyncIterator[SandboxSession]:
     yield session
 
 
-def _text(handle: Any) -> str:
-    parts = [handle.content]
-    for message in handle.messages:
-        for embed in message.embeds:
-            parts += [embed.get("title", ""), embed.get("description", "")]
-    return "\n".join(parts)
-
-
 async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSession) -> None:
     s = table
 
@@ -50,7 +42,7 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
                                            user_id=s.user_id("dungeonmaster"), channel_id=s.channel_id(ARENA))
     assert {"name": "Goblin", "value": "goblin"} in choices
     added = await dm("dm combat add", {"monster": "goblin", "count": 2})
-    assert added.ephemeral and "Goblin 1: 7 HP" in _text(added)
+    assert added.ephemeral and "Goblin 1: 7 HP" in added.text
     for user in ("alice", "bob"):
         assert not (await s.run("combat join", user=user, channel=ARENA)).ephemeral
     await dm("dm settings", {"auto_monsters": True})
@@ -58,7 +50,7 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
                           channel=ARENA)  # fmt: skip
     assert refused.ephemeral and "Only the campaign's DM" in refused.content
     acted = await dm("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"})
-    assert "Goblin 1 → Tordek: Scimitar" in _text(acted)
+    assert "Goblin 1 → Tordek: Scimitar" in acted.text
 
     combat = s.services.combat
     combat_id = await combat.active_in_channel(s.channel_id(ARENA))
@@ -80,7 +72,7 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
         hurt = await dm("dm damage", {"target": goblin, "amount": 50})
         assert "dies" in hurt.content or "already dead" in hurt.content
     ended = await dm("dm combat end")
-    text = _text(ended)
+    text = ended.text
     assert "100 XP" in text and "Tordek: 50 XP" in text and "Brom: 50 XP" in text
     sheet = await s.services.characters.get(Actor(s.user_id("alice"), s.world.guild.id))
     assert sheet.xp == 50

@@ -5,17 +5,19 @@ from __future__ import annotations
 import io
 import json
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
+from pydantic import SecretStr
 
 from bot.errors import InvalidInput
 from bot.logging import configure_logging
-from bot.sandbox.harness import SandboxSession
 from bot.settings import Settings
+from bot.testbed.harness import SandboxSession
 
 
-async def add_command(session: SandboxSession, command: app_commands.Command) -> None:  # type: ignore[type-arg]
+async def add_command(session: SandboxSession, command: app_commands.Command[Any, ..., Any]) -> None:
     session.bot.tree.add_command(command)
     await session.bot.tree.sync()
 
@@ -59,7 +61,7 @@ def test_secrets_are_never_logged() -> None:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
-        settings = Settings(_env_file=None, log_format="json", discord_token="abc.def.ghi")  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, log_format="json", discord_token=SecretStr("abc.def.ghi"))  # type: ignore[call-arg]
         configure_logging(settings, stream=stream)
         import structlog
 

@@ -15,8 +15,8 @@ from test_narrate_e2e import action_of, after_tools, finished, seat_players
 
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.llm import LocalLLM, Reply, ToolCall
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -17,9 +17,9 @@ from sqlalchemy import delete, select, update
 from bot.engine.creation import Choices
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor, Sheet
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import Fault, LocalLLM, Reply, ToolCall
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign, CampaignEvent, LlmUsage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

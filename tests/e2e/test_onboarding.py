@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot import help_catalog as catalog
-from bot.sandbox.harness import SandboxSession
 from bot.sandbox.world import VIEW_CHANNEL
+from bot.testbed.harness import SandboxSession
 
 
 async def test_help_answers_every_topic_privately(sqlite_session: SandboxSession) -> None:

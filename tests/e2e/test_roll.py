@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.harness import SandboxSession
+from bot.sandbox.interactions import InteractionHandle
+from bot.testbed.harness import SandboxSession
 from persistence.models import RollLog
 
 TOTAL = re.compile(r"= `(-?\d+)`")
 
 
-def embed_of(handle: object) -> dict:  # type: ignore[type-arg]
-    message = handle.messages[-1]  # type: ignore[attr-defined]
+def embed_of(handle: InteractionHandle) -> dict[str, Any]:
+    message = handle.messages[-1]
     assert len(message.embeds) == 1, message
     return dict(message.embeds[0])
 

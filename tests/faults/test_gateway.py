@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import RequestRecord
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import RollLog
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -14,9 +14,9 @@ import pytest
 
 from bot.health import HealthServer
 from bot.probes import BotProbes
-from bot.sandbox.databases import create_database
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
-from bot.sandbox.processes import PostgresProcess, RedisProcess
+from bot.testbed.databases import create_database
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.processes import PostgresProcess, RedisProcess
 
 pytestmark = pytest.mark.skipif(
     shutil.which("runuser") is None or shutil.which("redis-server") is None,

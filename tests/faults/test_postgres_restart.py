@@ -12,9 +12,9 @@ import pytest
 
 from bot.app import OUTAGE_MESSAGE
 from bot.engine.characters import CharacterRef
-from bot.sandbox.databases import create_database
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
-from bot.sandbox.processes import PostgresProcess
+from bot.testbed.databases import create_database
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.processes import PostgresProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("runuser") is None, reason="needs runuser to start a private Postgres")
 

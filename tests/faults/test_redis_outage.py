@@ -9,16 +9,16 @@ import logging
 import random
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from bot.limits import RateLimiter
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.processes import RedisProcess
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.processes import RedisProcess
 
 pytestmark = [
     pytest.mark.postgres,
@@ -30,16 +30,6 @@ STREAM_USERS = ("alice", "bob", "moderator", "dungeonmaster")
 ROLLS_PER_STREAM_USER = 7  # with 2 before the outage: under CAPACITY, so only outage handling can refuse
 SLOW = "going a little fast"
 CANNOT_CHECK = "can't check its rate limits right now"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def limit_settings(database: str, redis: RedisProcess, prefix: str, **overrides: Any) -> Any:

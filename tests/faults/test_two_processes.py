@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
 from bench.load import two_processes
-from bot.sandbox.databases import temporary_postgres
+from bot.testbed.databases import temporary_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

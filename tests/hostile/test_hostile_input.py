@@ -32,8 +32,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
-from bot.sandbox.databases import create_database, drop_database
-from bot.sandbox.harness import SandboxSession, isolated_settings, running_bot
 from bot.sandbox.interactions import (
     AUTOCOMPLETE_RESULT,
     BOOLEAN,
@@ -51,6 +49,8 @@ from bot.sandbox.interactions import (
 from bot.sandbox.messages import Message
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World, default_world
+from bot.testbed.databases import create_database, drop_database
+from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Base
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

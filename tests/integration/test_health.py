@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.health import HealthServer
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
-from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
+from bot.testbed.processes import RedisProcess
 
 pytestmark = [
     pytest.mark.redis,
@@ -54,14 +54,6 @@ class LiveChecks:
 
 
 Stack = tuple[LiveChecks, Metrics, aiohttp.ClientSession, RedisProcess]
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 
 from bot.limits import EXPIRY_SLACK_MS, BucketSpec, RateLimiter, RedisBuckets
 from bot.metrics import Metrics
-from bot.sandbox.processes import RedisProcess
 from bot.settings import Settings
+from bot.testbed.processes import RedisProcess
 
 SHARED_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -27,14 +27,6 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed"),
 ]
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
 def _character(name: str, *, owner_id: int, active: bool) -> Character:
     """The smallest row the characters table accepts."""
     facts = {"race": "dwarf", "class_index": "fighter", "background": "acolyte", "hp_max": 12, "hp_current": 12}
-    empty = {column: {} for column in ("base_scores", "bonus_scores", "proficiencies", "coins")}
+    columns = ("base_scores", "bonus_scores", "proficiencies", "coins")
+    empty: dict[str, dict[str, int]] = {column: {} for column in columns}
     key = name.casefold()
     return Character(guild_id=7, owner_id=owner_id, name=name, name_key=key, active=active, **facts, **empty)
 

@@ -17,9 +17,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
+from bot.endpoints import discord_py_pointed_at, point_discord_py_at
 from bot.sandbox import LocalDiscord, World, default_world
-from bot.sandbox.bare import PONG, build_bare_bot, build_bare_sharded_bot
-from bot.sandbox.connect import discord_py_pointed_at, point_discord_py_at
+from bot.testbed.bare import PONG, build_bare_bot, build_bare_sharded_bot
 
 # -- a small bot covering the interaction shapes the real bot uses -------------------------------
 

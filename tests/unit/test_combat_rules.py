@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.data.srd import QualifiedDamage, load_srd
+from bot.data.srd import Condition, QualifiedDamage, load_srd
 from bot.engine import combat_rules as cr
 from bot.engine.dice import Advantage
 from bot.errors import InvalidInput
@@ -14,8 +14,8 @@ from bot.errors import InvalidInput
 SRD = load_srd()
 
 
-def conditions(*names: str) -> list[tuple[object, int]]:
-    found = []
+def conditions(*names: str) -> list[tuple[Condition, int]]:
+    found: list[tuple[Condition, int]] = []
     for name in names:
         condition = SRD.condition(name)
         found.append((condition, 1))
@@ -236,7 +236,12 @@ def test_monster_hp_average_or_rolled() -> None:
     goblin = SRD.monster("goblin")
     assert cr.monster_hp(goblin, "average", lambda _: 99) == 7
     asked: list[str] = []
-    assert cr.monster_hp(goblin, "rolled", lambda e: asked.append(e) or 0) == 1  # at least 1
+
+    def roll(expression: str) -> int:
+        asked.append(expression)
+        return 0
+
+    assert cr.monster_hp(goblin, "rolled", roll) == 1  # at least 1
     assert asked == ["2d6"]
     with pytest.raises(InvalidInput):
         cr.monster_hp(goblin, "max", lambda _: 1)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.narrator import local_models
 from bot.narrator.local_models import LocalModel, assemble, cached_path
@@ -63,11 +64,11 @@ def test_part_numbers_are_read_from_wheel_names() -> None:
 def test_narrator_local_needs_a_model_file() -> None:
     with pytest.raises(ValueError, match="NARRATOR=local needs LOCAL_MODEL_PATH"):
         Settings(_env_file=None, narrator="local")  # type: ignore[call-arg]
-    settings = Settings(_env_file=None, narrator="local", local_model_path="m.gguf")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, narrator="local", local_model_path=Path("m.gguf"))  # type: ignore[call-arg]
     assert not settings.offline_narrator
 
 
 def test_narrator_openai_needs_a_key_and_offline_wins_over_one() -> None:
     with pytest.raises(ValueError, match="NARRATOR=openai needs OPENAI_API_KEY"):
         Settings(_env_file=None, narrator="openai")  # type: ignore[call-arg]
-    assert Settings(_env_file=None, narrator="offline", openai_api_key="sk-x").offline_narrator  # type: ignore[call-arg]
+    assert Settings(_env_file=None, narrator="offline", openai_api_key=SecretStr("sk-x")).offline_narrator  # type: ignore[call-arg]

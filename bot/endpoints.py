@@ -1,4 +1,6 @@
-"""Point discord.py at a local Discord (the sandbox) instead of discord.com."""
+"""Where discord.py sends its REST calls and opens its gateway: discord.com by default, or the addresses the
+settings name (a proxy, or the local Discord of the tests and `dmbot play`). Production code, so it lives here and
+not in `bot/sandbox/`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The real dmbot, running against the local Discord: shared by the e2e tests, the benchmarks and `dmbot play`."""
+"""The real dmbot, running against the local Discord: shared by the e2e tests, the benchmarks and `dmbot play`.
+
+It lives in the test bed, not in `bot/sandbox/`: it imports the engine and the services, which the local Discord
+must not."""
 
 from __future__ import annotations
 
