@@ -346,7 +346,8 @@ async def run(options: argparse.Namespace, url: str) -> None:
                         "openai_model": model, "openai_max_retries": 0,
                         "openai_timeout_seconds": options.timeout} if proxy else {"narrator": "offline"}  # fmt: skip
             settings = isolated_settings(url, rate_user_capacity=10_000, narration_edit_interval_seconds=0.3,
-                                         narrator_breaker_failures=1000, **narrator)  # fmt: skip
+                                         narrator_breaker_failures=1000, turn_timeout_seconds=options.timeout,
+                                         **narrator)  # fmt: skip
             async with running_bot(settings, rng=random.Random(11)) as session:
                 rows = [await judge(session, situation, i, recorder) for i, situation in enumerate(corpus)]
     print(table(rows, title))
@@ -382,7 +383,7 @@ def main() -> None:
     parser.add_argument("--model", default="local-model")
     parser.add_argument("--api-key", default="unused")
     parser.add_argument("--context", type=int, default=8192, help="context window for --local")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one model call may take")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one turn (and one model call) may take")
     parser.add_argument("--only", nargs="*", help="situation names to run")
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='dmbot-judgment-')) / 'judgment.sqlite3'}"
     upgrade(url)  # Alembic runs its own event loop: before ours
