@@ -292,7 +292,7 @@ class ToolExecutor:
             return
         round_.tally.damage += amount
         sheet = to_sheet(row)
-        new = damaged(sheet, amount, self.stats(sheet).hp_max)
+        new = damaged(sheet, amount)
         text = f"{row.name} suffers {what}: {amount} {kind} damage (HP {sheet.hp_current} → {new.hp_current})"
         self._write(round_, row, new, "damage", text, {"amount": amount, "type": kind, "rule": "consequence",
                                                         "breakdown": roll.breakdown})  # fmt: skip
@@ -314,7 +314,7 @@ class ToolExecutor:
         sheet = to_sheet(row)
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead already.")
-        new = damaged(sheet, amount, self.stats(sheet).hp_max)
+        new = damaged(sheet, amount)
         text = f"{row.name} takes {amount} {args['damage_type']} damage (HP {sheet.hp_current} → {new.hp_current}): " \
                f"{args['reason']}"  # fmt: skip
         self._write(round_, row, new, "damage", text, {"amount": amount, "type": args["damage_type"]})
@@ -337,7 +337,7 @@ class ToolExecutor:
         sheet = to_sheet(row)
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead; healing cannot help.")
-        new = healed(sheet, amount, self.stats(sheet).hp_max)
+        new = healed(sheet, amount)
         self._write(round_, row, new, "heal", f"{row.name} heals {new.hp_current - sheet.hp_current} "
                     f"(HP {sheet.hp_current} → {new.hp_current})", {"amount": amount})  # fmt: skip
         payload = {"ok": True, "heal": {"target": row.name, "hp_before": sheet.hp_current, "hp_after": new.hp_current}}

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine.hit_points import damaged, healed
+import pytest
+
+from bot.engine.hit_points import damaged, healed, hit
 from bot.engine.sheet import ActiveCondition, Sheet
+from bot.errors import InvalidInput
 
 HP_MAX = 12
 
@@ -26,29 +29,42 @@ def unconscious(s: Sheet) -> bool:
 
 
 def test_temporary_hit_points_absorb_damage_first() -> None:
-    after = damaged(sheet(hp=10, temp=3), 5, HP_MAX)
+    after = damaged(sheet(hp=10, temp=3), 5)
     assert (after.hp_temp, after.hp_current, unconscious(after)) == (0, 8, False)
 
 
 def test_dropping_to_zero_knocks_out_without_a_failed_save() -> None:
-    after = damaged(sheet(hp=4), 9, HP_MAX)
+    after = damaged(sheet(hp=4), 9)
     assert (after.hp_current, after.death_failures, unconscious(after)) == (0, 0, True)
 
 
 def test_what_is_left_at_zero_equal_to_the_maximum_kills_outright() -> None:
-    assert damaged(sheet(hp=4), 4 + HP_MAX, HP_MAX).death_failures == 3
-    assert damaged(sheet(hp=4), 3 + HP_MAX, HP_MAX).death_failures == 0
+    assert damaged(sheet(hp=4), 4 + HP_MAX).death_failures == 3
+    assert damaged(sheet(hp=4), 3 + HP_MAX).death_failures == 0
 
 
 def test_damage_at_zero_is_a_failed_death_save_and_massive_damage_is_death() -> None:
     down = replace(sheet(hp=0, failures=1), conditions=(ActiveCondition("unconscious"),))
-    assert damaged(down, 2, HP_MAX).death_failures == 2
-    assert damaged(down, HP_MAX, HP_MAX).death_failures == 3
-    assert damaged(replace(down, death_failures=2), 1, HP_MAX).death_failures == 3
+    assert damaged(down, 2).death_failures == 2
+    assert damaged(down, HP_MAX).death_failures == 3
+    assert damaged(replace(down, death_failures=2), 1).death_failures == 3
 
 
 def test_healing_caps_at_the_maximum_and_wakes_the_dying_with_fresh_death_saves() -> None:
-    assert healed(sheet(hp=10), 5, HP_MAX).hp_current == HP_MAX
+    assert healed(sheet(hp=10), 5).hp_current == HP_MAX
     down = replace(sheet(hp=0, failures=2, successes=1), conditions=(ActiveCondition("unconscious"),))
-    awake = healed(down, 3, HP_MAX)
+    awake = healed(down, 3)
     assert (awake.hp_current, awake.death_failures, awake.death_successes, unconscious(awake)) == (3, 0, 0, False)
+
+
+def test_the_dead_get_no_hit_points_back() -> None:
+    dead = replace(sheet(hp=0, failures=3), conditions=(ActiveCondition("unconscious"),))
+    with pytest.raises(InvalidInput, match="dead"):
+        healed(dead, 5)
+
+
+def test_a_critical_hit_at_zero_is_two_failed_death_saves_on_every_path() -> None:
+    down = replace(sheet(hp=0), conditions=(ActiveCondition("unconscious"),))
+    after, result = hit(down, 1, critical=True)
+    assert (after.death_failures, result.failures_added) == (2, 2)
+    assert damaged(down, 1).death_failures == 1

@@ -1,16 +1,15 @@
 """Damage and healing applied to a combatant: a monster's HP on its row, a character's HP and death saves on
-the sheet (written back inside the fight's transaction). The arithmetic is `combat_rules`'."""
+the sheet (written back inside the fight's transaction) by `bot.engine.hit_points`, the one rule for every path."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.engine import combat_rules as cr
-from bot.engine import rules
+from bot.engine import hit_points
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
-from bot.engine.sheet import ActiveCondition, Sheet, condition_level, to_sheet, write_back
+from bot.engine.sheet import Sheet, to_sheet, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -25,8 +24,8 @@ def hurt(fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, criti
                             dropped=row.dead)  # fmt: skip
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
-    hit = cr.damage_character(vitals(sheet), total, critical=critical)
-    write_back(character, _with_vitals(sheet, hit.after, dropped=hit.dropped, revived=False))
+    after, hit = hit_points.hit(sheet, total, critical=critical)
+    write_back(character, after)
     row.dead = hit.after.state == "dead"
     return _character_report(sheet, hit.before, hit.after, tuple(parts), total, hit)
 
@@ -41,15 +40,9 @@ def heal(fight: Fight, row: Combatant, amount: int) -> DamageReport:
                             cr.health_word(row.hp, row.hp_max or 0))  # fmt: skip
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
-    was = vitals(sheet)
-    now = cr.heal_character(was, amount)
-    write_back(character, _with_vitals(sheet, now, dropped=False, revived=was.hp <= 0 < now.hp))
-    return _character_report(sheet, was, now, (), 0, None)
-
-
-def vitals(sheet: Sheet) -> cr.Vitals:
-    hp_max = rules.exhaustion_hp_max(sheet.hp_max, condition_level(sheet, "exhaustion"))  # as `stats()` has it
-    return cr.Vitals(sheet.hp_current, hp_max, sheet.hp_temp, sheet.death_successes, sheet.death_failures)
+    after = hit_points.healed(sheet, amount)
+    write_back(character, after)
+    return _character_report(sheet, hit_points.vitals(sheet), hit_points.vitals(after), (), 0, None)
 
 
 def character_health(now: cr.Vitals) -> str:
@@ -69,16 +62,3 @@ def _character_report(
         failures_added=hit.failures_added if hit else 0, instant_death=bool(hit and hit.instant_death),
         death_saves=(after.successes, after.failures) if after.hp <= 0 else None,
     )  # fmt: skip
-
-
-def _with_vitals(sheet: Sheet, new: cr.Vitals, *, dropped: bool, revived: bool) -> Sheet:
-    """The sheet with new HP and death saves: falling to 0 HP knocks a character unconscious, healing from
-    0 HP wakes them; other changes leave the conditions alone (a DM's *sleep* stays)."""
-    others = tuple(c for c in sheet.conditions if c.name != "unconscious")
-    conditions = sheet.conditions
-    if dropped:
-        conditions = (*others, ActiveCondition("unconscious"))
-    elif revived:
-        conditions = others
-    return replace(sheet, hp_current=new.hp, hp_temp=new.temp, death_successes=new.successes,
-                   death_failures=new.failures, conditions=conditions)  # fmt: skip

@@ -6,8 +6,9 @@ from __future__ import annotations
 from bot.data.srd import SRD
 from bot.engine import combat_rules as cr
 from bot.engine.combat.fight import Fight, timed
-from bot.engine.combat.hit_points import character_health, vitals
+from bot.engine.combat.hit_points import character_health
 from bot.engine.combat.results import TrackerEntry, TrackerState
+from bot.engine.hit_points import vitals
 from bot.engine.sheet import armor_class
 from persistence.models import Combatant
 
