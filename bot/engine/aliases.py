@@ -254,7 +254,8 @@ def _quote(text: str) -> str:
 
 
 def _key(name: str) -> str:
-    return name.strip().casefold()[:MAX_NAME_LENGTH]
+    # visible(): a NUL in the name looked up made Postgres refuse the query (the hostile-input test)
+    return visible(name).strip().casefold()[:MAX_NAME_LENGTH]
 
 
 def _shown(saved: SavedRoll) -> str:

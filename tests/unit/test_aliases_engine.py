@@ -172,3 +172,10 @@ def test_expressions_must_be_dice_within_the_cap(expression: str, says: str) -> 
 
 def test_fill_puts_negative_numbers_in_parentheses() -> None:
     assert fill("1d20+{str}-{dex}", {"str": -1, "dex": 2}) == "1d20+(-1)-2"
+
+
+async def test_a_name_with_invisible_characters_finds_nothing_and_fails_cleanly(
+    aliases: AliasService, alice: Actor
+) -> None:
+    with pytest.raises(NotFound, match="no alias called `ab`"):
+        await aliases.remove(alice, "a\x00b")
