@@ -178,6 +178,12 @@ def is_dice(text: str) -> bool:
     return True
 
 
+def dice_in(expression: str) -> int:
+    """How many dice the expression rolls before any reroll or explosion (`4d6kh3+1d8`: 5)."""
+    tree = parse(fold_case(normalise(expression)))
+    return sum(node.num for node in _walk(tree) if isinstance(node, diceast.Dice))
+
+
 def parse(text: str) -> diceast.Expression:
     try:
         tree = d20.parse(text, allow_comments=False)

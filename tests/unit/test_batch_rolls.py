@@ -101,10 +101,19 @@ def test_out_of_range_times_and_dc_are_refused(rolls: RollService, times: int, d
 
 def test_twenty_five_long_rolls_fit_one_embed(rolls: RollService) -> None:
     """The largest batch of the largest expressions: within 4,096 for the description and 6,000 in all."""
-    expression = "+".join(["10d6"] * 19)[:200]
+    expression = "+".join(["1d6"] * 50)  # 199 characters, 50 dice: 1,250 in the batch
     batch = rolls.roll_batch(expression, times=25, dc=300, label="x" * 100)
     embed = rolls_embed(batch, "a" * 32)
     data = embed.to_dict()
     assert len(data["description"]) <= DESCRIPTION_LIMIT
     assert len(embed) <= 6000 and len(data["title"]) <= 256
     assert data["description"].count("\n") == 25  # 25 rolls and the totals: every roll still shown
+
+
+def test_a_batch_rolls_at_most_two_thousand_dice(rolls: RollService) -> None:
+    assert len(rolls.roll_batch("80d6", times=25).rolls) == 25  # 2,000 dice
+    with pytest.raises(InvalidInput, match=r"25 rolls of `81d6` are 2,025 dice.*at most 24 times"):
+        rolls.roll_batch("81d6", times=25)
+    with pytest.raises(InvalidInput, match="roll it once at a time"):
+        rolls.roll_batch("1000d6+1000d6", times=2)
+    assert rolls.roll_batch("1000d6").rolls[0].total >= 1000  # one roll keeps d20's own cap of 1,000
