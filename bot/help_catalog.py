@@ -19,7 +19,7 @@ TOPICS: dict[str, str] = {
     "player": "Everything a player can do",
     "dm": "Running a game as its dungeon master",
     "admin": "Setting the bot up for a server",
-    "dice": "Rolling any dice",
+    "dice": "Rolling any dice, many times, against a DC, or by a saved name",
     "characters": "Making and keeping your characters",
     "checks": "Checks, saves, attacks and initiative from your sheet",
     "campaigns": "Campaigns, sessions, recaps and the story's turns",
@@ -69,9 +69,23 @@ def _player(topic: str, usage: str, summary: str, example: str) -> CommandHelp:
 CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "dice",
-        "/roll expression:<dice> [advantage:true] [disadvantage:true] [label:<text>] [private:true]",
-        "Roll any dice: 1d20+5, 4d6kh3 (keep the highest 3), 2d6e6 (exploding).",
+        "/roll expression:<dice> [times:<n>] [dc:<n>] [advantage|disadvantage:true] [label:<txt>] "
+        "[private:true]",
+        "Roll any dice (1d20+5, 4d6kh3, 2d6e6) or a saved roll; times repeats it, dc counts passes.",
         "/roll expression:1d20+5 advantage:true label:Stealth",
+    ),
+    _player(
+        "dice",
+        "/alias add name:<name> expression:<dice> [server:true]",
+        "Save a roll by name; {str}... {prof} come from your character; server:true: for everyone here.",
+        "/alias add name:greatsword expression:2d6+{str}[slashing]",
+    ),
+    _player("dice", "/alias list", "Your saved rolls, and this server's.", "/alias list"),
+    _player(
+        "dice",
+        "/alias remove name:<alias> [server:true]",
+        "Remove a saved roll (server:true: one of this server's).",
+        "/alias remove name:greatsword",
     ),
     _player(
         "characters",

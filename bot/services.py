@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.engine.admin import AdminService
 from bot.engine.advice import NarratorAdvice
+from bot.engine.aliases import AliasService
 from bot.engine.campaign_info import Bounds, CampaignDefaults
 from bot.engine.campaigns import CampaignService, campaign_dm_reader
 from bot.engine.checks import CheckService
@@ -64,6 +65,7 @@ class Services:
     campaign: CampaignEngine  # campaigns, usage and turns
     table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
     admin: AdminService
+    aliases: AliasService  # saved rolls (/alias), which /roll expands
 
 
 @asynccontextmanager
@@ -90,6 +92,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             table=TableService(db, campaign.campaigns, combat, generator,
                                NarratorAdvice(campaign.turns.narrators, campaign.usage)),
             admin=AdminService(db, campaign.usage, models),
+            aliases=AliasService(db, characters),
         )
     finally:
         await campaign.aclose()

@@ -1,4 +1,4 @@
-"""`/roll`: any dice expression, on the engine's dice."""
+"""`/roll`: any dice expression (or a saved roll, `/alias`), on the engine's dice, once or many times."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from discord import Interaction, app_commands
 from discord.ext import commands
 
 from bot.app import DMBot
-from bot.engine.rolls import RollService
-from bot.ui.embeds import roll_embed
+from bot.engine.aliases import AliasService
+from bot.engine.rolls import MAX_DC, MAX_TIMES, RollService
+from bot.ui.embeds import rolls_embed
 from bot.ui.text import safe
 from cogs.common import actor_of
 
@@ -16,16 +17,19 @@ log = structlog.get_logger(__name__)
 
 
 class DiceCog(commands.Cog):
-    def __init__(self, rolls: RollService) -> None:
+    def __init__(self, rolls: RollService, aliases: AliasService) -> None:
         self.rolls = rolls
+        self.aliases = aliases
 
     @app_commands.command(name="roll")
     @app_commands.describe(
-        expression="Dice to roll, e.g. 1d20+5, 4d6kh3, 2d6e6, (1d4, 3)kh1",
+        expression="Dice to roll, e.g. 1d20+5, 4d6kh3, 2d6e6, or a saved roll's name (/alias)",
         advantage="Roll the leading d20 twice and keep the higher",
         disadvantage="Roll the leading d20 twice and keep the lower",
         label="What the roll is for, e.g. Perception",
         private="Only you see the result",
+        times=f"Roll it this many times (1-{MAX_TIMES}), e.g. 6 for ability scores",
+        dc="Mark each roll pass or fail against this DC or AC",
     )
     async def roll(
         self,
@@ -35,16 +39,31 @@ class DiceCog(commands.Cog):
         disadvantage: bool = False,
         label: str | None = None,
         private: bool = False,
+        times: app_commands.Range[int, 1, MAX_TIMES] = 1,
+        dc: app_commands.Range[int, -MAX_DC, MAX_DC] | None = None,
     ) -> None:
-        """Roll dice: 1d20+5, 4d6kh3 (keep highest 3), 2d6e6 (explode), with advantage or a label."""
-        outcome = self.rolls.roll(expression, advantage=advantage, disadvantage=disadvantage, label=label)
-        embed = roll_embed(outcome, safe(interaction.user.display_name))
-        await interaction.response.send_message(embed=embed, ephemeral=private)
+        """Roll dice: 1d20+5, 4d6kh3 (keep highest 3), 2d6e6 (explode), many times, against a DC."""
+        actor = actor_of(interaction)
+        saved = await self.aliases.expand(actor, expression)
+        batch = self.rolls.roll_batch(
+            saved.expression, times=times, dc=dc, advantage=advantage, disadvantage=disadvantage,
+            label=label if label is not None else saved.label,
+        )  # fmt: skip
+        await interaction.response.send_message(
+            embed=rolls_embed(batch, safe(interaction.user.display_name)), ephemeral=private
+        )
         try:
-            await self.rolls.record(actor_of(interaction), outcome)
+            await self.rolls.record_batch(actor, batch)
         except Exception:  # the player has the result; a lost log line must not turn into an error reply
             log.exception("could not write the roll log")
 
+    @roll.autocomplete("expression")
+    async def expression_autocomplete(
+        self, interaction: Interaction[DMBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        offers = await self.aliases.suggest(actor_of(interaction), current)
+        return [app_commands.Choice(name=offer.shown, value=offer.value) for offer in offers]
+
 
 async def setup(bot: DMBot) -> None:
-    await bot.add_cog(DiceCog(bot.services.rolls))
+    await bot.add_cog(DiceCog(bot.services.rolls, bot.services.aliases))

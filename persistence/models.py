@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -349,4 +350,40 @@ class Combatant(Base):
     ac: Mapped[int] = mapped_column(Integer)
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, ends, level}
     dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Alias(Base):
+    """A saved roll: a user's own (`owner_id` set; it follows them to every server) or a server's
+    (`guild_id` set; everyone there may use it). Exactly one of the two is set."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (
+        # names are unique per owner and per server, case-insensitively: `name_key` is the casefolded name
+        Index(
+            "uq_aliases_personal",
+            "owner_id",
+            "name_key",
+            unique=True,
+            postgresql_where=text("owner_id IS NOT NULL"),
+            sqlite_where=text("owner_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_aliases_server",
+            "guild_id",
+            "name_key",
+            unique=True,
+            postgresql_where=text("guild_id IS NOT NULL"),
+            sqlite_where=text("guild_id IS NOT NULL"),
+        ),
+        CheckConstraint("(owner_id IS NULL) <> (guild_id IS NULL)", name="ck_aliases_one_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int | None] = mapped_column(Snowflake)
+    guild_id: Mapped[int | None] = mapped_column(Snowflake)
+    name: Mapped[str] = mapped_column(String(32))
+    name_key: Mapped[str] = mapped_column(String(32))
+    expression: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,6 +6,7 @@ Every die in dmbot is rolled here, with a random source the caller owns so tests
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ MAX_BREAKDOWN_LENGTH = 1000
 MAX_TOTAL = 10**15  # a total must fit the roll log's BIGINT (a larger one failed the log's whole batch)
 EXAMPLE = "Examples: `/roll 1d20+5`, `/roll 4d6kh3`, `/roll 2d6+1d4+3`"
 ENDLESS_OPERATORS = {"e", "rr"}  # explode / reroll-until: endless when every face qualifies
+ANNOTATION = re.compile(r"(\[[^\]]*\])")  # d20's `[fire]`: text inside is kept as typed
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+LABEL_START = re.compile(r"\s(?=[^\W\d_])")  # a space, then a letter: where a trailing label may begin
+DICE_WORD = re.compile(r"\d*d(\d|%)", re.IGNORECASE)  # `d6` after a space is more dice, not a label
 
 
 class Advantage(Enum):
@@ -79,7 +84,7 @@ class Dice:
         advantage: Advantage = Advantage.NONE,
         label: str | None = None,
     ) -> RollOutcome:
-        text = normalise(expression)
+        text = fold_case(normalise(expression))
         tree = parse(text)
         if advantage is not Advantage.NONE and not _leads_with_d20(tree):
             raise InvalidInput(
@@ -140,6 +145,43 @@ def normalise(expression: str) -> str:
     if _nesting_depth(text) > MAX_NESTING:
         raise InvalidInput(f"That expression nests parentheses more than {MAX_NESTING} deep. {EXAMPLE}")
     return text
+
+
+def fold_case(text: str) -> str:
+    """`1D20+3` as d20 reads it (its syntax is lower case); annotations such as `[Fire]` keep their case."""
+    parts = ANNOTATION.split(text)
+    return "".join(part if ANNOTATION.fullmatch(part) else part.translate(ASCII_LOWER) for part in parts)
+
+
+def split_label(expression: str) -> tuple[str, str | None]:
+    """`1d20+5 stealth` → (`1d20+5`, `stealth`): words after the dice, as people type them, are the label.
+
+    Only when the whole text is not dice already; the label starts at the first word that begins with a
+    letter and is not itself dice (`1d20 + d6 fire`). The dice part is left to `parse` to judge.
+    """
+    text = normalise(expression)
+    if is_dice(text):
+        return text, None
+    for start in LABEL_START.finditer(text):
+        label = text[start.end() :]
+        if not DICE_WORD.match(label):
+            return text[: start.start()], label
+    return text, None
+
+
+def is_dice(text: str) -> bool:
+    """Whether `text` reads as a dice expression (nothing is rolled)."""
+    try:
+        parse(fold_case(text))
+    except InvalidInput:
+        return False
+    return True
+
+
+def dice_in(expression: str) -> int:
+    """How many dice the expression rolls before any reroll or explosion (`4d6kh3+1d8`: 5)."""
+    tree = parse(fold_case(normalise(expression)))
+    return sum(node.num for node in _walk(tree) if isinstance(node, diceast.Dice))
 
 
 def parse(text: str) -> diceast.Expression:

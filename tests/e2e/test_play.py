@@ -62,3 +62,29 @@ def test_a_character_made_with_numbered_choices_then_used(run_play: PlayRun, tmp
     assert "Tordek — Longsword" in out and "To hit:" in out
     assert out.count("(only you can see this)") >= 2  # the draft is private; so is the error below
     assert "Nobody" in out.split("/character use name:Nobody")[1]
+
+
+def test_batch_rolls_and_a_saved_roll_typed_in_the_terminal(run_play: PlayRun) -> None:
+    script = (
+        "/alias add name:greatsword expression:2d6+3[slashing]\n"
+        "/roll greatsword\n"  # the name is what autocomplete offers, so it stays as typed
+        "/roll 4D6kh3 times:6\n"
+        "/roll 1d20+5 stealth times:3 dc:13\n"
+        "/alias list\n"
+        "/alias remove name:greatsword\n"
+        "/roll greatsword\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Saved your `greatsword`: `2d6+3[slashing]`" in out
+    assert re.search(r"🎲 greatsword: \d+\*\*\n.*2d6 \([^)]*\) \+ 3 \[slashing\]", out)
+    scores = out.split("> /roll 4D6kh3 times:6")[1].split("> /roll 1d20+5")[0]
+    assert "🎲 4d6kh3 ×6" in scores and len(re.findall(r"\n  ┃ \d\. 4d6kh3 \(", scores)) == 6
+    stealth = out.split("> /roll 1d20+5 stealth times:3 dc:13")[1].split("> /alias list")[0]
+    totals = [int(t) for t in re.findall(r"= `(\d+)`", stealth)]
+    passes = sum(t >= 13 for t in totals)
+    assert len(totals) == 3 and f"🎲 stealth ×3 vs DC 13: {passes} pass, {3 - passes} fail" in stealth
+    assert "Yours (1/50): `greatsword` — `2d6+3[slashing]`" in out
+    assert "Removed your `greatsword` (it rolled `2d6+3[slashing]`)" in out
+    assert "`greatsword` is not a dice expression, nor one of your saved rolls" in out.split("/alias remove")[1]

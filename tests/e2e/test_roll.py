@@ -125,3 +125,39 @@ async def test_eight_players_at_once_all_get_answers(session: SandboxSession) ->
     players = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
     handles = await asyncio.gather(*(session.run("roll", {"expression": "1d20"}, user=p) for p in players))
     assert all(TOTAL.search(embed_of(h)["description"]) for h in handles)
+
+
+async def test_ability_scores_six_times_in_one_embed_each_roll_logged(session: SandboxSession) -> None:
+    before = await last_roll_id(session)
+    handle = await session.run("roll", {"expression": "4D6KH3", "times": 6, "label": "Ability scores"})
+    embed = embed_of(handle)
+    assert embed["title"] == "🎲 Ability scores ×6"
+    totals = [int(t) for t in TOTAL.findall(embed["description"])]
+    assert len(totals) == 6 and all(3 <= t <= 18 for t in totals)
+    assert embed["description"].endswith("**Totals:** " + ", ".join(map(str, totals)))
+    rows = await wait_for_rows(session, "alice", 6, before)
+    assert [(r.expression, r.total, r.label) for r in rows] == [("4d6kh3", t, "Ability scores") for t in totals]
+
+
+async def test_a_group_check_against_a_dc_counts_passes(session: SandboxSession) -> None:
+    handle = await session.run("roll", {"expression": "1d20+5 stealth", "times": 3, "dc": 13}, user="bob")
+    embed = embed_of(handle)
+    lines = embed["description"].split("\n")
+    totals = [int(TOTAL.search(line).group(1)) for line in lines[:3]]  # type: ignore[union-attr]
+    passes = sum(t >= 13 for t in totals)
+    assert embed["title"] == f"🎲 stealth ×3 vs DC 13: {passes} pass, {3 - passes} fail"
+    assert [("✅" in line) for line in lines[:3]] == [t >= 13 for t in totals]
+
+
+async def test_capital_d_and_a_trailing_label(session: SandboxSession) -> None:
+    handle = await session.run("roll", {"expression": "2D6+1d4 Fire damage"})
+    embed = embed_of(handle)
+    total = int(TOTAL.search(embed["description"]).group(1))  # type: ignore[union-attr]
+    assert embed["title"] == f"🎲 Fire damage: {total}" and 3 <= total <= 16
+    assert embed["footer"]["text"].endswith("rolled 2d6+1d4")
+
+
+async def test_times_out_of_range_is_refused_by_the_schema(session: SandboxSession) -> None:
+    [roll] = [c for c in session.discord.commands() if c["name"] == "roll"]
+    times = next(o for o in roll["options"] if o["name"] == "times")
+    assert (times["min_value"], times["max_value"]) == (1, 25)
