@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import GameError, RateLimited
+from bot.inbound import guard_interactions
 from bot.limits import LimitDecision
 from bot.logging import bind_interaction
 from bot.metrics import Outcome
@@ -96,6 +97,7 @@ class DMBot(commands.AutoShardedBot):
             **options,
         )
         self.services = services
+        guard_interactions(self._connection.parsers)  # typed text is cleaned before any command reads it
 
     async def setup_hook(self) -> None:
         for cog in COGS:
