@@ -7,18 +7,29 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
-PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+PlayRun = Callable[..., CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+STRIKE = "\u0336"  # a piped terminal shows struck text (a dropped die) with combining strokes
+CREATE = (
+    "/character create name:{name} race:dwarf class:fighter background:acolyte method:standard\n"
+    "1 Athletics, Perception\n3\n"
+)
+PYTHON_ERRORS = ("Traceback", "invalid literal", "Error:", "NoneType", "object has no attribute")
+
+
+def assert_no_python_errors(out: str) -> None:
+    assert not any(text in out for text in PYTHON_ERRORS), out
 
 
 def test_piped_rolls_print_a_total_then_a_clear_error(run_play: PlayRun, tmp_path: Path) -> None:
     result = run_play("/roll 4d6kh3\n/roll 1d20+\n")
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.split("> /roll 1d20+")
-    total = int(re.search(r"4d6kh3 \(.*\) = `(\d+)`", first).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"4d6kh3 \(.*\) = (\d+)", first).group(1))  # type: ignore[union-attr]
     assert 3 <= total <= 18
-    assert "~~" in first
+    assert "~~" not in first and "**" not in first and "`" not in first  # Markdown as terminal text
+    assert re.search(rf"\(.*\d{STRIKE}.*\)", first), first  # the dropped die, struck through
     assert "(only you can see this)" in second
-    assert "a number or dice must follow `+`" in second
+    assert "a number or dice must follow +" in second
     assert (tmp_path / "data" / "dmbot.sqlite3").exists()  # the embedded database, built by the migrations
 
 
@@ -56,9 +67,85 @@ def test_a_character_made_with_numbered_choices_then_used(run_play: PlayRun, tmp
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[1] Pick 2 Fighter skills" in out and "[3] Confirm" in out
-    assert "✅ Tordek is ready!" in out and "AC **18**" in out  # chain mail and shield from the class kit
+    assert "✅ Tordek is ready!" in out and "AC 18" in out  # chain mail and shield from the class kit
     assert "Tordek — Athletics check:" in out and "1d20 (" in out
     assert "Constitution" in out and "2d20kh1" in out  # "con" picked Constitution; advantage rolled two dice
     assert "Tordek — Longsword" in out and "To hit:" in out
     assert out.count("(only you can see this)") >= 2  # the draft is private; so is the error below
     assert "Nobody" in out.split("/character use name:Nobody")[1]
+
+
+def test_admin_commands_work_for_the_owner_and_a_refusal_carries_on(run_play: PlayRun) -> None:
+    result = run_play("/admin usage\n/as Mara\n/admin usage\n/roll 1d4\n/as Player\n/admin stats\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "you are Player, the owner of The Yawning Portal" in out
+    owner, mara = out.split("/admin usage")[1], out.split("Mara> /admin usage")[1]
+    back = out.split("Player> /admin stats")[1]
+    assert "Narrator usage of The Yawning Portal" in owner
+    assert "/admin usage is for members with Manage Server, and Mara has not got it" in mara and "/as Player" in mara
+    assert "1d4 (" in mara  # the game went on
+    assert "⚠" not in back
+
+
+def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_play: PlayRun) -> None:
+    script = (
+        "/character create name:Kira race:elf class:wizard background:acolyte method:standard\n"
+        "7\n"  # no such choice
+        "2\n"  # Scores…
+        "STR 8 DEX 14 CON 13 INT 15 WIS 12 CHA 10 and more\n"  # 49 characters: asked again
+        "9\n"  # fits, but is not six scores: the bot refuses
+        "1 Arcana, History\n"  # the draft's menu still works
+        "3\n"
+        "5\n"  # the menu is gone with the draft
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "There is no choice 7; pick 1 to 4." in out
+    assert "(required, up to 40 characters" in out  # told before typing
+    assert "That is 49 characters; this field takes at most 40. Type it again." in out
+    assert "Type six numbers" in out and "(choices 1 to 4 above are still open)" in out
+    assert "✅ Kira is ready!" in out
+    assert "There is nothing to pick right now" in out.split("✅ Kira is ready!")[1]
+
+
+def test_members_by_name_several_players_and_their_own_ids(run_play: PlayRun, tmp_path: Path) -> None:
+    script = (
+        "/campaign create name:Shared Table\n"
+        + "/as Mara\n" + CREATE.format(name="Kira") + "/campaign join\n"
+        + "/as Brenna\n" + CREATE.format(name="Tordek") + "/campaign join\n"
+        + "/character list\n"
+        + "/as Player\n"
+        "/character show player:@Mara\n"
+        "/character show player:brenna\n"
+        "/dm kick player:@nobody\n"
+        "/dm kick player:@Brenna\n"
+        "/dm transfer user:@Mara\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "Now typing as Mara (new here, a player)" in out
+    listed = out.split("Brenna> /character list")[1].split("Player> ")[0]
+    assert "Tordek" in listed and "Kira" not in listed  # Brenna is not Mara: her own id, her own sheets
+    assert "Kira" in out.split("/character show player:@Mara")[1].split("> ")[0]
+    assert "Tordek" in out.split("/character show player:brenna")[1].split("> ")[0]
+    assert "there is no member called '@nobody' here. Try one of: " in out and "@Mara" in out
+    assert "Remove Tordek from the campaign?" in out.split("/dm kick player:@Brenna")[1].split("> ")[0]
+    transferred = out.split("/dm transfer user:@Mara")[1]
+    assert "Mara" in transferred and "<@" not in out  # mentions print as @name
+    again = run_play("/character list\n", "--user", "Mara")  # the same folder, another run: still Mara's sheets
+    assert "Kira" in again.stdout and "Tordek" not in again.stdout, again.stdout
+    assert "you are Mara, the owner" in again.stdout
+
+
+def test_help_prints_one_item_a_line(run_play: PlayRun) -> None:
+    out = run_play("/help topic:dice\n").stdout
+    lines = [line.strip(" ┃") for line in out.splitlines()]
+    assert any(line.startswith("/roll: Roll any dice") for line in lines), out
+    assert any(line.startswith("Use: /roll expression:<dice>") for line in lines), out
+    assert any(line.startswith("Example: /roll expression:1d20+5") for line in lines), out
