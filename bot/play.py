@@ -73,6 +73,7 @@ class Terminal:
         self.directory = Directory(self.guild, self.world.users)
         self.menus: dict[int, list[Choice]] = {}  # each user's open choices: ephemeral menus are theirs alone
         self.shown: dict[int, Shown] = {}
+        self.line_open = False
         self.user, self.user_id = user, self.world.named_member(self.guild.id, user).user.id
 
     @property
@@ -80,6 +81,9 @@ class Terminal:
         return self.menus.setdefault(self.user_id, [])
 
     def say(self, text: str = "") -> None:
+        if self.line_open:  # a streamed narration's last words are on this line
+            self.line_open = False
+            print(file=self.out)
         print(text, file=self.out, flush=True)
 
     async def handle_line(self, line: str) -> None:
@@ -277,12 +281,17 @@ class Terminal:
         return bool(changed)
 
     def print_growth(self, message: Message, before: Shown) -> bool:
-        """While streaming: print only the text added since, if that is all that changed."""
+        """While streaming: write only the text added since (on the same line); the rest waits for the end."""
         text = "\n".join(self.text.lines(message.content))
-        if before.state[1:] != _state(message)[1:] or not text.startswith(before.text):
+        if not text.startswith(before.text):
             return False
-        added = text[len(before.text) :].lstrip("\n")
-        self.say("\n".join("  " + line for line in added.splitlines()))
+        added = text[len(before.text) :]
+        if added:
+            self.out.write(added.replace("\n", "\n  "))
+            self.out.flush()
+            self.line_open = True
+        elif not before.streamed:
+            return False  # only its embeds or buttons changed: print it again
         before.text, before.state, before.streamed = text, copy.deepcopy(_state(message)), True
         return True
 

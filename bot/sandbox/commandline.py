@@ -146,7 +146,9 @@ def _values(
     elif schema["type"] == BOOLEAN:
         offered = ["true", "false"]
     elif schema.get("autocomplete") and suggest is not None:
-        return suggest(path, schema, typed)  # the bot already matched what was typed
+        suggested = suggest(path, schema, typed)  # the bot's matches; those that start as typed come first
+        starting = [v for v in suggested if v.casefold().startswith(typed.casefold())]
+        return starting or suggested
     else:
         return []
     typed = typed.casefold()

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import pty
 import re
-from collections.abc import Callable
+import select
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
+
+import pytest
+
+from bot.sandbox.llm import LocalLLM
 
 PlayRun = Callable[..., CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
 STRIKE = "\u0336"  # a piped terminal shows struck text (a dropped die) with combining strokes
@@ -149,3 +161,83 @@ def test_help_prints_one_item_a_line(run_play: PlayRun) -> None:
     assert any(line.startswith("/roll: Roll any dice") for line in lines), out
     assert any(line.startswith("Use: /roll expression:<dice>") for line in lines), out
     assert any(line.startswith("Example: /roll expression:1d20+5") for line in lines), out
+
+
+NARRATION = (
+    "The door groans on rusted hinges and a breath of cold air spills out of the dark. Beyond it a stair "
+    "winds down into the rock, each step worn hollow by feet long gone. Far below, water drips in a slow, "
+    "patient rhythm, and somewhere beneath that sound something large shifts its weight and goes still."
+)
+
+
+@pytest.fixture
+def streaming_llm() -> Iterator[LocalLLM]:
+    """The local OpenAI-compatible server in a thread of its own, streaming a narration slowly enough that
+    the narrator edits its message several times."""
+    loop = asyncio.new_event_loop()
+    llm = LocalLLM(default_text=NARRATION, chunk_delay=0.06)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(llm.start(), loop).result(timeout=10)
+    try:
+        yield llm
+    finally:
+        asyncio.run_coroutine_threadsafe(llm.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+def test_a_streamed_narration_prints_as_it_is_edited_and_whole_at_the_end(
+    run_play: PlayRun, streaming_llm: LocalLLM
+) -> None:
+    script = CREATE.format(name="Tordek") + "/campaign create name:Deep Stair\n/campaign join\n"
+    script += "/narrate action:I open the door\n"
+    env = {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": streaming_llm.base_url, "OPENAI_MODEL": "local-model"}
+    result = run_play(script, env=env)
+    assert result.returncode == 0, result.stderr
+    turn = result.stdout.split("> /narrate action:I open the door")[1]
+    assert any(r.stream for r in streaming_llm.requests)  # the narrator really streamed from the model
+    final = turn.split("dmbot (final text):")[1]
+    assert " ".join(NARRATION.split()) in " ".join(final.replace("┃", "").split())  # the whole text at the end
+    streamed = turn.split("dmbot (final text):")[0]
+    assert "The door" in streamed and "goes still." in streamed  # the first chunk, and every edit after it
+    assert "What the dice said" in turn
+
+
+def at_a_terminal(cwd: Path, keys: list[str], wait_for: list[str]) -> str:
+    """Run `dmbot play` on a pseudo-terminal, typing each of `keys` once the output shows the matching `wait_for`."""
+    dmbot = str(Path(sys.executable).parent / "dmbot")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
+    env.update(TERM="xterm", RATE_USER_CAPACITY="1000")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the game, on the pseudo-terminal
+        os.chdir(cwd)
+        os.execve(dmbot, [dmbot, "play"], env)
+    seen = b""
+    try:
+        for key, marker in zip(keys, wait_for, strict=True):
+            deadline = time.monotonic() + 60
+            while marker.encode() not in seen:
+                assert time.monotonic() < deadline, seen.decode(errors="replace")[-3000:]
+                if select.select([fd], [], [], 0.5)[0]:
+                    seen += os.read(fd, 65536)
+            seen = seen.replace(marker.encode(), b"<seen>", 1)  # each marker counts once
+            os.write(fd, key.encode())
+        os.waitpid(pid, 0)
+    finally:
+        with contextlib.suppress(OSError):
+            while select.select([fd], [], [], 0.5)[0]:
+                seen += os.read(fd, 65536)
+            os.close(fd)
+    return seen.decode(errors="replace")
+
+
+def test_at_a_terminal_tab_completes_values_and_markdown_is_styled(tmp_path: Path) -> None:
+    out = at_a_terminal(
+        tmp_path,
+        ["/roll 1d20 advantage:tr\t\n", "/help topic:di\t\n", "/quit\n"],
+        ["Player> ", "Player> ", "Player> "],
+    )
+    assert "advantage:true" in out and "2d20kh1" in out  # a boolean's value, completed by Tab
+    assert "Help: dice" in out  # a choice, completed by Tab
+    assert "\x1b[1m" in out and "\x1b[9m" in out  # bold, and the dropped die struck through, in ANSI
