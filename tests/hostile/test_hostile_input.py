@@ -8,7 +8,8 @@ their limit, rows that appeared or vanished where the command creates nothing).
 
 Run size: the whole corpus goes to `/roll expression`, `/roll label`, `/attack target` and
 `/character create name` (each draft confirmed, so names are really stored); every other string
-option gets an even sample of the corpus, and so does every autocomplete.
+option gets an even sample of the corpus, and so does every autocomplete. Control characters (NUL
+first) go to every free-text option and every modal field in full, and no stored text or JSON may keep one.
 """
 
 from __future__ import annotations
