@@ -124,7 +124,8 @@ class Terminal:
         is_new = not any(m.user.name.casefold() == name.casefold() for m in self.guild.members.values())
         member = self.world.named_member(self.guild.id, name)
         self.user, self.user_id = member.user.name, member.user.id
-        role = "the server's owner" if self.user_id == self.guild.owner_id else "a player"
+        admin = self.guild.permissions_of(self.user_id) & MANAGE_GUILD
+        role = "the server's owner" if self.user_id == self.guild.owner_id else "an admin" if admin else "a player"
         self.say(f"  Now typing as {self.user} ({'new here, ' if is_new else ''}{role}).")
 
     async def command(self, line: str) -> None:
@@ -287,7 +288,8 @@ class Terminal:
             return False
         added = text[len(before.text) :]
         if added:
-            self.out.write(added.replace("\n", "\n  "))
+            start = "" if self.line_open else "  "  # a new line after the first print; the same line after that
+            self.out.write(start + (added if self.line_open else added.lstrip(" ")).replace("\n", "\n  "))
             self.out.flush()
             self.line_open = True
         elif not before.streamed:
