@@ -10,15 +10,17 @@ import asyncpg
 import discord
 import sqlalchemy.exc
 import structlog
-from discord import app_commands
+from discord import AppCommandOptionType, app_commands
 from discord.ext import commands
 
 from bot.errors import GameError, RateLimited
+from bot.inbound import guard_interactions
 from bot.limits import LimitDecision
 from bot.logging import bind_interaction
 from bot.metrics import Outcome
 from bot.services import Services
 from bot.ui.replies import reply
+from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +70,9 @@ def describe_failure(cause: BaseException) -> tuple[Outcome, str]:
     if isinstance(cause, GameError):
         return "game_error", f"⚠️ {cause.message}"
     if isinstance(cause, app_commands.TransformerError):
-        return "game_error", f"⚠️ `{cause.value}` isn't a valid {cause.type.name.lower()} here."
+        return "game_error", describe_bad_option(cause)
+    if isinstance(cause, app_commands.AppCommandError) and not isinstance(cause, app_commands.CommandInvokeError):
+        return "game_error", describe_refusal(cause)
     if isinstance(cause, sqlalchemy.exc.TimeoutError):  # every pooled connection busy: overload, not an outage
         log.warning("database pool exhausted", error=repr(cause))
         return "error", BUSY_MESSAGE
@@ -78,6 +82,37 @@ def describe_failure(cause: BaseException) -> tuple[Outcome, str]:
     error_id = uuid.uuid4().hex[:8]
     log.error("command failed", error_id=error_id, exc_info=cause)
     return "error", f"😵 Something went wrong on our side. It was logged as error `{error_id}`; please try again."
+
+
+def describe_bad_option(error: app_commands.TransformerError) -> str:
+    """An option value discord.py could not turn into what the command takes, in the player's words."""
+    kind, value = error.type, error.value
+    if kind in (AppCommandOptionType.user, AppCommandOptionType.mentionable):
+        name = getattr(value, "display_name", None) or getattr(value, "name", None)
+        who = f"**{safe(str(name), limit=64)}**" if name else "That user"
+        return f"⚠️ {who} isn't a member of this server, so they can't be picked here. Pick a member of the server."
+    if kind is AppCommandOptionType.channel:
+        return "⚠️ That channel can't be used here. Pick one of this server's text channels."
+    if kind is AppCommandOptionType.role:
+        return "⚠️ That role isn't one of this server's. Pick one of its roles."
+    typed = safe(str(value), limit=80) if isinstance(value, str | int | float) else "That value"
+    return f"⚠️ {typed} isn't a valid {kind.name.lower()} for this option. Pick one of the offered values."
+
+
+def describe_refusal(error: app_commands.AppCommandError) -> str:
+    """Why discord.py would not run a command at all (checks, a stale command list), in words."""
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "⚠️ This command works in a server channel, not in direct messages."
+    if isinstance(error, app_commands.MissingPermissions | app_commands.MissingAnyRole | app_commands.MissingRole):
+        return "⚠️ You don't have the permissions or role this command needs here."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"⚠️ dmbot lacks a permission it needs in this channel ({missing}). A server admin can grant it."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"⏳ Not so fast: try again in {max(1, round(error.retry_after))} s."
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return "⚠️ dmbot's commands changed since your Discord loaded them. Reload Discord (Ctrl+R) and try again."
+    return "⚠️ This command can't be used here."
 
 
 class DMBot(commands.AutoShardedBot):
@@ -96,6 +131,7 @@ class DMBot(commands.AutoShardedBot):
             **options,
         )
         self.services = services
+        guard_interactions(self._connection.parsers)  # typed text is cleaned before any command reads it
 
     async def setup_hook(self) -> None:
         for cog in COGS:

@@ -32,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
     play_parser = commands.add_parser("play", help="play in this terminal, offline, on the embedded defaults")
-    play_parser.add_argument("--user", default="you", help="your player name in the local game")
+    play_parser.add_argument(
+        "--user", default="Player", help="your name in the local game; you own its server (/as NAME adds players)"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic upgrade head)")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only (instant), instead of globally")

@@ -4,28 +4,44 @@ with a terminal on top. Works at a prompt (with completion) and piped."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.sandbox.commandline import CommandLineError, ParsedCommand, complete, parse
+from bot.sandbox.commandline import CommandLineError, Directory, ParsedCommand, complete, parse
 from bot.sandbox.interactions import InteractionHandle
+from bot.sandbox.markdown import Names, TerminalText
 from bot.sandbox.messages import Message
 from bot.sandbox.server import LocalDiscord
-from bot.sandbox.world import default_world
+from bot.sandbox.world import ADMINISTRATOR, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_ROLES, World, default_world
 from bot.settings import Settings
 from bot.testbed.harness import SandboxSession, running_bot
 from persistence.migrate import upgrade_async
 
+log = logging.getLogger("dmbot.play")
+
 SELECTS = (3, 5, 6, 7, 8)
 BUTTON = 2
 QUIET_SECONDS = 0.25  # a reply is complete once nothing has changed for this long
+ANSWER_SECONDS = 10.0  # Discord itself gives a bot 3 s; a busy machine gets more here
+STREAM_LIMIT_SECONDS = 180.0
+EXPORTS = Path("data") / "exports"
+LOG_NAME = Path("data") / "play.log"
+NAME = re.compile(r"[\w.-]{2,32}")  # what Discord allows in a username, roughly
+PERMISSION_WORDS = {ADMINISTRATOR: "Administrator", MANAGE_GUILD: "Manage Server", MANAGE_CHANNELS: "Manage Channels",
+                    MANAGE_ROLES: "Manage Roles"}  # fmt: skip
+# Tasks in which the bot (in this process) still works on an interaction: the command and view
+# callbacks, and the narration's throttled edits.
+BUSY_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch", "narration-")
 WELCOME = (
-    "dmbot: you are {user} in {guild}, #{channel}. Type a slash command (/roll 1d20+5), "
-    "a number to pick a choice, or /quit. Tab completes commands."
+    "dmbot: you are {user}, the owner of {guild}, in #{channel}. Type a slash command (/roll 1d20+5), "
+    "a number to pick a choice, /as NAME to type as someone else (a DM and players can share one keyboard), "
+    "or /quit. Tab completes commands, options and their values."
 )
 
 
@@ -35,43 +51,103 @@ class Choice:
     component: dict[str, Any]
 
 
-class Terminal:
-    """Reads typed commands, dispatches them as interactions, prints the bot's answers."""
+@dataclass
+class Shown:
+    """What the terminal has printed of one message, so edits print only what changed."""
 
-    def __init__(self, session: SandboxSession, user: str, out: TextIO) -> None:
+    text: str  # the content as printed (rendered): streamed edits print what was added to it
+    state: tuple[str, list[dict[str, Any]], list[dict[str, Any]]]  # content, embeds, components
+    streamed: bool = False
+
+
+class Terminal:
+    """Reads typed lines, sends them as interactions, prints the bot's answers; never stops on a bad line."""
+
+    def __init__(self, session: SandboxSession, user: str, out: TextIO, *, ansi: bool = False) -> None:
         self.session = session
-        self.user = user
-        self.user_id = session.user_id(user)
+        self.world: World = session.world
+        self.guild = self.world.guild
         self.channel_id = session.channel_id("tavern")
         self.out = out
-        self.choices: list[Choice] = []
-        self.seen: set[int] = set()
+        self.text = TerminalText(Names(self._user_name, self._channel_name, self._role_name), ansi=ansi)
+        self.directory = Directory(self.guild, self.world.users)
+        self.menus: dict[int, list[Choice]] = {}  # each user's open choices: ephemeral menus are theirs alone
+        self.shown: dict[int, Shown] = {}
+        self.line_open = False
+        self.user, self.user_id = user, self.world.named_member(self.guild.id, user).user.id
+
+    @property
+    def choices(self) -> list[Choice]:
+        return self.menus.setdefault(self.user_id, [])
 
     def say(self, text: str = "") -> None:
+        if self.line_open:  # a streamed narration's last words are on this line
+            self.line_open = False
+            print(file=self.out)
         print(text, file=self.out, flush=True)
 
     async def handle_line(self, line: str) -> None:
-        line = line.strip()
+        """One typed line. Whatever goes wrong, the player is told in words and the game goes on."""
+        try:
+            await self._handle_line(line.strip())
+        except CommandLineError as error:
+            self.say(f"  ⚠ {error}")
+        except TimeoutError:
+            self.say(f"  ⚠ dmbot did not answer in time. The game goes on; details in {LOG_NAME}.")
+            log.warning("no answer in time", exc_info=True)
+        except (LookupError, PermissionError, ValueError, TypeError, NotImplementedError) as error:
+            # The local Discord refused to send it, as a Discord client would not have sent it.
+            self.say(f"  ⚠ That could not be sent to dmbot: {error}")
+            log.warning("the local Discord refused a line", exc_info=True)
+        except Exception:
+            self.say(f"  ⚠ Something went wrong in the terminal; it is logged in {LOG_NAME}. The game goes on.")
+            log.exception("the terminal failed on a line")
+
+    async def _handle_line(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit() or (line.split()[0].isdigit() and self.choices):
+        word = line.split()[0]
+        if word.isdigit():
             await self.pick(line)
+        elif word.lower() == "/as":
+            self.switch_to(line[3:].strip())
         elif line.startswith("/"):
             await self.command(line)
         else:
             self.say("  Type a command starting with / (for example /roll 1d20), or the number of a choice.")
 
+    def switch_to(self, name: str) -> None:
+        """`/as NAME`: the next lines are typed by NAME, a member of the server with an id of their own."""
+        name = name.lstrip("@")
+        if not NAME.fullmatch(name):
+            raise CommandLineError("/as needs a name of 2 to 32 letters, digits, dots, dashes or underscores: /as Mara")
+        is_new = not any(m.user.name.casefold() == name.casefold() for m in self.guild.members.values())
+        member = self.world.named_member(self.guild.id, name)
+        self.user, self.user_id = member.user.name, member.user.id
+        admin = self.guild.permissions_of(self.user_id) & MANAGE_GUILD
+        role = "the server's owner" if self.user_id == self.guild.owner_id else "an admin" if admin else "a player"
+        self.say(f"  Now typing as {self.user} ({'new here, ' if is_new else ''}{role}).")
+
     async def command(self, line: str) -> None:
-        try:
-            parsed = parse(line, self.session.discord.commands())
-            await self.resolve_autocomplete(parsed)
-            handle = await self.session.discord.invoke(
-                parsed.path, parsed.options, user_id=self.user_id, channel_id=self.channel_id
-            )
-        except (CommandLineError, LookupError, ValueError, TypeError) as error:
-            self.say(f"  ⚠ {error}")
-            return
+        parsed = parse(line, self.session.discord.commands(), self.directory)
+        self.check_permissions(parsed.path)
+        await self.resolve_autocomplete(parsed)
+        handle = await self.session.discord.invoke(
+            parsed.path, parsed.options, user_id=self.user_id, channel_id=self.channel_id
+        )
         await self.show(handle)
+
+    def check_permissions(self, path: str) -> None:
+        """Discord hides a command from members without its permissions; say so, and who has them."""
+        command = next(c for c in self.session.discord.commands() if c["name"] == path.split()[0])
+        needed = int(command.get("default_member_permissions") or 0)
+        if needed & ~self.guild.permissions_of(self.user_id):
+            words = " and ".join(w for bit, w in PERMISSION_WORDS.items() if needed & bit) or "special permissions"
+            owner = self.world.users[self.guild.owner_id].name
+            raise CommandLineError(
+                f"/{path} is for members with {words}, and {self.user} has not got it. "
+                f"The server's owner has: type /as {owner} to use it."
+            )
 
     async def resolve_autocomplete(self, parsed: ParsedCommand) -> None:
         """Typed names become the values autocomplete would pick ("High Elf" → "high-elf")."""
@@ -88,9 +164,27 @@ class Terminal:
             if picked:
                 parsed.options[name] = picked[0]["value"]
 
+    def suggest(self, path: str, schema: dict[str, Any], typed: str) -> list[str]:
+        """Autocomplete for Tab, asked of the bot from readline's thread (the event loop is waiting on it)."""
+        asking = self.session.discord.autocomplete(
+            path, {schema["name"]: typed}, schema["name"], user_id=self.user_id, channel_id=self.channel_id
+        )
+        try:
+            choices = asyncio.run_coroutine_threadsafe(asking, self.loop).result(timeout=3)
+        except Exception:  # completion is a nicety; a slow or failed answer offers nothing
+            log.warning("autocomplete for Tab failed", exc_info=True)
+            return []
+        return [str(c["name"]) for c in choices]
+
+    def completions(self, text: str) -> list[str]:
+        return complete(text, self.session.discord.commands(), self.directory, self.suggest)
+
     async def pick(self, line: str) -> None:
         number, _, rest = line.partition(" ")
         index = int(number) - 1
+        if not self.choices:
+            self.say("  ⚠ There is nothing to pick right now; type a command.")
+            return
         if not 0 <= index < len(self.choices):
             self.say(f"  ⚠ There is no choice {number}; pick 1 to {len(self.choices)}.")
             return
@@ -98,47 +192,184 @@ class Terminal:
         values = [v.strip() for v in rest.split(",") if v.strip()] if int(choice.component["type"]) in SELECTS else None
         if values is not None:
             values = _option_values(choice.component, values)
-            if not values:
-                self.say(f"  Choose from: {', '.join(o['label'] for o in choice.component.get('options', []))}")
-                self.say(f"  e.g. {number} {choice.component.get('options', [{'label': 'x'}])[0]['label']}")
+            low, high = int(choice.component.get("min_values", 1)), int(choice.component.get("max_values", 1))
+            if not values or not low <= len(values) <= high:
+                count = str(low) if low == high else f"{low} to {high}"
+                labels = [str(o["label"]) for o in choice.component.get("options", [])]
+                self.say(f"  Choose {count} of: {', '.join(labels)}")
+                self.say(f"  e.g. {number} {', '.join(labels[: max(1, low)]) or 'x'}")
                 return
-        try:
-            handle = await self.session.discord.click(
-                choice.message, str(choice.component["custom_id"]), user_id=self.user_id, values=values
-            )
-        except (LookupError, PermissionError, ValueError, TypeError) as error:
-            self.say(f"  ⚠ {error}")
-            return
+        handle = await self.session.discord.click(
+            choice.message, str(choice.component["custom_id"]), user_id=self.user_id, values=values
+        )
         await self.show(handle)
 
     async def show(self, handle: InteractionHandle) -> None:
-        callback = await handle.response(timeout=10)
+        callback = await handle.response(timeout=ANSWER_SECONDS)
         if callback.type == 9:
             await self.fill_modal(handle)
             return
         await settle(handle, self.session.discord)
-        self.print_new_messages(handle)
+        self.print_updates(handle)
+        await self.follow(handle)
+
+    async def follow(self, handle: InteractionHandle) -> None:
+        """Print a message's edits while the bot still works on it (a narration streams in edits)."""
+        started = quiet_since = time.monotonic()
+        while time.monotonic() - started < STREAM_LIMIT_SECONDS:
+            if self.print_updates(handle, streaming=True):
+                quiet_since = time.monotonic()
+            elif not bot_busy() and time.monotonic() - quiet_since >= QUIET_SECONDS:
+                break
+            await asyncio.sleep(0.05)
+        for message in handle.messages:
+            shown = self.shown.get(message.id)
+            if shown is not None and shown.streamed:  # the whole text once more, as it stands at the end
+                shown.streamed = False
+                self.say(self.render(message, header="dmbot (final text):"))
 
     async def fill_modal(self, handle: InteractionHandle) -> None:
+        """Ask for each field of a form, telling its limits first and asking again until an answer fits."""
         modal = handle.modal
-        self.say(f"  ┌ {modal.get('title', 'Form')} (press Enter to leave a field empty)")
+        self.say(f"  ┌ {modal.get('title', 'Form')} (press Enter to keep a field as it is)")
         values: dict[str, str] = {}
         for field in _text_inputs(modal.get("components", [])):
-            label = field.get("label") or field.get("custom_id")
-            answer = await read_line(f"  │ {label}: ")
+            answer = await self.ask_field(field)
             if answer is None:
+                self.say("  └ The form was left unfinished; nothing was sent.")
                 return
-            values[field["custom_id"]] = answer.strip() or str(field.get("value") or "")
+            values[field["custom_id"]] = answer
         submitted = await self.session.discord.submit_modal(handle, values)
         await self.show(submitted)
 
-    def print_new_messages(self, handle: InteractionHandle) -> None:
+    async def ask_field(self, field: dict[str, Any]) -> str | None:
+        label = field.get("label") or field.get("custom_id")
+        low, high = int(field.get("min_length") or 0), int(field.get("max_length") or 4000)
+        required = field.get("required", True)
+        default = str(field.get("value") or "")
+        limits = f"{'required' if required else 'optional'}, " + (f"{low} to {high}" if low else f"up to {high}")
+        example = f"; e.g. {field['placeholder']}" if field.get("placeholder") else ""
+        hint = f"; now: {default}" if default else example
+        while True:
+            answer = await read_line(f"  │ {label} ({limits} characters{hint}): ")
+            if answer is None:
+                return None
+            text = answer.strip() or default
+            if required and not text:
+                self.say("  │ This field is required; type something.")
+            elif text and not low <= len(text) <= high:
+                fits = f"{low} to {high}" if low else f"at most {high}"
+                self.say(f"  │ That is {len(text)} characters; this field takes {fits}. Type it again.")
+            else:
+                return text
+
+    def print_updates(self, handle: InteractionHandle, *, streaming: bool = False) -> bool:
+        """Print what is new or changed in the answer and the channel; True if anything was printed."""
         channel = self.session.discord.messages(self.channel_id)
-        messages = [*handle.messages, *(m for m in channel if m.id not in self.seen and m not in handle.messages)]
-        self.choices = []
+        messages = [*handle.messages, *(m for m in channel if m.id not in self.shown and m not in handle.messages)]
+        changed = []
         for message in messages:
-            self.seen.add(message.id)
-            self.say(render(message, self.choices))
+            before = self.shown.get(message.id)
+            if before is not None and before.state == _state(message):
+                continue
+            if before is None:
+                self.say(self.render(message))
+            elif not (streaming and self.print_growth(message, before)):
+                self.say(self.render(message, header="dmbot (edited):"))
+            changed.append(message)
+        if changed:
+            self.update_menu(changed)
+        return bool(changed)
+
+    def print_growth(self, message: Message, before: Shown) -> bool:
+        """While streaming: write only the text added since (on the same line); the rest waits for the end."""
+        text = "\n".join(self.text.lines(message.content))
+        if not text.startswith(before.text):
+            return False
+        added = text[len(before.text) :]
+        if added:
+            start = "" if self.line_open else "  "  # a new line after the first print; the same line after that
+            self.out.write(start + (added if self.line_open else added.lstrip(" ")).replace("\n", "\n  "))
+            self.out.flush()
+            self.line_open = True
+        elif not before.streamed:
+            return False  # only its embeds or buttons changed: print it again
+        before.text, before.state, before.streamed = text, copy.deepcopy(_state(message)), True
+        return True
+
+    def update_menu(self, printed: list[Message]) -> None:
+        """Choices come from the messages just printed; an answer without any (an error) keeps the open menu."""
+        fresh = [Choice(m, c) for m in printed for c in _interactive(m.components)]
+        replaced = {c.message.id for c in self.choices} & {m.id for m in printed}
+        if fresh or replaced:
+            self.menus[self.user_id] = fresh
+        elif self.choices:
+            self.say(f"  (choices 1 to {len(self.choices)} above are still open)")
+
+    def render(self, message: Message, header: str | None = None) -> str:
+        """A message as terminal text: content, embeds as boxes, files saved, components as numbered choices."""
+        private = "  (only you can see this)" if message.ephemeral else ""
+        lines = ["", (header or "dmbot:").removesuffix(":") + private + ":"]
+        content = self.text.lines(message.content)
+        lines += ["  " + line for line in content]
+        for embed in message.embeds:
+            lines += self._embed_lines(embed)
+        lines += [f"  📎 saved {path} ({size:,} bytes)" for path, size in save_attachments(message)]
+        for number, component in enumerate(_interactive(message.components), start=1):
+            lines.append(f"  [{number}] {_describe(component)}")
+        self.shown[message.id] = Shown("\n".join(content), copy.deepcopy(_state(message)))
+        return "\n".join(lines)
+
+    def _embed_lines(self, embed: dict[str, Any]) -> list[str]:
+        lines: list[str] = []
+        if embed.get("author", {}).get("name"):
+            lines.append(self.text.inline(self.text.mentions(embed["author"]["name"])))
+        if embed.get("title"):
+            lines.append(self.text.style("bold", self.text.inline(self.text.mentions(embed["title"]))))
+        if embed.get("description"):
+            lines += self.text.lines(embed["description"])
+        for field in embed.get("fields", []):
+            lines.append(self.text.style("bold", self.text.inline(self.text.mentions(str(field["name"])))))
+            lines += ["  " + line for line in self.text.lines(str(field["value"]))]  # one item a line
+        if embed.get("footer", {}).get("text"):
+            lines.append(self.text.style("dim", "— " + self.text.mentions(embed["footer"]["text"])))
+        return ["  ┃ " + line for line in lines]
+
+    def _user_name(self, user_id: int) -> str | None:
+        user = self.world.users.get(user_id)
+        return user.name if user else None
+
+    def _channel_name(self, channel_id: int) -> str | None:
+        channel = self.world.find_channel(channel_id)
+        return channel.name if channel else None
+
+    def _role_name(self, role_id: int) -> str | None:
+        role = self.guild.roles.get(role_id)
+        return role.name.lstrip("@") if role else None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.session.bot.loop
+
+
+def _state(message: Message) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    return message.content, message.embeds, message.components
+
+
+def bot_busy() -> bool:
+    return any(t.get_name().startswith(BUSY_TASKS) and not t.done() for t in asyncio.all_tasks())
+
+
+def save_attachments(message: Message) -> list[tuple[Path, int]]:
+    """The files a message carries, saved under ./data/exports/ (a name cut down to what is safe as a file name)."""
+    saved: list[tuple[Path, int]] = []
+    for attachment in message.attachments:
+        name = re.sub(r"[^\w.-]", "_", Path(attachment.filename).name).lstrip(".") or f"file-{attachment.id}"
+        path = EXPORTS / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(attachment.data)
+        saved.append((path, len(attachment.data)))
+    return saved
 
 
 async def settle(handle: InteractionHandle, discord: LocalDiscord, limit: float = 120.0) -> None:
@@ -152,34 +383,6 @@ async def settle(handle: InteractionHandle, discord: LocalDiscord, limit: float 
             return
         last = state
         await asyncio.sleep(QUIET_SECONDS)
-
-
-def render(message: Message, choices: list[Choice]) -> str:
-    """A message as terminal text: content, embeds as boxes, components as numbered choices."""
-    lines = ["", "dmbot" + ("  (only you can see this)" if message.ephemeral else "") + ":"]
-    if message.content:
-        lines += ["  " + line for line in message.content.splitlines()]
-    for embed in message.embeds:
-        lines += _embed_lines(embed)
-    for component in _interactive(message.components):
-        choices.append(Choice(message, component))
-        lines.append(f"  [{len(choices)}] {_describe(component)}")
-    return "\n".join(lines)
-
-
-def _embed_lines(embed: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    if embed.get("author", {}).get("name"):
-        lines.append(embed["author"]["name"])
-    if embed.get("title"):
-        lines.append(f"**{embed['title']}**")
-    if embed.get("description"):
-        lines += embed["description"].splitlines()
-    for field in embed.get("fields", []):
-        lines.append(f"{field['name']}: " + " / ".join(str(field["value"]).splitlines()))
-    if embed.get("footer", {}).get("text"):
-        lines.append(f"— {embed['footer']['text']}")
-    return ["  ┃ " + line for line in lines]
 
 
 def _interactive(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -240,13 +443,13 @@ async def read_line(prompt: str) -> str | None:
     return line
 
 
-def _enable_completion(commands: list[dict[str, Any]]) -> None:
+def _enable_completion(terminal: Terminal) -> None:
     try:
         import readline
     except ImportError:  # not on every platform; completion is a nicety
         return
     readline.set_completer_delims("")
-    readline.set_completer(lambda text, state: [*complete(text, commands), None][state])
+    readline.set_completer(lambda text, state: [*terminal.completions(text), None][state])
     readline.parse_and_bind("tab: complete")
 
 
@@ -254,27 +457,27 @@ def _log_to_file(settings: Settings) -> Path:
     """Keep the terminal for the game: logs go to a file beside the embedded database."""
     from bot.logging import configure_logging
 
-    path = Path("data") / "play.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(settings, stream=path.open("a", encoding="utf-8"))
+    LOG_NAME.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings, stream=LOG_NAME.open("a", encoding="utf-8"))
     logging.getLogger("discord").setLevel(logging.WARNING)
-    return path
+    return LOG_NAME
 
 
-async def play(settings: Settings, *, user_name: str = "you") -> int:
+async def play(settings: Settings, *, user_name: str = "Player") -> int:
+    """The game at this terminal; `user_name` owns the server (so every command, /admin too, is theirs)."""
     settings = settings.model_copy(update={"redis_url": ""})  # embedded: the in-process limiter
     settings.ensure_data_dir()
     log_path = _log_to_file(settings)
     await upgrade_async(settings.database_url)
     world = default_world()
-    if user_name not in {u.name for u in world.users.values()}:
-        world.add_member(world.guild.id, name=user_name)
+    world.guild.owner_id = world.named_member(world.guild.id, user_name).user.id
     async with LocalDiscord(world, strict=False) as discord, running_bot(settings, discord=discord) as session:
-        terminal = Terminal(session, user_name, sys.stdout)
+        at_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        terminal = Terminal(session, user_name, sys.stdout, ansi=at_terminal)
         if sys.stdin.isatty():
-            _enable_completion(discord.commands())
-        terminal.say(WELCOME.format(user=user_name, guild=world.guild.name, channel="tavern"))
-        while (line := await read_line("> ")) is not None:
+            _enable_completion(terminal)
+        terminal.say(WELCOME.format(user=terminal.user, guild=world.guild.name, channel="tavern"))
+        while (line := await read_line(f"{terminal.user}> ")) is not None:
             if line.strip().lower() in {"/quit", "/exit", "quit", "exit"}:
                 break
             await terminal.handle_line(line)

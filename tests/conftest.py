@@ -69,19 +69,20 @@ def key_prefix() -> str:
     return f"dmbot-test:{uuid.uuid4().hex[:8]}:"
 
 
-PlayRun = Callable[[str], "subprocess.CompletedProcess[str]"]
+PlayRun = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 @pytest.fixture
 def run_play(tmp_path: Path) -> PlayRun:
-    """Pipe a script into `dmbot play` in a fresh folder (its embedded database lands there)."""
+    """Pipe a script into `dmbot play` in a fresh folder (its embedded database lands there); `args` go to
+    `dmbot play`, `env` adds to its environment."""
     dmbot = str(Path(sys.executable).parent / "dmbot")
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
-    env["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
+    base["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
 
-    def run(script: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([dmbot, "play"], input=script, capture_output=True, text=True, cwd=tmp_path, env=env,
-                              timeout=120)  # fmt: skip
+    def run(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([dmbot, "play", *args], input=script, capture_output=True, text=True, cwd=tmp_path,
+                              env={**base, **(env or {})}, timeout=120)  # fmt: skip
 
     return run
 

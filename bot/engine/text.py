@@ -7,6 +7,7 @@ import unicodedata
 # Control, format (zero-width, bidi overrides), surrogate, private-use and unassigned characters.
 INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 KEPT_IN_PROSE = frozenset("\n\t")
+UNSTORABLE = frozenset({"Cc", "Cs"})
 
 
 def visible(text: str) -> str:
@@ -17,3 +18,9 @@ def visible(text: str) -> str:
 def prose(text: str) -> str:
     """Multi-line text (notes, backstories): invisible characters out, but line breaks and tabs kept."""
     return "".join(c for c in text if c in KEPT_IN_PROSE or unicodedata.category(c) not in INVISIBLE)
+
+
+def storable(text: str) -> str:
+    """Any typed text made safe to store and send on: control characters out (NUL above all, which Postgres
+    refuses, and terminal escapes), line breaks and tabs kept, lone surrogates (not UTF-8) out."""
+    return "".join(c for c in text if c in KEPT_IN_PROSE or unicodedata.category(c) not in UNSTORABLE)

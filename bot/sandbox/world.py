@@ -7,6 +7,7 @@ would, which is all discord.py ever sees of them.
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,14 @@ class Snowflakes:
     def next(self) -> int:
         n = next(self._counter)
         return ((self._start_ms + n) << 22) | (n & 0xFFF)
+
+
+def named_id(name: str) -> int:
+    """An id that is the same for a name in every run, so a local database remembers the player by it.
+
+    Its timestamp lies before every counted id (``Snowflakes`` starts at the sandbox start), so the two never meet.
+    """
+    return ((_SANDBOX_START_MS - (1 << 33) + zlib.crc32(name.casefold().encode())) << 22) | 1
 
 
 def iso_now() -> str:
@@ -369,6 +378,14 @@ class World:
         member = Member(user=user, roles=role_ids, permissions=permissions)
         guild.members[user.id] = member
         return member
+
+    def named_member(self, guild_id: int, name: str) -> Member:
+        """The member called ``name`` (any case); a new one, with its own ``named_id``, if there is none."""
+        guild = self.guilds[guild_id]
+        for member in guild.members.values():
+            if member.user.name.casefold() == name.casefold():
+                return member
+        return self.add_member(guild_id, named_id(name), name=name)
 
     def dm_channel(self, user_id: int) -> Channel:
         """The DM channel between the bot and a user (created on first use)."""

@@ -35,7 +35,7 @@ def test_a_whole_session_offline(run_play: PlayRun, tmp_path: Path) -> None:
     result = run_play(SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Mira is ready" in out and "The Sunken Crypt begins" in out and "Mira** joins" in out
+    assert "Mira is ready" in out and "The Sunken Crypt begins" in out and "Mira joins" in out
     turns = out.split("> /narrate")[1:]
     assert len(turns) == 3
     assert all("What the dice said" in turn and "narrator: offline" in turn for turn in turns)
@@ -47,6 +47,10 @@ def test_a_whole_session_offline(run_play: PlayRun, tmp_path: Path) -> None:
     assert "The story so far" in recap and "a bad fall" in recap
     assert "Turn 3 is retconned" in out
     assert "The campaign, as Markdown and JSON" in out
+    exported = sorted(p.name for p in (tmp_path / "data" / "exports").iterdir())
+    assert exported == ["the-sunken-crypt.json", "the-sunken-crypt.md"], exported  # saved, and their paths printed
+    assert all(f"saved data/exports/{name}" in out for name in exported)
+    assert "Mira" in (tmp_path / "data" / "exports" / "the-sunken-crypt.md").read_text()
     assert "(local Discord refused" not in out
     database = sqlite3.connect(tmp_path / "data" / "dmbot.sqlite3")
     hp = database.execute("SELECT hp_current, hp_max FROM characters WHERE name = 'Mira'").fetchone()

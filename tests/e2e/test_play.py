@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import pty
 import re
-from collections.abc import Callable
+import select
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
 
-PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+import pytest
+
+from bot.sandbox.llm import LocalLLM
+
+PlayRun = Callable[..., CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+STRIKE = "\u0336"  # a piped terminal shows struck text (a dropped die) with combining strokes
+CREATE = (
+    "/character create name:{name} race:dwarf class:fighter background:acolyte method:standard\n"
+    "1 Athletics, Perception\n3\n"
+)
+PYTHON_ERRORS = ("Traceback", "invalid literal", "Error:", "NoneType", "object has no attribute")
+
+
+def assert_no_python_errors(out: str) -> None:
+    assert not any(text in out for text in PYTHON_ERRORS), out
 
 
 def test_piped_rolls_print_a_total_then_a_clear_error(run_play: PlayRun, tmp_path: Path) -> None:
     result = run_play("/roll 4d6kh3\n/roll 1d20+\n")
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.split("> /roll 1d20+")
-    total = int(re.search(r"4d6kh3 \(.*\) = `(\d+)`", first).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"4d6kh3 \(.*\) = (\d+)", first).group(1))  # type: ignore[union-attr]
     assert 3 <= total <= 18
-    assert "~~" in first
+    assert "~~" not in first and "**" not in first and "`" not in first  # Markdown as terminal text
+    assert re.search(rf"\(.*\d{STRIKE}.*\)", first), first  # the dropped die, struck through
     assert "(only you can see this)" in second
-    assert "a number or dice must follow `+`" in second
+    assert "a number or dice must follow +" in second
     assert (tmp_path / "data" / "dmbot.sqlite3").exists()  # the embedded database, built by the migrations
 
 
@@ -56,7 +79,7 @@ def test_a_character_made_with_numbered_choices_then_used(run_play: PlayRun, tmp
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[1] Pick 2 Fighter skills" in out and "[3] Confirm" in out
-    assert "✅ Tordek is ready!" in out and "AC **18**" in out  # chain mail and shield from the class kit
+    assert "✅ Tordek is ready!" in out and "AC 18" in out  # chain mail and shield from the class kit
     assert "Tordek — Athletics check:" in out and "1d20 (" in out
     assert "Constitution" in out and "2d20kh1" in out  # "con" picked Constitution; advantage rolled two dice
     assert "Tordek — Longsword" in out and "To hit:" in out
@@ -77,14 +100,170 @@ def test_batch_rolls_and_a_saved_roll_typed_in_the_terminal(run_play: PlayRun) -
     result = run_play(script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Saved your `greatsword`: `2d6+3[slashing]`" in out
-    assert re.search(r"🎲 greatsword: \d+\*\*\n.*2d6 \([^)]*\) \+ 3 \[slashing\]", out)
+    assert "Saved your greatsword: 2d6+3[slashing]" in out  # piped: Markdown shows as plain text
+    assert re.search(r"🎲 greatsword: \d+\n.*2d6 \([^)]*\) \+ 3 \[slashing\]", out)
     scores = out.split("> /roll 4D6kh3 times:6")[1].split("> /roll 1d20+5")[0]
     assert "🎲 4d6kh3 ×6" in scores and len(re.findall(r"\n  ┃ \d\. 4d6kh3 \(", scores)) == 6
     stealth = out.split("> /roll 1d20+5 stealth times:3 dc:13")[1].split("> /alias list")[0]
-    totals = [int(t) for t in re.findall(r"= `(\d+)`", stealth)]
+    totals = [int(t) for t in re.findall(r"^  ┃ \d\. .* = (\d+)", stealth, re.MULTILINE)]
     passes = sum(t >= 13 for t in totals)
     assert len(totals) == 3 and f"🎲 stealth ×3 vs DC 13: {passes} pass, {3 - passes} fail" in stealth
-    assert "Yours (1/50): `greatsword` — `2d6+3[slashing]`" in out
-    assert "Removed your `greatsword` (it rolled `2d6+3[slashing]`)" in out
-    assert "`greatsword` is not a dice expression, nor one of your saved rolls" in out.split("/alias remove")[1]
+    assert "Yours (1/50)" in out and "greatsword — 2d6+3[slashing]" in out
+    assert "Removed your greatsword (it rolled 2d6+3[slashing])" in out
+    assert "greatsword is not a dice expression, nor one of your saved rolls" in out.split("/alias remove")[1]
+
+
+def test_admin_commands_work_for_the_owner_and_a_refusal_carries_on(run_play: PlayRun) -> None:
+    result = run_play("/admin usage\n/as Mara\n/admin usage\n/roll 1d4\n/as Player\n/admin stats\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "you are Player, the owner of The Yawning Portal" in out
+    owner, mara = out.split("/admin usage")[1], out.split("Mara> /admin usage")[1]
+    back = out.split("Player> /admin stats")[1]
+    assert "Narrator usage of The Yawning Portal" in owner
+    assert "/admin usage is for members with Manage Server, and Mara has not got it" in mara and "/as Player" in mara
+    assert "1d4 (" in mara  # the game went on
+    assert "⚠" not in back
+
+
+def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_play: PlayRun) -> None:
+    script = (
+        "/character create name:Kira race:elf class:wizard background:acolyte method:standard\n"
+        "7\n"  # no such choice
+        "2\n"  # Scores…
+        "STR 8 DEX 14 CON 13 INT 15 WIS 12 CHA 10 and more\n"  # 49 characters: asked again
+        "9\n"  # fits, but is not six scores: the bot refuses
+        "1 Arcana, History\n"  # the draft's menu still works
+        "3\n"
+        "5\n"  # the menu is gone with the draft
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "There is no choice 7; pick 1 to 4." in out
+    assert "(required, up to 40 characters" in out  # told before typing
+    assert "That is 49 characters; this field takes at most 40. Type it again." in out
+    assert "Type six numbers" in out and "(choices 1 to 4 above are still open)" in out
+    assert "✅ Kira is ready!" in out
+    assert "There is nothing to pick right now" in out.split("✅ Kira is ready!")[1]
+
+
+def test_members_by_name_several_players_and_their_own_ids(run_play: PlayRun, tmp_path: Path) -> None:
+    script = (
+        "/campaign create name:Shared Table\n"
+        + "/as Mara\n" + CREATE.format(name="Kira") + "/campaign join\n"
+        + "/as Brenna\n" + CREATE.format(name="Tordek") + "/campaign join\n"
+        + "/character list\n"
+        + "/as Player\n"
+        "/character show player:@Mara\n"
+        "/character show player:brenna\n"
+        "/dm kick player:@nobody\n"
+        "/dm kick player:@Brenna\n"
+        "/dm transfer user:@Mara\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "Now typing as Mara (new here, a player)" in out
+    listed = out.split("Brenna> /character list")[1].split("Player> ")[0]
+    assert "Tordek" in listed and "Kira" not in listed  # Brenna is not Mara: her own id, her own sheets
+    assert "Kira" in out.split("/character show player:@Mara")[1].split("> ")[0]
+    assert "Tordek" in out.split("/character show player:brenna")[1].split("> ")[0]
+    assert "there is no member called '@nobody' here. Try one of: " in out and "@Mara" in out
+    assert "Remove Tordek from the campaign?" in out.split("/dm kick player:@Brenna")[1].split("> ")[0]
+    transferred = out.split("/dm transfer user:@Mara")[1]
+    assert "Mara" in transferred and "<@" not in out  # mentions print as @name
+    again = run_play("/character list\n", "--user", "Mara")  # the same folder, another run: still Mara's sheets
+    assert "Kira" in again.stdout and "Tordek" not in again.stdout, again.stdout
+    assert "you are Mara, the owner" in again.stdout
+
+
+def test_help_prints_one_item_a_line(run_play: PlayRun) -> None:
+    out = run_play("/help topic:dice\n").stdout
+    lines = [line.strip(" ┃") for line in out.splitlines()]
+    assert any(line.startswith("/roll: Roll any dice") for line in lines), out
+    assert any(line.startswith("Use: /roll expression:<dice>") for line in lines), out
+    assert any(line.startswith("Example: /roll expression:1d20+5") for line in lines), out
+
+
+NARRATION = (
+    "The door groans on rusted hinges and a breath of cold air spills out of the dark. Beyond it a stair "
+    "winds down into the rock, each step worn hollow by feet long gone. Far below, water drips in a slow, "
+    "patient rhythm, and somewhere beneath that sound something large shifts its weight and goes still."
+)
+
+
+@pytest.fixture
+def streaming_llm() -> Iterator[LocalLLM]:
+    """The local OpenAI-compatible server in a thread of its own, streaming a narration slowly enough that
+    the narrator edits its message several times."""
+    loop = asyncio.new_event_loop()
+    llm = LocalLLM(default_text=NARRATION, chunk_delay=0.06)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(llm.start(), loop).result(timeout=10)
+    try:
+        yield llm
+    finally:
+        asyncio.run_coroutine_threadsafe(llm.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+def test_a_streamed_narration_prints_as_it_is_edited_and_whole_at_the_end(
+    run_play: PlayRun, streaming_llm: LocalLLM
+) -> None:
+    script = CREATE.format(name="Tordek") + "/campaign create name:Deep Stair\n/campaign join\n"
+    script += "/narrate action:I open the door\n"
+    env = {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": streaming_llm.base_url, "OPENAI_MODEL": "local-model"}
+    result = run_play(script, env=env)
+    assert result.returncode == 0, result.stderr
+    turn = result.stdout.split("> /narrate action:I open the door")[1]
+    assert any(r.stream for r in streaming_llm.requests)  # the narrator really streamed from the model
+    final = turn.split("dmbot (final text):")[1]
+    assert " ".join(NARRATION.split()) in " ".join(final.replace("┃", "").split())  # the whole text at the end
+    streamed = turn.split("dmbot (final text):")[0]
+    assert "The door" in streamed and "goes still." in streamed  # the first chunk, and every edit after it
+    assert "What the dice said" in turn
+
+
+def at_a_terminal(cwd: Path, keys: list[str], wait_for: list[str]) -> str:
+    """Run `dmbot play` on a pseudo-terminal, typing each of `keys` once the output shows the matching `wait_for`."""
+    dmbot = str(Path(sys.executable).parent / "dmbot")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"}}
+    env.update(TERM="xterm", RATE_USER_CAPACITY="1000")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the game, on the pseudo-terminal
+        os.chdir(cwd)
+        os.execve(dmbot, [dmbot, "play"], env)
+    seen = b""
+    try:
+        for key, marker in zip(keys, wait_for, strict=True):
+            deadline = time.monotonic() + 60
+            while marker.encode() not in seen:
+                assert time.monotonic() < deadline, seen.decode(errors="replace")[-3000:]
+                if select.select([fd], [], [], 0.5)[0]:
+                    seen += os.read(fd, 65536)
+            seen = seen.replace(marker.encode(), b"<seen>", 1)  # each marker counts once
+            os.write(fd, key.encode())
+        os.waitpid(pid, 0)
+    finally:
+        with contextlib.suppress(OSError):
+            while select.select([fd], [], [], 0.5)[0]:
+                seen += os.read(fd, 65536)
+            os.close(fd)
+    return seen.decode(errors="replace")
+
+
+def test_at_a_terminal_tab_completes_values_and_markdown_is_styled(tmp_path: Path) -> None:
+    out = at_a_terminal(
+        tmp_path,
+        ["/roll 1d20 advantage:tr\t\n", "/help topic:di\t\n", "/quit\n"],
+        ["Player> ", "Player> ", "Player> "],
+    )
+    assert "advantage:true" in out and "2d20kh1" in out  # a boolean's value, completed by Tab
+    assert "Help: dice" in out  # a choice, completed by Tab
+    assert "\x1b[1m" in out and "\x1b[9m" in out  # bold, and the dropped die struck through, in ANSI

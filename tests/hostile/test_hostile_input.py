@@ -8,7 +8,8 @@ their limit, rows that appeared or vanished where the command creates nothing).
 
 Run size: the whole corpus goes to `/roll expression`, `/roll label`, `/attack target` and
 `/character create name` (each draft confirmed, so names are really stored); every other string
-option gets an even sample of the corpus, and so does every autocomplete.
+option gets an even sample of the corpus, and so does every autocomplete. Control characters (NUL
+first) go to every free-text option and every modal field in full, and no stored text or JSON may keep one.
 """
 
 from __future__ import annotations
@@ -503,4 +504,67 @@ async def test_autocomplete_with_hostile_text(driver: Driver, json_log: io.Strin
     print(f"\n{asked} hostile autocompletes")
     answered = [h for h in driver.discord.interactions if h.callback is not None]
     assert all(h.callback.type == AUTOCOMPLETE_RESULT for h in answered if h.type == 4)  # type: ignore[union-attr]
+    await assert_clean(driver, json_log)
+
+
+# Control characters every typed text must lose before it is stored: NUL first (Postgres refuses it,
+# in text and in JSON), terminal escapes, and every other C0 control.
+CONTROL_PAYLOADS = ("Nul\x00name", "\x00Tordek", "Esc\x1b[31mred\x1b[0m", "".join(chr(c) for c in range(1, 32)) + "x")
+KEPT_CONTROLS = frozenset("\n\t")
+
+
+def controls_in(value: Any) -> bool:
+    """Whether a stored value (text, or JSON holding text) keeps a control character."""
+    if isinstance(value, str):
+        return any(unicodedata.category(c) == "Cc" and c not in KEPT_CONTROLS for c in value)
+    if isinstance(value, dict):
+        return any(controls_in(k) or controls_in(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(controls_in(v) for v in value)
+    return False
+
+
+async def stored_controls(engine: Any) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every stored text or JSON value that keeps a control character."""
+    found: list[tuple[str, str, str]] = []
+    async with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.c if isinstance(c.type, sa.String | sa.JSON)]
+            for column in columns:
+                for (value,) in await conn.execute(sa.select(column)):
+                    if controls_in(value):
+                        found.append((table.name, column.name, repr(value)[:120]))
+    return found
+
+
+async def test_control_characters_reach_no_stored_field(driver: Driver, json_log: io.StringIO) -> None:
+    """Every free-text option of every command and every text input of every modal (both found from the
+    synced schema and by opening each command) gets control characters, NUL first, with every input stored
+    as typed where the command stores it: nothing may fail, and no stored text may keep one."""
+    engine = create_async_engine(driver.session.services.settings.database_url)
+    all_leaves = leaves(driver.discord.commands())
+    targets = [(leaf, name) for leaf in all_leaves for name in leaf.free_text]
+    assert ("dm npc create", "name") in {(leaf.path, name) for leaf, name in targets}
+
+    def job(leaf: Leaf, name: str, payload: str) -> Callable[[], Awaitable[None]]:
+        channel = fresh_channel(driver) if leaf.path.endswith("create") and leaf.path != "dm npc create" else None
+        value = fit(payload, leaf.option(name))
+        return lambda: driver.send(leaf, name, value, channel_id=channel)  # type: ignore[return-value]
+
+    fields = 0
+    try:
+        await in_parallel(job(leaf, name, p) for leaf, name in targets for p in CONTROL_PAYLOADS)
+        for leaf in all_leaves:
+            opened = await driver.send(leaf, None, None)
+            if opened.callback is not None and opened.callback.type == 9:
+                for position, _ in enumerate(text_inputs(opened.modal)):
+                    fields += 1
+                    for payload in CONTROL_PAYLOADS:
+                        await submit_hostile(driver, leaf, position, payload)
+        await settle(driver)
+        assert not await stored_controls(engine)
+    finally:
+        await engine.dispose()
+    assert fields
+    print(f"\n{len(targets)} options and {fields} modal fields, {len(driver.handles)} interactions")
     await assert_clean(driver, json_log)
