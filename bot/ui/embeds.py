@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.engine.dice import Advantage, Critical, RollOutcome
+from bot.ui.fit import fit_embed
 from bot.ui.text import safe
 
 CRITICAL_COLOUR = discord.Colour.green()
@@ -26,5 +27,5 @@ def roll_embed(outcome: RollOutcome, roller: str) -> discord.Embed:
         lines.append("*with disadvantage*")
     colour = {Critical.SUCCESS: CRITICAL_COLOUR, Critical.FAIL: FUMBLE_COLOUR}.get(outcome.critical, NEUTRAL_COLOUR)
     embed = discord.Embed(title=title, description="\n".join(lines), colour=colour)
-    embed.set_footer(text=f"{roller} rolled {outcome.expression}"[:2048])
-    return embed
+    embed.set_footer(text=f"{roller} rolled {outcome.expression}")
+    return fit_embed(embed)

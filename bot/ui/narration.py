@@ -19,7 +19,9 @@ from typing import Any
 import discord
 import structlog
 
+from bot import discord_limits as limits
 from bot.engine.turns import EngineAction, TurnOutcome
+from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)
@@ -61,11 +63,10 @@ def trace_embed(outcome: TurnOutcome, *, full: bool = False) -> discord.Embed:
     refused = sum(1 for a in outcome.actions if a.kind == "refused")
     if not full and refused:
         lines.append(f"⛔ {refused} proposal{'s' if refused > 1 else ''} refused by the rules (button below).")
-    description = "\n".join(lines) or "No rolls and no changes this turn."
-    embed = discord.Embed(title="🎲 What the dice said", description=description[:4000], colour=discord.Colour.gold())
-    footer = f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}"
-    embed.set_footer(text=footer[:2048])
-    return embed
+    description = fit_lines(lines, limits.EMBED_DESCRIPTION) or "No rolls and no changes this turn."
+    embed = discord.Embed(title="🎲 What the dice said", description=description, colour=discord.Colour.gold())
+    embed.set_footer(text=f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}")
+    return fit_embed(embed)
 
 
 class TraceView(discord.ui.View):
@@ -197,4 +198,4 @@ class DiscordNarration:
 
 def describe_actions(actions: Sequence[EngineAction]) -> str:
     """The trace as plain lines (for DM replies such as an approval)."""
-    return "\n".join(trace_line(a) for a in actions) or "Nothing changed."
+    return fit_lines((trace_line(a) for a in actions), limits.EMBED_DESCRIPTION) or "Nothing changed."
