@@ -26,6 +26,8 @@ from bot.settings import Settings
 from bot.ui import campaign_views as views
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
+from bot.ui.fit import fit_content
+from bot.ui.replies import reply
 from cogs.combat import combat_cog
 
 ChangeId = Range[int, 1, 2**53]
@@ -60,8 +62,7 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
     try:
         await action(interaction)
     except GameError as error:
-        send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-        await send(f"⚠️ {error.message}", ephemeral=True)
+        await reply(interaction, f"⚠️ {error.message}", ephemeral=True)
 
 
 @app_commands.guild_only()
@@ -428,7 +429,8 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
 
         async def start(click: Interaction[DMBot]) -> None:
             combat_id, names = await self.table.fight_for(actor_of(click), monsters)
-            await click.response.send_message(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
+            fight = fit_content(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
+            await click.response.send_message(fight)
             await refresh_tracker(click, combat_id)
 
         embed = dm_views.generated_embed(f"👹 A {difficulty} encounter", found.lines())

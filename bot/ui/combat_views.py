@@ -26,6 +26,7 @@ from bot.engine.combat import (
     TurnChange,
 )
 from bot.engine.rules import ABILITY_NAMES
+from bot.ui.coalesce import EditCoalescer
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
 from bot.ui.fit import fit_content, fit_embed, fit_embeds, fit_lines
 from bot.ui.text import safe
@@ -36,6 +37,8 @@ TRACKER_COLOUR = discord.Colour.dark_red()
 ENDED_COLOUR = discord.Colour.dark_grey()
 LIST_IN_CONTENT = 700  # a turn message's list of names: the rest of the 2,000 is the announcement
 DEFEATED_LIST = 1500
+# Discord allows about 5 edits of a channel's messages per 5 s: 4 leave room for the rest of the table.
+TRACKER_EDIT_INTERVAL = 1.25
 
 
 # --- The tracker ----------------------------------------------------------------------------------
@@ -216,7 +219,6 @@ def _reward_line(reward: Reward) -> str:
 class _Slot:
     newest: TrackerState | None = None  # the newest state handed in
     shown: int = 0  # the version on screen
-    busy: bool = False
     message_id: int | None = None
     channel_id: int | None = None
 
@@ -224,13 +226,15 @@ class _Slot:
 class TrackerBoard:
     """Posts a fight's tracker message once and edits it after every change.
 
-    Each change hands in the state the engine returned (no re-read). One fight is drawn by one loop at a
-    time, always with the newest version handed in: an older state arriving late is never drawn over a newer
-    one, and states that arrive during an edit fold into the next (Discord limits edits per channel).
+    Each change hands in the state the engine returned (no re-read) and returns at once: the edits go
+    through an `EditCoalescer`, so a fight's message is edited at most once per `interval`, one edit at a
+    time, always to the newest version handed in (an older state arriving late is never drawn over a newer
+    one). A fight played as fast as people click then stays under Discord's edit limit, and no reply waits.
     """
 
-    def __init__(self, combat: CombatService) -> None:
+    def __init__(self, combat: CombatService, *, interval: float = TRACKER_EDIT_INTERVAL) -> None:
         self.combat = combat
+        self.edits = EditCoalescer(interval=interval, name="tracker-edit")
         self._slots: dict[int, _Slot] = {}
 
     async def refresh(self, client: discord.Client, combat_id: int) -> None:
@@ -241,18 +245,20 @@ class TrackerBoard:
         slot = self._slots.setdefault(state.combat_id, _Slot())
         if slot.newest is None or state.version > slot.newest.version:
             slot.newest = state
-        if slot.busy:
-            return  # the loop drawing this fight draws the newest state before it stops
-        slot.busy = True
-        try:
-            while slot.newest is not None and slot.newest.version > slot.shown:
-                target = slot.newest
-                await self._draw(client, slot, target.public())
-                slot.shown = target.version
-        finally:
-            slot.busy = False
-        if slot.newest is not None and slot.newest.status == "ended":
-            self._slots.pop(state.combat_id, None)
+        self.edits.submit(state.combat_id, lambda: self._draw_newest(client, state.combat_id, slot))
+
+    async def settled(self, combat_id: int) -> None:
+        """Wait until the fight's tracker shows every state handed in so far."""
+        await self.edits.settle(combat_id)
+
+    async def _draw_newest(self, client: discord.Client, combat_id: int, slot: _Slot) -> None:
+        target = slot.newest
+        if target is None or target.version <= slot.shown:
+            return
+        await self._draw(client, slot, target.public())
+        slot.shown = target.version
+        if target.status == "ended" and self._slots.get(combat_id) is slot:
+            del self._slots[combat_id]
 
     async def _draw(self, client: discord.Client, slot: _Slot, state: TrackerState) -> None:
         embed = tracker_embed(state)

@@ -2,15 +2,14 @@
 
 The first words go out the moment they arrive; after that the reply is edited at most once per
 `interval` seconds (Discord rate-limits edits; ~5 per 5 s per message), always with the latest
-text, so a fast model costs no more edits than a slow one. Past 2,000 characters the text goes on
-in followup messages, split at a space so a word is never cut. When the turn ends, the last message
+text, so a fast model costs no more edits than a slow one (bot/ui/coalesce.py paces them). Past
+2,000 characters the text goes on in followup messages, split at a space so a word is never cut. When the turn ends, the last message
 gets the "What the dice said" embed (every roll and change of the turn, from the engine) and a
 button that shows the whole trace, refusals included.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ import structlog
 
 from bot import discord_limits as limits
 from bot.engine.turns import EngineAction, TurnOutcome
+from bot.ui.coalesce import EditCoalescer
 from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.text import safe
 
@@ -34,6 +34,7 @@ ICONS = {
     "npc": "🧑", "scene": "🗺️", "combat": "⚔️", "pending": "⏳", "refused": "⛔",
 }  # fmt: skip
 NONE = discord.AllowedMentions.none()
+REPLY = "reply"  # the one key of a turn's coalesced edits: its reply and the followups after it
 
 
 def pages_of(text: str, size: int = PAGE) -> list[str]:
@@ -98,75 +99,51 @@ class DiscordNarration:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self.interaction = interaction
-        self.interval = interval
-        self.clock = clock
+        self.edits = EditCoalescer(interval=interval, name="narration-edit", clock=clock)
         self.note = ""
         self.body = ""
         self.shown: list[str] = []  # what each page's message shows now
         self.followups: list[discord.WebhookMessage] = []
-        self._last_edit = 0.0
-        self._edits = 0
-        self._pending: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
 
     # NarrationSink ------------------------------------------------------------------------------
 
     async def status(self, text: str) -> None:
         if not self.body:
-            await self._flush(override=text)
+            self.edits.submit(REPLY, lambda: self._flush(override=text))
 
     async def text(self, delta: str) -> None:
         self.body += delta
-        if self._edits == 0:
-            await self._flush()  # the first words, at once
-        elif self._pending is None:
-            self._pending = asyncio.create_task(self._later(), name="narration-edit")
+        self.edits.submit(REPLY, self._flush)  # the first words at once, then at most one edit per interval
 
     async def reset(self, note: str) -> None:
-        await self._cancel_pending()
         self.body, self.note = "", note + "\n\n"
-        await self._flush()
+        self.edits.submit(REPLY, self._flush)
 
     async def finish(self, outcome: TurnOutcome) -> None:
-        await self._cancel_pending()
         if not self.body.strip():
             self.body = outcome.narration
-        await self._flush()
+        self.edits.submit(REPLY, self._flush)
+        await self.edits.settle(REPLY)
         await self._attach_trace(outcome)
 
     # Edits --------------------------------------------------------------------------------------
 
-    async def _later(self) -> None:
-        await asyncio.sleep(max(0.0, self._last_edit + self.interval - self.clock()))
-        self._pending = None
-        await self._flush()
-
-    async def _cancel_pending(self) -> None:
-        task, self._pending = self._pending, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     async def _flush(self, override: str | None = None) -> None:
-        async with self._lock:
-            text = override or discord.utils.escape_mentions(self.note + self.body) or "…"
-            pages = pages_of(text)
-            for index, page in enumerate(pages):
-                if index < len(self.shown) and self.shown[index] == page:
-                    continue
-                try:
-                    await self._show(index, page)
-                except discord.HTTPException as error:  # the next flush carries the same text again
-                    log.warning("a narration edit failed", status=error.status, page=index)
-                    return
-            for extra in self.followups[len(pages) - 1 :]:  # a reset shortened the text
-                with contextlib.suppress(discord.HTTPException):
-                    await extra.delete()
-            del self.followups[max(0, len(pages) - 1) :]
-            del self.shown[len(pages) :]
-            self._last_edit = self.clock()
-            self._edits += 1
+        text = override or discord.utils.escape_mentions(self.note + self.body) or "…"
+        pages = pages_of(text)
+        for index, page in enumerate(pages):
+            if index < len(self.shown) and self.shown[index] == page:
+                continue
+            try:
+                await self._show(index, page)
+            except discord.HTTPException as error:  # the next flush carries the same text again
+                log.warning("a narration edit failed", status=error.status, page=index)
+                return
+        for extra in self.followups[len(pages) - 1 :]:  # a reset shortened the text
+            with contextlib.suppress(discord.HTTPException):
+                await extra.delete()
+        del self.followups[max(0, len(pages) - 1) :]
+        del self.shown[len(pages) :]
 
     async def _show(self, index: int, page: str) -> None:
         if index == 0:
