@@ -3,9 +3,9 @@
 The first words go out the moment they arrive; after that the reply is edited at most once per
 `interval` seconds (Discord rate-limits edits; ~5 per 5 s per message), always with the latest
 text, so a fast model costs no more edits than a slow one (bot/ui/coalesce.py paces them). Past
-2,000 characters the text goes on in followup messages, split at a space so a word is never cut. When the turn ends, the last message
-gets the "What the dice said" embed (every roll and change of the turn, from the engine) and a
-button that shows the whole trace, refusals included.
+2,000 characters the text goes on in followup messages, split at a space so a word is never cut.
+When the turn ends, the last message gets the "What the dice said" embed (every roll and change of
+the turn, from the engine) and a button that shows the whole trace, refusals included.
 """
 
 from __future__ import annotations
