@@ -82,11 +82,11 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         export = await self.campaigns.export(actor_of(interaction))
         files = [(f"{export.stem}.md", export.markdown.encode()), (f"{export.stem}.json", export.json.encode())]
         batches = upload_batches(files, min(interaction.filesize_limit, UPLOAD_BYTES))
-        note = "" if len(batches) == 1 and len(batches[0]) == 2 else " (in parts under Discord's upload limit)"
-        for batch in batches:
+        for number, batch in enumerate(batches, start=1):
+            part = f" (part {number} of {len(batches)}: Discord takes {UPLOAD_BYTES // 2**20} MiB a message)"
             uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in batch]
-            await interaction.followup.send(f"📦 The campaign, as Markdown and JSON{note}.", files=uploads,
-                                            ephemeral=True)  # fmt: skip
+            await interaction.followup.send(f"📦 The campaign, as Markdown and JSON{part if len(batches) > 1 else ''}.",
+                                            files=uploads, ephemeral=True)  # fmt: skip
 
     @app_commands.command(name="safety")
     @app_commands.describe(
