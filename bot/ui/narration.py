@@ -95,7 +95,7 @@ class DiscordNarration:
     """`NarrationSink` over a deferred interaction: edits its reply, continues in followups."""
 
     def __init__(
-        self, interaction: discord.Interaction[Any], *, interval: float = 0.8,
+        self, interaction: discord.Interaction[Any], *, interval: float = 1.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self.interaction = interaction
