@@ -15,7 +15,7 @@ from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignServic
 from bot.engine.characters import CharacterService
 from bot.engine.rolls import Actor
 from bot.ui import campaign_views as views
-from bot.ui.fit import upload_batches
+from bot.ui.fit import choices, upload_batches
 from bot.ui.replies import reply_embeds
 from bot.ui.text import safe
 
@@ -34,8 +34,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         super().__init__()
 
     async def character_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await self.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await self.characters.names(actor_of(interaction), current))
 
     @app_commands.command(name="create")
     @app_commands.describe(name="The campaign's name", tone="e.g. grim, heroic, comic", setting="Where and when")

@@ -22,6 +22,7 @@ from bot.engine.checks import AttackResult, CheckResult, CheckService
 from bot.engine.rolls import Actor
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
+from bot.ui.fit import choices
 from bot.ui.text import safe
 from cogs.combat import combat_cog
 
@@ -36,7 +37,7 @@ def actor_of(interaction: Interaction[DMBot]) -> Actor:
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[Choice[str]]:
-    return [Choice(name=label[:100], value=value[:100]) for value, label in pairs[:25]]
+    return choices((value for value, _ in pairs), (label for _, label in pairs))
 
 
 class CharacterCog(commands.GroupCog, group_name="character", group_description="Your D&D characters"):
@@ -64,8 +65,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         return self._search("background", current)
 
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await self.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await self.characters.names(actor_of(interaction), current))
 
     async def item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         action = getattr(interaction.namespace, "action", "add")

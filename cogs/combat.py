@@ -20,6 +20,7 @@ from bot.engine.combat import NO_FIGHT, CombatService, InChannel, TrackerState
 from bot.engine.rolls import Actor
 from bot.errors import GameError, NotFound
 from bot.ui import combat_views as views
+from bot.ui.fit import choices
 
 
 def actor_of(interaction: Interaction[DMBot]) -> Actor:
@@ -41,8 +42,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         await views.show_quietly(self.board, interaction.client, state)
 
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await interaction.client.services.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await interaction.client.services.characters.names(actor_of(interaction), current))
 
     @app_commands.command(name="join")
     @app_commands.describe(name="Which of your characters (default: your active one)")
@@ -105,7 +105,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
             names = await self.combat.target_names(here(interaction), current)
         except GameError:
             return []
-        return [Choice(name=n, value=n) for n in names]
+        return choices(names)
 
 
 def combat_cog(client: discord.Client) -> CombatCog | None:

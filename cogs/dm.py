@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.ui import campaign_views as views
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
-from bot.ui.fit import fit_content
+from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from cogs.combat import combat_cog
 
@@ -140,7 +140,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     # The narrator -------------------------------------------------------------------------------
 
     async def model_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=m, value=m) for m in self.models if current.casefold() in m.casefold()][:25]
+        return choices(m for m in self.models if current.casefold() in m.casefold())
 
     @app_commands.command(name="settings")
     @app_commands.describe(
@@ -272,7 +272,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
             names += [n for n in await self.fight.target_names(here(interaction), current) if n not in names]
         except GameError:
             pass
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(names)
 
     async def award_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return [Choice(name=n, value=n) for n in await self.table.target_names(actor_of(interaction), current)]

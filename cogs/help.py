@@ -14,6 +14,7 @@ from discord import Interaction, app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
+from bot import discord_limits as limits
 from bot import help_catalog as catalog
 from bot.app import DMBot
 from bot.errors import InvalidInput
@@ -22,9 +23,9 @@ from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)
 
-MAX_FIELDS = 25
-MAX_FIELD_VALUE = 1024
-MAX_EMBED_CHARS = 6000
+MAX_FIELDS = limits.EMBED_FIELDS
+MAX_FIELD_VALUE = limits.FIELD_VALUE
+MAX_EMBED_CHARS = limits.EMBED_TOTAL
 COLOUR = discord.Colour.dark_teal()
 EMPTY_AUDIENCE = "No commands just for {title} in this version yet; everyone uses the player commands."
 
@@ -133,7 +134,7 @@ def topic_choices(current: str) -> list[Choice[str]]:
     """Topics first, then commands, that contain what the user typed so far."""
     needle = current.strip().lower().removeprefix("/")
     names = [*catalog.topics(), *(e.command for e in catalog.CATALOG)]
-    return [Choice(name=n, value=n) for n in names if needle in n][:25]
+    return [Choice(name=n, value=n) for n in names if needle in n][: limits.AUTOCOMPLETE_CHOICES]
 
 
 def welcome_channel(guild: discord.Guild) -> discord.TextChannel | None:

@@ -14,7 +14,17 @@ from bot import discord_limits as limits
 from bot.engine.combat import CombatEnd, Reward, TrackerEntry, TrackerState, TurnChange
 from bot.engine.table import NpcInfo
 from bot.ui import campaign_views, combat_views, dm_views
-from bot.ui.fit import chunks, clamp, fit_embed, fit_lines, messages_of, text_embeds, upload_batches, upload_parts
+from bot.ui.fit import (
+    choices,
+    chunks,
+    clamp,
+    fit_embed,
+    fit_lines,
+    messages_of,
+    text_embeds,
+    upload_batches,
+    upload_parts,
+)
 from bot.ui.text import safe
 
 LONG_NAME = "_*" * 32  # 64 characters, 128 once escaped
@@ -161,3 +171,10 @@ def _campaign() -> campaign_views.CampaignInfo:
     defaults = {name: None for name in fields}
     defaults["name"] = LONG_NAME
     return CampaignInfo(**defaults)  # type: ignore[arg-type]  # only the name is shown
+
+
+def test_autocomplete_choices_keep_discords_limits() -> None:
+    offered = choices([f"name {n}" for n in range(40)] + ["x" * 101, ""])
+    assert len(offered) == limits.AUTOCOMPLETE_CHOICES and offered[0].value == "name 0"
+    labelled = choices(["x" * 101, "short"], ["too long to send", "l" * 150])
+    assert [(c.value, len(c.name)) for c in labelled] == [("short", 100)]  # a cut value would name another thing
