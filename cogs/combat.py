@@ -38,6 +38,9 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         self.board = views.TrackerBoard(combat)  # one per bot: every command that changes a fight refreshes here
         super().__init__()
 
+    async def cog_unload(self) -> None:
+        self.board.edits.cancel_all()  # the bot is closing: its tracker edits have nowhere to go
+
     async def show(self, interaction: Interaction[DMBot], state: TrackerState | None) -> None:
         await views.show_quietly(self.board, interaction.client, state)
 

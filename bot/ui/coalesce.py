@@ -58,6 +58,14 @@ class EditCoalescer:
         if not self.busy(key):
             self._lanes.pop(key, None)
 
+    def cancel_all(self) -> None:
+        """At shutdown: drop what waits and stop what runs (nothing to edit once the bot is gone)."""
+        for lane in self._lanes.values():
+            lane.waiting = None
+            if lane.task is not None:
+                lane.task.cancel()
+        self._lanes.clear()
+
     def busy(self, key: Hashable) -> bool:
         lane = self._lanes.get(key)
         return lane is not None and lane.task is not None and not lane.task.done()

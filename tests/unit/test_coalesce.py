@@ -82,3 +82,13 @@ async def test_a_failed_edit_is_logged_and_the_next_one_runs() -> None:
 class _Response:
     status = 503
     reason = "Service Unavailable"
+
+
+async def test_closing_cancels_what_waits() -> None:
+    screen, edits = Screen(latency=0.05), EditCoalescer(interval=10.0)
+    edits.submit("m", screen.edit_to(1))
+    edits.submit("m", screen.edit_to(2))  # waits 10 s behind the first
+    await asyncio.sleep(0.01)
+    edits.cancel_all()
+    await asyncio.sleep(0.1)
+    assert screen.shown == [] and not edits.busy("m")
