@@ -10,9 +10,10 @@ message is edited at most once per interval and always to the newest state, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 import structlog
@@ -28,6 +29,7 @@ class _Lane:
     waiting: Edit | None = None  # the newest edit not yet started
     last_started: float = float("-inf")
     task: asyncio.Task[None] | None = None
+    hurry: asyncio.Event = field(default_factory=asyncio.Event)  # set: the waiting edit skips the interval
 
 
 class EditCoalescer:
@@ -40,10 +42,16 @@ class EditCoalescer:
         self.started = 0  # edits run, over all keys: what the tests measure
         self._lanes: dict[Hashable, _Lane] = {}
 
-    def submit(self, key: Hashable, edit: Edit) -> None:
-        """Run `edit` as soon as the key's interval allows, unless a newer edit of the key comes first."""
+    def submit(self, key: Hashable, edit: Edit, *, at_once: bool = False) -> None:
+        """Run `edit` as soon as the key's interval allows, unless a newer edit of the key comes first.
+
+        `at_once`: the last edit of a message (a narration's end) goes when the edit in flight is done,
+        without waiting out the interval; one such edit on top of the pace stays within Discord's limit.
+        """
         lane = self._lanes.setdefault(key, _Lane())
         lane.waiting = edit
+        if at_once:
+            lane.hurry.set()
         if lane.task is None or lane.task.done():
             lane.task = asyncio.create_task(self._drain(key, lane), name=f"{self.name}-{key}")
 
@@ -72,13 +80,20 @@ class EditCoalescer:
 
     async def _drain(self, key: Hashable, lane: _Lane) -> None:
         while lane.waiting is not None:
-            await asyncio.sleep(max(0.0, lane.last_started + self.interval - self.clock()))
+            await self._pause(lane)
             edit, lane.waiting = lane.waiting, None
             if edit is None:
                 continue
             lane.last_started = self.clock()
             self.started += 1
             await self._run(key, edit)
+
+    async def _pause(self, lane: _Lane) -> None:
+        delay = lane.last_started + self.interval - self.clock()
+        if delay > 0 and not lane.hurry.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lane.hurry.wait(), delay)
+        lane.hurry.clear()
 
     async def _run(self, key: Hashable, edit: Edit) -> None:
         try:

@@ -117,12 +117,12 @@ class DiscordNarration:
 
     async def reset(self, note: str) -> None:
         self.body, self.note = "", note + "\n\n"
-        self.edits.submit(REPLY, self._flush)
+        self.edits.submit(REPLY, self._flush, at_once=True)
 
     async def finish(self, outcome: TurnOutcome) -> None:
         if not self.body.strip():
             self.body = outcome.narration
-        self.edits.submit(REPLY, self._flush)
+        self.edits.submit(REPLY, self._flush, at_once=True)  # the whole text now, then the trace
         await self.edits.settle(REPLY)
         await self._attach_trace(outcome)
 

@@ -92,3 +92,15 @@ async def test_closing_cancels_what_waits() -> None:
     edits.cancel_all()
     await asyncio.sleep(0.1)
     assert screen.shown == [] and not edits.busy("m")
+
+
+async def test_an_edit_at_once_skips_the_interval_but_not_the_edit_in_flight() -> None:
+    screen, edits = Screen(latency=0.05), EditCoalescer(interval=10.0)
+    edits.submit("m", screen.edit_to(1))
+    await asyncio.sleep(0.01)
+    edits.submit("m", screen.edit_to(2), at_once=True)  # the end of a narration
+    assert screen.in_flight == 1
+    began = time.monotonic()
+    await edits.settle("m")
+    assert [state for _, state in screen.shown] == [1, 2] and time.monotonic() - began < 1.0
+    assert screen.most_in_flight == 1
