@@ -83,9 +83,8 @@ async def table(session: SandboxSession) -> AsyncIterator[Table]:
     created = await session.run("campaign create", {"name": long_text(100, "Camp")}, user=DM, channel=ROOM)
     handles.append(created)
     async with session.services.db.transaction() as db:
-        campaign = (
-            await db.execute(select(Campaign.id).where(Campaign.channel_id == session.channel_id(ROOM)))
-        ).scalar_one()
+        live = (Campaign.channel_id == session.channel_id(ROOM)) & (Campaign.status != "ended")
+        campaign = (await db.execute(select(Campaign.id).where(live))).scalar_one()  # ids repeat across tests
     yield Table(session, campaign, session.channel_id(ROOM), handles)
 
 
