@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         description="LLM tokens a server may use per day (UTC) unless its admins set another; 0: offline only",
     )
     narration_edit_interval_seconds: float = Field(
-        default=0.8, gt=0,
+        default=1.25, gt=0,
         description="Least time between two edits of a streaming narration (Discord rate-limits message edits)",
     )
 

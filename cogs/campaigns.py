@@ -10,9 +10,12 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.app import DMBot
+from bot.discord_limits import UPLOAD_BYTES
 from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignService
 from bot.engine.characters import CharacterService
 from bot.ui import campaign_views as views
+from bot.ui.fit import choices, upload_batches
+from bot.ui.replies import reply_embeds
 from bot.ui.text import safe
 from cogs.common import actor_of
 
@@ -27,8 +30,7 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         super().__init__()
 
     async def character_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await self.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await self.characters.names(actor_of(interaction), current))
 
     @app_commands.command(name="create")
     @app_commands.describe(name="The campaign's name", tone="e.g. grim, heroic, comic", setting="Where and when")
@@ -73,11 +75,13 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         """The whole campaign as Markdown and JSON files (only you see them)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         export = await self.campaigns.export(actor_of(interaction))
-        files = [
-            discord.File(io.BytesIO(export.markdown.encode()), filename=f"{export.stem}.md"),
-            discord.File(io.BytesIO(export.json.encode()), filename=f"{export.stem}.json"),
-        ]
-        await interaction.followup.send("📦 The campaign, as Markdown and JSON.", files=files, ephemeral=True)
+        files = [(f"{export.stem}.md", export.markdown.encode()), (f"{export.stem}.json", export.json.encode())]
+        batches = upload_batches(files, min(interaction.filesize_limit, UPLOAD_BYTES))
+        for number, batch in enumerate(batches, start=1):
+            part = f" (part {number} of {len(batches)}: Discord takes {UPLOAD_BYTES // 2**20} MiB a message)"
+            uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in batch]
+            await interaction.followup.send(f"📦 The campaign, as Markdown and JSON{part if len(batches) > 1 else ''}.",
+                                            files=uploads, ephemeral=True)  # fmt: skip
 
     @app_commands.command(name="safety")
     @app_commands.describe(
@@ -112,13 +116,13 @@ class SessionCog(commands.GroupCog, group_name="session", group_description="Pla
     async def start(self, interaction: Interaction[DMBot]) -> None:
         """Begin a session with a "previously…" recap (DM)."""
         report = await self.campaigns.start_session(actor_of(interaction), RECAP_CHARS)
-        await interaction.response.send_message(embed=views.session_embed(report, started=True))
+        await reply_embeds(interaction, views.session_embeds(report, started=True))
 
     @app_commands.command(name="end")
     async def end(self, interaction: Interaction[DMBot]) -> None:
         """End the session: what happened, and who was there (DM)."""
         report = await self.campaigns.end_session(actor_of(interaction), RECAP_CHARS)
-        await interaction.response.send_message(embed=views.session_embed(report, started=False))
+        await reply_embeds(interaction, views.session_embeds(report, started=False))
 
 
 class RecapCog(commands.Cog):
@@ -130,7 +134,7 @@ class RecapCog(commands.Cog):
     async def recap(self, interaction: Interaction[DMBot]) -> None:
         """The story so far in this channel's campaign."""
         info, text = await self.campaigns.recap(actor_of(interaction), RECAP_CHARS)
-        await interaction.response.send_message(embed=views.recap_embed(info, text))
+        await reply_embeds(interaction, views.recap_embeds(info, text))
 
 
 async def setup(bot: DMBot) -> None:

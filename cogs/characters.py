@@ -25,6 +25,7 @@ from bot.engine.sheet import Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
+from bot.ui.fit import choices
 from bot.ui.text import safe
 from cogs.common import actor_of, here
 
@@ -35,7 +36,7 @@ CoinAmount = Range[int, -1_000_000, 1_000_000]
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[Choice[str]]:
-    return [Choice(name=label[:100], value=value[:100]) for value, label in pairs[:25]]
+    return choices((value for value, _ in pairs), (label for _, label in pairs))
 
 
 class CharacterCog(commands.GroupCog, group_name="character", group_description="Your D&D characters"):
@@ -63,8 +64,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         return self._search("background", current)
 
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await self.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await self.characters.names(actor_of(interaction), current))
 
     async def item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         action = getattr(interaction.namespace, "action", "add")
@@ -291,7 +291,7 @@ class SheetRollsCog(commands.Cog):
             names = await self.combat.target_names(here(interaction), current)
         except GameError:
             return []
-        return [Choice(name=n, value=n) for n in names]
+        return choices(names)
 
     @app_commands.command(name="attack")
     @app_commands.describe(

@@ -15,6 +15,7 @@ from bot.app import DMBot
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatService, TrackerState
 from bot.ui import combat_views as views
+from bot.ui.fit import choices
 from cogs.common import actor_of, here
 
 
@@ -24,12 +25,14 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         self.board = board
         super().__init__()
 
+    async def cog_unload(self) -> None:
+        self.board.edits.cancel_all()  # the bot is closing: its tracker edits have nowhere to go
+
     async def show(self, interaction: Interaction[DMBot], state: TrackerState | None) -> None:
         await views.show_quietly(self.board, interaction.client, state)
 
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        names = await interaction.client.services.characters.names(actor_of(interaction), current)
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(await interaction.client.services.characters.names(actor_of(interaction), current))
 
     @app_commands.command(name="join")
     @app_commands.describe(name="Which of your characters (default: your active one)")

@@ -25,6 +25,8 @@ from bot.settings import Settings
 from bot.ui import campaign_views as views
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
+from bot.ui.fit import choices, fit_content
+from bot.ui.replies import reply
 from cogs.common import actor_of, here
 
 ChangeId = Range[int, 1, 2**53]
@@ -35,8 +37,7 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
     try:
         await action(interaction)
     except GameError as error:
-        send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-        await send(f"⚠️ {error.message}", ephemeral=True)
+        await reply(interaction, f"⚠️ {error.message}", ephemeral=True)
 
 
 @app_commands.guild_only()
@@ -127,7 +128,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     # The narrator -------------------------------------------------------------------------------
 
     async def model_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=m, value=m) for m in self.models if current.casefold() in m.casefold()][:25]
+        return choices(m for m in self.models if current.casefold() in m.casefold())
 
     @app_commands.command(name="settings")
     @app_commands.describe(
@@ -188,7 +189,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
             names = await self.fight.target_names(here(interaction), current)
         except GameError:
             return []
-        return [Choice(name=n, value=n) for n in names]
+        return choices(names)
 
     async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:
@@ -196,7 +197,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
                                                   current)  # fmt: skip
         except GameError:
             return []
-        return [Choice(name=n, value=n) for n in names]
+        return choices(names)
 
     @combat.command(name="start")
     async def combat_start(self, interaction: Interaction[DMBot]) -> None:
@@ -259,10 +260,10 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
             names += [n for n in await self.fight.target_names(here(interaction), current) if n not in names]
         except GameError:
             pass
-        return [Choice(name=n, value=n) for n in names[:25]]
+        return choices(names)
 
     async def award_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=n) for n in await self.table.target_names(actor_of(interaction), current)]
+        return choices(await self.table.target_names(actor_of(interaction), current))
 
     @app_commands.command(name="damage")
     @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points",
@@ -353,7 +354,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     # NPCs ---------------------------------------------------------------------------------------
 
     async def npc_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=n) for n in await self.table.npc_names(actor_of(interaction), current)]
+        return choices(await self.table.npc_names(actor_of(interaction), current))
 
     @npc.command(name="create")
     @app_commands.describe(name="Default: from the name tables", role="e.g. innkeeper (default: from the tables)")
@@ -416,7 +417,8 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
 
         async def start(click: Interaction[DMBot]) -> None:
             combat_id, names = await self.table.fight_for(actor_of(click), monsters)
-            await click.response.send_message(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
+            fight = fit_content(f"⚔️ Into the fight: {', '.join(names)}. Players: `/combat join`.")
+            await click.response.send_message(fight)
             await self.refresh_tracker(click, combat_id)
 
         embed = dm_views.generated_embed(f"👹 A {difficulty} encounter", found.lines())

@@ -8,6 +8,7 @@ from discord import Interaction, app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
+from bot import discord_limits as limits
 from bot import help_catalog as catalog
 from bot.app import DMBot
 from bot.ui.help_views import overview_embed, topic_embed, welcome_embed
@@ -19,7 +20,7 @@ def topic_choices(current: str) -> list[Choice[str]]:
     """Topics first, then commands, that contain what the user typed so far."""
     needle = current.strip().lower().removeprefix("/")
     names = [*catalog.topics(), *(e.command for e in catalog.CATALOG)]
-    return [Choice(name=n, value=n) for n in names if needle in n][:25]
+    return [Choice(name=n, value=n) for n in names if needle in n][: limits.AUTOCOMPLETE_CHOICES]
 
 
 def welcome_channel(guild: discord.Guild) -> discord.TextChannel | None:

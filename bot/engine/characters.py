@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
+from bot.discord_limits import is_http_url
 from bot.engine import rules
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import (
@@ -534,9 +535,9 @@ def _portrait(url: str) -> str | None:
     cleaned = url.strip()
     if not cleaned:
         return None
-    printable = cleaned.isprintable() and not any(c.isspace() for c in cleaned)  # no NUL, no spaces
-    if not cleaned.startswith(("https://", "http://")) or len(cleaned) > MAX_URL or not printable:
-        raise InvalidInput("A portrait is an image link starting with https:// (500 characters at most).")
+    if len(cleaned) > MAX_URL or not is_http_url(cleaned):  # Discord refuses an embed with any other
+        raise InvalidInput(f"A portrait is a link to an image with a host name, such as "
+                           f"https://example.com/portrait.png ({MAX_URL} characters at most).")  # fmt: skip
     return cleaned
 
 

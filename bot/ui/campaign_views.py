@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 import discord
 
+from bot import discord_limits as limits
 from bot.engine.campaign_info import CampaignInfo
 from bot.engine.campaigns import CanonEntry, Overview, SessionReport
 from bot.engine.tools import EngineAction
 from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport
+from bot.ui.fit import fit_embed, fit_lines, text_embeds
 from bot.ui.narration import describe_actions
 from bot.ui.text import safe
 
@@ -19,7 +21,7 @@ DM_COLOUR = discord.Colour.dark_purple()
 
 
 def _embed(title: str, description: str = "", colour: discord.Colour = COLOUR) -> discord.Embed:
-    return discord.Embed(title=title[:256], description=description[:4000], colour=colour)
+    return fit_embed(discord.Embed(title=title, description=description, colour=colour))
 
 
 def created_embed(info: CampaignInfo) -> discord.Embed:
@@ -32,8 +34,8 @@ def created_embed(info: CampaignInfo) -> discord.Embed:
 
 def overview_embed(view: Overview) -> discord.Embed:
     info = view.info
-    party = "\n".join(f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
-                      for m in view.members) or "Nobody yet: `/campaign join`."  # fmt: skip
+    party = fit_lines((f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
+                       for m in view.members), limits.FIELD_VALUE) or "Nobody yet: `/campaign join`."  # fmt: skip
     scene = info.scene
     where = f"**{safe(scene.location)}**: {safe(scene.description, limit=300)}" if scene.location else "not set"
     embed = _embed(f"📜 {safe(info.name, limit=100)}", f"DM: <@{info.dm_id}>" + (
@@ -41,7 +43,8 @@ def overview_embed(view: Overview) -> discord.Embed:
     embed.add_field(name="Party", value=party[:1024], inline=False)
     embed.add_field(name="Scene", value=where[:1024], inline=False)
     if scene.in_combat:
-        embed.add_field(name="Combat", value=safe(", ".join(f"{c} × {m}" for m, c in scene.enemies))[:1024])
+        enemies = fit_lines((safe(f"{c} × {m}") for m, c in scene.enemies), limits.FIELD_VALUE, sep=", ")
+        embed.add_field(name="Combat", value=enemies)
     settings = info.settings
     embed.add_field(name="Table", value=(
         f"{view.events:,} events · {info.turn_count} turns · {view.canon} canon facts · {view.npcs} NPCs\n"
@@ -49,24 +52,24 @@ def overview_embed(view: Overview) -> discord.Embed:
         + (" (auto-approve on)" if settings.auto_approve else "")
         + (f" · {view.pending} change(s) waiting for the DM" if view.pending else "")
         + (" · session running" if view.session_open else "")), inline=False)  # fmt: skip
-    return embed
+    return fit_embed(embed)
 
 
 def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
-    lines = [f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
-             for c in campaigns]  # fmt: skip
-    return _embed("📜 Campaigns on this server", "\n".join(lines) or "None yet. `/campaign create` starts one.")
+    lines = fit_lines((f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
+                       for c in campaigns), limits.EMBED_DESCRIPTION)  # fmt: skip
+    return _embed("📜 Campaigns on this server", lines or "None yet. `/campaign create` starts one.")
 
 
 def safety_embed(info: CampaignInfo) -> discord.Embed:
-    lines = "\n".join(f"• {safe(x)}" for x in info.safety.lines) or "none"
-    veils = "\n".join(f"• {safe(x)}" for x in info.safety.veils) or "none"
+    lines = fit_lines((f"• {safe(x)}" for x in info.safety.lines), limits.FIELD_VALUE) or "none"
+    veils = fit_lines((f"• {safe(x)}" for x in info.safety.veils), limits.FIELD_VALUE) or "none"
     embed = _embed(f"🛡️ Safety tools of {safe(info.name, limit=100)}",
                    "**Lines** never appear in the story. **Veils** happen only off-screen.")  # fmt: skip
     embed.add_field(name="Lines", value=lines[:1024])
     embed.add_field(name="Veils", value=veils[:1024])
     embed.set_footer(text=f"Content rating: {info.settings.content_rating}")
-    return embed
+    return fit_embed(embed)
 
 
 def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
@@ -85,8 +88,8 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
 
 
 def canon_embed(info: CampaignInfo, facts: Sequence[CanonEntry]) -> discord.Embed:
-    lines = [f"**{f.number}.** {safe(f.text)}" for f in facts]
-    return _embed(f"📌 Canon of {safe(info.name, limit=100)}", "\n".join(lines) or "Nothing pinned yet.", DM_COLOUR)
+    lines = fit_lines((f"**{f.number}.** {safe(f.text)}" for f in facts), limits.EMBED_DESCRIPTION)
+    return _embed(f"📌 Canon of {safe(info.name, limit=100)}", lines or "Nothing pinned yet.", DM_COLOUR)
 
 
 def bullets(text: str) -> str:
@@ -94,16 +97,19 @@ def bullets(text: str) -> str:
     return "\n".join("• " + safe(line[2:]) if line.startswith("- ") else safe(line) for line in text.splitlines())
 
 
-def recap_embed(info: CampaignInfo, text: str, title: str = "The story so far") -> discord.Embed:
-    return _embed(f"📖 {title}: {safe(info.name, limit=100)}", bullets(text))
+def recap_embeds(info: CampaignInfo, text: str, title: str = "The story so far") -> list[discord.Embed]:
+    """The whole recap (escaping can double it past one embed): as many embeds as it takes."""
+    return text_embeds(f"📖 {title}: {safe(info.name, limit=100)}", bullets(text), COLOUR)
 
 
-def session_embed(report: SessionReport, *, started: bool) -> discord.Embed:
+def session_embeds(report: SessionReport, *, started: bool) -> list[discord.Embed]:
+    """The session's summary whole, over as many embeds as it takes; who attended on the last."""
     if started:
-        return _embed(f"🕯️ Session {report.number} begins. Previously…", bullets(report.text))
-    embed = _embed(f"🌙 Session {report.number} ends", bullets(report.text))
-    embed.add_field(name="Attended", value=", ".join(safe(a) for a in report.attendees)[:1024] or "nobody acted")
-    return embed
+        return text_embeds(f"🕯️ Session {report.number} begins. Previously…", bullets(report.text), COLOUR)
+    embeds = text_embeds(f"🌙 Session {report.number} ends", bullets(report.text), COLOUR)
+    attended = fit_lines((safe(a) for a in report.attendees), limits.FIELD_VALUE, sep=", ")
+    embeds[-1].add_field(name="Attended", value=attended or "nobody acted")
+    return embeds
 
 
 def scene_embed(info: CampaignInfo) -> discord.Embed:
@@ -117,14 +123,15 @@ def dm_voice_embed(text: str) -> discord.Embed:
 
 
 def retcon_embed(report: RetconReport) -> discord.Embed:
-    undone = "\n".join(f"• {safe(line)}" for line in report.undone) or "No state had changed; the story is unsaid."
+    undone = fit_lines((f"• {safe(line)}" for line in report.undone), limits.EMBED_DESCRIPTION)
+    undone = undone or "No state had changed; the story is unsaid."
     return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
 
 
 def pending_embed(items: Sequence[PendingInfo]) -> discord.Embed:
-    lines = [f"**#{p.id}** {safe(p.summary, limit=200)} (asked by <@{p.requested_by}>)" for p in items]
-    body = "\n".join(lines) or "Nothing is waiting."
     hint = "\n`/dm approve` or `/dm deny` (the oldest by default)."
+    lines = (f"**#{p.id}** {safe(p.summary, limit=200)} (asked by <@{p.requested_by}>)" for p in items)
+    body = fit_lines(lines, limits.EMBED_DESCRIPTION - len(hint)) or "Nothing is waiting."
     return _embed("⏳ Changes waiting for your approval", body + hint, DM_COLOUR)
 
 
@@ -141,6 +148,7 @@ def usage_embed(report: UsageReport, guild_name: str) -> discord.Embed:
         cost = f"≈ ${totals.cost_usd:.4f} · {totals.latency_ms:.0f} ms average"
         embed.add_field(name=name, value=f"{totals.calls:,} calls\n{tokens}\n{cost}")
     if report.campaigns:
-        top = "\n".join(f"{safe(c.name, limit=60)}: {c.tokens:,} tokens, ≈ ${c.cost_usd:.4f}" for c in report.campaigns)
-        embed.add_field(name="By campaign, this month", value=top[:1024], inline=False)
-    return embed
+        rows = (f"{safe(c.name, limit=60)}: {c.tokens:,} tokens, ≈ ${c.cost_usd:.4f}" for c in report.campaigns)
+        top = fit_lines(rows, limits.FIELD_VALUE)
+        embed.add_field(name="By campaign, this month", value=top, inline=False)
+    return fit_embed(embed)

@@ -15,6 +15,7 @@ from typing import Any
 import discord
 import structlog
 
+from bot import discord_limits as limits
 from bot.data.srd import SRD
 from bot.engine import rules
 from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
@@ -24,6 +25,7 @@ from bot.engine.dice import Advantage, Critical, RollOutcome
 from bot.engine.sheet import Sheet, Stats
 from bot.errors import GameError
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
+from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.replies import reply
 from bot.ui.text import safe
 
@@ -77,7 +79,7 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
         embed.set_thumbnail(url=sheet.portrait_url)
     footer = f"{stats.background_name} · {sheet.xp:,} XP" + (" · active" if sheet.active else "")
     embed.set_footer(text=footer)
-    return embed
+    return fit_embed(embed)
 
 
 def _abilities(stats: Stats) -> str:
@@ -105,14 +107,14 @@ def _inventory(sheet: Sheet, limit: int = 12) -> str:
     def entry(item: Any) -> str:
         count = f" ×{item.quantity}" if item.quantity > 1 else ""
         worn = " *(equipped)*" if item.equipped else ""
-        return f"{item.name}{count}{worn}"
+        return f"{safe(item.name)}{count}{worn}"
 
     shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
-    text = ", ".join(entry(i) for i in shown[:limit]) or "nothing"
-    if len(shown) > limit:
-        text += f" … (+{len(shown) - limit} more)"
     coins = " ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp") if sheet.coins.get(c))
-    return f"{text}\n💰 {coins or 'no coins'}"[:1024]
+    purse = f"\n💰 {coins or 'no coins'}"
+    more = f" … (+{len(shown) - limit} more)" if len(shown) > limit else ""
+    text = fit_lines((entry(i) for i in shown[:limit]), limits.FIELD_VALUE - len(purse) - len(more), sep=", ")
+    return f"{text or 'nothing'}{more}{purse}"
 
 
 def _slots(sheet: Sheet) -> str:
@@ -127,18 +129,18 @@ def _conditions(sheet: Sheet, srd: SRD) -> str:
         level = f" {c.level}" if c.name == "exhaustion" else ""
         rounds = f" ({c.rounds} rounds)" if c.rounds else ""
         parts.append(f"{name}{level}{rounds}")
-    return ", ".join(parts)
+    return fit_lines(parts, limits.FIELD_VALUE, sep=", ")
 
 
 def list_embed(summaries: Sequence[Summary]) -> discord.Embed:
     if not summaries:
         text = "You have no characters here yet. Make one with `/character create`."
     else:
-        text = "\n".join(
-            f"{'⭐' if s.active else '▫️'} **{safe(s.name)}** — level {s.level} {s.race_name} {s.class_name}"
-            for s in summaries
-        )
-    return discord.Embed(title="Your characters", description=text[:4096], colour=SHEET_COLOUR)
+        text = fit_lines(
+            (f"{'⭐' if s.active else '▫️'} **{safe(s.name)}** — level {s.level} {s.race_name} {s.class_name}"
+             for s in summaries), limits.EMBED_DESCRIPTION,
+        )  # fmt: skip
+    return fit_embed(discord.Embed(title="Your characters", description=text, colour=SHEET_COLOUR))
 
 
 # --- Roll embeds ----------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def check_embed(result: CheckResult) -> discord.Embed:
             lines.append("**Natural 20!**")
         elif result.outcome.critical is Critical.FAIL:
             lines.append("**Natural 1.**")
-    return discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.outcome))
+    return fit_embed(discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.outcome)))
 
 
 def attack_embed(result: AttackResult) -> discord.Embed:
@@ -193,7 +195,7 @@ def attack_embed(result: AttackResult) -> discord.Embed:
     else:
         kind = f" {result.damage_type}" if result.damage_type else ""
         lines.append(f"**Damage: {result.damage.total}{kind}**  {result.damage.breakdown}")
-    return discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.attack))
+    return fit_embed(discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.attack)))
 
 
 def death_save_embed(result: DeathSaveResult) -> discord.Embed:
@@ -208,7 +210,7 @@ def death_save_embed(result: DeathSaveResult) -> discord.Embed:
     if note:
         lines.insert(1, note)
     title = f"💀 {safe(result.character)} — death save: {result.outcome.total}"
-    return discord.Embed(title=title, description="\n".join(lines), colour=_colour(result.outcome))
+    return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=_colour(result.outcome)))
 
 
 def levelup_embed(result: LevelUp) -> discord.Embed:
@@ -222,7 +224,7 @@ def levelup_embed(result: LevelUp) -> discord.Embed:
     if result.features:
         lines.append("🆕 " + ", ".join(result.features))
     title = f"⬆️ {safe(result.sheet.name)} reaches level {result.new_level}!"
-    return discord.Embed(title=title, description="\n".join(lines), colour=CRITICAL_COLOUR)
+    return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=CRITICAL_COLOUR))
 
 
 def rest_embed(result: Rest) -> discord.Embed:
@@ -235,7 +237,7 @@ def rest_embed(result: Rest) -> discord.Embed:
         lines.append(f"Regained {result.hit_dice_regained} hit dice, every spell slot; death saves reset.")
     lines.append(f"Hit dice left: {sheet.level - sheet.hit_dice_used}/{sheet.level}")
     title = f"{'🌙 Long' if result.kind == 'long' else '☕ Short'} rest — {safe(sheet.name)}"
-    return discord.Embed(title=title, description="\n".join(lines), colour=NEUTRAL_COLOUR)
+    return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=NEUTRAL_COLOUR))
 
 
 def inventory_embed(change: InventoryChange) -> discord.Embed:
@@ -244,7 +246,7 @@ def inventory_embed(change: InventoryChange) -> discord.Embed:
         lines.append(f"🛡️ AC {change.ac_before} → **{change.ac_after}**")
     embed = discord.Embed(title=f"🎒 {safe(change.sheet.name)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
     embed.add_field(name="Inventory", value=_inventory(change.sheet), inline=False)
-    return embed
+    return fit_embed(embed)
 
 
 def coins_embed(sheet: Sheet) -> discord.Embed:
@@ -398,7 +400,8 @@ class CreationView(OwnedView):
         if d.skill_choose:
             lines.append(f"Skills: {', '.join(c.skills) or f'pick {d.skill_choose}'}")
         lines.append("Change the scores with **Scores…**, pick from the menus, then **Confirm**.")
-        return discord.Embed(title=f"New character: {safe(d.name)}", description="\n".join(lines), colour=SHEET_COLOUR)
+        embed = discord.Embed(title=f"New character: {safe(d.name)}", description="\n".join(lines), colour=SHEET_COLOUR)
+        return fit_embed(embed)
 
     async def _open_scores(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(ScoresModal(self))

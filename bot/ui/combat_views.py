@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import discord
 import structlog
 
+from bot import discord_limits as limits
 from bot.engine.combat import (
     AttackReport,
     CombatEnd,
@@ -19,19 +20,25 @@ from bot.engine.combat import (
     DamageReport,
     Joined,
     MonsterTurn,
+    Reward,
     TrackerEntry,
     TrackerState,
     TurnChange,
 )
 from bot.engine.rules import ABILITY_NAMES
+from bot.ui.coalesce import EditCoalescer
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
+from bot.ui.fit import fit_content, fit_embed, fit_embeds, fit_lines
 from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)
 
 TRACKER_COLOUR = discord.Colour.dark_red()
 ENDED_COLOUR = discord.Colour.dark_grey()
-MAX_LINES = 40
+LIST_IN_CONTENT = 700  # a turn message's list of names: the rest of the 2,000 is the announcement
+DEFEATED_LIST = 1500
+# Discord allows about 5 edits of a channel's messages per 5 s: 4 leave room for the rest of the table.
+TRACKER_EDIT_INTERVAL = 1.25
 
 
 # --- The tracker ----------------------------------------------------------------------------------
@@ -45,15 +52,15 @@ def tracker_embed(state: TrackerState) -> discord.Embed:
         title = "⚔️ Combat — rolling initiative"
     else:
         title = f"⚔️ Combat — round {state.round}"
-    lines = [_entry_line(e) for e in state.entries[:MAX_LINES]] or ["*No one has joined yet.*"]
-    embed = discord.Embed(title=title, description="\n".join(lines),
+    lines = fit_lines((_entry_line(e) for e in state.entries), limits.EMBED_DESCRIPTION)
+    embed = discord.Embed(title=title, description=lines or "*No one has joined yet.*",
                           colour=ENDED_COLOUR if state.status == "ended" else TRACKER_COLOUR)  # fmt: skip
     current = state.current
     if state.status == "active":
         hint = (f"{safe(current.name)}'s turn · /combat next ends it" if current
                 else "Players: /combat join · the DM starts round 1 with /combat next")  # fmt: skip
         embed.set_footer(text=hint + (" · DM view" if state.for_dm else ""))
-    return embed
+    return fit_embed(embed)
 
 
 def _entry_line(entry: TrackerEntry) -> str:
@@ -88,8 +95,8 @@ def joined_embed(joined: Joined) -> discord.Embed:
     lines = [f"Initiative **{roll.total}**  {roll.breakdown}"]
     if joined.reasons:
         lines.append(f"*{roll.advantage.name.lower()}: {', '.join(joined.reasons)}*")
-    return discord.Embed(title=f"⚔️ {safe(joined.name)} joins the fight", description="\n".join(lines),
-                         colour=NEUTRAL_COLOUR)  # fmt: skip
+    return fit_embed(discord.Embed(title=f"⚔️ {safe(joined.name)} joins the fight", description="\n".join(lines),
+                                   colour=NEUTRAL_COLOUR))  # fmt: skip
 
 
 def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
@@ -103,11 +110,14 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
     else:
         lines.append(f"It's **{who}**'s turn.")
     if change.expired:
-        lines.append("Ended: " + ", ".join(safe(e) for e in change.expired) + ".")
+        expired = fit_lines((safe(e) for e in change.expired), LIST_IN_CONTENT, sep=", ")
+        lines.append(f"Ended: {expired}.")
     if change.skipped:
-        lines.append("Skipped (dead): " + ", ".join(safe(s) for s in change.skipped) + ".")
+        skipped = fit_lines((safe(s) for s in change.skipped), LIST_IN_CONTENT, sep=", ")
+        lines.append(f"Skipped (dead): {skipped}.")
     users = [discord.Object(change.ping_user_id)] if change.ping_user_id is not None else []
-    return "\n".join(line for line in lines if line), discord.AllowedMentions(users=users, everyone=False, roles=False)
+    mentions = discord.AllowedMentions(users=users, everyone=False, roles=False)
+    return fit_content("\n".join(line for line in lines if line)), mentions
 
 
 def attack_embed(report: AttackReport, *, for_dm: bool = False) -> discord.Embed:
@@ -117,7 +127,7 @@ def attack_embed(report: AttackReport, *, for_dm: bool = False) -> discord.Embed
         lines.append(_damage_line(report))
         lines.append(damage_outcome(report.damage, for_dm=for_dm))
     colour = CRITICAL_COLOUR if report.critical else NEUTRAL_COLOUR if report.hit else FUMBLE_COLOUR
-    return discord.Embed(title=title[:256], description="\n".join(lines)[:4000], colour=colour)
+    return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=colour))
 
 
 def _attack_lines(report: AttackReport) -> list[str]:
@@ -179,20 +189,27 @@ def damage_outcome(damage: DamageReport, *, for_dm: bool = False) -> str:
 
 
 def monster_turn_embeds(turn: MonsterTurn, *, for_dm: bool = False) -> list[discord.Embed]:
-    embeds = [attack_embed(r, for_dm=for_dm) for r in turn.reports[:9]]
+    embeds = [attack_embed(r, for_dm=for_dm) for r in turn.reports[: limits.EMBEDS_PER_MESSAGE - 1]]
     if turn.notes:
-        embeds.append(discord.Embed(description="\n".join(safe(n) for n in turn.notes), colour=NEUTRAL_COLOUR))
-    return embeds or [discord.Embed(description=f"{safe(turn.monster)} does nothing.", colour=NEUTRAL_COLOUR)]
+        notes = fit_lines((safe(n) for n in turn.notes), limits.EMBED_DESCRIPTION)
+        embeds.append(discord.Embed(description=notes, colour=NEUTRAL_COLOUR))
+    idle = discord.Embed(description=f"{safe(turn.monster)} does nothing.", colour=NEUTRAL_COLOUR)
+    return fit_embeds(embeds or [idle])
 
 
 def end_embed(end: CombatEnd) -> discord.Embed:
-    lines = [f"Defeated: {', '.join(safe(n) for n in end.defeated) or 'none'} — {end.xp_total:,} XP."]
+    defeated = fit_lines((safe(n) for n in end.defeated), DEFEATED_LIST, sep=", ") or "none"
+    lines = [f"Defeated: {defeated} — {end.xp_total:,} XP."]
     if end.rewards:
         lines.append(f"Each survivor earns **{end.share:,} XP**:")
-        for reward in end.rewards:
-            ready = " — ready to `/character levelup`!" if reward.can_level_up else ""
-            lines.append(f"• {safe(reward.name)}: {reward.xp:,} XP{ready}")
-    return discord.Embed(title="🏁 The fight is over", description="\n".join(lines), colour=ENDED_COLOUR)
+        budget = limits.EMBED_DESCRIPTION - len("\n".join(lines)) - 1
+        lines.append(fit_lines((_reward_line(r) for r in end.rewards), budget))
+    return fit_embed(discord.Embed(title="🏁 The fight is over", description="\n".join(lines), colour=ENDED_COLOUR))
+
+
+def _reward_line(reward: Reward) -> str:
+    ready = " — ready to `/character levelup`!" if reward.can_level_up else ""
+    return f"• {safe(reward.name)}: {reward.xp:,} XP{ready}"
 
 
 # --- The one tracker message per fight ------------------------------------------------------------
@@ -202,7 +219,6 @@ def end_embed(end: CombatEnd) -> discord.Embed:
 class _Slot:
     newest: TrackerState | None = None  # the newest state handed in
     shown: int = 0  # the version on screen
-    busy: bool = False
     message_id: int | None = None
     channel_id: int | None = None
 
@@ -210,13 +226,15 @@ class _Slot:
 class TrackerBoard:
     """Posts a fight's tracker message once and edits it after every change.
 
-    Each change hands in the state the engine returned (no re-read). One fight is drawn by one loop at a
-    time, always with the newest version handed in: an older state arriving late is never drawn over a newer
-    one, and states that arrive during an edit fold into the next (Discord limits edits per channel).
+    Each change hands in the state the engine returned (no re-read) and returns at once: the edits go
+    through an `EditCoalescer`, so a fight's message is edited at most once per `interval`, one edit at a
+    time, always to the newest version handed in (an older state arriving late is never drawn over a newer
+    one). A fight played as fast as people click then stays under Discord's edit limit, and no reply waits.
     """
 
-    def __init__(self, combat: CombatService) -> None:
+    def __init__(self, combat: CombatService, *, interval: float = TRACKER_EDIT_INTERVAL) -> None:
         self.combat = combat
+        self.edits = EditCoalescer(interval=interval, name="tracker-edit")
         self._slots: dict[int, _Slot] = {}
 
     async def refresh(self, client: discord.Client, combat_id: int) -> None:
@@ -227,18 +245,20 @@ class TrackerBoard:
         slot = self._slots.setdefault(state.combat_id, _Slot())
         if slot.newest is None or state.version > slot.newest.version:
             slot.newest = state
-        if slot.busy:
-            return  # the loop drawing this fight draws the newest state before it stops
-        slot.busy = True
-        try:
-            while slot.newest is not None and slot.newest.version > slot.shown:
-                target = slot.newest
-                await self._draw(client, slot, target.public())
-                slot.shown = target.version
-        finally:
-            slot.busy = False
-        if slot.newest is not None and slot.newest.status == "ended":
-            self._slots.pop(state.combat_id, None)
+        self.edits.submit(state.combat_id, lambda: self._draw_newest(client, state.combat_id, slot))
+
+    async def settled(self, combat_id: int) -> None:
+        """Wait until the fight's tracker shows every state handed in so far."""
+        await self.edits.settle(combat_id)
+
+    async def _draw_newest(self, client: discord.Client, combat_id: int, slot: _Slot) -> None:
+        target = slot.newest
+        if target is None or target.version <= slot.shown:
+            return
+        await self._draw(client, slot, target.public())
+        slot.shown = target.version
+        if target.status == "ended" and self._slots.get(combat_id) is slot:
+            del self._slots[combat_id]
 
     async def _draw(self, client: discord.Client, slot: _Slot, state: TrackerState) -> None:
         embed = tracker_embed(state)

@@ -12,12 +12,15 @@ from typing import Any
 
 import discord
 
+from bot import discord_limits as limits
 from bot.engine.admin import GuildDefaults, GuildStats
 from bot.engine.table import Awarded, NpcInfo
 from bot.ui.embeds import NEUTRAL_COLOUR
+from bot.ui.fit import fit_content, fit_embed, fit_lines
 from bot.ui.text import safe
 
 TIMEOUT = 600.0
+AWARD_NAMES = 1000  # the recipients of an award; the rest of the message is what and why
 Action = Callable[[discord.Interaction[Any]], Awaitable[None]]
 
 
@@ -99,8 +102,8 @@ class ConfirmView(DMOnlyView):
 
 
 def generated_embed(title: str, lines: Sequence[str]) -> discord.Embed:
-    return discord.Embed(title=title[:256], description="\n".join(safe(line) for line in lines)[:4000],
-                         colour=NEUTRAL_COLOUR)  # fmt: skip
+    description = fit_lines((safe(line) for line in lines), limits.EMBED_DESCRIPTION)
+    return fit_embed(discord.Embed(title=title, description=description, colour=NEUTRAL_COLOUR))
 
 
 def npc_embed(npc: NpcInfo) -> discord.Embed:
@@ -108,19 +111,21 @@ def npc_embed(npc: NpcInfo) -> discord.Embed:
                           colour=NEUTRAL_COLOUR)  # fmt: skip
     if npc.role:
         embed.set_footer(text=npc.role)
-    return embed
+    return fit_embed(embed)
 
 
 def npc_list_embed(npcs: Sequence[NpcInfo]) -> discord.Embed:
-    lines = [f"• **{safe(n.name)}**" + (f" ({safe(n.role)})" if n.role else "") for n in npcs[:50]]
-    return discord.Embed(title="🎭 NPCs", description="\n".join(lines) or "*No NPCs yet: `/dm npc create`.*",
-                         colour=NEUTRAL_COLOUR)  # fmt: skip
+    lines = fit_lines((f"• **{safe(n.name)}**" + (f" ({safe(n.role)})" if n.role else "") for n in npcs),
+                      limits.EMBED_DESCRIPTION)  # fmt: skip
+    return fit_embed(discord.Embed(title="🎭 NPCs", description=lines or "*No NPCs yet: `/dm npc create`.*",
+                                   colour=NEUTRAL_COLOUR))  # fmt: skip
 
 
 def award_text(award: Awarded) -> str:
-    lines = [f"🎁 The DM awards **{safe(award.what)}** to {', '.join(safe(n) for n in award.names)}."]
-    lines += [f"• {safe(note)}" for note in award.notes]
-    return "\n".join(lines)
+    names = fit_lines((safe(n) for n in award.names), AWARD_NAMES, sep=", ")
+    first = f"🎁 The DM awards **{safe(award.what)}** to {names}."
+    notes = fit_lines((f"• {safe(note)}" for note in award.notes), limits.CONTENT - len(first) - 1)
+    return fit_content(f"{first}\n{notes}" if award.notes else first)
 
 
 def defaults_embed(defaults: GuildDefaults, host_model: str, host_budget: int) -> discord.Embed:
@@ -132,11 +137,12 @@ def defaults_embed(defaults: GuildDefaults, host_model: str, host_budget: int) -
         f"Content rating of new campaigns: {defaults.content_rating}",
         f"Daily token budget: {budget:,}",
     ]
-    return discord.Embed(title="⚙️ Server defaults", description="\n".join(lines), colour=NEUTRAL_COLOUR)
+    return fit_embed(discord.Embed(title="⚙️ Server defaults", description="\n".join(lines), colour=NEUTRAL_COLOUR))
 
 
 def stats_embed(stats: GuildStats, guild: str) -> discord.Embed:
     campaigns = ", ".join(f"{n} {status}" for status, n in sorted(stats.campaigns.items())) or "none"
     lines = [f"Campaigns: {campaigns}", f"Characters: {stats.characters:,}", f"Turns today: {stats.turns_today:,}",
              f"Tokens today: {stats.tokens_today:,} of {stats.budget:,}"]  # fmt: skip
-    return discord.Embed(title=f"📊 dmbot on {safe(guild)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
+    embed = discord.Embed(title=f"📊 dmbot on {safe(guild)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
+    return fit_embed(embed)

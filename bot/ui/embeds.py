@@ -6,6 +6,7 @@ import discord
 
 from bot.engine.dice import Advantage, Critical, RollOutcome
 from bot.engine.rolls import RollBatch
+from bot.ui.fit import fit_embed
 from bot.ui.text import safe
 
 CRITICAL_COLOUR = discord.Colour.green()
@@ -29,8 +30,8 @@ def roll_embed(outcome: RollOutcome, roller: str) -> discord.Embed:
         lines.append("*with disadvantage*")
     colour = {Critical.SUCCESS: CRITICAL_COLOUR, Critical.FAIL: FUMBLE_COLOUR}.get(outcome.critical, NEUTRAL_COLOUR)
     embed = discord.Embed(title=title, description="\n".join(lines), colour=colour)
-    embed.set_footer(text=f"{roller} rolled {outcome.expression}"[:2048])
-    return embed
+    embed.set_footer(text=f"{roller} rolled {outcome.expression}")
+    return fit_embed(embed)
 
 
 def rolls_embed(batch: RollBatch, roller: str) -> discord.Embed:
@@ -51,8 +52,8 @@ def batch_embed(batch: RollBatch, roller: str) -> discord.Embed:
     embed = discord.Embed(title=title[:256], description=_batch_lines(batch), colour=NEUTRAL_COLOUR)
     how = {Advantage.ADVANTAGE: " with advantage", Advantage.DISADVANTAGE: " with disadvantage"}
     footer = f"{roller} rolled {first.expression}{times}{how.get(first.advantage, '')}"
-    embed.set_footer(text=footer[:FOOTER_LIMIT])
-    return embed
+    embed.set_footer(text=footer)
+    return fit_embed(embed)
 
 
 def _batch_lines(batch: RollBatch) -> str:

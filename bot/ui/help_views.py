@@ -11,14 +11,15 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
+from bot import discord_limits as limits
 from bot import help_catalog as catalog
 from bot.errors import InvalidInput
 from bot.help_catalog import CommandHelp
 from bot.ui.text import safe
 
-MAX_FIELDS = 25
-MAX_FIELD_VALUE = 1024
-MAX_EMBED_CHARS = 6000
+MAX_FIELDS = limits.EMBED_FIELDS
+MAX_FIELD_VALUE = limits.FIELD_VALUE
+MAX_EMBED_CHARS = limits.EMBED_TOTAL
 COLOUR = discord.Colour.dark_teal()
 EMPTY_AUDIENCE = "No commands just for {title} in this version yet; everyone uses the player commands."
 

@@ -2,15 +2,14 @@
 
 The first words go out the moment they arrive; after that the reply is edited at most once per
 `interval` seconds (Discord rate-limits edits; ~5 per 5 s per message), always with the latest
-text, so a fast model costs no more edits than a slow one. Past 2,000 characters the text goes on
-in followup messages, split at a space so a word is never cut. When the turn ends, the last message
-gets the "What the dice said" embed (every roll and change of the turn, from the engine) and a
-button that shows the whole trace, refusals included.
+text, so a fast model costs no more edits than a slow one (bot/ui/coalesce.py paces them). Past
+2,000 characters the text goes on in followup messages, split at a space so a word is never cut.
+When the turn ends, the last message gets the "What the dice said" embed (every roll and change of
+the turn, from the engine) and a button that shows the whole trace, refusals included.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +18,11 @@ from typing import Any
 import discord
 import structlog
 
+from bot import discord_limits as limits
 from bot.engine.tools import EngineAction
 from bot.engine.turns import TurnOutcome
+from bot.ui.coalesce import EditCoalescer
+from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.text import safe
 
 log = structlog.get_logger(__name__)
@@ -33,6 +35,7 @@ ICONS = {
     "npc": "🧑", "scene": "🗺️", "combat": "⚔️", "pending": "⏳", "refused": "⛔",
 }  # fmt: skip
 NONE = discord.AllowedMentions.none()
+REPLY = "reply"  # the one key of a turn's coalesced edits: its reply and the followups after it
 
 
 def pages_of(text: str, size: int = PAGE) -> list[str]:
@@ -62,11 +65,10 @@ def trace_embed(outcome: TurnOutcome, *, full: bool = False) -> discord.Embed:
     refused = sum(1 for a in outcome.actions if a.kind == "refused")
     if not full and refused:
         lines.append(f"⛔ {refused} proposal{'s' if refused > 1 else ''} refused by the rules (button below).")
-    description = "\n".join(lines) or "No rolls and no changes this turn."
-    embed = discord.Embed(title="🎲 What the dice said", description=description[:4000], colour=discord.Colour.gold())
-    footer = f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}"
-    embed.set_footer(text=footer[:2048])
-    return embed
+    description = fit_lines(lines, limits.EMBED_DESCRIPTION) or "No rolls and no changes this turn."
+    embed = discord.Embed(title="🎲 What the dice said", description=description, colour=discord.Colour.gold())
+    embed.set_footer(text=f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}")
+    return fit_embed(embed)
 
 
 class TraceView(discord.ui.View):
@@ -94,79 +96,55 @@ class DiscordNarration:
     """`NarrationSink` over a deferred interaction: edits its reply, continues in followups."""
 
     def __init__(
-        self, interaction: discord.Interaction[Any], *, interval: float = 0.8,
+        self, interaction: discord.Interaction[Any], *, interval: float = 1.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self.interaction = interaction
-        self.interval = interval
-        self.clock = clock
+        self.edits = EditCoalescer(interval=interval, name="narration-edit", clock=clock)
         self.note = ""
         self.body = ""
         self.shown: list[str] = []  # what each page's message shows now
         self.followups: list[discord.WebhookMessage] = []
-        self._last_edit = 0.0
-        self._edits = 0
-        self._pending: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
 
     # NarrationSink ------------------------------------------------------------------------------
 
     async def status(self, text: str) -> None:
         if not self.body:
-            await self._flush(override=text)
+            self.edits.submit(REPLY, lambda: self._flush(override=text))
 
     async def text(self, delta: str) -> None:
         self.body += delta
-        if self._edits == 0:
-            await self._flush()  # the first words, at once
-        elif self._pending is None:
-            self._pending = asyncio.create_task(self._later(), name="narration-edit")
+        self.edits.submit(REPLY, self._flush)  # the first words at once, then at most one edit per interval
 
     async def reset(self, note: str) -> None:
-        await self._cancel_pending()
         self.body, self.note = "", note + "\n\n"
-        await self._flush()
+        self.edits.submit(REPLY, self._flush, at_once=True)
 
     async def finish(self, outcome: TurnOutcome) -> None:
-        await self._cancel_pending()
         if not self.body.strip():
             self.body = outcome.narration
-        await self._flush()
+        self.edits.submit(REPLY, self._flush, at_once=True)  # the whole text now, then the trace
+        await self.edits.settle(REPLY)
         await self._attach_trace(outcome)
 
     # Edits --------------------------------------------------------------------------------------
 
-    async def _later(self) -> None:
-        await asyncio.sleep(max(0.0, self._last_edit + self.interval - self.clock()))
-        self._pending = None
-        await self._flush()
-
-    async def _cancel_pending(self) -> None:
-        task, self._pending = self._pending, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     async def _flush(self, override: str | None = None) -> None:
-        async with self._lock:
-            text = override or discord.utils.escape_mentions(self.note + self.body) or "…"
-            pages = pages_of(text)
-            for index, page in enumerate(pages):
-                if index < len(self.shown) and self.shown[index] == page:
-                    continue
-                try:
-                    await self._show(index, page)
-                except discord.HTTPException as error:  # the next flush carries the same text again
-                    log.warning("a narration edit failed", status=error.status, page=index)
-                    return
-            for extra in self.followups[len(pages) - 1 :]:  # a reset shortened the text
-                with contextlib.suppress(discord.HTTPException):
-                    await extra.delete()
-            del self.followups[max(0, len(pages) - 1) :]
-            del self.shown[len(pages) :]
-            self._last_edit = self.clock()
-            self._edits += 1
+        text = override or discord.utils.escape_mentions(self.note + self.body) or "…"
+        pages = pages_of(text)
+        for index, page in enumerate(pages):
+            if index < len(self.shown) and self.shown[index] == page:
+                continue
+            try:
+                await self._show(index, page)
+            except discord.HTTPException as error:  # the next flush carries the same text again
+                log.warning("a narration edit failed", status=error.status, page=index)
+                return
+        for extra in self.followups[len(pages) - 1 :]:  # a reset shortened the text
+            with contextlib.suppress(discord.HTTPException):
+                await extra.delete()
+        del self.followups[max(0, len(pages) - 1) :]
+        del self.shown[len(pages) :]
 
     async def _show(self, index: int, page: str) -> None:
         if index == 0:
@@ -198,4 +176,4 @@ class DiscordNarration:
 
 def describe_actions(actions: Sequence[EngineAction]) -> str:
     """The trace as plain lines (for DM replies such as an approval)."""
-    return "\n".join(trace_line(a) for a in actions) or "Nothing changed."
+    return fit_lines((trace_line(a) for a in actions), limits.EMBED_DESCRIPTION) or "Nothing changed."

@@ -186,8 +186,8 @@ def fresh_channel(driver: Driver) -> int:
 
 
 # Tasks in which the bot (sharing this event loop) still works on an interaction: discord.py's own
-# command and view dispatch tasks, and the narration's throttled edits.
-BUSY_TASKS = ("CommandTree-invoker", "discord-ui-", "narration-")
+# command and view dispatch tasks, and the coalesced edits of narrations and combat trackers.
+BUSY_TASKS = ("CommandTree-invoker", "discord-ui-", "narration-", "tracker-edit-")
 
 
 def bot_busy() -> bool:
