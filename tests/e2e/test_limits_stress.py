@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from message_limits import log_violations
 from sqlalchemy import insert, select, update
 
 from bot.engine.sheet import name_key
@@ -41,6 +40,7 @@ from bot.sandbox.interactions import (
     InteractionHandle,
 )
 from bot.testbed.harness import SandboxSession
+from bot.testbed.message_limits import log_violations
 from persistence.models import Campaign, CampaignEvent, Combat, Combatant, Npc
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import discord
 import pytest
-from message_limits import embed_violations, message_violations
 
 from bot import discord_limits as limits
 from bot.engine.combat import CombatEnd, Reward, TrackerEntry, TrackerState, TurnChange
 from bot.engine.table import NpcInfo
+from bot.testbed.message_limits import embed_violations, message_violations
 from bot.ui import campaign_views, combat_views, dm_views
 from bot.ui.fit import (
     choices,
@@ -77,7 +77,7 @@ def test_fit_embed_keeps_every_limit_and_the_total() -> None:
     embed.set_footer(text="f" * 3000)
     embed.set_author(name="a" * 300)
     embed.set_thumbnail(url="https://")
-    fitted = fit_embed(embed).to_dict()
+    fitted = dict(fit_embed(embed).to_dict())
     assert embed_violations(fitted, "embed") == []
     assert "thumbnail" not in fitted
     assert len(embed.description or "") == 5000  # the caller's embed is not changed
