@@ -28,7 +28,8 @@ from bot.ui import combat_views as fights
 from bot.ui import dm_views
 from cogs.combat import combat_cog
 
-ChangeId = Range[int, 1, 2**53]
+# Discord takes integer options up to 2^53 - 1 (Int53Type); 2^53 makes it refuse the whole bulk sync.
+ChangeId = Range[int, 1, 2**53 - 1]
 
 
 def actor_of(interaction: Interaction[DMBot]) -> Actor:
