@@ -142,16 +142,18 @@ class Terminal:
 
 
 async def settle(handle: InteractionHandle, discord: LocalDiscord, limit: float = 120.0) -> None:
-    """Wait until the answer is complete and has stopped changing (narration streams in edits)."""
+    """Wait until the answer is complete and has stopped changing (narration streams in edits), and
+    no rate limit holds back what the bot has queued."""
     started = time.monotonic()
     await handle.done(timeout=limit)
     last = None
     while time.monotonic() - started < limit:
         state = (handle.activity, len(handle.messages), len(discord.requests))
-        if state == last:
+        if state == last and not discord.held_back_for():
             return
         last = state
-        await asyncio.sleep(QUIET_SECONDS)
+        # Past a rate limit discord.py holds back what it has queued, as on Discord: wait that out too.
+        await asyncio.sleep(max(QUIET_SECONDS, discord.held_back_for()))
 
 
 def render(message: Message, choices: list[Choice]) -> str:

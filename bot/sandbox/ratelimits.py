@@ -91,6 +91,13 @@ class RateLimits:
         bucket.remaining -= 1
         return Verdict(self._headers(bucket, now))
 
+    def held_back_for(self) -> float:
+        """Seconds until every exhausted bucket has reset: discord.py may be waiting that long to
+        send what it has queued (0 when no bucket is exhausted)."""
+        now = self.clock()
+        waits = [b.resets_at - now for b in self._buckets.values() if b.remaining == 0 and b.resets_at > now]
+        return max(waits, default=0.0)
+
     def _bucket(self, method: str, route: str, rule: Rule, major: tuple[str, ...]) -> Bucket:
         key = (method, route, major)
         if key not in self._buckets:

@@ -204,6 +204,10 @@ class LocalDiscord:
         """The requests answered 429 (discord.py waited and retried them): a run should have none."""
         return [r for r in self.requests if r.status == 429]
 
+    def held_back_for(self) -> float:
+        """Seconds the bot may still be waiting on a rate limit before sending what it queued."""
+        return self.rate_limits.held_back_for() if self.rate_limits else 0.0
+
     @property
     def gateway_log(self) -> list[GatewayEvent]:
         return self.gateway.log
