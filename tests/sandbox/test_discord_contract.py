@@ -315,8 +315,14 @@ async def test_discord_py_waits_out_the_limit_and_delivers_everything(local: Loc
         started = time.monotonic()
         await asyncio.gather(*(channel.send(f"m{n}") for n in range(6)))
         took = time.monotonic() - started
-    assert sorted(m.content for m in local.messages(channel_id)) == [f"m{n}" for n in range(6)]
+        # Someone else spent the bucket: discord.py's next message gets a 429, waits and is retried.
+        for _ in range(rule.limit):
+            local.rate_limits.take("POST", "/channels/{channel_id}/messages", {"channel_id": str(channel_id)})
+        await channel.send("after a 429")
+    contents = [m.content for m in local.messages(channel_id)]
+    assert sorted(contents[:6]) == [f"m{n}" for n in range(6)] and contents[6:] == ["after a 429"]
     assert took >= 2 * rule.period * 0.9  # 6 messages at 2 per window: discord.py waited two windows
+    assert local.rate_limited and {r.status for r in local.requests if r.path.endswith("/messages")} == {200, 429}
     assert local.violations == []
 
 
