@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import _keywords as standard_keywords
 from jsonschema.exceptions import ValidationError
 
 CONTRACT_FILE = Path(__file__).resolve().parent / "data" / "discord_contract.json"
@@ -115,18 +116,19 @@ class Contract:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.limits = {name: entry["value"] for name, entry in data["limits"].items()}
-        self._validators: dict[tuple[str, str], Draft202012Validator] = {}
+        self._validators: dict[tuple[str, str], Any] = {}
+        self._validator_class = _discriminating_validator(data["definitions"])
 
     @property
     def routes(self) -> list[str]:
         return sorted(self.data["routes"])
 
-    def validator(self, route: str, kind: str = "json") -> Draft202012Validator:
+    def validator(self, route: str, kind: str = "json") -> Any:
         key = (route, kind)
         if key not in self._validators:
             entry = self.data["routes"][route]
             schema = dict(entry.get(kind) or entry["json"], definitions=self.data["definitions"])
-            self._validators[key] = Draft202012Validator(schema, format_checker=_formats)
+            self._validators[key] = self._validator_class(schema, format_checker=_formats)
         return self._validators[key]
 
     def check(self, route: str, body: Any, *, uploads: int = 0) -> list[Problem]:
@@ -154,6 +156,48 @@ class Contract:
             yield from _message(body, (), self.limits, creating=True, uploads=uploads)
         elif route in _EDITS_MESSAGE:
             yield from _message(body, (), self.limits, creating=False, uploads=uploads)
+
+
+def _discriminating_validator(definitions: dict[str, Any]) -> Any:
+    """Draft 2020-12, but a union (oneOf/anyOf) goes straight to the branch the value names.
+
+    Discord's unions are tagged: a component, an option or a callback names its kind in ``type``,
+    and a nullable field is ``oneOf [null, X]``. Trying every branch (what jsonschema does) costs
+    tens of milliseconds per message and buries the real error among the other branches' errors;
+    the tagged branch alone gives the same verdict, fast, with the error at the real field.
+    """
+
+    def tags(branch: dict[str, Any]) -> list[Any] | None:
+        target = definitions.get(str(branch.get("$ref", "")).rsplit("/", 1)[-1], branch)
+        kind = (target.get("properties") or {}).get("type") or {}
+        return list(kind["enum"]) if "enum" in kind else [kind["const"]] if "const" in kind else None
+
+    def chosen(branches: list[dict[str, Any]], instance: Any) -> int | None:
+        if all(set(b) == {"const"} for b in branches):  # an enum written as oneOf consts
+            found = [i for i, b in enumerate(branches) if b["const"] == instance and type(instance) is not bool]
+            return found[0] if found else None
+        nulls = [i for i, b in enumerate(branches) if b == {"type": "null"}]
+        if nulls and len(branches) == 2:  # oneOf [null, X]
+            return nulls[0] if instance is None else 1 - nulls[0]
+        if not isinstance(instance, dict) or "type" not in instance:
+            return None
+        matches = [i for i, b in enumerate(branches) if instance["type"] in (tags(b) or [])]
+        return matches[0] if len(matches) == 1 else None
+
+    def union(standard: Any) -> Any:
+        def keyword(validator: Any, branches: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+            index = chosen(branches, instance)
+            if index is None:
+                yield from standard(validator, branches, instance, schema)
+            else:
+                yield from validator.descend(instance, branches[index], schema_path=index)
+
+        return keyword
+
+    return validators.extend(
+        Draft202012Validator,
+        {"oneOf": union(standard_keywords.oneOf), "anyOf": union(standard_keywords.anyOf)},
+    )
 
 
 @cache
