@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic upgrade head)")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only (instant), instead of globally")
+    sync.add_argument(
+        "--dry-run", action="store_true", help="print the command schema and check it against Discord's contract"
+    )
     commands.add_parser("check", help="validate the settings and reach the database, Redis and the LLM")
     args = parser.parse_args(argv)
 
@@ -70,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sync":
         from bot.runner import sync_commands
 
-        return asyncio.run(sync_commands(settings, guild_id=args.guild))
+        return asyncio.run(sync_commands(settings, guild_id=args.guild, dry_run=args.dry_run))
     from bot.preflight import check
 
     return asyncio.run(check(settings))

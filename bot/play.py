@@ -373,16 +373,18 @@ def save_attachments(message: Message) -> list[tuple[Path, int]]:
 
 
 async def settle(handle: InteractionHandle, discord: LocalDiscord, limit: float = 120.0) -> None:
-    """Wait until the answer is complete and has stopped changing (narration streams in edits)."""
+    """Wait until the answer is complete and has stopped changing (narration streams in edits), and
+    no rate limit holds back what the bot has queued."""
     started = time.monotonic()
     await handle.done(timeout=limit)
     last = None
     while time.monotonic() - started < limit:
         state = (handle.activity, len(handle.messages), len(discord.requests))
-        if state == last:
+        if state == last and not discord.held_back_for():
             return
         last = state
-        await asyncio.sleep(QUIET_SECONDS)
+        # Past a rate limit discord.py holds back what it has queued, as on Discord: wait that out too.
+        await asyncio.sleep(max(QUIET_SECONDS, discord.held_back_for()))
 
 
 def _interactive(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ async def check(settings: Settings) -> int:
         await _probe("database", _check_database(settings)),
         await _probe("redis", _check_redis(settings)),
         await _probe("llm", _check_llm(settings)),
+        await _probe("commands", _check_commands(settings)),
     ]
     failed = False
     for name, detail, ok in results:
@@ -93,3 +94,15 @@ async def _check_llm(settings: Settings) -> str:
     if settings.openai_model not in models and models:
         raise RuntimeError(f"reachable in {took:.0f} ms, but model {settings.openai_model!r} is {found}")
     return f"reachable in {took:.0f} ms, model {settings.openai_model!r} {found}"
+
+
+async def _check_commands(settings: Settings) -> str:
+    """The command schema `dmbot sync` would publish, against Discord's published contract."""
+    from bot.runner import built_command_payload, schema_problems
+
+    payload = await built_command_payload(settings)
+    problems = schema_problems(payload)
+    if problems:
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise RuntimeError(f"Discord would refuse the schema (see `dmbot sync --dry-run`): {shown}")
+    return f"{len(payload)} commands, valid against Discord's published contract"

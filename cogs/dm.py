@@ -29,7 +29,8 @@ from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from cogs.common import actor_of, here
 
-ChangeId = Range[int, 1, 2**53]
+# Discord takes integer options up to 2^53 - 1 (Int53Type); 2^53 makes it refuse the whole bulk sync.
+ChangeId = Range[int, 1, 2**53 - 1]
 
 
 async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> None:

@@ -1,12 +1,11 @@
-"""Interactions: the synced command schema, building INTERACTION_CREATE payloads from it, and the
-``InteractionHandle`` a test holds to see how the bot answered.
+"""Interactions: building INTERACTION_CREATE payloads from the synced command schema (which
+bot/discord_contract.py has checked), and the ``InteractionHandle`` a test holds to see how the bot answered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 _TYPE_NAMES = {USER: "user", CHANNEL: "channel", ROLE: "role", MENTIONABLE: "user or role"}
-_CHAT_INPUT_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
 class Signal:
@@ -58,48 +56,6 @@ class Signal:
                         await asyncio.wait_for(self._event.wait(), self.POLL)
         except TimeoutError:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}") from None
-
-
-# -- the command schema -------------------------------------------------------------------------
-
-
-def check_command(cmd: dict[str, Any]) -> list[tuple[str, str]]:
-    """What Discord refuses in one command of a bulk overwrite, as (field path, problem)."""
-    problems: list[tuple[str, str]] = []
-    name = str(cmd.get("name", ""))
-    if cmd.get("type", 1) == 1:
-        if not _CHAT_INPUT_NAME.match(name) or name != name.lower():
-            problems.append(("name", f"Command name {name!r} is invalid (lowercase, 1-32, no spaces)."))
-        if not 1 <= len(cmd.get("description") or "") <= 100:
-            problems.append(("description", f"/{name}: description must be 1-100 characters."))
-        problems.extend(_check_options(cmd.get("options") or [], name))
-    elif not 1 <= len(name) <= 32:
-        problems.append(("name", f"Context menu name {name!r} must be 1-32 characters."))
-    return problems
-
-
-def _check_options(options: list[dict[str, Any]], where: str) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    if len(options) > 25:
-        problems.append(("options", f"/{where}: at most 25 options."))
-    seen_optional = False
-    for opt in options:
-        name = str(opt.get("name", ""))
-        if not _CHAT_INPUT_NAME.match(name) or name != name.lower():
-            problems.append(("options", f"/{where}: option name {name!r} is invalid."))
-        if not 1 <= len(opt.get("description") or "") <= 100:
-            problems.append(("options", f"/{where} {name}: description must be 1-100 characters."))
-        if len(opt.get("choices") or []) > 25:
-            problems.append(("options", f"/{where} {name}: at most 25 choices."))
-        if opt.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP):
-            problems.extend(_check_options(opt.get("options") or [], f"{where} {name}"))
-            continue
-        if opt.get("required"):
-            if seen_optional:
-                problems.append(("options", f"/{where}: required option {name!r} after an optional one."))
-        else:
-            seen_optional = True
-    return problems
 
 
 # -- building interaction payloads ---------------------------------------------------------------

@@ -1,29 +1,23 @@
-"""Messages the bot produced, what it sent over REST, and the limits Discord enforces on them."""
+"""Messages the bot produced, what it sent over REST, and Discord's error answers.
+
+The limits Discord enforces on request bodies are checked by bot/discord_contract.py (derived from
+Discord's published description); rest.py applies it to every body.
+"""
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.discord_contract import Problem, error_body
 from bot.sandbox.world import iso_now
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7  # a deferred ("is thinking...") response
 IS_COMPONENTS_V2 = 1 << 15
-
-MAX_CONTENT = 2000
-MAX_EMBEDS = 10
-EMBED_LIMITS = {"title": 256, "description": 4096, "footer": 2048, "author": 256}
-MAX_FIELDS = 25
-MAX_FIELD_NAME = 256
-MAX_FIELD_VALUE = 1024
-MAX_EMBED_TOTAL = 6000
-MAX_ACTION_ROWS = 5
-MAX_CUSTOM_ID = 100
-MAX_CHOICES = 25
 
 _EVERYONE_RE = re.compile(r"@(everyone|here)\b")
 _USER_MENTION_RE = re.compile(r"<@!?(\d+)>")
@@ -226,122 +220,13 @@ class DiscordError(Exception):
 
 
 def form_error(problems: list[tuple[str, str]]) -> DiscordError:
-    """Discord's 50035 "Invalid Form Body", with the nested ``errors`` tree discord.py flattens."""
-    errors: dict[str, Any] = {}
-    for path, text in problems:
-        node = errors
-        for part in path.split("."):
-            node = node.setdefault(part, {})
-        node.setdefault("_errors", []).append({"code": "BASE_TYPE_INVALID", "message": text})
-    summary = "; ".join(f"{p}: {t}" for p, t in problems)
-    return DiscordError(400, 50035, "Invalid Form Body", errors, kind="invalid_form_body", detail=summary)
+    """Discord's 50035 "Invalid Form Body" for the few refusals that depend on the local Discord's
+    state (the contract checks the bodies themselves): (field path, problem) pairs."""
+    return contract_error([Problem(tuple(path.split(".")), "BASE_TYPE_INVALID", text) for path, text in problems])
 
 
-def check_message_body(body: dict[str, Any], *, creating: bool) -> list[tuple[str, str]]:
-    """The limits Discord enforces on a message create/edit body, as (field path, problem)."""
-    problems: list[tuple[str, str]] = []
-    content = body.get("content")
-    if isinstance(content, str) and len(content) > MAX_CONTENT:
-        problems.append(("content", f"Must be {MAX_CONTENT} or fewer in length (got {len(content)})."))
-    embeds = body.get("embeds") or []
-    if len(embeds) > MAX_EMBEDS:
-        problems.append(("embeds", f"Must be {MAX_EMBEDS} or fewer in length (got {len(embeds)})."))
-    total = 0
-    for i, embed in enumerate(embeds):
-        size, embed_problems = _check_embed(embed, f"embeds.{i}")
-        total += size
-        problems.extend(embed_problems)
-    if total > MAX_EMBED_TOTAL:
-        problems.append(("embeds", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL} (got {total})."))
-    problems.extend(_check_components(body.get("components") or [], int(body.get("flags") or 0)))
-    if creating and not _has_body(body):
-        problems.append(("content", "Cannot send an empty message"))
-    return problems
-
-
-def _has_body(body: dict[str, Any]) -> bool:
-    return bool(
-        body.get("content")
-        or body.get("embeds")
-        or body.get("components")
-        or body.get("attachments")
-        or body.get("poll")
-        or body.get("sticker_ids")
-    )
-
-
-def _check_embed(embed: dict[str, Any], where: str) -> tuple[int, list[tuple[str, str]]]:
-    problems: list[tuple[str, str]] = []
-    texts = {
-        "title": embed.get("title") or "",
-        "description": embed.get("description") or "",
-        "footer": (embed.get("footer") or {}).get("text") or "",
-        "author": (embed.get("author") or {}).get("name") or "",
-    }
-    for name, text in texts.items():
-        if len(text) > EMBED_LIMITS[name]:
-            problems.append((f"{where}.{name}", f"Must be {EMBED_LIMITS[name]} or fewer in length."))
-    size = sum(len(t) for t in texts.values())
-    fields = embed.get("fields") or []
-    if len(fields) > MAX_FIELDS:
-        problems.append((f"{where}.fields", f"Must be {MAX_FIELDS} or fewer in length."))
-    for j, fld in enumerate(fields):
-        name, value = str(fld.get("name", "")), str(fld.get("value", ""))
-        if not name or not value:
-            problems.append((f"{where}.fields.{j}", "Field name and value are required."))
-        if len(name) > MAX_FIELD_NAME:
-            problems.append((f"{where}.fields.{j}.name", f"Must be {MAX_FIELD_NAME} or fewer in length."))
-        if len(value) > MAX_FIELD_VALUE:
-            problems.append((f"{where}.fields.{j}.value", f"Must be {MAX_FIELD_VALUE} or fewer in length."))
-        size += len(name) + len(value)
-    return size, problems
-
-
-def _check_components(components: list[dict[str, Any]], flags: int) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    if not flags & IS_COMPONENTS_V2 and len(components) > MAX_ACTION_ROWS:
-        problems.append(("components", f"Must be {MAX_ACTION_ROWS} or fewer in length."))
-    seen: set[str] = set()
-    for comp in iter_components(components):
-        custom_id = comp.get("custom_id")
-        if custom_id is not None:
-            if len(custom_id) > MAX_CUSTOM_ID:
-                problems.append(("components", f"custom_id {custom_id[:20]!r}... is over {MAX_CUSTOM_ID}"))
-            if custom_id in seen:
-                problems.append(("components", f"Component custom id {custom_id!r} is duplicated"))
-            seen.add(custom_id)
-        if comp.get("type") == 1 and len(comp.get("components", [])) > 5:
-            problems.append(("components", "An action row holds at most 5 components."))
-        if len(comp.get("label") or "") > 80 and comp.get("type") == 2:
-            problems.append(("components", "Button label must be 80 or fewer in length."))
-        if len(comp.get("options") or []) > MAX_CHOICES:
-            problems.append(("components", f"A select has at most {MAX_CHOICES} options."))
-    return problems
-
-
-def check_modal(data: dict[str, Any]) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    if len(data.get("title") or "") > 45:
-        problems.append(("data.title", "Must be 45 or fewer in length."))
-    if len(data.get("custom_id") or "") > MAX_CUSTOM_ID:
-        problems.append(("data.custom_id", f"Must be {MAX_CUSTOM_ID} or fewer in length."))
-    if not 1 <= len(data.get("components") or []) <= 5:
-        problems.append(("data.components", "A modal has 1 to 5 components."))
-    for comp in iter_components(data.get("components") or []):
-        if comp.get("type") in (4, 18) and len(comp.get("label") or "") > 45:
-            problems.append(("data.components", "Label must be 45 or fewer in length."))
-    return problems
-
-
-def check_choices(data: dict[str, Any]) -> list[tuple[str, str]]:
-    choices = data.get("choices") or []
-    problems: list[tuple[str, str]] = []
-    if len(choices) > MAX_CHOICES:
-        problems.append(("data.choices", f"Must be {MAX_CHOICES} or fewer in length."))
-    for i, choice in enumerate(choices):
-        if not 1 <= len(str(choice.get("name", ""))) <= 100:
-            problems.append((f"data.choices.{i}.name", "Must be between 1 and 100 in length."))
-        value = choice.get("value")
-        if isinstance(value, str) and len(value) > 100:
-            problems.append((f"data.choices.{i}.value", "Must be 100 or fewer in length."))
-    return problems
+def contract_error(problems: Sequence[Problem]) -> DiscordError:
+    """The refusal of a body that breaks Discord's contract (bot/discord_contract.py)."""
+    body = error_body(problems)
+    summary = "; ".join(str(p) for p in problems)
+    return DiscordError(400, 50035, body["message"], body["errors"], kind="invalid_form_body", detail=summary)

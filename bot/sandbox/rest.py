@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from bot import discord_contract as contract
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -24,7 +25,6 @@ from bot.sandbox.interactions import (
     UPDATE_MESSAGE,
     Callback,
     InteractionHandle,
-    check_command,
 )
 from bot.sandbox.messages import (
     EPHEMERAL,
@@ -34,11 +34,10 @@ from bot.sandbox.messages import (
     DiscordError,
     Message,
     RequestRecord,
-    check_choices,
-    check_message_body,
-    check_modal,
+    contract_error,
     form_error,
 )
+from bot.sandbox.ratelimits import Verdict
 from bot.sandbox.world import iso_now
 
 if TYPE_CHECKING:
@@ -78,6 +77,21 @@ class Body:
 
 
 Handler = Callable[[web.Request, Body], Awaitable[web.StreamResponse]]
+
+_APP, _HOOK = "/applications/{app_id}", "/webhooks/{app_id}/{token}"
+# The route of Discord's description that each local route with a body is (bot/discord_contract.py).
+CONTRACT_ROUTES = {
+    ("PUT", _APP + "/commands"): contract.COMMANDS_PUT,
+    ("POST", _APP + "/commands"): contract.COMMANDS_POST,
+    ("PUT", _APP + "/guilds/{guild_id}/commands"): contract.GUILD_COMMANDS_PUT,
+    ("POST", _APP + "/guilds/{guild_id}/commands"): contract.GUILD_COMMANDS_POST,
+    ("POST", "/interactions/{interaction_id}/{token}/callback"): contract.INTERACTION_CALLBACK,
+    ("POST", _HOOK): contract.WEBHOOK_EXECUTE,
+    ("PATCH", _HOOK + "/messages/{message_id}"): contract.WEBHOOK_EDIT,
+    ("POST", "/channels/{channel_id}/messages"): contract.MESSAGE_CREATE,
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}"): contract.MESSAGE_EDIT,
+    ("POST", "/users/@me/channels"): contract.DM_CREATE,
+}
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -122,8 +136,7 @@ class Rest:
     # -- plumbing --------------------------------------------------------------------------------
 
     def routes(self) -> list[tuple[str, str, Handler]]:
-        app = "/applications/{app_id}"
-        hook = "/webhooks/{app_id}/{token}"
+        app, hook = _APP, _HOOK
         return [
             ("GET", "/gateway", self.get_gateway),
             ("GET", "/gateway/bot", self.get_gateway_bot),
@@ -164,8 +177,16 @@ class Rest:
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_guild_member),
         ]
 
-    def wrap(self, handler: Handler, *, auth: bool = True) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """Log the request, check the bot token, turn DiscordErrors into Discord's JSON errors."""
+    def wrap(
+        self,
+        handler: Handler,
+        *,
+        auth: bool = True,
+        contract_route: str | None = None,
+        route: tuple[str, str] | None = None,
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Log the request, check the bot token and the body against Discord's contract, turn
+        DiscordErrors into Discord's JSON errors."""
 
         async def endpoint(request: web.Request) -> web.StreamResponse:
             record = RequestRecord(request.method, request.path, dict(request.query), None, self.s.clock())
@@ -176,7 +197,15 @@ class Rest:
                 record.files = [(u.filename, len(u.data)) for u in body.files.values()]
                 if auth:
                     self._check_auth(request)
-                response = await handler(request, body)
+                verdict = self._rate_limit(request, route)
+                if verdict is not None and verdict.limited:
+                    response: web.StreamResponse = _too_many_requests(verdict)
+                else:
+                    if contract_route is not None and self.s.enforce_contract:
+                        self._check_contract(request, contract_route, body)
+                    response = await handler(request, body)
+                if verdict is not None:
+                    response.headers.update(verdict.headers)
             except DiscordError as err:
                 detail = f"{err.status}/{err.code} {err.message}" + (f": {err.detail}" if err.detail else "")
                 self.s.violation(err.kind, detail, request.method, request.path)
@@ -200,6 +229,19 @@ class Rest:
             return
         if request.headers.get("Authorization") != f"Bot {self.s.token}":
             raise DiscordError(401, 0, "401: Unauthorized", kind="unauthorized")
+
+    def _rate_limit(self, request: web.Request, route: tuple[str, str] | None) -> Verdict | None:
+        if route is None or self.s.rate_limits is None:
+            return None
+        return self.s.rate_limits.take(route[0], route[1], request.match_info)
+
+    def _check_contract(self, request: web.Request, route: str, body: Body) -> None:
+        """Refuse, as Discord does, a body its published contract refuses."""
+        if route == contract.WEBHOOK_EDIT and request.match_info.get("message_id") == "@original":
+            route = contract.WEBHOOK_EDIT_ORIGINAL
+        problems = contract.load_contract().check(route, body.json, uploads=len(body.files))
+        if problems:
+            raise contract_error(problems)
 
     async def not_found(self, request: web.Request) -> web.StreamResponse:
         return await self.wrap(self._unknown_route, auth=False)(request)
@@ -302,19 +344,15 @@ class Rest:
     def _save_commands(
         self, scope: int | None, incoming: list[dict[str, Any]], *, replace: bool
     ) -> list[dict[str, Any]]:
-        """Validate and store; a command keeps its id while its (type, name) stays (as on Discord)."""
-        problems = [(f"{i}.{path}", text) for i, cmd in enumerate(incoming) for path, text in check_command(cmd)]
-        keys = [(c.get("type", 1), c.get("name")) for c in incoming]
-        if len(set(keys)) != len(keys):
-            problems.append(("_", "Application command names must be unique"))
+        """Store (the contract has checked them); a command keeps its id while its (type, name) stays."""
         existing = {(c.get("type", 1), c["name"]): c for c in self.s.commands(scope)}
         merged = {} if replace else dict(existing)
-        for key, cmd in zip(keys, incoming, strict=True):
+        for cmd in incoming:
+            key = (cmd.get("type", 1), cmd.get("name"))
             merged[key] = self._stored_command(scope, cmd, existing.get(key))
+        # Kept by hand: a POST adds to what is stored, which the request's schema cannot see.
         if sum(1 for k in merged if k[0] == 1) > 100:
-            problems.append(("_", "Maximum number of application commands reached (100)"))
-        if problems:
-            raise form_error(problems)
+            raise form_error([("_", "Maximum number of application commands reached (100)")])
         commands = list(merged.values())
         self.s.store_commands(scope, commands)
         return copy.deepcopy(commands)
@@ -368,11 +406,7 @@ class Rest:
         self, handle: InteractionHandle, kind: int, data: dict[str, Any], body: Body
     ) -> Message | None:
         """Validate the callback's data; create or update the message it stands for."""
-        if kind == AUTOCOMPLETE_RESULT:
-            _raise_if(check_choices(data))
-            return None
-        if kind == MODAL:
-            _raise_if(check_modal(data))
+        if kind in (AUTOCOMPLETE_RESULT, MODAL):
             return None
         if kind in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE) and handle.source_message is None:
             raise form_error([("type", "This interaction has no message to update")])
@@ -382,7 +416,6 @@ class Rest:
             assert handle.source_message is not None
             return self._edit(handle.source_message, data, body)
         if kind == CHANNEL_MESSAGE:
-            _raise_if(check_message_body(_with_uploads(data, body), creating=True))
             flags = int(data.get("flags") or 0) & SETTABLE_FLAGS
             return self._create(handle.channel_id, data, body, handle=handle, flags=flags)
         flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)  # DEFERRED_CHANNEL_MESSAGE
@@ -419,7 +452,6 @@ class Rest:
         if handle.callback is None:
             raise DiscordError(404, 10015, "Unknown Webhook", kind="followup_before_response", detail=handle._name())
         data = body.obj
-        _raise_if(check_message_body(_with_uploads(data, body), creating=True))
         original = handle.original
         if original is not None and original.loading and handle.callback.type == DEFERRED_CHANNEL_MESSAGE:
             # Discord: the first followup after a "thinking" deferral replaces that message,
@@ -506,7 +538,6 @@ class Rest:
     async def create_channel_message(self, request: web.Request, body: Body) -> web.StreamResponse:
         channel_id = self._channel(request)
         data = body.obj
-        _raise_if(check_message_body(_with_uploads(data, body), creating=True))
         flags = int(data.get("flags") or 0) & (SETTABLE_FLAGS & ~EPHEMERAL)
         msg = self._create(channel_id, data, body, handle=None, flags=flags)
         if data.get("message_reference"):
@@ -577,8 +608,12 @@ class Rest:
         return msg
 
     def _edit(self, msg: Message, data: dict[str, Any], body: Body) -> Message:
-        """Apply a PATCH body (only the keys it has), refusing what Discord refuses."""
-        problems = check_message_body(data, creating=False)
+        """Apply a PATCH body (only the keys it has; the contract has checked it).
+
+        One check stays here: whether the edited message would be empty depends on what it holds
+        now, which no schema of the request can know.
+        """
+        problems: list[tuple[str, str]] = []
         attachments = self._attachments(msg, data, body, keep=msg.attachments)
         content = str(data.get("content") or "") if "content" in data else msg.content
         embeds = list(data.get("embeds") or []) if "embeds" in data else msg.embeds
@@ -631,14 +666,15 @@ class Rest:
         return web.Response(status=404)
 
 
+def _too_many_requests(verdict: Verdict) -> web.Response:
+    """Discord's 429: ``retry_after`` in seconds in the body (and rounded up in Retry-After)."""
+    body = {"message": "You are being rate limited.", "retry_after": verdict.retry_after, "global": False}
+    return json_response(body, 429)
+
+
 def _raise_if(problems: list[tuple[str, str]]) -> None:
     if problems:
         raise form_error(problems)
-
-
-def _with_uploads(data: dict[str, Any], body: Body) -> dict[str, Any]:
-    """The body as the emptiness check sees it: uploaded files count as content."""
-    return data | {"attachments": list(body.files)} if body.files else data
 
 
 def build_app(server: LocalDiscord) -> web.Application:
@@ -648,6 +684,7 @@ def build_app(server: LocalDiscord) -> web.Application:
     app.router.add_get("/gateway-resume", server.gateway.handle)
     app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", rest.get_attachment)
     for method, path, handler in rest.routes():
-        app.router.add_route(method, API + path, rest.wrap(handler))
+        wrapped = rest.wrap(handler, contract_route=CONTRACT_ROUTES.get((method, path)), route=(method, path))
+        app.router.add_route(method, API + path, wrapped)
     app.router.add_route("*", "/{tail:.*}", rest.not_found)
     return app

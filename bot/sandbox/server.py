@@ -15,10 +15,17 @@ Tests and ``dmbot play`` drive a real bot through it, and it refuses what Discor
 
 What it checks (each refusal is also appended to ``discord.violations``; a strict LocalDiscord
 raises at the end of its ``async with`` block, or call ``assert_no_violations()`` yourself):
-message limits (2,000 characters, 10 embeds, embed sizes, components), an interaction answered
+every request body against Discord's published contract (bot/discord_contract.py: the route's
+schema from Discord's OpenAPI description plus its documented limits; a refusal is Discord's
+400/50035 with the field path; ``enforce_contract=False`` turns it off), an interaction answered
 twice (400/40060), answered after ``response_deadline`` seconds (404/10062), a followup or edit
 after ``token_lifetime`` seconds (401/50027), unknown routes (404), and messages that would ping
 @everyone. Every REST request is logged in ``discord.requests``.
+
+Rate limits (``ratelimits.py``; ``rate_limits=False`` turns them off): per-route buckets with
+``X-RateLimit-*`` headers and 429 + ``retry_after`` past them, as on Discord; discord.py waits.
+A 429 is not a violation (discord.py retries), but ``discord.rate_limited`` lists them, so a test
+can assert a run saw none.
 
 Gateway: HELLO → heartbeats → IDENTIFY (token and ``shard`` honoured) → READY → GUILD_CREATE per
 guild of the shard → dispatches. ``disconnect(shard, code)`` closes a socket; a resumable code
@@ -70,6 +77,7 @@ from bot.sandbox.interactions import (
     resolve_select_values,
 )
 from bot.sandbox.messages import Message, RequestRecord, Violation, iter_components
+from bot.sandbox.ratelimits import RateLimits
 from bot.sandbox.rest import build_app
 from bot.sandbox.world import DM_CHANNEL, World, default_world
 
@@ -88,6 +96,8 @@ class LocalDiscord:
         port: int = 0,
         token: str = SANDBOX_TOKEN,
         strict: bool = True,
+        enforce_contract: bool = True,
+        rate_limits: bool = True,
         response_deadline: float = 3.0,
         token_lifetime: float = 15 * 60.0,
         heartbeat_interval_ms: int = 41_250,
@@ -99,6 +109,8 @@ class LocalDiscord:
         self.host, self.port = host, port
         self.token = token
         self.strict = strict
+        self.enforce_contract = enforce_contract  # refuse bodies Discord's published contract refuses
+        self.rate_limits = RateLimits(clock) if rate_limits else None
         self.response_deadline = response_deadline
         self.token_lifetime = token_lifetime
         self.recommended_shards = recommended_shards
@@ -186,6 +198,15 @@ class LocalDiscord:
 
     def message(self, message_id: int) -> Message:
         return self._messages[message_id]
+
+    @property
+    def rate_limited(self) -> list[RequestRecord]:
+        """The requests answered 429 (discord.py waited and retried them): a run should have none."""
+        return [r for r in self.requests if r.status == 429]
+
+    def held_back_for(self) -> float:
+        """Seconds the bot may still be waiting on a rate limit before sending what it queued."""
+        return self.rate_limits.held_back_for() if self.rate_limits else 0.0
 
     @property
     def gateway_log(self) -> list[GatewayEvent]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.runner import dry_run_sync
 from bot.sandbox.server import LocalDiscord
 
 DMBOT = str(Path(sys.executable).parent / "dmbot")
@@ -48,6 +52,7 @@ def test_migrate_then_check_on_postgres(postgres_url: str, redis_url: str, tmp_p
     assert "✓ database: reachable" in check.stdout and "schema at head" in check.stdout
     assert "✓ redis: reachable" in check.stdout
     assert "✓ llm: no OPENAI_API_KEY" in check.stdout
+    assert re.search(r"✓ commands: \d+ commands, valid against Discord's published contract", check.stdout)
 
 
 def test_check_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:
@@ -75,6 +80,8 @@ async def test_sync_then_run_against_a_discord_compatible_endpoint(postgres_url:
         assert sync.returncode == 0, err.decode()
         assert "/roll" in out.decode()
         assert "roll" in {c["name"] for c in discord.commands()}
+        # The local Discord enforced Discord's contract on that bulk overwrite (it refuses 2^53, say).
+        assert discord.enforce_contract and option_at(discord.commands(), "dm approve change")["max_value"] == 2**53 - 1
 
         bot = await asyncio.create_subprocess_exec(
             DMBOT, "run", cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -100,3 +107,43 @@ async def test_sync_then_run_against_a_discord_compatible_endpoint(postgres_url:
             except TimeoutError:
                 bot.kill()
                 pytest.fail("dmbot run did not stop on SIGINT")
+
+
+def option_at(commands: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """The option (or subcommand) schema that ``"dm approve change"`` names."""
+    first, *rest = path.split()
+    node = next(c for c in commands if c["name"] == first)
+    for name in rest:
+        node = next(o for o in node.get("options") or [] if o["name"] == name)
+    return node
+
+
+def dry_run(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3")
+    return subprocess.run([DMBOT, "sync", "--dry-run"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=60)  # fmt: skip
+
+
+def test_sync_dry_run_prints_the_schema_and_validates_it_without_a_token(tmp_path: Path) -> None:
+    result = dry_run(tmp_path)
+    assert result.returncode == 0, result.stderr
+    schema, verdict = result.stdout.rsplit("\n✓ ", 1)
+    commands = json.loads(schema)
+    assert re.match(r"\d+ commands: valid against Discord's published contract \(nothing published\)", verdict)
+    assert option_at(commands, "dm approve change")["max_value"] == 2**53 - 1
+    assert option_at(commands, "dm deny change")["max_value"] == 2**53 - 1
+
+
+def test_sync_dry_run_refuses_what_discord_would_refuse_with_the_field_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema as it was before the fix (2^53, one above Discord's largest integer): exit 1, paths named."""
+    commands = json.loads(dry_run(tmp_path).stdout.rsplit("\n✓ ", 1)[0])
+    option_at(commands, "dm approve change")["max_value"] = 2**53
+    option_at(commands, "roll")["description"] = ""
+    assert dry_run_sync(commands, guild=False) == 1
+    err = capsys.readouterr().err
+    assert "Discord would refuse this command schema, and publish none of it" in err
+    assert "/dm approve change: " in err
+    assert ".max_value: int value should be less than or equal to 9007199254740991." in err
+    assert "/roll: " in err and ".description: Must be between 1 and 100 in length." in err

@@ -84,8 +84,10 @@ def test_the_image_install_steps_give_a_dmbot_that_passes_check(tmp_path: Path, 
     assert "up to date" in run([dmbot, "migrate"], cwd=work, env=env).stdout  # migrations ship as package data
     lines = run([dmbot, "check"], cwd=work, env=env).stdout.splitlines()
 
-    assert [line.split(":")[0] for line in lines] == ["✓ settings", "✓ database", "✓ redis", "✓ llm"], lines
+    expected = ["✓ settings", "✓ database", "✓ redis", "✓ llm", "✓ commands"]
+    assert [line.split(":")[0] for line in lines] == expected, lines
     assert "no DISCORD_TOKEN" in lines[0]
     assert re.fullmatch(r"✓ database: reachable in \d+ ms, schema at head", lines[1]), lines[1]
     assert re.fullmatch(r"✓ redis: reachable in \d+ ms", lines[2]), lines[2]
     assert lines[3] == "✓ llm: no OPENAI_API_KEY: the offline narrator tells the story"
+    assert re.fullmatch(r"✓ commands: \d+ commands, valid against Discord's published contract", lines[4])  # data ships
