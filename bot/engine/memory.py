@@ -246,7 +246,7 @@ class PromptBudget:
         fixed = self._fixed(inputs)
         spare = self.budget - estimate_tokens(fixed) - self.tools_tokens
         parts = _Parts(self.budget, max(0, spare))
-        parts.take("summary", [f"{line}" for line in reversed(inputs.summary.splitlines()) if line.strip()])
+        parts.take("summary", [neutral(line) for line in reversed(inputs.summary.splitlines()) if line.strip()])
         parts.take("scene", _scene_lines(inputs))
         parts.take("party", list(inputs.party))
         parts.take("recalled", [_event(e) for e in inputs.recalled])
