@@ -2,6 +2,10 @@
 # dmbot: docker build -t dmbot:local .   then see docs/DOCKER.md (or use docker-compose.yml).
 # No secret is baked in: the token and passwords come from the environment at run time.
 
+# Pin the base by digest, the tag kept in this comment: python:3.11-slim.
+# TODO(pin-digest): the digest could not be looked up where this was written (no registry access). An admin runs
+#   docker buildx imagetools inspect python:3.11-slim --format '{{json .Manifest.Digest}}'
+# and sets PYTHON_IMAGE=python:3.11-slim@sha256:<that digest> here (and the same for docker-compose.yml).
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # --- builder: the runtime dependencies from the hashed lock, then dmbot itself, in a venv ---------

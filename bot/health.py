@@ -69,6 +69,8 @@ class HealthServer:
         check_timeout: float = 1.0,
         lag_interval: float = 0.5,
         clock: Callable[[], float] = time.time,
+        llm_cache_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -78,6 +80,12 @@ class HealthServer:
         self._check_timeout = check_timeout
         self._lag_interval = lag_interval
         self._clock = clock
+        # The LLM probe calls the provider (GET /models): /health reuses one result for a while, and
+        # concurrent requests share one probe, so nobody can turn /health into a flood on the provider.
+        self._llm_cache_seconds = llm_cache_seconds
+        self._monotonic = monotonic
+        self._llm_cached: tuple[float, ProbeResult] | None = None
+        self._llm_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self._port: int | None = None
@@ -92,6 +100,7 @@ class HealthServer:
             metrics,
             max_loop_lag=settings.health_max_loop_lag_seconds,
             check_timeout=settings.health_check_timeout_seconds,
+            llm_cache_seconds=settings.health_llm_cache_seconds,
         )
 
     @property
@@ -156,7 +165,7 @@ class HealthServer:
         database, redis, llm = await asyncio.gather(
             self._probe(self._checks.check_database),
             self._probe(self._checks.check_redis),
-            self._probe(self._checks.check_llm),
+            self._llm_probe(),
         )
         latencies = self._checks.shard_latencies()
         shards = {str(shard): _ms(latency) for shard, latency in latencies.items()}
@@ -177,6 +186,15 @@ class HealthServer:
         body, content_type = self._metrics.render()
         # headers, not content_type=: aiohttp refuses a content_type that carries parameters
         return web.Response(body=body, headers={"Content-Type": content_type})
+
+    async def _llm_probe(self) -> ProbeResult:
+        async with self._llm_lock:
+            now = self._monotonic()
+            if self._llm_cached is not None and now - self._llm_cached[0] < self._llm_cache_seconds:
+                return self._llm_cached[1]
+            result = await self._probe(self._checks.check_llm)
+            self._llm_cached = (self._monotonic(), result)
+            return result
 
     async def _probe(self, check: Callable[[], Awaitable[float | None]]) -> ProbeResult:
         # Bounded, so a hung dependency makes the probe say "down" instead of making it hang too.

@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     health_check_timeout_seconds: float = Field(
         default=1.0, gt=0, description="Time /ready and /health give each database and Redis probe"
     )
+    health_llm_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long /health reuses its last LLM probe (GET /models); 0: every request"
+    )
     environment: Literal["development", "production"] = Field(
         default="development", description="development or production (production refuses placeholder secrets)"
     )

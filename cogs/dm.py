@@ -105,11 +105,14 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     # Canon --------------------------------------------------------------------------------------
 
     @app_commands.command(name="pin")
-    @app_commands.describe(fact="One sentence the narrator must never contradict")
-    async def pin(self, interaction: Interaction[DMBot], fact: Range[str, 1, MAX_CANON_FACT]) -> None:
+    @app_commands.describe(fact="One sentence the narrator must never contradict",
+                           public="The players may read it too (default: yours alone, kept secret by the narrator)")
+    async def pin(self, interaction: Interaction[DMBot], fact: Range[str, 1, MAX_CANON_FACT],
+                  public: bool = False) -> None:  # fmt: skip
         """Pin a canon fact: it is in every prompt and never dropped from the narrator's memory."""
-        entry = await self.campaigns.add_canon(actor_of(interaction), fact)
-        await interaction.response.send_message(f"📌 Canon fact {entry.number} pinned.", ephemeral=True)
+        entry = await self.campaigns.add_canon(actor_of(interaction), fact, public=public)
+        whose = "public" if entry.public else "yours alone"
+        await interaction.response.send_message(f"📌 Canon fact {entry.number} pinned ({whose}).", ephemeral=True)
 
     @app_commands.command(name="canon")
     async def canon(self, interaction: Interaction[DMBot]) -> None:
@@ -128,7 +131,12 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
 
     # The narrator -------------------------------------------------------------------------------
 
-    async def model_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
+    async def model_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        """The host's models are the DM's to choose from; nobody else is shown them."""
+        try:
+            await self.campaigns.require_dm(actor_of(interaction))
+        except GameError:
+            return []
         return choices(m for m in self.models if current.casefold() in m.casefold())
 
     @app_commands.command(name="settings")
@@ -137,6 +145,7 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         content_rating="How dark the story may get", approval_bound="Damage or items taken above this wait for you",
         auto_approve="Nothing waits for your approval", consequences="A risky check failed by 5 or more hurts",
         auto_monsters="`/combat next` landing on a monster runs its turn (the narrator picks, the engine rolls)",
+        secrets_on_player_turns="NPC secrets reach the narrator on players' turns (marked yours, kept until earned)",
     )  # fmt: skip
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -144,12 +153,13 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         model: Range[str, 1, 100] | None = None, content_rating: Literal["family", "teen", "mature"] | None = None,
         approval_bound: Range[int, 0, 1000] | None = None, auto_approve: bool | None = None,
         consequences: bool | None = None, auto_monsters: bool | None = None,
+        secrets_on_player_turns: bool | None = None,
     ) -> None:  # fmt: skip
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
         changes = {"persona": persona, "model": model, "content_rating": content_rating,
                    "approval_bound": approval_bound, "auto_approve": auto_approve, "consequences": consequences,
-                   "auto_monsters": auto_monsters}
+                   "auto_monsters": auto_monsters, "secrets_on_player_turns": secrets_on_player_turns}
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)
         else:
@@ -384,10 +394,11 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
     async def npc_edit(
         self, interaction: Interaction[DMBot], name: Range[str, 1, 64], new_name: Range[str, 1, 64] | None = None,
         role: Range[str, 1, 80] | None = None, description: Range[str, 1, 500] | None = None,
+        secret: Range[str, 1, 500] | None = None, public: bool | None = None,
     ) -> None:  # fmt: skip
-        """Change an NPC's name, role or description."""
+        """Change an NPC's name, role, description, secret, or whether the players know of them."""
         npc = await self.table.npc_edit(actor_of(interaction), name, new_name=new_name, role=role,
-                                        description=description)  # fmt: skip
+                                        description=description, secret=secret, public=public)  # fmt: skip
         await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
 
     @npc.command(name="remove")

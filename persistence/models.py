@@ -211,6 +211,7 @@ class CanonFact(Base):
     campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(Snowflake)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # the DM's unless they show it (visibility.py)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -226,6 +227,8 @@ class Npc(Base):
     name_key: Mapped[str] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(80), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    secret: Mapped[str] = mapped_column(Text, default="")  # the DM's, whoever else may see the NPC
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # introduced in the story, or shown by the DM
     turn_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -51,6 +51,7 @@ ENV_HEADER = """\
 # ---- docker compose: read by docker-compose.yml to set up Postgres and Redis (not by dmbot) ----
 # Required with docker compose. They end up inside URLs, so use hex: openssl rand -hex 24
 POSTGRES_PASSWORD=
+POSTGRES_ADMIN_PASSWORD=
 REDIS_PASSWORD=
 # The compose database's user and name.
 # POSTGRES_USER=dmbot

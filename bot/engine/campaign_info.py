@@ -45,6 +45,7 @@ class CampaignSettings:
     consequences: bool = True  # a risky check failed by 5+ hurts (see tools.CONSEQUENCES)
     bounds: Bounds = field(default_factory=Bounds)
     auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
+    secrets_on_player_turns: bool = True  # NPC secrets reach the narrator on players' turns too (marked the DM's)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -60,6 +61,7 @@ class CampaignSettings:
             consequences=bool(data.get("consequences", True)),
             bounds=Bounds(**bounds),
             auto_monsters=bool(data.get("auto_monsters", False)),
+            secrets_on_player_turns=bool(data.get("secrets_on_player_turns", True)),
         )
 
     def to_json(self) -> dict[str, Any]:

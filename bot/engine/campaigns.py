@@ -29,6 +29,7 @@ from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
+from bot.engine.visibility import Role, Viewer, canon_audience, label, role_of, visible_canon, visible_npcs
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.errors import Conflict
@@ -88,6 +89,7 @@ class Overview:
 class CanonEntry:
     number: int  # 1-based position, what `/dm unpin` takes
     text: str
+    public: bool = False  # the players may read it (`/dm pin public:true`); otherwise the DM's alone
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,13 @@ class CampaignService:
             raise Forbidden(f"Only the DM of {row.name} can do that.")
         return row
 
+    async def viewer(self, session: AsyncSession, row: Campaign, actor: Actor) -> Viewer:
+        """The actor's role in this campaign: what every read path filters by (bot.engine.visibility)."""
+        if actor.user_id == row.dm_id:
+            return Viewer(actor.user_id, Role.DM)
+        mine = await PartyRepository(session).of_player(row.id, actor.user_id)
+        return Viewer(actor.user_id, role_of(actor.user_id, row.dm_id, [actor.user_id] if mine else []))
+
     async def list_here(self, actor: Actor) -> list[CampaignInfo]:
         async with self.reads.session() as session:
             rows = await CampaignRepository(session).in_guild(guild_of(actor))
@@ -183,10 +192,11 @@ class CampaignService:
     async def overview(self, actor: Actor) -> Overview:
         async with self.reads.session() as session:
             row = await self._here(session, actor)
+            viewer = await self.viewer(session, row, actor)
             party = await PartyRepository(session).members(row.id)
             members = tuple(self._member(c) for c in party)
-            canon = len(await CanonRepository(session).of(row.id))
-            npcs = await NpcRepository(session).count(row.id)
+            canon = len(visible_canon(viewer, await CanonRepository(session).of(row.id)))
+            npcs = len(visible_npcs(viewer, await NpcRepository(session).of(row.id)))
             events = await EventRepository(session).count(row.id)
             pending = len(await PendingRepository(session).waiting(row.id))
             open_session = await SessionRepository(session).open(row.id) is not None
@@ -314,7 +324,7 @@ class CampaignService:
             if not 0 <= bound <= 1000:
                 raise InvalidInput("The approval bound runs from 0 (every change waits) to 1,000.")
             out["approval_bound"] = bound
-        for flag in ("auto_approve", "consequences", "auto_monsters"):
+        for flag in ("auto_approve", "consequences", "auto_monsters", "secrets_on_player_turns"):
             if changes.get(flag) is not None:
                 out[flag] = bool(changes[flag])
         return out
@@ -353,12 +363,15 @@ class CampaignService:
     # Canon --------------------------------------------------------------------------------------
 
     async def canon(self, actor: Actor) -> list[CanonEntry]:
+        """The facts the actor may read, numbered as `/dm unpin` counts them (over all facts)."""
         async with self.reads.session() as session:
             row = await self._here(session, actor)
-            facts = await CanonRepository(session).of(row.id)
-            return [CanonEntry(i, f.text) for i, f in enumerate(facts, start=1)]
+            viewer = await self.viewer(session, row, actor)
+            facts = list(enumerate(await CanonRepository(session).of(row.id), start=1))
+            shown = {id(f) for f in visible_canon(viewer, [f for _, f in facts])}
+            return [CanonEntry(i, f.text, f.public) for i, f in facts if id(f) in shown]
 
-    async def add_canon(self, actor: Actor, text: str) -> CanonEntry:
+    async def add_canon(self, actor: Actor, text: str, *, public: bool = False) -> CanonEntry:
         fact = clean_text(text, MAX_CANON_FACT, "A canon fact")
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
@@ -366,9 +379,11 @@ class CampaignService:
             if len(facts) >= MAX_CANON_FACTS:
                 raise InvalidInput(f"A campaign pins at most {MAX_CANON_FACTS} facts; remove one first.")
             await self._check_fits(session, row, canon=[*(f.text for f in facts), fact])
-            CanonRepository(session).add(CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id))
-            log.record(session, row, "canon", f"Canon: {fact}", actor_id=actor.user_id)
-            return CanonEntry(len(facts) + 1, fact)
+            added = CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id, public=public)
+            CanonRepository(session).add(added)
+            log.record(session, row, "canon", f"Canon: {fact}", actor_id=actor.user_id,
+                       data={"audience": label(canon_audience(added))})  # fmt: skip
+            return CanonEntry(len(facts) + 1, fact, public)
 
     async def remove_canon(self, actor: Actor, number: int) -> CanonEntry:
         async with self.db.transaction() as session:
@@ -379,8 +394,9 @@ class CampaignService:
                 raise InvalidInput(f"There is no canon fact {number}; `/dm canon` numbers them (1-{len(facts)}).")
             fact = facts[number - 1]
             await repo.delete(fact)
-            log.record(session, row, "canon_removed", f"No longer canon: {fact.text}", actor_id=actor.user_id)
-            return CanonEntry(number, fact.text)
+            log.record(session, row, "canon_removed", f"No longer canon: {fact.text}", actor_id=actor.user_id,
+                       data={"audience": label(canon_audience(fact))})  # fmt: skip
+            return CanonEntry(number, fact.text, fact.public)
 
     async def _check_fits(
         self, session: AsyncSession, row: Campaign, *, canon: Sequence[str] | None = None,
@@ -395,7 +411,8 @@ class CampaignService:
         inputs = PromptInputs(
             campaign_name=info.name, tone=info.tone, setting=info.setting, persona=settings.persona,
             content_rating=settings.content_rating, lines=tuple(safety.get("lines") or ()),
-            veils=tuple(safety.get("veils") or ()), canon=tuple(canon), action="", player_name="x" * 32,
+            veils=tuple(safety.get("veils") or ()), secret_canon=tuple(canon), canon=(), action="",
+            player_name="x" * 32,
             acting_character="x" * 64, location="x" * MAX_LOCATION,
         )  # fmt: skip
         needed = self.prompt.required(inputs)
@@ -456,23 +473,33 @@ class CampaignService:
             return info_of(row, self.defaults), text or "Nothing has happened yet. `/narrate` starts the story."
 
     async def export(self, actor: Actor) -> Export:
+        """What the actor may read of the campaign, as Markdown and JSON: everything for its DM; for a player
+        of the party the story, the party, the public canon and NPCs (no secrets, no narrator settings); for
+        anyone else in the channel only what the channel reads anyway (no changes waiting for the DM either)."""
         async with self.reads.session() as session:
             row = await self._here(session, actor)
+            viewer = await self.viewer(session, row, actor)
             info = info_of(row, self.defaults)
-            canon = [f.text for f in await CanonRepository(session).of(row.id)]
-            npcs = [(n.name, n.role, n.description) for n in await NpcRepository(session).of(row.id)]
+            canon = [f.text for f in visible_canon(viewer, await CanonRepository(session).of(row.id))]
+            npcs = [(n.name, n.role, n.description, n.secret if viewer.is_dm else "")
+                    for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))]  # fmt: skip
             party = [to_sheet(c) for c in await PartyRepository(session).members(row.id)]
             rows = await EventRepository(session).all_for(row.id)
-            events = [line_of(e) for e in rows]
+            events = [e for e in (line_of(r) for r in rows) if viewer.sees(e.audience)]
             stamps = {e.id: e.created_at for e in rows}
         party_lines = [f"{s.name}: level {s.level}, HP {s.hp_current}/{s.hp_max}, XP {s.xp}" for s in party]
         markdown = _markdown(info, canon, npcs, party_lines, events)
+        about: dict[str, Any] = {"id": info.id, "name": info.name, "tone": info.tone, "setting": info.setting,
+                                 "dm_id": str(info.dm_id), "scene": info.scene.to_json(), "summary": info.summary,
+                                 "safety": asdict(info.safety)}  # fmt: skip
+        if viewer.is_dm:
+            about["settings"] = info.settings.to_json()
         data = {
-            "campaign": {"id": info.id, "name": info.name, "tone": info.tone, "setting": info.setting,
-                         "dm_id": str(info.dm_id), "scene": info.scene.to_json(), "summary": info.summary,
-                         "settings": info.settings.to_json(), "safety": asdict(info.safety)},
+            "campaign": about,
+            "exported_for": label(viewer.role),
             "canon": canon,
-            "npcs": [{"name": n, "role": r, "description": d} for n, r, d in npcs],
+            "npcs": [{"name": n, "role": r, "description": d, **({"secret": x} if viewer.is_dm else {})}
+                     for n, r, d, x in npcs],
             "party": [{"id": s.id, "name": s.name, "owner_id": str(s.owner_id), "level": s.level,
                        "hp": s.hp_current, "xp": s.xp} for s in party],
             "events": [{"id": e.id, "turn_id": e.turn_id, "kind": e.kind, "text": e.text, "retconned": e.retconned,
@@ -534,7 +561,7 @@ def _previously(row: Campaign, last: CampaignSession | None, recent: Sequence[Ev
     return text or "This is where the story begins."
 
 
-def _markdown(info: CampaignInfo, canon: Sequence[str], npcs: Sequence[tuple[str, str, str]],
+def _markdown(info: CampaignInfo, canon: Sequence[str], npcs: Sequence[tuple[str, str, str, str]],
               party: Sequence[str], events: Sequence[EventLine]) -> str:  # fmt: skip
     out = [f"# {info.name}", ""]
     if info.tone or info.setting:
@@ -542,7 +569,8 @@ def _markdown(info: CampaignInfo, canon: Sequence[str], npcs: Sequence[tuple[str
     out += ["## Scene", f"{info.scene.location or '(not set)'}: {info.scene.description}".strip(), ""]
     out += ["## Party", *(f"- {p}" for p in party or ["(nobody yet)"]), ""]
     out += ["## Canon", *(f"- {c}" for c in canon or ["(none pinned)"]), ""]
-    out += ["## NPCs", *(f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "") for n, r, d in npcs), ""]
+    out += ["## NPCs", *(f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "")
+                         + (f" *Secret (yours):* {x}" if x else "") for n, r, d, x in npcs), ""]
     out += ["## Story so far", info.summary or "(no summary yet)", "", "## Event log", ""]
     for event in events:
         line = f"{event.id}. [{event.kind}] {event.text}"

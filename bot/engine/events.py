@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.sheet import ActiveCondition, Item, Sheet, to_sheet, write_back
+from bot.engine.visibility import Audience, event_audience
 from persistence.models import Campaign, CampaignEvent, CampaignTurn
 from persistence.repositories import (
     CombatRepository,
@@ -53,6 +54,7 @@ class EventLine:
     text: str
     turn_id: int | None = None
     retconned: bool = False
+    audience: Audience = Audience.CHANNEL  # who may read it (bot.engine.visibility)
 
 
 @dataclass
@@ -268,7 +270,8 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
 
 
 def line_of(event: CampaignEvent) -> EventLine:
-    return EventLine(event.id, event.kind, event.text, event.turn_id, event.retconned)
+    audience = event_audience(event.kind, event.turn_id, event.data)
+    return EventLine(event.id, event.kind, event.text, event.turn_id, event.retconned, audience)
 
 
 def shorten(text: str, limit: int = SUMMARY_LINE_CHARS) -> str:
@@ -287,10 +290,11 @@ def first_sentences(text: str, limit: int = SUMMARY_LINE_CHARS) -> str:
 
 
 def summary_lines(events: Iterable[EventLine]) -> list[str]:
-    """Extractive: one short line per event that moves the story, in order."""
+    """Extractive: one short line per event that moves the story, in order. Summaries are posted to the
+    channel and fed to the narrator, so only what the whole channel may read goes in."""
     lines: list[str] = []
     for event in events:
-        if event.retconned or event.kind not in SUMMARY_KINDS:
+        if event.retconned or event.kind not in SUMMARY_KINDS or event.audience < Audience.CHANNEL:
             continue
         text = first_sentences(event.text) if event.kind in {"narration", "dm_narration"} else shorten(event.text)
         if text and (not lines or lines[-1] != text):

@@ -23,6 +23,7 @@ from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
 from bot.engine.sheet import Actor, Item, add_item, clean_name, name_key, to_sheet, write_back
+from bot.engine.visibility import label, npc_audience, visible_npcs
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import ToolSpec
 from persistence.db import Database
@@ -54,7 +55,14 @@ class Awarded:
 class NpcInfo:
     name: str
     role: str
-    description: str
+    description: str  # for the DM, with the secret at its end
+    public: bool = False  # the players know of this NPC (bot.engine.visibility)
+
+
+def npc_info(row: Npc) -> NpcInfo:
+    """An NPC as the DM reads it (every `/dm npc` command is the DM's)."""
+    secret = f" Secret: {row.secret}." if row.secret else ""
+    return NpcInfo(row.name, row.role, (row.description + secret).strip(), row.public)
 
 
 @dataclass(frozen=True)
@@ -249,18 +257,20 @@ class TableService:
         sketch = self.generator.npc(clean_name(name)[:80] if name else None, role)
         sketch = await self._described(info, sketch)
         description = _sketch_text(sketch)
+        secret = " ".join(sketch.secret.split())[:MAX_NPC_TEXT]
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
             repo = NpcRepository(session)
             key = name_key(sketch.name)
             if await repo.by_key(row.id, key) is not None:
                 raise InvalidInput(f"{row.name} already has an NPC called {sketch.name}; edit or remove it.")
-            repo.add(Npc(campaign_id=row.id, name=sketch.name, name_key=key, role=sketch.role[:80],
-                         description=description))  # fmt: skip
+            npc = Npc(campaign_id=row.id, name=sketch.name, name_key=key, role=sketch.role[:80],
+                      description=description, secret=secret, public=False)  # the DM shows it when the story does
+            repo.add(npc)
             log.record(session, row, "npc", f"NPC {sketch.name} ({sketch.role}) joins the cast.",
                        actor_id=actor.user_id,
-                       data={"created": True, "name": sketch.name, "name_key": key})  # fmt: skip
-            return NpcInfo(sketch.name, sketch.role, description), sketch
+                       data={"created": True, "name": sketch.name, "name_key": key, "audience": "dm"})  # fmt: skip
+            return npc_info(npc), sketch
 
     async def _described(self, info: CampaignInfo, sketch: NpcSketch) -> NpcSketch:
         if self.advice is None:
@@ -285,22 +295,22 @@ class TableService:
     async def npcs(self, actor: Actor) -> list[NpcInfo]:
         info = await self.campaigns.require_dm(actor)
         async with self.reads.session() as session:
-            return [NpcInfo(n.name, n.role, n.description) for n in await NpcRepository(session).of(info.id)]
+            return [npc_info(n) for n in await NpcRepository(session).of(info.id)]
 
     async def npc(self, actor: Actor, name: str) -> NpcInfo:
         info = await self.campaigns.require_dm(actor)
         async with self.reads.session() as session:
             row = await _find_npc(session, info.id, name)
-            return NpcInfo(row.name, row.role, row.description)
+            return npc_info(row)
 
     async def npc_edit(
         self, actor: Actor, name: str, *, new_name: str | None = None, role: str | None = None,
-        description: str | None = None,
+        description: str | None = None, secret: str | None = None, public: bool | None = None,
     ) -> NpcInfo:  # fmt: skip
         async with self.db.transaction() as session:
             campaign = await self._dm_row(session, actor)
-            if new_name is None and role is None and description is None:
-                raise InvalidInput("Say what to change: new_name, role or description.")
+            if all(v is None for v in (new_name, role, description, secret, public)):
+                raise InvalidInput("Say what to change: new_name, role, description, secret or public.")
             row = await _find_npc(session, campaign.id, name)
             if new_name is not None:
                 cleaned = clean_name(new_name)[:80]
@@ -312,8 +322,13 @@ class TableService:
                 row.role = clean_text(role, 80, "A role")
             if description is not None:
                 row.description = clean_text(description, MAX_NPC_TEXT, "A description")
-            log.record(session, campaign, "npc", f"The DM edits the NPC {row.name}.", actor_id=actor.user_id)
-            return NpcInfo(row.name, row.role, row.description)
+            if secret is not None:
+                row.secret = clean_text(secret, MAX_NPC_TEXT, "A secret", required=False)
+            if public is not None:
+                row.public = public
+            log.record(session, campaign, "npc", f"The DM edits the NPC {row.name}.", actor_id=actor.user_id,
+                       data={"audience": label(npc_audience(row))})  # fmt: skip
+            return npc_info(row)
 
     async def npc_remove(self, actor: Actor, name: str) -> str:
         async with self.db.transaction() as session:
@@ -323,16 +338,18 @@ class TableService:
             scene = dict(campaign.scene or {})
             scene["npcs"] = [n for n in scene.get("npcs") or [] if n != row.name]
             campaign.scene = scene
-            log.record(session, campaign, "npc", f"The NPC {row.name} leaves the story.", actor_id=actor.user_id)
+            log.record(session, campaign, "npc", f"The NPC {row.name} leaves the story.", actor_id=actor.user_id,
+                       data={"audience": label(npc_audience(row))})  # fmt: skip
             return row.name
 
     async def npc_names(self, actor: Actor, text: str) -> list[str]:
-        try:
-            info = await self.campaigns.here(actor)
-        except NotFound:
-            return []
+        """Autocomplete for `/dm npc`: the NPCs the asker may see (the DM's own are the DM's)."""
         async with self.reads.session() as session:
-            names = [n.name for n in await NpcRepository(session).of(info.id)]
+            row = await CampaignRepository(session).in_channel(actor.channel_id or 0)
+            if row is None:
+                return []
+            viewer = await self.campaigns.viewer(session, row, actor)
+            names = [n.name for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))]
         return [n for n in names if text.casefold().strip() in n.casefold()][:25]
 
     # Generated content ---------------------------------------------------------------------------
@@ -481,5 +498,5 @@ DESCRIBE_NPC = ToolSpec("describe_npc", "Fill in a new NPC: four short phrases, 
 
 
 def _sketch_text(sketch: NpcSketch) -> str:
-    return (f"Personality: {sketch.personality}. Voice: {sketch.voice}. Wants to {sketch.motive}. "
-            f"Secret: {sketch.secret}.")[:MAX_NPC_TEXT]  # fmt: skip
+    """The NPC's description; the secret is kept apart (`Npc.secret`), for the DM alone."""
+    return f"Personality: {sketch.personality}. Voice: {sketch.voice}. Wants to {sketch.motive}."[:MAX_NPC_TEXT]

@@ -230,10 +230,17 @@ class ToolExecutor:
     def _waits(self, round_: Round, *, amount: int = 0, always: bool = False) -> bool:
         """Whether a change waits for the DM. What players gain (items, healing, XP, a condition lifted)
         always does, so a player who talks the model into a gift gets a request, not the gift; harm waits
-        when it is above the campaign's approval bound. Auto-approve (or the DM acting) waits for nothing."""
+        when it is above the campaign's approval bound. Auto-approve waits for nothing.
+
+        On the DM's own turns the model still chose the change (and stored text may have steered it), so
+        the same bounds and targets hold; the DM is allowed more: gains and harm up to the approval bound
+        apply at once, larger ones wait for `/dm approve` (one command for the DM, a safeguard against a
+        model talked into 1,000 XP). `amount` of a gain is its size (hit points, items; XP counts per 10)."""
         settings = round_.info.settings
-        if round_.approved or round_.is_dm or settings.auto_approve:
+        if round_.approved or settings.auto_approve:
             return False
+        if round_.is_dm:
+            return amount > settings.approval_bound
         return always or amount > settings.approval_bound
 
     def _pend(self, round_: Round, tool: str, arguments: dict[str, Any], summary: str) -> CallResult:
@@ -332,7 +339,7 @@ class ToolExecutor:
             raise Refused(f"{amount} healing would take this turn to {round_.tally.heal + amount}, above the "
                           f"campaign's bound of {bound} a turn.")
         round_.tally.heal += amount
-        if self._waits(round_, always=True):
+        if self._waits(round_, amount=amount, always=True):
             return self._pend(round_, "heal", args, f"heal {row.name} by {amount}")
         sheet = to_sheet(row)
         if sheet.death_failures >= 3:
@@ -394,7 +401,7 @@ class ToolExecutor:
         index, item_name = self._item(args["item"])
         quantity = self._count_items(round_, int(args["quantity"]))
         summary = f"give {quantity} × {item_name} to {row.name}"
-        if self._waits(round_, always=True):
+        if self._waits(round_, amount=quantity, always=True):
             return self._pend(round_, "give_item", args, summary)
         sheet = to_sheet(row)
         new = replace(sheet, inventory=add_item(sheet.inventory, Item(index, item_name, quantity)))
@@ -445,7 +452,7 @@ class ToolExecutor:
         for row in rows:
             round_.tally.xp[row.id] = round_.tally.xp.get(row.id, 0) + amount
         names = ", ".join(r.name for r in rows)
-        if self._waits(round_, always=True):
+        if self._waits(round_, amount=(amount + 9) // 10 * len(rows), always=True):
             return self._pend(round_, "award_xp", args, f"{amount} XP to {names}")
         for row in rows:
             sheet = to_sheet(row)
@@ -472,7 +479,8 @@ class ToolExecutor:
             raise Refused("Too many new NPCs at once; bring back a known one instead.")
         round_.tally.npcs += 1
         repo.add(Npc(campaign_id=round_.campaign.id, name=name, name_key=key, role=args["role"][:80],
-                     description=args["description"][:500], turn_id=round_.turn_id))  # fmt: skip
+                     description=args["description"][:500], turn_id=round_.turn_id,
+                     public=True))  # introduced in the story the channel reads  # fmt: skip
         round_.campaign.scene = {**scene, "npcs": [*present, name]}
         log.record(round_.session, round_.campaign, "npc", f"NPC {name} ({args['role']}): {args['description']}",
                    actor_id=round_.actor.user_id, turn_id=round_.turn_id,

@@ -290,7 +290,8 @@ class TurnEngine:
             acting_character=ticket.character_name, summary=info.summary, location=info.scene.location,
             scene_description=info.scene.description, npcs=npcs, in_combat=info.scene.in_combat,
             enemies=tuple(f"{c} × {m}" for m, c in info.scene.enemies), party=party, recent=rows.recent,
-            recalled=rows.recalled,
+            recalled=rows.recalled, secret_canon=rows.secret_canon,
+            secrets=rows.secrets if ticket.is_dm or info.settings.secrets_on_player_turns else (),
         )  # fmt: skip
         return info, self.prompt.assemble(inputs)
 

@@ -16,7 +16,7 @@ no damage, items, conditions or XP, whatever the player writes. Output is a pure
 messages (seeded by their SHA-256), so the same turn always reads the same.
 
 **The ``<context>`` convention.** The engine tells the narrator whom it acts for by putting one
-JSON object between ``<context>`` and ``</context>`` in a system message (``context_block()``
+JSON object between ``<context>`` and ``</context>`` in its record message (``context_block()``
 writes it; the last block wins)::
 
     <context>{"acting_character": "Mira", "scene": "the flooded crypt below the chapel",
@@ -88,7 +88,9 @@ class SceneContext:
         blocks = [
             match
             for message in messages
-            if message.get("role") in {"system", "developer"} and isinstance(message.get("content"), str)
+            # The engine's own record message (role user) carries it; players' words cannot forge one, the
+            # engine turns their angle brackets into ‹ › (memory.neutral).
+            if message.get("role") in {"system", "developer", "user"} and isinstance(message.get("content"), str)
             for match in CONTEXT_PATTERN.findall(message["content"])
         ]
         try:

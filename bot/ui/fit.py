@@ -223,7 +223,8 @@ def upload_batches(files: Sequence[Upload], limit: int = limits.UPLOAD_BYTES) ->
 def choices(values: Iterable[str], labels: Iterable[str] | None = None) -> list[app_commands.Choice[str]]:
     """At most 25 choices, names and values 1-100 characters: a value too long to send is left out (a cut
     value would name something else), a long label is shortened."""
-    named = zip(values, labels if labels is not None else values, strict=False)
+    values = list(values)  # a generator zipped with itself would pair each value with the next
+    named = zip(values, values if labels is None else labels, strict=False)
     fitting = [(value, label) for value, label in named if 1 <= len(value) <= limits.CHOICE_VALUE]
     return [app_commands.Choice(name=clamp(label, limits.CHOICE_NAME) or value, value=value)
             for value, label in fitting[: limits.AUTOCOMPLETE_CHOICES]]  # fmt: skip

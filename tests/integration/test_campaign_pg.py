@@ -120,7 +120,7 @@ async def seed(services: Services, campaign_id: int, count: int) -> None:
     filler = "the party trudges on through dripping tunnels; torches sputter and the water rises."
     rows = [CampaignEvent(campaign_id=campaign_id, kind="narration", text=f"Turn {i}: {filler}", data={})
             for i in range(count)]  # fmt: skip
-    rows[42] = CampaignEvent(campaign_id=campaign_id, kind="npc", data={},
+    rows[42] = CampaignEvent(campaign_id=campaign_id, kind="npc", data={"audience": "channel"},  # the narrator's
                              text="NPC Brother Aldous (priest): he hid the silver key beneath the drowned altar.")
     async with services.db.transaction() as tx:
         EventRepository(tx).add_all(rows)

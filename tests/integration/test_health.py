@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -219,3 +220,44 @@ async def test_metrics_endpoint(stack: Stack) -> None:
     ):
         assert line in text_body, line
     assert 'shard="1"' not in text_body  # a disconnected shard has no latency
+
+
+class CountingLlm(LiveChecks):
+    """The checks with an LLM probe that counts how often /health asks for it (each one is a provider call)."""
+
+    def __init__(self, engine: AsyncEngine, limiter: RateLimiter) -> None:
+        super().__init__(engine, limiter)
+        self.llm_probes = 0
+
+    async def check_llm(self) -> float | None:
+        self.llm_probes += 1
+        await asyncio.sleep(0.05)  # a provider's round trip: concurrent requests overlap it
+        return 0.05
+
+
+async def test_health_reuses_the_llm_probe_for_its_ttl(engine: AsyncEngine) -> None:
+    metrics = Metrics()
+    limiter = RateLimiter.from_settings(Settings(redis_url=""), metrics)
+    checks = CountingLlm(engine, limiter)
+    now = [1000.0]
+    server = HealthServer("127.0.0.1", 0, checks, metrics, check_timeout=0.5, llm_cache_seconds=30,
+                          monotonic=lambda: now[0])  # fmt: skip
+    await server.start()
+    client = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{server.port}")
+
+    async def health() -> dict[str, Any]:
+        async with client.get("/health") as response:
+            return dict(await response.json())
+
+    try:
+        bodies = await asyncio.gather(*(health() for _ in range(20)))  # a burst of requests: one provider call
+        assert checks.llm_probes == 1 and all(b["llm"]["status"] == "ok" for b in bodies)
+        now[0] += 29
+        await health()
+        assert checks.llm_probes == 1  # still fresh
+        now[0] += 2
+        await health()
+        assert checks.llm_probes == 2  # the TTL passed: probed again
+    finally:
+        await client.close()
+        await server.stop()

@@ -178,3 +178,8 @@ def test_autocomplete_choices_keep_discords_limits() -> None:
     assert len(offered) == limits.AUTOCOMPLETE_CHOICES and offered[0].value == "name 0"
     labelled = choices(["x" * 101, "short"], ["too long to send", "l" * 150])
     assert [(c.value, len(c.name)) for c in labelled] == [("short", 100)]  # a cut value would name another thing
+
+
+def test_choices_from_a_generator_keep_each_value_with_its_own_name() -> None:
+    offered = choices(name for name in ("gpt-4o-mini", "secret-host-model-7b", "qwen"))
+    assert [(c.name, c.value) for c in offered] == [(n, n) for n in ("gpt-4o-mini", "secret-host-model-7b", "qwen")]
