@@ -33,7 +33,7 @@ class MonsterActions:
             row = fight.find(monster)
         if row.kind != "monster":
             return []
-        usable = lookups.usable_actions(self.fights.monster(row.monster_index or ""))
+        usable = lookups.usable_actions(self.fights.monster_of(row))
         return [n for n in usable if text.casefold() in n.casefold()][:25]
 
     async def monster_act(self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str) -> MonsterTurn:
@@ -71,7 +71,7 @@ class MonsterActions:
             row = fight.current()
             if row is None or row.kind != "monster" or row.dead:
                 return None
-            monster = self.fights.monster(row.monster_index or "")
+            monster = self.fights.monster_of(row)
             actions = tuple(lookups.usable_actions(monster))
             targets = self._targets(fight)
             if not actions or not targets:
@@ -91,7 +91,7 @@ class MonsterActions:
     def _legal(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> bool:
         if row.dead or plan.monster != row.name:
             return False
-        if plan.action not in lookups.usable_actions(self.fights.monster(row.monster_index or "")):
+        if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
         return plan.target in {t.name for t in self._targets(fight)}
 
@@ -105,7 +105,7 @@ class MonsterActions:
     def _plan(self, fight: Fight, row: Combatant, rng: random.Random) -> MonsterPlan:
         if row.kind != "monster" or row.dead:
             raise InvalidInput(f"{row.name} isn't a monster that can act.")
-        action = cr.pick_action(self.fights.monster(row.monster_index or ""))
+        action = cr.pick_action(self.fights.monster_of(row))
         if action is None:
             raise InvalidInput(f"{row.name} has no attack the engine can run; the DM describes its turn.")
         targets = self._targets(fight)
@@ -116,7 +116,7 @@ class MonsterActions:
     async def _act(
         self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, what: str, target: Combatant
     ) -> MonsterTurn:
-        monster = self.fights.monster(row.monster_index or "")
+        monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
         rolls: list[RollOutcome] = []
         reports: list[AttackReport] = []
