@@ -28,7 +28,7 @@ ATTACK_LINE = re.compile(
 )
 SAVE_LINE = re.compile(
     rf"^(?P<name>[^;]{{1,40}}?)\s+dc\s*(?P<dc>\d{{1,2}})\s+(?P<ability>{'|'.join(ABILITIES)})\s+(?P<dice>{DICE})"
-    r"(?:\s+(?P<type>[a-z]+))?(?:\s+(?P<half>half))?$"
+    r"(?:\s+(?!half$)(?P<type>[a-z]+))?(?:\s+(?P<half>half))?$"
 )
 LINE_HELP = (
     "Write attack lines as `name +to-hit dice [type]`, or a save as `name DC n ability dice [type] [half]`, "
