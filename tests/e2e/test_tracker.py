@@ -6,19 +6,32 @@ The commands are the examples of docs/DM_GUIDE.md ("Running a fight") and of the
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete
 
+from bot import help_catalog as catalog
 from bot.sandbox.harness import SandboxSession
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
 from persistence.models import Campaign
 
 CHANNEL = "arena"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "DM_GUIDE.md"
+TOOLS = ("dm combat add", "dm combat lair", "dm combat prev", "dm combat skip", "dm combat move", "dm combat reroll",
+         "dm combat effect", "combat delay", "combat ready")  # fmt: skip
+
+
+def documented_examples() -> set[str]:
+    """The guide's "Running a fight" commands with options, and the help's examples of the tracker tools."""
+    section = GUIDE.read_text(encoding="utf-8").split("## Running a fight")[1].split("\n## ")[0]
+    spans = {" ".join(s.split()) for s in re.findall(r"`(/[^`]+)`", section) if ":" in s}
+    return spans | {e.example for e in catalog.CATALOG if e.command in TOOLS}
 
 
 @dataclass
@@ -26,9 +39,11 @@ class Arena:
     session: SandboxSession
     campaign: int
     channel: int
+    lines: set[str] = field(default_factory=set)  # every command run, as typed
 
     async def run(self, line: str, *, user: str = "dungeonmaster") -> InteractionHandle:
         """A command as a DM types it: `/dm combat move name:Lia position:1`."""
+        self.lines.add(line)
         command, options = parse(line)
         return await self.session.run(command, options, user=user, channel=CHANNEL)
 
@@ -71,8 +86,6 @@ OPTION = r"(\w+):"
 
 def parse(line: str) -> tuple[str, dict[str, Any]]:
     """`/dm combat add name:Collapsing Bridge hit_points:25` → ("dm combat add", {"name": ..., ...})."""
-    import re
-
     words = line.removeprefix("/").split(" ")
     first = next((i for i, w in enumerate(words) if re.match(OPTION, w)), len(words))
     command, rest = " ".join(words[:first]), " ".join(words[first:])
@@ -163,3 +176,4 @@ async def test_a_fight_with_every_tracker_tool(arena: Arena) -> None:
     await arena.run("/dm combat end")
     await arena.tracker_shows("fight is over")
     await arena.session.discord.signal.wait(lambda: not arena.tracker().pinned, 5, "the tracker to be unpinned")
+    assert documented_examples() - arena.lines == set()  # every example the DM reads was run here
