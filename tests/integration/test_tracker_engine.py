@@ -97,6 +97,10 @@ async def test_a_pack_of_wolves_is_one_entry_in_the_order_each_with_its_own_hp(t
     await table.until(combat_id, "Wolf 1")
     state = await table.combat.status(combat_id)
     assert [e.name for e in state.entries if e.current] == ["Wolf 1", "Wolf 2", "Wolf 3"]  # one turn for all
+    pack = await table.combat.run_monster_turn(table.dm, combat_id, random.Random(3))  # auto mode: all attack
+    assert pack.monster == "Wolf" and {r.attacker for r in pack.reports} == {"Wolf 1", "Wolf 2", "Wolf 3"}
+    await table.combat.heal(table.dm, table.campaign, "Tordek", 50)
+    await table.combat.heal(table.dm, table.campaign, "Lia", 50)
     await table.combat.damage(table.dm, table.campaign, "Wolf 2", 5)
     wolves = {e.name: e.hp for e in (await table.combat.status(combat_id, for_dm=True)).entries if e.group}
     assert wolves == {"Wolf 1": 11, "Wolf 2": 6, "Wolf 3": 11}
