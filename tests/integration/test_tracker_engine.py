@@ -142,6 +142,8 @@ async def test_lair_actions_act_on_20_and_lose_ties(table: Table) -> None:
     assert lair.initiatives == (20,)
     order = await table.order(combat_id)
     assert order.index("Goblin") < order.index("Lair Actions")
+    with pytest.raises(InvalidInput, match="not a creature"):
+        await table.combat.attack(table.dm, combat_id, "Tordek", "Lair Actions", "longsword")
     with pytest.raises(InvalidInput, match="already has its Lair Actions"):
         await table.combat.add_generic(table.dm, combat_id, GenericSpec("lair actions", 1, 1))
     await table.combat.reroll(table.dm, combat_id)

@@ -12,7 +12,7 @@ from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules
 from bot.engine.checks import UNARMED
-from bot.engine.combat import lookups
+from bot.engine.combat import custom, lookups
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
@@ -209,6 +209,8 @@ class Attacks:
 def _check_attack(attacker: Creature, target: Creature) -> None:
     if attacker.row is target.row:
         raise InvalidInput(f"{attacker.name} can't attack itself.")
+    if custom.is_lair(target.row):
+        raise InvalidInput("The Lair Actions entry is the lair's turn, not a creature: pick another target.")
     if attacker.row.dead or (attacker.sheet is not None and attacker.sheet.hp_current <= 0):
         raise InvalidInput(f"{attacker.name} is down and can't attack.")
     blocking = cr.incapacitated_by(attacker.conditions)
