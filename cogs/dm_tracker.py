@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.combat import CombatService, CustomParts, GenericSpec, MonstersAdded, Overrides
 from bot.engine.effects import PRESETS, Edge
-from bot.errors import GameError, InvalidInput
+from bot.errors import GameError
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
 from bot.ui import tracker_views as views
@@ -69,12 +69,9 @@ class TrackerTools(commands.Cog):
         added: MonstersAdded
         if monster:
             added = await self.fight.add_monsters(actor, combat, monster, count, name, hp, changes)
-        elif name and changes.hp and changes.ac:
-            spec = GenericSpec(name, changes.hp, changes.ac, changes.initiative, attacks, count, changes.group)
+        else:  # the engine checks for the DM first, then that the generic combatant is complete
+            spec = GenericSpec(name or "", changes.hp, changes.ac, changes.initiative, attacks, count, changes.group)
             added = await self.fight.add_generic(actor, combat, spec)
-        else:
-            raise InvalidInput("Name an SRD `monster`, or make a generic combatant with `name`, `hit_points` and "
-                               "`ac` (and optional `initiative` and `attacks`).")  # fmt: skip
         await interaction.response.send_message(
             embed=dm_views.generated_embed(f"👹 {added.monster} joins", views.added_lines(added)), ephemeral=True
         )

@@ -128,11 +128,15 @@ async def test_overrides_and_a_generic_collapsing_bridge(table: Table) -> None:
     assert report.save.dc == 12 and report.damage_rolls
     rope = await table.combat.monster_act(table.dm, combat_id, "Collapsing Bridge", "Snapping Rope", "Lia")
     assert rope.reports[0].kind == "attack" and rope.reports[0].to_hit == 4
+    with pytest.raises(InvalidInput, match="isn't an attack line"):
+        await table.combat.add_generic(table.dm, combat_id, GenericSpec("Trap", 5, 10, attacks="bites hard"))
+    with pytest.raises(InvalidInput, match="generic combatant with `name`, `hit_points` and `ac`"):
+        await table.combat.add_generic(table.dm, combat_id, GenericSpec("Trap", None, 10))
+    with pytest.raises(Forbidden):
+        await table.combat.add_generic(table.actor(ALICE), combat_id, GenericSpec("", None, None))
     await table.combat.damage(table.dm, table.campaign, "Collapsing Bridge", 25)
     ended = await table.combat.end(table.dm, combat_id)
     assert "Collapsing Bridge" in ended.defeated  # no XP for a bridge, but it counts as beaten
-    with pytest.raises(InvalidInput, match="isn't an attack line"):
-        await table.combat.add_generic(table.dm, combat_id, GenericSpec("Trap", 5, 10, attacks="bites hard"))
 
 
 async def test_lair_actions_act_on_20_and_lose_ties(table: Table) -> None:

@@ -25,8 +25,8 @@ class GenericSpec:
     """A generic combatant as the DM describes it (`initiative`: "15" fixed, "+2" a modifier rolled with)."""
 
     name: str
-    hp: int
-    ac: int
+    hp: int | None
+    ac: int | None
     initiative: str | None = None
     attacks: str | None = None
     count: int = 1
@@ -39,18 +39,17 @@ class Extras:
 
     async def add_generic(self, actor: Actor, combat: CombatRef, spec: GenericSpec) -> MonstersAdded:
         """A combatant with the DM's numbers; it attacks with its attack lines like a monster."""
-        base = clean_name(spec.name)
+        base = clean_name(spec.name) if spec.name.strip() else ""
         if base.casefold() == custom.LAIR_NAME.casefold():
             return await self.add_lair(actor, combat)
-        if not 1 <= spec.hp <= 10_000 or not 1 <= spec.ac <= 50:
-            raise InvalidInput("A generic combatant needs 1 to 10,000 HP and an AC from 1 to 50.")
-        actions = custom.parse_attacks(spec.attacks, [d.index for d in self.fights.srd.data.damage_types])
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "add combatants")
+            hp, ac = _check_spec(base, spec)
+            actions = custom.parse_attacks(spec.attacks, [d.index for d in self.fights.srd.data.damage_types])
             check_room(fight, spec.count)
             names = monster_names(base, spec.count, {r.name_key for r in fight.rows})
-            added = [self._generic(fight, spec, n, custom.actions_json(actions)) for n in names]
+            added = [self._generic(fight, spec.initiative, n, hp, ac, custom.actions_json(actions)) for n in names]
             if spec.group:
                 share_initiative(fight, added, base)
             await insert(session, fight, added)
@@ -73,9 +72,11 @@ class Extras:
             return MonstersAdded(self.fights.state(fight, for_dm=True), custom.LAIR_NAME, (row.name,), (0,),
                                  (row.initiative,))  # fmt: skip
 
-    def _generic(self, fight: Fight, spec: GenericSpec, name: str, attacks: list[dict[str, object]]) -> Combatant:
-        initiative, bonus = custom.initiative_of(spec.initiative, self.fights.dice.d20(), 0)
-        row = self._row(fight, name, initiative, bonus, spec.hp, spec.ac, attacks)
+    def _generic(
+        self, fight: Fight, wanted: str | None, name: str, hp: int, ac: int, attacks: list[dict[str, object]]
+    ) -> Combatant:
+        initiative, bonus = custom.initiative_of(wanted, self.fights.dice.d20(), 0)
+        row = self._row(fight, name, initiative, bonus, hp, ac, attacks)
         row.tiebreak = roll_off(self.fights.dice, fight, initiative, row.dex)
         return row
 
@@ -88,3 +89,12 @@ class Extras:
             hp_max=hp, ac=ac, conditions=[], dead=False, effects=[], held=False, init_bonus=bonus, attacks=attacks,
             created_at=self.fights.clock(),
         )  # fmt: skip
+
+
+def _check_spec(name: str, spec: GenericSpec) -> tuple[int, int]:
+    if not name or spec.hp is None or spec.ac is None:
+        raise InvalidInput("Name an SRD `monster`, or make a generic combatant with `name`, `hit_points` and `ac` "
+                           "(and optional `initiative` and `attacks`).")  # fmt: skip
+    if not 1 <= spec.hp <= 10_000 or not 1 <= spec.ac <= 50:
+        raise InvalidInput("A generic combatant needs 1 to 10,000 HP and an AC from 1 to 50.")
+    return spec.hp, spec.ac

@@ -24,11 +24,11 @@ class Placing:
     ) -> TrackerState:
         """The DM moves a combatant (its whole group) to a place in the order (1 is first) or to an initiative.
         Whoever's turn it is keeps it."""
-        if (position is None) == (initiative is None):
-            raise InvalidInput("Give either a `position` in the order (1 is first) or an `initiative`.")
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "move combatants")
+            if (position is None) == (initiative is None):
+                raise InvalidInput("Give either a `position` in the order (1 is first) or an `initiative`.")
             members = fight.members(fight.find(name))
             current = fight.current()
             if initiative is not None:

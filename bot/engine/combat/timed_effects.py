@@ -49,10 +49,10 @@ class TimedEffects:
     ) -> EffectChange:  # fmt: skip
         """Put an effect on a combatant; with `concentration` (the caster's name) it counts down on the
         caster's turns and ends with the caster's concentration."""
-        base = self._effect(name, parts or CustomParts())
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "add effects")
+            base = self._effect(name, parts or CustomParts())
             row = fight.find(target)
             caster = fight.find(concentration) if concentration else None
             effect = _timed(base, rounds, row, caster)
