@@ -1,4 +1,4 @@
-"""`/combat join|status|next`: the fight in this channel.
+"""`/combat join|status|next|delay|ready`: the fight in this channel.
 
 Thin: find the fight in this channel, call one engine function, reply, then edit the fight's one tracker
 message (through the `TrackerBoard` built with the services and shared by every cog that changes a fight).
@@ -8,13 +8,14 @@ Replies ping no one except the player whose turn it is.
 from __future__ import annotations
 
 from discord import Interaction, app_commands
-from discord.app_commands import Choice
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatService, TrackerState
 from bot.ui import combat_views as views
+from bot.ui import tracker_views
 from bot.ui.fit import choices
 from cogs.common import actor_of, here
 
@@ -60,6 +61,25 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         await self.show(interaction, change.state)
         if change.current.kind == "monster":
             await self.auto_monsters(interaction, change.state.combat_id)
+
+    @app_commands.command(name="delay")
+    async def delay(self, interaction: Interaction[DMBot]) -> None:
+        """Hold your turn: the next in the order goes; come back in later with `/combat ready`."""
+        change = await self.combat.delay(actor_of(interaction), here(interaction))
+        content, mentions = views.turn_message(change)
+        held = change.previous or "The creature"
+        await interaction.response.send_message(f"⏸️ {held} holds their turn.\n{content}", allowed_mentions=mentions)
+        await self.show(interaction, change.state)
+        if change.current.kind == "monster":
+            await self.auto_monsters(interaction, change.state.combat_id)
+
+    @app_commands.command(name="ready")
+    @app_commands.describe(name="Who comes back in (default: your character holding a turn; the DM: anyone)")
+    async def ready(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None) -> None:
+        """Come back in after holding your turn: you act right after the current turn."""
+        state = await self.combat.ready(actor_of(interaction), here(interaction), name)
+        await interaction.response.send_message(tracker_views.order_text(state, headline="▶️ Back in the order."))
+        await self.show(interaction, state)
 
     async def auto_monsters(self, interaction: Interaction[DMBot], combat_id: int) -> None:
         """In the campaign's auto mode, monsters whose turn it is act (engine-chosen, engine-rolled)."""

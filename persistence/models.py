@@ -321,6 +321,7 @@ class Combat(Base):
     tracker_channel_id: Mapped[int | None] = mapped_column(Snowflake)
     tracker_message_id: Mapped[int | None] = mapped_column(Snowflake)
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change
+    reroll_each_round: Mapped[bool] = mapped_column(Boolean, default=False)  # everyone rolls initiative anew
     started_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -353,6 +354,11 @@ class Combatant(Base):
     ac: Mapped[int] = mapped_column(Integer)
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, ends, level}
     dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    effects: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)  # bot.engine.effects
+    group_name: Mapped[str | None] = mapped_column(String(64))  # a group shares one initiative and one turn
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # holding (delaying) its turn
+    init_bonus: Mapped[int | None] = mapped_column(Integer)  # its initiative modifier, for rerolls
+    attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

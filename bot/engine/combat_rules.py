@@ -90,10 +90,13 @@ def attack_modifiers(
     melee: bool,
     advantage: bool = False,
     disadvantage: bool = False,
+    granted: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> RollModifiers:
     """The attacker's conditions (poisoned: disadvantage) and the target's (restrained: advantage against it;
-    prone: advantage within 5 feet, disadvantage beyond), with the player's flags; any of each cancel out."""
+    prone: advantage within 5 feet, disadvantage beyond), with the player's flags and the timed effects that
+    give advantage or disadvantage (`granted`: their names, each way); any of each cancel out."""
     adv, dis = ["you asked"] if advantage else [], ["you asked"] if disadvantage else []
+    adv, dis = adv + list(granted[0]), dis + list(granted[1])
     for condition, level in attacker:
         if condition.effects.attack:
             (adv if condition.effects.attack == "advantage" else dis).append(condition.name.lower())
@@ -368,6 +371,56 @@ def advance_turn(alive: Sequence[bool], round_: int, index: int) -> TurnAdvance:
         if alive[position]:
             return TurnAdvance(current_round, position, tuple(skipped), new_round)
         skipped.append(position)
+
+
+def back_turn(takes_turn: Sequence[bool], round_: int, index: int) -> TurnAdvance:
+    """The previous combatant that takes a turn before `index`; passing the top goes back a round.
+
+    Nothing is undone (damage, conditions and effects stay as they are): the DM only moves the pointer.
+    """
+    if round_ == 0:
+        raise InvalidInput("The fight hasn't started: there is no previous turn.")
+    if not any(takes_turn):
+        raise InvalidInput("Nobody in this fight takes a turn now.")
+    position, current_round = index, round_
+    while True:
+        position -= 1
+        if position < 0:
+            if current_round == 1:
+                raise InvalidInput("This is the first turn of the fight: there is no previous one.")
+            position, current_round = len(takes_turn) - 1, current_round - 1
+        if takes_turn[position]:
+            return TurnAdvance(current_round, position, (), current_round != round_)
+
+
+def turn_takers(alive: Sequence[bool], held: Sequence[bool], groups: Sequence[str | None]) -> list[bool]:
+    """Who gets a turn of their own: the living who aren't holding theirs, and of a group (a pack of wolves
+    on one initiative) only its first living member, whose turn is the whole group's."""
+    seen: set[str] = set()
+    takers = []
+    for up, holding, group in zip(alive, held, groups, strict=True):
+        first_of_group = group is None or group not in seen
+        if up and group is not None:
+            seen.add(group)
+        takers.append(up and not holding and first_of_group)
+    return takers
+
+
+def place_at(slots: Sequence[InitiativeSlot], moving: Sequence[int], position: int) -> list[InitiativeSlot]:
+    """The combatants `moving` (ids, kept in that order) put at `position` of the order counted without them
+    (0 is first): they take the initiative and Dexterity of the combatant they land next to, and the roll-offs
+    of that tie are renumbered so the order sorts back exactly as asked."""
+    order = [s for s in initiative_order(slots) if s.id not in moving]
+    by_id = {s.id: s for s in slots}
+    movers = [by_id[i] for i in moving]
+    position = max(0, min(position, len(order)))
+    if order:
+        neighbour = order[position] if position < len(order) else order[-1]
+        movers = [replace(m, initiative=neighbour.initiative, dex=neighbour.dex) for m in movers]
+    order[position:position] = movers
+    tie = [s for s in order if (s.initiative, s.dex) == (movers[0].initiative, movers[0].dex)]
+    renumbered = {s.id: replace(s, tiebreak=len(tie) - i) for i, s in enumerate(tie)}
+    return [renumbered.get(s.id, s) for s in order]
 
 
 # --- Experience -----------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class Message:
     edited_timestamp: str | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)  # each PATCH body applied, in order
     deleted: bool = False
+    pinned: bool = False
     interaction_metadata: dict[str, Any] | None = None
     changed_at: float = 0.0  # sandbox clock at creation or last edit
 
@@ -137,7 +138,7 @@ class Message:
             "attachments": [a.payload() for a in self.attachments],
             "embeds": copy.deepcopy(self.embeds),
             "components": copy.deepcopy(self.components),
-            "pinned": False,
+            "pinned": self.pinned,
             "flags": self.flags,
         }
         if self.guild_id is not None:

@@ -38,7 +38,7 @@ from bot.sandbox.messages import (
     form_error,
 )
 from bot.sandbox.ratelimits import Verdict
-from bot.sandbox.world import iso_now
+from bot.sandbox.world import MANAGE_MESSAGES, iso_now
 
 if TYPE_CHECKING:
     from bot.sandbox.server import LocalDiscord
@@ -170,6 +170,10 @@ class Rest:
             ("POST", "/channels/{channel_id}/typing", self.typing),
             ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.react),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self.react),
+            ("PUT", "/channels/{channel_id}/pins/{message_id}", self.pin),
+            ("DELETE", "/channels/{channel_id}/pins/{message_id}", self.pin),
+            ("PUT", "/channels/{channel_id}/messages/pins/{message_id}", self.pin),  # discord.py 2.6+
+            ("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", self.pin),
             ("GET", "/guilds/{guild_id}", self.get_guild),
             ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.get_guild_roles),
@@ -565,6 +569,16 @@ class Rest:
 
     async def react(self, request: web.Request, body: Body) -> web.StreamResponse:
         self._channel_message(request)
+        return no_content()
+
+    async def pin(self, request: web.Request, body: Body) -> web.StreamResponse:
+        """Pin (PUT) or unpin (DELETE) a message: in a server, only with Manage Messages."""
+        msg = self._channel_message(request)
+        channel = self.s.world.find_channel(msg.channel_id)
+        guild = self.s.world.guilds.get(channel.guild_id) if channel and channel.guild_id else None
+        if guild is not None and not guild.permissions_of(self.s.bot_user_id) & MANAGE_MESSAGES:
+            raise DiscordError(403, 50013, "Missing Permissions", kind="missing_permissions")
+        msg.pinned = request.method == "PUT"
         return no_content()
 
     # -- guilds ----------------------------------------------------------------------------------

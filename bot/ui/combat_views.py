@@ -72,6 +72,8 @@ def _entry_line(entry: TrackerEntry) -> str:
         parts.append(f"AC {entry.ac}")
     if entry.conditions:
         parts.append(", ".join(entry.conditions))
+    parts += [f"✨ {', '.join(entry.effects)}" if entry.effects else "", "⏸️ holding" if entry.held else "",
+              f"👥 {safe(entry.group, limit=32)}" if entry.group else ""]  # fmt: skip
     return " · ".join(p for p in parts if p)
 
 
@@ -135,7 +137,8 @@ def _attack_lines(report: AttackReport) -> list[str]:
     verdict = "**Critical hit!**" if report.critical else "**Hit.**" if report.hit else "**Miss.**"
     if report.reason == "natural 1":
         verdict = "**Natural 1: a miss.**"
-    lines = [f"To hit **{report.roll.total}** vs AC {report.ac}: {verdict}  {report.roll.breakdown}"]
+    bonus = "".join(f" {'+' if sign > 0 else '-'} {safe(name)} {r.breakdown}" for name, r, sign in report.bonus_rolls)
+    lines = [f"To hit **{report.attack_total}** vs AC {report.ac}: {verdict}  {report.roll.breakdown}{bonus}"]
     if report.reasons:
         lines.append(f"*{report.roll.advantage.name.lower()}: {', '.join(report.reasons)}*")
     return lines
@@ -148,8 +151,9 @@ def _save_lines(report: AttackReport) -> list[str]:
     if save.roll is None:
         return [f"{safe(report.target)} fails the DC {save.dc} {ability} save automatically."]
     verdict = "succeeds" if save.success else "fails"
-    return [f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.roll.total}**  "
-            f"{save.roll.breakdown}"]  # fmt: skip
+    bonus = "".join(f" {'+' if sign > 0 else '-'} {safe(name)} {r.breakdown}" for name, r, sign in save.bonus_rolls)
+    return [f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.total}**  "
+            f"{save.roll.breakdown}{bonus}"]  # fmt: skip
 
 
 def _damage_line(report: AttackReport) -> str:
@@ -166,7 +170,15 @@ def _damage_line(report: AttackReport) -> str:
 
 
 def damage_outcome(damage: DamageReport, *, for_dm: bool = False) -> str:
-    """What happened to the target: characters in numbers, monsters in words (numbers for the DM)."""
+    """What happened to the target: characters in numbers, monsters in words (numbers for the DM), and the
+    effects that end with its concentration."""
+    outcome = _damage_outcome(damage, for_dm=for_dm)
+    if damage.concentration_ended:
+        outcome += f" Its concentration ends: {', '.join(safe(e) for e in damage.concentration_ended)}."
+    return outcome
+
+
+def _damage_outcome(damage: DamageReport, *, for_dm: bool) -> str:
     name = safe(damage.target)
     if damage.kind == "monster":
         if damage.state == "dead":
@@ -259,6 +271,7 @@ class TrackerBoard:
         slot.shown = target.version
         if target.status == "ended" and self._slots.get(combat_id) is slot:
             del self._slots[combat_id]
+            await _pin(client, slot, pin=False)
 
     async def _draw(self, client: discord.Client, slot: _Slot, state: TrackerState) -> None:
         embed = tracker_embed(state)
@@ -274,6 +287,20 @@ class TrackerBoard:
         message = await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
         slot.message_id = message.id
         await self.combat.set_tracker_message(state.combat_id, channel.id, message.id)
+        if state.status == "active":
+            await _pin(client, slot, pin=True)
+
+
+async def _pin(client: discord.Client, slot: _Slot, *, pin: bool) -> None:
+    """Pin the tracker message when it is posted, unpin it when the fight ends: when the bot may (Manage
+    Messages); without the permission the fight simply goes unpinned."""
+    if slot.message_id is None or slot.channel_id is None:
+        return
+    message = client.get_partial_messageable(slot.channel_id).get_partial_message(slot.message_id)
+    try:
+        await (message.pin() if pin else message.unpin())
+    except (discord.Forbidden, discord.NotFound):
+        log.info("the tracker message could not be (un)pinned", pin=pin, message_id=slot.message_id)
 
 
 async def show_quietly(board: TrackerBoard, client: discord.Client, state: TrackerState | None) -> None:

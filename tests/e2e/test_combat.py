@@ -165,6 +165,7 @@ async def test_attack_target_autocomplete_and_outside_a_fight(arena: Arena) -> N
 async def test_a_deleted_tracker_is_posted_again(arena: Arena) -> None:
     combat_id = await arena.start(("goblin", 1))
     tracker = await arena.tracker_shows("rolling initiative")
+    await arena.board.settled(combat_id)  # posted and pinned
     tracker.deleted = True  # someone deleted the message in Discord
     await arena.run("combat join")
     fresh = await arena.tracker_shows("Tordek")

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
-from bot.engine import rules
+from bot.engine import effects, rules
 from bot.engine.checks import UNARMED
-from bot.engine.combat import lookups
+from bot.engine.combat import custom, lookups
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
@@ -100,26 +100,35 @@ class Attacks:
         parts: Sequence[DamageRoll], source: cr.DamageSource, advantage: bool, disadvantage: bool,
         rolls: list[RollOutcome],
     ) -> AttackReport:  # fmt: skip
+        fx = effects.rolls_for("attack", attacker.effects, target.effects)
         mods = cr.attack_modifiers(attacker.conditions, target.conditions, melee=melee, advantage=advantage,
-                                   disadvantage=disadvantage)  # fmt: skip
+                                   disadvantage=disadvantage, granted=(fx.advantage, fx.disadvantage))  # fmt: skip
         roll = self.fights.dice.roll(f"1d20{rules.signed(to_hit)}", advantage=mods.advantage,
                                      label=f"{attacker.name}: {name} attack")  # fmt: skip
-        rolls.append(roll)
+        bonus = self._effect_dice(fx.dice, attacker.name)
+        rolls.extend([roll, *(r for _, r, _ in bonus)])
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
+        total = roll.total + sum(sign * r.total for _, r, sign in bonus)
         resolution = cr.resolve_attack(
-            natural, roll.total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
+            natural, total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
         )
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
+        parts = [*parts, *_damage_bonus(attacker, parts)]
         if resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
-        rolls.extend(damage_rolls + ([save.roll] if save and save.roll else []))
+        rolls.extend(damage_rolls + _save_rolls(save))
         return AttackReport(
             combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
             action=name, kind="attack", roll=roll, to_hit=to_hit, ac=target.ac, hit=resolution.hit,
             critical=resolution.critical, reason=resolution.reason, save=save, damage_rolls=tuple(damage_rolls),
-            damage=damage, reasons=mods.reasons,
+            damage=damage, reasons=mods.reasons, bonus_rolls=bonus,
         )  # fmt: skip
+
+    def _effect_dice(self, dice: Sequence[tuple[str, str]], who: str) -> tuple[tuple[str, RollOutcome, int], ...]:
+        """The effects' dice on a d20 roll (Bless: +1d4, Bane: -1d4), each rolled on its own."""
+        return tuple((name, self.fights.dice.roll(term[1:], label=f"{who}: {name}"), -1 if term[0] == "-" else 1)
+                     for name, term in dice)  # fmt: skip
 
     def _hit(
         self, fight: Fight, attacker: Creature, target: Creature, parts: Sequence[DamageRoll], critical: bool,
@@ -171,7 +180,7 @@ class Attacks:
         taken = self._roll_damage(action.damage, False, target, source, attacker.name, damage_rolls)
         taken = [_on_save(t, save.success, action.dc.success) for t in taken]
         damage = hurt(fight, target.row, taken, critical=False) if any(t.raw for t in taken) else None
-        rolls.extend(([save.roll] if save.roll else []) + damage_rolls)
+        rolls.extend(_save_rolls(save) + damage_rolls)
         reason = f"{rules.ABILITY_NAMES[action.dc.ability]} save DC {action.dc.value}"
         return AttackReport(
             combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
@@ -185,17 +194,23 @@ class Attacks:
         else:
             assert target.sheet is not None
             bonus = self.fights.characters.stats(target.sheet).saves[ability]
-        mods = rules.condition_modifiers("save", target.conditions, ability=ability)
+        fx = effects.rolls_for("save", target.effects)
+        mods = rules.condition_modifiers("save", target.conditions, ability=ability, advantage=bool(fx.advantage),
+                                         disadvantage=bool(fx.disadvantage))  # fmt: skip
         if mods.auto_fail:
             return SaveRoll(ability, dc, None, False)
         roll = self.fights.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage,
                                      label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save")  # fmt: skip
-        return SaveRoll(ability, dc, roll, roll.total >= dc)
+        extra = self._effect_dice(fx.dice, target.name)
+        save = SaveRoll(ability, dc, roll, False, extra)
+        return replace(save, success=save.total >= dc)
 
 
 def _check_attack(attacker: Creature, target: Creature) -> None:
     if attacker.row is target.row:
         raise InvalidInput(f"{attacker.name} can't attack itself.")
+    if custom.is_lair(target.row):
+        raise InvalidInput("The Lair Actions entry is the lair's turn, not a creature: pick another target.")
     if attacker.row.dead or (attacker.sheet is not None and attacker.sheet.hp_current <= 0):
         raise InvalidInput(f"{attacker.name} is down and can't attack.")
     blocking = cr.incapacitated_by(attacker.conditions)
@@ -203,6 +218,18 @@ def _check_attack(attacker: Creature, target: Creature) -> None:
         raise InvalidInput(f"{attacker.name} is {', '.join(blocking)} and can't attack.")
     if target.row.dead or (target.sheet is not None and target.sheet.death_failures >= 3):
         raise InvalidInput(f"{target.name} is already dead.")
+
+
+def _save_rolls(save: SaveRoll | None) -> list[RollOutcome]:
+    if save is None:
+        return []
+    return ([save.roll] if save.roll else []) + [r for _, r, _ in save.bonus_rolls]
+
+
+def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll]) -> list[DamageRoll]:
+    """An effect's extra damage (a custom `damage:1d6`) on each hit, of the attack's first damage type."""
+    kind = parts[0].type if parts else "bludgeoning"
+    return [DamageRoll(dice=term[1:], type=kind) for _, term in effects.damage_bonus(attacker.effects)]
 
 
 def _is_melee(action: MonsterAction) -> bool:

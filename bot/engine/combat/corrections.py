@@ -103,7 +103,7 @@ class Corrections:
             return self.fights.state(fight, for_dm=True)
 
     def _monster_condition(self, row: Combatant, entry: Condition, add: bool, wanted: cr.TimedCondition) -> None:
-        monster = self.fights.monster(row.monster_index or "")
+        monster = self.fights.monster_of(row)
         current = timed(row.conditions)
         others = [c for c in current if c.name != entry.index]
         if add and entry.index in monster.condition_immunities:

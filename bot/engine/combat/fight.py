@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.data.srd import Condition, Monster
 from bot.engine import combat_rules as cr
 from bot.engine.combat.results import TurnKey
+from bot.engine.effects import Effect
 from bot.engine.sheet import Actor, Sheet, to_sheet
 from bot.errors import InvalidInput, NotFound
 from persistence.models import Character, Combat, Combatant
@@ -57,6 +58,18 @@ class Fight:
             return not row.dead
         return row.character_id in self.characters and self.sheet(row).death_failures < 3
 
+    def takers(self) -> list[bool]:
+        """Who takes a turn of their own, by position (a group's turn is its first living member's)."""
+        return cr.turn_takers([self.alive(r) for r in self.rows], [bool(r.held) for r in self.rows],
+                              [r.group_name.casefold() if r.group_name else None for r in self.rows])  # fmt: skip
+
+    def members(self, row: Combatant) -> list[Combatant]:
+        """Whose turn `row`'s turn is: its whole group's living members, or itself."""
+        if not row.group_name:
+            return [row]
+        key = row.group_name.casefold()
+        return [r for r in self.rows if r.group_name and r.group_name.casefold() == key and (self.alive(r) or r is row)]
+
     def down(self, row: Combatant) -> bool:
         if row.kind == "monster":
             return row.dead
@@ -71,6 +84,7 @@ class Creature:
     defences: cr.Defences
     monster: Monster | None
     sheet: Sheet | None
+    effects: tuple[Effect, ...] = ()
 
     @property
     def name(self) -> str:

@@ -5,7 +5,7 @@ among the surviving party."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
 from bot.engine import rules
 from bot.engine.characters import CharacterRef
+from bot.engine.combat import custom
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.loading import Fights, check_campaign_running
 from bot.engine.combat.order import insert, reorder, roll_off
@@ -35,6 +36,8 @@ from persistence.repositories import CharacterRepository, CombatRepository
 
 MAX_COMBATANTS = 40
 MAX_AT_ONCE = 20
+MAX_HP = 10_000
+MAX_AC = 50
 
 
 class Lifecycle:
@@ -80,8 +83,8 @@ class Lifecycle:
         fight = Fight(combat, [], {}, dm_id)
         for key, count in monsters:
             entry = self.fights.monster(key)
-            names = _monster_names(entry.name, count, {r.name_key for r in fight.rows})
-            await insert(session, fight, [self._new_monster(fight, entry, n, "average") for n in names])
+            names = monster_names(entry.name, count, {r.name_key for r in fight.rows})
+            await insert(session, fight, [self._new_monster(fight, entry, n, "average", Overrides()) for n in names])
         return combat.id
 
     async def set_tracker_message(self, combat_id: int, channel_id: int, message_id: int) -> None:
@@ -94,33 +97,35 @@ class Lifecycle:
 
     async def add_monsters(
         self, actor: Actor, combat: CombatRef, monster: str, count: int = 1, name: str | None = None,
-        hp: cr.HpMethod = "average",
+        hp: cr.HpMethod = "average", overrides: Overrides | None = None,
     ) -> MonstersAdded:  # fmt: skip
-        """SRD monsters join with the stat block's AC and HP (average or rolled); each rolls initiative."""
+        """SRD monsters join with the stat block's AC and HP (average or rolled); each rolls initiative, or
+        as a group they share one roll and one turn. `overrides` replace HP, AC or initiative."""
         entry = self.fights.monster(monster)
-        if not 1 <= count <= MAX_AT_ONCE:
-            raise InvalidInput(f"Add 1 to {MAX_AT_ONCE} monsters at once.")
+        wanted = overrides or Overrides()
         base = clean_name(name) if name else entry.name
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "add monsters")
-            if len(fight.rows) + count > MAX_COMBATANTS:
-                raise InvalidInput(f"A fight holds at most {MAX_COMBATANTS} combatants.")
-            names = _monster_names(base, count, {r.name_key for r in fight.rows})
-            added = [self._new_monster(fight, entry, n, hp) for n in names]
+            check_room(fight, count)
+            names = monster_names(base, count, {r.name_key for r in fight.rows})
+            added = [self._new_monster(fight, entry, n, hp, wanted) for n in names]
+            if wanted.group:
+                share_initiative(fight, added, base)
             await insert(session, fight, added)
             return MonstersAdded(self.fights.state(fight, for_dm=True), entry.name, tuple(names),
                                  tuple(r.hp or 0 for r in added), tuple(r.initiative for r in added))  # fmt: skip
 
-    def _new_monster(self, fight: Fight, monster: Monster, name: str, hp: cr.HpMethod) -> Combatant:
-        hit_points = cr.monster_hp(monster, hp, self.fights.dice.total)
-        initiative = self.fights.dice.d20() + monster.modifier("dex")
+    def _new_monster(self, fight: Fight, monster: Monster, name: str, hp: cr.HpMethod, wanted: Overrides) -> Combatant:
+        hit_points = wanted.hp or cr.monster_hp(monster, hp, self.fights.dice.total)
+        initiative, bonus = custom.initiative_of(wanted.initiative, self.fights.dice.d20(), monster.modifier("dex"))
         dex = monster.abilities["dex"]
         return Combatant(
             combat_id=fight.combat.id, kind="monster", character_id=None, owner_id=None, monster_index=monster.index,
             name=name, name_key=name.casefold(), initiative=initiative, dex=dex,
             tiebreak=roll_off(self.fights.dice, fight, initiative, dex), position=0, hp=hit_points, hp_max=hit_points,
-            ac=monster.ac, conditions=[], dead=False, created_at=self.fights.clock(),
+            ac=wanted.ac or monster.ac, conditions=[], dead=False, effects=[], held=False, init_bonus=bonus,
+            created_at=self.fights.clock(),
         )  # fmt: skip
 
     async def join(
@@ -150,7 +155,8 @@ class Lifecycle:
             combat_id=fight.combat.id, kind="character", character_id=row.id, owner_id=row.owner_id,
             monster_index=None, name=sheet.name, name_key=name_key(sheet.name), initiative=initiative, dex=dex,
             tiebreak=roll_off(self.fights.dice, fight, initiative, dex), position=0, hp=None, hp_max=None,
-            ac=stats.armor_class, conditions=[], dead=False, created_at=self.fights.clock(),
+            ac=stats.armor_class, conditions=[], dead=False, effects=[], held=False, init_bonus=stats.initiative,
+            created_at=self.fights.clock(),
         )  # fmt: skip
 
     async def _character_for(self, session: AsyncSession, fight: Fight, actor: Actor, ref: CharacterRef) -> Character:
@@ -201,7 +207,7 @@ class Lifecycle:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "end the fight")
             defeated = [r for r in fight.rows if r.kind == "monster" and r.dead]
-            total = sum(self.fights.monster(r.monster_index or "").xp for r in defeated) if award_xp else 0
+            total = sum(self.fights.monster_of(r).xp for r in defeated) if award_xp else 0
             survivors = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
             share = cr.xp_share(total, len(survivors))
             rewards = tuple(self._reward(fight, r, share) for r in survivors)
@@ -219,7 +225,40 @@ class Lifecycle:
         return Reward(sheet.name, sheet.owner_id, new.xp, can_level)
 
 
-def _monster_names(base: str, count: int, taken: set[str]) -> list[str]:
+@dataclass(frozen=True)
+class Overrides:
+    """The DM's changes to an added stat block: HP, AC, a fixed initiative ("15") or a modifier ("+2"), and
+    whether the monsters act as one group (one initiative, one turn, each its own HP)."""
+
+    hp: int | None = None
+    ac: int | None = None
+    initiative: str | None = None
+    group: bool = False
+
+    def __post_init__(self) -> None:
+        if self.hp is not None and not 1 <= self.hp <= MAX_HP:
+            raise InvalidInput(f"Hit points run from 1 to {MAX_HP:,}.")
+        if self.ac is not None and not 1 <= self.ac <= MAX_AC:
+            raise InvalidInput(f"AC runs from 1 to {MAX_AC}.")
+
+
+def check_room(fight: Fight, count: int) -> None:
+    if not 1 <= count <= MAX_AT_ONCE:
+        raise InvalidInput(f"Add 1 to {MAX_AT_ONCE} combatants at once.")
+    if len(fight.rows) + count > MAX_COMBATANTS:
+        raise InvalidInput(f"A fight holds at most {MAX_COMBATANTS} combatants.")
+
+
+def share_initiative(fight: Fight, rows: Sequence[Combatant], group: str) -> None:
+    """A group (a pack of wolves) takes its first member's initiative roll: one entry in the order."""
+    if any(r.group_name and r.group_name.casefold() == group.casefold() for r in fight.rows):
+        raise InvalidInput(f"A group called {group} is already in this fight; give this one another `name`.")
+    for row in rows:
+        row.group_name = group[:64]
+        row.initiative, row.dex, row.tiebreak = rows[0].initiative, rows[0].dex, rows[0].tiebreak
+
+
+def monster_names(base: str, count: int, taken: set[str]) -> list[str]:
     """`Goblin`, or numbered `Goblin 1`, `Goblin 2` ... after the numbers already in the fight."""
     numbered = any(t.startswith(f"{base.casefold()} ") and t.rpartition(" ")[2].isdigit() for t in taken)
     if count == 1 and base.casefold() not in taken and not numbered:

@@ -8,15 +8,17 @@ lost. The campaign's DM may do everything; a player acts only for their own char
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Monster
 from bot.engine import combat_rules as cr
+from bot.engine import effects
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
-from bot.engine.combat import lookups
+from bot.engine.combat import custom, lookups
 from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
@@ -147,18 +149,30 @@ class Fights:
     # What the parts of combat share -------------------------------------------------------------
 
     def creature(self, fight: Fight, row: Combatant) -> Creature:
+        """A combatant as attacks and saves see it: AC, conditions and defences, with its timed effects."""
+        on_it = effects.load(row.effects)
+        extra = effects.resistances(on_it)
         if row.kind == "monster":
-            monster = self.monster(row.monster_index or "")
+            monster = self.monster_of(row)
             conditions = lookups.with_implied(self.srd, ((c.name, c.level) for c in timed(row.conditions)))
-            return Creature(row, row.ac, conditions, cr.Defences.of_monster(monster).with_conditions(conditions),
-                            monster, None)  # fmt: skip
+            defences = cr.Defences.of_monster(monster).with_conditions(conditions)
+            defences = replace(defences, resistances=defences.resistances | extra)
+            return Creature(row, row.ac + effects.ac_bonus(on_it), conditions, defences, monster, None, on_it)
         sheet = fight.sheet(row)
         conditions = active_conditions(sheet, self.srd)
         defences = cr.Defences.of_traits(sheet.features).with_conditions(conditions)
-        return Creature(row, self.characters.stats(sheet).armor_class, conditions, defences, None, sheet)
+        defences = replace(defences, resistances=defences.resistances | extra)
+        ac = self.characters.stats(sheet).armor_class + effects.ac_bonus(on_it)
+        return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
     def monster(self, key: str) -> Monster:
         return lookups.monster(self.srd, key)
+
+    def monster_of(self, row: Combatant) -> Monster:
+        """A monster combatant's stat block: the SRD's, or a generic combatant's stand-in."""
+        if row.monster_index is None:
+            return custom.generic_monster(row)
+        return self.monster(row.monster_index)
 
     def state(self, fight: Fight, *, for_dm: bool) -> TrackerState:
         return tracker_state(fight, self.srd, for_dm=for_dm)

@@ -33,7 +33,7 @@ class MonsterActions:
             row = fight.find(monster)
         if row.kind != "monster":
             return []
-        usable = lookups.usable_actions(self.fights.monster(row.monster_index or ""))
+        usable = lookups.usable_actions(self.fights.monster_of(row))
         return [n for n in usable if text.casefold() in n.casefold()][:25]
 
     async def monster_act(self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str) -> MonsterTurn:
@@ -50,18 +50,29 @@ class MonsterActions:
         self, actor: Actor, combat: CombatRef, rng: random.Random, plan: MonsterPlan | None = None
     ) -> MonsterTurn:
         """Auto mode: the monster whose turn it is acts as `plan` says (the narrator's choice) when that is
-        still legal now, else as `choose_monster_action` decides. The engine rolls either way."""
+        still legal now, else as `choose_monster_action` decides. The engine rolls either way. A group's turn
+        is every living member's: the others act as the engine picks, one report for all."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "run monsters")
             current = fight.current()
             if current is None or current.kind != "monster":
                 raise InvalidInput("It isn't a monster's turn.")
-            if plan is not None and self._legal(fight, current, plan):
-                turn = await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
-                return replace(turn, chosen_by="narrator")
-            plan = self._plan(fight, current, rng)
-            return await self._act(session, fight, actor, current, plan.action, fight.find(plan.target))
+            turns = [await self._auto_act(session, fight, actor, current, rng, plan)]
+            for member in fight.members(current)[1:]:
+                if not member.dead and self._targets(fight) and cr.pick_action(self.fights.monster_of(member)):
+                    turns.append(await self._auto_act(session, fight, actor, member, rng, None))
+            return _together(turns, current.group_name)
+
+    async def _auto_act(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, rng: random.Random,
+        plan: MonsterPlan | None,
+    ) -> MonsterTurn:  # fmt: skip
+        if plan is not None and self._legal(fight, row, plan):
+            turn = await self._act(session, fight, actor, row, plan.action, fight.find(plan.target))
+            return replace(turn, chosen_by="narrator")
+        chosen = self._plan(fight, row, rng)
+        return await self._act(session, fight, actor, row, chosen.action, fight.find(chosen.target))
 
     async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
         """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
@@ -71,7 +82,7 @@ class MonsterActions:
             row = fight.current()
             if row is None or row.kind != "monster" or row.dead:
                 return None
-            monster = self.fights.monster(row.monster_index or "")
+            monster = self.fights.monster_of(row)
             actions = tuple(lookups.usable_actions(monster))
             targets = self._targets(fight)
             if not actions or not targets:
@@ -91,7 +102,7 @@ class MonsterActions:
     def _legal(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> bool:
         if row.dead or plan.monster != row.name:
             return False
-        if plan.action not in lookups.usable_actions(self.fights.monster(row.monster_index or "")):
+        if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
         return plan.target in {t.name for t in self._targets(fight)}
 
@@ -105,7 +116,7 @@ class MonsterActions:
     def _plan(self, fight: Fight, row: Combatant, rng: random.Random) -> MonsterPlan:
         if row.kind != "monster" or row.dead:
             raise InvalidInput(f"{row.name} isn't a monster that can act.")
-        action = cr.pick_action(self.fights.monster(row.monster_index or ""))
+        action = cr.pick_action(self.fights.monster_of(row))
         if action is None:
             raise InvalidInput(f"{row.name} has no attack the engine can run; the DM describes its turn.")
         targets = self._targets(fight)
@@ -116,7 +127,7 @@ class MonsterActions:
     async def _act(
         self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, what: str, target: Combatant
     ) -> MonsterTurn:
-        monster = self.fights.monster(row.monster_index or "")
+        monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
         rolls: list[RollOutcome] = []
         reports: list[AttackReport] = []
@@ -140,3 +151,12 @@ class MonsterActions:
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
         return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))
+
+
+def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
+    """A group's turn as one: every member's attacks and notes, the tracker after the last."""
+    if len(turns) == 1:
+        return turns[0]
+    actions = ", ".join(dict.fromkeys(t.action for t in turns))
+    return MonsterTurn(group or turns[0].monster, actions, tuple(r for t in turns for r in t.reports),
+                       tuple(n for t in turns for n in t.notes), turns[-1].state, turns[0].chosen_by)  # fmt: skip

@@ -10,6 +10,8 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import combat_rules as cr
+from bot.engine import effects
+from bot.engine.combat import custom
 from bot.engine.combat.fight import Fight, condition_json, timed
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, TurnChange, TurnKey, TurnMoved
@@ -26,7 +28,8 @@ class TurnOrder:
         self.fights = fights
 
     async def next_turn(self, actor: Actor, combat: CombatRef, *, expected: TurnKey | None = None) -> TurnChange:
-        """End the current turn: by its player or the DM. Ticks conditions, skips the dead, counts rounds.
+        """End the current turn: by its player or the DM. Ticks conditions and effects, skips the dead and
+        those holding their turn, counts rounds.
 
         `expected` is the turn the caller saw (read now when not given); if another `next` ended that turn
         first, this one raises `TurnMoved` instead of advancing again.
@@ -40,20 +43,77 @@ class TurnOrder:
                 name = current.name if current else "nobody"
                 raise TurnMoved(f"That turn already ended: it's {name}'s turn now (round {fight.combat.round}).")
             _check_may_end_turn(actor, fight, current)
-            expired = _tick(fight, current, "end") if current else []
-            advance = cr.advance_turn([fight.alive(r) for r in fight.rows], fight.combat.round,
-                                      fight.combat.turn_index)  # fmt: skip
+            return self.advance(fight, current)
+
+    async def skip(self, actor: Actor, combat: CombatRef, *, rest_of_round: bool = False) -> TurnChange:
+        """The DM skips the current turn (nothing of it counts down), or the rest of the round."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "skip turns")
+            if fight.current() is None:
+                raise InvalidInput("The fight hasn't started: start round 1 with `/combat next`.")
+            return self.advance(fight, fight.current(), end_current=False, to_new_round=rest_of_round)
+
+    async def previous_turn(self, actor: Actor, combat: CombatRef) -> TurnChange:
+        """The DM goes back one turn (a turn ended by mistake). Nothing is undone: only whose turn it is."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "go back a turn")
+            current = fight.current()
+            back = cr.back_turn(fight.takers(), fight.combat.round, fight.combat.turn_index)
+            fight.combat.round, fight.combat.turn_index = back.round, back.index
+            return self.change(fight, current, back.new_round, (), ())
+
+    async def delay(self, actor: Actor, combat: CombatRef) -> TurnChange:
+        """The creature whose turn it is holds it (its player or the DM): it is passed over until it comes
+        back in with `ready`. Nothing counts down for a turn not taken."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            current = fight.current()
+            _check_may_end_turn(actor, fight, current)
+            if current is None:
+                raise InvalidInput("The fight hasn't started: there is no turn to hold yet.")
+            for row in fight.members(current):
+                row.held = True
+            return self.advance(fight, current, end_current=False)
+
+    def advance(
+        self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
+    ) -> TurnChange:
+        """Move on to the next creature that takes a turn (or to the top of the next round)."""
+        expired = _end_of_turn(fight, current) if current and end_current else []
+        skipped: list[str] = []
+        while True:
+            advance = cr.advance_turn(fight.takers(), fight.combat.round, fight.combat.turn_index)
+            skipped += [fight.rows[i].name for i in advance.skipped if not fight.alive(fight.rows[i])]
             fight.combat.round, fight.combat.turn_index = advance.round, advance.index
-            now = fight.rows[advance.index]
-            expired += _tick(fight, now, "start")
-            fight.combat.version += 1
-            state = self.fights.state(fight, for_dm=False)
-            entry = next(e for e in state.entries if e.id == now.id)
-            return TurnChange(
-                state=state, previous=current.name if current else None, current=entry, round=advance.round,
-                new_round=advance.new_round, skipped=tuple(fight.rows[i].name for i in advance.skipped),
-                expired=tuple(expired), ping_user_id=now.owner_id if now.kind == "character" else None,
-            )  # fmt: skip
+            if advance.new_round or not to_new_round:
+                break
+        if advance.new_round and fight.combat.reroll_each_round:
+            reroll(self.fights, fight)
+            fight.combat.turn_index = fight.takers().index(True)
+        now = fight.rows[fight.combat.turn_index]
+        for row in fight.members(now):
+            expired += _tick(fight, row, "start")
+        return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
+
+    def change(
+        self, fight: Fight, previous: Combatant | None, new_round: bool, skipped: tuple[str, ...],
+        expired: tuple[str, ...],
+    ) -> TurnChange:  # fmt: skip
+        fight.combat.version += 1
+        now = fight.rows[fight.combat.turn_index]
+        state = self.fights.state(fight, for_dm=False)
+        entry = next(e for e in state.entries if e.id == now.id)
+        return TurnChange(
+            state=state, previous=previous.name if previous else None, current=entry, round=fight.combat.round,
+            new_round=new_round, skipped=skipped, expired=expired,
+            ping_user_id=now.owner_id if now.kind == "character" else None,
+        )  # fmt: skip
+
+
+def _end_of_turn(fight: Fight, current: Combatant) -> list[str]:
+    return [name for row in fight.members(current) for name in _tick(fight, row, "end")]
 
 
 def _check_may_end_turn(actor: Actor, fight: Fight, current: Combatant | None) -> None:
@@ -66,7 +126,22 @@ def _check_may_end_turn(actor: Actor, fight: Fight, current: Combatant | None) -
 
 
 def _tick(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
-    """Count down this creature's timed conditions at the start or end of its turn."""
+    """Count down this creature's timed conditions, and every effect that ticks on its turn, at the start
+    or end of its turn."""
+    return _tick_conditions(fight, row, phase) + _tick_effects(fight, row.name_key, phase)
+
+
+def _tick_effects(fight: Fight, creature: str, phase: cr.Phase) -> list[str]:
+    expired: list[str] = []
+    for row in fight.rows:
+        kept, gone = effects.tick(effects.load(row.effects), creature, phase)
+        if kept != effects.load(row.effects):
+            row.effects = effects.dump(kept)
+        expired += [f"{row.name}: {name}" for name in gone]
+    return expired
+
+
+def _tick_conditions(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
     if row.kind == "monster":
         kept, expired = cr.tick_conditions(timed(row.conditions), phase)
         if expired:
@@ -81,6 +156,31 @@ def _tick(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
         left = tuple(ActiveCondition(c.name, c.rounds, c.level) for c in kept)
         write_back(fight.characters[row.character_id], replace(sheet, conditions=left))
     return [f"{row.name}: {name}" for name in expired]
+
+
+def reroll(fights: Fights, fight: Fight) -> None:
+    """Everyone rolls initiative anew with their modifier (a group once for all); the current creature keeps
+    its turn, and the new order runs from there."""
+    current = fight.current()
+    rolled: dict[str, tuple[int, int]] = {}
+    for row in fight.rows:
+        if custom.is_lair(row):
+            continue  # the lair acts on initiative 20, whatever the dice say
+        group = row.group_name.casefold() if row.group_name else None
+        if group is None or group not in rolled:
+            initiative = fights.dice.d20() + initiative_bonus(fights, fight, row)
+            tiebreak = roll_off(fights.dice, fight, initiative, row.dex)
+            rolled[group or f"#{row.id}"] = (initiative, tiebreak)
+        row.initiative, row.tiebreak = rolled[group or f"#{row.id}"]
+    reorder(fight, current)
+
+
+def initiative_bonus(fights: Fights, fight: Fight, row: Combatant) -> int:
+    if row.init_bonus is not None:
+        return row.init_bonus
+    if row.kind == "character" and row.character_id in fight.characters:
+        return fights.characters.stats(fight.sheet(row)).initiative
+    return (row.dex - 10) // 2
 
 
 # --- Places in the order ----------------------------------------------------------------------------

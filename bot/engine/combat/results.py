@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.engine import combat_rules as cr
 from bot.engine.dice import RollOutcome
+from bot.engine.effects import Effect
 from bot.errors import InvalidInput, NotFound
 
 TurnKey = tuple[int, int]  # (round, id of the combatant whose turn it is; 0 before round 1)
@@ -54,6 +55,9 @@ class TrackerEntry:
     ac: int | None  # None: hidden
     conditions: tuple[str, ...]  # "poisoned (2 rounds)"
     death_saves: tuple[int, int] | None  # (successes, failures) for a character at 0 HP
+    effects: tuple[str, ...] = ()  # "Bless (3 rounds, concentration: Lia)"
+    held: bool = False  # holding (delaying) its turn
+    group: str | None = None  # the group it acts with (one entry in the order)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,14 @@ class TurnChange:
 
 
 @dataclass(frozen=True)
+class EffectChange:
+    state: TrackerState
+    target: str
+    added: Effect | None  # None: removed
+    ended: tuple[str, ...]  # "Goblin: Bless" (removed, or ended with a caster's concentration)
+
+
+@dataclass(frozen=True)
 class DamageReport:
     target: str
     kind: cr.Kind
@@ -135,6 +147,7 @@ class DamageReport:
     failures_added: int = 0
     instant_death: bool = False
     death_saves: tuple[int, int] | None = None
+    concentration_ended: tuple[str, ...] = ()  # "Goblin: Bless": its caster dropped
 
     @property
     def healed(self) -> int:
@@ -147,6 +160,11 @@ class SaveRoll:
     dc: int
     roll: RollOutcome | None  # None: failed automatically (paralysed: Str and Dex saves)
     success: bool
+    bonus_rolls: tuple[tuple[str, RollOutcome, int], ...] = ()  # effects' dice: (Bless, the roll, +1/-1)
+
+    @property
+    def total(self) -> int:
+        return (self.roll.total if self.roll else 0) + sum(sign * r.total for _, r, sign in self.bonus_rolls)
 
 
 @dataclass(frozen=True)
@@ -169,12 +187,20 @@ class AttackReport:
     reasons: tuple[str, ...] = ()  # where advantage/disadvantage came from
     version: int = 0
     state: TrackerState | None = None  # the tracker after this attack
+    bonus_rolls: tuple[tuple[str, RollOutcome, int], ...] = ()  # effects' dice on the attack roll
+
+    @property
+    def attack_total(self) -> int:
+        """The attack roll with the effects' dice (Bless: +1d4)."""
+        return (self.roll.total if self.roll else 0) + sum(sign * r.total for _, r, sign in self.bonus_rolls)
 
     @property
     def outcomes(self) -> tuple[RollOutcome, ...]:
-        first = (self.roll,) if self.roll else ()
-        saved = (self.save.roll,) if self.save and self.save.roll else ()
-        return first + saved + self.damage_rolls
+        first: tuple[RollOutcome, ...] = (self.roll,) if self.roll else ()
+        bonus = tuple(r for _, r, _ in self.bonus_rolls)
+        saved: tuple[RollOutcome, ...] = (self.save.roll,) if self.save and self.save.roll else ()
+        saved += tuple(r for _, r, _ in self.save.bonus_rolls) if self.save else ()
+        return first + bonus + saved + self.damage_rolls
 
 
 @dataclass(frozen=True)

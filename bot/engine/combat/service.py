@@ -5,6 +5,8 @@ out their operations; every change is one transaction that locks the combat row 
 - ending turns: `order.TurnOrder`               - attacks and saves: `attacks.Attacks`
 - monsters' actions and auto mode: `monsters.MonsterActions`
 - the DM's damage, healing and conditions: `corrections.Corrections`
+- going back, skipping and holding turns: `order.TurnOrder`; moving, readying, rerolling: `placing.Placing`
+- generic combatants and lair actions: `extras.Extras`; timed effects: `timed_effects.TimedEffects`
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat.attacks import Attacks
 from bot.engine.combat.corrections import Corrections
+from bot.engine.combat.extras import Extras
 from bot.engine.combat.lifecycle import Lifecycle
 from bot.engine.combat.loading import CampaignDMLookup, Clock, Fights, now
 from bot.engine.combat.monsters import MonsterActions
 from bot.engine.combat.order import TurnOrder
+from bot.engine.combat.placing import Placing
+from bot.engine.combat.timed_effects import TimedEffects
 from bot.engine.dice import Dice
 from persistence.db import Database
 
@@ -34,7 +39,13 @@ class CombatService:
         self.srd: SRD = fights.srd
         self._reading(fights)
         self._lifecycle(Lifecycle(fights))
-        self.next_turn = TurnOrder(fights).next_turn
+        self._order(TurnOrder(fights), Placing(fights))
+        extras = Extras(fights)
+        self.add_generic = extras.add_generic
+        self.add_lair = extras.add_lair
+        timed_effects = TimedEffects(fights)
+        self.add_effect = timed_effects.add_effect
+        self.remove_effect = timed_effects.remove_effect
         attacks = Attacks(fights)
         self.attack = attacks.attack
         self.player_attack = attacks.player_attack
@@ -57,6 +68,15 @@ class CombatService:
         self.join = lifecycle.join
         self.remove = lifecycle.remove
         self.end = lifecycle.end
+
+    def _order(self, order: TurnOrder, placing: Placing) -> None:
+        self.next_turn = order.next_turn
+        self.previous_turn = order.previous_turn
+        self.skip = order.skip
+        self.delay = order.delay
+        self.move = placing.move
+        self.ready = placing.ready
+        self.reroll = placing.reroll
 
     def _monsters(self, monsters: MonsterActions) -> None:
         self.monster_act = monsters.monster_act

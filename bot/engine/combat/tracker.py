@@ -3,8 +3,11 @@ number; `TrackerState.public()` hides monsters' HP and everyone's AC from player
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.data.srd import SRD
 from bot.engine import combat_rules as cr
+from bot.engine import effects
 from bot.engine.combat.fight import Fight, timed
 from bot.engine.combat.hit_points import character_health
 from bot.engine.combat.results import TrackerEntry, TrackerState
@@ -15,10 +18,27 @@ from persistence.models import Combatant
 
 def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
     current = fight.current()
-    entries = tuple(_entry(fight, srd, r, r is current, for_dm) for r in fight.rows)
+    now = set(map(id, fight.members(current))) if current is not None else set()
+    names = {r.name_key: r.name for r in fight.rows}
+    entries = tuple(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names) for r in fight.rows)
     c = fight.combat
     return TrackerState(c.id, c.campaign_id, c.channel_id, c.status, c.round, c.version, entries, for_dm,
                         c.tracker_channel_id, c.tracker_message_id)  # fmt: skip
+
+
+def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
+    """Its timed effects (with the concentrating caster), whether it holds its turn, and its group."""
+    labels = tuple(_effect_label(e, names) for e in effects.load(row.effects))
+    ac = entry.ac + sum(e.ac for e in effects.load(row.effects)) if entry.ac is not None else None
+    return replace(entry, ac=ac, effects=labels, held=bool(row.held), group=row.group_name)
+
+
+def _effect_label(effect: effects.Effect, names: dict[str, str]) -> str:
+    label = effects.label(effect)
+    if effect.caster is None:
+        return label
+    caster = f"concentration: {names.get(effect.caster, effect.caster)}"
+    return f"{label[:-1]}, {caster})" if label.endswith(")") else f"{label} ({caster})"
 
 
 def _entry(fight: Fight, srd: SRD, row: Combatant, current: bool, for_dm: bool) -> TrackerEntry:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
-from bot.engine.combat import CombatService, TrackerState
+from bot.engine.combat import CombatService, Overrides, TrackerState
 from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
@@ -28,6 +28,7 @@ from bot.ui import dm_views
 from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from cogs.common import actor_of, here
+from cogs.dm.tracker import TrackerTools, combat_group
 
 # Discord takes integer options up to 2^53 - 1 (Int53Type); 2^53 makes it refuse the whole bulk sync.
 ChangeId = Range[int, 1, 2**53 - 1]
@@ -42,8 +43,9 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
 
 
 @app_commands.guild_only()
-class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's controls of this channel's campaign"):
-    combat = app_commands.Group(name="combat", description="Run this channel's fight")
+class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
+            group_description="The DM's controls of this channel's campaign"):  # fmt: skip
+    combat = combat_group()  # with the initiative tracker's tools of cogs/dm/tracker.py
     npc = app_commands.Group(name="npc", description="The campaign's NPCs")
     generate = app_commands.Group(name="generate", description="Encounters, loot, NPCs, places and quests")
     condition = app_commands.Group(name="condition", description="Conditions on characters and combatants")
@@ -219,20 +221,23 @@ class DMCog(commands.GroupCog, group_name="dm", group_description="The DM's cont
         await self.show_tracker(interaction, state)
 
     @combat.command(name="add")
-    @app_commands.describe(monster="An SRD monster", count="How many (1-20)", name="A name instead of the SRD's",
-                           hp="Average hit points, or rolled from the hit dice")  # fmt: skip
+    @app_commands.describe(monster="An SRD monster (empty: a generic combatant of your own)", count="How many (1-20)",
+                           name="A name instead of the SRD's (a generic combatant's name)",
+                           hp="Average hit points, or rolled from the hit dice", hit_points="Hit points instead",
+                           ac="AC instead", initiative="A fixed initiative (15) or a modifier to roll with (+2)",
+                           group="They share one initiative and act as one entry (a pack of wolves)",
+                           attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`")  # fmt: skip
     @app_commands.autocomplete(monster=monster_autocomplete)
     async def combat_add(
-        self, interaction: Interaction[DMBot], monster: Range[str, 1, 100], count: Range[int, 1, 20] = 1,
-        name: Range[str, 1, 64] | None = None, hp: Literal["average", "rolled"] = "average",
+        self, interaction: Interaction[DMBot], monster: Range[str, 1, 100] | None = None,
+        count: Range[int, 1, 20] = 1, name: Range[str, 1, 64] | None = None,
+        hp: Literal["average", "rolled"] = "average", hit_points: Range[int, 1, 10_000] | None = None,
+        ac: Range[int, 1, 50] | None = None, initiative: Range[str, 1, 3] | None = None, group: bool = False,
+        attacks: Range[str, 1, 300] | None = None,
     ) -> None:  # fmt: skip
-        """Add SRD monsters to the fight: AC, HP and actions from the stat block; each rolls initiative."""
-        added = await self.fight.add_monsters(actor_of(interaction), here(interaction), monster, count, name, hp)
-        lines = [f"{n}: {h} HP, initiative {i}" for n, h, i in zip(added.names, added.hp, added.initiatives,
-                                                                  strict=True)]  # fmt: skip
-        await interaction.response.send_message(embed=dm_views.generated_embed(f"👹 {added.monster} joins", lines),
-                                                ephemeral=True)  # fmt: skip
-        await self.show_tracker(interaction, added.state)
+        """Add SRD monsters (AC, HP and actions from the stat block, or yours) or a generic combatant."""
+        changes = Overrides(hit_points, ac, initiative, group)
+        await self.add_combatants(interaction, monster, count, name, hp, changes, attacks)
 
     @combat.command(name="act")
     @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")

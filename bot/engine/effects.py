@@ -1,0 +1,234 @@
+"""Timed effects: the engine's one model of what a spell, a potion or a DM's ruling does to a creature for a
+while (Bless, Bane, Shield of Faith, Faerie Fire, a custom "Blessing of the Grove").
+
+Pure data and rules: no Discord, no SQL, no random source. An `Effect` sits on the creature it affects and
+says what it adds to that creature's attack rolls, saves, ability checks, AC and damage, which resistances
+it grants, where it gives advantage or disadvantage (also on attacks *against* the creature), how many
+rounds are left and on whose turn they tick, and which caster's concentration holds it up.
+
+Combat stores effects as JSON on the combatant (`to_json` / `from_json`); attacks, saves and the tracker
+read them through `rolls_for`, `ac_bonus`, `resistances` and `label`. Spells (later: `/cast`) build
+effects with `preset` or the constructor, exactly as the DM's `/dm combat effect add` does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from bot.errors import InvalidInput
+
+Phase = Literal["start", "end"]
+RollKind = Literal["attack", "save", "check"]
+Edge = Literal["advantage", "disadvantage"]
+ROLL_KINDS: tuple[RollKind, ...] = ("attack", "save", "check")
+MAX_EFFECTS = 12  # on one creature: enough for a stack of spells, small enough for the tracker
+MAX_NAME = 40
+# What an effect may add to a roll: "+2", "-1", "1d4", "-1d4", "1d4+1" (no more than a few dice).
+BONUS = re.compile(r"^[+-]?(\d{1,2}d\d{1,3}|\d{1,2})([+-](\d{1,2}d\d{1,3}|\d{1,2}))?$")
+
+
+@dataclass(frozen=True)
+class Effect:
+    name: str
+    bonuses: Mapping[str, str] = field(default_factory=dict)  # roll kind or "damage" → "+1d4", "-2"
+    ac: int = 0
+    resistances: tuple[str, ...] = ()  # damage types
+    edges: Mapping[str, Edge] = field(default_factory=dict)  # roll kind or "attacked" → advantage/disadvantage
+    rounds: int | None = None  # None: until removed (or concentration ends)
+    ticks_on: str | None = None  # the name key of the creature on whose turns the rounds tick
+    phase: Phase = "end"
+    caster: str | None = None  # the name key of the creature concentrating on it
+
+    @property
+    def key(self) -> str:
+        return self.name.casefold()
+
+    def bonus(self, kind: str) -> str | None:
+        return self.bonuses.get(kind)
+
+
+@dataclass(frozen=True)
+class RollEffects:
+    """What a creature's effects (and those on its target) do to one d20 roll."""
+
+    dice: tuple[tuple[str, str], ...] = ()  # (effect name, "+1d4") to roll and add
+    advantage: tuple[str, ...] = ()  # the effects that give it
+    disadvantage: tuple[str, ...] = ()
+
+
+def bonus_term(text: str) -> str:
+    """A roll's bonus as the engine stores it, signed: "1d4" → "+1d4"; anything else is refused."""
+    term = text.replace(" ", "")
+    if not BONUS.match(term):
+        raise InvalidInput(f"“{text[:20]}” isn't a bonus: write a number or dice such as `+2`, `1d4`, `-1d4`.")
+    return term if term[0] in "+-" else f"+{term}"
+
+
+def make(
+    name: str, *, attack: str | None = None, save: str | None = None, check: str | None = None,
+    damage: str | None = None, ac: int = 0, resistances: Iterable[str] = (), edges: Mapping[str, Edge] | None = None,
+) -> Effect:  # fmt: skip
+    """An effect from the DM's (or a spell's) parts, each checked."""
+    clean = " ".join(name.split())[:MAX_NAME]
+    if not clean:
+        raise InvalidInput("Give the effect a name.")
+    parts = {"attack": attack, "save": save, "check": check, "damage": damage}
+    bonuses = {kind: bonus_term(text) for kind, text in parts.items() if text}
+    if bonuses.get("damage", "+").startswith("-"):
+        raise InvalidInput("Extra damage is added on a hit: write it as dice or a number, e.g. `1d6`.")
+    if not -10 <= ac <= 10:
+        raise InvalidInput("An effect changes AC by -10 to +10.")
+    return Effect(clean, bonuses, ac, tuple(sorted({r.casefold() for r in resistances})), dict(edges or {}))
+
+
+PRESETS: dict[str, Effect] = {
+    "bless": make("Bless", attack="1d4", save="1d4"),
+    "bane": make("Bane", attack="-1d4", save="-1d4"),
+    "shield of faith": make("Shield of Faith", ac=2),
+    "shield": make("Shield", ac=5),
+    "faerie fire": make("Faerie Fire", edges={"attacked": "advantage"}),
+}
+# How long each preset lasts when the DM gives no duration, and on whose turn it ticks.
+PRESET_TIMING: dict[str, tuple[int, Phase, bool]] = {  # rounds, phase, ticks on the caster's turns
+    "bless": (10, "end", True),
+    "bane": (10, "end", True),
+    "shield of faith": (100, "end", True),
+    "shield": (1, "start", True),  # until the start of the caster's next turn
+    "faerie fire": (10, "end", True),
+}
+
+
+def preset(name: str) -> Effect | None:
+    return PRESETS.get(" ".join(name.split()).casefold())
+
+
+def timed(effect: Effect, rounds: int | None, *, on: str, phase: Phase, caster: str | None) -> Effect:
+    """The effect with its duration: `rounds` tick on the turns of the creature keyed `on`."""
+    if rounds is not None and not 1 <= rounds <= 1000:
+        raise InvalidInput("An effect lasts 1 to 1,000 rounds (empty: until removed).")
+    return replace(effect, rounds=rounds, ticks_on=on if rounds is not None else None, phase=phase, caster=caster)
+
+
+# --- Effects on a creature ---------------------------------------------------------------------------------
+
+
+def added(effects: Sequence[Effect], new: Effect) -> tuple[Effect, ...]:
+    """The creature's effects with `new` in place of one of the same name (a spell cast again replaces it)."""
+    others = tuple(e for e in effects if e.key != new.key)
+    if len(others) >= MAX_EFFECTS:
+        raise InvalidInput(f"A creature holds at most {MAX_EFFECTS} effects; remove one first.")
+    return (*others, new)
+
+
+def removed(effects: Sequence[Effect], name: str) -> tuple[Effect, ...]:
+    key = " ".join(name.split()).casefold()
+    kept = tuple(e for e in effects if e.key != key)
+    if len(kept) == len(effects):
+        names = ", ".join(e.name for e in effects) or "none"
+        raise InvalidInput(f"No effect “{name[:MAX_NAME]}” is on it. Its effects: {names}.")
+    return kept
+
+
+def tick(effects: Sequence[Effect], creature: str, phase: Phase) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round.
+
+    Returns the effects kept and the names of those that ran out.
+    """
+    kept: list[Effect] = []
+    expired: list[str] = []
+    for effect in effects:
+        if effect.rounds is None or effect.ticks_on != creature or effect.phase != phase:
+            kept.append(effect)
+        elif effect.rounds <= 1:
+            expired.append(effect.name)
+        else:
+            kept.append(replace(effect, rounds=effect.rounds - 1))
+    return tuple(kept), tuple(expired)
+
+
+def without_concentration(
+    effects: Sequence[Effect], caster: str, *, keep: str | None = None
+) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """The caster's concentration ends (it fell, or it concentrates on something else, `keep`): the effects
+    it held up end. Returns the effects kept and the names of those that ended."""
+    gone = [e for e in effects if e.caster == caster and e.key != keep]
+    return tuple(e for e in effects if e not in gone), tuple(e.name for e in gone)
+
+
+def rolls_for(kind: RollKind, own: Sequence[Effect], against: Sequence[Effect] = ()) -> RollEffects:
+    """One d20 roll of `kind` by a creature with effects `own`; for an attack, `against` are the target's."""
+    dice = tuple((e.name, term) for e in own if (term := e.bonus(kind)))
+    advantage = [e.name for e in own if e.edges.get(kind) == "advantage"]
+    disadvantage = [e.name for e in own if e.edges.get(kind) == "disadvantage"]
+    if kind == "attack":
+        advantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "advantage"]
+        disadvantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "disadvantage"]
+    return RollEffects(dice, tuple(advantage), tuple(disadvantage))
+
+
+def damage_bonus(own: Sequence[Effect]) -> tuple[tuple[str, str], ...]:
+    return tuple((e.name, term) for e in own if (term := e.bonus("damage")))
+
+
+def ac_bonus(effects: Sequence[Effect]) -> int:
+    return sum(e.ac for e in effects)
+
+
+def resistances(effects: Sequence[Effect]) -> frozenset[str]:
+    return frozenset(r for e in effects for r in e.resistances)
+
+
+def label(effect: Effect) -> str:
+    """For the tracker: "Bless (3 rounds, conc. Lia)" needs the caster's name; this gives "Bless (3 rounds)"."""
+    if effect.rounds is None:
+        return effect.name
+    return f"{effect.name} ({effect.rounds} round{'s' if effect.rounds != 1 else ''})"
+
+
+def describe(effect: Effect) -> str:
+    """What it does, in a few words: "+1d4 attack, +1d4 save", "AC +2", "advantage on attacks against"."""
+    parts = [f"{term} {kind}" for kind, term in effect.bonuses.items()]
+    if effect.ac:
+        parts.append(f"AC {effect.ac:+d}")
+    parts += [f"resists {r}" for r in effect.resistances]
+    for kind, edge in effect.edges.items():
+        parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {kind}s")
+    return ", ".join(parts) or "no mechanical change"
+
+
+# --- Stored as JSON on the combatant -----------------------------------------------------------------------
+
+
+def to_json(effect: Effect) -> dict[str, Any]:
+    return {
+        "name": effect.name, "bonuses": dict(effect.bonuses), "ac": effect.ac, "resistances": list(effect.resistances),
+        "edges": dict(effect.edges), "rounds": effect.rounds, "ticks_on": effect.ticks_on, "phase": effect.phase,
+        "caster": effect.caster,
+    }  # fmt: skip
+
+
+def from_json(entry: Mapping[str, Any]) -> Effect:
+    rounds = entry.get("rounds")
+    edges = {str(k): v for k, v in dict(entry.get("edges") or {}).items() if v in ("advantage", "disadvantage")}
+    bonuses = {str(k): str(v) for k, v in dict(entry.get("bonuses") or {}).items()}
+    return Effect(
+        name=str(entry.get("name", "effect")), bonuses=bonuses,
+        ac=int(entry.get("ac") or 0), resistances=tuple(str(r) for r in entry.get("resistances") or ()), edges=edges,
+        rounds=rounds if isinstance(rounds, int) else None, ticks_on=_text_or_none(entry.get("ticks_on")),
+        phase="start" if entry.get("phase") == "start" else "end", caster=_text_or_none(entry.get("caster")),
+    )  # fmt: skip
+
+
+def load(entries: Iterable[Mapping[str, Any]] | None) -> tuple[Effect, ...]:
+    return tuple(from_json(e) for e in entries or ())
+
+
+def dump(effects: Iterable[Effect]) -> list[dict[str, Any]]:
+    return [to_json(e) for e in effects]
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
