@@ -456,7 +456,8 @@ def subclass_spell(raw: Json) -> Json:
     """A domain/oath/patron spell, the class level that grants it ('cleric-3' -> 3) and any feature it needs."""
     levels = [int(p["index"].rsplit("-", 1)[1]) for p in raw["prerequisites"] if p["type"] == "level"]
     features = [p["index"] for p in raw["prerequisites"] if p["type"] == "feature"]  # a land druid's terrain
-    return {"spell": raw["spell"]["index"], "level": min(levels, default=1), "feature": features[0] if features else None}
+    feature = features[0] if features else None
+    return {"spell": raw["spell"]["index"], "level": min(levels, default=1), "feature": feature}
 
 
 def derive_rules(source: Path) -> list[Json]:
