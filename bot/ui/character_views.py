@@ -479,7 +479,7 @@ class CreationView(OwnedView):
             purpose = _spell_purpose(d.klass.index)
             lines.append(f"1st-level spells{purpose} ({len(c.spells)}/{d.spell_choose}): {picked}")
         if (d.cantrip_choose or d.spell_choose) and not getattr(self, "spells_fit", True):
-            lines.append("Not every spell menu fits here: after Confirm, `/spell learn` and `/spell prepare` pick them.")
+            lines.append("Not every spell menu fits: after Confirm, `/spell learn` and `/spell prepare` pick them.")
         return lines
 
     async def _open_scores(self, interaction: discord.Interaction[Any]) -> None:
