@@ -61,10 +61,12 @@ class SpellService:
         numbers = stats(sheet, self.srd).spellcasting
         return SpellSheet(sheet, room, numbers, of(s.cantrips), of(s.known), of(s.book), of(s.prepared))
 
-    async def choices(self, actor: Actor, purpose: str, text: str) -> list[tuple[str, str]]:
-        """Autocomplete (index, label) pairs: only what the active character may pick for `purpose`."""
+    async def choices(
+        self, actor: Actor, purpose: str, text: str, ref: CharacterRef | None = None
+    ) -> list[tuple[str, str]]:
+        """Autocomplete (index, label) pairs: only what the character may pick for `purpose`."""
         try:
-            sheet = await self.characters.get(actor)
+            sheet = await self.characters.get(actor, ref)
         except GameError:  # no active character: nothing to offer
             return []
         pool = {
