@@ -234,6 +234,8 @@ def prepare(sheet: Sheet, srd: SRD, spell: Spell) -> Spells:
         raise InvalidInput(f"A {klass} doesn't prepare spells; it casts the ones it knows (`/spell learn`).")
     if spell.index in spells.prepared:
         raise InvalidInput(f"{spell.name} is already prepared.")
+    if room.style == "prepared":
+        _check_on_list(sheet, srd, spell, room)  # says which: not on the list, or no slots of its level
     if spell.index not in {s.index for s in preparable(sheet, srd)}:
         source = "spellbook" if room.style == "spellbook" else "class spell list (of levels you have slots for)"
         raise InvalidInput(f"{spell.name} isn't in {sheet.name}'s {source}.")
