@@ -33,7 +33,6 @@ from bot.data.srd import (
     cr_label,
 )
 from bot.engine import rules
-from bot.ui.replies import reply
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -404,11 +403,13 @@ def rule_embed(section: RuleSection) -> discord.Embed:
 
 
 class PostView(discord.ui.View):
-    """One button under a private answer: post the same embed to the channel for everyone."""
+    """One button under a private answer: post the same embed to the channel for everyone.
+
+    No owner check: only whoever looked it up can see a private answer, so only they can press it."""
 
     def __init__(self, owner_id: int, embed: discord.Embed, *, timeout: float = POST_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
-        self.owner_id, self.embed = owner_id, embed
+        self.embed = embed
         button: discord.ui.Button[PostView] = discord.ui.Button(
             label="Post to channel", style=discord.ButtonStyle.primary, custom_id=f"dm:lookup:{owner_id}:{id(self)}"
         )
@@ -416,8 +417,5 @@ class PostView(discord.ui.View):
         self.add_item(button)
 
     async def _post(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.user.id != self.owner_id:
-            await reply(interaction, "⚠️ This button belongs to whoever looked it up.", ephemeral=True)
-            return
         self.stop()
         await interaction.response.send_message(embed=self.embed)
