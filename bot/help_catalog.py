@@ -274,7 +274,7 @@ CATALOG: tuple[CommandHelp, ...] = (
             "Forget a cantrip or spell, to learn another.", "/spell forget spell:Fire Bolt"),
     _player("spells", "/spell prepare spell:<spell> [remove:true] [name:<character>]",
             "Prepare a spell (cleric, druid, paladin, wizard); changes wait for a long rest.",
-            "/spell prepare spell:Cure Wounds"),
+            "/spell prepare spell:Magic Missile"),
     _player("spells", "/spell book [name:<character>]", "A wizard's spellbook, prepared spells marked.",
             "/spell book"),
     _player("lookup", "/lookup spell name:<spell> [public:true]",

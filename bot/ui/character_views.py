@@ -394,7 +394,7 @@ class CreationView(OwnedView):
         if d.cantrip_choose:
             options = [(sp.index, sp.name) for sp in d.cantrip_options]
             menus.append(("cantrips", f"Up to {d.cantrip_choose} cantrips", options, d.cantrip_choose, c.cantrips))
-        chunks = [d.spell_options[i : i + SELECT_OPTIONS] for i in range(0, len(d.spell_options), SELECT_OPTIONS)]
+        chunks = _spell_chunks(d.spell_options)
         for number, chunk in enumerate(chunks if d.spell_choose else []):
             span = f" ({chunk[0].name[0]}–{chunk[-1].name[0]})" if len(chunks) > 1 else ""
             label = f"Up to {d.spell_choose} 1st-level spells{_spell_purpose(d.klass.index)}{span}"
@@ -434,8 +434,7 @@ class CreationView(OwnedView):
 
     def _set(self, name: str, values: tuple[str, ...]) -> None:
         if name.startswith("spells-"):  # one of a wizard's two menus: keep what the other one holds
-            number = int(name.removeprefix("spells-"))
-            menu = {sp.index for sp in self.draft.spell_options[number * SELECT_OPTIONS :][:SELECT_OPTIONS]}
+            menu = {sp.index for sp in _spell_chunks(self.draft.spell_options)[int(name.removeprefix("spells-"))]}
             self.choices = replace(self.choices, spells=(*(i for i in self.choices.spells if i not in menu), *values))
             return
         if name == "cantrips":
@@ -500,6 +499,13 @@ class CreationView(OwnedView):
         self.stop()
         await interaction.response.edit_message(content="Character creation cancelled; nothing was saved.",
                                                 embed=None, view=None)
+
+
+def _spell_chunks(options: Sequence[Any]) -> list[Sequence[Any]]:
+    """Menus of at most 25, as even as can be (a wizard's 27: 14 and 13, split by name)."""
+    count = -(-len(options) // SELECT_OPTIONS)
+    size = -(-len(options) // count) if count else 0
+    return [options[i : i + size] for i in range(0, len(options), size)] if size else []
 
 
 def _spell_purpose(class_index: str) -> str:
