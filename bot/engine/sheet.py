@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.data.srd import SRD, Armor, Condition, Subrace, Weapon
+from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
 from bot.engine import rules
 from bot.errors import InvalidInput
 from persistence.models import Character
@@ -215,8 +215,14 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         class_name=klass.name,
         background_name=srd.background(sheet.background).name,
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
-        spellcasting=spell_numbers(klass.spellcasting_ability, mods, prof),
+        spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
     )
+
+
+def casting_ability(klass: CharacterClass, level: int) -> str | None:
+    """The class's spellcasting ability once it casts (paladins and rangers: from level 2)."""
+    row = klass.level(level)
+    return klass.spellcasting_ability if any(row.spell_slots) or row.cantrips_known else None
 
 
 def spell_numbers(ability: str | None, mods: Mapping[str, int], prof: int) -> SpellNumbers | None:

@@ -177,3 +177,17 @@ def test_a_wizard_in_dmbot_play(run_play: PlayRun) -> None:
     # INT 16 (+3), level 1: 3 + 1 = 4 to prepare; DC 8 + 2 + 3 = 13, attack +5.
     assert "Prepared 2/4" in listed and "spell save DC **13**" in listed.replace("\\*", "*")
     assert "(local Discord refused" not in out
+
+
+async def test_a_crowded_draft_keeps_to_five_rows_and_says_where_the_rest_is(session: SandboxSession) -> None:
+    # A half-elf sorcerer: class skills, racial skills and +1 bonuses take three menus and the buttons a
+    # row; of the cantrip and spell menus only the first fits Discord's five rows.
+    handle = await session.run("character create", {"name": "Ysolde", "race": "half-elf", "class": "sorcerer",
+                                                    "background": "acolyte"})  # fmt: skip
+    draft = handle.messages[-1]
+    assert len(draft.components) == 5
+    assert cid(draft, "cantrips") and not any(c.get("custom_id", "").endswith(":spells-0")
+                                                for c in draft.iter_components())  # fmt: skip
+    description = draft.embeds[0]["description"]
+    assert "Cantrips (0/4)" in description and "1st-level spells known (0/2)" in description
+    assert "`/spell learn` and `/spell prepare` pick them" in description
