@@ -295,7 +295,7 @@ def magic_item_embed(item: MagicItem, srd: SRD) -> discord.Embed:
     card = Card(f"🪄 {item.name}", f"{item.rarity} {titled(item.category).lower()}{attune}")
     if item.variants:
         names = [srd.magic_item(v).name if v in srd.lookup("magic_item") else titled(v) for v in item.variants]
-        card.field("Variants", joined(names), inline=False)
+        card.field("Variants", " · ".join(names), inline=False)  # the names have commas of their own
     card.footer = "SRD 5.1 facts"
     return card.build()
 
