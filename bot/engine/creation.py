@@ -143,7 +143,7 @@ class CharacterCreation(CharacterService):
         # the number a cleric or druid prepares follows WIS; the draft counts with the suggested scores
         # and the race's fixed bonuses, and `create` checks again with the final ones
         likely = rules.final_scores(suggested, race.ability_bonuses)
-        cantrip_choose, cantrip_options, spell_choose, spell_options = spells.creation_options(self.srd, klass, likely)
+        picks = spells.creation_picks(self.srd, klass, likely)
         return Draft(
             guild_id=guild_of(actor),
             owner_id=actor.user_id,
@@ -162,10 +162,10 @@ class CharacterCreation(CharacterService):
             race_skill_options=race_skill_options,
             bonus_choose=bonus.choose if bonus else 0,
             bonus_options=tuple(o.item for o in bonus.options if o.item) if bonus else (),
-            cantrip_choose=cantrip_choose,
-            cantrip_options=tuple(cantrip_options),
-            spell_choose=spell_choose,
-            spell_options=tuple(spell_options),
+            cantrip_choose=picks.cantrips,
+            cantrip_options=picks.cantrip_options,
+            spell_choose=picks.spells,
+            spell_options=picks.spell_options,
         )
 
     def parse_scores(self, draft: Draft, text: str) -> dict[str, int]:

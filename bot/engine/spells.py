@@ -268,12 +268,35 @@ def _full(sheet: Sheet, what: str, count: int, hint: str) -> str:
 # --- Creation and levels --------------------------------------------------------------------------
 
 
-def at_creation(srd: SRD, klass: CharacterClass, scores: Mapping[str, int], cantrips: Iterable[str],
-                spells: Iterable[str]) -> Spells:  # fmt: skip
+@dataclass(frozen=True)
+class CreationPicks:
+    """What a new character's draft offers: up to `cantrips` of one list and `spells` of the other."""
+
+    cantrips: int
+    cantrip_options: tuple[Spell, ...]
+    spells: int
+    spell_options: tuple[Spell, ...]
+
+
+def first_level_limit(room: Allowance) -> int:
+    """How many 1st-level spells a level-1 character starts with: known, in the book, or prepared."""
+    return {"known": room.known, "spellbook": room.book_free, "prepared": room.prepared}.get(room.style) or 0
+
+
+def creation_picks(srd: SRD, klass: CharacterClass, scores: Mapping[str, int]) -> CreationPicks:
+    room = allowance_for(klass, 1, scores, srd)
+    cantrips = sorted(srd.spells_for_class(klass.index, 0), key=lambda s: s.name) if room.cantrips else []
+    firsts = sorted(srd.spells_for_class(klass.index, 1), key=lambda s: s.name) if room.max_level else []
+    return CreationPicks(room.cantrips, tuple(cantrips), first_level_limit(room) if firsts else 0, tuple(firsts))
+
+
+def at_creation(
+    srd: SRD, klass: CharacterClass, scores: Mapping[str, int], cantrips: Iterable[str], spells: Iterable[str]
+) -> Spells:
     """A level-1 character's picks: cantrips, and 1st-level spells known, in the book or prepared."""
     room = allowance_for(klass, 1, scores, srd)
+    limit = first_level_limit(room)
     picked_cantrips = _checked(srd, klass, tuple(dict.fromkeys(cantrips)), 0, room.cantrips, "cantrips")
-    limit = {"known": room.known, "spellbook": room.book_free, "prepared": room.prepared}.get(room.style) or 0
     picked = _checked(srd, klass, tuple(dict.fromkeys(spells)), 1, limit, "1st-level spells")
     if room.style == "known":
         return Spells(cantrips=picked_cantrips, known=picked)
@@ -282,25 +305,18 @@ def at_creation(srd: SRD, klass: CharacterClass, scores: Mapping[str, int], cant
     return Spells(cantrips=picked_cantrips, prepared=picked, may_prepare=len(picked) < limit)
 
 
-def _checked(srd: SRD, klass: CharacterClass, picks: tuple[str, ...], level: int, limit: int,
-             what: str) -> tuple[str, ...]:  # fmt: skip
+def _checked(
+    srd: SRD, klass: CharacterClass, picks: tuple[str, ...], level: int, limit: int, what: str
+) -> tuple[str, ...]:
     if len(picks) > limit:
         raise InvalidInput(f"A level-1 {klass.name} has {limit} {what}; you picked {len(picks)}.")
+    found = []
     for index in picks:
-        spell = srd.spell(index)
-        if klass.index not in spell.classes or spell.level != level:
-            raise InvalidInput(f"{spell.name} can't be one of a {klass.name}'s {what}.")
-    return tuple(srd.spell(i).index for i in picks)
-
-
-def creation_options(srd: SRD, klass: CharacterClass, scores: Mapping[str, int]) -> tuple[int, list[Spell], int,
-                                                                                         list[Spell]]:  # fmt: skip
-    """(cantrips to pick, cantrip options, 1st-level spells to pick, their options) for a new character."""
-    room = allowance_for(klass, 1, scores, srd)
-    limit = {"known": room.known, "spellbook": room.book_free, "prepared": room.prepared}.get(room.style) or 0
-    cantrips = sorted(srd.spells_for_class(klass.index, 0), key=lambda s: s.name)
-    firsts = sorted(srd.spells_for_class(klass.index, 1), key=lambda s: s.name) if room.max_level else []
-    return room.cantrips, cantrips if room.cantrips else [], limit if firsts else 0, firsts
+        spell = srd.spell(index) if index in srd.lookup("spell") else None
+        if spell is None or klass.index not in spell.classes or spell.level != level:
+            raise InvalidInput(f"{spell.name if spell else index[:64]} can't be one of a {klass.name}'s {what}.")
+        found.append(spell.index)
+    return tuple(found)
 
 
 def level_gains(srd: SRD, class_index: str, old_level: int, new_level: int, scores: Mapping[str, int]) -> LevelGains:

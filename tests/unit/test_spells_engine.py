@@ -135,6 +135,8 @@ async def test_creation_refuses_more_than_the_class_allows(alice: Actor, service
                    cantrips=("eldritch-blast", "mage-hand", "minor-illusion"))  # fmt: skip
     with pytest.raises(InvalidInput, match="can't be one of a Warlock's 1st-level spells"):
         await make(service, alice, "human", "warlock", ("arcana", "deception"), spells=("cure-wounds",))
+    with pytest.raises(InvalidInput, match="no-such-spell can't be one of a Warlock's cantrips"):
+        await make(service, alice, "human", "warlock", ("arcana", "deception"), cantrips=("no-such-spell",))
 
 
 def test_counts_by_the_class_rules() -> None:
