@@ -142,7 +142,7 @@ async def test_the_help_examples_of_spells_and_lookup_run(session: SandboxSessio
 
 
 def parse_example(example: str) -> tuple[str, dict[str, Any]]:
-    """"/lookup spell name:Fireball" → ("lookup spell", {"name": "Fireball"}); values may have spaces."""
+    """`/lookup spell name:Fireball` → ("lookup spell", {"name": "Fireball"}); values may have spaces."""
     words = re.split(r"\s(?=\w+:)", example.removeprefix("/"))
     command, options = words[0], {}
     for word in words[1:]:
