@@ -73,6 +73,9 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, local_model:
         narration_edit_interval_seconds=0.2, narrator_breaker_failures=100,
     )  # fmt: skip
     async with running_bot(settings, rng=random.Random(7)) as session:
+        # the Postgres database lives for the whole run and sandbox guild ids repeat: a budget another
+        # test set (test_narrate_e2e's 100 tokens) would send these turns to the offline narrator
+        await session.services.campaign.usage.set_budget(session.world.guild.id, 1_000_000)
         await session.make_character("alice", "Mira")
         await session.run("campaign create", {"name": "The Sunken Crypt", "tone": "grim"}, user="dungeonmaster")
         await session.run("campaign join", user="alice")
