@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 COGS = (
     "cogs.dice", "cogs.characters", "cogs.campaigns", "cogs.narration", "cogs.dm", "cogs.combat", "cogs.admin",
+    "cogs.spells", "cogs.lookup",
     "cogs.help", "cogs.aliases",
 )
 

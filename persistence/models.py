@@ -113,6 +113,8 @@ class Character(Base):
     slots_max: Mapped[list[int]] = mapped_column(JSON, default=list)
     slots_current: Mapped[list[int]] = mapped_column(JSON, default=list)
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, level}
+    # {cantrips, known, book, prepared: [SRD spell index], may_prepare} (migration 0006)
+    spells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     backstory: Mapped[str] = mapped_column(Text, default="")
     portrait_url: Mapped[str | None] = mapped_column(String(500))

@@ -446,8 +446,30 @@ def derive_subclasses(source: Path) -> list[Json]:
                 "class_index": s["class"]["index"],
                 "flavor": s["subclass_flavor"],
                 "features": [{"level": lv["level"], "features": [f["name"] for f in lv["features"]]} for lv in mine],
+                "spells": [subclass_spell(sp) for sp in s.get("spells", [])],
             }
         )
+    return by_index(rows)
+
+
+def subclass_spell(raw: Json) -> Json:
+    """A domain/oath/patron spell, the class level that grants it ('cleric-3' -> 3) and any feature it needs."""
+    levels = [int(p["index"].rsplit("-", 1)[1]) for p in raw["prerequisites"] if p["type"] == "level"]
+    features = [p["index"] for p in raw["prerequisites"] if p["type"] == "feature"]  # a land druid's terrain
+    feature = features[0] if features else None
+    return {"spell": raw["spell"]["index"], "level": min(levels, default=1), "feature": feature}
+
+
+def derive_rules(source: Path) -> list[Json]:
+    """SRD rule sections by name, with their chapter and subheadings (names only, never the text)."""
+    sections = {r["index"]: r for r in load(source, "Rule-Sections")}
+    rows = []
+    for rule in load(source, "Rules"):
+        for ref in rule["subsections"]:
+            lines = sections[ref["index"]]["desc"].splitlines()
+            headings = [line.lstrip("#").strip() for line in lines if line.startswith("##")]
+            kept = [h for h in dict.fromkeys(headings) if h.casefold() != ref["name"].casefold()]
+            rows.append({"index": ref["index"], "name": ref["name"], "chapter": rule["name"], "headings": kept})
     return by_index(rows)
 
 
@@ -793,12 +815,69 @@ def fix_monster_xp(monsters: list[Json]) -> list[str]:
 # --- Spells -------------------------------------------------------------------------------------
 
 
+# Spells whose effect changes numbers for a while (a bonus die, AC, advantage ...) rather than
+# dealing damage: the issue names them for a timed-effect mechanism the engine does not have yet.
+# They stay "partial" (slot spent, dice rolled, the effect described for the DM) until it lands;
+# then this list is where they become "full". (The issue also names Hex: it is not in the SRD 5.1.)
+HAND_TIMED_EFFECT_SPELLS = frozenset({
+    "bless", "bane", "shield", "shield-of-faith", "mage-armor", "guidance", "resistance", "hunters-mark",
+    "faerie-fire", "haste", "slow", "aid", "heroism", "protection-from-evil-and-good", "sanctuary",
+    "invisibility", "blur", "mirror-image",
+})  # fmt: skip
+CONDITION_NAMES = (
+    "blinded", "charmed", "deafened", "frightened", "grappled", "incapacitated", "invisible", "paralyzed",
+    "petrified", "poisoned", "prone", "restrained", "stunned", "unconscious",
+)  # fmt: skip
+_CONDITION_ALT = "|".join(CONDITION_NAMES)
+# "... or be paralyzed", "falls prone", "becomes blinded or deafened": a condition the spell imposes.
+_IMPOSED = re.compile(
+    rf"\b(?:be|is|are|becomes?|falls?|knocked|remains?)\s+(?:\w+\s+)?"
+    rf"((?:{_CONDITION_ALT})(?:\s*(?:,|or|and)\s*(?:{_CONDITION_ALT}))*)\b",
+    re.IGNORECASE,
+)
+_GP = re.compile(r"([\d,]+)\s*gp", re.IGNORECASE)
+
+
+def imposed_conditions(s: Json) -> list[str]:
+    """Condition indexes the spell's text says a creature becomes (a fact read from the prose, not copied)."""
+    text = " ".join([*s["desc"], *s.get("higher_level", [])])
+    found = {c for match in _IMPOSED.finditer(text) for c in CONDITION_NAMES if re.search(rf"\b{c}\b", match[1], re.I)}
+    return sorted(found)
+
+
+def material_cost(s: Json) -> Json | None:
+    """The highest gold value the material component names, and whether the spell consumes it."""
+    text = s.get("material") or ""
+    values = [int(v.replace(",", "")) for v in _GP.findall(text)]
+    if not values:
+        return None
+    return {"gp": max(values), "consumed": "consume" in text.lower()}
+
+
+def automation(spell: Json) -> str:
+    """How much of a spell the engine can resolve from the data (see bot.data.srd.Automation).
+
+    full: damage or healing dice, or a save that imposes a condition; partial: a save, an attack or a
+    condition without numbers to compute, and the timed-effect spells; noted: the rest (an area alone,
+    such as Detect Magic's sphere, is only where a utility works).
+    """
+    if spell["index"] in HAND_TIMED_EFFECT_SPELLS:
+        return "partial"
+    if spell["damage_at_slot_level"] or spell["damage_at_character_level"] or spell["heal_at_slot_level"]:
+        return "full"
+    if spell["save"] and spell["conditions"]:
+        return "full"
+    if spell["save"] or spell["attack_type"] or spell["conditions"]:
+        return "partial"
+    return "noted"
+
+
 def derive_spell(s: Json) -> Json:
     """A spell's mechanics without its description or material text."""
     damage = s.get("damage", {})
     save = s.get("dc")
     area = s.get("area_of_effect")
-    return {
+    row = {
         "index": s["index"],
         "name": s["name"],
         "level": s["level"],
@@ -818,7 +897,11 @@ def derive_spell(s: Json) -> Json:
         "save": {"ability": save["dc_type"]["index"], "success": save["dc_success"]} if save else None,
         "area": {"type": area["type"], "size": area["size"]} if area else None,
         "heal_at_slot_level": s.get("heal_at_slot_level", {}),
+        "conditions": imposed_conditions(s),
+        "material_cost": material_cost(s),
     }
+    row["automation"] = automation(row)
+    return row
 
 
 # --- Tables --------------------------------------------------------------------------------------
@@ -866,6 +949,7 @@ META = {
         "monsters[].xp where the source disagrees with the CR table (listed in meta.errata)",
         "tables.encounter_thresholds and encounter_multipliers (5e DMG; not part of SRD 5.1)",
         "conditions[].effects (structured summary of SRD 5.1 Conditions)",
+        "spells[].automation: the timed-effect spells are 'partial' until the engine applies them",
     ],
 }
 
@@ -911,6 +995,7 @@ def derive(source: Path) -> tuple[Json, list[str]]:
         ),
         "magic_items": derive_magic_items(source),
         "conditions": derive_conditions(source),
+        "rules": derive_rules(source),
         "monsters": monsters,
         "spells": by_index(derive_spell(s) for s in load(source, "Spells")),
         "tables": tables(classes),

@@ -275,14 +275,23 @@ class SubclassLevel(_Model):
     features: tuple[str, ...] = ()
 
 
+class SubclassSpell(_Model):
+    """A domain, oath, circle or patron spell: granted from a class level (a land druid's by terrain feature)."""
+
+    spell: str
+    level: int
+    feature: str | None = None
+
+
 class Subclass(_Model):
-    """A subclass (the SRD has one per class) and its features by level."""
+    """A subclass (the SRD has one per class), its features by level and the spells it grants."""
 
     index: str
     name: str
     class_index: str
     flavor: str
     features: tuple[SubclassLevel, ...] = ()
+    spells: tuple[SubclassSpell, ...] = ()
 
 
 class Background(_Model):
@@ -572,6 +581,19 @@ class SpellSave(_Model):
     success: str
 
 
+Automation = Literal["full", "partial", "noted"]
+# full: the engine computes everything from the data (damage, healing, save, attack, conditions);
+# partial: the slot is spent and the dice rolled, the effect described for the DM to apply;
+# noted: utility; the slot is spent, the duration and concentration tracked.
+
+
+class MaterialCost(_Model):
+    """The gold value a material component names, and whether the spell consumes it."""
+
+    gp: int
+    consumed: bool = False
+
+
 class Spell(_Model):
     """A spell's mechanics; damage and healing keyed by slot level or character level."""
 
@@ -594,6 +616,9 @@ class Spell(_Model):
     save: SpellSave | None = None
     area: Area | None = None
     heal_at_slot_level: Mapping[int, str] = {}
+    conditions: tuple[str, ...] = ()  # condition indexes the spell imposes
+    material_cost: MaterialCost | None = None
+    automation: Automation
 
     def damage_at(self, *, slot_level: int | None = None, character_level: int | None = None) -> str | None:
         """Damage dice at a slot level (leveled spells) or caster level (cantrips), if any."""
@@ -646,6 +671,15 @@ class Meta(_Model):
     errata: tuple[str, ...] = ()
 
 
+class RuleSection(_Model):
+    """One section of an SRD rules chapter (Combat, Spellcasting ...), with its subheadings (names only)."""
+
+    index: str
+    name: str
+    chapter: str
+    headings: tuple[str, ...] = ()
+
+
 class SRDData(_Model):
     """The whole derived file, as validated."""
 
@@ -671,6 +705,7 @@ class SRDData(_Model):
     equipment_categories: tuple[EquipmentCategory, ...]
     magic_items: tuple[MagicItem, ...]
     conditions: tuple[Condition, ...]
+    rules: tuple[RuleSection, ...] = ()
     monsters: tuple[Monster, ...]
     spells: tuple[Spell, ...]
     tables: Tables
@@ -798,6 +833,7 @@ SearchKind = Literal[
     "damage_type",
     "weapon_property",
     "equipment_category",
+    "rule",
 ]
 
 
@@ -831,6 +867,7 @@ class SRD:
             "equipment_category": Lookup("equipment category", d.equipment_categories),
             "proficiency": Lookup("proficiency", d.proficiencies),
             "draconic_ancestry": Lookup("draconic ancestry", d.draconic_ancestries),
+            "rule": Lookup("rule", d.rules),
         }
         self._by_cr: dict[float, tuple[Monster, ...]] = {}
         for monster in d.monsters:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import rules
+from bot.engine import rules, spells
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import (
     MAX_STACK,
@@ -77,6 +77,7 @@ class LevelUp:
     proficiency_bonus: int
     slots: tuple[int, ...]
     features: tuple[str, ...]
+    spells: spells.LevelGains | None = None  # new cantrips, spells known or prepared; None for non-casters
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,12 @@ class CharacterService:
                 slots_max=slots,
                 slots_current=_grow_slots(sheet.slots_current, sheet.slots_max, slots),
                 features=tuple(dict.fromkeys((*sheet.features, *features))),
+                spells=spells.after_long_rest(sheet.spells),  # a new level may change the prepared list
             )
             prof = rules.proficiency_bonus(new_level)
-            return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features)
+            gains = spells.level_gains(self.srd, klass.index, sheet.level, new_level, sheet.scores)
+            learns = gains if klass.spellcasting_ability is not None else None
+            return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features, learns)
 
         return await self._change(actor, ref, apply)
 
@@ -327,6 +331,7 @@ class CharacterService:
             death_successes=0,
             death_failures=0,
             conditions=conditions,
+            spells=spells.after_long_rest(sheet.spells),  # SRD: prepared spells change after a long rest
         )
         return new, Rest(new, "long", sheet.hp_max - max(0, sheet.hp_current), 0, regained, None)
 

@@ -11,11 +11,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.data.srd import SRD, Background, CharacterClass, Race, Subrace
-from bot.engine import rules
+from bot.data.srd import SRD, Background, CharacterClass, Race, Spell, Subrace
+from bot.engine import rules, spells
 from bot.engine.characters import CharacterService, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Actor, Item, Sheet, clean_name, guild_of, item_json, name_key, to_sheet, toughness
+from bot.engine.sheet import (
+    Actor,
+    Item,
+    Sheet,
+    clean_name,
+    guild_of,
+    item_json,
+    name_key,
+    spells_json,
+    to_sheet,
+    toughness,
+)
 from bot.errors import Forbidden, InvalidInput
 from persistence.errors import Conflict
 from persistence.models import Character
@@ -67,6 +78,10 @@ class Draft:
     race_skill_options: tuple[str, ...]
     bonus_choose: int  # half-elf: +1 to this many abilities of `bonus_options`
     bonus_options: tuple[str, ...]
+    cantrip_choose: int = 0  # casters: up to this many cantrips, and 1st-level spells (known, in the
+    cantrip_options: tuple[Spell, ...] = ()  # book or prepared by the class's rules); the rest can
+    spell_choose: int = 0  # be picked later with /spell
+    spell_options: tuple[Spell, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,8 @@ class Choices:
     race_skills: tuple[str, ...] = ()
     bonus_abilities: tuple[str, ...] = ()
     expertise: tuple[str, ...] = ()
+    cantrips: tuple[str, ...] = ()  # SRD spell indexes
+    spells: tuple[str, ...] = ()
 
 
 # --- The wizard -----------------------------------------------------------------------------------
@@ -122,6 +139,11 @@ class CharacterCreation(CharacterService):
         race_skill_options = tuple(o.item.removeprefix("skill-") for o in race_options if o.item)
         fixed_skills = set(background.skill_proficiencies) | set(race.proficiencies.skills)
         bonus = race.ability_bonus_choice
+        suggested = suggest_scores(klass.index, method, pool)
+        # the number a cleric or druid prepares follows WIS; the draft counts with the suggested scores
+        # and the race's fixed bonuses, and `create` checks again with the final ones
+        likely = rules.final_scores(suggested, race.ability_bonuses)
+        picks = spells.creation_picks(self.srd, klass, likely)
         return Draft(
             guild_id=guild_of(actor),
             owner_id=actor.user_id,
@@ -133,13 +155,17 @@ class CharacterCreation(CharacterService):
             method=method,
             pool=pool,
             rolls=rolls,
-            suggested=suggest_scores(klass.index, method, pool),
+            suggested=suggested,
             skill_choose=skill_choice.choose if skill_choice else 0,
             skill_options=tuple(s for s in (skill_choice.options if skill_choice else ()) if s not in fixed_skills),
             race_skill_choose=race_skill.choose if race_skill else 0,
             race_skill_options=race_skill_options,
             bonus_choose=bonus.choose if bonus else 0,
             bonus_options=tuple(o.item for o in bonus.options if o.item) if bonus else (),
+            cantrip_choose=picks.cantrips,
+            cantrip_options=picks.cantrip_options,
+            spell_choose=picks.spells,
+            spell_options=picks.spell_options,
         )
 
     def parse_scores(self, draft: Draft, text: str) -> dict[str, int]:
@@ -186,6 +212,7 @@ class CharacterCreation(CharacterService):
         hp = rules.hp_first_level(draft.klass.hit_die, con_mod, per_level_bonus=toughness(subrace))
         profs = self._proficiencies(draft, subrace, skills)
         slots = list(self.srd.spell_slots(draft.klass.index, 1))
+        picked = spells.at_creation(self.srd, draft.klass, final, choices.cantrips, choices.spells)
         kit = self.starting_kit(draft.klass, draft.background, profs)
         gold = draft.background.starting_gold
         coins = {c: 0 for c in rules.COIN_VALUES_CP}
@@ -223,6 +250,7 @@ class CharacterCreation(CharacterService):
             slots_max=slots,
             slots_current=slots,
             conditions=[],
+            spells=spells_json(picked),
             notes="",
             backstory="",
             portrait_url=None,

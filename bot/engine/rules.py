@@ -153,6 +153,16 @@ def passive_score(bonus: int, advantage: Advantage = Advantage.NONE) -> int:
     return 10 + bonus + {Advantage.ADVANTAGE: 5, Advantage.DISADVANTAGE: -5}.get(advantage, 0)
 
 
+def spell_save_dc(ability_mod: int, prof: int) -> int:
+    """SRD "Spellcasting": spell save DC = 8 + proficiency bonus + spellcasting ability modifier."""
+    return 8 + prof + ability_mod
+
+
+def spell_attack_bonus(ability_mod: int, prof: int) -> int:
+    """SRD "Spellcasting": spell attack modifier = proficiency bonus + spellcasting ability modifier."""
+    return prof + ability_mod
+
+
 def initiative_bonus(dex_mod: int) -> int:
     return dex_mod
 

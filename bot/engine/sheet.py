@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.data.srd import SRD, Armor, Condition, Subrace, Weapon
+from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
 from bot.engine import rules
 from bot.errors import InvalidInput
 from persistence.models import Character
@@ -48,6 +48,17 @@ class ActiveCondition:
     name: str  # SRD condition index
     rounds: int | None = None  # None: until removed
     level: int = 1  # exhaustion level
+
+
+@dataclass(frozen=True)
+class Spells:
+    """The spells a character has; which lists a class uses is `bot.engine.spells`' business."""
+
+    cantrips: tuple[str, ...] = ()  # SRD spell indexes, in the order learnt
+    known: tuple[str, ...] = ()  # bard, ranger, sorcerer, warlock
+    book: tuple[str, ...] = ()  # a wizard's spellbook
+    prepared: tuple[str, ...] = ()  # cleric, druid, paladin (from the class list), wizard (from the book)
+    may_prepare: bool = True  # a long rest or a new level opens the prepared list; filling it closes it
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ class Sheet:
     notes: str = ""
     backstory: str = ""
     portrait_url: str | None = None
+    spells: Spells = Spells()
 
     @property
     def scores(self) -> dict[str, int]:
@@ -131,6 +143,14 @@ class Stats:
     class_name: str
     background_name: str
     stealth_disadvantage: bool
+    spellcasting: SpellNumbers | None = None  # None for classes that cast no spells
+
+
+@dataclass(frozen=True)
+class SpellNumbers:
+    ability: str  # the class's spellcasting ability
+    save_dc: int
+    attack_bonus: int
 
 
 # --- Names ----------------------------------------------------------------------------------------
@@ -195,7 +215,21 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         class_name=klass.name,
         background_name=srd.background(sheet.background).name,
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
+        spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
     )
+
+
+def casting_ability(klass: CharacterClass, level: int) -> str | None:
+    """The class's spellcasting ability once it casts (paladins and rangers: from level 2)."""
+    row = klass.level(level)
+    return klass.spellcasting_ability if any(row.spell_slots) or row.cantrips_known else None
+
+
+def spell_numbers(ability: str | None, mods: Mapping[str, int], prof: int) -> SpellNumbers | None:
+    if ability is None:
+        return None
+    mod = mods[ability]
+    return SpellNumbers(ability, rules.spell_save_dc(mod, prof), rules.spell_attack_bonus(mod, prof))
 
 
 def worn_armor(sheet: Sheet, srd: SRD) -> tuple[Armor | None, Armor | None]:
@@ -304,7 +338,23 @@ def to_sheet(row: Character) -> Sheet:
         notes=row.notes,
         backstory=row.backstory,
         portrait_url=row.portrait_url,
+        spells=spells_of(row.spells or {}),
     )
+
+
+def spells_of(data: Mapping[str, Any]) -> Spells:
+    lists = {key: tuple(data.get(key, ())) for key in ("cantrips", "known", "book", "prepared")}
+    return Spells(**lists, may_prepare=bool(data.get("may_prepare", True)))
+
+
+def spells_json(spells: Spells) -> dict[str, Any]:
+    return {
+        "cantrips": list(spells.cantrips),
+        "known": list(spells.known),
+        "book": list(spells.book),
+        "prepared": list(spells.prepared),
+        "may_prepare": spells.may_prepare,
+    }
 
 
 _STATE_FIELDS = (
@@ -328,6 +378,7 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.slots_max = list(sheet.slots_max)
     row.slots_current = list(sheet.slots_current)
     row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
+    row.spells = spells_json(sheet.spells)
     row.version = row.version + 1
 
 

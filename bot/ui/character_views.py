@@ -23,6 +23,7 @@ from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
 from bot.engine.creation import Choices, Draft
 from bot.engine.dice import Advantage, Critical, RollOutcome
 from bot.engine.sheet import Sheet, Stats
+from bot.engine.spells import LevelGains
 from bot.errors import GameError
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
 from bot.ui.fit import fit_embed, fit_lines
@@ -37,6 +38,8 @@ DRAFT_EXPIRED = "This character sheet draft expired — run /character create ag
 DELETE_EXPIRED = "This deletion wasn't confirmed in time; nothing was deleted."
 HP_BAR_CELLS = 10
 SHEET_COLOUR = discord.Colour.dark_gold()
+MAX_ROWS = 5  # Discord: five component rows a message
+SELECT_OPTIONS = 25  # Discord: options a select menu holds
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th")
 
 
@@ -67,6 +70,8 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
     embed.add_field(name="Hit dice", value=f"{stats.hit_dice_left}/{sheet.level} d{stats.hit_die}", inline=True)
     if any(sheet.slots_max):
         embed.add_field(name="Spell slots", value=_slots(sheet), inline=True)
+    if stats.spellcasting:
+        embed.add_field(name="Spellcasting", value=_spellcasting(sheet, stats), inline=True)
     if sheet.hp_current <= 0:
         embed.add_field(
             name="Death saves", value=f"✅ {sheet.death_successes}/3 · ❌ {sheet.death_failures}/3", inline=True
@@ -120,6 +125,20 @@ def _inventory(sheet: Sheet, limit: int = 12) -> str:
 def _slots(sheet: Sheet) -> str:
     pairs = enumerate(zip(sheet.slots_current, sheet.slots_max, strict=False))
     return " · ".join(f"{ORDINALS[i]} {cur}/{mx}" for i, (cur, mx) in pairs if mx)
+
+
+def _spellcasting(sheet: Sheet, stats: Stats) -> str:
+    casting = stats.spellcasting
+    assert casting is not None
+    s = sheet.spells
+    counts = [f"{len(s.cantrips)} cantrips"] + [
+        f"{len(items)} {label}" for items, label in ((s.known, "known"), (s.book, "in book"), (s.prepared, "prepared"))
+        if items
+    ]  # fmt: skip
+    return (
+        f"{casting.ability.upper()} · save DC **{casting.save_dc}** · attack {rules.signed(casting.attack_bonus)}\n"
+        f"{', '.join(counts)} · `/spell list`"
+    )
 
 
 def _conditions(sheet: Sheet, srd: SRD) -> str:
@@ -223,8 +242,26 @@ def levelup_embed(result: LevelUp) -> discord.Embed:
         lines.append("🔮 Slots: " + " · ".join(f"{ORDINALS[i]} {n}" for i, n in enumerate(result.slots) if n))
     if result.features:
         lines.append("🆕 " + ", ".join(result.features))
+    if result.spells and _spell_gains(result.spells):
+        lines.append(_spell_gains(result.spells))
     title = f"⬆️ {safe(result.sheet.name)} reaches level {result.new_level}!"
     return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=CRITICAL_COLOUR))
+
+
+def _spell_gains(gains: LevelGains) -> str:
+    """Where the new level's spells come from: a pointer to the /spell command with the counts allowed."""
+    parts = []
+    if gains.cantrips:
+        parts.append(f"{gains.cantrips} new cantrip{'s' if gains.cantrips > 1 else ''}")
+    if gains.known:
+        parts.append(f"{gains.known} new spell{'s' if gains.known > 1 else ''} known")
+    if gains.book:
+        parts.append(f"{gains.book} spells for the spellbook")
+    learn = f"📖 Learn {' and '.join(parts)} with `/spell learn`" if parts else ""
+    prepare = f"🙏 Prepare {gains.prepared} more with `/spell prepare`" if gains.prepared > 0 else ""
+    top = f" (spells up to level {gains.max_level})" if gains.max_level else ""
+    said = " · ".join(p for p in (learn, prepare) if p)
+    return said + top if said else ""
 
 
 def rest_embed(result: Rest) -> discord.Embed:
@@ -348,15 +385,36 @@ class CreationView(OwnedView):
         self._button("scores", "Scores…", discord.ButtonStyle.secondary, self._open_scores)
         self._button("confirm", "Confirm", discord.ButtonStyle.success, self._on_confirm)
         self._button("cancel", "Cancel", discord.ButtonStyle.danger, self._on_cancel)
+        self.spells_fit = self._spell_selects()
+
+    def _spell_selects(self) -> bool:
+        """Cantrip and 1st-level spell menus, after the buttons so the menus above keep their places, as
+        many as Discord's five rows hold (a menu lists 25 at most, so a wizard's 27 take two). Picking is
+        optional: what isn't picked here is picked later with /spell learn or /spell prepare."""
+        d, c = self.draft, self.choices
+        menus: list[tuple[str, str, list[tuple[str, str]], int, Sequence[str]]] = []
+        if d.cantrip_choose:
+            options = [(sp.index, sp.name) for sp in d.cantrip_options]
+            menus.append(("cantrips", f"Up to {d.cantrip_choose} cantrips", options, d.cantrip_choose, c.cantrips))
+        chunks = _spell_chunks(d.spell_options)
+        for number, chunk in enumerate(chunks if d.spell_choose else []):
+            span = f" ({chunk[0].name[0]}–{chunk[-1].name[0]})" if len(chunks) > 1 else ""
+            label = f"Up to {d.spell_choose} 1st-level spells{_spell_purpose(d.klass.index)}{span}"
+            menus.append((f"spells-{number}", label, [(sp.index, sp.name) for sp in chunk], d.spell_choose, c.spells))
+        rows_free = MAX_ROWS - 1 - sum(isinstance(i, discord.ui.Select) for i in self.children)
+        for name, label, options, count, chosen in menus[: max(rows_free, 0)]:
+            self._select(name, label, options, count, chosen, optional=True)
+        return len(menus) <= rows_free
 
     def _select(
-        self, name: str, placeholder: str, options: Sequence[tuple[str, str]], count: int, chosen: Sequence[str]
-    ) -> None:
+        self, name: str, placeholder: str, options: Sequence[tuple[str, str]], count: int, chosen: Sequence[str],
+        *, optional: bool = False,
+    ) -> None:  # fmt: skip
         select: discord.ui.Select[CreationView] = discord.ui.Select(
             custom_id=self.cid(name),
             placeholder=placeholder[:150],
-            min_values=count,
-            max_values=count,
+            min_values=0 if optional else count,
+            max_values=min(count, len(options)),
             options=[discord.SelectOption(label=label[:100], value=v, default=v in chosen) for v, label in options],
         )
 
@@ -377,6 +435,13 @@ class CreationView(OwnedView):
         self.add_item(button)
 
     def _set(self, name: str, values: tuple[str, ...]) -> None:
+        if name.startswith("spells-"):  # one of a wizard's two menus: keep what the other one holds
+            menu = {sp.index for sp in _spell_chunks(self.draft.spell_options)[int(name.removeprefix("spells-"))]}
+            self.choices = replace(self.choices, spells=(*(i for i in self.choices.spells if i not in menu), *values))
+            return
+        if name == "cantrips":
+            self.choices = replace(self.choices, cantrips=values)
+            return
         field = {"subrace": "subrace", "skills": "skills", "race_skills": "race_skills", "bonus": "bonus_abilities"}
         value: Any = values[0] if name == "subrace" else values
         self.choices = replace(self.choices, **{field[name]: value})
@@ -399,9 +464,25 @@ class CreationView(OwnedView):
             lines.append(f"Points spent: {_safe_cost(scores)}/{rules.POINT_BUY_BUDGET}")
         if d.skill_choose:
             lines.append(f"Skills: {', '.join(c.skills) or f'pick {d.skill_choose}'}")
+        lines.extend(self._spell_lines())
         lines.append("Change the scores with **Scores…**, pick from the menus, then **Confirm**.")
         embed = discord.Embed(title=f"New character: {safe(d.name)}", description="\n".join(lines), colour=SHEET_COLOUR)
         return fit_embed(embed)
+
+    def _spell_lines(self) -> list[str]:
+        d, c = self.draft, self.choices
+        names = {sp.index: sp.name for sp in (*d.cantrip_options, *d.spell_options)}
+        lines = []
+        if d.cantrip_choose:
+            picked = ", ".join(names[i] for i in c.cantrips) or "—"
+            lines.append(f"Cantrips ({len(c.cantrips)}/{d.cantrip_choose}): {picked}")
+        if d.spell_choose:
+            picked = ", ".join(names[i] for i in c.spells) or "—"
+            purpose = _spell_purpose(d.klass.index)
+            lines.append(f"1st-level spells{purpose} ({len(c.spells)}/{d.spell_choose}): {picked}")
+        if (d.cantrip_choose or d.spell_choose) and not getattr(self, "spells_fit", True):
+            lines.append("Not every spell menu fits: after Confirm, `/spell learn` and `/spell prepare` pick them.")
+        return lines
 
     async def _open_scores(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(ScoresModal(self))
@@ -421,6 +502,17 @@ class CreationView(OwnedView):
         self.stop()
         await interaction.response.edit_message(content="Character creation cancelled; nothing was saved.",
                                                 embed=None, view=None)
+
+
+def _spell_chunks(options: Sequence[Any]) -> list[Sequence[Any]]:
+    """Menus of at most 25, as even as can be (a wizard's 27: 14 and 13, split by name)."""
+    count = -(-len(options) // SELECT_OPTIONS)
+    size = -(-len(options) // count) if count else 0
+    return [options[i : i + size] for i in range(0, len(options), size)] if size else []
+
+
+def _spell_purpose(class_index: str) -> str:
+    return {"wizard": " for the spellbook", "cleric": " to prepare", "druid": " to prepare"}.get(class_index, " known")
 
 
 def _skill_options(indexes: Sequence[str]) -> list[tuple[str, str]]:

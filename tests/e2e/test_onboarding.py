@@ -21,9 +21,9 @@ async def test_help_answers_every_topic_privately(sqlite_session: SandboxSession
 
 
 async def test_an_unknown_topic_gets_a_private_hint(sqlite_session: SandboxSession) -> None:
-    handle = await sqlite_session.run("help", {"topic": "spells"})
+    handle = await sqlite_session.run("help", {"topic": "crafting"})
     assert handle.ephemeral
-    assert "There's no help topic “spells”" in handle.messages[-1].content
+    assert "There's no help topic “crafting”" in handle.messages[-1].content
 
 
 async def test_topic_autocomplete(sqlite_session: SandboxSession) -> None:

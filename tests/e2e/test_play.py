@@ -130,22 +130,22 @@ def test_admin_commands_work_for_the_owner_and_a_refusal_carries_on(run_play: Pl
 def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_play: PlayRun) -> None:
     script = (
         "/character create name:Kira race:elf class:wizard background:acolyte method:standard\n"
-        "7\n"  # no such choice
+        "99\n"  # no such choice
         "2\n"  # Scores…
         "STR 8 DEX 14 CON 13 INT 15 WIS 12 CHA 10 and more\n"  # 49 characters: asked again
         "9\n"  # fits, but is not six scores: the bot refuses
         "1 Arcana, History\n"  # the draft's menu still works
         "3\n"
-        "5\n"  # the menu is gone with the draft
+        "8\n"  # the menu is gone with the draft
     )
     result = run_play(script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert_no_python_errors(out + result.stderr)
-    assert "There is no choice 7; pick 1 to 4." in out
+    assert "There is no choice 99; pick 1 to 7." in out
     assert "(required, up to 40 characters" in out  # told before typing
     assert "That is 49 characters; this field takes at most 40. Type it again." in out
-    assert "Type six numbers" in out and "(choices 1 to 4 above are still open)" in out
+    assert "Type six numbers" in out and "(choices 1 to 7 above are still open)" in out
     assert "✅ Kira is ready!" in out
     assert "There is nothing to pick right now" in out.split("✅ Kira is ready!")[1]
 

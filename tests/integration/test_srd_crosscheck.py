@@ -165,6 +165,12 @@ def test_spell(srd: SRD, raw: Json) -> None:
     if "area_of_effect" in raw:
         assert s.area is not None
         assert (s.area.type, s.area.size) == (raw["area_of_effect"]["type"], raw["area_of_effect"]["size"])
+    text = " ".join(raw["desc"]).casefold()
+    assert all(c in text for c in s.conditions), "an imposed condition the text never names"
+    material = raw.get("material", "")
+    assert (s.material_cost is not None) == ("gp" in material.casefold())
+    if s.material_cost is not None:
+        assert f"{s.material_cost.gp:,}" in material or str(s.material_cost.gp) in material
 
 
 def test_weapons_and_armor(srd: SRD) -> None:
@@ -233,6 +239,14 @@ def test_races_and_subraces(srd: SRD) -> None:
         assert s.race == raw["race"]["index"]
         assert dict(s.ability_bonuses) == {b["ability_score"]["index"]: b["bonus"] for b in raw["ability_bonuses"]}
         assert list(s.traits) == [t["name"] for t in raw["racial_traits"]]
+
+
+def test_subclass_spells_and_rule_sections(srd: SRD) -> None:
+    for raw in source("Subclasses"):
+        granted = [(g.spell, f"{raw['class']['index']}-{g.level}") for g in srd.subclass(raw["index"]).spells]
+        assert granted == [(r["spell"]["index"], r["prerequisites"][0]["index"]) for r in raw.get("spells", [])]
+    sections = [s["index"] for rule in source("Rules") for s in rule["subsections"]]
+    assert sorted(sections) == srd.lookup("rule").all_indexes()
 
 
 def test_magic_items(srd: SRD) -> None:

@@ -77,6 +77,9 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, local_model:
         turn_timeout_seconds=600, local_model_timeout_seconds=600,  # a slow CPU is not a failure here
     )  # fmt: skip
     async with running_bot(settings, rng=random.Random(7)) as session:
+        # the Postgres database lives for the whole run and sandbox guild ids repeat: a budget another
+        # test set (test_narrate_e2e's 100 tokens) would send these turns to the offline narrator
+        await session.services.campaign.usage.set_budget(session.world.guild.id, 1_000_000)
         await session.make_character("alice", "Mira")
         await session.run("campaign create", {"name": "The Sunken Crypt", "tone": "grim"}, user="dungeonmaster")
         await session.run("campaign join", user="alice")

@@ -1,0 +1,60 @@
+"""Every SRD spell's automation level, as recorded in bot/data/srd.json by scripts/derive_srd.py."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.data.srd import Spell, load_srd
+
+# The issue's timed-effect spells: "partial" until the engine has one timed-effect mechanism (Hex is not SRD).
+TIMED = {
+    "bless", "bane", "shield", "shield-of-faith", "mage-armor", "guidance", "resistance", "hunters-mark",
+    "faerie-fire", "haste", "slow", "aid", "heroism", "protection-from-evil-and-good", "sanctuary", "invisibility",
+    "blur", "mirror-image",
+}  # fmt: skip
+
+
+def expected(spell: Spell) -> str:
+    """The rule written out again from the loaded facts, independently of the derive script."""
+    if spell.index in TIMED:
+        return "partial"
+    if spell.damage_at_slot_level or spell.damage_at_character_level or spell.heal_at_slot_level:
+        return "full"
+    if spell.save is not None and spell.conditions:
+        return "full"
+    if spell.save or spell.attack_type or spell.conditions:
+        return "partial"
+    return "noted"
+
+
+def test_all_319_spells_are_classified_by_the_rule() -> None:
+    spells = load_srd().data.spells
+    assert len(spells) == 319
+    assert [s.index for s in spells if s.automation != expected(s)] == []
+    assert Counter(s.automation for s in spells) == {"full": 106, "partial": 61, "noted": 152}
+
+
+def test_named_spells_land_where_the_issue_says() -> None:
+    srd = load_srd()
+    assert all(srd.spell(index).automation == "partial" for index in TIMED)
+    for index in ("fire-bolt", "magic-missile", "cure-wounds", "eldritch-blast", "fireball", "hold-person"):
+        assert srd.spell(index).automation == "full", index
+    assert srd.spell("hold-person").conditions == ("paralyzed",)
+    for index in ("detect-magic", "alarm", "mage-hand", "comprehend-languages"):
+        assert srd.spell(index).automation == "noted", index
+
+
+def test_every_damage_healing_and_condition_save_spell_is_full_unless_timed() -> None:
+    for spell in load_srd().data.spells:
+        computable = spell.damage_at_slot_level or spell.damage_at_character_level or spell.heal_at_slot_level
+        if (computable or (spell.save and spell.conditions)) and spell.index not in TIMED:
+            assert spell.automation == "full", spell.index
+
+
+def test_material_costs_are_read_as_numbers() -> None:
+    srd = load_srd()
+    revivify = srd.spell("revivify").material_cost
+    assert revivify is not None and (revivify.gp, revivify.consumed) == (300, True)
+    identify = srd.spell("identify").material_cost
+    assert identify is not None and (identify.gp, identify.consumed) == (100, False)
+    assert srd.spell("fire-bolt").material_cost is None
