@@ -112,7 +112,9 @@ async def test_keys_expire_once_refilled(shared: tuple[Redis, str]) -> None:
     assert 10_000 < user_ttl <= 10_000 + EXPIRY_SLACK_MS
     assert 1_000 < guild_ttl <= 1_000 + EXPIRY_SLACK_MS
     # one number per bucket: the server time (ms) at which it is full again
-    full_in = float(await client.get(rb.user_key(1))) - await _server_ms(client)
+    saved = await client.get(rb.user_key(1))
+    assert saved is not None
+    full_in = float(saved) - await _server_ms(client)
     assert 9_000 < full_in <= 10_000
 
 
