@@ -14,7 +14,7 @@ from sqlalchemy import event
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
-from bot.engine.sheet import Actor, Sheet
+from bot.engine.sheet import Actor, Sheet, guild_of
 from bot.engine.sheet_reads import SheetReads
 from bot.errors import NotFound
 from persistence.db import Database
@@ -118,8 +118,8 @@ async def test_the_cache_keeps_the_most_recently_used(db: Database, shards: tupl
     actors = [Actor(user_id=u, guild_id=random.randrange(1, 2**62), channel_id=10) for u in (1, 2, 3)]
     for actor in actors:
         await make(service, actor, "Tordek")
-        assert await reads.find(actor.guild_id, actor.user_id, None) is not None
+        assert await reads.find(guild_of(actor), actor.user_id, None) is not None
     assert len(reads) == 2
     with counted_queries(db) as statements:
-        await reads.find(actors[0].guild_id, actors[0].user_id, None)  # dropped: read in full again
+        await reads.find(guild_of(actors[0]), actors[0].user_id, None)  # dropped: read in full again
     assert "inventory" in statements[0]
