@@ -1,6 +1,6 @@
 """Throughput and latency of one RateLimiter.check against Redis, next to a PING from the same client.
 
-One PING is the floor (one round trip); a check is one EVALSHA, so it should reach at least 0.8 x
+One PING is the floor (one round trip); a check is one EVALSHA, so it should reach at least 0.9 x
 the PING rate.
 
     .venv/bin/python bench/limits.py [--redis-url redis://127.0.0.1:6379/0] [--seconds 3] [--concurrency 16]
@@ -13,17 +13,21 @@ import asyncio
 import os
 import random
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.limits import BucketSpec, InProcessBuckets, RateLimiter, RedisBuckets, redis_client
 
-TARGET_RATIO = 0.8
+TARGET_RATIO = 0.9  # issue 19
 SLICE_SECONDS = 0.25
 
 Op = Callable[[], Awaitable[object]]

@@ -61,7 +61,7 @@ async def main(samples: int, seconds: float, rounds: int, redis_url: str) -> int
             bare_runs.append(await bare_figures(samples, seconds))
             dmbot_runs.append(await dmbot_figures(database_url, samples, seconds, redis_url))
     ok = report(f"/roll round trip, {IN_FLIGHT} in flight for throughput", merge(bare_runs), merge(dmbot_runs),
-                {"max_median_ratio": 1.5, "min_throughput_ratio": 0.6})
+                {"max_median_ratio": 1.3, "min_throughput_ratio": 0.8})
     return 0 if ok else 1
 
 

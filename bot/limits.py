@@ -39,44 +39,49 @@ EXPIRY_SLACK_MS = 1000
 # arguments: each argument costs the (pure Python) client a few microseconds to encode.
 # Returns one integer: 0 = allowed, else the wait in microseconds, positive when the user bucket
 # refused and negative when the guild bucket did (the longer wait wins; a tie goes to the guild).
-# Written out per bucket, without tables or loops: the script's cost is mostly its redis.call()s
-# (TIME, 2 HMGET, 2 HSET, 2 PEXPIRE), and every microsecond here is one the round trip pays.
-# The server's clock (TIME) is the one truth shared by every bot process.
+# Written out per bucket, without tables or loops: the script's cost is mostly its redis.call()s,
+# and every microsecond here is one the round trip pays. So a bucket is one number, the server time
+# (ms) at which it is full again (as in GCRA: its level is capacity - (full_at - now) * rate), in a
+# string key that expires then (plus slack): one MGET reads both buckets and one SET ... PX writes
+# value and expiry together, 4 calls in all (TIME, MGET, 2 SET) where hashes needed 7. A missing key
+# is a full bucket. Numbers handed to redis.call are converted exactly (Lua's tostring would not).
+# The server's clock (TIME) is the one truth shared by every bot process; if it steps back by d, a
+# bucket looks d ms further from full: a wait longer by d at worst, never a token too many.
 TOKEN_BUCKET_LUA = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] * 0.001
 local want = tonumber(ARGV[1])
 local min, max, ceil = math.min, math.max, math.ceil
+local saved
+if KEYS[2] then saved = redis.call('MGET', KEYS[1], KEYS[2]) else saved = {redis.call('GET', KEYS[1])} end
 
 local ucap, urate = $user_capacity, $user_per_ms
 local ucost = min(want, ucap)
-local u = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local ulevel = ucap
-if u[1] and u[2] then ulevel = min(ucap, u[1] + max(0, now - u[2]) * urate) end
+local udebt = 0
+if saved[1] then udebt = max(0, tonumber(saved[1]) - now) end
+local ulevel = ucap - udebt * urate
 local uwait = 0
 if ulevel < ucost then uwait = (ucost - ulevel) / urate end
 
 if KEYS[2] then
   local gcap, grate = $guild_capacity, $guild_per_ms
   local gcost = min(want, gcap)
-  local g = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
-  local glevel = gcap
-  if g[1] and g[2] then glevel = min(gcap, g[1] + max(0, now - g[2]) * grate) end
+  local gdebt = 0
+  if saved[2] then gdebt = max(0, tonumber(saved[2]) - now) end
+  local glevel = gcap - gdebt * grate
   if glevel < gcost then
     local gwait = (gcost - glevel) / grate
     if gwait >= uwait then return -min(ceil(gwait * 1000), 1e15) end
   end
   if uwait == 0 then
-    local left = glevel - gcost
-    redis.call('HSET', KEYS[2], 'tokens', left, 'ts', now)
-    redis.call('PEXPIRE', KEYS[2], ceil((gcap - left) / grate) + $slack_ms)
+    gdebt = gdebt + gcost / grate
+    redis.call('SET', KEYS[2], now + gdebt, 'PX', ceil(gdebt) + $slack_ms)
   end
 end
 
 if uwait > 0 then return min(ceil(uwait * 1000), 1e15) end
-local left = ulevel - ucost
-redis.call('HSET', KEYS[1], 'tokens', left, 'ts', now)
-redis.call('PEXPIRE', KEYS[1], ceil((ucap - left) / urate) + $slack_ms)
+udebt = udebt + ucost / urate
+redis.call('SET', KEYS[1], now + udebt, 'PX', ceil(udebt) + $slack_ms)
 return 0
 """
 
@@ -130,11 +135,14 @@ class RedisBuckets:
         )
         self.sha = hashlib.sha1(self.script.encode()).hexdigest()
 
+    # Not the names of the hash buckets before them ("user:", "guild:"): in a rolling deploy an old
+    # process's HMGET on a string key would fail with WRONGTYPE. For that overlap each generation
+    # keeps buckets of its own; they expire once refilled.
     def user_key(self, user_id: int) -> str:
-        return f"{self.prefix}user:{user_id}"
+        return f"{self.prefix}u:{user_id}"
 
     def guild_key(self, guild_id: int) -> str:
-        return f"{self.prefix}guild:{guild_id}"
+        return f"{self.prefix}g:{guild_id}"
 
     async def check(self, user_id: int, guild_id: int | None, cost: int) -> LimitDecision:
         if cost <= 0:

@@ -15,7 +15,7 @@ from discord import Interaction, app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.app import DMBot
+from bot.app import LIMIT_OVERLAPS_READ, DMBot, admitted
 from bot.data.srd import SearchKind
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import AttackResult, CheckResult, CheckService
@@ -117,7 +117,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
-    @app_commands.command(name="show")
+    @app_commands.command(name="show", extras={LIMIT_OVERLAPS_READ: True})
     @app_commands.describe(name="Which character (default: your active one)", player="Someone else's character")
     @app_commands.autocomplete(name=name_autocomplete)
     async def show(
@@ -125,8 +125,9 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     ) -> None:
         """Show a character sheet."""
         ref = CharacterRef(name=name, owner_id=player.id if player else None)
-        sheet = await self.characters.get(actor_of(interaction), ref)
-        await interaction.response.send_message(embed=self.render(sheet))
+        sheet = await admitted(interaction, self.characters.get(actor_of(interaction), ref))
+        if sheet is not None:
+            await interaction.response.send_message(embed=self.render(sheet))
 
     @app_commands.command(name="list")
     async def list_(self, interaction: Interaction[DMBot]) -> None:
@@ -264,7 +265,7 @@ class SheetRollsCog(commands.Cog):
         needle = current.casefold()
         return _choices([w for w in weapons if needle in w[1].casefold()])
 
-    @app_commands.command(name="check")
+    @app_commands.command(name="check", extras={LIMIT_OVERLAPS_READ: True})
     @app_commands.describe(skill_or_ability="A skill (Perception) or an ability (Strength)")
     @app_commands.autocomplete(skill_or_ability=check_autocomplete)
     async def check(
@@ -272,10 +273,12 @@ class SheetRollsCog(commands.Cog):
         disadvantage: bool = False, private: bool = False,
     ) -> None:  # fmt: skip
         """Make an ability check with your active character."""
-        result = await self.checks.check(
-            actor_of(interaction), skill_or_ability, advantage=advantage, disadvantage=disadvantage
-        )
-        await self._send(interaction, views.check_embed(result), result, private)
+        # Overlapped with the limit: rolling changes nothing; the roll is logged only after `admitted`.
+        actor = actor_of(interaction)
+        roll = self.checks.check(actor, skill_or_ability, advantage=advantage, disadvantage=disadvantage)
+        result = await admitted(interaction, roll)
+        if result is not None:
+            await self._send(interaction, views.check_embed(result), result, private)
 
     @app_commands.command(name="save")
     async def save(

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, column, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from persistence.db import Database
 from persistence.errors import Conflict
@@ -133,13 +134,51 @@ class Reads:
     """
 
     def __init__(self, db: Database) -> None:
-        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection for Core selects: no session, no identity map, no ORM objects."""
+        async with self._engine.connect() as connection:
+            yield connection
+
+
+# What a sheet is built from (and `created_at`, part of its stamp): every column but the two only
+# writes and lookups need, so a column added to the table later is read too.
+_CHARACTERS = Character.__table__
+SHEET_COLUMNS = tuple(c for c in _CHARACTERS.c if c.name not in ("name_key", "updated_at"))
+# What tells a cached sheet from its row now: `version` is bumped by every write of the sheet's facts;
+# `active` and `campaign_id` change without a bump; `created_at` tells a new character from a deleted
+# one whose id SQLite gave out again.
+STAMP_COLUMNS = (_CHARACTERS.c.id, _CHARACTERS.c.version, _CHARACTERS.c.active, _CHARACTERS.c.campaign_id,
+                 _CHARACTERS.c.created_at)  # fmt: skip
+
+
+class CharacterRows:
+    """One character as a plain row, by name or the active one, in one Core select each."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def sheet_row(self, guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
+        return await self._first(select(*SHEET_COLUMNS), guild_id, owner_id, name_key)
+
+    async def stamp(self, guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
+        return await self._first(select(*STAMP_COLUMNS), guild_id, owner_id, name_key)
+
+    async def _first(
+        self, query: Select[Any], guild_id: int, owner_id: int, name_key: str | None
+    ) -> Row[Any] | None:
+        c = _CHARACTERS.c
+        which = c.active.is_(True) if name_key is None else c.name_key == name_key
+        query = query.where(c.guild_id == guild_id, c.owner_id == owner_id, which)
+        return (await self.connection.execute(query)).first()
 
 
 # --- Campaigns (migration 0003) ------------------------------------------------------------------

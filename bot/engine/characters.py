@@ -35,6 +35,7 @@ from bot.engine.sheet import (
     toughness,
     write_back,
 )
+from bot.engine.sheet_reads import SheetReads
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
@@ -121,6 +122,17 @@ def may_edit(actor: Actor, owner_id: int, campaign_dm_id: int | None) -> bool:
     return actor.user_id == owner_id or (campaign_dm_id is not None and actor.user_id == campaign_dm_id)
 
 
+def _not_found(ref: CharacterRef, *, mine: bool) -> NotFound:
+    if ref.name is not None:
+        whose = "You have" if mine else "That player has"
+        return NotFound(f"{whose} no character called “{ref.name[:64]}” here. `/character list` shows them.")
+    return NotFound(
+        "You have no active character here. Make one with `/character create` or pick one with `/character use`."
+        if mine
+        else "That player has no active character here."
+    )
+
+
 # --- The service ----------------------------------------------------------------------------------
 
 
@@ -137,6 +149,7 @@ class CharacterService:
     ) -> None:
         self.db = db
         self.reads = Reads(db)  # the hot read path (/character show, /check) skips BEGIN/COMMIT
+        self.sheets = SheetReads(self.reads)
         self.dice = dice
         self.srd = srd or load_srd()
         self.campaign_dm = campaign_dm  # the campaigns issue plugs in "who is this campaign's DM"
@@ -144,10 +157,14 @@ class CharacterService:
     # Reading ------------------------------------------------------------------------------------
 
     async def get(self, actor: Actor, ref: CharacterRef | None = None) -> Sheet:
+        """The sheet, read in one round trip (see SheetReads: cached by version, never trusted)."""
         ref = ref or CharacterRef()
-        async with self.reads.session() as session:
-            row = await self._find(session, actor, ref, lock=False)
-            return to_sheet(row)
+        owner = ref.owner_id or actor.user_id
+        key = name_key(ref.name) if ref.name is not None else None
+        sheet = await self.sheets.find(guild_of(actor), owner, key)
+        if sheet is None:
+            raise _not_found(ref, mine=owner == actor.user_id)
+        return sheet
 
     async def list_characters(self, actor: Actor, owner_id: int | None = None) -> list[Summary]:
         async with self.reads.session() as session:
@@ -479,21 +496,12 @@ class CharacterService:
     async def _find(self, session: AsyncSession, actor: Actor, ref: CharacterRef, *, lock: bool) -> Character:
         repo = CharacterRepository(session)
         guild, owner = guild_of(actor), ref.owner_id or actor.user_id
-        mine = owner == actor.user_id
         if ref.name is not None:
             row = await repo.by_name(guild, owner, name_key(ref.name), lock=lock)
-            if row is None:
-                whose = "You have" if mine else "That player has"
-                raise NotFound(f"{whose} no character called “{ref.name[:64]}” here. `/character list` shows them.")
-            return row
-        row = await repo.active(guild, owner, lock=lock)
+        else:
+            row = await repo.active(guild, owner, lock=lock)
         if row is None:
-            raise NotFound(
-                "You have no active character here. "
-                "Make one with `/character create` or pick one with `/character use`."
-                if mine
-                else "That player has no active character here."
-            )
+            raise _not_found(ref, mine=owner == actor.user_id)
         return row
 
     # SRD lookups with player-facing errors ------------------------------------------------------

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import Row
+
 from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
 from bot.engine import rules
 from bot.errors import InvalidInput
@@ -302,7 +304,8 @@ def toughness(subrace: Subrace | None) -> int:
 # --- Conversions ----------------------------------------------------------------------------------
 
 
-def to_sheet(row: Character) -> Sheet:
+def to_sheet(row: Character | Row[Any]) -> Sheet:
+    # A Row (a Core select of the columns, see persistence.repositories.SHEET_COLUMNS) reads alike.
     return Sheet(
         id=row.id,
         guild_id=row.guild_id,

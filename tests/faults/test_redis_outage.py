@@ -124,7 +124,7 @@ async def shared_again(session: SandboxSession, key_prefix: str) -> None:
     assert not decision.allowed and decision.scope == "user"
     client = Redis.from_url(str(session.services.settings.redis_url))
     try:
-        assert await client.exists(f"{key_prefix}user:{user}")
+        assert await client.exists(f"{key_prefix}u:{user}")  # the user bucket (RedisBuckets.user_key)
     finally:
         await client.aclose()
 

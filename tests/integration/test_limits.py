@@ -16,7 +16,7 @@ import pytest
 import structlog
 from redis.asyncio import Redis
 
-from bot.limits import EXPIRY_SLACK_MS, BucketSpec, RateLimiter, RedisBuckets
+from bot.limits import EXPIRY_SLACK_MS, BucketSpec, InProcessBuckets, RateLimiter, RedisBuckets
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.testbed.processes import RedisProcess
@@ -111,7 +111,11 @@ async def test_keys_expire_once_refilled(shared: tuple[Redis, str]) -> None:
     # refill 5 tokens: 10 s for the user, 1 s for the guild; plus the slack
     assert 10_000 < user_ttl <= 10_000 + EXPIRY_SLACK_MS
     assert 1_000 < guild_ttl <= 1_000 + EXPIRY_SLACK_MS
-    assert set(await client.hgetall(rb.user_key(1))) == {b"tokens", b"ts"}
+    # one number per bucket: the server time (ms) at which it is full again
+    saved = await client.get(rb.user_key(1))
+    assert saved is not None
+    full_in = float(saved) - await _server_ms(client)
+    assert 9_000 < full_in <= 10_000
 
 
 async def test_refill_follows_the_server_clock(shared: tuple[Redis, str]) -> None:
@@ -131,6 +135,43 @@ async def test_cost_above_capacity_is_refusable_with_a_finite_wait(shared: tuple
     refused = await rb.check(1, 7, 50)
     assert (refused.allowed, refused.scope) == (False, "user")
     assert 9.9 < refused.retry_after <= 10.0  # time to refill the whole bucket
+
+
+async def test_same_decisions_as_the_in_process_buckets(shared: tuple[Redis, str]) -> None:
+    # The script and InProcessBuckets are two implementations of one rule; refills slow enough that
+    # the milliseconds this test takes do not count, so both see the same levels.
+    client, prefix = shared
+    user, guild = BucketSpec(6, 0.001), BucketSpec(9, 0.002)
+    rb = RedisBuckets(client, user, guild, prefix=prefix)
+    local = InProcessBuckets(user, guild, clock=FakeClock())
+    steps = [(1, 7, 2), (2, 7, 3), (1, 7, 5), (1, None, 4), (3, 7, 1), (2, 7, 2), (3, 7, 1), (4, 7, 20), (4, None, 20)]
+    for user_id, guild_id, cost in steps:
+        remote, here = await rb.check(user_id, guild_id, cost), local.check(user_id, guild_id, cost)
+        assert (remote.allowed, remote.scope) == (here.allowed, here.scope), (user_id, guild_id, cost)
+        assert remote.retry_after == pytest.approx(here.retry_after, rel=1e-3)
+
+
+async def test_one_check_is_four_server_calls(own_redis: RedisProcess) -> None:
+    client = Redis.from_url(own_redis.url)
+    rb = buckets(client, "t:", user=(3, 0.001), guild=(10, 0.001))
+    await rb.check(1, 7, 1)  # loads the script (NOSCRIPT the first time)
+    await client.config_resetstat()
+    assert (await rb.check(1, 7, 1)).allowed
+    stats = await client.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): entry["calls"] for name, entry in stats.items() if "config" not in name}
+    assert calls == {"evalsha": 1, "time": 1, "mget": 1, "set": 2}
+    await rb.aclose()
+
+
+async def test_buckets_of_the_hash_generation_are_left_alone(shared: tuple[Redis, str]) -> None:
+    # A process of the previous release keeps its hashes under the old names during a rolling deploy.
+    client, prefix = shared
+    await client.hset(f"{prefix}user:1", mapping={"tokens": 0, "ts": 0})
+    await client.hset(f"{prefix}guild:7", mapping={"tokens": 0, "ts": 0})
+    rb = buckets(client, prefix, user=(3, 0.001), guild=(10, 0.001))
+    assert (await rb.check(1, 7, 1)).allowed
+    assert await client.hgetall(f"{prefix}user:1") == {b"tokens": b"0", b"ts": b"0"}
+    assert await client.type(rb.user_key(1)) == b"string"
 
 
 async def test_noscript_is_recovered_by_loading_the_script_again(own_redis: RedisProcess) -> None:
@@ -224,6 +265,11 @@ async def test_a_hung_redis_times_out_fast() -> None:
         assert time.perf_counter() - started < 0.6
         assert limiter.degraded
         await limiter.aclose()
+
+
+async def _server_ms(client: Redis) -> float:
+    seconds, micros = await client.time()
+    return seconds * 1000 + micros / 1000
 
 
 def _count_redis_checks(limiter: RateLimiter) -> dict[str, int]:
