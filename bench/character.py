@@ -34,9 +34,13 @@ COMMANDS = {
 
 async def dmbot_figures(database_url: str, samples: int, seconds: float) -> dict[str, Figures]:
     settings = isolated_settings(
-        database_url, redis_url="redis://127.0.0.1:6379/0", rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex}:",
-        rate_user_capacity=10**9, rate_guild_capacity=10**9, log_level="WARNING",
-    )  # fmt: skip
+        database_url,
+        redis_url="redis://127.0.0.1:6379/0",
+        rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex}:",
+        rate_user_capacity=10**9,
+        rate_guild_capacity=10**9,
+        log_level="WARNING",
+    )
     figures: dict[str, Figures] = {}
     async with running_bot(settings, rng=random.Random(1)) as session:
         await session.make_character()
@@ -58,14 +62,21 @@ async def main(samples: int, seconds: float, rounds: int) -> int:
     async with temporary_postgres(prefix="dmbot_bench") as database_url:
         for _ in range(rounds):
             async with bare_bot_session() as discord:
-                bare.append(await measure("bare bot /ping", ping_invoker(discord), samples=samples,
-                                          in_flight=IN_FLIGHT, seconds=seconds))
+                bare.append(
+                    await measure(
+                        "bare bot /ping", ping_invoker(discord), samples=samples, in_flight=IN_FLIGHT, seconds=seconds
+                    )
+                )
             for label, figures in (await dmbot_figures(database_url, samples, seconds)).items():
                 dmbot[label].append(figures)
     ok = True
     for label, runs in dmbot.items():
-        ok &= report(f"{label} round trip, {IN_FLIGHT} in flight for throughput", merge(bare), merge(runs),
-                     {"max_median_ratio": 2.0, "min_throughput_ratio": 0.6})
+        ok &= report(
+            f"{label} round trip, {IN_FLIGHT} in flight for throughput",
+            merge(bare),
+            merge(runs),
+            {"max_median_ratio": 2.0, "min_throughput_ratio": 0.6},
+        )
     return 0 if ok else 1
 
 

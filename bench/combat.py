@@ -73,8 +73,9 @@ class Table:
         self.dm = Actor(session.user_id("dungeonmaster"), session.world.guild.id, channel_id)
 
     async def timed(self, samples: Samples, command: str, options: dict[str, object] | None, user: str) -> str:
-        handle = await self.session.discord.invoke(command, options, user_id=self.session.user_id(user),
-                                                   channel_id=self.channel)  # fmt: skip
+        handle = await self.session.discord.invoke(
+            command, options, user_id=self.session.user_id(user), channel_id=self.channel
+        )
         samples.by_command[command].append(await response_time(handle))
         samples.interactions += 1
         if handle.ephemeral:
@@ -105,8 +106,15 @@ async def open_table(session: SandboxSession, name: str) -> Table:
     guild = session.world.guild
     channel = session.world.add_channel(guild.id, name)
     async with session.services.db.transaction() as db:
-        row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
-                       name=name, settings={}, safety={}, scene={})  # fmt: skip
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name=name,
+            settings={},
+            safety={},
+            scene={},
+        )
         db.add(row)
         await db.flush()
         return Table(session, channel.id, row.id)
@@ -118,19 +126,24 @@ async def make_party(session: SandboxSession) -> None:
         session.world.add_member(guild.id, name="dave")
     for user, name in PLAYERS.items():
         actor = Actor(session.user_id(user), guild.id)
-        draft = await session.services.characters.start_draft(actor, name=name, race="human", klass="fighter",
-                                                              background="acolyte", method="standard")  # fmt: skip
+        draft = await session.services.characters.start_draft(
+            actor, name=name, race="human", klass="fighter", background="acolyte", method="standard"
+        )
         await session.services.characters.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
-async def dmbot_figures(database_url: str, redis_url: str, rounds: int, fights: int, seconds: float) -> tuple[
-    Samples, float
-]:  # fmt: skip
+async def dmbot_figures(
+    database_url: str, redis_url: str, rounds: int, fights: int, seconds: float
+) -> tuple[Samples, float]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url, redis_url=redis_url, rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex[:8]}:",
-        rate_user_capacity=10**9, rate_guild_capacity=10**9, log_level="WARNING",
-    )  # fmt: skip
+        database_url=database_url,
+        redis_url=redis_url,
+        rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex[:8]}:",
+        rate_user_capacity=10**9,
+        rate_guild_capacity=10**9,
+        log_level="WARNING",
+    )
     async with running_bot(settings, rng=random.Random(7)) as session:
         await make_party(session)
         tables = [await open_table(session, f"arena-{i}") for i in range(fights)]
@@ -193,19 +206,27 @@ def print_report(bare: tuple[list[float], list[float], float], dmbot: tuple[Samp
     pings, bare_rounds, bare_rate = bare
     samples, rate = dmbot
     base = median_ms(pings)
-    print(f"== a combat round: 6 combatants ({len(PLAYERS)} players, {MONSTERS[1]} ogres), "
-          f"{INTERACTIONS_PER_ROUND} interactions")  # fmt: skip
+    print(
+        f"== a combat round: 6 combatants ({len(PLAYERS)} players, {MONSTERS[1]} ogres), "
+        f"{INTERACTIONS_PER_ROUND} interactions"
+    )
     print(f"{'':<24}{'median ms':>10}{'p99 ms':>10}{'ratio':>8}{'n':>7}")
     print(f"{'bare bot /ping':<24}{base:>10.2f}{p99_ms(pings):>10.2f}{1.0:>8.2f}{len(pings):>7}")
     for command in ("combat join", "attack", "combat next"):
         values = samples.by_command[command]
-        print(f"{'dmbot /' + command:<24}{median_ms(values):>10.2f}{p99_ms(values):>10.2f}"
-              f"{median_ms(values) / base:>8.2f}{len(values):>7}")  # fmt: skip
+        print(
+            f"{'dmbot /' + command:<24}{median_ms(values):>10.2f}{p99_ms(values):>10.2f}"
+            f"{median_ms(values) / base:>8.2f}{len(values):>7}"
+        )
     bare_round, round_ = median_ms(bare_rounds), median_ms(samples.rounds)
-    print(f"{'round wall time':<24}{round_:>10.2f}{p99_ms(samples.rounds):>10.2f}{round_ / bare_round:>8.2f}"
-          f"{len(samples.rounds):>7}   (bare: {INTERACTIONS_PER_ROUND} pings in {bare_round:.2f} ms)")  # fmt: skip
-    print(f"throughput with {fights} fights at once: {rate:.1f} interactions/s; bare bot with {fights} callers: "
-          f"{bare_rate:.1f}/s; ratio {rate / bare_rate:.2f}x")  # fmt: skip
+    print(
+        f"{'round wall time':<24}{round_:>10.2f}{p99_ms(samples.rounds):>10.2f}{round_ / bare_round:>8.2f}"
+        f"{len(samples.rounds):>7}   (bare: {INTERACTIONS_PER_ROUND} pings in {bare_round:.2f} ms)"
+    )
+    print(
+        f"throughput with {fights} fights at once: {rate:.1f} interactions/s; bare bot with {fights} callers: "
+        f"{bare_rate:.1f}/s; ratio {rate / bare_rate:.2f}x"
+    )
 
 
 async def main(rounds: int, fights: int, seconds: float, redis_url: str) -> None:

@@ -103,8 +103,10 @@ def report(title: str, baseline: Figures, subject: Figures, targets: Mapping[str
     print(f"== {title}")
     print(baseline.line())
     print(subject.line())
-    print(f"ratio: median {latency_ratio:.2f}x the bare bot's, p99 {subject.p99 / baseline.p99:.2f}x, "
-          f"throughput {throughput_ratio:.2f}x")
+    print(
+        f"ratio: median {latency_ratio:.2f}x the bare bot's, p99 {subject.p99 / baseline.p99:.2f}x, "
+        f"throughput {throughput_ratio:.2f}x"
+    )
     targets = targets or {}
     ok = True
     if "max_median_ratio" in targets:

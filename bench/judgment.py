@@ -128,7 +128,7 @@ class Recorder:
             ClientSession() as http,
             http.request(
                 request.method, self.upstream + request.path_qs.removeprefix("/v1"), data=body, headers=headers
-            ) as upstream,  # fmt: skip
+            ) as upstream,
         ):
             response = web.StreamResponse(status=upstream.status, headers={"Content-Type": upstream.content_type})
             await response.prepare(request)
@@ -342,12 +342,26 @@ async def run(options: argparse.Namespace, url: str) -> None:
     async with upstream(options) as (base_url, api_key, model, title):
         async with recording(base_url) if base_url else _none() as recorded:
             proxy, recorder = recorded if recorded else (None, None)
-            narrator = {"narrator": "openai", "openai_api_key": api_key, "openai_base_url": proxy,
-                        "openai_model": model, "openai_max_retries": 0,
-                        "openai_timeout_seconds": options.timeout} if proxy else {"narrator": "offline"}  # fmt: skip
-            settings = isolated_settings(url, rate_user_capacity=10_000, narration_edit_interval_seconds=0.3,
-                                         narrator_breaker_failures=1000, turn_timeout_seconds=options.timeout,
-                                         **narrator)  # fmt: skip
+            narrator = (
+                {
+                    "narrator": "openai",
+                    "openai_api_key": api_key,
+                    "openai_base_url": proxy,
+                    "openai_model": model,
+                    "openai_max_retries": 0,
+                    "openai_timeout_seconds": options.timeout,
+                }
+                if proxy
+                else {"narrator": "offline"}
+            )
+            settings = isolated_settings(
+                url,
+                rate_user_capacity=10_000,
+                narration_edit_interval_seconds=0.3,
+                narrator_breaker_failures=1000,
+                turn_timeout_seconds=options.timeout,
+                **narrator,
+            )
             async with running_bot(settings, rng=random.Random(11)) as session:
                 rows = [await judge(session, situation, i, recorder) for i, situation in enumerate(corpus)]
     print(table(rows, title))

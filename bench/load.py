@@ -52,9 +52,20 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 RSS_TARGET_MB = 250.0
 APOLOGY = "Something went wrong on our side"
 SETTING_NAMES = (  # dmbot settings that must not leak in from the caller's environment or .env
-    "DISCORD_TOKEN", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "SHARD_COUNT", "SHARD_IDS", "DATABASE_URL",
-    "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "HEALTH_PORT", "LOG_FORMAT", "LOG_LEVEL",
-)  # fmt: skip
+    "DISCORD_TOKEN",
+    "DISCORD_API_BASE_URL",
+    "DISCORD_GATEWAY_URL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "HEALTH_PORT",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+)
 EXPRESSIONS = ("1d20+5", "4d6kh3", "2d6+1d4+3", "1d20+7 [slashing]", "8d6")
 CHECKS = ("perception", "athletics", "stealth", "insight", "strength", "dexterity")
 MIX: tuple[tuple[str, int], ...] = (("roll", 4), ("check", 3), ("character show", 2), ("narrate", 1))
@@ -68,11 +79,16 @@ def bot_env(discord: LocalDiscord, database_url: str, redis_url: str, **settings
     """The environment of a `dmbot` process pointed at the local Discord (nothing inherited)."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(
-        DISCORD_TOKEN=discord.token, DISCORD_API_BASE_URL=discord.api_base_url,
-        DISCORD_GATEWAY_URL=discord.gateway_url, DATABASE_URL=database_url, REDIS_URL=redis_url,
-        RATE_REDIS_KEY_PREFIX=f"dmbot-load:{uuid.uuid4().hex[:8]}:", HEALTH_PORT="0", LOG_FORMAT="json",
+        DISCORD_TOKEN=discord.token,
+        DISCORD_API_BASE_URL=discord.api_base_url,
+        DISCORD_GATEWAY_URL=discord.gateway_url,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        RATE_REDIS_KEY_PREFIX=f"dmbot-load:{uuid.uuid4().hex[:8]}:",
+        HEALTH_PORT="0",
+        LOG_FORMAT="json",
         LOG_LEVEL="WARNING",
-    )  # fmt: skip
+    )
     env.update({**EXTRA_SETTINGS, **settings})
     return env
 
@@ -132,9 +148,11 @@ async def dmbot_processes(
     """One `dmbot run` per shard (one shard each: no 5 s wait before an IDENTIFY), and `dmbot sync`
     while they start."""
     with tempfile.TemporaryDirectory(prefix="dmbot-load-") as folder:
-        shards = [{}] if shard_count == 1 else [
-            {"SHARD_COUNT": str(shard_count), "SHARD_IDS": str(i)} for i in range(shard_count)
-        ]  # fmt: skip
+        shards = (
+            [{}]
+            if shard_count == 1
+            else [{"SHARD_COUNT": str(shard_count), "SHARD_IDS": str(i)} for i in range(shard_count)]
+        )
         bots = [
             await BotProcess.start([DMBOT, "run"], {**env, **shard}, Path(folder), f"dmbot{i}")
             for i, shard in enumerate(shards)
@@ -212,8 +230,9 @@ async def until_answering(discord: LocalDiscord, player: Player, timeout: float 
     """Probe with /roll until the bot answers: READY comes before a process has loaded everything."""
     deadline, probes = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
-        probes.append(await discord.invoke("roll", {"expression": "1d20"}, user_id=player.user_id,
-                                           channel_id=player.channel_id))
+        probes.append(
+            await discord.invoke("roll", {"expression": "1d20"}, user_id=player.user_id, channel_id=player.channel_id)
+        )
         with contextlib.suppress(TimeoutError):
             await probes[-1].done(timeout=2)
             for earlier in probes[:-1]:  # let their late answers arrive, then forget the refusals
@@ -227,8 +246,9 @@ async def until_answering(discord: LocalDiscord, player: Player, timeout: float 
 async def create_character(discord: LocalDiscord, player: Player, name: str) -> None:
     """`/character create`, each select filled with its first options, then Confirm."""
     options = {"name": name, "race": "human", "class": "fighter", "background": "acolyte"}
-    handle = await (await discord.invoke("character create", options, user_id=player.user_id,
-                                         channel_id=player.channel_id)).done(timeout=30)
+    handle = await (
+        await discord.invoke("character create", options, user_id=player.user_id, channel_id=player.channel_id)
+    ).done(timeout=30)
     draft = handle.messages[-1]
     for comp in [c for c in draft.iter_components() if c.get("type") == 3]:
         values = [o["value"] for o in comp["options"][: max(1, comp.get("min_values", 1))]]
@@ -316,13 +336,20 @@ def failure(handle: InteractionHandle) -> str | None:
 
 
 async def player_loop(
-    discord: LocalDiscord, player: Player, paths: Sequence[str], weights: Sequence[int], until: float,
-    rng: random.Random, tally: Tally, narrate_schema: Mapping[str, Any] | None,
-) -> None:  # fmt: skip
+    discord: LocalDiscord,
+    player: Player,
+    paths: Sequence[str],
+    weights: Sequence[int],
+    until: float,
+    rng: random.Random,
+    tally: Tally,
+    narrate_schema: Mapping[str, Any] | None,
+) -> None:
     while time.monotonic() < until:
         path = rng.choices(paths, weights)[0]
-        handle = await discord.invoke(path, options_for(path, rng, narrate_schema), user_id=player.user_id,
-                                      channel_id=player.channel_id)
+        handle = await discord.invoke(
+            path, options_for(path, rng, narrate_schema), user_id=player.user_id, channel_id=player.channel_id
+        )
         try:
             await handle.done(timeout=30)
         except TimeoutError:
@@ -332,17 +359,22 @@ async def player_loop(
 
 
 async def drive(
-    discord: LocalDiscord, players: Sequence[Player], mix: Sequence[tuple[str, int]], seconds: float,
-) -> tuple[Tally, float]:  # fmt: skip
+    discord: LocalDiscord,
+    players: Sequence[Player],
+    mix: Sequence[tuple[str, int]],
+    seconds: float,
+) -> tuple[Tally, float]:
     """Every player in a loop for `seconds`; returns the tally and the elapsed time."""
     schema = {c["name"]: c for c in discord.commands()}
     paths, weights = [p for p, _ in mix], [w for _, w in mix]
     tally = Tally()
     started = time.monotonic()
-    await asyncio.gather(*(
-        player_loop(discord, p, paths, weights, started + seconds, random.Random(i), tally, schema.get("narrate"))
-        for i, p in enumerate(players)
-    ))  # fmt: skip
+    await asyncio.gather(
+        *(
+            player_loop(discord, p, paths, weights, started + seconds, random.Random(i), tally, schema.get("narrate"))
+            for i, p in enumerate(players)
+        )
+    )
     elapsed = time.monotonic() - started
     for violation in discord.pop_violations():
         tally.add("(discord)", None, str(violation))
@@ -388,17 +420,25 @@ async def run_dmbot(
 ) -> tuple[Tally, float, float, float, list[str]]:
     world, crowd = big_world(guilds, players)
     async with LocalDiscord(world, strict=False) as discord, LocalLLM(first_token_delay=0.2, chunk_delay=0.01) as llm:
-        env = bot_env(discord, database_url, REDIS_URL, RATE_USER_CAPACITY=str(10**9),
-                      RATE_GUILD_CAPACITY=str(10**9), OPENAI_API_KEY="local", OPENAI_BASE_URL=llm.base_url,
-                      OPENAI_MODEL="local-model")  # fmt: skip
+        env = bot_env(
+            discord,
+            database_url,
+            REDIS_URL,
+            RATE_USER_CAPACITY=str(10**9),
+            RATE_GUILD_CAPACITY=str(10**9),
+            OPENAI_API_KEY="local",
+            OPENAI_BASE_URL=llm.base_url,
+            OPENAI_MODEL="local-model",
+        )
         async with dmbot_processes(discord, env) as (bot,):
             await until_answering(discord, crowd[0])
             idle_mb = bot.memory_mb("VmRSS")
             await asyncio.gather(*(create_character(discord, p, f"Hero {i}") for i, p in enumerate(crowd)))
             narrates = "narrate" in {c["name"] for c in discord.commands()}
             if narrates:
-                narrates = all(await asyncio.gather(*(open_campaign(discord, p, f"Hero {i}")
-                                                      for i, p in enumerate(crowd))))
+                narrates = all(
+                    await asyncio.gather(*(open_campaign(discord, p, f"Hero {i}") for i, p in enumerate(crowd)))
+                )
             discord.pop_violations()
             mix = [(p, w) for p, w in MIX if p != "narrate" or narrates]
             tally, elapsed = await drive(discord, crowd, mix, seconds)
@@ -420,12 +460,16 @@ async def single(database_url: str, guilds: int, players: int, seconds: float) -
     all_ms = [x for v in tally.latencies.values() for x in v]
     bare_ms = [x for v in bare.latencies.values() for x in v]
     errors = sum(tally.errors.values()) + sum(bare.errors.values())
-    print(f"ratio: throughput {tally.done / elapsed / (bare.done / bare_elapsed):.2f}x the bare bot's, "
-          f"p50 {statistics.median(all_ms) / statistics.median(bare_ms):.1f}x, "
-          f"p99 {percentile(all_ms, 0.99) / percentile(bare_ms, 0.99):.1f}x")
+    print(
+        f"ratio: throughput {tally.done / elapsed / (bare.done / bare_elapsed):.2f}x the bare bot's, "
+        f"p50 {statistics.median(all_ms) / statistics.median(bare_ms):.1f}x, "
+        f"p99 {percentile(all_ms, 0.99) / percentile(bare_ms, 0.99):.1f}x"
+    )
     rss_ok = peak <= RSS_TARGET_MB
-    print(f"memory: dmbot peak RSS {peak:.0f} MB ({idle_mb:.0f} MB once connected), bare bot peak {bare_peak:.0f} MB; "
-          f"target <= {RSS_TARGET_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}")
+    print(
+        f"memory: dmbot peak RSS {peak:.0f} MB ({idle_mb:.0f} MB once connected), bare bot peak {bare_peak:.0f} MB; "
+        f"target <= {RSS_TARGET_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}"
+    )
     print(f"errors: {errors} (target 0: {'met' if errors == 0 else 'MISSED'})")
     return rss_ok and errors == 0
 
@@ -505,8 +549,15 @@ async def two_processes(database_url: str, redis_url: str = REDIS_URL, coin_chan
     world, first, second = two_shard_world()
     async with LocalDiscord(world, strict=False) as discord:
         # Bucket of 50 per user: room for the coin changes; a roll costs 25, so a third one is refused.
-        env = bot_env(discord, database_url, redis_url, RATE_USER_CAPACITY="50", RATE_USER_REFILL_PER_SECOND="0.01",
-                      RATE_GUILD_CAPACITY=str(10**6), RATE_COMMAND_COSTS='{"roll": 25}')  # fmt: skip
+        env = bot_env(
+            discord,
+            database_url,
+            redis_url,
+            RATE_USER_CAPACITY="50",
+            RATE_USER_REFILL_PER_SECOND="0.01",
+            RATE_GUILD_CAPACITY=str(10**6),
+            RATE_COMMAND_COSTS='{"roll": 25}',
+        )
         async with dmbot_processes(discord, env, shard_count=2) as bots:
             alice_a = Player(world.user("alice").id, first.channel("tavern").id, first.id)
             bob_a = Player(world.user("bob").id, first.channel("tavern").id, first.id)
@@ -516,24 +567,36 @@ async def two_processes(database_url: str, redis_url: str = REDIS_URL, coin_chan
             await create_character(discord, alice_a, "Tordek")
             gp_before = await gold(database_url, alice_a)
             with alternate_shards(discord, first.id) as per_shard:
-                fired = [await discord.invoke("character inventory", {"action": "coins", "gp": 1},
-                                              user_id=alice_a.user_id, channel_id=alice_a.channel_id)
-                         for _ in range(coin_changes)]  # fmt: skip
+                fired = [
+                    await discord.invoke(
+                        "character inventory",
+                        {"action": "coins", "gp": 1},
+                        user_id=alice_a.user_id,
+                        channel_id=alice_a.channel_id,
+                    )
+                    for _ in range(coin_changes)
+                ]
             done = await asyncio.gather(*(h.done(timeout=30) for h in fired))
             answered = sum(1 for h in done if failure(h) is None and not h.ephemeral)
             gp_after = await gold(database_url, alice_a)
             allowed, refused = await limits_across_shards(discord, bob_a, bob_b)
             errors = [str(v) for v in discord.pop_violations()] + [e for b in bots for e in b.error_lines()]
-            return TwoProcessResult(coin_changes, list(per_shard), gp_before, gp_after, answered, refused, allowed,
-                                    errors)
+            return TwoProcessResult(
+                coin_changes, list(per_shard), gp_before, gp_after, answered, refused, allowed, errors
+            )
 
 
 async def gold(database_url: str, player: Player) -> int:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
-            coins = (await conn.execute(sa.select(Character.coins).where(
-                Character.owner_id == player.user_id, Character.guild_id == player.guild_id))).scalar_one()
+            coins = (
+                await conn.execute(
+                    sa.select(Character.coins).where(
+                        Character.owner_id == player.user_id, Character.guild_id == player.guild_id
+                    )
+                )
+            ).scalar_one()
     finally:
         await engine.dispose()
     return int(coins["gp"])
@@ -544,13 +607,15 @@ async def limits_across_shards(discord: LocalDiscord, here: Player, there: Playe
     assert shard_of(here.guild_id) != shard_of(there.guild_id)
     allowed = 0
     for _ in range(3):
-        handle = await (await discord.invoke("roll", {"expression": "1d20"}, user_id=here.user_id,
-                                             channel_id=here.channel_id)).done(timeout=10)
+        handle = await (
+            await discord.invoke("roll", {"expression": "1d20"}, user_id=here.user_id, channel_id=here.channel_id)
+        ).done(timeout=10)
         if handle.ephemeral:
             break
         allowed += 1
-    other = await (await discord.invoke("roll", {"expression": "1d20"}, user_id=there.user_id,
-                                        channel_id=there.channel_id)).done(timeout=10)
+    other = await (
+        await discord.invoke("roll", {"expression": "1d20"}, user_id=there.user_id, channel_id=there.channel_id)
+    ).done(timeout=10)
     return allowed, other.ephemeral and "going a little fast" in other.content
 
 
@@ -579,8 +644,13 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--players", type=int, default=60)
     parser.add_argument("--guilds", type=int, default=1000)
-    parser.add_argument("--without", action="append", default=[], metavar="COMMAND",
-                        help="leave a command out of the mix, e.g. --without narrate")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="leave a command out of the mix, e.g. --without narrate",
+    )
     parser.add_argument("--pool-size", type=int, help="DATABASE_POOL_SIZE of the dmbot process (default: its own)")
     args = parser.parse_args()
     MIX = tuple((path, weight) for path, weight in MIX if path not in args.without)

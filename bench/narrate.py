@@ -59,8 +59,9 @@ async def seat(session: SandboxSession, channel: str) -> int:
     alice = Actor(session.user_id("alice"), guild, session.channel_id(channel))
     characters = session.services.characters
     name = f"Mira {uuid.uuid4().hex[:6]}"
-    draft = await characters.start_draft(alice, name=name, race="elf", klass="rogue", background="acolyte",
-                                         method="standard")  # fmt: skip
+    draft = await characters.start_draft(
+        alice, name=name, race="elf", klass="rogue", background="acolyte", method="standard"
+    )
     await characters.create(alice, draft, Choices(skills=("stealth", "athletics", "acrobatics", "deception")))
     dm = Actor(session.user_id("dungeonmaster"), guild, session.channel_id(channel))
     info = await session.services.campaign.campaigns.create(dm, f"Bench {channel}")
@@ -71,10 +72,12 @@ async def seat(session: SandboxSession, channel: str) -> int:
 async def seed(session: SandboxSession, campaign_id: int, count: int) -> None:
     text = "the party trudges on through dripping tunnels while the water rises and the torches sputter"
     async with session.services.db.transaction() as tx:
-        EventRepository(tx).add_all([
-            CampaignEvent(campaign_id=campaign_id, kind="narration", text=f"Turn {i}: {text}.", data={})
-            for i in range(count)
-        ])  # fmt: skip
+        EventRepository(tx).add_all(
+            [
+                CampaignEvent(campaign_id=campaign_id, kind="narration", text=f"Turn {i}: {text}.", data={})
+                for i in range(count)
+            ]
+        )
 
 
 def finished(handle: InteractionHandle) -> bool:
@@ -83,8 +86,11 @@ def finished(handle: InteractionHandle) -> bool:
 
 def first_edit(session: SandboxSession, handle: InteractionHandle) -> float:
     """When the reply was first edited with words: the sandbox's record of that PATCH."""
-    edits = [r for r in session.discord.requests
-             if r.method == "PATCH" and handle.token in r.path and (r.json or {}).get("content")]  # fmt: skip
+    edits = [
+        r
+        for r in session.discord.requests
+        if r.method == "PATCH" and handle.token in r.path and (r.json or {}).get("content")
+    ]
     return min(r.time for r in edits)  # received and applied in one step: the handler never awaits between
 
 
@@ -121,10 +127,17 @@ async def dmbot(database_url: str, redis_url: str, samples: int, delay: float) -
     async with LocalLLM(first_token_delay=delay, chunk_delay=0.01) as llm:
         llm.responder = lambda _body: Reply(text=STORY, chunk_size=16)
         settings = isolated_settings(
-            database_url, redis_url=redis_url, rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex[:8]}:",
-            rate_user_capacity=10**9, rate_guild_capacity=10**9, openai_api_key="sk-local",
-            openai_base_url=llm.base_url, openai_model="local-model", openai_max_retries=0, log_level="WARNING",
-        )  # fmt: skip
+            database_url,
+            redis_url=redis_url,
+            rate_redis_key_prefix=f"dmbot-bench:{uuid.uuid4().hex[:8]}:",
+            rate_user_capacity=10**9,
+            rate_guild_capacity=10**9,
+            openai_api_key="sk-local",
+            openai_base_url=llm.base_url,
+            openai_model="local-model",
+            openai_max_retries=0,
+            log_level="WARNING",
+        )
         async with running_bot(settings, rng=random.Random(3)) as session:
             await session.services.campaign.usage.set_budget(session.world.guild.id, 10**9)
             await seat(session, "tavern")
@@ -133,8 +146,12 @@ async def dmbot(database_url: str, redis_url: str, samples: int, delay: float) -
                 dm = Actor(session.user_id("dungeonmaster"), session.world.guild.id, session.channel_id(channel))
                 await end_campaign(session, dm)
             tokens = await prompt_tokens(session)
-            return {"deferrals": deferrals, "first_words": first_words, "tokens": tokens,
-                    "budget": settings.prompt_token_budget}  # fmt: skip
+            return {
+                "deferrals": deferrals,
+                "first_words": first_words,
+                "tokens": tokens,
+                "budget": settings.prompt_token_budget,
+            }
 
 
 async def end_campaign(session: SandboxSession, dm: Actor) -> None:
@@ -155,8 +172,10 @@ async def main(samples: int, delay: float, redis_url: str) -> int:
     print(f"== /narrate, {samples} turns, LLM first token after {delay * 1000:.0f} ms")
     print(line("bare bot /ping: dispatch → answer", baseline.latencies))
     print(line("dmbot /narrate: dispatch → deferral", deferrals))
-    print(f"ratio: deferral p50 {statistics.median(deferrals) / baseline.median:.2f}x the bare bot's answer, "
-          f"p99 {p(deferrals, 0.99) / baseline.p99:.2f}x")
+    print(
+        f"ratio: deferral p50 {statistics.median(deferrals) / baseline.median:.2f}x the bare bot's answer, "
+        f"p99 {p(deferrals, 0.99) / baseline.p99:.2f}x"
+    )
     print(line("dmbot: LLM first token → first visible edit", first_words))
     budget = figures["budget"]
     for count, (tokens, events) in figures["tokens"].items():

@@ -49,8 +49,9 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float, redis_u
 
 async def bare_figures(samples: int, seconds: float) -> Figures:
     async with bare_bot_session() as discord:
-        return await measure("bare bot /ping", ping_invoker(discord), samples=samples, in_flight=IN_FLIGHT,
-                             seconds=seconds)
+        return await measure(
+            "bare bot /ping", ping_invoker(discord), samples=samples, in_flight=IN_FLIGHT, seconds=seconds
+        )
 
 
 async def main(samples: int, seconds: float, rounds: int, redis_url: str) -> int:
@@ -60,8 +61,12 @@ async def main(samples: int, seconds: float, rounds: int, redis_url: str) -> int
         for _ in range(rounds):  # interleaved, so drifting machine load hits both alike
             bare_runs.append(await bare_figures(samples, seconds))
             dmbot_runs.append(await dmbot_figures(database_url, samples, seconds, redis_url))
-    ok = report(f"/roll round trip, {IN_FLIGHT} in flight for throughput", merge(bare_runs), merge(dmbot_runs),
-                {"max_median_ratio": 1.3, "min_throughput_ratio": 0.8})
+    ok = report(
+        f"/roll round trip, {IN_FLIGHT} in flight for throughput",
+        merge(bare_runs),
+        merge(dmbot_runs),
+        {"max_median_ratio": 1.3, "min_throughput_ratio": 0.8},
+    )
     return 0 if ok else 1
 
 

@@ -27,9 +27,17 @@ from bot.ui.text import safe
 log = structlog.get_logger(__name__)
 
 COGS = (
-    "cogs.dice", "cogs.characters", "cogs.campaigns", "cogs.narration", "cogs.dm", "cogs.combat", "cogs.admin",
-    "cogs.spells", "cogs.lookup",
-    "cogs.help", "cogs.aliases",
+    "cogs.dice",
+    "cogs.characters",
+    "cogs.campaigns",
+    "cogs.narration",
+    "cogs.dm",
+    "cogs.combat",
+    "cogs.admin",
+    "cogs.spells",
+    "cogs.lookup",
+    "cogs.help",
+    "cogs.aliases",
 )
 
 
@@ -154,9 +162,7 @@ class DMBot(commands.AutoShardedBot):
         return latencies
 
 
-OUTAGE_MESSAGE = (
-    "🔌 dmbot can't reach its database right now, so this didn't go through. Try again in a few seconds."
-)
+OUTAGE_MESSAGE = "🔌 dmbot can't reach its database right now, so this didn't go through. Try again in a few seconds."
 
 
 BUSY_MESSAGE = "🐢 dmbot is very busy right now, so this didn't go through. Try again in a few seconds."

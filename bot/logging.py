@@ -63,8 +63,9 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
         logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.getLevelName(settings.log_level)))
 
 
-def bind_interaction(*, interaction_id: int, guild_id: int | None, channel_id: int | None,
-                     user_id: int, command: str | None) -> None:
+def bind_interaction(
+    *, interaction_id: int, guild_id: int | None, channel_id: int | None, user_id: int, command: str | None
+) -> None:
     """Start a fresh log context for one interaction (each runs in its own task)."""
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(

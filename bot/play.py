@@ -33,8 +33,12 @@ STREAM_LIMIT_SECONDS = 180.0
 EXPORTS = Path("data") / "exports"
 LOG_NAME = Path("data") / "play.log"
 NAME = re.compile(r"[\w.-]{2,32}")  # what Discord allows in a username, roughly
-PERMISSION_WORDS = {ADMINISTRATOR: "Administrator", MANAGE_GUILD: "Manage Server", MANAGE_CHANNELS: "Manage Channels",
-                    MANAGE_ROLES: "Manage Roles"}  # fmt: skip
+PERMISSION_WORDS = {
+    ADMINISTRATOR: "Administrator",
+    MANAGE_GUILD: "Manage Server",
+    MANAGE_CHANNELS: "Manage Channels",
+    MANAGE_ROLES: "Manage Roles",
+}
 # Tasks in which the bot (in this process) still works on an interaction: the command and view
 # callbacks, and the narration's throttled edits.
 BUSY_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch", "narration-")

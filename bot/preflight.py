@@ -81,7 +81,9 @@ async def _check_llm(settings: Settings) -> str:
 
     assert settings.openai_api_key is not None
     client = openai.AsyncOpenAI(
-        api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url, max_retries=0,
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        max_retries=0,
         timeout=8,
     )
     try:

@@ -86,11 +86,21 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     models = (settings.openai_model, *settings.narrator_models)
     try:
         yield Services(
-            settings=settings, db=db, metrics=metrics, limiter=limiter, dice=dice, rolls=rolls,
-            characters=characters, checks=checks, combat=combat, board=TrackerBoard(combat), generator=generator,
+            settings=settings,
+            db=db,
+            metrics=metrics,
+            limiter=limiter,
+            dice=dice,
+            rolls=rolls,
+            characters=characters,
+            checks=checks,
+            combat=combat,
+            board=TrackerBoard(combat),
+            generator=generator,
             campaign=campaign,
-            table=TableService(db, campaign.campaigns, combat, generator,
-                               NarratorAdvice(campaign.turns.narrators, campaign.usage)),
+            table=TableService(
+                db, campaign.campaigns, combat, generator, NarratorAdvice(campaign.turns.narrators, campaign.usage)
+            ),
             admin=AdminService(db, campaign.usage, models),
             aliases=AliasService(db, characters),
         )
@@ -102,18 +112,27 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
 
 
 def build_campaign_engine(
-    settings: Settings, db: Database, checks: CheckService, combat: CombatService, dice: Dice, *,
+    settings: Settings,
+    db: Database,
+    checks: CheckService,
+    combat: CombatService,
+    dice: Dice,
+    *,
     metrics: UsageMetrics | None = None,
-) -> CampaignEngine:  # fmt: skip
+) -> CampaignEngine:
     """Campaigns, usage and narrated turns from the settings."""
     defaults = campaign_defaults(settings)
     prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
     campaigns = CampaignService(db, checks.characters, prompt, defaults)
-    usage = UsageService(db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget,
-                         metrics=metrics)  # fmt: skip
+    usage = UsageService(
+        db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget, metrics=metrics
+    )
     executor = ToolExecutor(db, checks, combat, dice, checks.srd, defaults)
-    config = TurnConfig(max_tool_rounds=settings.max_tool_rounds, summary_every=settings.summary_refresh_events,
-                        turn_timeout=settings.turn_timeout_seconds)  # fmt: skip
+    config = TurnConfig(
+        max_tool_rounds=settings.max_tool_rounds,
+        summary_every=settings.summary_refresh_events,
+        turn_timeout=settings.turn_timeout_seconds,
+    )
     turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config)
     return CampaignEngine(campaigns, usage, turns)
 
@@ -122,9 +141,10 @@ def campaign_defaults(settings: Settings) -> CampaignDefaults:
     """The host's bounds for what one narrated turn may change, until a DM sets their campaign's own."""
     return CampaignDefaults(
         bounds=Bounds(settings.turn_max_damage, settings.turn_max_heal, settings.turn_max_xp, settings.turn_max_items),
-        approval_bound=settings.approval_bound, summary_every=settings.summary_refresh_events,
+        approval_bound=settings.approval_bound,
+        summary_every=settings.summary_refresh_events,
         allowed_models=tuple(settings.narrator_models),
-    )  # fmt: skip
+    )
 
 
 def narrator_pool(settings: Settings) -> NarratorPool:

@@ -85,7 +85,8 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Seconds to wait on one read from the LLM API"
     )
     openai_max_retries: int = Field(
-        default=2, ge=0,
+        default=2,
+        ge=0,
         description="Retries of a failed LLM request (keep it low for local servers with slow cold starts)",
     )
     narrator_max_tokens: int = Field(default=800, ge=1, description="Most tokens one narration may produce")
@@ -107,7 +108,8 @@ class Settings(BaseSettings):
 
     # Campaigns and turns
     prompt_token_budget: int = Field(
-        default=6000, ge=1500,
+        default=6000,
+        ge=1500,
         description="Tokens one turn's prompt may use (tool schemas included); the oldest memory is left out first",
     )
     summary_refresh_events: int = Field(
@@ -129,18 +131,21 @@ class Settings(BaseSettings):
         default=5, ge=0, description="Default bound: items the narrator may give or take in one turn"
     )
     approval_bound: int = Field(
-        default=10, ge=0,
+        default=10,
+        ge=0,
         description="Default for new campaigns: damage or items taken above this wait for the DM (gains always wait)",
     )
     turn_timeout_seconds: float = Field(
         default=120.0, gt=0, description="Most time one turn may take before the offline narrator takes over"
     )
     daily_token_budget: int = Field(
-        default=200_000, ge=0,
+        default=200_000,
+        ge=0,
         description="LLM tokens a server may use per day (UTC) unless its admins set another; 0: offline only",
     )
     narration_edit_interval_seconds: float = Field(
-        default=1.25, gt=0,
+        default=1.25,
+        gt=0,
         description="Least time between two edits of a streaming narration (Discord rate-limits message edits)",
     )
 

@@ -33,24 +33,33 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Server 
     async def dm_role(self, interaction: Interaction[DMBot], role: discord.Role) -> None:
         """Set the DM role: who may create campaigns when the admins require it."""
         await self.admin.set_dm_role(interaction.guild_id, interaction.permissions.manage_guild, role.id)
-        await interaction.response.send_message(f"🎲 DM role set: {role.mention}. `/admin settings "
-                                                "require_dm_role:true` limits campaign creation to it.",
-                                                ephemeral=True)  # fmt: skip
+        await interaction.response.send_message(
+            f"🎲 DM role set: {role.mention}. `/admin settings require_dm_role:true` limits campaign creation to it.",
+            ephemeral=True,
+        )
 
     @app_commands.command(name="settings")
     @app_commands.describe(
-        require_dm_role="Only members with the DM role create campaigns", narrator_model="The default model",
-        content_rating="New campaigns' content rating", daily_tokens="LLM tokens a day (UTC)",
-    )  # fmt: skip
+        require_dm_role="Only members with the DM role create campaigns",
+        narrator_model="The default model",
+        content_rating="New campaigns' content rating",
+        daily_tokens="LLM tokens a day (UTC)",
+    )
     async def settings(
-        self, interaction: Interaction[DMBot], require_dm_role: bool | None = None,
+        self,
+        interaction: Interaction[DMBot],
+        require_dm_role: bool | None = None,
         narrator_model: Range[str, 1, 100] | None = None,
         content_rating: Literal["family", "teen", "mature"] | None = None,
         daily_tokens: Range[int, 0, MAX_BUDGET] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Show or change this server's defaults."""
-        changes = {"require_dm_role": require_dm_role, "narrator_model": narrator_model,
-                   "content_rating": content_rating, "daily_token_budget": daily_tokens}  # fmt: skip
+        changes = {
+            "require_dm_role": require_dm_role,
+            "narrator_model": narrator_model,
+            "content_rating": content_rating,
+            "daily_token_budget": daily_tokens,
+        }
         manage = interaction.permissions.manage_guild
         if all(v is None for v in changes.values()):
             defaults = await self.admin.defaults(interaction.guild_id, manage)
@@ -79,8 +88,9 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Server 
         """Set this server's daily token budget for the AI narrator."""
         value = await self.usage.set_budget(_admin_guild(interaction), tokens)
         text = "the offline narrator tells every story" if value == 0 else f"{value:,} tokens a day"
-        await interaction.response.send_message(f"💰 Daily budget set: {text}.", ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
+        await interaction.response.send_message(
+            f"💰 Daily budget set: {text}.", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
 
 def _admin_guild(interaction: Interaction[DMBot]) -> int:
@@ -95,5 +105,11 @@ def _admin_guild(interaction: Interaction[DMBot]) -> int:
 
 async def setup(bot: DMBot) -> None:
     services = bot.services
-    await bot.add_cog(AdminCog(services.campaign.usage, services.admin, services.settings.openai_model,
-                               services.settings.daily_token_budget))  # fmt: skip
+    await bot.add_cog(
+        AdminCog(
+            services.campaign.usage,
+            services.admin,
+            services.settings.openai_model,
+            services.settings.daily_token_budget,
+        )
+    )

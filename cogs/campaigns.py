@@ -35,13 +35,17 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
     @app_commands.command(name="create")
     @app_commands.describe(name="The campaign's name", tone="e.g. grim, heroic, comic", setting="Where and when")
     async def create(
-        self, interaction: Interaction[DMBot], name: Range[str, 1, MAX_NAME], tone: Range[str, 0, MAX_TONE] = "",
+        self,
+        interaction: Interaction[DMBot],
+        name: Range[str, 1, MAX_NAME],
+        tone: Range[str, 0, MAX_TONE] = "",
         setting: Range[str, 0, MAX_SETTING] = "",
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Start a campaign in this channel or thread; you are its DM."""
         roles = [r.id for r in getattr(interaction.user, "roles", [])]
-        info = await self.campaigns.create(actor_of(interaction), name, tone, setting, roles=roles,
-                                           manage=interaction.permissions.manage_guild)  # fmt: skip
+        info = await self.campaigns.create(
+            actor_of(interaction), name, tone, setting, roles=roles, manage=interaction.permissions.manage_guild
+        )
         await interaction.response.send_message(embed=views.created_embed(info))
 
     @app_commands.command(name="join")
@@ -80,8 +84,11 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         for number, batch in enumerate(batches, start=1):
             part = f" (part {number} of {len(batches)}: Discord takes {UPLOAD_BYTES // 2**20} MiB a message)"
             uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in batch]
-            await interaction.followup.send(f"📦 The campaign, as Markdown and JSON{part if len(batches) > 1 else ''}.",
-                                            files=uploads, ephemeral=True)  # fmt: skip
+            await interaction.followup.send(
+                f"📦 The campaign, as Markdown and JSON{part if len(batches) > 1 else ''}.",
+                files=uploads,
+                ephemeral=True,
+            )
 
     @app_commands.command(name="safety")
     @app_commands.describe(
@@ -89,9 +96,11 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
         veils="Only off-screen, comma-separated (empty: keep; `none`: clear)",
     )
     async def safety(
-        self, interaction: Interaction[DMBot], lines: Range[str, 1, 2000] | None = None,
+        self,
+        interaction: Interaction[DMBot],
+        lines: Range[str, 1, 2000] | None = None,
         veils: Range[str, 1, 2000] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Show the table's lines and veils; the DM sets them, and the narrator respects them."""
         actor = actor_of(interaction)
         if lines is None and veils is None:

@@ -111,9 +111,12 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
             return await self.characters.create(actor, draft, choices)
 
         view = views.CreationView(
-            draft, confirm=confirm, parse_scores=lambda text: self.characters.parse_scores(draft, text),
-            render=self.render, timeout=self.draft_timeout,
-        )  # fmt: skip
+            draft,
+            confirm=confirm,
+            parse_scores=lambda text: self.characters.parse_scores(draft, text),
+            render=self.render,
+            timeout=self.draft_timeout,
+        )
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
@@ -151,9 +154,13 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
 
         async def save(values: Mapping[str, str]) -> Sheet:
             return await self.characters.edit(
-                actor, CharacterRef(name=sheet.name), name=values.get("name"), notes=values.get("notes"),
-                backstory=values.get("backstory"), portrait_url=values.get("portrait_url"),
-            )  # fmt: skip
+                actor,
+                CharacterRef(name=sheet.name),
+                name=values.get("name"),
+                notes=values.get("notes"),
+                backstory=values.get("backstory"),
+                portrait_url=values.get("portrait_url"),
+            )
 
         await interaction.response.send_modal(views.EditModal(sheet, save, self.render))
 
@@ -189,24 +196,41 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     @app_commands.describe(kind="Short (spend hit dice) or long (recover everything)", dice="Hit dice to spend")
     @app_commands.autocomplete(name=name_autocomplete)
     async def rest(
-        self, interaction: Interaction[DMBot], kind: Literal["short", "long"], dice: Range[int, 0, 20] = 0,
+        self,
+        interaction: Interaction[DMBot],
+        kind: Literal["short", "long"],
+        dice: Range[int, 0, 20] = 0,
         name: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Take a short or long rest."""
         result = await self.characters.rest(actor_of(interaction), CharacterRef(name=name), kind, dice)
         await interaction.response.send_message(embed=views.rest_embed(result))
 
     @app_commands.command(name="inventory")
     @app_commands.describe(
-        action="What to do", item="An SRD item (for coins: leave empty)", quantity="How many",
-        cp="Copper to add (negative: spend)", sp="Silver", ep="Electrum", gp="Gold", pp="Platinum",
-    )  # fmt: skip
+        action="What to do",
+        item="An SRD item (for coins: leave empty)",
+        quantity="How many",
+        cp="Copper to add (negative: spend)",
+        sp="Silver",
+        ep="Electrum",
+        gp="Gold",
+        pp="Platinum",
+    )
     @app_commands.autocomplete(item=item_autocomplete, name=name_autocomplete)
     async def inventory(
-        self, interaction: Interaction[DMBot], action: Literal["add", "remove", "equip", "unequip", "coins"],
-        item: str | None = None, quantity: Range[int, 1, 10_000] = 1, cp: CoinAmount = 0, sp: CoinAmount = 0,
-        ep: CoinAmount = 0, gp: CoinAmount = 0, pp: CoinAmount = 0, name: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        action: Literal["add", "remove", "equip", "unequip", "coins"],
+        item: str | None = None,
+        quantity: Range[int, 1, 10_000] = 1,
+        cp: CoinAmount = 0,
+        sp: CoinAmount = 0,
+        ep: CoinAmount = 0,
+        gp: CoinAmount = 0,
+        pp: CoinAmount = 0,
+        name: str | None = None,
+    ) -> None:
         """Add, remove, equip or unequip items, or change coins."""
         actor, ref = actor_of(interaction), CharacterRef(name=name)
         if action == "coins":
@@ -225,9 +249,14 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     )
     @app_commands.autocomplete(condition=condition_autocomplete, name=name_autocomplete)
     async def condition(
-        self, interaction: Interaction[DMBot], action: Literal["add", "remove"], condition: str,
-        rounds: Range[int, 1, 1000] | None = None, level: Range[int, 1, 6] = 1, name: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        action: Literal["add", "remove"],
+        condition: str,
+        rounds: Range[int, 1, 1000] | None = None,
+        level: Range[int, 1, 6] = 1,
+        name: str | None = None,
+    ) -> None:
         """Add or remove a condition (poisoned, prone ...); rolls apply its effects."""
         sheet = await self.characters.set_condition(
             actor_of(interaction), CharacterRef(name=name), condition, add=action == "add", rounds=rounds, level=level
@@ -243,8 +272,9 @@ class SheetRollsCog(commands.Cog):
         self.combat = combat  # `/attack` with a target in a fight's channel attacks in that fight
         self.board = board
 
-    async def _send(self, interaction: Interaction[DMBot], embed: discord.Embed, result: CheckResult | AttackResult,
-                    private: bool) -> None:
+    async def _send(
+        self, interaction: Interaction[DMBot], embed: discord.Embed, result: CheckResult | AttackResult, private: bool
+    ) -> None:
         await interaction.response.send_message(embed=embed, ephemeral=private)
         try:
             await self.checks.record(actor_of(interaction), result)
@@ -269,9 +299,13 @@ class SheetRollsCog(commands.Cog):
     @app_commands.describe(skill_or_ability="A skill (Perception) or an ability (Strength)")
     @app_commands.autocomplete(skill_or_ability=check_autocomplete)
     async def check(
-        self, interaction: Interaction[DMBot], skill_or_ability: str, advantage: bool = False,
-        disadvantage: bool = False, private: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        skill_or_ability: str,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        private: bool = False,
+    ) -> None:
         """Make an ability check with your active character."""
         # Overlapped with the limit: rolling changes nothing; the roll is logged only after `admitted`.
         actor = actor_of(interaction)
@@ -282,9 +316,13 @@ class SheetRollsCog(commands.Cog):
 
     @app_commands.command(name="save")
     async def save(
-        self, interaction: Interaction[DMBot], ability: Ability, advantage: bool = False, disadvantage: bool = False,
+        self,
+        interaction: Interaction[DMBot],
+        ability: Ability,
+        advantage: bool = False,
+        disadvantage: bool = False,
         private: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Make a saving throw with your active character."""
         result = await self.checks.save(actor_of(interaction), ability, advantage=advantage, disadvantage=disadvantage)
         await self._send(interaction, views.check_embed(result), result, private)
@@ -302,28 +340,50 @@ class SheetRollsCog(commands.Cog):
     )
     @app_commands.autocomplete(weapon=weapon_autocomplete, target=target_autocomplete)
     async def attack(
-        self, interaction: Interaction[DMBot], weapon: str, target: str | None = None, advantage: bool = False,
-        disadvantage: bool = False, two_handed: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        weapon: str,
+        target: str | None = None,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        two_handed: bool = False,
+    ) -> None:
         """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
-        if target and await self._attack_in_fight(interaction, weapon, target, advantage=advantage,
-                                                  disadvantage=disadvantage, two_handed=two_handed):  # fmt: skip
+        if target and await self._attack_in_fight(
+            interaction, weapon, target, advantage=advantage, disadvantage=disadvantage, two_handed=two_handed
+        ):
             return
         result = await self.checks.attack(
-            actor_of(interaction), weapon, target=target, advantage=advantage, disadvantage=disadvantage,
+            actor_of(interaction),
+            weapon,
+            target=target,
+            advantage=advantage,
+            disadvantage=disadvantage,
             two_handed=two_handed,
-        )  # fmt: skip
+        )
         await self._send(interaction, views.attack_embed(result), result, False)
 
     async def _attack_in_fight(
-        self, interaction: Interaction[DMBot], weapon: str, target: str, *, advantage: bool, disadvantage: bool,
+        self,
+        interaction: Interaction[DMBot],
+        weapon: str,
+        target: str,
+        *,
+        advantage: bool,
+        disadvantage: bool,
         two_handed: bool,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here."""
         try:
-            report = await self.combat.player_attack(actor_of(interaction), here(interaction), weapon, target,
-                                                     advantage=advantage, disadvantage=disadvantage,
-                                                     two_handed=two_handed)  # fmt: skip
+            report = await self.combat.player_attack(
+                actor_of(interaction),
+                here(interaction),
+                weapon,
+                target,
+                advantage=advantage,
+                disadvantage=disadvantage,
+                two_handed=two_handed,
+            )
         except NoFight:
             return False  # no fight here: a free attack roll
         await interaction.response.send_message(embed=fights.attack_embed(report))
@@ -331,15 +391,17 @@ class SheetRollsCog(commands.Cog):
         return True
 
     @app_commands.command(name="deathsave")
-    async def deathsave(self, interaction: Interaction[DMBot], advantage: bool = False,
-                        disadvantage: bool = False) -> None:
+    async def deathsave(
+        self, interaction: Interaction[DMBot], advantage: bool = False, disadvantage: bool = False
+    ) -> None:
         """Roll a death save (at 0 HP)."""
         result = await self.checks.death_save(actor_of(interaction), advantage=advantage, disadvantage=disadvantage)
         await interaction.response.send_message(embed=views.death_save_embed(result))
 
     @app_commands.command(name="initiative")
-    async def initiative(self, interaction: Interaction[DMBot], advantage: bool = False,
-                         disadvantage: bool = False) -> None:
+    async def initiative(
+        self, interaction: Interaction[DMBot], advantage: bool = False, disadvantage: bool = False
+    ) -> None:
         """Roll initiative with your active character."""
         result = await self.checks.initiative(actor_of(interaction), advantage=advantage, disadvantage=disadvantage)
         await self._send(interaction, views.check_embed(result), result, False)

@@ -38,11 +38,21 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
     @app_commands.command(name="join")
     @app_commands.describe(name="Which of your characters (default: your active one)")
     @app_commands.autocomplete(name=name_autocomplete)
-    async def join(self, interaction: Interaction[DMBot], name: str | None = None, advantage: bool = False,
-                   disadvantage: bool = False) -> None:  # fmt: skip
+    async def join(
+        self,
+        interaction: Interaction[DMBot],
+        name: str | None = None,
+        advantage: bool = False,
+        disadvantage: bool = False,
+    ) -> None:
         """Join the fight in this channel: roll initiative from your sheet."""
-        joined = await self.combat.join(actor_of(interaction), here(interaction), CharacterRef(name=name),
-                                        advantage=advantage, disadvantage=disadvantage)  # fmt: skip
+        joined = await self.combat.join(
+            actor_of(interaction),
+            here(interaction),
+            CharacterRef(name=name),
+            advantage=advantage,
+            disadvantage=disadvantage,
+        )
         await interaction.response.send_message(embed=views.joined_embed(joined))
         await self.show(interaction, joined.state)
 

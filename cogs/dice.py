@@ -46,9 +46,13 @@ class DiceCog(commands.Cog):
         actor = actor_of(interaction)
         saved = await self.aliases.expand(actor, expression)
         batch = self.rolls.roll_batch(
-            saved.expression, times=times, dc=dc, advantage=advantage, disadvantage=disadvantage,
+            saved.expression,
+            times=times,
+            dc=dc,
+            advantage=advantage,
+            disadvantage=disadvantage,
             label=label if label is not None else saved.label,
-        )  # fmt: skip
+        )
         await interaction.response.send_message(
             embed=rolls_embed(batch, safe(interaction.user.display_name)), ephemeral=private
         )

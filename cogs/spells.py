@@ -76,9 +76,10 @@ class SpellCog(commands.GroupCog, group_name="spell", group_description="Your ch
 
     @app_commands.command(name="prepare")
     @app_commands.describe(
-        spell="A spell from your class list (wizards: your spellbook)", remove="Unprepare it instead",
+        spell="A spell from your class list (wizards: your spellbook)",
+        remove="Unprepare it instead",
         name="Which character",
-    )  # fmt: skip
+    )
     @app_commands.autocomplete(spell=prepare_autocomplete, name=name_autocomplete)
     async def prepare(
         self, interaction: Interaction[DMBot], spell: str, remove: bool = False, name: str | None = None

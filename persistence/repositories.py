@@ -156,8 +156,13 @@ SHEET_COLUMNS = tuple(c for c in _CHARACTERS.c if c.name not in ("name_key", "up
 # What tells a cached sheet from its row now: `version` is bumped by every write of the sheet's facts;
 # `active` and `campaign_id` change without a bump; `created_at` tells a new character from a deleted
 # one whose id SQLite gave out again.
-STAMP_COLUMNS = (_CHARACTERS.c.id, _CHARACTERS.c.version, _CHARACTERS.c.active, _CHARACTERS.c.campaign_id,
-                 _CHARACTERS.c.created_at)  # fmt: skip
+STAMP_COLUMNS = (
+    _CHARACTERS.c.id,
+    _CHARACTERS.c.version,
+    _CHARACTERS.c.active,
+    _CHARACTERS.c.campaign_id,
+    _CHARACTERS.c.created_at,
+)
 
 
 class CharacterRows:
@@ -172,9 +177,7 @@ class CharacterRows:
     async def stamp(self, guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
         return await self._first(select(*STAMP_COLUMNS), guild_id, owner_id, name_key)
 
-    async def _first(
-        self, query: Select[Any], guild_id: int, owner_id: int, name_key: str | None
-    ) -> Row[Any] | None:
+    async def _first(self, query: Select[Any], guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
         c = _CHARACTERS.c
         which = c.active.is_(True) if name_key is None else c.name_key == name_key
         query = query.where(c.guild_id == guild_id, c.owner_id == owner_id, which)

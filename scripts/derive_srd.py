@@ -819,15 +819,44 @@ def fix_monster_xp(monsters: list[Json]) -> list[str]:
 # dealing damage: the issue names them for a timed-effect mechanism the engine does not have yet.
 # They stay "partial" (slot spent, dice rolled, the effect described for the DM) until it lands;
 # then this list is where they become "full". (The issue also names Hex: it is not in the SRD 5.1.)
-HAND_TIMED_EFFECT_SPELLS = frozenset({
-    "bless", "bane", "shield", "shield-of-faith", "mage-armor", "guidance", "resistance", "hunters-mark",
-    "faerie-fire", "haste", "slow", "aid", "heroism", "protection-from-evil-and-good", "sanctuary",
-    "invisibility", "blur", "mirror-image",
-})  # fmt: skip
+HAND_TIMED_EFFECT_SPELLS = frozenset(
+    {
+        "bless",
+        "bane",
+        "shield",
+        "shield-of-faith",
+        "mage-armor",
+        "guidance",
+        "resistance",
+        "hunters-mark",
+        "faerie-fire",
+        "haste",
+        "slow",
+        "aid",
+        "heroism",
+        "protection-from-evil-and-good",
+        "sanctuary",
+        "invisibility",
+        "blur",
+        "mirror-image",
+    }
+)
 CONDITION_NAMES = (
-    "blinded", "charmed", "deafened", "frightened", "grappled", "incapacitated", "invisible", "paralyzed",
-    "petrified", "poisoned", "prone", "restrained", "stunned", "unconscious",
-)  # fmt: skip
+    "blinded",
+    "charmed",
+    "deafened",
+    "frightened",
+    "grappled",
+    "incapacitated",
+    "invisible",
+    "paralyzed",
+    "petrified",
+    "poisoned",
+    "prone",
+    "restrained",
+    "stunned",
+    "unconscious",
+)
 _CONDITION_ALT = "|".join(CONDITION_NAMES)
 # "... or be paralyzed", "falls prone", "becomes blinded or deafened": a condition the spell imposes.
 _IMPOSED = re.compile(

@@ -81,8 +81,15 @@ def run_play(tmp_path: Path) -> PlayRun:
     base["RATE_USER_CAPACITY"] = "1000"  # a pipe types faster than any player: keep the rate limiter out of it
 
     def run(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([dmbot, "play", *args], input=script, capture_output=True, text=True, cwd=tmp_path,
-                              env={**base, **(env or {})}, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [dmbot, "play", *args],
+            input=script,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**base, **(env or {})},
+            timeout=120,
+        )
 
     return run
 

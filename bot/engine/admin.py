@@ -36,8 +36,13 @@ class GuildDefaults:
             return int(value) if isinstance(value, int) else None
 
         rating = data.get("content_rating")
-        return cls(number("dm_role_id"), bool(data.get("require_dm_role")), data.get("narrator_model") or None,
-                   rating if rating in CONTENT_RATINGS else "teen", number(BUDGET_KEY))  # fmt: skip
+        return cls(
+            number("dm_role_id"),
+            bool(data.get("require_dm_role")),
+            data.get("narrator_model") or None,
+            rating if rating in CONTENT_RATINGS else "teen",
+            number(BUDGET_KEY),
+        )
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,14 @@ class AliasService:
                 previous, row.name, row.expression = row.expression, clean_name, clean_expression
                 return Saved(SavedRoll.of(row), previous)
             await _check_room(repo, owner, guild)
-            row = Alias(owner_id=owner, guild_id=guild, name=clean_name, name_key=key, expression=clean_expression,
-                        created_by=actor.user_id)  # fmt: skip
+            row = Alias(
+                owner_id=owner,
+                guild_id=guild,
+                name=clean_name,
+                name_key=key,
+                expression=clean_expression,
+                created_by=actor.user_id,
+            )
             repo.add(row)
             return Saved(SavedRoll.of(row), None)
 

@@ -49,8 +49,10 @@ class CampaignSettings:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
-        bounds = {**asdict(defaults.bounds), **{k: v for k, v in (data.get("bounds") or {}).items() if k in
-                                                 asdict(defaults.bounds)}}  # fmt: skip
+        bounds = {
+            **asdict(defaults.bounds),
+            **{k: v for k, v in (data.get("bounds") or {}).items() if k in asdict(defaults.bounds)},
+        }
         rating = data.get("content_rating", "teen")
         return cls(
             persona=str(data.get("persona") or ""),
@@ -85,8 +87,13 @@ class Scene:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Scene:
         enemies = tuple((str(e.get("monster")), int(e.get("count", 1))) for e in data.get("enemies") or [])
-        return cls(str(data.get("location") or ""), str(data.get("description") or ""),
-                   tuple(data.get("npcs") or ()), bool(data.get("in_combat")), enemies)  # fmt: skip
+        return cls(
+            str(data.get("location") or ""),
+            str(data.get("description") or ""),
+            tuple(data.get("npcs") or ()),
+            bool(data.get("in_combat")),
+            enemies,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,9 +127,19 @@ class CampaignInfo:
 def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
     safety = row.safety or {}
     return CampaignInfo(
-        id=row.id, guild_id=row.guild_id, channel_id=row.channel_id, dm_id=row.dm_id, name=row.name, tone=row.tone,
-        setting=row.setting, status=row.status, settings=CampaignSettings.from_json(row.settings or {}, defaults),
+        id=row.id,
+        guild_id=row.guild_id,
+        channel_id=row.channel_id,
+        dm_id=row.dm_id,
+        name=row.name,
+        tone=row.tone,
+        setting=row.setting,
+        status=row.status,
+        settings=CampaignSettings.from_json(row.settings or {}, defaults),
         safety=Safety(tuple(safety.get("lines") or ()), tuple(safety.get("veils") or ())),
-        scene=Scene.from_json(row.scene or {}), summary=row.summary or "", summary_through=row.summary_through or 0,
-        turn_count=row.turn_count or 0, created_at=row.created_at,
-    )  # fmt: skip
+        scene=Scene.from_json(row.scene or {}),
+        summary=row.summary or "",
+        summary_through=row.summary_through or 0,
+        turn_count=row.turn_count or 0,
+        created_at=row.created_at,
+    )

@@ -210,20 +210,35 @@ class CampaignService:
     # Creating, joining, leaving -----------------------------------------------------------------
 
     async def create(
-        self, actor: Actor, name: str, tone: str = "", setting: str = "", *, roles: Sequence[int] = (),
+        self,
+        actor: Actor,
+        name: str,
+        tone: str = "",
+        setting: str = "",
+        *,
+        roles: Sequence[int] = (),
         manage: bool = False,
-    ) -> CampaignInfo:  # fmt: skip
+    ) -> CampaignInfo:
         """`roles`: the creator's role ids; `manage`: they have Manage Server (both from the cog, for the
         guild's "only the DM role creates campaigns" rule, checked here)."""
         if actor.guild_id is None or actor.channel_id is None:
             raise InvalidInput("A campaign lives in a server channel or thread; create it there.")
         row = Campaign(
-            guild_id=actor.guild_id, channel_id=actor.channel_id, dm_id=actor.user_id,
+            guild_id=actor.guild_id,
+            channel_id=actor.channel_id,
+            dm_id=actor.user_id,
             name=clean_text(name, MAX_NAME, "A campaign name"),
             tone=clean_text(tone, MAX_TONE, "The tone", required=False),
-            setting=clean_text(setting, MAX_SETTING, "The setting", required=False), status="active",
-            settings={}, safety={}, scene={}, summary="", summary_through=0, events_since_summary=0, turn_count=0,
-        )  # fmt: skip
+            setting=clean_text(setting, MAX_SETTING, "The setting", required=False),
+            status="active",
+            settings={},
+            safety={},
+            scene={},
+            summary="",
+            summary_through=0,
+            events_since_summary=0,
+            turn_count=0,
+        )
         try:
             async with self.db.transaction() as session:
                 guild = await find_guild(session, actor.guild_id)
@@ -252,9 +267,15 @@ class CampaignService:
             moved_from = row.campaign_id
             row.campaign_id = campaign.id
             note = f" (replacing {previous.name})" if previous is not None else ""
-            log.record(session, campaign, "join", f"{row.name} joins the party{note}.", actor_id=actor.user_id,
-                       character_id=row.id, data={"previous": previous.id if previous else None,
-                                                  "moved_from": moved_from})  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "join",
+                f"{row.name} joins the party{note}.",
+                actor_id=actor.user_id,
+                character_id=row.id,
+                data={"previous": previous.id if previous else None, "moved_from": moved_from},
+            )
             return info_of(campaign, self.defaults), row.name
 
     async def _own_character(self, session: AsyncSession, actor: Actor, name: str | None) -> Character:
@@ -277,8 +298,9 @@ class CampaignService:
             if row is None:
                 raise NotFound(f"You have no character in {campaign.name}.")
             row.campaign_id = None
-            log.record(session, campaign, "leave", f"{row.name} leaves the party.", actor_id=actor.user_id,
-                       character_id=row.id)  # fmt: skip
+            log.record(
+                session, campaign, "leave", f"{row.name} leaves the party.", actor_id=actor.user_id, character_id=row.id
+            )
             return info_of(campaign, self.defaults), row.name
 
     # The DM's settings --------------------------------------------------------------------------
@@ -305,8 +327,14 @@ class CampaignService:
             updated = replace(current, **self._settings_changes(changes, default_model))
             await self._check_fits(session, row, settings=updated)
             row.settings = updated.to_json()
-            log.record(session, row, "settings", "The DM changed the narrator's settings.", actor_id=actor.user_id,
-                       data={k: v for k, v in changes.items() if v is not None})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "settings",
+                "The DM changed the narrator's settings.",
+                actor_id=actor.user_id,
+                data={k: v for k, v in changes.items() if v is not None},
+            )
             return info_of(row, self.defaults)
 
     def _settings_changes(self, changes: Mapping[str, Any], default_model: str) -> dict[str, Any]:
@@ -347,8 +375,14 @@ class CampaignService:
             scene = replace(Scene.from_json(before), location=place, description=description, npcs=())
             row.scene = scene.to_json()
             said = description if description.startswith(place) else f"{place}. {description}"
-            log.record(session, row, "scene", f"Scene: {said}", actor_id=actor.user_id,
-                       data={"before": before, "after": row.scene, "by": "dm"})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "scene",
+                f"Scene: {said}",
+                actor_id=actor.user_id,
+                data={"before": before, "after": row.scene, "by": "dm"},
+            )
             return info_of(row, self.defaults)
 
     async def dm_narrate(self, actor: Actor, text: str) -> tuple[CampaignInfo, str]:
@@ -381,8 +415,14 @@ class CampaignService:
             await self._check_fits(session, row, canon=[*(f.text for f in facts), fact])
             added = CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id, public=public)
             CanonRepository(session).add(added)
-            log.record(session, row, "canon", f"Canon: {fact}", actor_id=actor.user_id,
-                       data={"audience": label(canon_audience(added))})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "canon",
+                f"Canon: {fact}",
+                actor_id=actor.user_id,
+                data={"audience": label(canon_audience(added))},
+            )
             return CanonEntry(len(facts) + 1, fact, public)
 
     async def remove_canon(self, actor: Actor, number: int) -> CanonEntry:
@@ -394,14 +434,25 @@ class CampaignService:
                 raise InvalidInput(f"There is no canon fact {number}; `/dm canon` numbers them (1-{len(facts)}).")
             fact = facts[number - 1]
             await repo.delete(fact)
-            log.record(session, row, "canon_removed", f"No longer canon: {fact.text}", actor_id=actor.user_id,
-                       data={"audience": label(canon_audience(fact))})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "canon_removed",
+                f"No longer canon: {fact.text}",
+                actor_id=actor.user_id,
+                data={"audience": label(canon_audience(fact))},
+            )
             return CanonEntry(number, fact.text, fact.public)
 
     async def _check_fits(
-        self, session: AsyncSession, row: Campaign, *, canon: Sequence[str] | None = None,
-        settings: CampaignSettings | None = None, safety: Mapping[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        session: AsyncSession,
+        row: Campaign,
+        *,
+        canon: Sequence[str] | None = None,
+        settings: CampaignSettings | None = None,
+        safety: Mapping[str, Any] | None = None,
+    ) -> None:
         """Refuse a change that would leave no room in the prompt for the parts that are never cut."""
         info = info_of(row, self.defaults)
         if canon is None:
@@ -409,12 +460,20 @@ class CampaignService:
         settings = settings or info.settings
         safety = safety if safety is not None else {"lines": info.safety.lines, "veils": info.safety.veils}
         inputs = PromptInputs(
-            campaign_name=info.name, tone=info.tone, setting=info.setting, persona=settings.persona,
-            content_rating=settings.content_rating, lines=tuple(safety.get("lines") or ()),
-            veils=tuple(safety.get("veils") or ()), secret_canon=tuple(canon), canon=(), action="",
+            campaign_name=info.name,
+            tone=info.tone,
+            setting=info.setting,
+            persona=settings.persona,
+            content_rating=settings.content_rating,
+            lines=tuple(safety.get("lines") or ()),
+            veils=tuple(safety.get("veils") or ()),
+            secret_canon=tuple(canon),
+            canon=(),
+            action="",
             player_name="x" * 32,
-            acting_character="x" * 64, location="x" * MAX_LOCATION,
-        )  # fmt: skip
+            acting_character="x" * 64,
+            location="x" * MAX_LOCATION,
+        )
         needed = self.prompt.required(inputs)
         if needed > self.prompt.budget:
             raise InvalidInput(
@@ -432,8 +491,9 @@ class CampaignService:
                 raise InvalidInput("A session is already running here; `/session end` it first.")
             last = await sessions.last_ended(row.id)
             first_event = await EventRepository(session).last_id(row.id)
-            await sessions.create(CampaignSession(campaign_id=row.id, started_by=actor.user_id,
-                                                  first_event_id=first_event))  # fmt: skip
+            await sessions.create(
+                CampaignSession(campaign_id=row.id, started_by=actor.user_id, first_event_id=first_event)
+            )
             log.record(session, row, "session_start", "A new session begins.", actor_id=actor.user_id)
             recent = [line_of(e) for e in await EventRepository(session).recent(row.id, 30)]
             text = _previously(row, last, recent, limit)
@@ -452,8 +512,14 @@ class CampaignService:
             summary = "\n".join(f"- {line}" for line in lines) or "- A quiet session: nothing happened on the record."
             open_session.summary = _fit(summary, limit)
             open_session.ended_at = datetime.now(open_session.started_at.tzinfo)
-            log.record(session, row, "session_end", "The session ends.", actor_id=actor.user_id,
-                       data={"attendees": list(attendees)})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "session_end",
+                "The session ends.",
+                actor_id=actor.user_id,
+                data={"attendees": list(attendees)},
+            )
             number = await SessionRepository(session).count(row.id)
             return SessionReport(number, open_session.summary, attendees)
 
@@ -481,30 +547,59 @@ class CampaignService:
             viewer = await self.viewer(session, row, actor)
             info = info_of(row, self.defaults)
             canon = [f.text for f in visible_canon(viewer, await CanonRepository(session).of(row.id))]
-            npcs = [(n.name, n.role, n.description, n.secret if viewer.is_dm else "")
-                    for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))]  # fmt: skip
+            npcs = [
+                (n.name, n.role, n.description, n.secret if viewer.is_dm else "")
+                for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))
+            ]
             party = [to_sheet(c) for c in await PartyRepository(session).members(row.id)]
             rows = await EventRepository(session).all_for(row.id)
             events = [e for e in (line_of(r) for r in rows) if viewer.sees(e.audience)]
             stamps = {e.id: e.created_at for e in rows}
         party_lines = [f"{s.name}: level {s.level}, HP {s.hp_current}/{s.hp_max}, XP {s.xp}" for s in party]
         markdown = _markdown(info, canon, npcs, party_lines, events)
-        about: dict[str, Any] = {"id": info.id, "name": info.name, "tone": info.tone, "setting": info.setting,
-                                 "dm_id": str(info.dm_id), "scene": info.scene.to_json(), "summary": info.summary,
-                                 "safety": asdict(info.safety)}  # fmt: skip
+        about: dict[str, Any] = {
+            "id": info.id,
+            "name": info.name,
+            "tone": info.tone,
+            "setting": info.setting,
+            "dm_id": str(info.dm_id),
+            "scene": info.scene.to_json(),
+            "summary": info.summary,
+            "safety": asdict(info.safety),
+        }
         if viewer.is_dm:
             about["settings"] = info.settings.to_json()
         data = {
             "campaign": about,
             "exported_for": label(viewer.role),
             "canon": canon,
-            "npcs": [{"name": n, "role": r, "description": d, **({"secret": x} if viewer.is_dm else {})}
-                     for n, r, d, x in npcs],
-            "party": [{"id": s.id, "name": s.name, "owner_id": str(s.owner_id), "level": s.level,
-                       "hp": s.hp_current, "xp": s.xp} for s in party],
-            "events": [{"id": e.id, "turn_id": e.turn_id, "kind": e.kind, "text": e.text, "retconned": e.retconned,
-                        "at": stamps[e.id].isoformat() if stamps.get(e.id) else None} for e in events],
-        }  # fmt: skip
+            "npcs": [
+                {"name": n, "role": r, "description": d, **({"secret": x} if viewer.is_dm else {})}
+                for n, r, d, x in npcs
+            ],
+            "party": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "owner_id": str(s.owner_id),
+                    "level": s.level,
+                    "hp": s.hp_current,
+                    "xp": s.xp,
+                }
+                for s in party
+            ],
+            "events": [
+                {
+                    "id": e.id,
+                    "turn_id": e.turn_id,
+                    "kind": e.kind,
+                    "text": e.text,
+                    "retconned": e.retconned,
+                    "at": stamps[e.id].isoformat() if stamps.get(e.id) else None,
+                }
+                for e in events
+            ],
+        }
         stem = "-".join("".join(c if c.isalnum() else " " for c in info.name.lower()).split())[:40] or "campaign"
         return Export(stem, markdown, json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -561,16 +656,27 @@ def _previously(row: Campaign, last: CampaignSession | None, recent: Sequence[Ev
     return text or "This is where the story begins."
 
 
-def _markdown(info: CampaignInfo, canon: Sequence[str], npcs: Sequence[tuple[str, str, str, str]],
-              party: Sequence[str], events: Sequence[EventLine]) -> str:  # fmt: skip
+def _markdown(
+    info: CampaignInfo,
+    canon: Sequence[str],
+    npcs: Sequence[tuple[str, str, str, str]],
+    party: Sequence[str],
+    events: Sequence[EventLine],
+) -> str:
     out = [f"# {info.name}", ""]
     if info.tone or info.setting:
         out += [f"*{info.tone}*" if info.tone else "", info.setting, ""]
     out += ["## Scene", f"{info.scene.location or '(not set)'}: {info.scene.description}".strip(), ""]
     out += ["## Party", *(f"- {p}" for p in party or ["(nobody yet)"]), ""]
     out += ["## Canon", *(f"- {c}" for c in canon or ["(none pinned)"]), ""]
-    out += ["## NPCs", *(f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "")
-                         + (f" *Secret (yours):* {x}" if x else "") for n, r, d, x in npcs), ""]
+    out += [
+        "## NPCs",
+        *(
+            f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "") + (f" *Secret (yours):* {x}" if x else "")
+            for n, r, d, x in npcs
+        ),
+        "",
+    ]
     out += ["## Story so far", info.summary or "(no summary yet)", "", "## Event log", ""]
     for event in events:
         line = f"{event.id}. [{event.kind}] {event.text}"

@@ -549,8 +549,10 @@ def _portrait(url: str) -> str | None:
     if not cleaned:
         return None
     if len(cleaned) > MAX_URL or not is_http_url(cleaned):  # Discord refuses an embed with any other
-        raise InvalidInput(f"A portrait is a link to an image with a host name, such as "
-                           f"https://example.com/portrait.png ({MAX_URL} characters at most).")  # fmt: skip
+        raise InvalidInput(
+            f"A portrait is a link to an image with a host name, such as "
+            f"https://example.com/portrait.png ({MAX_URL} characters at most)."
+        )
     return cleaned
 
 

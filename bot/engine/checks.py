@@ -83,24 +83,39 @@ class CheckService:
         return [o for o in options if needle in o[1].casefold()][:25]
 
     async def check(
-        self, actor: Actor, what: str, *, advantage: bool = False, disadvantage: bool = False,
+        self,
+        actor: Actor,
+        what: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
         ref: CharacterRef | None = None,
-    ) -> CheckResult:  # fmt: skip
+    ) -> CheckResult:
         sheet = await self.characters.get(actor, ref)
         stats = self.characters.stats(sheet)
         skill, ability = self._skill_or_ability(what)
         bonus = stats.skills[skill] if skill else stats.modifiers[ability]
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
         mods = rules.condition_modifiers(
-            "check", active_conditions(sheet, self.srd), ability=ability, skill=skill,
-            stealth_disadvantage=stats.stealth_disadvantage, advantage=advantage, disadvantage=disadvantage,
-        )  # fmt: skip
+            "check",
+            active_conditions(sheet, self.srd),
+            ability=ability,
+            skill=skill,
+            stealth_disadvantage=stats.stealth_disadvantage,
+            advantage=advantage,
+            disadvantage=disadvantage,
+        )
         return self._roll(sheet, "check", f"{name} check", bonus, mods)
 
     async def save(
-        self, actor: Actor, ability: str, *, advantage: bool = False, disadvantage: bool = False,
+        self,
+        actor: Actor,
+        ability: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
         ref: CharacterRef | None = None,
-    ) -> CheckResult:  # fmt: skip
+    ) -> CheckResult:
         sheet = await self.characters.get(actor, ref)
         key = self._ability(ability)
         bonus = self.characters.stats(sheet).saves[key]
@@ -121,9 +136,16 @@ class CheckService:
         return self._roll(sheet, "initiative", "Initiative", bonus, mods)
 
     async def attack(
-        self, actor: Actor, weapon: str, *, target: str | None = None, advantage: bool = False,
-        disadvantage: bool = False, two_handed: bool = False, ref: CharacterRef | None = None,
-    ) -> AttackResult:  # fmt: skip
+        self,
+        actor: Actor,
+        weapon: str,
+        *,
+        target: str | None = None,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        two_handed: bool = False,
+        ref: CharacterRef | None = None,
+    ) -> AttackResult:
         sheet = await self.characters.get(actor, ref)
         conditions = active_conditions(sheet, self.srd)
         blocking = [c.name.lower() for c, _ in conditions if c.effects.incapacitated]
@@ -156,6 +178,7 @@ class CheckService:
         self, actor: Actor, *, advantage: bool = False, disadvantage: bool = False, ref: CharacterRef | None = None
     ) -> DeathSaveResult:
         """A flat d20 at 0 HP; the counters change in the same transaction that logs the roll."""
+
         async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, DeathSaveResult]:
             _check_dying(sheet)
             mods = rules.condition_modifiers(
@@ -185,9 +208,7 @@ class CheckService:
     def _roll(self, sheet: Sheet, kind: RollKind, label: str, bonus: int, mods: rules.RollModifiers) -> CheckResult:
         if mods.auto_fail:
             return CheckResult(sheet.name, kind, label, bonus, None, mods.reasons, auto_fail=True)
-        outcome = self.dice.roll(
-            f"1d20{rules.signed(bonus)}", advantage=mods.advantage, label=f"{sheet.name}: {label}"
-        )
+        outcome = self.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage, label=f"{sheet.name}: {label}")
         return CheckResult(sheet.name, kind, label, bonus, outcome, mods.reasons)
 
     def _skill_or_ability(self, what: str) -> tuple[str | None, str]:
@@ -209,8 +230,10 @@ class CheckService:
         for key, name in rules.ABILITY_NAMES.items():
             if folded in (key, name.casefold()):
                 return key
-        raise InvalidInput(f"“{text[:40]}” is not an ability; use one of Strength, Dexterity, Constitution, "
-                           "Intelligence, Wisdom, Charisma (or str, dex, con, int, wis, cha).")
+        raise InvalidInput(
+            f"“{text[:40]}” is not an ability; use one of Strength, Dexterity, Constitution, "
+            "Intelligence, Wisdom, Charisma (or str, dex, con, int, wis, cha)."
+        )
 
     def _attack_line(self, sheet: Sheet, weapon: str, two_handed: bool) -> AttackLine:
         if weapon.strip().casefold() in ("unarmed", "unarmed strike", UNARMED):
@@ -259,9 +282,7 @@ def _check_dying(sheet: Sheet) -> None:
     if sheet.death_failures >= 3:
         raise InvalidInput(f"{sheet.name} has died; death saves are over.")
     if sheet.hp_current > 0:
-        raise InvalidInput(
-            f"{sheet.name} has {sheet.hp_current} HP: death saves are only for a character at 0 HP."
-        )
+        raise InvalidInput(f"{sheet.name} has {sheet.hp_current} HP: death saves are only for a character at 0 HP.")
     if sheet.death_successes >= 3:
         raise InvalidInput(f"{sheet.name} is stable at 0 HP and doesn't roll death saves.")
 

@@ -208,9 +208,7 @@ def modify_damage(raw: int, damage_type: str | None, defences: Defences, source:
         return DamageTaken(raw, raw, None, None)
     if _covered(damage_type, defences.immunities, defences.special_immunities, source):
         return DamageTaken(raw, 0, damage_type, "immune")
-    resistant = defences.resist_all or _covered(
-        damage_type, defences.resistances, defences.special_resistances, source
-    )
+    resistant = defences.resist_all or _covered(damage_type, defences.resistances, defences.special_resistances, source)
     vulnerable = _covered(damage_type, defences.vulnerabilities, defences.special_vulnerabilities, source)
     amount = raw // 2 if resistant else raw
     amount = amount * 2 if vulnerable else amount
@@ -456,8 +454,9 @@ def multiattack_steps(monster: Monster, action: MonsterAction) -> list[tuple[Mon
 
 def pick_action(monster: Monster) -> MonsterAction | None:
     """For auto mode: the Multiattack if it includes attacks, else the attack with the best average damage."""
-    multi = next((a for a in monster.actions if a.multiattack and any(s[0] for s in multiattack_steps(monster, a))),
-                 None)  # fmt: skip
+    multi = next(
+        (a for a in monster.actions if a.multiattack and any(s[0] for s in multiattack_steps(monster, a))), None
+    )
     if multi is not None:
         return multi
     attacks = attack_actions(monster)

@@ -377,9 +377,15 @@ class CharacterCreation(CharacterService):
 def _method(method: str) -> rules.Method:
     text = method.strip().lower().replace(" ", "").replace("-", "").replace("_", "")
     aliases: dict[str, rules.Method] = {
-        "standard": "standard", "standardarray": "standard", "array": "standard",
-        "pointbuy": "pointbuy", "points": "pointbuy", "rolled": "rolled", "roll": "rolled", "4d6": "rolled",
-    }  # fmt: skip
+        "standard": "standard",
+        "standardarray": "standard",
+        "array": "standard",
+        "pointbuy": "pointbuy",
+        "points": "pointbuy",
+        "rolled": "rolled",
+        "roll": "rolled",
+        "4d6": "rolled",
+    }
     if text not in aliases:
         raise InvalidInput(
             "Choose an ability method: `standard` (15 14 13 12 10 8), `pointbuy` (27 points) or `rolled`."

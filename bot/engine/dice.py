@@ -109,9 +109,7 @@ class Dice:
     def d20(self) -> int:
         return self.rng.randint(1, 20)
 
-    def _roll_tree(
-        self, text: str, tree: diceast.Expression, advantage: Advantage
-    ) -> tuple[RollResult, int, str]:
+    def _roll_tree(self, text: str, tree: diceast.Expression, advantage: Advantage) -> tuple[RollResult, int, str]:
         """Roll, total and print inside one guard: d20 computes the total lazily."""
         roller = d20.Roller()
         try:
@@ -123,8 +121,7 @@ class Dice:
             return result, total, str(result)
         except d20.TooManyRolls:
             raise InvalidInput(
-                f"`{_quote(text)}` rolls too many dice (1,000 at most, counting rerolls and explosions). "
-                + EXAMPLE
+                f"`{_quote(text)}` rolls too many dice (1,000 at most, counting rerolls and explosions). " + EXAMPLE
             ) from None
         except (d20.RollValueError, ZeroDivisionError) as error:
             raise InvalidInput(f"`{_quote(text)}` can't be rolled: {_d20_reason(error)}. {EXAMPLE}") from None
@@ -202,12 +199,9 @@ def _syntax_message(text: str, error: d20.RollSyntaxError) -> str:
         if text.count("(") > text.count(")"):
             return f"`{_quote(text)}` is not a dice expression: close every `(` with a `)`. {EXAMPLE}"
         tail = text.rstrip()[-1:] or text
-        return (
-            f"`{_quote(text)}` is not a dice expression: a number or dice must follow `{_quote(tail)}`. "
-            + EXAMPLE
-        )
+        return f"`{_quote(text)}` is not a dice expression: a number or dice must follow `{_quote(tail)}`. " + EXAMPLE
     return (
-        f"`{_quote(text)}` is not a dice expression: dmbot can't read `{_quote(text[position:position + 12])}` "
+        f"`{_quote(text)}` is not a dice expression: dmbot can't read `{_quote(text[position : position + 12])}` "
         f"(character {position + 1}). {EXAMPLE}"
     )
 

@@ -68,9 +68,16 @@ def bonus_term(text: str) -> str:
 
 
 def make(
-    name: str, *, attack: str | None = None, save: str | None = None, check: str | None = None,
-    damage: str | None = None, ac: int = 0, resistances: Iterable[str] = (), edges: Mapping[str, Edge] | None = None,
-) -> Effect:  # fmt: skip
+    name: str,
+    *,
+    attack: str | None = None,
+    save: str | None = None,
+    check: str | None = None,
+    damage: str | None = None,
+    ac: int = 0,
+    resistances: Iterable[str] = (),
+    edges: Mapping[str, Edge] | None = None,
+) -> Effect:
     """An effect from the DM's (or a spell's) parts, each checked."""
     clean = " ".join(name.split())[:MAX_NAME]
     if not clean:
@@ -204,10 +211,16 @@ def describe(effect: Effect) -> str:
 
 def to_json(effect: Effect) -> dict[str, Any]:
     return {
-        "name": effect.name, "bonuses": dict(effect.bonuses), "ac": effect.ac, "resistances": list(effect.resistances),
-        "edges": dict(effect.edges), "rounds": effect.rounds, "ticks_on": effect.ticks_on, "phase": effect.phase,
+        "name": effect.name,
+        "bonuses": dict(effect.bonuses),
+        "ac": effect.ac,
+        "resistances": list(effect.resistances),
+        "edges": dict(effect.edges),
+        "rounds": effect.rounds,
+        "ticks_on": effect.ticks_on,
+        "phase": effect.phase,
         "caster": effect.caster,
-    }  # fmt: skip
+    }
 
 
 def from_json(entry: Mapping[str, Any]) -> Effect:
@@ -215,11 +228,16 @@ def from_json(entry: Mapping[str, Any]) -> Effect:
     edges = {str(k): v for k, v in dict(entry.get("edges") or {}).items() if v in ("advantage", "disadvantage")}
     bonuses = {str(k): str(v) for k, v in dict(entry.get("bonuses") or {}).items()}
     return Effect(
-        name=str(entry.get("name", "effect")), bonuses=bonuses,
-        ac=int(entry.get("ac") or 0), resistances=tuple(str(r) for r in entry.get("resistances") or ()), edges=edges,
-        rounds=rounds if isinstance(rounds, int) else None, ticks_on=_text_or_none(entry.get("ticks_on")),
-        phase="start" if entry.get("phase") == "start" else "end", caster=_text_or_none(entry.get("caster")),
-    )  # fmt: skip
+        name=str(entry.get("name", "effect")),
+        bonuses=bonuses,
+        ac=int(entry.get("ac") or 0),
+        resistances=tuple(str(r) for r in entry.get("resistances") or ()),
+        edges=edges,
+        rounds=rounds if isinstance(rounds, int) else None,
+        ticks_on=_text_or_none(entry.get("ticks_on")),
+        phase="start" if entry.get("phase") == "start" else "end",
+        caster=_text_or_none(entry.get("caster")),
+    )
 
 
 def load(entries: Iterable[Mapping[str, Any]] | None) -> tuple[Effect, ...]:

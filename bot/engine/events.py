@@ -31,15 +31,36 @@ from persistence.repositories import (
 
 # The fields of a sheet that campaign events change (and undo restores).
 STATE_FIELDS = (
-    "hp_current", "hp_temp", "death_successes", "death_failures", "xp", "levelup_allowed",
-    "conditions", "inventory", "coins",
-)  # fmt: skip
+    "hp_current",
+    "hp_temp",
+    "death_successes",
+    "death_failures",
+    "xp",
+    "levelup_allowed",
+    "conditions",
+    "inventory",
+    "coins",
+)
 STATE_KINDS = frozenset({"damage", "heal", "condition", "item", "xp"})
 # Events worth a line in a summary, in the order a reader cares about them.
 SUMMARY_KINDS = frozenset(
-    {"narration", "dm_narration", "scene", "npc", "combat", "damage", "heal", "condition", "item", "xp", "canon",
-     "join", "leave", "check"}
-)  # fmt: skip
+    {
+        "narration",
+        "dm_narration",
+        "scene",
+        "npc",
+        "combat",
+        "damage",
+        "heal",
+        "condition",
+        "item",
+        "xp",
+        "canon",
+        "join",
+        "leave",
+        "check",
+    }
+)
 SUMMARY_LINE_CHARS = 160
 MAX_SUMMARY_LINES = 40
 KEEP_FIRST_LINES = 6  # the opening of the story survives every refresh
@@ -137,8 +158,9 @@ def _undo_coins(now: Mapping[str, int], old: Mapping[str, int], new: Mapping[str
     return {coin: max(0, now.get(coin, 0) + old.get(coin, 0) - new.get(coin, 0)) for coin in {*now, *old}}
 
 
-def _undo_keyed(now: list[dict[str, Any]], old: list[dict[str, Any]], new: list[dict[str, Any]],
-                key: str) -> list[dict[str, Any]]:  # fmt: skip
+def _undo_keyed(
+    now: list[dict[str, Any]], old: list[dict[str, Any]], new: list[dict[str, Any]], key: str
+) -> list[dict[str, Any]]:
     """Entries the change touched go back to how they were; the others stay as they are now."""
     old_by, new_by = {e[key]: e for e in old}, {e[key]: e for e in new}
     out = {e[key]: e for e in now}
@@ -152,8 +174,9 @@ def _undo_keyed(now: list[dict[str, Any]], old: list[dict[str, Any]], new: list[
     return _ordered(out, now, old)
 
 
-def _undo_inventory(now: list[dict[str, Any]], old: list[dict[str, Any]],
-                    new: list[dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
+def _undo_inventory(
+    now: list[dict[str, Any]], old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Quantities move back by what the change moved; a stack that reaches 0 goes."""
     old_by, new_by = {e["item"]: e for e in old}, {e["item"]: e for e in new}
     out = {e["item"]: e for e in now}
@@ -213,7 +236,12 @@ def record(
 
 
 async def revert_turn(
-    session: AsyncSession, campaign: Campaign, turn: CampaignTurn, *, by: int, reason: str,
+    session: AsyncSession,
+    campaign: Campaign,
+    turn: CampaignTurn,
+    *,
+    by: int,
+    reason: str,
     keep: frozenset[str] = frozenset(),
 ) -> Reverted:
     """Undo every live event of `turn` in the caller's transaction: the one path retcon and fallback share.
@@ -232,8 +260,15 @@ async def revert_turn(
     forget_in_summary(campaign, events)
     turn.status = "retconned"
     summary = f"Turn {turn.number} undone ({reason})" + (": " + "; ".join(report.lines) if report.lines else ".")
-    record(session, campaign, "retcon", summary[:2000], actor_id=by, turn_id=turn.id,
-           data={"reason": reason, "events": [e.id for e in events], "undone": report.lines})  # fmt: skip
+    record(
+        session,
+        campaign,
+        "retcon",
+        summary[:2000],
+        actor_id=by,
+        turn_id=turn.id,
+        data={"reason": reason, "events": [e.id for e in events], "undone": report.lines},
+    )
     return report
 
 
@@ -251,8 +286,11 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
             campaign.scene = dict(data["before"])
         return "scene restored"
     if event.kind == "combat" and "before" in data:
-        campaign.scene = {**campaign.scene, "in_combat": data["before"].get("in_combat", False),
-                          "enemies": data["before"].get("enemies", [])}  # fmt: skip
+        campaign.scene = {
+            **campaign.scene,
+            "in_combat": data["before"].get("in_combat", False),
+            "enemies": data["before"].get("enemies", []),
+        }
         if data.get("combat_id"):  # the fight the narrator started goes with the turn (combatants cascade)
             await CombatRepository(session).delete_combat(int(data["combat_id"]))
         return "combat called off"

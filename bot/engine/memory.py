@@ -162,11 +162,15 @@ KEEP_SECRET = (
 def canon_message(canon: Sequence[str], secret: Sequence[str] = ()) -> dict[str, Any] | None:
     parts = []
     if canon:
-        parts.append("CANON, pinned by the DM: always true, never contradict it.\n"
-                     + "\n".join(f"- {neutral(fact)}" for fact in canon))  # fmt: skip
+        parts.append(
+            "CANON, pinned by the DM: always true, never contradict it.\n"
+            + "\n".join(f"- {neutral(fact)}" for fact in canon)
+        )
     if secret:
-        parts.append(f"SECRET CANON, pinned by the DM for the DM alone. {KEEP_SECRET}\n"
-                     + "\n".join(f"- {neutral(fact)}" for fact in secret))  # fmt: skip
+        parts.append(
+            f"SECRET CANON, pinned by the DM for the DM alone. {KEEP_SECRET}\n"
+            + "\n".join(f"- {neutral(fact)}" for fact in secret)
+        )
     return _system("\n\n".join(parts)) if parts else None
 
 
@@ -232,8 +236,12 @@ class PromptBudget:
         return estimate_tokens(self._fixed(longest)) + self.tools_tokens
 
     def _fixed(self, inputs: PromptInputs) -> list[dict[str, Any]]:
-        ctx = context_block(inputs.acting_character or "", noun_phrase(inputs.location) or "the surroundings",
-                            [npc.name for npc in inputs.npcs], in_combat=inputs.in_combat)  # fmt: skip
+        ctx = context_block(
+            inputs.acting_character or "",
+            noun_phrase(inputs.location) or "the surroundings",
+            [npc.name for npc in inputs.npcs],
+            in_combat=inputs.in_combat,
+        )
         messages = [
             core_message(inputs.campaign_name, inputs.tone, inputs.setting, inputs.persona),
             safety_message(inputs.content_rating, inputs.lines, inputs.veils),
@@ -375,8 +383,9 @@ class MemoryReader:
         self.recent = recent
         self.recall = recall
 
-    async def read(self, campaign_id: int, action: str, present: Sequence[str],
-                   to_sheet: Callable[[Any], Sheet]) -> MemoryRows:  # fmt: skip
+    async def read(
+        self, campaign_id: int, action: str, present: Sequence[str], to_sheet: Callable[[Any], Sheet]
+    ) -> MemoryRows:
         async with self.reads.session() as session:
             facts = await CanonRepository(session).of(campaign_id)
             canon = tuple(f.text for f in facts if f.public)
@@ -390,8 +399,11 @@ class MemoryReader:
             secrets = tuple((n.name, n.secret) for n in named if n.secret)
             events = EventRepository(session)
             # The DM's own records (canon, NPC work, settings) are in the prompt already, marked as the DM's.
-            recent = [e for e in (line_of(r) for r in await events.recent(campaign_id, self.recent))
-                      if e.audience > Audience.DM]  # fmt: skip
+            recent = [
+                e
+                for e in (line_of(r) for r in await events.recent(campaign_id, self.recent))
+                if e.audience > Audience.DM
+            ]
             # Recall reaches behind the newest events, which the prompt very likely holds already.
             oldest = recent[min(RECALL_BEHIND, len(recent)) - 1].id if recent else 2**62
             words = keywords(action, [n.name for n in npcs if n.name.casefold() in folded])

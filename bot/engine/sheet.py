@@ -361,9 +361,20 @@ def spells_json(spells: Spells) -> dict[str, Any]:
 
 
 _STATE_FIELDS = (
-    "name", "level", "xp", "levelup_allowed", "hp_max", "hp_current", "hp_temp", "hit_dice_used",
-    "death_successes", "death_failures", "notes", "backstory", "portrait_url",
-)  # fmt: skip
+    "name",
+    "level",
+    "xp",
+    "levelup_allowed",
+    "hp_max",
+    "hp_current",
+    "hp_temp",
+    "hit_dice_used",
+    "death_successes",
+    "death_failures",
+    "notes",
+    "backstory",
+    "portrait_url",
+)
 
 
 def write_back(row: Character, sheet: Sheet) -> None:

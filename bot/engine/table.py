@@ -83,9 +83,13 @@ class AutoTurns:
 
 class TableService:
     def __init__(
-        self, db: Database, campaigns: CampaignService, combat: CombatService, generator: Generator,
+        self,
+        db: Database,
+        campaigns: CampaignService,
+        combat: CombatService,
+        generator: Generator,
         advice: NarratorAdvice | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.db = db
         self.advice = advice  # the campaign's narrator, asked to choose (None: the tables and the engine do)
         self.reads = Reads(db)
@@ -134,8 +138,14 @@ class TableService:
             if new_dm == row.dm_id:
                 raise InvalidInput("You already run this campaign.")
             row.dm_id = new_dm
-            log.record(session, row, "transfer", "The campaign has a new DM.", actor_id=actor.user_id,
-                       data={"from": str(actor.user_id), "to": str(new_dm)})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "transfer",
+                "The campaign has a new DM.",
+                actor_id=actor.user_id,
+                data={"from": str(actor.user_id), "to": str(new_dm)},
+            )
             return CampaignChange(row.name, row.status, new_dm)
 
     async def kick(self, actor: Actor, player: int) -> str:
@@ -146,8 +156,14 @@ class TableService:
             if character is None:
                 raise NotFound(f"That player has no character in {row.name}.")
             character.campaign_id = None
-            log.record(session, row, "leave", f"{character.name} is removed from the party by the DM.",
-                       actor_id=actor.user_id, character_id=character.id)  # fmt: skip
+            log.record(
+                session,
+                row,
+                "leave",
+                f"{character.name} is removed from the party by the DM.",
+                actor_id=actor.user_id,
+                character_id=character.id,
+            )
             return character.name
 
     async def check_kick(self, actor: Actor, player: int) -> str:
@@ -185,8 +201,9 @@ class TableService:
 
         def give(row: Character) -> str:
             sheet = to_sheet(row)
-            write_back(row, replace(sheet, inventory=add_item(sheet.inventory, Item(entry.index, entry.name,
-                                                                                        quantity))))  # fmt: skip
+            write_back(
+                row, replace(sheet, inventory=add_item(sheet.inventory, Item(entry.index, entry.name, quantity)))
+            )
             return ""
 
         return await self._award(actor, target, f"{quantity} × {entry.name}", give)
@@ -214,8 +231,14 @@ class TableService:
             chosen = _targets(party, target, row.name)
             notes = tuple(n for n in (give(c) for c in chosen) if n)
             names = tuple(c.name for c in chosen)
-            log.record(session, row, "award", f"The DM awards {what} to {', '.join(names)}.", actor_id=actor.user_id,
-                       data={"what": what, "to": list(names)})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "award",
+                f"The DM awards {what} to {', '.join(names)}.",
+                actor_id=actor.user_id,
+                data={"what": what, "to": list(names)},
+            )
             return Awarded(what, names, notes)
 
     async def target_names(self, actor: Actor, text: str, *, party: bool = True) -> list[str]:
@@ -244,8 +267,9 @@ class TableService:
             row = await CombatRepository(session).campaign_character(info.id, name_key(target))
         if row is None:
             raise NotFound(f"No character called “{target[:64]}” plays in {info.name}.")
-        sheet = await self.characters.set_condition(actor, CharacterRef(name=row.name, owner_id=row.owner_id),
-                                                    condition, add=add, rounds=rounds)  # fmt: skip
+        sheet = await self.characters.set_condition(
+            actor, CharacterRef(name=row.name, owner_id=row.owner_id), condition, add=add, rounds=rounds
+        )
         return sheet.name
 
     # NPCs ----------------------------------------------------------------------------------------
@@ -264,24 +288,39 @@ class TableService:
             key = name_key(sketch.name)
             if await repo.by_key(row.id, key) is not None:
                 raise InvalidInput(f"{row.name} already has an NPC called {sketch.name}; edit or remove it.")
-            npc = Npc(campaign_id=row.id, name=sketch.name, name_key=key, role=sketch.role[:80],
-                      description=description, secret=secret, public=False)  # the DM shows it when the story does
+            npc = Npc(
+                campaign_id=row.id,
+                name=sketch.name,
+                name_key=key,
+                role=sketch.role[:80],
+                description=description,
+                secret=secret,
+                public=False,
+            )  # the DM shows it when the story does
             repo.add(npc)
-            log.record(session, row, "npc", f"NPC {sketch.name} ({sketch.role}) joins the cast.",
-                       actor_id=actor.user_id,
-                       data={"created": True, "name": sketch.name, "name_key": key, "audience": "dm"})  # fmt: skip
+            log.record(
+                session,
+                row,
+                "npc",
+                f"NPC {sketch.name} ({sketch.role}) joins the cast.",
+                actor_id=actor.user_id,
+                data={"created": True, "name": sketch.name, "name_key": key, "audience": "dm"},
+            )
             return npc_info(npc), sketch
 
     async def _described(self, info: CampaignInfo, sketch: NpcSketch) -> NpcSketch:
         if self.advice is None:
             return sketch
         setting = f" Setting: {info.setting[:300]}." if info.setting else ""
-        question = (f"Campaign: {info.name} (tone: {info.tone or 'any'}).{setting} Describe a new NPC, "
-                    f"{sketch.name}, {sketch.role}. Call describe_npc once.")  # fmt: skip
-        system = (f"You are the dungeon master of a D&D 5e campaign, content rating {info.settings.content_rating}. "
-                  "Fill in a non-player character with short, concrete, playable details.")  # fmt: skip
-        args = await self.advice.ask(Asker(info.guild_id, info.id, info.settings.model), system, question,
-                                     DESCRIBE_NPC)  # fmt: skip
+        question = (
+            f"Campaign: {info.name} (tone: {info.tone or 'any'}).{setting} Describe a new NPC, "
+            f"{sketch.name}, {sketch.role}. Call describe_npc once."
+        )
+        system = (
+            f"You are the dungeon master of a D&D 5e campaign, content rating {info.settings.content_rating}. "
+            "Fill in a non-player character with short, concrete, playable details."
+        )
+        args = await self.advice.ask(Asker(info.guild_id, info.id, info.settings.model), system, question, DESCRIBE_NPC)
         if args is None:
             return sketch
         traits = {k: " ".join(str(args[k]).split()).rstrip(".") for k in ("personality", "voice", "motive", "secret")}
@@ -289,8 +328,9 @@ class TableService:
             return sketch
         motive = traits["motive"]
         motive = motive[len("wants to ") :] if motive.casefold().startswith("wants to ") else motive
-        return replace(sketch, personality=traits["personality"], voice=traits["voice"], motive=motive,
-                       secret=traits["secret"])  # fmt: skip
+        return replace(
+            sketch, personality=traits["personality"], voice=traits["voice"], motive=motive, secret=traits["secret"]
+        )
 
     async def npcs(self, actor: Actor) -> list[NpcInfo]:
         info = await self.campaigns.require_dm(actor)
@@ -304,9 +344,16 @@ class TableService:
             return npc_info(row)
 
     async def npc_edit(
-        self, actor: Actor, name: str, *, new_name: str | None = None, role: str | None = None,
-        description: str | None = None, secret: str | None = None, public: bool | None = None,
-    ) -> NpcInfo:  # fmt: skip
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        new_name: str | None = None,
+        role: str | None = None,
+        description: str | None = None,
+        secret: str | None = None,
+        public: bool | None = None,
+    ) -> NpcInfo:
         async with self.db.transaction() as session:
             campaign = await self._dm_row(session, actor)
             if all(v is None for v in (new_name, role, description, secret, public)):
@@ -326,8 +373,14 @@ class TableService:
                 row.secret = clean_text(secret, MAX_NPC_TEXT, "A secret", required=False)
             if public is not None:
                 row.public = public
-            log.record(session, campaign, "npc", f"The DM edits the NPC {row.name}.", actor_id=actor.user_id,
-                       data={"audience": label(npc_audience(row))})  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "npc",
+                f"The DM edits the NPC {row.name}.",
+                actor_id=actor.user_id,
+                data={"audience": label(npc_audience(row))},
+            )
             return npc_info(row)
 
     async def npc_remove(self, actor: Actor, name: str) -> str:
@@ -338,8 +391,14 @@ class TableService:
             scene = dict(campaign.scene or {})
             scene["npcs"] = [n for n in scene.get("npcs") or [] if n != row.name]
             campaign.scene = scene
-            log.record(session, campaign, "npc", f"The NPC {row.name} leaves the story.", actor_id=actor.user_id,
-                       data={"audience": label(npc_audience(row))})  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "npc",
+                f"The NPC {row.name} leaves the story.",
+                actor_id=actor.user_id,
+                data={"audience": label(npc_audience(row))},
+            )
             return row.name
 
     async def npc_names(self, actor: Actor, text: str) -> list[str]:
@@ -455,46 +514,59 @@ async def _find_npc(session: AsyncSession, campaign_id: int, name: str) -> Npc:
     return row
 
 
-MONSTER_SYSTEM = ("You are the dungeon master running the monsters of a D&D 5e fight. Choose what the monster "
-                  "does this turn, as it would in the fiction, by calling monster_action once. The engine rolls.")
+MONSTER_SYSTEM = (
+    "You are the dungeon master running the monsters of a D&D 5e fight. Choose what the monster "
+    "does this turn, as it would in the fiction, by calling monster_action once. The engine rolls."
+)
 
 
 def monster_tool(options: MonsterOptions) -> ToolSpec:
     """`monster_action`: one of the monster's usable actions against one of its living opponents."""
-    return ToolSpec("monster_action", f"Choose {options.monster}'s action and target this turn.", {
-        "type": "object",
-        "properties": {
-            "action": {"type": "string", "enum": list(options.actions), "description": "One of its actions."},
-            "target": {"type": "string", "enum": list(options.targets), "description": "The opponent it attacks."},
+    return ToolSpec(
+        "monster_action",
+        f"Choose {options.monster}'s action and target this turn.",
+        {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": list(options.actions), "description": "One of its actions."},
+                "target": {"type": "string", "enum": list(options.targets), "description": "The opponent it attacks."},
+            },
+            "required": ["action", "target"],
+            "additionalProperties": False,
         },
-        "required": ["action", "target"],
-        "additionalProperties": False,
-    })  # fmt: skip
+    )
 
 
 def _monster_question(options: MonsterOptions) -> str:
-    return "\n".join([
-        f"It is {options.monster}'s turn ({options.monster_kind}, {options.hp} HP).",
-        f"Its actions: {', '.join(options.actions)}.",
-        "Its opponents:", *(f"- {line}" for line in options.target_lines),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"It is {options.monster}'s turn ({options.monster_kind}, {options.hp} HP).",
+            f"Its actions: {', '.join(options.actions)}.",
+            "Its opponents:",
+            *(f"- {line}" for line in options.target_lines),
+        ]
+    )
 
 
 def _trait(description: str) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": MAX_NPC_TRAIT, "description": description}
 
 
-DESCRIBE_NPC = ToolSpec("describe_npc", "Fill in a new NPC: four short phrases, no more than a line each.", {
-    "type": "object",
-    "properties": {
-        "personality": _trait("Two or three words of temperament, e.g. 'nervous and kind'."),
-        "voice": _trait("How they sound, e.g. 'a low rasp, slow words'."),
-        "motive": _trait("What they want, completing 'wants to …', e.g. 'pay off a gambling debt'."),
-        "secret": _trait("What they hide, e.g. 'informs for the thieves' guild'."),
+DESCRIBE_NPC = ToolSpec(
+    "describe_npc",
+    "Fill in a new NPC: four short phrases, no more than a line each.",
+    {
+        "type": "object",
+        "properties": {
+            "personality": _trait("Two or three words of temperament, e.g. 'nervous and kind'."),
+            "voice": _trait("How they sound, e.g. 'a low rasp, slow words'."),
+            "motive": _trait("What they want, completing 'wants to …', e.g. 'pay off a gambling debt'."),
+            "secret": _trait("What they hide, e.g. 'informs for the thieves' guild'."),
+        },
+        "required": ["personality", "voice", "motive", "secret"],
+        "additionalProperties": False,
     },
-    "required": ["personality", "voice", "motive", "secret"],
-    "additionalProperties": False,
-})  # fmt: skip
+)
 
 
 def _sketch_text(sketch: NpcSketch) -> str:

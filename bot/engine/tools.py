@@ -131,9 +131,14 @@ class ToolExecutor:
     """
 
     def __init__(
-        self, db: Database, checks: CheckService, combat: CombatService, dice: Dice, srd: SRD,
+        self,
+        db: Database,
+        checks: CheckService,
+        combat: CombatService,
+        dice: Dice,
+        srd: SRD,
         defaults: CampaignDefaults,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.db = db
         self.defaults = defaults
         self.checks = checks
@@ -142,16 +147,30 @@ class ToolExecutor:
         self.dice = dice
         self.srd = srd
         self.handlers: dict[str, Handler] = {
-            "request_check": self._check, "apply_damage": self._damage, "heal": self._heal,
-            "add_condition": self._add_condition, "remove_condition": self._remove_condition,
-            "give_item": self._give_item, "take_item": self._take_item, "award_xp": self._award_xp,
-            "introduce_npc": self._introduce_npc, "move_scene": self._move_scene, "start_combat": self._start_combat,
-        }  # fmt: skip
+            "request_check": self._check,
+            "apply_damage": self._damage,
+            "heal": self._heal,
+            "add_condition": self._add_condition,
+            "remove_condition": self._remove_condition,
+            "give_item": self._give_item,
+            "take_item": self._take_item,
+            "award_xp": self._award_xp,
+            "introduce_npc": self._introduce_npc,
+            "move_scene": self._move_scene,
+            "start_combat": self._start_combat,
+        }
 
     async def execute(
-        self, campaign_id: int, calls: Sequence[ProposedCall], *, actor: Actor, is_dm: bool, turn_id: int | None,
-        tally: TurnTally, tools: Sequence[ToolSpec] = NARRATOR_TOOLS,
-    ) -> list[CallResult]:  # fmt: skip
+        self,
+        campaign_id: int,
+        calls: Sequence[ProposedCall],
+        *,
+        actor: Actor,
+        is_dm: bool,
+        turn_id: int | None,
+        tally: TurnTally,
+        tools: Sequence[ToolSpec] = NARRATOR_TOOLS,
+    ) -> list[CallResult]:
         """Every call of one round, in one transaction."""
         async with self.db.transaction() as session:
             round_ = await self.open_round(session, campaign_id, actor=actor, is_dm=is_dm, turn_id=turn_id, tally=tally)
@@ -162,9 +181,16 @@ class ToolExecutor:
         return results
 
     async def open_round(
-        self, session: AsyncSession, campaign_id: int, *, actor: Actor, is_dm: bool, turn_id: int | None,
-        tally: TurnTally, approved: bool = False,
-    ) -> Round:  # fmt: skip
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        actor: Actor,
+        is_dm: bool,
+        turn_id: int | None,
+        tally: TurnTally,
+        approved: bool = False,
+    ) -> Round:
         """Lock the campaign row, then the party's rows: the order every campaign change follows."""
         campaign = await CampaignRepository(session).get(campaign_id, lock=True)
         if campaign is None:
@@ -211,21 +237,32 @@ class ToolExecutor:
         except Refused:
             npc = await NpcRepository(round_.session).by_key(round_.campaign.id, _key(name))
             if npc is not None:
-                raise Refused(f"{npc.name} is an NPC; the engine tracks {tool} for player characters only. "
-                              "Describe what happens to them in the story instead.") from None
+                raise Refused(
+                    f"{npc.name} is an NPC; the engine tracks {tool} for player characters only. "
+                    "Describe what happens to them in the story instead."
+                ) from None
             raise
         if not round_.may_affect(row):
-            raise Refused(f"This is {_owner_turn(round_)}'s turn: it may change only their own character, "
-                          f"not {row.name}. {row.name}'s player acts on their own turn; the DM can step in.")
+            raise Refused(
+                f"This is {_owner_turn(round_)}'s turn: it may change only their own character, "
+                f"not {row.name}. {row.name}'s player acts on their own turn; the DM can step in."
+            )
         return row
 
-    def _write(self, round_: Round, row: Character, new: Sheet, kind: str, text: str,
-               extra: Mapping[str, Any]) -> None:  # fmt: skip
+    def _write(self, round_: Round, row: Character, new: Sheet, kind: str, text: str, extra: Mapping[str, Any]) -> None:
         before = to_sheet(row)
         write_back(row, new)
         data = {**log.change_of(before, new), **extra}
-        log.record(round_.session, round_.campaign, kind, text, actor_id=round_.actor.user_id,
-                   character_id=row.id, turn_id=round_.turn_id, data=data)  # fmt: skip
+        log.record(
+            round_.session,
+            round_.campaign,
+            kind,
+            text,
+            actor_id=round_.actor.user_id,
+            character_id=row.id,
+            turn_id=round_.turn_id,
+            data=data,
+        )
 
     def _waits(self, round_: Round, *, amount: int = 0, always: bool = False) -> bool:
         """Whether a change waits for the DM. What players gain (items, healing, XP, a condition lifted)
@@ -245,14 +282,29 @@ class ToolExecutor:
 
     def _pend(self, round_: Round, tool: str, arguments: dict[str, Any], summary: str) -> CallResult:
         row = PendingChange(
-            campaign_id=round_.campaign.id, turn_id=round_.turn_id, requested_by=round_.actor.user_id, tool=tool,
-            arguments=arguments, summary=summary, status="pending",
-        )  # fmt: skip
+            campaign_id=round_.campaign.id,
+            turn_id=round_.turn_id,
+            requested_by=round_.actor.user_id,
+            tool=tool,
+            arguments=arguments,
+            summary=summary,
+            status="pending",
+        )
         PendingRepository(round_.session).add(row)
-        log.record(round_.session, round_.campaign, "pending", f"Waiting for the DM: {summary}",
-                   actor_id=round_.actor.user_id, turn_id=round_.turn_id, data={"tool": tool, "arguments": arguments})
-        payload = {"ok": True, "pending": True, "message": f"Waiting for the DM's approval: {summary}. "
-                   "It has NOT happened; do not narrate it as done."}  # fmt: skip
+        log.record(
+            round_.session,
+            round_.campaign,
+            "pending",
+            f"Waiting for the DM: {summary}",
+            actor_id=round_.actor.user_id,
+            turn_id=round_.turn_id,
+            data={"tool": tool, "arguments": arguments},
+        )
+        payload = {
+            "ok": True,
+            "pending": True,
+            "message": f"Waiting for the DM's approval: {summary}. It has NOT happened; do not narrate it as done.",
+        }
         return CallResult("", payload, EngineAction("pending", summary, "waits for the DM's approval (/dm approve)"))
 
     # The tools ------------------------------------------------------------------------------
@@ -270,15 +322,40 @@ class ToolExecutor:
         verdict = "success" if success else "failure"
         reason = args["reason"].replace("<<<", "").replace(">>>", "")  # the offline narrator quotes the action
         text = f"{row.name}: {result.label} {total} vs DC {dc}, {verdict} ({reason})"
-        log.record(round_.session, round_.campaign, "check", text, actor_id=round_.actor.user_id,
-                   character_id=row.id, turn_id=round_.turn_id,
-                   data={"skill": args["skill_or_ability"], "dc": dc, "total": total, "success": success,
-                         "breakdown": result.outcome.breakdown if result.outcome else "automatic failure"})  # fmt: skip
-        check = {"character": row.name, "skill": args["skill_or_ability"], "label": result.label, "dc": dc,
-                 "total": total, "success": success, "margin": total - dc, "reasons": list(result.reasons)}  # fmt: skip
+        log.record(
+            round_.session,
+            round_.campaign,
+            "check",
+            text,
+            actor_id=round_.actor.user_id,
+            character_id=row.id,
+            turn_id=round_.turn_id,
+            data={
+                "skill": args["skill_or_ability"],
+                "dc": dc,
+                "total": total,
+                "success": success,
+                "breakdown": result.outcome.breakdown if result.outcome else "automatic failure",
+            },
+        )
+        check = {
+            "character": row.name,
+            "skill": args["skill_or_ability"],
+            "label": result.label,
+            "dc": dc,
+            "total": total,
+            "success": success,
+            "margin": total - dc,
+            "reasons": list(result.reasons),
+        }
         dice = result.outcome.breakdown if result.outcome else "automatic failure"
-        action = EngineAction("check", row.name, f"{result.label} vs DC {dc}: {verdict}", dice,
-                              {"total": total, "dc": dc, "success": int(success)})  # fmt: skip
+        action = EngineAction(
+            "check",
+            row.name,
+            f"{result.label} vs DC {dc}: {verdict}",
+            dice,
+            {"total": total, "dc": dc, "success": int(success)},
+        )
         payload: dict[str, Any] = {"ok": True, "check": check}
         out = CallResult("", payload, action, [result])
         if not success:
@@ -301,8 +378,14 @@ class ToolExecutor:
         sheet = to_sheet(row)
         new = damaged(sheet, amount)
         text = f"{row.name} suffers {what}: {amount} {kind} damage (HP {sheet.hp_current} → {new.hp_current})"
-        self._write(round_, row, new, "damage", text, {"amount": amount, "type": kind, "rule": "consequence",
-                                                        "breakdown": roll.breakdown})  # fmt: skip
+        self._write(
+            round_,
+            row,
+            new,
+            "damage",
+            text,
+            {"amount": amount, "type": kind, "rule": "consequence", "breakdown": roll.breakdown},
+        )
         out.payload["consequence"] = {"what": what, "damage": amount, "type": kind, "hp": new.hp_current}
         numbers = {"amount": amount, "hp_before": sheet.hp_current, "hp_after": new.hp_current}
         detail = f"{what}: {amount} {kind} damage, HP {sheet.hp_current} → {new.hp_current}"
@@ -312,8 +395,10 @@ class ToolExecutor:
         row = await self._target(round_, args["target"], "hit points")
         amount, bound = int(args["amount"]), round_.info.settings.bounds.damage
         if round_.tally.damage + amount > bound:
-            raise Refused(f"{amount} damage would take this turn to {round_.tally.damage + amount}, above the "
-                          f"campaign's bound of {bound} a turn.")
+            raise Refused(
+                f"{amount} damage would take this turn to {round_.tally.damage + amount}, above the "
+                f"campaign's bound of {bound} a turn."
+            )
         round_.tally.damage += amount
         summary = f"{amount} {args['damage_type']} damage to {row.name} ({args['reason']})"
         if self._waits(round_, amount=amount):
@@ -322,22 +407,38 @@ class ToolExecutor:
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead already.")
         new = damaged(sheet, amount)
-        text = f"{row.name} takes {amount} {args['damage_type']} damage (HP {sheet.hp_current} → {new.hp_current}): " \
-               f"{args['reason']}"  # fmt: skip
+        text = (
+            f"{row.name} takes {amount} {args['damage_type']} damage (HP {sheet.hp_current} → {new.hp_current}): "
+            f"{args['reason']}"
+        )
         self._write(round_, row, new, "damage", text, {"amount": amount, "type": args["damage_type"]})
-        payload = {"ok": True, "damage": {"target": row.name, "amount": amount, "type": args["damage_type"],
-                   "hp_before": sheet.hp_current, "hp_after": new.hp_current, "unconscious": new.hp_current == 0}}
-        action = EngineAction("damage", row.name, f"{amount} {args['damage_type']} damage, HP {sheet.hp_current} → "
-                              f"{new.hp_current}", numbers={"amount": amount, "hp_before": sheet.hp_current,
-                                                            "hp_after": new.hp_current})  # fmt: skip
+        payload = {
+            "ok": True,
+            "damage": {
+                "target": row.name,
+                "amount": amount,
+                "type": args["damage_type"],
+                "hp_before": sheet.hp_current,
+                "hp_after": new.hp_current,
+                "unconscious": new.hp_current == 0,
+            },
+        }
+        action = EngineAction(
+            "damage",
+            row.name,
+            f"{amount} {args['damage_type']} damage, HP {sheet.hp_current} → {new.hp_current}",
+            numbers={"amount": amount, "hp_before": sheet.hp_current, "hp_after": new.hp_current},
+        )
         return CallResult("", payload, action)
 
     async def _heal(self, round_: Round, args: dict[str, Any]) -> CallResult:
         row = await self._target(round_, args["target"], "hit points")
         amount, bound = int(args["amount"]), round_.info.settings.bounds.heal
         if round_.tally.heal + amount > bound:
-            raise Refused(f"{amount} healing would take this turn to {round_.tally.heal + amount}, above the "
-                          f"campaign's bound of {bound} a turn.")
+            raise Refused(
+                f"{amount} healing would take this turn to {round_.tally.heal + amount}, above the "
+                f"campaign's bound of {bound} a turn."
+            )
         round_.tally.heal += amount
         if self._waits(round_, amount=amount, always=True):
             return self._pend(round_, "heal", args, f"heal {row.name} by {amount}")
@@ -345,11 +446,21 @@ class ToolExecutor:
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead; healing cannot help.")
         new = healed(sheet, amount)
-        self._write(round_, row, new, "heal", f"{row.name} heals {new.hp_current - sheet.hp_current} "
-                    f"(HP {sheet.hp_current} → {new.hp_current})", {"amount": amount})  # fmt: skip
+        self._write(
+            round_,
+            row,
+            new,
+            "heal",
+            f"{row.name} heals {new.hp_current - sheet.hp_current} (HP {sheet.hp_current} → {new.hp_current})",
+            {"amount": amount},
+        )
         payload = {"ok": True, "heal": {"target": row.name, "hp_before": sheet.hp_current, "hp_after": new.hp_current}}
-        action = EngineAction("heal", row.name, f"heals, HP {sheet.hp_current} → {new.hp_current}",
-                              numbers={"hp_before": sheet.hp_current, "hp_after": new.hp_current})  # fmt: skip
+        action = EngineAction(
+            "heal",
+            row.name,
+            f"heals, HP {sheet.hp_current} → {new.hp_current}",
+            numbers={"hp_before": sheet.hp_current, "hp_after": new.hp_current},
+        )
         return CallResult("", payload, action)
 
     async def _add_condition(self, round_: Round, args: dict[str, Any]) -> CallResult:
@@ -358,15 +469,27 @@ class ToolExecutor:
         sheet = to_sheet(row)
         held = next((c for c in sheet.conditions if c.name == condition.index), None)
         if held is not None and condition.index != "exhaustion":
-            return CallResult("", {"ok": True, "note": f"{row.name} is already {condition.name.lower()}."},
-                              EngineAction("condition", row.name, f"already {condition.name.lower()}"))  # fmt: skip
+            return CallResult(
+                "",
+                {"ok": True, "note": f"{row.name} is already {condition.name.lower()}."},
+                EngineAction("condition", row.name, f"already {condition.name.lower()}"),
+            )
         level = min(6, held.level + 1) if held else 1
         added = ActiveCondition(condition.index, args.get("rounds"), level)
         new = replace(sheet, conditions=(*(c for c in sheet.conditions if c.name != condition.index), added))
-        self._write(round_, row, new, "condition", f"{row.name} is now {condition.name.lower()}",
-                    {"condition": condition.index, "added": True})  # fmt: skip
-        return CallResult("", {"ok": True, "condition": {"target": row.name, "added": condition.index}},
-                          EngineAction("condition", row.name, f"now {condition.name.lower()}"))  # fmt: skip
+        self._write(
+            round_,
+            row,
+            new,
+            "condition",
+            f"{row.name} is now {condition.name.lower()}",
+            {"condition": condition.index, "added": True},
+        )
+        return CallResult(
+            "",
+            {"ok": True, "condition": {"target": row.name, "added": condition.index}},
+            EngineAction("condition", row.name, f"now {condition.name.lower()}"),
+        )
 
     async def _remove_condition(self, round_: Round, args: dict[str, Any]) -> CallResult:
         row = await self._target(round_, args["target"], "conditions")
@@ -377,10 +500,19 @@ class ToolExecutor:
             raise Refused(f"{row.name} isn't {condition.name.lower()}.")
         if self._waits(round_, always=True):
             return self._pend(round_, "remove_condition", args, f"end {row.name}'s {condition.name.lower()}")
-        self._write(round_, row, replace(sheet, conditions=kept), "condition",
-                    f"{row.name} is no longer {condition.name.lower()}", {"condition": condition.index})  # fmt: skip
-        return CallResult("", {"ok": True, "condition": {"target": row.name, "removed": condition.index}},
-                          EngineAction("condition", row.name, f"no longer {condition.name.lower()}"))  # fmt: skip
+        self._write(
+            round_,
+            row,
+            replace(sheet, conditions=kept),
+            "condition",
+            f"{row.name} is no longer {condition.name.lower()}",
+            {"condition": condition.index},
+        )
+        return CallResult(
+            "",
+            {"ok": True, "condition": {"target": row.name, "removed": condition.index}},
+            EngineAction("condition", row.name, f"no longer {condition.name.lower()}"),
+        )
 
     def _item(self, text: str) -> tuple[str, str]:
         items = self.srd.lookup("item")
@@ -405,8 +537,14 @@ class ToolExecutor:
             return self._pend(round_, "give_item", args, summary)
         sheet = to_sheet(row)
         new = replace(sheet, inventory=add_item(sheet.inventory, Item(index, item_name, quantity)))
-        self._write(round_, row, new, "item", f"{row.name} gains {quantity} × {item_name}",
-                    {"item": index, "quantity": quantity})  # fmt: skip
+        self._write(
+            round_,
+            row,
+            new,
+            "item",
+            f"{row.name} gains {quantity} × {item_name}",
+            {"item": index, "quantity": quantity},
+        )
         action = EngineAction("item", row.name, f"gains {quantity} × {item_name}", numbers={"quantity": quantity})
         return CallResult("", {"ok": True, "item": {"target": row.name, "item": item_name, "gained": quantity}}, action)
 
@@ -423,18 +561,27 @@ class ToolExecutor:
         if self._waits(round_, amount=quantity):
             return self._pend(round_, "take_item", args, f"take {quantity} × {item_name} from {row.name}")
         rest = held.quantity - quantity
-        items = tuple(replace(i, quantity=rest) if i.item == index else i for i in sheet.inventory
-                      if i.item != index or rest)  # fmt: skip
-        self._write(round_, row, replace(sheet, inventory=items), "item", f"{row.name} loses {quantity} × {item_name}",
-                    {"item": index, "quantity": -quantity})  # fmt: skip
+        items = tuple(
+            replace(i, quantity=rest) if i.item == index else i for i in sheet.inventory if i.item != index or rest
+        )
+        self._write(
+            round_,
+            row,
+            replace(sheet, inventory=items),
+            "item",
+            f"{row.name} loses {quantity} × {item_name}",
+            {"item": index, "quantity": -quantity},
+        )
         action = EngineAction("item", row.name, f"loses {quantity} × {item_name}", numbers={"quantity": quantity})
         return CallResult("", {"ok": True, "item": {"target": row.name, "item": item_name, "lost": quantity}}, action)
 
     def _count_items(self, round_: Round, quantity: int) -> int:
         bound = round_.info.settings.bounds.items
         if round_.tally.items + quantity > bound:
-            raise Refused(f"{quantity} items would take this turn to {round_.tally.items + quantity}, above the "
-                          f"campaign's bound of {bound} items a turn.")
+            raise Refused(
+                f"{quantity} items would take this turn to {round_.tally.items + quantity}, above the "
+                f"campaign's bound of {bound} items a turn."
+            )
         round_.tally.items += quantity
         return quantity
 
@@ -458,8 +605,11 @@ class ToolExecutor:
             sheet = to_sheet(row)
             text = f"{row.name} earns {amount} XP ({sheet.xp} → {sheet.xp + amount})"
             self._write(round_, row, replace(sheet, xp=sheet.xp + amount), "xp", text, {"amount": amount})
-        return CallResult("", {"ok": True, "xp": {"targets": [r.name for r in rows], "amount": amount}},
-                          EngineAction("xp", names, f"{amount} XP each", numbers={"amount": amount}))
+        return CallResult(
+            "",
+            {"ok": True, "xp": {"targets": [r.name for r in rows], "amount": amount}},
+            EngineAction("xp", names, f"{amount} XP each", numbers={"amount": amount}),
+        )
 
     async def _introduce_npc(self, round_: Round, args: dict[str, Any]) -> CallResult:
         name = clean_name(args["name"])[:80]
@@ -473,20 +623,40 @@ class ToolExecutor:
         if existing is not None:
             if existing.name not in present:
                 round_.campaign.scene = {**scene, "npcs": [*present, existing.name]}
-            return CallResult("", {"ok": True, "npc": {"name": existing.name, "known": True, "role": existing.role}},
-                              EngineAction("npc", existing.name, "is here (already known)"))  # fmt: skip
+            return CallResult(
+                "",
+                {"ok": True, "npc": {"name": existing.name, "known": True, "role": existing.role}},
+                EngineAction("npc", existing.name, "is here (already known)"),
+            )
         if round_.tally.npcs >= MAX_NPCS_PER_TURN or await repo.count(round_.campaign.id) >= MAX_NPCS:
             raise Refused("Too many new NPCs at once; bring back a known one instead.")
         round_.tally.npcs += 1
-        repo.add(Npc(campaign_id=round_.campaign.id, name=name, name_key=key, role=args["role"][:80],
-                     description=args["description"][:500], turn_id=round_.turn_id,
-                     public=True))  # introduced in the story the channel reads  # fmt: skip
+        repo.add(
+            Npc(
+                campaign_id=round_.campaign.id,
+                name=name,
+                name_key=key,
+                role=args["role"][:80],
+                description=args["description"][:500],
+                turn_id=round_.turn_id,
+                public=True,
+            )
+        )  # introduced in the story the channel reads
         round_.campaign.scene = {**scene, "npcs": [*present, name]}
-        log.record(round_.session, round_.campaign, "npc", f"NPC {name} ({args['role']}): {args['description']}",
-                   actor_id=round_.actor.user_id, turn_id=round_.turn_id,
-                   data={"created": True, "name": name, "name_key": key})  # fmt: skip
-        return CallResult("", {"ok": True, "npc": {"name": name, "known": False}},
-                          EngineAction("npc", name, f"enters the story ({args['role']})"))
+        log.record(
+            round_.session,
+            round_.campaign,
+            "npc",
+            f"NPC {name} ({args['role']}): {args['description']}",
+            actor_id=round_.actor.user_id,
+            turn_id=round_.turn_id,
+            data={"created": True, "name": name, "name_key": key},
+        )
+        return CallResult(
+            "",
+            {"ok": True, "npc": {"name": name, "known": False}},
+            EngineAction("npc", name, f"enters the story ({args['role']})"),
+        )
 
     async def _move_scene(self, round_: Round, args: dict[str, Any]) -> CallResult:
         before = dict(round_.campaign.scene or {})
@@ -497,10 +667,20 @@ class ToolExecutor:
         round_.tally.moves += 1
         after = {**before, "location": args["location"][:80], "description": args["description"][:500], "npcs": []}
         round_.campaign.scene = after
-        log.record(round_.session, round_.campaign, "scene", f"Scene: {args['location']}. {args['description']}",
-                   actor_id=round_.actor.user_id, turn_id=round_.turn_id, data={"before": before, "after": after})
-        return CallResult("", {"ok": True, "scene": {"location": args["location"]}},
-                          EngineAction("scene", args["location"], "the party moves here"))
+        log.record(
+            round_.session,
+            round_.campaign,
+            "scene",
+            f"Scene: {args['location']}. {args['description']}",
+            actor_id=round_.actor.user_id,
+            turn_id=round_.turn_id,
+            data={"before": before, "after": after},
+        )
+        return CallResult(
+            "",
+            {"ok": True, "scene": {"location": args["location"]}},
+            EngineAction("scene", args["location"], "the party moves here"),
+        )
 
     async def _start_combat(self, round_: Round, args: dict[str, Any]) -> CallResult:
         """A real fight with the SRD monsters the narrator named, started in the turn's transaction after the
@@ -512,16 +692,28 @@ class ToolExecutor:
         enemies = self._enemies(args["enemies"])
         row.scene = {**before, "in_combat": True, "enemies": enemies}
         names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
-        log.record(round_.session, row, "combat", f"Combat starts against {names}.",
-                   actor_id=round_.actor.user_id, turn_id=round_.turn_id,
-                   data={"before": {"in_combat": False, "enemies": before.get("enemies", [])}, "enemies": enemies})
+        log.record(
+            round_.session,
+            row,
+            "combat",
+            f"Combat starts against {names}.",
+            actor_id=round_.actor.user_id,
+            turn_id=round_.turn_id,
+            data={"before": {"in_combat": False, "enemies": before.get("enemies", [])}, "enemies": enemies},
+        )
         monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
-        combat_id = await self.combat.start_in(round_.session, row.id, row.guild_id, row.channel_id, row.dm_id,
-                                               monsters)  # fmt: skip
+        combat_id = await self.combat.start_in(
+            round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters
+        )
         await note_combat_started(round_.session, round_.turn_id, combat_id)
-        result = {"ok": True, "combat": {"enemies": [{"name": e["monster"], "count": e["count"]} for e in enemies],
-                                         "note": "The fight has begun: players `/combat join`; describe the "
-                                                 "opening only.", "id": combat_id}}  # fmt: skip
+        result = {
+            "ok": True,
+            "combat": {
+                "enemies": [{"name": e["monster"], "count": e["count"]} for e in enemies],
+                "note": "The fight has begun: players `/combat join`; describe the opening only.",
+                "id": combat_id,
+            },
+        }
         return CallResult("", result, EngineAction("combat", names, "combat begins"))
 
     def _enemies(self, wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -185,20 +185,32 @@ def fallback_note(reason: str) -> str:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, NarratorUnavailable):
-        known = {"timeout": "the model took too long", "rate limited": "the model is rate limited",
-                 "server error": "the model's server failed", "circuit open": "the model failed repeatedly and is "
-                 "resting", "connection dropped": "the model's connection dropped mid-answer",
-                 "unreachable": "the model cannot be reached", "garbage": "the model sent an unreadable answer",
-                 "rejected": "the model refused the request"}  # fmt: skip
+        known = {
+            "timeout": "the model took too long",
+            "rate limited": "the model is rate limited",
+            "server error": "the model's server failed",
+            "circuit open": "the model failed repeatedly and is resting",
+            "connection dropped": "the model's connection dropped mid-answer",
+            "unreachable": "the model cannot be reached",
+            "garbage": "the model sent an unreadable answer",
+            "rejected": "the model refused the request",
+        }
         return known.get(error.reason, error.reason)
     return "the model took too long"
 
 
 class TurnEngine:
     def __init__(
-        self, db: Database, campaigns: CampaignService, executor: ToolExecutor, memory: MemoryReader,
-        prompt: PromptBudget, usage: UsageService, narrators: NarratorPool, config: TurnConfig,
-    ) -> None:  # fmt: skip
+        self,
+        db: Database,
+        campaigns: CampaignService,
+        executor: ToolExecutor,
+        memory: MemoryReader,
+        prompt: PromptBudget,
+        usage: UsageService,
+        narrators: NarratorPool,
+        config: TurnConfig,
+    ) -> None:
         self.db = db
         self.reads = Reads(db)
         self.campaigns = campaigns
@@ -227,8 +239,16 @@ class TurnEngine:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
             raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
-        return TurnTicket(campaign.id, campaign.name, actor, player_name[:80] or "a player", text, is_dm,
-                          character.id if character else None, character.name if character else None)  # fmt: skip
+        return TurnTicket(
+            campaign.id,
+            campaign.name,
+            actor,
+            player_name[:80] or "a player",
+            text,
+            is_dm,
+            character.id if character else None,
+            character.name if character else None,
+        )
 
     # The turn -------------------------------------------------------------------------------
 
@@ -284,27 +304,54 @@ class TurnEngine:
         )
         npcs = rows.npcs + tuple(NpcNote(n) for n in info.scene.npcs if n not in {x.name for x in rows.npcs})
         inputs = PromptInputs(
-            campaign_name=info.name, tone=info.tone, setting=info.setting, persona=info.settings.persona,
-            content_rating=info.settings.content_rating, lines=info.safety.lines, veils=info.safety.veils,
-            canon=rows.canon, action=ticket.action, player_name=ticket.player_name,
-            acting_character=ticket.character_name, summary=info.summary, location=info.scene.location,
-            scene_description=info.scene.description, npcs=npcs, in_combat=info.scene.in_combat,
-            enemies=tuple(f"{c} × {m}" for m, c in info.scene.enemies), party=party, recent=rows.recent,
-            recalled=rows.recalled, secret_canon=rows.secret_canon,
+            campaign_name=info.name,
+            tone=info.tone,
+            setting=info.setting,
+            persona=info.settings.persona,
+            content_rating=info.settings.content_rating,
+            lines=info.safety.lines,
+            veils=info.safety.veils,
+            canon=rows.canon,
+            action=ticket.action,
+            player_name=ticket.player_name,
+            acting_character=ticket.character_name,
+            summary=info.summary,
+            location=info.scene.location,
+            scene_description=info.scene.description,
+            npcs=npcs,
+            in_combat=info.scene.in_combat,
+            enemies=tuple(f"{c} × {m}" for m, c in info.scene.enemies),
+            party=party,
+            recent=rows.recent,
+            recalled=rows.recalled,
+            secret_canon=rows.secret_canon,
             secrets=rows.secrets if ticket.is_dm or info.settings.secrets_on_player_turns else (),
-        )  # fmt: skip
+        )
         return info, self.prompt.assemble(inputs)
 
     async def _open(self, ticket: TurnTicket, info: CampaignInfo, prompt: Prompt) -> _State:
         async with self.db.transaction() as session:
             campaign = await self._campaign(session, ticket.campaign_id)
             campaign.turn_count = (campaign.turn_count or 0) + 1
-            turn = CampaignTurn(campaign_id=campaign.id, number=campaign.turn_count, user_id=ticket.actor.user_id,
-                                character_id=ticket.character_id, action=ticket.action, status="running")  # fmt: skip
+            turn = CampaignTurn(
+                campaign_id=campaign.id,
+                number=campaign.turn_count,
+                user_id=ticket.actor.user_id,
+                character_id=ticket.character_id,
+                action=ticket.action,
+                status="running",
+            )
             await TurnRepository(session).create(turn)
             who = ticket.character_name or "The DM"
-            log.record(session, campaign, "action", f"{who}: {ticket.action}", actor_id=ticket.actor.user_id,
-                       character_id=ticket.character_id, turn_id=turn.id)  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "action",
+                f"{who}: {ticket.action}",
+                actor_id=ticket.actor.user_id,
+                character_id=ticket.character_id,
+                turn_id=turn.id,
+            )
             return _State(ticket, turn.id, turn.number, info, prompt)
 
     async def _play(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
@@ -333,9 +380,14 @@ class TurnEngine:
         return _Played(narration, actions, narrator.name, model)
 
     async def _call(
-        self, narrator: Narrator, messages: list[dict[str, Any]], offer: list[ToolSpec], sink: NarrationSink,
-        *, after: bool,
-    ) -> tuple[str, list[ProposedCall], Usage | None]:  # fmt: skip
+        self,
+        narrator: Narrator,
+        messages: list[dict[str, Any]],
+        offer: list[ToolSpec],
+        sink: NarrationSink,
+        *,
+        after: bool,
+    ) -> tuple[str, list[ProposedCall], Usage | None]:
         parts: list[str] = []
         calls: list[ProposedCall] = []
         usage: Usage | None = None
@@ -354,9 +406,13 @@ class TurnEngine:
     async def _execute(self, state: _State, calls: list[ProposedCall]) -> list[CallResult]:
         allowed = calls[: self.config.max_calls_per_round]
         results = await self.executor.execute(
-            state.ticket.campaign_id, allowed, actor=state.ticket.actor, is_dm=state.ticket.is_dm,
-            turn_id=state.turn_id, tally=state.tally,
-        )  # fmt: skip
+            state.ticket.campaign_id,
+            allowed,
+            actor=state.ticket.actor,
+            is_dm=state.ticket.is_dm,
+            turn_id=state.turn_id,
+            tally=state.tally,
+        )
         too_many = f"At most {self.config.max_calls_per_round} tool calls at once."
         return results + [refusal(call, too_many) for call in calls[len(allowed) :]]
 
@@ -372,8 +428,13 @@ class TurnEngine:
     async def _record(self, state: _State, narrator: Narrator, usage: Usage) -> None:
         if narrator.name == "offline":
             return  # no model, no cost: the usage table is about LLM calls
-        await self.usage.record(state.ticket.actor.guild_id or 0, usage, narrator=narrator.name,
-                                campaign_id=state.ticket.campaign_id, turn_id=state.turn_id)  # fmt: skip
+        await self.usage.record(
+            state.ticket.actor.guild_id or 0,
+            usage,
+            narrator=narrator.name,
+            campaign_id=state.ticket.campaign_id,
+            turn_id=state.turn_id,
+        )
 
     async def _close(self, state: _State, played: _Played) -> TurnOutcome:
         async with self.db.transaction() as session:
@@ -382,13 +443,28 @@ class TurnEngine:
             assert turn is not None
             turn.status, turn.narrator, turn.fallback_reason = "done", played.narrator[:32], played.fallback
             turn.finished_at = utcnow()
-            log.record(session, campaign, "narration", played.narration, actor_id=state.ticket.actor.user_id,
-                       turn_id=state.turn_id, data={"narrator": played.narrator, "model": played.model})  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "narration",
+                played.narration,
+                actor_id=state.ticket.actor.user_id,
+                turn_id=state.turn_id,
+                data={"narrator": played.narrator, "model": played.model},
+            )
             await log.refresh_summary(session, campaign, every=self.config.summary_every)
         return TurnOutcome(
-            state.turn_id, state.number, state.info.name, state.ticket.character_name, played.narration,
-            tuple(played.actions), played.narrator, played.model, played.fallback, state.prompt.tokens,
-        )  # fmt: skip
+            state.turn_id,
+            state.number,
+            state.info.name,
+            state.ticket.character_name,
+            played.narration,
+            tuple(played.actions),
+            played.narrator,
+            played.model,
+            played.fallback,
+            state.prompt.tokens,
+        )
 
     async def _undo(self, state: _State, reason: str, *, keep: frozenset[str]) -> None:
         async with self.db.transaction() as session:
@@ -441,15 +517,23 @@ class TurnEngine:
         info = await self.campaigns.require_dm(actor)
         async with self._exclusive(info.id), self.db.transaction() as session:
             row = await self._pending(session, info.id, pending_id)
-            round_ = await self.executor.open_round(session, info.id, actor=actor, is_dm=True, turn_id=row.turn_id,
-                                                    tally=TurnTally(), approved=True)  # fmt: skip
+            round_ = await self.executor.open_round(
+                session, info.id, actor=actor, is_dm=True, turn_id=row.turn_id, tally=TurnTally(), approved=True
+            )
             call = ProposedCall(f"pending_{row.id}", row.tool, dict(row.arguments), None, json.dumps(row.arguments))
             result = await self.executor.one(round_, validate_arguments(call))
             if result.action.kind == "refused":
                 raise InvalidInput(f"Change #{row.id} cannot apply any more: {result.action.detail}")
             row.status, row.resolved_by, row.resolved_at = "approved", actor.user_id, utcnow()
-            log.record(session, round_.campaign, "approved", f"The DM approved: {row.summary}", actor_id=actor.user_id,
-                       turn_id=row.turn_id, data={"pending": row.id})  # fmt: skip
+            log.record(
+                session,
+                round_.campaign,
+                "approved",
+                f"The DM approved: {row.summary}",
+                actor_id=actor.user_id,
+                turn_id=row.turn_id,
+                data={"pending": row.id},
+            )
             done = PendingInfo(row.id, row.summary, row.requested_by, row.turn_id)
         for check in result.checks:
             await self.executor.checks.record(actor, check)
@@ -461,8 +545,15 @@ class TurnEngine:
             campaign = await self._campaign(session, info.id)
             row = await self._pending(session, info.id, pending_id)
             row.status, row.resolved_by, row.resolved_at = "denied", actor.user_id, utcnow()
-            log.record(session, campaign, "denied", f"The DM denied: {row.summary}", actor_id=actor.user_id,
-                       turn_id=row.turn_id, data={"pending": row.id})  # fmt: skip
+            log.record(
+                session,
+                campaign,
+                "denied",
+                f"The DM denied: {row.summary}",
+                actor_id=actor.user_id,
+                turn_id=row.turn_id,
+                data={"pending": row.id},
+            )
             return PendingInfo(row.id, row.summary, row.requested_by, row.turn_id)
 
     @staticmethod

@@ -116,15 +116,28 @@ class UsageService:
         return Allowance(budget > 0 and used + upcoming <= budget, used, budget)
 
     async def record(
-        self, guild_id: int, usage: Usage, *, narrator: str, campaign_id: int | None = None,
+        self,
+        guild_id: int,
+        usage: Usage,
+        *,
+        narrator: str,
+        campaign_id: int | None = None,
         turn_id: int | None = None,
-    ) -> LlmUsage:  # fmt: skip
+    ) -> LlmUsage:
         cost = usage.cost_usd or self.prices.estimate_cost(usage.model, usage.prompt_tokens, usage.completion_tokens)
         row = LlmUsage(
-            guild_id=guild_id, campaign_id=campaign_id, turn_id=turn_id, narrator=narrator, model=usage.model[:100],
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, estimated=usage.estimated,
-            latency_ms=round(usage.seconds * 1000), cost_usd=cost, created_at=self.clock(),
-        )  # fmt: skip
+            guild_id=guild_id,
+            campaign_id=campaign_id,
+            turn_id=turn_id,
+            narrator=narrator,
+            model=usage.model[:100],
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            estimated=usage.estimated,
+            latency_ms=round(usage.seconds * 1000),
+            cost_usd=cost,
+            created_at=self.clock(),
+        )
         async with self.db.transaction() as session:
             UsageRepository(session).add(row)
         if self.metrics is not None:

@@ -105,6 +105,7 @@ SECRET_AUDIENCE = Audience.DM
 
 # --- filters -------------------------------------------------------------------------------------
 
+
 class Audienced(Protocol):
     @property
     def audience(self) -> Audience: ...

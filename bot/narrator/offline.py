@@ -134,47 +134,234 @@ def _rule(skill: str, *patterns: str) -> tuple[str, re.Pattern[str]]:
 
 # Ordered only for readability: the earliest (then longest) match in the action wins.
 CHECK_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    _rule("stealth", r"sneak", r"creep", r"hid(?:e|ing)\b", r"slink", r"tiptoe", r"stay (?:hidden|out of sight)",
-          r"quietly", r"silently", r"unseen", r"unnoticed"),
-    _rule("sleight-of-hand", r"pick(?:s|ing)? (?:the |a |its |that )?lock", r"lockpick", r"disarm", r"pickpocket",
-          r"pick (?:his|her|their|the \w+'s) pocket", r"palm", r"steal", r"swipe", r"pilfer", r"plant (?:it|the)"),
-    _rule("athletics", r"climb", r"jump", r"leap", r"swim", r"forc(?:e|ing)", r"break", r"bash", r"shove", r"push",
-          r"lift", r"haul", r"pry", r"grapple", r"scale", r"wrestle", r"kick (?:down|open|in)", r"bend the"),
-    _rule("acrobatics", r"balanc", r"tumbl", r"dodg", r"flip", r"vault", r"somersault", r"cartwheel",
-          r"tightrope", r"roll under", r"squeeze through"),
-    _rule("investigation", r"search", r"inspect", r"examin", r"investigat", r"study", r"scrutini[sz]",
-          r"decipher", r"look for", r"check (?:for|if|whether)", r"rummag", r"analy[sz]"),
-    _rule("perception", r"look", r"listen", r"spot", r"watch", r"scan(?:s|ning)?\b", r"notice", r"peer",
-          r"smell", r"sniff", r"eavesdrop", r"survey", r"keep (?:watch|an eye)"),
-    _rule("insight", r"sense motive", r"read (?:his|her|their|the|its) (?:face|mood|intent|expression|body)",
-          r"(?:is|are) (?:he|she|they|it) (?:lying|honest|telling the truth)", r"motive", r"intention",
-          r"trust (?:him|her|them)", r"sincer"),
-    _rule("persuasion", r"persuad", r"convinc", r"charm", r"negotiat", r"haggl", r"barter", r"plead",
-          r"reason with", r"befriend", r"appeal to", r"diplomac"),
-    _rule("deception", r"lie (?:to|about)", r"lying (?:to|about)", r"bluff", r"deceiv", r"trick", r"disguis",
-          r"pretend", r"feign", r"mislead", r"forg(?:e|ing) (?:a|the)", r"fool"),
-    _rule("intimidation", r"threat", r"intimidat", r"menac", r"scare", r"coerc", r"glower", r"interrogat",
-          r"frighten"),
-    _rule("performance", r"perform", r"sing(?:s|ing)?\b", r"play (?:a|the|my) (?:song|tune|lute|flute|drum|fiddle)",
-          r"danc", r"recit", r"juggl", r"entertain", r"tell a (?:story|tale|joke)"),
-    _rule("animal-handling", r"calm (?:the|a|my) (?:horse|dog|beast|animal|mule|pony|wolf|hound)", r"tame",
-          r"sooth", r"ride", r"handle the (?:horse|animal|beast)", r"feed the (?:horse|dog|beast|animal)"),
-    _rule("survival", r"track", r"forag", r"hunt", r"navigat", r"follow (?:the|its|their|his|her) trail",
-          r"find (?:the|a) (?:path|way|trail)", r"make camp", r"shelter"),
-    _rule("medicine", r"heal(?:s|ing)?\b", r"tend(?:s|ing)? (?:to|the|his|her|their|my)\b", r"bandag",
-          r"stabili[sz]", r"treat (?:the|his|her|their|my) wound", r"diagnos", r"first aid", r"wounds"),
-    _rule("knowledge", r"recall", r"remember", r"lore", r"legend", r"identify", r"(?:do|what do) i know",
-          r"know (?:about|of|anything)", r"history of"),
-)  # fmt: skip
+    _rule(
+        "stealth",
+        r"sneak",
+        r"creep",
+        r"hid(?:e|ing)\b",
+        r"slink",
+        r"tiptoe",
+        r"stay (?:hidden|out of sight)",
+        r"quietly",
+        r"silently",
+        r"unseen",
+        r"unnoticed",
+    ),
+    _rule(
+        "sleight-of-hand",
+        r"pick(?:s|ing)? (?:the |a |its |that )?lock",
+        r"lockpick",
+        r"disarm",
+        r"pickpocket",
+        r"pick (?:his|her|their|the \w+'s) pocket",
+        r"palm",
+        r"steal",
+        r"swipe",
+        r"pilfer",
+        r"plant (?:it|the)",
+    ),
+    _rule(
+        "athletics",
+        r"climb",
+        r"jump",
+        r"leap",
+        r"swim",
+        r"forc(?:e|ing)",
+        r"break",
+        r"bash",
+        r"shove",
+        r"push",
+        r"lift",
+        r"haul",
+        r"pry",
+        r"grapple",
+        r"scale",
+        r"wrestle",
+        r"kick (?:down|open|in)",
+        r"bend the",
+    ),
+    _rule(
+        "acrobatics",
+        r"balanc",
+        r"tumbl",
+        r"dodg",
+        r"flip",
+        r"vault",
+        r"somersault",
+        r"cartwheel",
+        r"tightrope",
+        r"roll under",
+        r"squeeze through",
+    ),
+    _rule(
+        "investigation",
+        r"search",
+        r"inspect",
+        r"examin",
+        r"investigat",
+        r"study",
+        r"scrutini[sz]",
+        r"decipher",
+        r"look for",
+        r"check (?:for|if|whether)",
+        r"rummag",
+        r"analy[sz]",
+    ),
+    _rule(
+        "perception",
+        r"look",
+        r"listen",
+        r"spot",
+        r"watch",
+        r"scan(?:s|ning)?\b",
+        r"notice",
+        r"peer",
+        r"smell",
+        r"sniff",
+        r"eavesdrop",
+        r"survey",
+        r"keep (?:watch|an eye)",
+    ),
+    _rule(
+        "insight",
+        r"sense motive",
+        r"read (?:his|her|their|the|its) (?:face|mood|intent|expression|body)",
+        r"(?:is|are) (?:he|she|they|it) (?:lying|honest|telling the truth)",
+        r"motive",
+        r"intention",
+        r"trust (?:him|her|them)",
+        r"sincer",
+    ),
+    _rule(
+        "persuasion",
+        r"persuad",
+        r"convinc",
+        r"charm",
+        r"negotiat",
+        r"haggl",
+        r"barter",
+        r"plead",
+        r"reason with",
+        r"befriend",
+        r"appeal to",
+        r"diplomac",
+    ),
+    _rule(
+        "deception",
+        r"lie (?:to|about)",
+        r"lying (?:to|about)",
+        r"bluff",
+        r"deceiv",
+        r"trick",
+        r"disguis",
+        r"pretend",
+        r"feign",
+        r"mislead",
+        r"forg(?:e|ing) (?:a|the)",
+        r"fool",
+    ),
+    _rule("intimidation", r"threat", r"intimidat", r"menac", r"scare", r"coerc", r"glower", r"interrogat", r"frighten"),
+    _rule(
+        "performance",
+        r"perform",
+        r"sing(?:s|ing)?\b",
+        r"play (?:a|the|my) (?:song|tune|lute|flute|drum|fiddle)",
+        r"danc",
+        r"recit",
+        r"juggl",
+        r"entertain",
+        r"tell a (?:story|tale|joke)",
+    ),
+    _rule(
+        "animal-handling",
+        r"calm (?:the|a|my) (?:horse|dog|beast|animal|mule|pony|wolf|hound)",
+        r"tame",
+        r"sooth",
+        r"ride",
+        r"handle the (?:horse|animal|beast)",
+        r"feed the (?:horse|dog|beast|animal)",
+    ),
+    _rule(
+        "survival",
+        r"track",
+        r"forag",
+        r"hunt",
+        r"navigat",
+        r"follow (?:the|its|their|his|her) trail",
+        r"find (?:the|a) (?:path|way|trail)",
+        r"make camp",
+        r"shelter",
+    ),
+    _rule(
+        "medicine",
+        r"heal(?:s|ing)?\b",
+        r"tend(?:s|ing)? (?:to|the|his|her|their|my)\b",
+        r"bandag",
+        r"stabili[sz]",
+        r"treat (?:the|his|her|their|my) wound",
+        r"diagnos",
+        r"first aid",
+        r"wounds",
+    ),
+    _rule(
+        "knowledge",
+        r"recall",
+        r"remember",
+        r"lore",
+        r"legend",
+        r"identify",
+        r"(?:do|what do) i know",
+        r"know (?:about|of|anything)",
+        r"history of",
+    ),
+)
 
 KNOWLEDGE_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    _rule("arcana", r"magic", r"spell", r"arcan", r"rune", r"sigil", r"glyph", r"wards?\b", r"enchant", r"wizard",
-          r"potion", r"plane"),
-    _rule("religion", r"god", r"temple", r"shrine", r"holy", r"deit", r"divine", r"priest", r"cult", r"undead",
-          r"saint", r"prayer", r"altar"),
-    _rule("nature", r"plant", r"beast", r"animal", r"herb", r"weather", r"forest", r"river", r"mushroom",
-          r"fung", r"tree", r"terrain", r"creature"),
-)  # fmt: skip
+    _rule(
+        "arcana",
+        r"magic",
+        r"spell",
+        r"arcan",
+        r"rune",
+        r"sigil",
+        r"glyph",
+        r"wards?\b",
+        r"enchant",
+        r"wizard",
+        r"potion",
+        r"plane",
+    ),
+    _rule(
+        "religion",
+        r"god",
+        r"temple",
+        r"shrine",
+        r"holy",
+        r"deit",
+        r"divine",
+        r"priest",
+        r"cult",
+        r"undead",
+        r"saint",
+        r"prayer",
+        r"altar",
+    ),
+    _rule(
+        "nature",
+        r"plant",
+        r"beast",
+        r"animal",
+        r"herb",
+        r"weather",
+        r"forest",
+        r"river",
+        r"mushroom",
+        r"fung",
+        r"tree",
+        r"terrain",
+        r"creature",
+    ),
+)
 
 DIFFICULTY = (
     (re.compile(r"\b(?:nearly impossible|impossible|insane)\b", re.I), 25),
@@ -266,116 +453,182 @@ def action_phrase(action: str, name: str) -> str | None:
 # Per skill: (successes, failures). {name} is the character, {scene} the scene's noun phrase.
 OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "stealth": (
-        ("{name} melts into the shadows of {scene}, and not a single head turns.",
-         "Every footfall lands soft as ash; {name} passes like a rumour."),
-        ("A loose stone skitters under {name}'s boot, loud as a bell in {scene}.",
-         "{name} is halfway there when a voice calls out: \"Who goes there?\""),
+        (
+            "{name} melts into the shadows of {scene}, and not a single head turns.",
+            "Every footfall lands soft as ash; {name} passes like a rumour.",
+        ),
+        (
+            "A loose stone skitters under {name}'s boot, loud as a bell in {scene}.",
+            '{name} is halfway there when a voice calls out: "Who goes there?"',
+        ),
     ),
     "sleight-of-hand": (
-        ("A faint click, a careful twist, and it gives way under {name}'s nimble fingers.",
-         "{name}'s hands move quicker than the eye; nobody in {scene} sees a thing."),
-        ("The pick slips and scrapes; whatever {name} was working on refuses to yield.",
-         "{name}'s fingers fumble at the crucial moment, and the attempt is plain to see."),
+        (
+            "A faint click, a careful twist, and it gives way under {name}'s nimble fingers.",
+            "{name}'s hands move quicker than the eye; nobody in {scene} sees a thing.",
+        ),
+        (
+            "The pick slips and scrapes; whatever {name} was working on refuses to yield.",
+            "{name}'s fingers fumble at the crucial moment, and the attempt is plain to see.",
+        ),
     ),
     "athletics": (
-        ("Muscles straining, {name} powers through it and comes out the other side.",
-         "With a grunt of effort {name} makes it look almost easy."),
-        ("{name} heaves with everything they have, but it is not enough this time.",
-         "{name} slips and lands hard, breathless, no closer than before."),
+        (
+            "Muscles straining, {name} powers through it and comes out the other side.",
+            "With a grunt of effort {name} makes it look almost easy.",
+        ),
+        (
+            "{name} heaves with everything they have, but it is not enough this time.",
+            "{name} slips and lands hard, breathless, no closer than before.",
+        ),
     ),
     "acrobatics": (
-        ("{name} moves with a dancer's grace, light and sure across {scene}.",
-         "A twist, a roll, and {name} is through, barely disturbing the dust."),
-        ("{name} wobbles, overcorrects and goes down in an undignified heap.",
-         "{name}'s footing betrays them at the worst possible moment."),
+        (
+            "{name} moves with a dancer's grace, light and sure across {scene}.",
+            "A twist, a roll, and {name} is through, barely disturbing the dust.",
+        ),
+        (
+            "{name} wobbles, overcorrects and goes down in an undignified heap.",
+            "{name}'s footing betrays them at the worst possible moment.",
+        ),
     ),
     "investigation": (
-        ("{name}'s careful search pays off: a detail everyone else missed falls into place.",
-         "Piece by piece, {name} works it out, and {scene} gives up one of its secrets."),
-        ("{name} searches thoroughly, yet whatever is hidden in {scene} stays hidden.",
-         "The clues refuse to line up; {name} is left with more questions than answers."),
+        (
+            "{name}'s careful search pays off: a detail everyone else missed falls into place.",
+            "Piece by piece, {name} works it out, and {scene} gives up one of its secrets.",
+        ),
+        (
+            "{name} searches thoroughly, yet whatever is hidden in {scene} stays hidden.",
+            "The clues refuse to line up; {name} is left with more questions than answers.",
+        ),
     ),
     "perception": (
-        ("{name}'s sharp senses catch it: a flicker of movement at the edge of {scene}.",
-         "Something small but telling does not escape {name}'s notice."),
-        ("{name} strains eyes and ears, but {scene} keeps its counsel.",
-         "Nothing seems amiss to {name}, though the feeling of being watched lingers."),
+        (
+            "{name}'s sharp senses catch it: a flicker of movement at the edge of {scene}.",
+            "Something small but telling does not escape {name}'s notice.",
+        ),
+        (
+            "{name} strains eyes and ears, but {scene} keeps its counsel.",
+            "Nothing seems amiss to {name}, though the feeling of being watched lingers.",
+        ),
     ),
     "insight": (
-        ("{name} reads the tells plainly: a tightening jaw, a glance that lingers too long.",
-         "The truth sits just under the words, and {name} sees it clearly."),
-        ("{name} studies the face before them and finds it unreadable.",
-         "Whatever lies behind those eyes, {name} cannot make it out."),
+        (
+            "{name} reads the tells plainly: a tightening jaw, a glance that lingers too long.",
+            "The truth sits just under the words, and {name} sees it clearly.",
+        ),
+        (
+            "{name} studies the face before them and finds it unreadable.",
+            "Whatever lies behind those eyes, {name} cannot make it out.",
+        ),
     ),
     "persuasion": (
-        ("{name}'s words land well; the resistance softens into a reluctant nod.",
-         "With patience and warmth {name} wins them over, at least for now."),
-        ("{name} makes the case, but it falls on deaf ears.",
-         "The reply is polite and final: {name} has not convinced anyone."),
+        (
+            "{name}'s words land well; the resistance softens into a reluctant nod.",
+            "With patience and warmth {name} wins them over, at least for now.",
+        ),
+        (
+            "{name} makes the case, but it falls on deaf ears.",
+            "The reply is polite and final: {name} has not convinced anyone.",
+        ),
     ),
     "deception": (
-        ("{name} spins the tale without a flicker, and it is swallowed whole.",
-         "Not a trace of doubt crosses the listener's face; {name}'s story holds."),
-        ("{name}'s story snags on a detail, and suspicion creeps into the silence.",
-         "A narrowed gaze tells {name} the lie has not landed."),
+        (
+            "{name} spins the tale without a flicker, and it is swallowed whole.",
+            "Not a trace of doubt crosses the listener's face; {name}'s story holds.",
+        ),
+        (
+            "{name}'s story snags on a detail, and suspicion creeps into the silence.",
+            "A narrowed gaze tells {name} the lie has not landed.",
+        ),
     ),
     "intimidation": (
-        ("{name}'s threat hangs in the air, and the other side gives way.",
-         "Colour drains from a face; {name} has made the point."),
-        ("{name}'s menace is met with a scornful laugh.",
-         "The threat rings hollow, and everyone in {scene} can tell."),
+        (
+            "{name}'s threat hangs in the air, and the other side gives way.",
+            "Colour drains from a face; {name} has made the point.",
+        ),
+        ("{name}'s menace is met with a scornful laugh.", "The threat rings hollow, and everyone in {scene} can tell."),
     ),
     "performance": (
-        ("{name} holds the room; for a moment all of {scene} listens.",
-         "Applause, or something close to it, rewards {name}'s performance."),
-        ("{name}'s performance falters, and the audience's attention drifts away.",
-         "A missed note, an awkward pause, and {name} loses the crowd."),
+        (
+            "{name} holds the room; for a moment all of {scene} listens.",
+            "Applause, or something close to it, rewards {name}'s performance.",
+        ),
+        (
+            "{name}'s performance falters, and the audience's attention drifts away.",
+            "A missed note, an awkward pause, and {name} loses the crowd.",
+        ),
     ),
     "animal-handling": (
-        ("Under {name}'s steady hand the animal calms, ears forward and trusting.",
-         "{name} murmurs softly, and the beast settles."),
-        ("The animal shies away from {name}, eyes rolling white.",
-         "A snap of teeth warns {name} off; the creature will not be handled."),
+        (
+            "Under {name}'s steady hand the animal calms, ears forward and trusting.",
+            "{name} murmurs softly, and the beast settles.",
+        ),
+        (
+            "The animal shies away from {name}, eyes rolling white.",
+            "A snap of teeth warns {name} off; the creature will not be handled.",
+        ),
     ),
     "survival": (
-        ("{name} reads the signs of {scene} like a map: broken twigs, disturbed earth, a clear way on.",
-         "The trail is faint, but {name} finds it and follows it true."),
-        ("The signs run together; {name} loses the thread somewhere in {scene}.",
-         "{name} circles back twice and finds nothing to follow."),
+        (
+            "{name} reads the signs of {scene} like a map: broken twigs, disturbed earth, a clear way on.",
+            "The trail is faint, but {name} finds it and follows it true.",
+        ),
+        (
+            "The signs run together; {name} loses the thread somewhere in {scene}.",
+            "{name} circles back twice and finds nothing to follow.",
+        ),
     ),
     "medicine": (
-        ("{name}'s practised hands work quickly, and the worst of it is soon under control.",
-         "Clean bandages and a steady touch: {name} does what needs doing."),
-        ("{name} does what they can, but the wound will not be easily tamed.",
-         "The bleeding slows but does not stop, despite {name}'s efforts."),
+        (
+            "{name}'s practised hands work quickly, and the worst of it is soon under control.",
+            "Clean bandages and a steady touch: {name} does what needs doing.",
+        ),
+        (
+            "{name} does what they can, but the wound will not be easily tamed.",
+            "The bleeding slows but does not stop, despite {name}'s efforts.",
+        ),
     ),
     "arcana": (
-        ("The pattern clicks into place in {name}'s mind: this is old magic, and {name} knows its shape.",
-         "{name} recognises the weave of the spell at once."),
-        ("The magic is a tangle of meaning {name} cannot unpick.",
-         "Whatever arcane work this is, it defeats {name}'s learning."),
+        (
+            "The pattern clicks into place in {name}'s mind: this is old magic, and {name} knows its shape.",
+            "{name} recognises the weave of the spell at once.",
+        ),
+        (
+            "The magic is a tangle of meaning {name} cannot unpick.",
+            "Whatever arcane work this is, it defeats {name}'s learning.",
+        ),
     ),
     "history": (
-        ("A half-remembered tale surfaces, and {name} recalls exactly where this fits.",
-         "Names, dates and old wars line up neatly in {name}'s memory."),
-        ("{name} searches their memory, but the past stays silent.",
-         "Something about it is familiar, yet {name} cannot place it."),
+        (
+            "A half-remembered tale surfaces, and {name} recalls exactly where this fits.",
+            "Names, dates and old wars line up neatly in {name}'s memory.",
+        ),
+        (
+            "{name} searches their memory, but the past stays silent.",
+            "Something about it is familiar, yet {name} cannot place it.",
+        ),
     ),
     "religion": (
-        ("{name} knows these rites, and the god they belong to.",
-         "The holy symbols speak plainly to {name}."),
-        ("The symbols mean nothing {name} can name.",
-         "If there is a god behind this, {name} does not know them."),
+        ("{name} knows these rites, and the god they belong to.", "The holy symbols speak plainly to {name}."),
+        ("The symbols mean nothing {name} can name.", "If there is a god behind this, {name} does not know them."),
     ),
     "nature": (
-        ("{name} knows this at a glance, from leaf and hoof to weather and season.",
-         "The natural world keeps few secrets from {name}, and this is not one of them."),
-        ("{name} has never seen its like, and cannot say what it is.",
-         "The wild keeps this secret from {name}."),
+        (
+            "{name} knows this at a glance, from leaf and hoof to weather and season.",
+            "The natural world keeps few secrets from {name}, and this is not one of them.",
+        ),
+        ("{name} has never seen its like, and cannot say what it is.", "The wild keeps this secret from {name}."),
     ),
-}  # fmt: skip
-ABILITY_NAMES = {"str": "strength", "dex": "agility", "con": "endurance", "int": "wits", "wis": "instinct",
-                 "cha": "force of personality"}  # fmt: skip
+}
+ABILITY_NAMES = {
+    "str": "strength",
+    "dex": "agility",
+    "con": "endurance",
+    "int": "wits",
+    "wis": "instinct",
+    "cha": "force of personality",
+}
 ABILITY_OUTCOMES = (
     ("{name}'s {ability} carries the moment.", "Sheer {ability} sees {name} through."),
     ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails them."),
@@ -397,8 +650,10 @@ SCENE_BEATS = (
     "For a moment, all is still.",
 )
 NPC_BEATS = ("{npc} watches {name} closely.", "{npc} raises an eyebrow but says nothing.")
-SETBACKS = ("The attempt comes to nothing, and {name} steps back to reconsider.",
-            "For a moment nothing happens; {name} will need another approach.")  # fmt: skip
+SETBACKS = (
+    "The attempt comes to nothing, and {name} steps back to reconsider.",
+    "For a moment nothing happens; {name} will need another approach.",
+)
 COMBAT = (
     "Steel rings out in {scene} as {name} closes on the {enemy}.",
     "{name} strikes first, and the {enemy} answers with a snarl. Battle is joined.",
@@ -465,8 +720,12 @@ class OfflineNarrator:
         elif (skill := choose_check(action)) and "request_check" in offered and not found:
             reason = " ".join(f"{ctx.acting_character} tries: {action}".split())[:200]
             name = "request_check"
-            arguments = {"character": ctx.acting_character, "skill_or_ability": skill,
-                         "dc": choose_dc(action, turn.rng), "reason": reason}  # fmt: skip
+            arguments = {
+                "character": ctx.acting_character,
+                "skill_or_ability": skill,
+                "dc": choose_dc(action, turn.rng),
+                "reason": reason,
+            }
         if arguments is None:
             return []
         call = ProposedCall(f"offline_{turn.seed[:12]}_0", name, arguments, None, json.dumps(arguments))
@@ -534,8 +793,14 @@ def _write_check(writer: _Writer, check: Mapping[str, Any]) -> None:
     writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index])
 
 
-_ABILITY_FULL = {"str": "strength", "dex": "dexterity", "con": "constitution", "int": "intelligence",
-                 "wis": "wisdom", "cha": "charisma"}  # fmt: skip
+_ABILITY_FULL = {
+    "str": "strength",
+    "dex": "dexterity",
+    "con": "constitution",
+    "int": "intelligence",
+    "wis": "wisdom",
+    "cha": "charisma",
+}
 
 
 def _margin(check: Mapping[str, Any]) -> int | None:

@@ -27,19 +27,58 @@ __all__ = [
 ]
 
 SKILLS = (
-    "acrobatics", "animal-handling", "arcana", "athletics", "deception", "history", "insight", "intimidation",
-    "investigation", "medicine", "nature", "perception", "performance", "persuasion", "religion",
-    "sleight-of-hand", "stealth", "survival",
-)  # fmt: skip
+    "acrobatics",
+    "animal-handling",
+    "arcana",
+    "athletics",
+    "deception",
+    "history",
+    "insight",
+    "intimidation",
+    "investigation",
+    "medicine",
+    "nature",
+    "perception",
+    "performance",
+    "persuasion",
+    "religion",
+    "sleight-of-hand",
+    "stealth",
+    "survival",
+)
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 CONDITIONS = (
-    "blinded", "charmed", "deafened", "exhaustion", "frightened", "grappled", "incapacitated", "invisible",
-    "paralyzed", "petrified", "poisoned", "prone", "restrained", "stunned", "unconscious",
-)  # fmt: skip
+    "blinded",
+    "charmed",
+    "deafened",
+    "exhaustion",
+    "frightened",
+    "grappled",
+    "incapacitated",
+    "invisible",
+    "paralyzed",
+    "petrified",
+    "poisoned",
+    "prone",
+    "restrained",
+    "stunned",
+    "unconscious",
+)
 DAMAGE_TYPES = (
-    "acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing", "poison", "psychic",
-    "radiant", "slashing", "thunder",
-)  # fmt: skip
+    "acid",
+    "bludgeoning",
+    "cold",
+    "fire",
+    "force",
+    "lightning",
+    "necrotic",
+    "piercing",
+    "poison",
+    "psychic",
+    "radiant",
+    "slashing",
+    "thunder",
+)
 
 
 def _text(description: str, max_length: int = 200) -> dict[str, Any]:

@@ -236,7 +236,10 @@ def _number(schema: dict[str, Any], value: str, where: str) -> int | float:
         raise CommandLineError(f"{where}: `{value}` is not a {whole}number.") from None
     low, high = schema.get("min_value"), schema.get("max_value")
     if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f"from {low} to {high}" if low is not None and high is not None else (
-            f"at least {low}" if low is not None else f"at most {high}")
+        bounds = (
+            f"from {low} to {high}"
+            if low is not None and high is not None
+            else (f"at least {low}" if low is not None else f"at most {high}")
+        )
         raise CommandLineError(f"{where}: {bounds}, not {value}.")
     return number

@@ -16,8 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 STRIKE = "\u0336"  # combining long stroke overlay: strike-through in plain text
-STYLES = {"bold": ("1", "22"), "italic": ("3", "23"), "underline": ("4", "24"), "strike": ("9", "29"),
-          "code": ("36", "39"), "dim": ("2", "22"), "spoiler": ("7", "27")}  # fmt: skip
+STYLES = {
+    "bold": ("1", "22"),
+    "italic": ("3", "23"),
+    "underline": ("4", "24"),
+    "strike": ("9", "29"),
+    "code": ("36", "39"),
+    "dim": ("2", "22"),
+    "spoiler": ("7", "27"),
+}
 
 INLINE = re.compile(
     r"(?P<escape>\\[\\*_~`|>#\-\[\]()])"
@@ -31,8 +38,10 @@ INLINE = re.compile(
     r"|(?<![\w*])\*(?P<italic>[^*\s](?:[^*]*[^*\s])?)\*(?![\w*])"
     r"|(?<!\w)_(?P<italic2>[^_\s](?:[^_]*[^_\s])?)_(?!\w)"
 )
-MENTION = re.compile(r"<(?P<kind>@!?|@&|#)(?P<id>\d+)>|<t:(?P<time>-?\d+)(?::(?P<style>[tTdDfFR]))?>"
-                     r"|</(?P<command>[\w -]+):\d+>|<a?:(?P<emoji>\w+):\d+>")  # fmt: skip
+MENTION = re.compile(
+    r"<(?P<kind>@!?|@&|#)(?P<id>\d+)>|<t:(?P<time>-?\d+)(?::(?P<style>[tTdDfFR]))?>"
+    r"|</(?P<command>[\w -]+):\d+>|<a?:(?P<emoji>\w+):\d+>"
+)
 
 
 @dataclass

@@ -59,13 +59,19 @@ class SandboxSession:
         characters = self.services.characters
         for old in await characters.list_characters(actor):
             await characters.delete(actor, old.name)
-        draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
-                                             method="standard")  # fmt: skip
+        draft = await characters.start_draft(
+            actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
+        )
         await characters.create(actor, draft, Choices(skills=CLASS_SKILLS[klass]))
         return actor
 
     async def run(
-        self, command: str, options: Mapping[str, Any] | None = None, *, user: str = "alice", channel: str = "tavern",
+        self,
+        command: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: str = "alice",
+        channel: str = "tavern",
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> InteractionHandle:
         """`invoke`, then wait until the answer is complete."""

@@ -66,8 +66,7 @@ def select_violations(select: dict[str, Any], where: str) -> list[str]:
     for n, option in enumerate(options):
         found += over(f"{where}.options[{n}].label", option.get("label"), limits.SELECT_OPTION_LABEL)
         found += over(f"{where}.options[{n}].value", option.get("value"), limits.SELECT_OPTION_VALUE)
-        found += over(f"{where}.options[{n}].description", option.get("description"),
-                      limits.SELECT_OPTION_DESCRIPTION)  # fmt: skip
+        found += over(f"{where}.options[{n}].description", option.get("description"), limits.SELECT_OPTION_DESCRIPTION)
     return found
 
 

@@ -25,8 +25,10 @@ def saved_message(saved: Saved) -> str:
     roll = saved.roll
     whose = "this server's" if roll.server else "your"
     if saved.previous is not None:
-        return (f"🎲 Replaced {whose} `{roll.name}`: `{_code(saved.previous)}` → `{_code(roll.expression)}`. "
-                f"Roll it with `/roll expression:{roll.name}`.")  # fmt: skip
+        return (
+            f"🎲 Replaced {whose} `{roll.name}`: `{_code(saved.previous)}` → `{_code(roll.expression)}`. "
+            f"Roll it with `/roll expression:{roll.name}`."
+        )
     return f"🎲 Saved {whose} `{roll.name}`: `{_code(roll.expression)}`. Roll it with `/roll expression:{roll.name}`."
 
 

@@ -25,8 +25,10 @@ def _embed(title: str, description: str = "", colour: discord.Colour = COLOUR) -
 
 
 def created_embed(info: CampaignInfo) -> discord.Embed:
-    lines = [f"<@{info.dm_id}> is the DM. Players: `/campaign join` links your active character.",
-             "Then `/narrate action:...` plays a turn; `/recap` tells the story so far."]  # fmt: skip
+    lines = [
+        f"<@{info.dm_id}> is the DM. Players: `/campaign join` links your active character.",
+        "Then `/narrate action:...` plays a turn; `/recap` tells the story so far.",
+    ]
     if info.tone or info.setting:
         lines.insert(0, f"*{safe(info.tone, limit=100)}*  {safe(info.setting, limit=500)}".strip())
     return _embed(f"📜 {safe(info.name, limit=100)} begins", "\n".join(lines))
@@ -34,38 +36,61 @@ def created_embed(info: CampaignInfo) -> discord.Embed:
 
 def overview_embed(view: Overview) -> discord.Embed:
     info = view.info
-    party = fit_lines((f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
-                       for m in view.members), limits.FIELD_VALUE) or "Nobody yet: `/campaign join`."  # fmt: skip
+    party = (
+        fit_lines(
+            (
+                f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
+                for m in view.members
+            ),
+            limits.FIELD_VALUE,
+        )
+        or "Nobody yet: `/campaign join`."
+    )
     scene = info.scene
     where = f"**{safe(scene.location)}**: {safe(scene.description, limit=300)}" if scene.location else "not set"
-    embed = _embed(f"📜 {safe(info.name, limit=100)}", f"DM: <@{info.dm_id}>" + (
-        f"\n*{safe(info.tone, limit=100)}* {safe(info.setting, limit=300)}" if info.tone or info.setting else ""))
+    embed = _embed(
+        f"📜 {safe(info.name, limit=100)}",
+        f"DM: <@{info.dm_id}>"
+        + (f"\n*{safe(info.tone, limit=100)}* {safe(info.setting, limit=300)}" if info.tone or info.setting else ""),
+    )
     embed.add_field(name="Party", value=party[:1024], inline=False)
     embed.add_field(name="Scene", value=where[:1024], inline=False)
     if scene.in_combat:
         enemies = fit_lines((safe(f"{c} × {m}") for m, c in scene.enemies), limits.FIELD_VALUE, sep=", ")
         embed.add_field(name="Combat", value=enemies)
     settings = info.settings
-    embed.add_field(name="Table", value=(
-        f"{view.events:,} events · {info.turn_count} turns · {view.canon} canon facts · {view.npcs} NPCs\n"
-        f"Rating: {settings.content_rating} · approval above {settings.approval_bound}"
-        + (" (auto-approve on)" if settings.auto_approve else "")
-        + (f" · {view.pending} change(s) waiting for the DM" if view.pending else "")
-        + (" · session running" if view.session_open else "")), inline=False)  # fmt: skip
+    embed.add_field(
+        name="Table",
+        value=(
+            f"{view.events:,} events · {info.turn_count} turns · {view.canon} canon facts · {view.npcs} NPCs\n"
+            f"Rating: {settings.content_rating} · approval above {settings.approval_bound}"
+            + (" (auto-approve on)" if settings.auto_approve else "")
+            + (f" · {view.pending} change(s) waiting for the DM" if view.pending else "")
+            + (" · session running" if view.session_open else "")
+        ),
+        inline=False,
+    )
     return fit_embed(embed)
 
 
 def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
-    lines = fit_lines((f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
-                       for c in campaigns), limits.EMBED_DESCRIPTION)  # fmt: skip
+    lines = fit_lines(
+        (
+            f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
+            for c in campaigns
+        ),
+        limits.EMBED_DESCRIPTION,
+    )
     return _embed("📜 Campaigns on this server", lines or "None yet. `/campaign create` starts one.")
 
 
 def safety_embed(info: CampaignInfo) -> discord.Embed:
     lines = fit_lines((f"• {safe(x)}" for x in info.safety.lines), limits.FIELD_VALUE) or "none"
     veils = fit_lines((f"• {safe(x)}" for x in info.safety.veils), limits.FIELD_VALUE) or "none"
-    embed = _embed(f"🛡️ Safety tools of {safe(info.name, limit=100)}",
-                   "**Lines** never appear in the story. **Veils** happen only off-screen.")  # fmt: skip
+    embed = _embed(
+        f"🛡️ Safety tools of {safe(info.name, limit=100)}",
+        "**Lines** never appear in the story. **Veils** happen only off-screen.",
+    )
     embed.add_field(name="Lines", value=lines[:1024])
     embed.add_field(name="Veils", value=veils[:1024])
     embed.set_footer(text=f"Content rating: {info.settings.content_rating}")
@@ -79,8 +104,7 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Persona**: {safe(s.persona, limit=600) or 'the default'}\n"
         f"**Model**: {safe(s.model or default_model)}\n**Content rating**: {s.content_rating}\n"
         f"**Approval**: what players gain (items, healing, XP) waits for you; so does damage above "
-        f"**{s.approval_bound}**"
-        + (" (auto-approve is **on**: nothing waits)" if s.auto_approve else "") + "\n"
+        f"**{s.approval_bound}**" + (" (auto-approve is **on**: nothing waits)" if s.auto_approve else "") + "\n"
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
         f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items"
     )

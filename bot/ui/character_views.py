@@ -132,9 +132,10 @@ def _spellcasting(sheet: Sheet, stats: Stats) -> str:
     assert casting is not None
     s = sheet.spells
     counts = [f"{len(s.cantrips)} cantrips"] + [
-        f"{len(items)} {label}" for items, label in ((s.known, "known"), (s.book, "in book"), (s.prepared, "prepared"))
+        f"{len(items)} {label}"
+        for items, label in ((s.known, "known"), (s.book, "in book"), (s.prepared, "prepared"))
         if items
-    ]  # fmt: skip
+    ]
     return (
         f"{casting.ability.upper()} · save DC **{casting.save_dc}** · attack {rules.signed(casting.attack_bonus)}\n"
         f"{', '.join(counts)} · `/spell list`"
@@ -156,9 +157,12 @@ def list_embed(summaries: Sequence[Summary]) -> discord.Embed:
         text = "You have no characters here yet. Make one with `/character create`."
     else:
         text = fit_lines(
-            (f"{'⭐' if s.active else '▫️'} **{safe(s.name)}** — level {s.level} {s.race_name} {s.class_name}"
-             for s in summaries), limits.EMBED_DESCRIPTION,
-        )  # fmt: skip
+            (
+                f"{'⭐' if s.active else '▫️'} **{safe(s.name)}** — level {s.level} {s.race_name} {s.class_name}"
+                for s in summaries
+            ),
+            limits.EMBED_DESCRIPTION,
+        )
     return fit_embed(discord.Embed(title="Your characters", description=text, colour=SHEET_COLOUR))
 
 
@@ -268,8 +272,10 @@ def rest_embed(result: Rest) -> discord.Embed:
     sheet = result.sheet
     lines = [f"❤️ HP {sheet.hp_current}/{sheet.hp_max} (+{result.hp_regained})"]
     if result.roll:
-        lines.append(f"Spent {result.hit_dice_spent} hit {'die' if result.hit_dice_spent == 1 else 'dice'}: "
-                     f"{result.roll.breakdown}")
+        lines.append(
+            f"Spent {result.hit_dice_spent} hit {'die' if result.hit_dice_spent == 1 else 'dice'}: "
+            f"{result.roll.breakdown}"
+        )
     if result.kind == "long":
         lines.append(f"Regained {result.hit_dice_regained} hit dice, every spell slot; death saves reset.")
     lines.append(f"Hit dice left: {sheet.level - sheet.hit_dice_used}/{sheet.level}")
@@ -358,9 +364,14 @@ class CreationView(OwnedView):
     expired_text = DRAFT_EXPIRED
 
     def __init__(
-        self, draft: Draft, *, confirm: ConfirmCreate, parse_scores: ParseScores, render: RenderSheet,
+        self,
+        draft: Draft,
+        *,
+        confirm: ConfirmCreate,
+        parse_scores: ParseScores,
+        render: RenderSheet,
         timeout: float = DRAFT_TIMEOUT,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(draft.owner_id, timeout=timeout)
         self.draft = draft
         subrace = draft.subraces[0].index if draft.subraces else None
@@ -374,11 +385,21 @@ class CreationView(OwnedView):
         if len(d.subraces) > 1:
             self._select("subrace", "Subrace", [(s.index, s.name) for s in d.subraces], 1, [c.subrace or ""])
         if d.skill_choose:
-            self._select("skills", f"Pick {d.skill_choose} {d.klass.name} skills", _skill_options(d.skill_options),
-                         d.skill_choose, c.skills)
+            self._select(
+                "skills",
+                f"Pick {d.skill_choose} {d.klass.name} skills",
+                _skill_options(d.skill_options),
+                d.skill_choose,
+                c.skills,
+            )
         if d.race_skill_choose:
-            self._select("race_skills", f"Pick {d.race_skill_choose} {d.race.name} skills",
-                         _skill_options(d.race_skill_options), d.race_skill_choose, c.race_skills)
+            self._select(
+                "race_skills",
+                f"Pick {d.race_skill_choose} {d.race.name} skills",
+                _skill_options(d.race_skill_options),
+                d.race_skill_choose,
+                c.race_skills,
+            )
         if d.bonus_choose:
             options = [(a, f"+1 {rules.ABILITY_NAMES[a]}") for a in d.bonus_options]
             self._select("bonus", f"Pick {d.bonus_choose} abilities for +1", options, d.bonus_choose, c.bonus_abilities)
@@ -407,9 +428,15 @@ class CreationView(OwnedView):
         return len(menus) <= rows_free
 
     def _select(
-        self, name: str, placeholder: str, options: Sequence[tuple[str, str]], count: int, chosen: Sequence[str],
-        *, optional: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        placeholder: str,
+        options: Sequence[tuple[str, str]],
+        count: int,
+        chosen: Sequence[str],
+        *,
+        optional: bool = False,
+    ) -> None:
         select: discord.ui.Select[CreationView] = discord.ui.Select(
             custom_id=self.cid(name),
             placeholder=placeholder[:150],
@@ -427,9 +454,12 @@ class CreationView(OwnedView):
         self.add_item(select)
 
     def _button(
-        self, name: str, label: str, style: discord.ButtonStyle,
+        self,
+        name: str,
+        label: str,
+        style: discord.ButtonStyle,
         callback: Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         button: discord.ui.Button[CreationView] = discord.ui.Button(custom_id=self.cid(name), label=label, style=style)
         button.callback = callback  # type: ignore[method-assign,assignment]
         self.add_item(button)
@@ -495,13 +525,15 @@ class CreationView(OwnedView):
     async def _on_confirm(self, interaction: discord.Interaction[Any]) -> None:
         sheet = await self._confirm(self.choices)
         self.stop()
-        await interaction.response.edit_message(content=f"✅ {safe(sheet.name)} is ready!", embed=self._render(sheet),
-                                                view=None)
+        await interaction.response.edit_message(
+            content=f"✅ {safe(sheet.name)} is ready!", embed=self._render(sheet), view=None
+        )
 
     async def _on_cancel(self, interaction: discord.Interaction[Any]) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Character creation cancelled; nothing was saved.",
-                                                embed=None, view=None)
+        await interaction.response.edit_message(
+            content="Character creation cancelled; nothing was saved.", embed=None, view=None
+        )
 
 
 def _spell_chunks(options: Sequence[Any]) -> list[Sequence[Any]]:
@@ -533,8 +565,11 @@ class ScoresModal(discord.ui.Modal):
         super().__init__(title="Ability scores", custom_id=view.cid("scores-modal"), timeout=DRAFT_TIMEOUT)
         self.view = view
         scores = view.choices.scores or view.draft.suggested
-        hint = {"standard": "15 14 13 12 10 8", "pointbuy": "8–15, 27 points",
-                "rolled": " ".join(str(v) for v in sorted(view.draft.pool, reverse=True))}[view.draft.method]
+        hint = {
+            "standard": "15 14 13 12 10 8",
+            "pointbuy": "8–15, 27 points",
+            "rolled": " ".join(str(v) for v in sorted(view.draft.pool, reverse=True)),
+        }[view.draft.method]
         self.scores: discord.ui.TextInput[ScoresModal] = discord.ui.TextInput(
             label="STR DEX CON INT WIS CHA",
             custom_id=view.cid("scores-input"),
@@ -556,8 +591,9 @@ class ConfirmDeleteView(OwnedView):
 
     expired_text = DELETE_EXPIRED
 
-    def __init__(self, owner_id: int, name: str, delete: Callable[[], Awaitable[str]], *,
-                 timeout: float = CONFIRM_TIMEOUT) -> None:
+    def __init__(
+        self, owner_id: int, name: str, delete: Callable[[], Awaitable[str]], *, timeout: float = CONFIRM_TIMEOUT
+    ) -> None:
         super().__init__(owner_id, timeout=timeout)
         self.name = name
         self._delete = delete
@@ -596,14 +632,24 @@ class EditModal(discord.ui.Modal):
             ("name", "Name", sheet.name, discord.TextStyle.short, 64, True),
             ("notes", "Notes", sheet.notes, discord.TextStyle.paragraph, 1000, False),
             ("backstory", "Backstory", sheet.backstory, discord.TextStyle.paragraph, 4000, False),
-            ("portrait_url", "Portrait image link (https://…)", sheet.portrait_url or "", discord.TextStyle.short,
-             500, False),
+            (
+                "portrait_url",
+                "Portrait image link (https://…)",
+                sheet.portrait_url or "",
+                discord.TextStyle.short,
+                500,
+                False,
+            ),
         ]
         for key, label, value, style, limit, required in specs:
             field: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
-                label=label, custom_id=f"{self.custom_id}:{key}", default=value or None, style=style,
-                max_length=limit, required=required,
-            )  # fmt: skip
+                label=label,
+                custom_id=f"{self.custom_id}:{key}",
+                default=value or None,
+                style=style,
+                max_length=limit,
+                required=required,
+            )
             self.fields[key] = field
             self.add_item(field)
 

@@ -53,12 +53,18 @@ def tracker_embed(state: TrackerState) -> discord.Embed:
     else:
         title = f"⚔️ Combat — round {state.round}"
     lines = fit_lines((_entry_line(e) for e in state.entries), limits.EMBED_DESCRIPTION)
-    embed = discord.Embed(title=title, description=lines or "*No one has joined yet.*",
-                          colour=ENDED_COLOUR if state.status == "ended" else TRACKER_COLOUR)  # fmt: skip
+    embed = discord.Embed(
+        title=title,
+        description=lines or "*No one has joined yet.*",
+        colour=ENDED_COLOUR if state.status == "ended" else TRACKER_COLOUR,
+    )
     current = state.current
     if state.status == "active":
-        hint = (f"{safe(current.name)}'s turn · /combat next ends it" if current
-                else "Players: /combat join · the DM starts round 1 with /combat next")  # fmt: skip
+        hint = (
+            f"{safe(current.name)}'s turn · /combat next ends it"
+            if current
+            else "Players: /combat join · the DM starts round 1 with /combat next"
+        )
         embed.set_footer(text=hint + (" · DM view" if state.for_dm else ""))
     return fit_embed(embed)
 
@@ -72,8 +78,11 @@ def _entry_line(entry: TrackerEntry) -> str:
         parts.append(f"AC {entry.ac}")
     if entry.conditions:
         parts.append(", ".join(entry.conditions))
-    parts += [f"✨ {', '.join(entry.effects)}" if entry.effects else "", "⏸️ holding" if entry.held else "",
-              f"👥 {safe(entry.group, limit=32)}" if entry.group else ""]  # fmt: skip
+    parts += [
+        f"✨ {', '.join(entry.effects)}" if entry.effects else "",
+        "⏸️ holding" if entry.held else "",
+        f"👥 {safe(entry.group, limit=32)}" if entry.group else "",
+    ]
     return " · ".join(p for p in parts if p)
 
 
@@ -97,8 +106,11 @@ def joined_embed(joined: Joined) -> discord.Embed:
     lines = [f"Initiative **{roll.total}**  {roll.breakdown}"]
     if joined.reasons:
         lines.append(f"*{roll.advantage.name.lower()}: {', '.join(joined.reasons)}*")
-    return fit_embed(discord.Embed(title=f"⚔️ {safe(joined.name)} joins the fight", description="\n".join(lines),
-                                   colour=NEUTRAL_COLOUR))  # fmt: skip
+    return fit_embed(
+        discord.Embed(
+            title=f"⚔️ {safe(joined.name)} joins the fight", description="\n".join(lines), colour=NEUTRAL_COLOUR
+        )
+    )
 
 
 def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
@@ -152,8 +164,10 @@ def _save_lines(report: AttackReport) -> list[str]:
         return [f"{safe(report.target)} fails the DC {save.dc} {ability} save automatically."]
     verdict = "succeeds" if save.success else "fails"
     bonus = "".join(f" {'+' if sign > 0 else '-'} {safe(name)} {r.breakdown}" for name, r, sign in save.bonus_rolls)
-    return [f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.total}**  "
-            f"{save.roll.breakdown}{bonus}"]  # fmt: skip
+    return [
+        f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.total}**  "
+        f"{save.roll.breakdown}{bonus}"
+    ]
 
 
 def _damage_line(report: AttackReport) -> str:

@@ -53,7 +53,7 @@ class DMOnlyView(discord.ui.View):
 
 
 class GeneratedView(DMOnlyView):
-    """"Post to channel" (and, for an encounter, "Start combat")."""
+    """ "Post to channel" (and, for an encounter, "Start combat")."""
 
     def __init__(self, owner_id: int, embed: discord.Embed, start: Action | None = None) -> None:
         super().__init__(owner_id)
@@ -107,18 +107,21 @@ def generated_embed(title: str, lines: Sequence[str]) -> discord.Embed:
 
 
 def npc_embed(npc: NpcInfo) -> discord.Embed:
-    embed = discord.Embed(title=f"🎭 {safe(npc.name)}", description=safe(npc.description) or "*No description.*",
-                          colour=NEUTRAL_COLOUR)  # fmt: skip
+    embed = discord.Embed(
+        title=f"🎭 {safe(npc.name)}", description=safe(npc.description) or "*No description.*", colour=NEUTRAL_COLOUR
+    )
     if npc.role:
         embed.set_footer(text=npc.role)
     return fit_embed(embed)
 
 
 def npc_list_embed(npcs: Sequence[NpcInfo]) -> discord.Embed:
-    lines = fit_lines((f"• **{safe(n.name)}**" + (f" ({safe(n.role)})" if n.role else "") for n in npcs),
-                      limits.EMBED_DESCRIPTION)  # fmt: skip
-    return fit_embed(discord.Embed(title="🎭 NPCs", description=lines or "*No NPCs yet: `/dm npc create`.*",
-                                   colour=NEUTRAL_COLOUR))  # fmt: skip
+    lines = fit_lines(
+        (f"• **{safe(n.name)}**" + (f" ({safe(n.role)})" if n.role else "") for n in npcs), limits.EMBED_DESCRIPTION
+    )
+    return fit_embed(
+        discord.Embed(title="🎭 NPCs", description=lines or "*No NPCs yet: `/dm npc create`.*", colour=NEUTRAL_COLOUR)
+    )
 
 
 def award_text(award: Awarded) -> str:
@@ -142,7 +145,11 @@ def defaults_embed(defaults: GuildDefaults, host_model: str, host_budget: int) -
 
 def stats_embed(stats: GuildStats, guild: str) -> discord.Embed:
     campaigns = ", ".join(f"{n} {status}" for status, n in sorted(stats.campaigns.items())) or "none"
-    lines = [f"Campaigns: {campaigns}", f"Characters: {stats.characters:,}", f"Turns today: {stats.turns_today:,}",
-             f"Tokens today: {stats.tokens_today:,} of {stats.budget:,}"]  # fmt: skip
+    lines = [
+        f"Campaigns: {campaigns}",
+        f"Characters: {stats.characters:,}",
+        f"Turns today: {stats.turns_today:,}",
+        f"Tokens today: {stats.tokens_today:,} of {stats.budget:,}",
+    ]
     embed = discord.Embed(title=f"📊 dmbot on {safe(guild)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
     return fit_embed(embed)

@@ -121,10 +121,13 @@ def _clamp_parts(data: dict[str, Any]) -> None:
         data["description"] = clamp(data["description"], limits.EMBED_DESCRIPTION)
     fields = data.get("fields") or []
     data["fields"] = [
-        {**f, "name": clamp(f.get("name") or BLANK, limits.FIELD_NAME),
-         "value": clamp(f.get("value") or BLANK, limits.FIELD_VALUE)}
+        {
+            **f,
+            "name": clamp(f.get("name") or BLANK, limits.FIELD_NAME),
+            "value": clamp(f.get("value") or BLANK, limits.FIELD_VALUE),
+        }
         for f in fields[: limits.EMBED_FIELDS]
-    ]  # fmt: skip
+    ]
     if not data["fields"]:
         del data["fields"]
     if "footer" in data and "text" in data["footer"]:
@@ -226,5 +229,7 @@ def choices(values: Iterable[str], labels: Iterable[str] | None = None) -> list[
     values = list(values)  # a generator zipped with itself would pair each value with the next
     named = zip(values, values if labels is None else labels, strict=False)
     fitting = [(value, label) for value, label in named if 1 <= len(value) <= limits.CHOICE_VALUE]
-    return [app_commands.Choice(name=clamp(label, limits.CHOICE_NAME) or value, value=value)
-            for value, label in fitting[: limits.AUTOCOMPLETE_CHOICES]]  # fmt: skip
+    return [
+        app_commands.Choice(name=clamp(label, limits.CHOICE_NAME) or value, value=value)
+        for value, label in fitting[: limits.AUTOCOMPLETE_CHOICES]
+    ]

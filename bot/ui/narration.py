@@ -31,9 +31,19 @@ PAGE = 1900  # under Discord's 2,000 characters a message
 MAX_TRACE_LINES = 15
 TRACE_TIMEOUT = 15 * 60.0  # interaction tokens last 15 minutes; the button cannot outlive them
 ICONS = {
-    "check": "🎲", "consequence": "💥", "damage": "💔", "heal": "💚", "condition": "🌀", "item": "🎒", "xp": "⭐",
-    "npc": "🧑", "scene": "🗺️", "combat": "⚔️", "pending": "⏳", "refused": "⛔",
-}  # fmt: skip
+    "check": "🎲",
+    "consequence": "💥",
+    "damage": "💔",
+    "heal": "💚",
+    "condition": "🌀",
+    "item": "🎒",
+    "xp": "⭐",
+    "npc": "🧑",
+    "scene": "🗺️",
+    "combat": "⚔️",
+    "pending": "⏳",
+    "refused": "⛔",
+}
 NONE = discord.AllowedMentions.none()
 REPLY = "reply"  # the one key of a turn's coalesced edits: its reply and the followups after it
 
@@ -96,9 +106,12 @@ class DiscordNarration:
     """`NarrationSink` over a deferred interaction: edits its reply, continues in followups."""
 
     def __init__(
-        self, interaction: discord.Interaction[Any], *, interval: float = 1.25,
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        interval: float = 1.25,
         clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.interaction = interaction
         self.edits = EditCoalescer(interval=interval, name="narration-edit", clock=clock)
         self.note = ""

@@ -33,5 +33,6 @@ def order_text(state: TrackerState, *, headline: str) -> str:
 
 
 def added_lines(added: MonstersAdded) -> list[str]:
-    return [f"{safe(n)}: {h} HP, initiative {i}" for n, h, i in zip(added.names, added.hp, added.initiatives,
-                                                                    strict=True)]  # fmt: skip
+    return [
+        f"{safe(n)}: {h} HP, initiative {i}" for n, h, i in zip(added.names, added.hp, added.initiatives, strict=True)
+    ]

@@ -43,8 +43,9 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
 
 
 @app_commands.guild_only()
-class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
-            group_description="The DM's controls of this channel's campaign"):  # fmt: skip
+class DMCog(
+    TrackerTools, commands.GroupCog, group_name="dm", group_description="The DM's controls of this channel's campaign"
+):
     combat = combat_group()  # with the initiative tracker's tools of cogs/dm/tracker.py
     npc = app_commands.Group(name="npc", description="The campaign's NPCs")
     generate = app_commands.Group(name="generate", description="Encounters, loot, NPCs, places and quests")
@@ -52,9 +53,14 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     award = app_commands.Group(name="award", description="XP, items and coins for a character or the party")
 
     def __init__(
-        self, campaigns: CampaignService, turns: TurnEngine, settings: Settings, table: TableService,
-        fight: CombatService, board: fights.TrackerBoard,
-    ) -> None:  # fmt: skip
+        self,
+        campaigns: CampaignService,
+        turns: TurnEngine,
+        settings: Settings,
+        table: TableService,
+        fight: CombatService,
+        board: fights.TrackerBoard,
+    ) -> None:
         self.campaigns = campaigns
         self.turns = turns
         self.table = table
@@ -81,9 +87,11 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     @app_commands.command(name="scene")
     @app_commands.describe(text="What the party sees now", location="A short name for the place (default: from text)")
     async def scene(
-        self, interaction: Interaction[DMBot], text: Range[str, 1, MAX_SCENE],
+        self,
+        interaction: Interaction[DMBot],
+        text: Range[str, 1, MAX_SCENE],
         location: Range[str, 1, MAX_LOCATION] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Set the scene: where the party is and what is around them."""
         info = await self.campaigns.set_scene(actor_of(interaction), text, location)
         await interaction.response.send_message(embed=views.scene_embed(info))
@@ -107,10 +115,13 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     # Canon --------------------------------------------------------------------------------------
 
     @app_commands.command(name="pin")
-    @app_commands.describe(fact="One sentence the narrator must never contradict",
-                           public="The players may read it too (default: yours alone, kept secret by the narrator)")
-    async def pin(self, interaction: Interaction[DMBot], fact: Range[str, 1, MAX_CANON_FACT],
-                  public: bool = False) -> None:  # fmt: skip
+    @app_commands.describe(
+        fact="One sentence the narrator must never contradict",
+        public="The players may read it too (default: yours alone, kept secret by the narrator)",
+    )
+    async def pin(
+        self, interaction: Interaction[DMBot], fact: Range[str, 1, MAX_CANON_FACT], public: bool = False
+    ) -> None:
         """Pin a canon fact: it is in every prompt and never dropped from the narrator's memory."""
         entry = await self.campaigns.add_canon(actor_of(interaction), fact, public=public)
         whose = "public" if entry.public else "yours alone"
@@ -143,25 +154,40 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     @app_commands.command(name="settings")
     @app_commands.describe(
-        persona="How the narrator speaks (up to 1,500 characters)", model="Which model narrates",
-        content_rating="How dark the story may get", approval_bound="Damage or items taken above this wait for you",
-        auto_approve="Nothing waits for your approval", consequences="A risky check failed by 5 or more hurts",
+        persona="How the narrator speaks (up to 1,500 characters)",
+        model="Which model narrates",
+        content_rating="How dark the story may get",
+        approval_bound="Damage or items taken above this wait for you",
+        auto_approve="Nothing waits for your approval",
+        consequences="A risky check failed by 5 or more hurts",
         auto_monsters="`/combat next` landing on a monster runs its turn (the narrator picks, the engine rolls)",
         secrets_on_player_turns="NPC secrets reach the narrator on players' turns (marked yours, kept until earned)",
-    )  # fmt: skip
+    )
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
-        self, interaction: Interaction[DMBot], persona: Range[str, 1, MAX_PERSONA] | None = None,
-        model: Range[str, 1, 100] | None = None, content_rating: Literal["family", "teen", "mature"] | None = None,
-        approval_bound: Range[int, 0, 1000] | None = None, auto_approve: bool | None = None,
-        consequences: bool | None = None, auto_monsters: bool | None = None,
+        self,
+        interaction: Interaction[DMBot],
+        persona: Range[str, 1, MAX_PERSONA] | None = None,
+        model: Range[str, 1, 100] | None = None,
+        content_rating: Literal["family", "teen", "mature"] | None = None,
+        approval_bound: Range[int, 0, 1000] | None = None,
+        auto_approve: bool | None = None,
+        consequences: bool | None = None,
+        auto_monsters: bool | None = None,
         secrets_on_player_turns: bool | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
-        changes = {"persona": persona, "model": model, "content_rating": content_rating,
-                   "approval_bound": approval_bound, "auto_approve": auto_approve, "consequences": consequences,
-                   "auto_monsters": auto_monsters, "secrets_on_player_turns": secrets_on_player_turns}
+        changes = {
+            "persona": persona,
+            "model": model,
+            "content_rating": content_rating,
+            "approval_bound": approval_bound,
+            "auto_approve": auto_approve,
+            "consequences": consequences,
+            "auto_monsters": auto_monsters,
+            "secrets_on_player_turns": secrets_on_player_turns,
+        }
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)
         else:
@@ -191,7 +217,6 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
         item = await self.turns.deny(actor_of(interaction), change)
         await interaction.response.send_message(f"🚫 Change #{item.id} dropped.", ephemeral=True)
 
-
     # Fights -------------------------------------------------------------------------------------
 
     async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
@@ -206,8 +231,7 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:
-            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""),
-                                                  current)  # fmt: skip
+            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""), current)
         except GameError:
             return []
         return choices(names)
@@ -221,32 +245,47 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
         await self.show_tracker(interaction, state)
 
     @combat.command(name="add")
-    @app_commands.describe(monster="An SRD monster (empty: a generic combatant of your own)", count="How many (1-20)",
-                           name="A name instead of the SRD's (a generic combatant's name)",
-                           hp="Average hit points, or rolled from the hit dice", hit_points="Hit points instead",
-                           ac="AC instead", initiative="A fixed initiative (15) or a modifier to roll with (+2)",
-                           group="They share one initiative and act as one entry (a pack of wolves)",
-                           attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`")  # fmt: skip
+    @app_commands.describe(
+        monster="An SRD monster (empty: a generic combatant of your own)",
+        count="How many (1-20)",
+        name="A name instead of the SRD's (a generic combatant's name)",
+        hp="Average hit points, or rolled from the hit dice",
+        hit_points="Hit points instead",
+        ac="AC instead",
+        initiative="A fixed initiative (15) or a modifier to roll with (+2)",
+        group="They share one initiative and act as one entry (a pack of wolves)",
+        attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`",
+    )
     @app_commands.autocomplete(monster=monster_autocomplete)
     async def combat_add(
-        self, interaction: Interaction[DMBot], monster: Range[str, 1, 100] | None = None,
-        count: Range[int, 1, 20] = 1, name: Range[str, 1, 64] | None = None,
-        hp: Literal["average", "rolled"] = "average", hit_points: Range[int, 1, 10_000] | None = None,
-        ac: Range[int, 1, 50] | None = None, initiative: Range[str, 1, 3] | None = None, group: bool = False,
+        self,
+        interaction: Interaction[DMBot],
+        monster: Range[str, 1, 100] | None = None,
+        count: Range[int, 1, 20] = 1,
+        name: Range[str, 1, 64] | None = None,
+        hp: Literal["average", "rolled"] = "average",
+        hit_points: Range[int, 1, 10_000] | None = None,
+        ac: Range[int, 1, 50] | None = None,
+        initiative: Range[str, 1, 3] | None = None,
+        group: bool = False,
         attacks: Range[str, 1, 300] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Add SRD monsters (AC, HP and actions from the stat block, or yours) or a generic combatant."""
         changes = Overrides(hit_points, ac, initiative, group)
         await self.add_combatants(interaction, monster, count, name, hp, changes, attacks)
 
     @combat.command(name="act")
     @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
-    @app_commands.autocomplete(monster=combatant_autocomplete, action=action_autocomplete,
-                               target=combatant_autocomplete)  # fmt: skip
+    @app_commands.autocomplete(
+        monster=combatant_autocomplete, action=action_autocomplete, target=combatant_autocomplete
+    )
     async def combat_act(
-        self, interaction: Interaction[DMBot], monster: Range[str, 1, 64], action: Range[str, 1, 100],
+        self,
+        interaction: Interaction[DMBot],
+        monster: Range[str, 1, 64],
+        action: Range[str, 1, 100],
         target: Range[str, 1, 64],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Run a monster's action: the engine rolls to hit, damage and saves."""
         turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
         await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
@@ -282,13 +321,19 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
         return choices(await self.table.target_names(actor_of(interaction), current))
 
     @app_commands.command(name="damage")
-    @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points",
-                           type="A damage type (resistances apply), e.g. fire")  # fmt: skip
+    @app_commands.describe(
+        target="A combatant or a character of the campaign",
+        amount="Hit points",
+        type="A damage type (resistances apply), e.g. fire",
+    )
     @app_commands.autocomplete(target=target_autocomplete)
     async def damage(
-        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], amount: Range[int, 1, 10_000],
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        amount: Range[int, 1, 10_000],
         type: Range[str, 1, 20] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Deal damage to a combatant or a character (resistances by type apply)."""
         actor = actor_of(interaction)
         report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
@@ -298,16 +343,18 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     @app_commands.command(name="heal")
     @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points")
     @app_commands.autocomplete(target=target_autocomplete)
-    async def heal(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
-                   amount: Range[int, 1, 10_000]) -> None:  # fmt: skip
+    async def heal(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], amount: Range[int, 1, 10_000]
+    ) -> None:
         """Heal a combatant or a character (from 0 HP: back on their feet)."""
         actor = actor_of(interaction)
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
         await interaction.response.send_message(f"💚 {fights.damage_outcome(report)}")
         await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
-    async def _condition(self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool,
-                         rounds: int | None) -> None:  # fmt: skip
+    async def _condition(
+        self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool, rounds: int | None
+    ) -> None:
         who = await self.table.set_condition(actor_of(interaction), target, name, add=add, rounds=rounds)
         lasting = f" for {rounds} rounds" if rounds else ""
         verb = f"is now {name}{lasting}" if add else f"is no longer {name}"
@@ -315,21 +362,28 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
         await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
     @condition.command(name="add")
-    @app_commands.describe(target="A combatant or character", condition="An SRD condition, e.g. poisoned",
-                           rounds="How many rounds (empty: until removed)")  # fmt: skip
+    @app_commands.describe(
+        target="A combatant or character",
+        condition="An SRD condition, e.g. poisoned",
+        rounds="How many rounds (empty: until removed)",
+    )
     @app_commands.autocomplete(target=target_autocomplete)
     async def condition_add(
-        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], condition: Range[str, 1, 30],
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        condition: Range[str, 1, 30],
         rounds: Range[int, 1, 1000] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Give a combatant or character a condition, optionally for some rounds."""
         await self._condition(interaction, target, condition, add=True, rounds=rounds)
 
     @condition.command(name="remove")
     @app_commands.describe(target="A combatant or character", condition="The condition to lift")
     @app_commands.autocomplete(target=target_autocomplete)
-    async def condition_remove(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
-                               condition: Range[str, 1, 30]) -> None:  # fmt: skip
+    async def condition_remove(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], condition: Range[str, 1, 30]
+    ) -> None:
         """Lift a condition."""
         await self._condition(interaction, target, condition, add=False, rounds=None)
 
@@ -338,18 +392,25 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     @award.command(name="xp")
     @app_commands.describe(target="A character of the campaign, or `party`", amount="XP each")
     @app_commands.autocomplete(target=award_autocomplete)
-    async def award_xp(self, interaction: Interaction[DMBot], target: Range[str, 1, 64],
-                       amount: Range[int, 1, 100_000]) -> None:  # fmt: skip
+    async def award_xp(
+        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], amount: Range[int, 1, 100_000]
+    ) -> None:
         """Award XP to a character or to each of the party."""
         award = await self.table.award_xp(actor_of(interaction), target, amount)
         await interaction.response.send_message(dm_views.award_text(award))
 
     @award.command(name="item")
-    @app_commands.describe(target="A character of the campaign, or `party`", item="An SRD item",
-                           quantity="How many (each)")  # fmt: skip
+    @app_commands.describe(
+        target="A character of the campaign, or `party`", item="An SRD item", quantity="How many (each)"
+    )
     @app_commands.autocomplete(target=award_autocomplete)
-    async def award_item(self, interaction: Interaction[DMBot], target: Range[str, 1, 64], item: Range[str, 1, 100],
-                         quantity: Range[int, 1, 100] = 1) -> None:  # fmt: skip
+    async def award_item(
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        item: Range[str, 1, 100],
+        quantity: Range[int, 1, 100] = 1,
+    ) -> None:
         """Give an SRD item to a character or to each of the party."""
         award = await self.table.award_item(actor_of(interaction), target, item, quantity)
         await interaction.response.send_message(dm_views.award_text(award))
@@ -358,10 +419,15 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     @app_commands.describe(target="A character of the campaign, or `party`")
     @app_commands.autocomplete(target=award_autocomplete)
     async def award_coins(
-        self, interaction: Interaction[DMBot], target: Range[str, 1, 64], pp: Range[int, 0, 100_000] = 0,
-        gp: Range[int, 0, 100_000] = 0, ep: Range[int, 0, 100_000] = 0, sp: Range[int, 0, 100_000] = 0,
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        pp: Range[int, 0, 100_000] = 0,
+        gp: Range[int, 0, 100_000] = 0,
+        ep: Range[int, 0, 100_000] = 0,
+        sp: Range[int, 0, 100_000] = 0,
         cp: Range[int, 0, 100_000] = 0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Give coins to a character or to each of the party."""
         coins = {"pp": pp, "gp": gp, "ep": ep, "sp": sp, "cp": cp}
         award = await self.table.award_coins(actor_of(interaction), target, coins)
@@ -374,8 +440,12 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     @npc.command(name="create")
     @app_commands.describe(name="Default: from the name tables", role="e.g. innkeeper (default: from the tables)")
-    async def npc_create(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None,
-                         role: Range[str, 1, 80] | None = None) -> None:  # fmt: skip
+    async def npc_create(
+        self,
+        interaction: Interaction[DMBot],
+        name: Range[str, 1, 64] | None = None,
+        role: Range[str, 1, 80] | None = None,
+    ) -> None:
         """Create an NPC; personality, voice, motive and a secret are filled in for you."""
         await interaction.response.defer(ephemeral=True, thinking=True)  # the narrator may take a few seconds
         npc, _ = await self.table.npc_create(actor_of(interaction), name, role)
@@ -397,13 +467,25 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
     @npc.command(name="edit")
     @app_commands.autocomplete(name=npc_autocomplete)
     async def npc_edit(
-        self, interaction: Interaction[DMBot], name: Range[str, 1, 64], new_name: Range[str, 1, 64] | None = None,
-        role: Range[str, 1, 80] | None = None, description: Range[str, 1, 500] | None = None,
-        secret: Range[str, 1, 500] | None = None, public: bool | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        name: Range[str, 1, 64],
+        new_name: Range[str, 1, 64] | None = None,
+        role: Range[str, 1, 80] | None = None,
+        description: Range[str, 1, 500] | None = None,
+        secret: Range[str, 1, 500] | None = None,
+        public: bool | None = None,
+    ) -> None:
         """Change an NPC's name, role, description, secret, or whether the players know of them."""
-        npc = await self.table.npc_edit(actor_of(interaction), name, new_name=new_name, role=role,
-                                        description=description, secret=secret, public=public)  # fmt: skip
+        npc = await self.table.npc_edit(
+            actor_of(interaction),
+            name,
+            new_name=new_name,
+            role=role,
+            description=description,
+            secret=secret,
+            public=public,
+        )
         await interaction.response.send_message(embed=dm_views.npc_embed(npc), ephemeral=True)
 
     @npc.command(name="remove")
@@ -415,18 +497,21 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     # Generated content --------------------------------------------------------------------------
 
-    async def _offer(self, interaction: Interaction[DMBot], embed: discord.Embed,
-                     start: dm_views.Action | None = None) -> None:  # fmt: skip
+    async def _offer(
+        self, interaction: Interaction[DMBot], embed: discord.Embed, start: dm_views.Action | None = None
+    ) -> None:
         """Private to the DM, with "Post to channel" (and "Start combat" for an encounter)."""
         view = dm_views.GeneratedView(interaction.user.id, embed, start)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
     @generate.command(name="encounter")
-    @app_commands.describe(difficulty="By the SRD XP thresholds",
-                           theme="e.g. crypt, wilds, bandits, or a monster type (undead)")  # fmt: skip
-    async def generate_encounter(self, interaction: Interaction[DMBot], difficulty: Difficulty = "medium",
-                                 theme: Range[str, 1, 40] | None = None) -> None:  # fmt: skip
+    @app_commands.describe(
+        difficulty="By the SRD XP thresholds", theme="e.g. crypt, wilds, bandits, or a monster type (undead)"
+    )
+    async def generate_encounter(
+        self, interaction: Interaction[DMBot], difficulty: Difficulty = "medium", theme: Range[str, 1, 40] | None = None
+    ) -> None:
         """An encounter for the party's levels, from SRD monsters."""
         actor = actor_of(interaction)
         found = await self.table.encounter(actor, difficulty, theme)
@@ -443,15 +528,20 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     @generate.command(name="loot")
     @app_commands.describe(cr="The challenge rating it comes from", kind="One creature's, or a lair's hoard")
-    async def generate_loot(self, interaction: Interaction[DMBot], cr: Range[float, 0, 30] = 1,
-                            kind: LootKind = "individual") -> None:  # fmt: skip
+    async def generate_loot(
+        self, interaction: Interaction[DMBot], cr: Range[float, 0, 30] = 1, kind: LootKind = "individual"
+    ) -> None:
         """Treasure by challenge rating."""
         loot = await self.table.loot(actor_of(interaction), cr, kind)
         await self._offer(interaction, dm_views.generated_embed(f"💰 Loot (CR {cr:g}, {kind})", loot.lines()))
 
     @generate.command(name="npc")
-    async def generate_npc(self, interaction: Interaction[DMBot], name: Range[str, 1, 64] | None = None,
-                           role: Range[str, 1, 80] | None = None) -> None:  # fmt: skip
+    async def generate_npc(
+        self,
+        interaction: Interaction[DMBot],
+        name: Range[str, 1, 64] | None = None,
+        role: Range[str, 1, 80] | None = None,
+    ) -> None:
         """An NPC sketch (not saved: `/dm npc create` keeps one)."""
         sketch = await self.table.npc_sketch(actor_of(interaction), name, role)
         await self._offer(interaction, dm_views.generated_embed(f"🎭 {sketch.name}", sketch.lines()))
@@ -471,8 +561,9 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
     # The table ----------------------------------------------------------------------------------
 
-    async def _confirm(self, interaction: Interaction[DMBot], question: str, label: str,
-                       action: dm_views.Action) -> None:  # fmt: skip
+    async def _confirm(
+        self, interaction: Interaction[DMBot], question: str, label: str, action: dm_views.Action
+    ) -> None:
         view = dm_views.ConfirmView(interaction.user.id, label, lambda click: guarded(click, action))
         await interaction.response.send_message(question, view=view, ephemeral=True)
         view.message = await interaction.original_response()
@@ -533,5 +624,13 @@ class DMCog(TrackerTools, commands.GroupCog, group_name="dm",
 
 async def setup(bot: DMBot) -> None:
     engine = bot.services.campaign
-    await bot.add_cog(DMCog(engine.campaigns, engine.turns, bot.services.settings, bot.services.table,
-                          bot.services.combat, bot.services.board))
+    await bot.add_cog(
+        DMCog(
+            engine.campaigns,
+            engine.turns,
+            bot.services.settings,
+            bot.services.table,
+            bot.services.combat,
+            bot.services.board,
+        )
+    )

@@ -30,9 +30,14 @@ def combat_group() -> app_commands.Group:
     """`/dm combat`, with the tracker tools in it (DMCog adds start, add, act, remove and end)."""
     group = app_commands.Group(name="combat", description="Run this channel's fight")
     tools = TrackerTools
-    for name, callback in (("prev", tools.combat_prev), ("skip", tools.combat_skip), ("move", tools.combat_move),
-                           ("reroll", tools.combat_reroll), ("lair", tools.combat_lair),
-                           ("effect", tools.combat_effect)):  # fmt: skip
+    for name, callback in (
+        ("prev", tools.combat_prev),
+        ("skip", tools.combat_skip),
+        ("move", tools.combat_move),
+        ("reroll", tools.combat_reroll),
+        ("lair", tools.combat_lair),
+        ("effect", tools.combat_effect),
+    ):
         group.add_command(_command(name, callback))
     return group
 
@@ -61,9 +66,15 @@ class TrackerTools(commands.Cog):
         return [Choice(name=n, value=n) for n in names if current.casefold() in n.casefold()]
 
     async def add_combatants(
-        self, interaction: Interaction[DMBot], monster: str | None, count: int, name: str | None,
-        hp: Literal["average", "rolled"], changes: Overrides, attacks: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        monster: str | None,
+        count: int,
+        name: str | None,
+        hp: Literal["average", "rolled"],
+        changes: Overrides,
+        attacks: str | None,
+    ) -> None:
         """`/dm combat add`: SRD monsters (with the DM's overrides), or a generic combatant when no monster."""
         actor, combat = actor_of(interaction), here(interaction)
         added: MonstersAdded
@@ -92,16 +103,23 @@ class TrackerTools(commands.Cog):
         await interaction.response.send_message("⏭️ Skipped.\n" + content, allowed_mentions=mentions)
         await fights.show_quietly(self.board, interaction.client, change.state)
 
-    @app_commands.describe(name="The combatant (a group moves together)", initiative="Its new initiative",
-                           position="Its place in the order (1 is first)")  # fmt: skip
+    @app_commands.describe(
+        name="The combatant (a group moves together)",
+        initiative="Its new initiative",
+        position="Its place in the order (1 is first)",
+    )
     @app_commands.autocomplete(name=fighter_autocomplete)
     async def combat_move(
-        self, interaction: Interaction[DMBot], name: Range[str, 1, 64], position: Range[int, 1, 40] | None = None,
+        self,
+        interaction: Interaction[DMBot],
+        name: Range[str, 1, 64],
+        position: Range[int, 1, 40] | None = None,
         initiative: Range[int, -10, 50] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Move a combatant to a place in the order or to an initiative; whoever's turn it is keeps it."""
-        state = await self.fight.move(actor_of(interaction), here(interaction), name, position=position,
-                                                initiative=initiative)  # fmt: skip
+        state = await self.fight.move(
+            actor_of(interaction), here(interaction), name, position=position, initiative=initiative
+        )
         await interaction.response.send_message(views.order_text(state, headline=f"↕️ {name} moves."), ephemeral=True)
         await fights.show_quietly(self.board, interaction.client, state)
 
@@ -109,37 +127,58 @@ class TrackerTools(commands.Cog):
     async def combat_reroll(self, interaction: Interaction[DMBot], every_round: bool | None = None) -> None:
         """Reroll everyone's initiative now, or turn rerolling every round on or off."""
         state = await self.fight.reroll(actor_of(interaction), here(interaction), every_round=every_round)
-        headline = ("🎲 Initiative is rerolled." if every_round is None
-                    else f"🎲 Rerolling every round: {'on' if every_round else 'off'}.")  # fmt: skip
+        headline = (
+            "🎲 Initiative is rerolled."
+            if every_round is None
+            else f"🎲 Rerolling every round: {'on' if every_round else 'off'}."
+        )
         await interaction.response.send_message(views.order_text(state, headline=headline))
         await fights.show_quietly(self.board, interaction.client, state)
 
     async def combat_lair(self, interaction: Interaction[DMBot]) -> None:
         """Add the Lair Actions entry: it takes a turn on initiative 20, losing ties."""
         added = await self.fight.add_lair(actor_of(interaction), here(interaction))
-        await interaction.response.send_message("🏰 Lair Actions act on initiative 20 (losing ties); run them on its "
-                                                "turn and end it with `/combat next`.", ephemeral=True)  # fmt: skip
+        await interaction.response.send_message(
+            "🏰 Lair Actions act on initiative 20 (losing ties); run them on its turn and end it with `/combat next`.",
+            ephemeral=True,
+        )
         await fights.show_quietly(self.board, interaction.client, added.state)
 
     @app_commands.describe(
-        do="Add or remove", target="Who it is on",
+        do="Add or remove",
+        target="Who it is on",
         effect="A preset (Bless, Bane, Shield...) or your name with modifiers; remove `concentration` ends it all",
         rounds="How many rounds (empty: a preset's usual, else until removed)",
         concentration="The caster concentrating on it (its rounds count on the caster's turns)",
-        attack="Added to attack rolls, e.g. 1d4 or -2", save="Added to saving throws", check="Added to ability checks",
-        damage="Extra damage on hits, e.g. 1d6", ac="Added to AC", resist="A damage type it resists",
-        advantage="Advantage on these rolls", disadvantage="Disadvantage on these rolls",
-    )  # fmt: skip
-    @app_commands.autocomplete(target=fighter_autocomplete, effect=effect_autocomplete,
-                               concentration=fighter_autocomplete)  # fmt: skip
+        attack="Added to attack rolls, e.g. 1d4 or -2",
+        save="Added to saving throws",
+        check="Added to ability checks",
+        damage="Extra damage on hits, e.g. 1d6",
+        ac="Added to AC",
+        resist="A damage type it resists",
+        advantage="Advantage on these rolls",
+        disadvantage="Disadvantage on these rolls",
+    )
+    @app_commands.autocomplete(
+        target=fighter_autocomplete, effect=effect_autocomplete, concentration=fighter_autocomplete
+    )
     async def combat_effect(
-        self, interaction: Interaction[DMBot], do: Literal["add", "remove"], target: Range[str, 1, 64],
-        effect: Range[str, 1, 40], rounds: Range[int, 1, 1000] | None = None,
-        concentration: Range[str, 1, 64] | None = None, attack: Range[str, 1, 12] | None = None,
-        save: Range[str, 1, 12] | None = None, check: Range[str, 1, 12] | None = None,
-        damage: Range[str, 1, 12] | None = None, ac: Range[int, -10, 10] = 0, resist: Range[str, 1, 20] | None = None,
-        advantage: Roll | None = None, disadvantage: Roll | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        interaction: Interaction[DMBot],
+        do: Literal["add", "remove"],
+        target: Range[str, 1, 64],
+        effect: Range[str, 1, 40],
+        rounds: Range[int, 1, 1000] | None = None,
+        concentration: Range[str, 1, 64] | None = None,
+        attack: Range[str, 1, 12] | None = None,
+        save: Range[str, 1, 12] | None = None,
+        check: Range[str, 1, 12] | None = None,
+        damage: Range[str, 1, 12] | None = None,
+        ac: Range[int, -10, 10] = 0,
+        resist: Range[str, 1, 20] | None = None,
+        advantage: Roll | None = None,
+        disadvantage: Roll | None = None,
+    ) -> None:
         """Put a timed effect on a combatant (a preset or your own modifiers), or take one off."""
         actor, combat = actor_of(interaction), here(interaction)
         if do == "remove":
@@ -148,8 +187,9 @@ class TrackerTools(commands.Cog):
             parts = CustomParts(
                 attack, save, check, damage, ac, (resist,) if resist else (), _edges(advantage, disadvantage)
             )
-            change = await self.fight.add_effect(actor, combat, target, effect, rounds=rounds,
-                                                           concentration=concentration, parts=parts)  # fmt: skip
+            change = await self.fight.add_effect(
+                actor, combat, target, effect, rounds=rounds, concentration=concentration, parts=parts
+            )
         await interaction.response.send_message(views.effect_text(change))
         await fights.show_quietly(self.board, interaction.client, change.state)
 

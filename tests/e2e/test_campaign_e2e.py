@@ -14,8 +14,9 @@ def embed(handle: InteractionHandle) -> dict[str, object]:
 
 async def turn(session: SandboxSession, action: str, user: str = "alice") -> InteractionHandle:
     handle = await session.invoke("narrate", {"action": action}, user=user)
-    await handle.wait_for(lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages
-                                        for e in m.embeds), timeout=10)  # fmt: skip
+    await handle.wait_for(
+        lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages for e in m.embeds), timeout=10
+    )
     return handle
 
 
@@ -74,9 +75,15 @@ async def test_the_dm_controls_and_who_may_use_them(sqlite_session: SandboxSessi
     await s.make_character("alice", "Mira", race="human")
     await s.run("campaign create", {"name": "Saltmarsh"}, user="dungeonmaster")
     await s.run("campaign join", user="alice")
-    for command, options in (("dm scene", {"text": "A beach"}), ("dm retcon", {}), ("dm settings", {}),
-                             ("dm canon", {}), ("session start", {}), ("dm pending", {}),
-                             ("campaign safety", {"lines": "spiders"})):  # fmt: skip
+    for command, options in (
+        ("dm scene", {"text": "A beach"}),
+        ("dm retcon", {}),
+        ("dm settings", {}),
+        ("dm canon", {}),
+        ("session start", {}),
+        ("dm pending", {}),
+        ("campaign safety", {"lines": "spiders"}),
+    ):
         refused = await s.run(command, options, user="alice")
         assert refused.ephemeral and "Only the DM of Saltmarsh" in refused.content, command
 
@@ -89,15 +96,17 @@ async def test_the_dm_controls_and_who_may_use_them(sqlite_session: SandboxSessi
     unpinned = await s.run("dm unpin", {"number": 1}, user="dungeonmaster")
     assert "Canon fact 1 removed" in unpinned.content
 
-    safety = await s.run("campaign safety", {"lines": "spiders; harm to children", "veils": "torture"},
-                         user="dungeonmaster")  # fmt: skip
+    safety = await s.run(
+        "campaign safety", {"lines": "spiders; harm to children", "veils": "torture"}, user="dungeonmaster"
+    )
     fields = {f["name"]: f["value"] for f in embed(safety)["fields"]}  # type: ignore[attr-defined]
     assert fields == {"Lines": "• spiders\n• harm to children", "Veils": "• torture"}
     seen = await s.run("campaign safety", user="alice")
     assert seen.ephemeral and "spiders" in str(embed(seen))
 
-    settings = await s.run("dm settings", {"content_rating": "family", "approval_bound": 3, "persona": "A bard."},
-                           user="dungeonmaster")  # fmt: skip
+    settings = await s.run(
+        "dm settings", {"content_rating": "family", "approval_bound": 3, "persona": "A bard."}, user="dungeonmaster"
+    )
     text = str(embed(settings)["description"])
     assert "family" in text and "**3**" in text and "A bard." in text
     bad_model = await s.run("dm settings", {"model": "gpt-9-ultra"}, user="dungeonmaster")

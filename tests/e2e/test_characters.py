@@ -33,9 +33,15 @@ def embed(handle: InteractionHandle) -> dict[str, Any]:
 
 
 async def create(
-    session: SandboxSession, name: str = "Tordek", *, user: str = "alice", race: str = "dwarf",
-    klass: str = "fighter", method: str = "standard", skills: tuple[str, ...] = ("athletics", "perception"),
-) -> Message:  # fmt: skip
+    session: SandboxSession,
+    name: str = "Tordek",
+    *,
+    user: str = "alice",
+    race: str = "dwarf",
+    klass: str = "fighter",
+    method: str = "standard",
+    skills: tuple[str, ...] = ("athletics", "perception"),
+) -> Message:
     handle = await session.run(
         "character create",
         {"name": name, "race": race, "class": klass, "background": "acolyte", "method": method},

@@ -22,23 +22,31 @@ DMBOT = str(Path(sys.executable).parent / "dmbot")
 
 def clean_env(**values: str) -> dict[str, str]:
     """The environment without any dmbot setting from outside, plus the given ones."""
-    names = {"DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "DISCORD_API_BASE_URL",
-             "DISCORD_GATEWAY_URL", "HEALTH_PORT", "LOG_FORMAT"}
+    names = {
+        "DISCORD_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "OPENAI_API_KEY",
+        "DISCORD_API_BASE_URL",
+        "DISCORD_GATEWAY_URL",
+        "HEALTH_PORT",
+        "LOG_FORMAT",
+    }
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(values)
     return env
 
 
 def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
-    result = subprocess.run([DMBOT, "run"], capture_output=True, text=True, cwd=tmp_path, env=clean_env(),
-                            timeout=60)
+    result = subprocess.run([DMBOT, "run"], capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
     assert result.returncode == 2
     assert "set DISCORD_TOKEN" in result.stderr and "dmbot play" in result.stderr
 
 
 def test_invalid_settings_name_the_variable(tmp_path: Path) -> None:
-    result = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path,
-                            env=clean_env(LOG_FORMAT="xml"), timeout=60)
+    result = subprocess.run(
+        [DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=clean_env(LOG_FORMAT="xml"), timeout=60
+    )
     assert result.returncode != 0
     assert "LOG_FORMAT" in result.stderr
 
@@ -120,8 +128,9 @@ def option_at(commands: list[dict[str, Any]], path: str) -> dict[str, Any]:
 
 def dry_run(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3")
-    return subprocess.run([DMBOT, "sync", "--dry-run"], capture_output=True, text=True, cwd=tmp_path, env=env,
-                          timeout=60)  # fmt: skip
+    return subprocess.run(
+        [DMBOT, "sync", "--dry-run"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+    )
 
 
 def test_sync_dry_run_prints_the_schema_and_validates_it_without_a_token(tmp_path: Path) -> None:

@@ -59,6 +59,7 @@ class Arena:
 
     async def tracker_shows(self, text: str) -> Message:
         """Wait until the one tracker message, edited in place, shows `text`."""
+
         def shown() -> bool:
             found = self.trackers()
             return len(found) == 1 and text in embed_text(found[0].embeds[0])
@@ -78,8 +79,15 @@ async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
     await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
     await session.make_character("bob", "Lia", klass="wizard", race="elf")
     async with session.services.db.transaction() as db:
-        row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
-                       name="Arena", settings={}, safety={}, scene={})  # fmt: skip
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name="Arena",
+            settings={},
+            safety={},
+            scene={},
+        )
         db.add(row)
         await db.flush()
         campaign = row.id
@@ -153,8 +161,9 @@ async def test_attack_target_autocomplete_and_outside_a_fight(arena: Arena) -> N
     await arena.start(("goblin", 1), ("wolf", 1))
     await arena.run("combat join")
     uid = arena.session.user_id("alice")
-    choices = await arena.session.discord.autocomplete("attack", {"weapon": "longsword", "target": "w"}, "target",
-                                                       user_id=uid, channel_id=arena.channel)  # fmt: skip
+    choices = await arena.session.discord.autocomplete(
+        "attack", {"weapon": "longsword", "target": "w"}, "target", user_id=uid, channel_id=arena.channel
+    )
     assert [c["value"] for c in choices] == ["Wolf"]
     before = await arena.run("attack", {"weapon": "longsword", "target": "Wolf"})
     assert before.ephemeral and "hasn't started" in before.content

@@ -40,8 +40,9 @@ async def _sheet(s: SandboxSession, user: str) -> Sheet:
     return await s.services.characters.get(Actor(s.user_id(user), s.world.guild.id))
 
 
-async def _click(s: SandboxSession, handle: InteractionHandle, custom_id: str, user: str = "dungeonmaster"
-                 ) -> InteractionHandle:  # fmt: skip
+async def _click(
+    s: SandboxSession, handle: InteractionHandle, custom_id: str, user: str = "dungeonmaster"
+) -> InteractionHandle:
     assert handle.original is not None
     click = await s.discord.click(handle.original, custom_id, user_id=s.user_id(user))
     return await click.done(5.0)
@@ -219,8 +220,12 @@ async def test_admin_settings_dm_role_and_stats(sqlite_session: SandboxSession) 
     assert "Rate limits" not in shown  # the host's settings: the limiter reads no per-server override
     [schema] = [c for c in s.discord.commands(s.world.guild.id) + s.discord.commands(None) if c["name"] == "admin"]
     [settings] = [o for o in schema["options"] if o["name"] == "settings"]
-    assert {o["name"] for o in settings["options"]} == {"require_dm_role", "narrator_model", "content_rating",
-                                                        "daily_tokens"}  # fmt: skip
+    assert {o["name"] for o in settings["options"]} == {
+        "require_dm_role",
+        "narrator_model",
+        "content_rating",
+        "daily_tokens",
+    }
     with pytest.raises(InvalidInput, match="No such server setting: rate_user_capacity"):
         await s.services.admin.update(s.world.guild.id, True, {"rate_user_capacity": 5})
     role = s.world.guild.role("DM").id

@@ -38,16 +38,22 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
         return await s.run(command, options, user="dungeonmaster", channel=ARENA)
 
     assert "fight begins" in (await dm("dm combat start")).content
-    choices = await s.discord.autocomplete("dm combat add", {"monster": "gobl"}, "monster",
-                                           user_id=s.user_id("dungeonmaster"), channel_id=s.channel_id(ARENA))
+    choices = await s.discord.autocomplete(
+        "dm combat add",
+        {"monster": "gobl"},
+        "monster",
+        user_id=s.user_id("dungeonmaster"),
+        channel_id=s.channel_id(ARENA),
+    )
     assert {"name": "Goblin", "value": "goblin"} in choices
     added = await dm("dm combat add", {"monster": "goblin", "count": 2})
     assert added.ephemeral and "Goblin 1: 7 HP" in added.text
     for user in ("alice", "bob"):
         assert not (await s.run("combat join", user=user, channel=ARENA)).ephemeral
     await dm("dm settings", {"auto_monsters": True})
-    refused = await s.run("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"},
-                          channel=ARENA)  # fmt: skip
+    refused = await s.run(
+        "dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"}, channel=ARENA
+    )
     assert refused.ephemeral and "Only the campaign's DM" in refused.content
     acted = await dm("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"})
     assert "Goblin 1 → Tordek: Scimitar" in acted.text
@@ -59,8 +65,11 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
     for _ in range(6):  # the DM runs round 1; monsters act on their own (auto mode), players end their turns
         state = await combat.status(combat_id)
         current = state.current
-        user = "dungeonmaster" if current is None or current.kind == "monster" else (
-            "alice" if current.name == "Tordek" else "bob")  # fmt: skip
+        user = (
+            "dungeonmaster"
+            if current is None or current.kind == "monster"
+            else ("alice" if current.name == "Tordek" else "bob")
+        )
         await s.run("combat next", user=user, channel=ARENA)
         if user == "alice":  # Tordek's turn ended: the goblins after him act on their own
             before = acted_before

@@ -49,8 +49,9 @@ ROOM = "stress"
 DM = "dungeonmaster"
 MARKDOWN = "Ab_*~`|>"  # every character but the letters doubles when escaped
 APOLOGY = "Something went wrong on our side"
-CONDITIONS = [{"name": c, "rounds": 10, "ends": "end", "level": None}
-              for c in ("poisoned", "frightened", "restrained", "blinded")]  # fmt: skip
+CONDITIONS = [
+    {"name": c, "rounds": 10, "ends": "end", "level": None} for c in ("poisoned", "frightened", "restrained", "blinded")
+]
 SKIPPED = {"campaign end", "dm transfer", "dm kick"}  # they end the table the other cases need; they confirm first
 
 
@@ -103,8 +104,11 @@ async def a_fight_of_forty(table: Table) -> None:
         assert len(rows) == 40
         for n, row_id in enumerate(rows):
             name = long_text(64, f"G{n:02}")
-            await db.execute(update(Combatant).where(Combatant.id == row_id)
-                             .values(name=name, name_key=name_key(name), conditions=CONDITIONS))  # fmt: skip
+            await db.execute(
+                update(Combatant)
+                .where(Combatant.id == row_id)
+                .values(name=name, name_key=name_key(name), conditions=CONDITIONS)
+            )
     await table.run("combat status")
     await table.run("combat next")
     async with table.session.services.db.transaction() as db:  # all but the last two die: /combat next skips them
@@ -117,8 +121,19 @@ async def a_fight_of_forty(table: Table) -> None:
 
 async def fifty_npcs(table: Table) -> None:
     names = [long_text(64, f"N{n:02}") for n in range(50)]  # the longest a name may be
-    await table.insert(Npc, [{"campaign_id": table.campaign, "name": name, "name_key": name_key(name),
-                              "role": long_text(80), "description": long_text(500)} for name in names])  # fmt: skip
+    await table.insert(
+        Npc,
+        [
+            {
+                "campaign_id": table.campaign,
+                "name": name,
+                "name_key": name_key(name),
+                "role": long_text(80),
+                "description": long_text(500),
+            }
+            for name in names
+        ],
+    )
     await table.run("dm npc list")
     await table.run("dm npc show", {"name": names[-1]})
 
@@ -126,18 +141,35 @@ async def fifty_npcs(table: Table) -> None:
 async def five_hundred_turns(table: Table) -> None:
     await table.run("session start")
     alice = table.session.user_id("alice")
-    events: list[dict[str, object]] = [{"campaign_id": table.campaign, "kind": kind, "actor_id": alice,
-               "text": long_text(400, f"Turn {n}. "), "data": {}, "retconned": False}
-              for n in range(500) for kind in ("action", "narration")]  # fmt: skip
+    events: list[dict[str, object]] = [
+        {
+            "campaign_id": table.campaign,
+            "kind": kind,
+            "actor_id": alice,
+            "text": long_text(400, f"Turn {n}. "),
+            "data": {},
+            "retconned": False,
+        }
+        for n in range(500)
+        for kind in ("action", "narration")
+    ]
     await table.insert(CampaignEvent, events)
     await table.run("recap")
     await table.run("session end")
 
 
 async def an_export_of_ten_thousand_events(table: Table) -> None:
-    events: list[dict[str, object]] = [{"campaign_id": table.campaign, "kind": "narration", "actor_id": None,
-               "text": long_text(600, f"Event {n}. "), "data": {"n": n}, "retconned": False}
-              for n in range(10_000)]  # fmt: skip
+    events: list[dict[str, object]] = [
+        {
+            "campaign_id": table.campaign,
+            "kind": "narration",
+            "actor_id": None,
+            "text": long_text(600, f"Event {n}. "),
+            "data": {"n": n},
+            "retconned": False,
+        }
+        for n in range(10_000)
+    ]
     await table.insert(CampaignEvent, events)
     export = await table.run("campaign export")
     last = re.compile(r"part (\d+) of \1:")  # a big export comes in parts, each a message; wait for the last
@@ -204,8 +236,9 @@ async def default(table: Table, leaf: Leaf, schema: dict[str, Any]) -> Any:
     if kind == STRING and schema.get("autocomplete"):
         user_id = session.user_id(leaf.user)
         typed = {schema["name"]: ""}
-        offered = await session.discord.autocomplete(leaf.path, typed, schema["name"], user_id=user_id,
-                                                     channel_id=table.channel)  # fmt: skip
+        offered = await session.discord.autocomplete(
+            leaf.path, typed, schema["name"], user_id=user_id, channel_id=table.channel
+        )
         return offered[0]["value"] if offered else "Tordek"
     if kind == STRING:
         return {"expression": "1d20", "dice": "1d20", "damage": "1d6"}.get(schema["name"], "Tordek")
@@ -227,14 +260,23 @@ async def default(table: Table, leaf: Leaf, schema: dict[str, Any]) -> Any:
 
 async def test_valid_worst_cases_are_all_answered_within_discords_limits(table: Table) -> None:
     began = time.monotonic()
-    for case in (a_fight_of_forty, fifty_npcs, five_hundred_turns, an_export_of_ten_thousand_events,
-                 every_string_option_at_its_longest):  # fmt: skip
+    for case in (
+        a_fight_of_forty,
+        fifty_npcs,
+        five_hundred_turns,
+        an_export_of_ten_thousand_events,
+        every_string_option_at_its_longest,
+    ):
         await case(table)
     await _settled(table)
     requests = table.session.discord.requests
     unanswered = [h.payload.get("data", {}).get("name") for h in table.handles if h.callback is None]
-    apologies = [h for h in table.handles for m in h.messages
-                 if APOLOGY in m.content or APOLOGY in json.dumps(m.embeds, ensure_ascii=False)]  # fmt: skip
+    apologies = [
+        h
+        for h in table.handles
+        for m in h.messages
+        if APOLOGY in m.content or APOLOGY in json.dumps(m.embeds, ensure_ascii=False)
+    ]
     print(f"{len(table.handles)} interactions, {len(requests)} requests checked in {time.monotonic() - began:.1f} s")
     assert not unanswered
     assert not apologies, [m.content[:200] for h in apologies for m in h.messages]

@@ -82,8 +82,13 @@ async def test_spell_and_monster_facts(session: SandboxSession) -> None:
 
 
 async def test_other_kinds_autocomplete_and_posting(session: SandboxSession) -> None:
-    for command, name in (("item", "Longsword"), ("class", "Wizard"), ("race", "Dwarf"), ("feat", "Grappler"),
-                          ("rule", "Resting")):  # fmt: skip
+    for command, name in (
+        ("item", "Longsword"),
+        ("class", "Wizard"),
+        ("race", "Dwarf"),
+        ("feat", "Grappler"),
+        ("rule", "Resting"),
+    ):
         embed = await look_up(session, command, name)
         assert name in embed["title"]
     uid = session.user_id("alice")

@@ -40,13 +40,16 @@ async def seat_players(session: SandboxSession) -> None:
         await tx.execute(update(Campaign).where(Campaign.guild_id == guild).values(status="ended"))
         await tx.execute(delete(LlmUsage).where(LlmUsage.guild_id == guild))
     characters = session.services.characters
-    for user, name, klass, skills in (("alice", "Mira", "rogue", ("stealth", "athletics", "acrobatics", "deception")),
-                                      ("bob", "Bram", "fighter", ("athletics", "perception"))):  # fmt: skip
+    for user, name, klass, skills in (
+        ("alice", "Mira", "rogue", ("stealth", "athletics", "acrobatics", "deception")),
+        ("bob", "Bram", "fighter", ("athletics", "perception")),
+    ):
         actor = Actor(session.user_id(user), guild)
         for summary in await characters.list_characters(actor):
             await characters.delete(actor, summary.name)
-        draft = await characters.start_draft(actor, name=name, race="human", klass=klass, background="acolyte",
-                                             method="standard")  # fmt: skip
+        draft = await characters.start_draft(
+            actor, name=name, race="human", klass=klass, background="acolyte", method="standard"
+        )
         await characters.create(actor, draft, Choices(skills=skills))
     await session.services.campaign.usage.set_budget(guild, 1_000_000)
     await session.run("campaign create", {"name": "The Sunken Crypt", "tone": "grim"}, user="dungeonmaster")
@@ -58,10 +61,17 @@ async def seat_players(session: SandboxSession) -> None:
 @pytest.fixture
 async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM) -> AsyncIterator[SandboxSession]:
     settings = isolated_settings(
-        postgres_url, redis_url=redis_url, rate_redis_key_prefix=key_prefix, openai_api_key="sk-local",
-        openai_base_url=llm.base_url, openai_model="local-model", openai_max_retries=0,
-        narration_edit_interval_seconds=0.05, narrator_breaker_failures=100, narrator_max_tokens=2000,
-    )  # fmt: skip
+        postgres_url,
+        redis_url=redis_url,
+        rate_redis_key_prefix=key_prefix,
+        openai_api_key="sk-local",
+        openai_base_url=llm.base_url,
+        openai_model="local-model",
+        openai_max_retries=0,
+        narration_edit_interval_seconds=0.05,
+        narrator_breaker_failures=100,
+        narrator_max_tokens=2000,
+    )
     async with running_bot(settings, rng=random.Random(5)) as session:
         await seat_players(session)
         llm.reset()
@@ -140,12 +150,18 @@ async def test_every_number_in_the_trace_comes_from_the_engine(table: SandboxSes
             results = [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
             total = results[0]["check"]["total"]
             return Reply(text=f"You rolled {total}. A rusty blade nicks you.")
-        return Reply(tool_calls=[
-            ToolCall("request_check", {"character": "Mira", "skill_or_ability": "stealth", "dc": 12,
-                                       "reason": "past the ghoul"}),
-            ToolCall("apply_damage", {"target": "Mira", "amount": 3, "damage_type": "slashing",
-                                      "reason": "a rusty blade"}),
-        ])  # fmt: skip
+        return Reply(
+            tool_calls=[
+                ToolCall(
+                    "request_check",
+                    {"character": "Mira", "skill_or_ability": "stealth", "dc": 12, "reason": "past the ghoul"},
+                ),
+                ToolCall(
+                    "apply_damage",
+                    {"target": "Mira", "amount": 3, "damage_type": "slashing", "reason": "a rusty blade"},
+                ),
+            ]
+        )
 
     llm.responder = responder
     handle = await narrate(table, "I sneak past the ghoul")
@@ -166,7 +182,7 @@ async def test_a_call_written_as_text_is_rolled_by_the_engine_and_never_shown(
 ) -> None:
     """What Qwen2.5-Coder-1.5B wrote on llama.cpp: the call as text, then prose that decided the outcome."""
     check = {"character": "Mira", "skill_or_ability": "acrobatics", "dc": 15, "reason": "the window is high"}
-    written = f'<tools>{json.dumps({"name": "request_check", "arguments": check})}</tools> The players move slowly'
+    written = f"<tools>{json.dumps({'name': 'request_check', 'arguments': check})}</tools> The players move slowly"
 
     def responder(body: dict[str, Any]) -> Reply:
         if after_tools(body):
@@ -184,8 +200,11 @@ async def test_a_call_written_as_text_is_rolled_by_the_engine_and_never_shown(
 async def test_an_outage_mid_stream_leaves_no_half_applied_turn(table: SandboxSession, llm: LocalLLM) -> None:
     before = state_of(await sheet(table, "alice"))
     llm.enqueue(
-        Reply(tool_calls=[ToolCall("apply_damage", {"target": "Mira", "amount": 5, "damage_type": "acid",
-                                                    "reason": "the slime"})]),
+        Reply(
+            tool_calls=[
+                ToolCall("apply_damage", {"target": "Mira", "amount": 5, "damage_type": "acid", "reason": "the slime"})
+            ]
+        ),
         Fault.drop_after(3, Reply(text="The slime rears up and " * 20, chunk_size=10)),
     )
     handle = await narrate(table, "I poke the slime with a stick")

@@ -19,9 +19,12 @@ CAPACITY = 3
 @pytest.fixture
 async def session(postgres_url: str, redis_url: str, key_prefix: str) -> AsyncIterator[SandboxSession]:
     settings = isolated_settings(
-        postgres_url, redis_url=redis_url, rate_redis_key_prefix=key_prefix, rate_user_capacity=CAPACITY,
+        postgres_url,
+        redis_url=redis_url,
+        rate_redis_key_prefix=key_prefix,
+        rate_user_capacity=CAPACITY,
         rate_user_refill_per_second=0.001,
-    )  # fmt: skip
+    )
     async with running_bot(settings, rng=random.Random(3)) as running:
         await running.make_character()
         yield running

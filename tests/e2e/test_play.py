@@ -153,8 +153,12 @@ def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_pl
 def test_members_by_name_several_players_and_their_own_ids(run_play: PlayRun, tmp_path: Path) -> None:
     script = (
         "/campaign create name:Shared Table\n"
-        + "/as Mara\n" + CREATE.format(name="Kira") + "/campaign join\n"
-        + "/as Brenna\n" + CREATE.format(name="Tordek") + "/campaign join\n"
+        + "/as Mara\n"
+        + CREATE.format(name="Kira")
+        + "/campaign join\n"
+        + "/as Brenna\n"
+        + CREATE.format(name="Tordek")
+        + "/campaign join\n"
         + "/character list\n"
         + "/as Player\n"
         "/character show player:@Mara\n"

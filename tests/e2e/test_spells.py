@@ -42,25 +42,29 @@ def fields(handle: Any) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed.get("fields", [])} | {"": embed.get("description") or ""}
 
 
-async def make(session: SandboxSession, name: str, race: str, klass: str, skills: tuple[str, ...],
-               spells: tuple[str, ...] = ()) -> None:  # fmt: skip
+async def make(
+    session: SandboxSession, name: str, race: str, klass: str, skills: tuple[str, ...], spells: tuple[str, ...] = ()
+) -> None:
     """A level-1 character made through the engine (the draft's menus have a test of their own)."""
     actor = Actor(session.user_id("alice"), session.world.guild.id)
     characters = session.services.characters
-    draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
-                                         method="standard")  # fmt: skip
+    draft = await characters.start_draft(
+        actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
+    )
     await characters.create(actor, draft, Choices(skills=skills, spells=spells))
 
 
 async def pick(session: SandboxSession, draft: Message, suffix: str, values: list[str]) -> str:
-    handle = await (await session.discord.click(draft, cid(draft, suffix), user_id=session.user_id("alice"),
-                                                values=values)).done()  # fmt: skip
+    handle = await (
+        await session.discord.click(draft, cid(draft, suffix), user_id=session.user_id("alice"), values=values)
+    ).done()
     return str(handle.messages[-1].embeds[0]["description"])
 
 
 async def test_level_one_wizard_picks_spells_in_the_draft_then_prepares(session: SandboxSession) -> None:
-    handle = await session.run("character create", {"name": "Mira", "race": "elf", "class": "wizard",
-                                                    "background": "acolyte"})  # fmt: skip
+    handle = await session.run(
+        "character create", {"name": "Mira", "race": "elf", "class": "wizard", "background": "acolyte"}
+    )
     draft = handle.messages[-1]
     await pick(session, draft, "skills", ["arcana", "history"])
     assert "Cantrips (3/3): Fire Bolt, Light, Mage Hand" in await pick(session, draft, "cantrips", CANTRIPS)
@@ -182,12 +186,14 @@ def test_a_wizard_in_dmbot_play(run_play: PlayRun) -> None:
 async def test_a_crowded_draft_keeps_to_five_rows_and_says_where_the_rest_is(session: SandboxSession) -> None:
     # A half-elf sorcerer: class skills, racial skills and +1 bonuses take three menus and the buttons a
     # row; of the cantrip and spell menus only the first fits Discord's five rows.
-    handle = await session.run("character create", {"name": "Ysolde", "race": "half-elf", "class": "sorcerer",
-                                                    "background": "acolyte"})  # fmt: skip
+    handle = await session.run(
+        "character create", {"name": "Ysolde", "race": "half-elf", "class": "sorcerer", "background": "acolyte"}
+    )
     draft = handle.messages[-1]
     assert len(draft.components) == 5
-    assert cid(draft, "cantrips") and not any(c.get("custom_id", "").endswith(":spells-0")
-                                                for c in draft.iter_components())  # fmt: skip
+    assert cid(draft, "cantrips") and not any(
+        c.get("custom_id", "").endswith(":spells-0") for c in draft.iter_components()
+    )
     description = draft.embeds[0]["description"]
     assert "Cantrips (0/4)" in description and "1st-level spells known (0/2)" in description
     assert "`/spell learn` and `/spell prepare` pick them" in description

@@ -23,8 +23,17 @@ from persistence.models import Campaign
 
 CHANNEL = "arena"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "DM_GUIDE.md"
-TOOLS = ("dm combat add", "dm combat lair", "dm combat prev", "dm combat skip", "dm combat move", "dm combat reroll",
-         "dm combat effect", "combat delay", "combat ready")  # fmt: skip
+TOOLS = (
+    "dm combat add",
+    "dm combat lair",
+    "dm combat prev",
+    "dm combat skip",
+    "dm combat move",
+    "dm combat reroll",
+    "dm combat effect",
+    "combat delay",
+    "combat ready",
+)
 
 
 def documented_examples() -> set[str]:
@@ -109,8 +118,15 @@ async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
     await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
     await session.make_character("bob", "Lia", klass="wizard", race="elf")
     async with session.services.db.transaction() as db:
-        row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
-                       name="Arena", settings={}, safety={}, scene={})  # fmt: skip
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name="Arena",
+            settings={},
+            safety={},
+            scene={},
+        )
         db.add(row)
         await db.flush()
         campaign = row.id

@@ -38,8 +38,15 @@ async def fight(session: SandboxSession) -> AsyncIterator[int]:
     await session.make_character("alice", "Tordek")
     await session.make_character("bob", "Lia", klass="wizard", race="elf")
     async with session.services.db.transaction() as db:
-        row = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id("dungeonmaster"),
-                       name="Skirmish", settings={}, safety={}, scene={})  # fmt: skip
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name="Skirmish",
+            settings={},
+            safety={},
+            scene={},
+        )
         db.add(row)
         await db.flush()
         campaign = row.id
@@ -69,13 +76,18 @@ async def test_turns_as_fast_as_clicks_stay_under_the_edit_limit(session: Sandbo
         await asyncio.sleep(CLICK_GAP)
     await board.settled(fight)
 
-    edits = [r.time for r in session.discord.requests[first:]
-             if r.method == "PATCH" and r.path.endswith(f"/messages/{tracker_id}")]  # fmt: skip
+    edits = [
+        r.time
+        for r in session.discord.requests[first:]
+        if r.method == "PATCH" and r.path.endswith(f"/messages/{tracker_id}")
+    ]
     gaps = [b - a for a, b in itertools.pairwise(edits)]
     busiest = max(sum(1 for t in edits if start <= t < start + 5) for start in edits)
-    print(f"{CLICKS} turns: {len(edits)} tracker edits ({len(edits) / CLICKS:.2f} per action), closest "
-          f"{min(gaps):.2f} s apart, at most {busiest} in 5 s; replies median "
-          f"{statistics.median(latencies) * 1000:.0f} ms, slowest {max(latencies) * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"{CLICKS} turns: {len(edits)} tracker edits ({len(edits) / CLICKS:.2f} per action), closest "
+        f"{min(gaps):.2f} s apart, at most {busiest} in 5 s; replies median "
+        f"{statistics.median(latencies) * 1000:.0f} ms, slowest {max(latencies) * 1000:.0f} ms"
+    )
     assert 3 <= len(edits) <= CLICKS / 5
     assert min(gaps) >= TRACKER_EDIT_INTERVAL * 0.95
     assert busiest < DISCORD_EDITS_PER_5S

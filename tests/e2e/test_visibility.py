@@ -41,9 +41,14 @@ WALKERS = {"player": "alice", "non-member": "dave", "other campaign's DM": "caro
 
 @pytest.fixture
 async def table(postgres_url: str, redis_url: str, key_prefix: str) -> AsyncIterator[SandboxSession]:
-    settings = isolated_settings(postgres_url, redis_url=redis_url, rate_redis_key_prefix=key_prefix,
-                                 narrator_models=[SECRETS["model"]], rate_user_capacity=10_000,
-                                 rate_guild_capacity=10_000)  # fmt: skip
+    settings = isolated_settings(
+        postgres_url,
+        redis_url=redis_url,
+        rate_redis_key_prefix=key_prefix,
+        narrator_models=[SECRETS["model"]],
+        rate_user_capacity=10_000,
+        rate_guild_capacity=10_000,
+    )
     async with running_bot(settings, rng=random.Random(13)) as s:
         guild = s.world.guild
         s.world.add_member(guild.id, name="dave")
@@ -77,8 +82,7 @@ async def plant_secrets(s: SandboxSession) -> None:
     await dm("dm npc edit", {"name": SHOWN_NPC, "secret": SECRETS["shown npc secret"], "public": True})
     await dm("dm settings", {"persona": SECRETS["persona"]})
     await dm("dm narrate", {"text": "The bells of the old town ring out over the square."})
-    await s.run("narrate", {"action": f"I ask {SHOWN_NPC} about the bells"}, user="alice", channel=ARENA,
-                timeout=20)  # fmt: skip
+    await s.run("narrate", {"action": f"I ask {SHOWN_NPC} about the bells"}, user="alice", channel=ARENA, timeout=20)
     await dm("session end", {})
     await dm("session start", {})  # the "previously…" recap of the session just ended, posted publicly
 
@@ -116,8 +120,9 @@ async def walk(s: SandboxSession, user: str, leaves: list[tuple[str, list[dict[s
         for option in options:
             if option.get("autocomplete"):
                 name = option["name"]
-                choices = await s.discord.autocomplete(path, {name: ""}, name, user_id=s.user_id(user),
-                                                       channel_id=s.channel_id(ARENA))  # fmt: skip
+                choices = await s.discord.autocomplete(
+                    path, {name: ""}, name, user_id=s.user_id(user), channel_id=s.channel_id(ARENA)
+                )
                 out.append(f"/{path} {name}: {json.dumps(choices, ensure_ascii=False)}")
         values = {o["name"]: value(o, s) for o in options if o.get("required")}
         handle = await s.invoke(path, values, user=user, channel=ARENA)
@@ -143,8 +148,10 @@ async def test_no_read_path_shows_a_secret_to_anyone_but_the_dm(table: SandboxSe
     assert len(leaves) >= 70  # every command, from the schema
     for role, user in WALKERS.items():
         text = await walk(s, user, leaves)
-        found = {what: [line[:120] for line in text.splitlines() if SECRETS[what].casefold() in line.casefold()]
-                 for what in leaks(text)}  # fmt: skip
+        found = {
+            what: [line[:120] for line in text.splitlines() if SECRETS[what].casefold() in line.casefold()]
+            for what in leaks(text)
+        }
         assert not found, f"{role} ({user}) could read the DM's secrets: {found}"
     public = seen(s.discord.messages(s.channel_id(ARENA), ephemeral=False))
     assert "the bells of the old town" in public.casefold()  # the recap and summaries were posted
@@ -178,15 +185,18 @@ async def test_the_dm_still_reads_every_secret_through_their_own_commands(table:
     assert SECRETS["npc secret"] in seen(shown.messages)
     canon = await s.run("dm canon", user="dungeonmaster", channel=ARENA)
     assert SECRETS["canon"] in seen(canon.messages) and PUBLIC["canon"] in seen(canon.messages)
-    names = await s.discord.autocomplete("dm npc show", {"name": ""}, "name", user_id=s.user_id("dungeonmaster"),
-                                         channel_id=s.channel_id(ARENA))  # fmt: skip
+    names = await s.discord.autocomplete(
+        "dm npc show", {"name": ""}, "name", user_id=s.user_id("dungeonmaster"), channel_id=s.channel_id(ARENA)
+    )
     assert {c["value"] for c in names} == {HIDDEN_NPC, SHOWN_NPC}
-    models = await s.discord.autocomplete("dm settings", {"model": ""}, "model", user_id=s.user_id("dungeonmaster"),
-                                          channel_id=s.channel_id(ARENA))  # fmt: skip
+    models = await s.discord.autocomplete(
+        "dm settings", {"model": ""}, "model", user_id=s.user_id("dungeonmaster"), channel_id=s.channel_id(ARENA)
+    )
     assert SECRETS["model"] in {c["value"] for c in models}
     for user in WALKERS.values():  # naming the hidden NPC outright gets a refusal, not the NPC
         probe = await s.run("dm npc show", {"name": HIDDEN_NPC}, user=user, channel=ARENA)
         assert probe.ephemeral and SECRETS["npc secret"] not in seen(probe.messages)
-    player_names = await s.discord.autocomplete("dm npc show", {"name": ""}, "name", user_id=s.user_id("alice"),
-                                                channel_id=s.channel_id(ARENA))  # fmt: skip
+    player_names = await s.discord.autocomplete(
+        "dm npc show", {"name": ""}, "name", user_id=s.user_id("alice"), channel_id=s.channel_id(ARENA)
+    )
     assert {c["value"] for c in player_names} == {SHOWN_NPC}  # the players know of the NPC the DM showed

@@ -87,7 +87,7 @@ async def test_resumable_and_non_resumable_closes_mid_stream(
     await stream.batch()
     await stream.settle()
     kinds = [e.kind for e in discord.gateway_log]
-    assert kinds.count("identify") == 2 and "invalid_session" in kinds[kinds.index("disconnect", 2):]
+    assert kinds.count("identify") == 2 and "invalid_session" in kinds[kinds.index("disconnect", 2) :]
 
     print("\ngateway:", ", ".join(f"{e.kind} {e.detail}".strip() for e in discord.gateway_log))
     answered_once(discord.requests, stream.handles)
@@ -110,9 +110,10 @@ async def logged_once(session: SandboxSession, stream: Stream) -> None:
     try:
         async with engine.connect() as conn:
             rows = await conn.execute(
-                sa.select(RollLog.label, sa.func.count()).where(RollLog.label.like(f"gw-{stream.run}-%"))
+                sa.select(RollLog.label, sa.func.count())
+                .where(RollLog.label.like(f"gw-{stream.run}-%"))
                 .group_by(RollLog.label)
-            )  # fmt: skip
+            )
             counts = dict(rows.tuples().all())
     finally:
         await engine.dispose()

@@ -66,8 +66,9 @@ async def deployment(servers: tuple[PostgresProcess, RedisProcess]) -> AsyncIter
     url = await create_database(postgres.server_url, prefix="dmbot_health")
     settings = isolated_settings(url, redis_url=redis.url, redis_retry_interval_seconds=0.2, health_port=0)
     async with running_bot(settings) as session:
-        health = HealthServer.from_settings(session.services.settings, BotProbes(session.bot, session.services),
-                                            session.services.metrics)
+        health = HealthServer.from_settings(
+            session.services.settings, BotProbes(session.bot, session.services), session.services.metrics
+        )
         await health.start()
         try:
             async with aiohttp.ClientSession() as http:

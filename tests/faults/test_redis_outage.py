@@ -34,10 +34,15 @@ CANNOT_CHECK = "can't check its rate limits right now"
 
 def limit_settings(database: str, redis: RedisProcess, prefix: str, **overrides: Any) -> Any:
     return isolated_settings(
-        database, redis_url=redis.url, rate_redis_key_prefix=prefix, rate_user_capacity=CAPACITY,
-        rate_user_refill_per_second=0.01, rate_guild_capacity=10**6, redis_retry_interval_seconds=0.2,
+        database,
+        redis_url=redis.url,
+        rate_redis_key_prefix=prefix,
+        rate_user_capacity=CAPACITY,
+        rate_user_refill_per_second=0.01,
+        rate_guild_capacity=10**6,
+        redis_retry_interval_seconds=0.2,
         **overrides,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

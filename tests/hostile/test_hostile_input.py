@@ -173,12 +173,14 @@ class Driver:
                 options[schema["name"]] = await self.default(leaf, schema, user)
         return options
 
-    async def send(self, leaf: Leaf, target: str | None, value: str | None, user: str = "alice",
-                   channel_id: int | None = None) -> InteractionHandle:  # fmt: skip
+    async def send(
+        self, leaf: Leaf, target: str | None, value: str | None, user: str = "alice", channel_id: int | None = None
+    ) -> InteractionHandle:
         user = "admin" if leaf.admin_only else user
         options = await self.options_for(leaf, target, value, user)
-        handle = await self.discord.invoke(leaf.path, options, user_id=self.uid(user),
-                                           channel_id=channel_id or self.session.channel_id("tavern"))
+        handle = await self.discord.invoke(
+            leaf.path, options, user_id=self.uid(user), channel_id=channel_id or self.session.channel_id("tavern")
+        )
         self.handles.append(handle)
         return await handle.done(timeout=15)
 
@@ -315,12 +317,17 @@ def hostile_world() -> World:
 @pytest.fixture
 async def driver(database: str, redis_url: str, key_prefix: str, json_log: io.StringIO) -> AsyncIterator[Driver]:
     settings = isolated_settings(
-        database, redis_url=redis_url, rate_redis_key_prefix=key_prefix,
-        rate_user_capacity=10**9, rate_guild_capacity=10**9, log_level="WARNING",
-    )  # fmt: skip
-    async with LocalDiscord(hostile_world(), strict=False) as local, running_bot(
-        settings, discord=local, rng=random.Random(7)
-    ) as session:
+        database,
+        redis_url=redis_url,
+        rate_redis_key_prefix=key_prefix,
+        rate_user_capacity=10**9,
+        rate_guild_capacity=10**9,
+        log_level="WARNING",
+    )
+    async with (
+        LocalDiscord(hostile_world(), strict=False) as local,
+        running_bot(settings, discord=local, rng=random.Random(7)) as session,
+    ):
         driver = Driver(session)
         await give_alice_a_character(session)
         await open_a_campaign(driver)
@@ -330,8 +337,9 @@ async def driver(database: str, redis_url: str, key_prefix: str, json_log: io.St
 async def give_alice_a_character(session: SandboxSession) -> None:
     actor = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
     service = session.services.characters
-    draft = await service.start_draft(actor, name="Tordek", race="dwarf", klass="fighter", background="acolyte",
-                                      method="standard")
+    draft = await service.start_draft(
+        actor, name="Tordek", race="dwarf", klass="fighter", background="acolyte", method="standard"
+    )
     await service.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
@@ -421,8 +429,10 @@ async def test_character_names_are_stored_clean(driver: Driver, json_log: io.Str
     finally:
         await engine.dispose()
     assert counts["characters"] == 1 + stored  # Alice's, and one per confirmed draft
-    print(f"\n{len(CORPUS)} names, {stored} stored, {len(driver.handles)} interactions "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"\n{len(CORPUS)} names, {stored} stored, {len(driver.handles)} interactions "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     await assert_clean(driver, json_log)
 
 

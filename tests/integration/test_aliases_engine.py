@@ -47,16 +47,20 @@ def aliases(db: Database, characters: CharacterService) -> AliasService:
 
 async def make_tordek(characters: CharacterCreation, actor: Actor) -> None:
     """A dwarf fighter with the standard array: STR 15 (+2), DEX 13 (+1), INT 8 (-1), proficiency +2."""
-    draft = await characters.start_draft(actor, name="Tordek", race="dwarf", klass="fighter", background="acolyte",
-                                         method="standard")  # fmt: skip
+    draft = await characters.start_draft(
+        actor, name="Tordek", race="dwarf", klass="fighter", background="acolyte", method="standard"
+    )
     await characters.create(actor, draft, Choices(skills=("athletics", "perception")))
 
 
 async def test_a_saved_roll_is_rolled_by_its_name(aliases: AliasService, alice: Actor) -> None:
     saved = await aliases.add(alice, "Greatsword", "2d6+3[slashing]")
     assert (saved.roll.name, saved.roll.expression, saved.roll.server, saved.previous) == (
-        "Greatsword", "2d6+3[slashing]", False, None,
-    )  # fmt: skip
+        "Greatsword",
+        "2d6+3[slashing]",
+        False,
+        None,
+    )
     assert await aliases.expand(alice, "greatsword") == Expanded("2d6+3[slashing]", "Greatsword")
     assert await aliases.expand(alice, "GREATSWORD second swing") == Expanded("2d6+3[slashing]", "second swing")
     assert await aliases.expand(alice, "1d20+5 stealth") == Expanded("1d20+5 stealth")  # dice pass through

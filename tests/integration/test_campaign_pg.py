@@ -81,8 +81,9 @@ def settings(postgres_url: str, **overrides: Any) -> Settings:
 async def seat(services: Services, guild: int, channel: int) -> tuple[Actor, Actor, Actor]:
     dm, alice, bob = (Actor(random.randrange(1, 2**60), guild, channel) for _ in range(3))
     for who, name in ((alice, "Mira"), (bob, "Bram")):
-        draft = await services.characters.start_draft(who, name=name, race="human", klass="fighter",
-                                                      background="acolyte", method="standard")  # fmt: skip
+        draft = await services.characters.start_draft(
+            who, name=name, race="human", klass="fighter", background="acolyte", method="standard"
+        )
         await services.characters.create(who, draft, Choices(skills=("athletics", "perception")))
     await services.campaign.campaigns.create(dm, "Two Processes")
     await services.campaign.campaigns.join(alice)
@@ -106,8 +107,9 @@ async def test_turns_from_two_processes_run_one_at_a_time(postgres_url: str) -> 
         outcomes = await asyncio.gather(*(s.campaign.turns.run(t, Sink()) for s, t in tickets))
         assert [o.narration for o in outcomes] == ["Mira shivers in the icy water.", "Bram shivers in the icy water."]
         assert {who: (await one.characters.get(who)).hp_current for who in hp} == {w: h - 2 for w, h in hp.items()}
-    spans = {who: (min(t for w, _, t in log if w == who), max(t for w, _, t in log if w == who))
-             for who in ("Mira", "Bram")}  # fmt: skip
+    spans = {
+        who: (min(t for w, _, t in log if w == who), max(t for w, _, t in log if w == who)) for who in ("Mira", "Bram")
+    }
     first, second = sorted(spans.values())
     assert first[1] <= second[0], spans  # no overlap: the second turn began after the first had ended
     later = bram if spans["Bram"] == second else mira
@@ -118,10 +120,16 @@ async def test_turns_from_two_processes_run_one_at_a_time(postgres_url: str) -> 
 async def seed(services: Services, campaign_id: int, count: int) -> None:
     """`count` events in one transaction, one of them long ago about a key and a priest."""
     filler = "the party trudges on through dripping tunnels; torches sputter and the water rises."
-    rows = [CampaignEvent(campaign_id=campaign_id, kind="narration", text=f"Turn {i}: {filler}", data={})
-            for i in range(count)]  # fmt: skip
-    rows[42] = CampaignEvent(campaign_id=campaign_id, kind="npc", data={"audience": "channel"},  # the narrator's
-                             text="NPC Brother Aldous (priest): he hid the silver key beneath the drowned altar.")
+    rows = [
+        CampaignEvent(campaign_id=campaign_id, kind="narration", text=f"Turn {i}: {filler}", data={})
+        for i in range(count)
+    ]
+    rows[42] = CampaignEvent(
+        campaign_id=campaign_id,
+        kind="npc",
+        data={"audience": "channel"},  # the narrator's
+        text="NPC Brother Aldous (priest): he hid the silver key beneath the drowned altar.",
+    )
     async with services.db.transaction() as tx:
         EventRepository(tx).add_all(rows)
 
@@ -155,8 +163,11 @@ async def test_two_creates_in_one_channel_at_once_leave_one_campaign_and_a_clear
     guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
     dm = Actor(random.randrange(1, 2**60), guild, channel)
     async with open_services(settings(postgres_url)) as one, open_services(settings(postgres_url)) as two:
-        results = await asyncio.gather(one.campaign.campaigns.create(dm, "First"),
-                                       two.campaign.campaigns.create(dm, "Second"), return_exceptions=True)  # fmt: skip
+        results = await asyncio.gather(
+            one.campaign.campaigns.create(dm, "First"),
+            two.campaign.campaigns.create(dm, "Second"),
+            return_exceptions=True,
+        )
         here = await one.campaign.campaigns.list_here(dm)
     made = [r for r in results if isinstance(r, CampaignInfo)]
     refused = [r for r in results if isinstance(r, InvalidInput)]

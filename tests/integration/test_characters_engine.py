@@ -84,18 +84,29 @@ async def test_dwarf_fighter_level_one(alice: Actor, service: CharacterCreation)
 
 async def test_monk_unarmoured_and_rogue_rapier(alice: Actor, service: CharacterCreation) -> None:
     monk = await make(
-        service, alice, name="Ember", race="human", klass="monk", method="pointbuy", skills=("acrobatics", "stealth"),
+        service,
+        alice,
+        name="Ember",
+        race="human",
+        klass="monk",
+        method="pointbuy",
+        skills=("acrobatics", "stealth"),
         scores={"str": 10, "dex": 15, "con": 13, "int": 8, "wis": 13, "cha": 8},
-    )  # fmt: skip
+    )
     stats = service.stats(monk)
     assert stats.scores["dex"] == 16 and stats.scores["wis"] == 14
     assert stats.armor_class == 15
     lidda = await make(
-        service, alice, name="Lidda", race="halfling", klass="rogue",
+        service,
+        alice,
+        name="Lidda",
+        race="halfling",
+        klass="rogue",
         skills=("stealth", "perception", "acrobatics", "deception"),
         scores={"str": 10, "dex": 15, "con": 14, "int": 12, "wis": 13, "cha": 8},
-        method="pointbuy", expertise=("stealth", "perception"),
-    )  # fmt: skip
+        method="pointbuy",
+        expertise=("stealth", "perception"),
+    )
     change = await service.inventory(alice, CharacterRef(), "add", "Rapier")
     line = next(a for a in service.stats(change.sheet).attacks if a.weapon == "rapier")
     assert service.stats(lidda).scores["dex"] == 17  # halfling +2

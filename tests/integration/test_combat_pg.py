@@ -54,17 +54,24 @@ async def make_campaign(db: Database, guild: int, channel: int, dm: int) -> int:
 async def make_character(world: World, user: int, name: str, klass: str = "fighter", race: str = "dwarf") -> None:
     actor = world.actor(user)
     skills = {"fighter": ("athletics", "perception"), "wizard": ("arcana", "history")}[klass]
-    draft = await world.characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
-                                               method="standard")  # fmt: skip
+    draft = await world.characters.start_draft(
+        actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
+    )
     await world.characters.create(actor, draft, Choices(skills=skills))
 
 
 def running_fight_row(world: World) -> Combat:
     """A fight row as `start` writes it, for inserting one behind the engine's back."""
     return Combat(
-        campaign_id=world.campaign, guild_id=world.guild, channel_id=world.channel, status="active",
-        round=0, turn_index=0, version=1, started_by=DM,
-    )  # fmt: skip
+        campaign_id=world.campaign,
+        guild_id=world.guild,
+        channel_id=world.channel,
+        status="active",
+        round=0,
+        turn_index=0,
+        version=1,
+        started_by=DM,
+    )
 
 
 async def build(url: str, seed: int = 5) -> World:
@@ -118,8 +125,12 @@ async def to_turn_of(world: World, combat_id: int, name: str) -> None:
 async def test_a_whole_fight_start_to_xp(world: World) -> None:
     combat_id = await fight(world, ("goblin", 2))
     state = await world.combat.status(combat_id)
-    assert [e.name for e in state.entries] and {e.name for e in state.entries} == {"Goblin 1", "Goblin 2", "Tordek",
-                                                                                   "Lia"}  # fmt: skip
+    assert [e.name for e in state.entries] and {e.name for e in state.entries} == {
+        "Goblin 1",
+        "Goblin 2",
+        "Tordek",
+        "Lia",
+    }
     assert state.round == 0 and state.current is None
     initiatives = [e.initiative for e in state.entries]
     assert initiatives == sorted(initiatives, reverse=True)
@@ -337,8 +348,11 @@ async def test_monster_turns_by_the_dm_and_in_auto_mode(world: World) -> None:
 
 async def test_damage_and_healing_outside_a_fight(world: World) -> None:
     async with world.db.transaction() as session:
-        await session.execute(update(Character).where(Character.owner_id == ALICE, Character.guild_id == world.guild)
-                              .values(campaign_id=world.campaign))  # fmt: skip
+        await session.execute(
+            update(Character)
+            .where(Character.owner_id == ALICE, Character.guild_id == world.guild)
+            .values(campaign_id=world.campaign)
+        )
     hurt = await world.combat.damage(world.dm, world.campaign, "tordek", 4, "poison")
     assert (hurt.total, hurt.hp_after, hurt.parts[0].effect) == (2, 12, "resistant")  # Dwarven Resilience
     healed = await world.combat.heal(world.dm, world.campaign, "Tordek", 10)
@@ -389,8 +403,11 @@ async def test_concurrent_attacks_on_one_target_lose_no_damage(pg: World) -> Non
         *(pg.combat.attack(pg.dm, combat_id, "Ogre", "Adult Red Dragon", "Greatclub") for _ in range(12))
     )
     dealt = sum(r.damage.total for r in reports if r.damage)
-    dragon = next(e for e in (await pg.combat.status(combat_id, for_dm=True)).entries if e.kind == "monster"
-                  and e.name == "Adult Red Dragon")  # fmt: skip
+    dragon = next(
+        e
+        for e in (await pg.combat.status(combat_id, for_dm=True)).entries
+        if e.kind == "monster" and e.name == "Adult Red Dragon"
+    )
     assert dealt > 0 and dragon.hp == 256 - dealt
     hps = sorted(r.damage.hp_after for r in reports if r.damage)
     assert len(set(hps)) == len(hps)  # each attack saw the one before it
@@ -422,8 +439,9 @@ async def test_two_nexts_by_the_player_advance_once(pg: World) -> None:
     await pg.combat.next_turn(pg.dm, combat_id)
     await to_turn_of(pg, combat_id, "Tordek")
     before = await pg.combat.status(combat_id)
-    results = await asyncio.gather(*(pg.combat.next_turn(pg.actor(ALICE), combat_id) for _ in range(2)),
-                                   return_exceptions=True)  # fmt: skip
+    results = await asyncio.gather(
+        *(pg.combat.next_turn(pg.actor(ALICE), combat_id) for _ in range(2)), return_exceptions=True
+    )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, TurnMoved | Forbidden) for r in results if isinstance(r, Exception))
     after = await pg.combat.status(combat_id)

@@ -116,7 +116,7 @@ def test_no_password_is_on_a_command_line_or_in_the_datastores_environment() -> 
     for name in ("postgres", "redis"):
         service = services[name]
         argv = json.dumps([service.get("command"), service.get("entrypoint"), service["healthcheck"]["test"]])
-        assert "PASSWORD}" not in argv and "requirepass\", \"$" not in argv and "-a " not in argv, (name, argv)
+        assert "PASSWORD}" not in argv and 'requirepass", "$' not in argv and "-a " not in argv, (name, argv)
         environment = service.get("environment") or {}
         plain = [k for k in environment if "PASSWORD" in k and not k.endswith("_FILE")]
         assert not plain, (name, environment)
@@ -158,10 +158,16 @@ def test_the_init_script_makes_a_role_that_owns_only_its_database(tmp_path: Path
     pg = {"PGHOST": server.host or "127.0.0.1", "PGPORT": str(server.port or 5432), "PGUSER": server.username or ""}
     if server.password:
         pg["PGPASSWORD"] = server.password
-    env = bare_env(tmp_path, **pg, POSTGRES_USER=server.username or "postgres",  # as the image sets them
-                   POSTGRES_DB=server.database or "postgres", DMBOT_DB_USER=role, DMBOT_DB_NAME=database,
-                   DMBOT_DB_PASSWORD_FILE=str(secret),
-                   DMBOT_DB_LOCK_OTHERS="0")  # a shared test server: leave its other databases alone  # fmt: skip
+    env = bare_env(
+        tmp_path,
+        **pg,
+        POSTGRES_USER=server.username or "postgres",  # as the image sets them
+        POSTGRES_DB=server.database or "postgres",
+        DMBOT_DB_USER=role,
+        DMBOT_DB_NAME=database,
+        DMBOT_DB_PASSWORD_FILE=str(secret),
+        DMBOT_DB_LOCK_OTHERS="0",
+    )  # a shared test server: leave its other databases alone
     run(["sh", INIT_SCRIPT], cwd=tmp_path, env=env)
     try:
         url = server.set(username=role, password="hex" + suffix, database=database)
@@ -173,10 +179,31 @@ def test_the_init_script_makes_a_role_that_owns_only_its_database(tmp_path: Path
 
         assert sql(f"SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = '{role}'") == "f|f|f\n"
         assert sql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{database}'") == f"{role}\n"
-        owners = run(["psql", "-At", "-d", database, "-c",
-                      "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"], cwd=tmp_path, env=env)
-        assert owners.stdout == f"{role}\n"  # every table the migrations made is the role's  # fmt: skip
+        owners = run(
+            [
+                "psql",
+                "-At",
+                "-d",
+                database,
+                "-c",
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
+            ],
+            cwd=tmp_path,
+            env=env,
+        )
+        assert owners.stdout == f"{role}\n"  # every table the migrations made is the role's
         assert sql(f"SELECT count(*) FROM pg_database WHERE pg_get_userbyid(datdba) = '{role}'") == "1\n"
     finally:
-        run(["psql", "-d", server.database or "postgres", "-c", f'DROP DATABASE IF EXISTS "{database}"',
-             "-c", f'DROP ROLE IF EXISTS "{role}"'], cwd=tmp_path, env=env)  # fmt: skip
+        run(
+            [
+                "psql",
+                "-d",
+                server.database or "postgres",
+                "-c",
+                f'DROP DATABASE IF EXISTS "{database}"',
+                "-c",
+                f'DROP ROLE IF EXISTS "{role}"',
+            ],
+            cwd=tmp_path,
+            env=env,
+        )

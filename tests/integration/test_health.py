@@ -240,8 +240,9 @@ async def test_health_reuses_the_llm_probe_for_its_ttl(engine: AsyncEngine) -> N
     limiter = RateLimiter.from_settings(Settings(redis_url=""), metrics)
     checks = CountingLlm(engine, limiter)
     now = [1000.0]
-    server = HealthServer("127.0.0.1", 0, checks, metrics, check_timeout=0.5, llm_cache_seconds=30,
-                          monotonic=lambda: now[0])  # fmt: skip
+    server = HealthServer(
+        "127.0.0.1", 0, checks, metrics, check_timeout=0.5, llm_cache_seconds=30, monotonic=lambda: now[0]
+    )
     await server.start()
     client = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{server.port}")
 

@@ -56,15 +56,24 @@ class Table:
 
 
 async def _table(url: str, llm: LocalLLM, *, online: bool) -> AsyncIterator[Table]:
-    model = {"openai_api_key": "sk-local", "openai_base_url": llm.base_url, "openai_model": "local-model",
-             "openai_max_retries": 0} if online else {}  # fmt: skip
+    model = (
+        {
+            "openai_api_key": "sk-local",
+            "openai_base_url": llm.base_url,
+            "openai_model": "local-model",
+            "openai_max_retries": 0,
+        }
+        if online
+        else {}
+    )
     settings = Settings(_env_file=None, database_url=url, **model)  # type: ignore[call-arg, arg-type]
     guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
     async with open_services(settings, rng=random.Random(7)) as services:
         dm, alice, bob = (Actor(random.randrange(1, 2**60), guild, channel) for _ in range(3))
         for who, name in ((alice, "Mira"), (bob, "Bram")):
-            draft = await services.characters.start_draft(who, name=name, race="human", klass="fighter",
-                                                          background="acolyte", method="standard")  # fmt: skip
+            draft = await services.characters.start_draft(
+                who, name=name, race="human", klass="fighter", background="acolyte", method="standard"
+            )
             await services.characters.create(who, draft, Choices(skills=("athletics", "perception")))
         await services.campaign.campaigns.create(dm, "The Sunken Crypt", "grim", "a drowned chapel")
         await services.campaign.campaigns.join(alice)
@@ -116,8 +125,10 @@ async def test_the_narrators_choice_of_action_and_target_is_rolled(table: Table)
     assert await table.usage_rows() == 1  # billed to the guild like a turn
 
 
-@pytest.mark.parametrize("answer", [choose("Fireball", "Mira"), choose("Scimitar", "Tordek"),
-                                    Reply(text="The goblin snarls."), Fault.status(500)])  # fmt: skip
+@pytest.mark.parametrize(
+    "answer",
+    [choose("Fireball", "Mira"), choose("Scimitar", "Tordek"), Reply(text="The goblin snarls."), Fault.status(500)],
+)
 async def test_an_unusable_answer_falls_back_to_the_engine(table: Table, answer: Reply | Fault) -> None:
     await table.fight()
     engine = await table.services.combat.choose_monster_action(table.combat_id, "Goblin", random.Random(4))
@@ -161,14 +172,22 @@ async def test_offline_the_engine_chooses_without_asking(offline: Table) -> None
 
 
 def describe(**fields: str) -> Reply:
-    base = {"personality": "dry and watchful", "voice": "a hoarse whisper", "motive": "Wants to find her brother.",
-            "secret": "she sold the chapel's bell"}  # fmt: skip
+    base = {
+        "personality": "dry and watchful",
+        "voice": "a hoarse whisper",
+        "motive": "Wants to find her brother.",
+        "secret": "she sold the chapel's bell",
+    }
     return Reply(tool_calls=[ToolCall("describe_npc", {**base, **fields})])
 
 
 def from_tables(sketch: generate.NpcSketch) -> bool:
-    return (sketch.personality in generate.PERSONALITIES and sketch.voice in generate.VOICES
-            and sketch.motive in generate.MOTIVES and sketch.secret in generate.SECRETS)  # fmt: skip
+    return (
+        sketch.personality in generate.PERSONALITIES
+        and sketch.voice in generate.VOICES
+        and sketch.motive in generate.MOTIVES
+        and sketch.secret in generate.SECRETS
+    )
 
 
 async def test_the_narrator_describes_a_new_npc(table: Table) -> None:
@@ -176,16 +195,29 @@ async def test_the_narrator_describes_a_new_npc(table: Table) -> None:
     info, sketch = await table.services.table.npc_create(table.dm, "Greta", "innkeeper")
     assert (sketch.name, sketch.role) == ("Greta", "innkeeper")
     assert (sketch.personality, sketch.voice, sketch.motive, sketch.secret) == (
-        "dry and watchful", "a hoarse whisper", "find her brother", "she sold the chapel's bell")  # fmt: skip
-    assert info.description == ("Personality: dry and watchful. Voice: a hoarse whisper. Wants to find her brother. "
-                                "Secret: she sold the chapel's bell.")  # fmt: skip
+        "dry and watchful",
+        "a hoarse whisper",
+        "find her brother",
+        "she sold the chapel's bell",
+    )
+    assert info.description == (
+        "Personality: dry and watchful. Voice: a hoarse whisper. Wants to find her brother. "
+        "Secret: she sold the chapel's bell."
+    )
     [tool] = table.llm.requests[-1].tools
     assert tool["function"]["name"] == "describe_npc" and "Greta" in table.llm.requests[-1].messages[-1]["content"]
     assert await table.usage_rows() == 1
 
 
-@pytest.mark.parametrize("answer", [describe(secret="x" * 200), describe(voice=""), Fault.status(503),
-                                    Reply(tool_calls=[ToolCall("monster_action", {})])])  # fmt: skip
+@pytest.mark.parametrize(
+    "answer",
+    [
+        describe(secret="x" * 200),
+        describe(voice=""),
+        Fault.status(503),
+        Reply(tool_calls=[ToolCall("monster_action", {})]),
+    ],
+)
 async def test_an_unusable_description_falls_back_to_the_tables(table: Table, answer: Reply | Fault) -> None:
     table.llm.enqueue(answer)
     _, sketch = await table.services.table.npc_create(table.dm, "Greta", "innkeeper")

@@ -49,7 +49,10 @@ async def test_a_roll_is_logged_with_its_breakdown(database_url: str) -> None:
     assert len(rows) == 1
     row = rows[0]
     assert (row.guild_id, row.channel_id, row.expression, row.label) == (
-        actor.guild_id, actor.channel_id, "4d6kh3", "Strength"
+        actor.guild_id,
+        actor.channel_id,
+        "4d6kh3",
+        "Strength",
     )
     assert row.total == outcome.total and "~~" in row.breakdown
     assert row.created_at is not None
@@ -134,9 +137,22 @@ async def test_one_bad_row_costs_only_itself(postgres_url: str) -> None:
 
 
 def _campaign(channel_id: int, name: str) -> Campaign:
-    return Campaign(guild_id=2**60 + 5, channel_id=channel_id, dm_id=2**61 + 7, name=name, tone="", setting="",
-                    status="active", settings={}, safety={}, scene={}, summary="", summary_through=0,
-                    events_since_summary=0, turn_count=0)  # fmt: skip
+    return Campaign(
+        guild_id=2**60 + 5,
+        channel_id=channel_id,
+        dm_id=2**61 + 7,
+        name=name,
+        tone="",
+        setting="",
+        status="active",
+        settings={},
+        safety={},
+        scene={},
+        summary="",
+        summary_through=0,
+        events_since_summary=0,
+        turn_count=0,
+    )
 
 
 async def test_a_second_active_campaign_in_a_channel_is_a_conflict(database_url: str) -> None:

@@ -44,10 +44,12 @@ def spellbook(service: CharacterCreation) -> SpellService:
     return SpellService(service)
 
 
-async def make(service: CharacterCreation, actor: Actor, race: str, klass: str, skills: tuple[str, ...],
-               **choices: object) -> Sheet:  # fmt: skip
-    draft = await service.start_draft(actor, name="Caster", race=race, klass=klass, background="acolyte",
-                                      method="standard")  # fmt: skip
+async def make(
+    service: CharacterCreation, actor: Actor, race: str, klass: str, skills: tuple[str, ...], **choices: object
+) -> Sheet:
+    draft = await service.start_draft(
+        actor, name="Caster", race=race, klass=klass, background="acolyte", method="standard"
+    )
     return await service.create(actor, draft, Choices(skills=skills, **choices))  # type: ignore[arg-type]
 
 
@@ -55,8 +57,9 @@ async def test_level_one_wizard_spellbook_and_prepared(
     alice: Actor, service: CharacterCreation, spellbook: SpellService
 ) -> None:
     # Standard array, wizard priorities: INT 15, +1 high elf = 16 (+3). Prepares 3 + 1 = 4 from the book.
-    sheet = await make(service, alice, "elf", "wizard", ("arcana", "history"),
-                       cantrips=WIZARD_CANTRIPS, spells=WIZARD_BOOK)  # fmt: skip
+    sheet = await make(
+        service, alice, "elf", "wizard", ("arcana", "history"), cantrips=WIZARD_CANTRIPS, spells=WIZARD_BOOK
+    )
     assert (sheet.spells.cantrips, sheet.spells.book, sheet.spells.prepared) == (WIZARD_CANTRIPS, WIZARD_BOOK, ())
     view = await spellbook.show(alice)
     assert view.numbers is not None and (view.numbers.save_dc, view.numbers.attack_bonus) == (8 + 2 + 3, 2 + 3)
@@ -110,8 +113,15 @@ async def test_warlock_knows_two_spells_and_two_cantrips(
     alice: Actor, service: CharacterCreation, spellbook: SpellService
 ) -> None:
     # Warlock table, level 1: 2 cantrips, 2 spells known; CHA 15 + 1 (human) = 16: DC 8 + 2 + 3.
-    await make(service, alice, "human", "warlock", ("arcana", "deception"),
-               cantrips=("eldritch-blast", "mage-hand"), spells=("hellish-rebuke",))  # fmt: skip
+    await make(
+        service,
+        alice,
+        "human",
+        "warlock",
+        ("arcana", "deception"),
+        cantrips=("eldritch-blast", "mage-hand"),
+        spells=("hellish-rebuke",),
+    )
     learnt = await spellbook.learn(alice, ME, "charm-person")
     assert learnt.view.sheet.spells.known == ("hellish-rebuke", "charm-person")
     assert learnt.view.numbers is not None and learnt.view.numbers.save_dc == 13
@@ -131,8 +141,14 @@ async def test_warlock_knows_two_spells_and_two_cantrips(
 
 async def test_creation_refuses_more_than_the_class_allows(alice: Actor, service: CharacterCreation) -> None:
     with pytest.raises(InvalidInput, match="has 2 cantrips"):
-        await make(service, alice, "human", "warlock", ("arcana", "deception"),
-                   cantrips=("eldritch-blast", "mage-hand", "minor-illusion"))  # fmt: skip
+        await make(
+            service,
+            alice,
+            "human",
+            "warlock",
+            ("arcana", "deception"),
+            cantrips=("eldritch-blast", "mage-hand", "minor-illusion"),
+        )
     with pytest.raises(InvalidInput, match="can't be one of a Warlock's 1st-level spells"):
         await make(service, alice, "human", "warlock", ("arcana", "deception"), spells=("cure-wounds",))
     with pytest.raises(InvalidInput, match="no-such-spell can't be one of a Warlock's cantrips"):

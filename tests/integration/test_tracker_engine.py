@@ -64,11 +64,14 @@ async def make_table(url: str) -> Table:
         await session.flush()
         campaign = row.id
     table = Table(db, CombatService(db, dice, characters, checks), guild, channel, campaign)
-    for user, name, klass, race, skills in ((ALICE, "Tordek", "fighter", "dwarf", ("athletics", "perception")),
-                                            (BOB, "Lia", "wizard", "elf", ("arcana", "history"))):  # fmt: skip
+    for user, name, klass, race, skills in (
+        (ALICE, "Tordek", "fighter", "dwarf", ("athletics", "perception")),
+        (BOB, "Lia", "wizard", "elf", ("arcana", "history")),
+    ):
         actor = table.actor(user)
-        draft = await characters.start_draft(actor, name=name, race=race, klass=klass, background="acolyte",
-                                             method="standard")  # fmt: skip
+        draft = await characters.start_draft(
+            actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
+        )
         await characters.create(actor, draft, Choices(skills=skills))
     return table
 
@@ -117,8 +120,13 @@ async def test_overrides_and_a_generic_collapsing_bridge(table: Table) -> None:
     assert ogre.hp == (30,) and ogre.initiatives == (17,)
     entry = next(e for e in ogre.state.entries if e.name == "Ogre")
     assert (entry.hp, entry.hp_max, entry.ac) == (30, 30, 9)
-    spec = GenericSpec("Collapsing Bridge", hp=25, ac=12, initiative="+0",
-                       attacks="Falling Stones DC 12 dex 2d6 bludgeoning half; Snapping Rope +4 1d4")  # fmt: skip
+    spec = GenericSpec(
+        "Collapsing Bridge",
+        hp=25,
+        ac=12,
+        initiative="+0",
+        attacks="Falling Stones DC 12 dex 2d6 bludgeoning half; Snapping Rope +4 1d4",
+    )
     bridge = await table.combat.add_generic(table.dm, combat_id, spec)
     assert bridge.names == ("Collapsing Bridge",) and bridge.hp == (25,)
     assert await table.combat.action_names(combat_id, "Collapsing Bridge") == ["Falling Stones", "Snapping Rope"]

@@ -109,11 +109,13 @@ async def table(database_url: str) -> AsyncIterator[Table]:
     guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
     async with open_services(settings, rng=random.Random(11)) as services:
         dm, alice, bob = (Actor(random.randrange(1, 2**60), guild, channel) for _ in range(3))
-        for who, name, klass, skills in ((alice, "Mira", "rogue", ("stealth", "athletics", "acrobatics",
-                                                                     "deception")),
-                                         (bob, "Bram", "fighter", ("athletics", "perception"))):  # fmt: skip
-            draft = await services.characters.start_draft(who, name=name, race="human", klass=klass,
-                                                          background="acolyte", method="standard")  # fmt: skip
+        for who, name, klass, skills in (
+            (alice, "Mira", "rogue", ("stealth", "athletics", "acrobatics", "deception")),
+            (bob, "Bram", "fighter", ("athletics", "perception")),
+        ):
+            draft = await services.characters.start_draft(
+                who, name=name, race="human", klass=klass, background="acolyte", method="standard"
+            )
             await services.characters.create(who, draft, Choices(skills=skills))
         campaigns = services.campaign.campaigns
         await campaigns.create(dm, "The Sunken Crypt", "grim", "a drowned chapel")
@@ -134,12 +136,16 @@ def kinds(actions: Iterable[EngineAction]) -> list[str]:
 async def test_valid_calls_are_applied_and_their_results_go_back(table: Table) -> None:
     before = await table.sheet(table.alice)
     narrator = Scripted(
-        [ToolCallsProposed([
-            call("request_check", character="Mira", skill_or_ability="stealth", dc=12, reason="the guards"),
-            call("apply_damage", target="mira", amount=4, damage_type="fire", reason="a brazier tips"),
-            call("take_item", target="Mira", item="rope (50 feet)", quantity=1),
-            call("introduce_npc", name="Brother Aldous", role="priest", description="Old and nervous."),
-        ])],
+        [
+            ToolCallsProposed(
+                [
+                    call("request_check", character="Mira", skill_or_ability="stealth", dc=12, reason="the guards"),
+                    call("apply_damage", target="mira", amount=4, damage_type="fire", reason="a brazier tips"),
+                    call("take_item", target="Mira", item="rope (50 feet)", quantity=1),
+                    call("introduce_npc", name="Brother Aldous", role="priest", description="Old and nervous."),
+                ]
+            )
+        ],
         [TextDelta("The fire bites; "), TextDelta("Aldous gasps.")],
     )
     outcome = await table.play(narrator, "I sneak past the guards")
@@ -162,27 +168,49 @@ async def test_valid_calls_are_applied_and_their_results_go_back(table: Table) -
 
 async def test_calls_the_rules_forbid_are_refused_and_the_turn_goes_on(table: Table) -> None:
     before = {who: state_of(await table.sheet(who)) for who in (table.alice, table.bob)}
-    narrator = Scripted([ToolCallsProposed([
-        call("apply_damage", target="Zed", amount=3, damage_type="fire", reason="not in the campaign"),
-        call("apply_damage", target="Bram", amount=3, damage_type="fire", reason="another player's character"),
-        call("apply_damage", target="Mira", amount=31, damage_type="fire", reason="above the bound"),
-        call("heal", target="Mira", amount=1000),
-        call("give_item", target="Mira", item="gold", quantity=100),
-        call("give_item", target="Mira", item="Vorpal Sword", quantity=1),
-    ])], [ToolCallsProposed([
-        call("give_item", target="Mira", item="longsword", quantity=6),
-        call("take_item", target="Mira", item="abacus", quantity=1),
-        call("remove_condition", target="Mira", condition="poisoned"),
-        call("summon_tarrasque", count=99),
-        ProposedCall("bad", "apply_damage", None, "apply_damage: arguments are not valid JSON.", "{"),
-        call("award_xp", targets=["Bram"], amount=50),
-    ])])  # fmt: skip
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call("apply_damage", target="Zed", amount=3, damage_type="fire", reason="not in the campaign"),
+                    call(
+                        "apply_damage", target="Bram", amount=3, damage_type="fire", reason="another player's character"
+                    ),
+                    call("apply_damage", target="Mira", amount=31, damage_type="fire", reason="above the bound"),
+                    call("heal", target="Mira", amount=1000),
+                    call("give_item", target="Mira", item="gold", quantity=100),
+                    call("give_item", target="Mira", item="Vorpal Sword", quantity=1),
+                ]
+            )
+        ],
+        [
+            ToolCallsProposed(
+                [
+                    call("give_item", target="Mira", item="longsword", quantity=6),
+                    call("take_item", target="Mira", item="abacus", quantity=1),
+                    call("remove_condition", target="Mira", condition="poisoned"),
+                    call("summon_tarrasque", count=99),
+                    ProposedCall("bad", "apply_damage", None, "apply_damage: arguments are not valid JSON.", "{"),
+                    call("award_xp", targets=["Bram"], amount=50),
+                ]
+            )
+        ],
+    )
     outcome = await table.play(narrator)
     results = tool_results(narrator, 2)
     assert [r["ok"] for r in results] == [False] * 12, results
     reasons = " | ".join(r["error"] for r in results)
-    for expected in ("no player character called “Zed”", "only their own character", "above the campaign's bound",
-                     "not an SRD item", "magic item", "carries 0", "isn't poisoned", "Unknown tool", "not valid JSON"):
+    for expected in (
+        "no player character called “Zed”",
+        "only their own character",
+        "above the campaign's bound",
+        "not an SRD item",
+        "magic item",
+        "carries 0",
+        "isn't poisoned",
+        "Unknown tool",
+        "not valid JSON",
+    ):
         assert expected in reasons, expected
     assert {who: state_of(await table.sheet(who)) for who in (table.alice, table.bob)} == before
     assert set(kinds(outcome.actions)) == {"refused"} and outcome.narration == "The story goes on."
@@ -190,11 +218,17 @@ async def test_calls_the_rules_forbid_are_refused_and_the_turn_goes_on(table: Ta
 
 async def test_changes_above_the_bound_wait_for_the_dm(table: Table) -> None:
     before = await table.sheet(table.alice)
-    narrator = Scripted([ToolCallsProposed([
-        call("apply_damage", target="Mira", amount=12, damage_type="cold", reason="the river"),
-        call("award_xp", targets="party", amount=100),
-        call("apply_damage", target="Mira", amount=2, damage_type="cold", reason="spray"),
-    ])])  # fmt: skip
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call("apply_damage", target="Mira", amount=12, damage_type="cold", reason="the river"),
+                    call("award_xp", targets="party", amount=100),
+                    call("apply_damage", target="Mira", amount=2, damage_type="cold", reason="spray"),
+                ]
+            )
+        ]
+    )
     outcome = await table.play(narrator)
     assert kinds(outcome.actions) == ["pending", "pending", "damage"]
     assert tool_results(narrator)[0]["pending"] is True
@@ -225,18 +259,29 @@ async def test_retcon_restores_the_state_exactly(table: Table) -> None:
     await services.campaign.campaigns.set_scene(table.dm, "The chapel nave, pews rotting.", "The chapel nave")
     before = state_of(await table.sheet(table.alice))
     scene_before = (await services.campaign.campaigns.here(table.alice)).scene
-    narrator = Scripted([ToolCallsProposed([
-        call("apply_damage", target="Mira", amount=5, damage_type="piercing", reason="a dart trap"),
-        call("heal", target="Mira", amount=2),
-        call("add_condition", target="Mira", condition="prone", rounds=None),
-        call("remove_condition", target="Mira", condition="poisoned"),
-        call("give_item", target="Mira", item="rope (50 feet)", quantity=2),
-        call("take_item", target="Mira", item="torch", quantity=3),
-        call("award_xp", targets=["Mira"], amount=75),
-    ])], [ToolCallsProposed([
-        call("introduce_npc", name="Sister Vell", role="ghost", description="Pale, sorrowful."),
-        call("move_scene", location="The bell tower", description="Wind howls through broken slats."),
-    ])])  # fmt: skip
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call("apply_damage", target="Mira", amount=5, damage_type="piercing", reason="a dart trap"),
+                    call("heal", target="Mira", amount=2),
+                    call("add_condition", target="Mira", condition="prone", rounds=None),
+                    call("remove_condition", target="Mira", condition="poisoned"),
+                    call("give_item", target="Mira", item="rope (50 feet)", quantity=2),
+                    call("take_item", target="Mira", item="torch", quantity=3),
+                    call("award_xp", targets=["Mira"], amount=75),
+                ]
+            )
+        ],
+        [
+            ToolCallsProposed(
+                [
+                    call("introduce_npc", name="Sister Vell", role="ghost", description="Pale, sorrowful."),
+                    call("move_scene", location="The bell tower", description="Wind howls through broken slats."),
+                ]
+            )
+        ],
+    )
     outcome = await table.play(narrator)
     assert "refused" not in kinds(outcome.actions), outcome.actions
     assert state_of(await table.sheet(table.alice)) != before
@@ -256,10 +301,18 @@ async def test_retcon_restores_the_state_exactly(table: Table) -> None:
 
 async def test_retcon_keeps_a_change_made_after_the_turn(table: Table) -> None:
     before = await table.sheet(table.alice)
-    await table.play(Scripted([ToolCallsProposed([
-        call("apply_damage", target="Mira", amount=3, damage_type="fire", reason="sparks"),
-        call("give_item", target="Mira", item="torch", quantity=1),
-    ])]))  # fmt: skip
+    await table.play(
+        Scripted(
+            [
+                ToolCallsProposed(
+                    [
+                        call("apply_damage", target="Mira", amount=3, damage_type="fire", reason="sparks"),
+                        call("give_item", target="Mira", item="torch", quantity=1),
+                    ]
+                )
+            ]
+        )
+    )
     await table.services.characters.inventory(table.alice, CharacterRef(), "add", "torch", 2)
     await table.turns.retcon(table.dm)
     after = await table.sheet(table.alice)
@@ -306,9 +359,17 @@ async def test_past_the_daily_budget_the_offline_narrator_answers(table: Table) 
 
 async def test_a_risky_check_failed_badly_hurts_within_the_bounds(table: Table) -> None:
     before = await table.sheet(table.alice)
-    narrator = Scripted([ToolCallsProposed([
-        call("request_check", character="Mira", skill_or_ability="athletics", dc=30, reason="a sheer cliff"),
-    ])])  # fmt: skip
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call(
+                        "request_check", character="Mira", skill_or_ability="athletics", dc=30, reason="a sheer cliff"
+                    ),
+                ]
+            )
+        ]
+    )
     outcome = await table.play(narrator)
     assert kinds(outcome.actions) == ["check", "consequence"]
     hurt = outcome.actions[1].numbers["amount"]
@@ -349,16 +410,31 @@ async def test_prepare_refuses_before_anything_is_deferred(table: Table) -> None
 async def test_the_narrators_start_combat_starts_a_real_fight_with_the_named_srd_monsters(table: Table) -> None:
     combat = table.services.combat
     channel = table.alice.channel_id or 0
-    unknown = Scripted([ToolCallsProposed([call("start_combat", enemies=[
-        {"monster": "Goblin", "count": 1}, {"monster": "Mind Flayer Overlord", "count": 1}])])])  # fmt: skip
+    unknown = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call(
+                        "start_combat",
+                        enemies=[{"monster": "Goblin", "count": 1}, {"monster": "Mind Flayer Overlord", "count": 1}],
+                    )
+                ]
+            )
+        ]
+    )
     outcome = await table.play(unknown, "I kick open the door")
     [refused] = tool_results(unknown)
     assert refused["ok"] is False and "Not SRD monsters: Mind Flayer Overlord" in refused["error"]
     assert kinds(outcome.actions) == ["refused"] and await combat.active_in_channel(channel) is None
     assert not (await table.services.campaign.campaigns.here(table.alice)).scene.in_combat
 
-    narrator = Scripted([ToolCallsProposed([call("start_combat", enemies=[
-        {"monster": "goblin", "count": 2}, {"monster": "Wolf", "count": 1}])])])  # fmt: skip
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [call("start_combat", enemies=[{"monster": "goblin", "count": 2}, {"monster": "Wolf", "count": 1}])]
+            )
+        ]
+    )
     outcome = await table.play(narrator, "I attack the goblins")
     [started] = tool_results(narrator)
     combat_id = await combat.active_in_channel(channel)

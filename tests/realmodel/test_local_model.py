@@ -48,15 +48,21 @@ def local_model() -> Path:
 
 async def test_the_local_narrator_streams_prose_and_proposes_calls(local_model: Path) -> None:
     settings = Settings(
-        _env_file=None, narrator="local", local_model_path=local_model, local_model_context_tokens=4096,
+        _env_file=None,
+        narrator="local",
+        local_model_path=local_model,
+        local_model_context_tokens=4096,
         local_model_timeout_seconds=600,
-    )  # type: ignore[call-arg]  # fmt: skip
+    )  # type: ignore[call-arg]
     narrator = build_narrator(settings)
     messages = [
-        {"role": "system", "content": "You are the dungeon master. When an action's outcome is uncertain, call "
-         "request_check with the character, the skill and a DC; never decide the outcome yourself."},
+        {
+            "role": "system",
+            "content": "You are the dungeon master. When an action's outcome is uncertain, call "
+            "request_check with the character, the skill and a DC; never decide the outcome yourself.",
+        },
         {"role": "user", "content": "Mira: I leap across the chasm."},
-    ]  # fmt: skip
+    ]
     try:
         events = [event async for event in narrator.stream(messages, NARRATOR_TOOLS, max_tokens=120)]
     finally:
@@ -71,11 +77,18 @@ async def test_the_local_narrator_streams_prose_and_proposes_calls(local_model: 
 @pytest.fixture
 async def table(postgres_url: str, redis_url: str, key_prefix: str, local_model: Path) -> AsyncIterator[SandboxSession]:
     settings = isolated_settings(
-        postgres_url, redis_url=redis_url, rate_redis_key_prefix=key_prefix, narrator="local",
-        local_model_path=local_model, local_model_context_tokens=4096, narrator_max_tokens=150,
-        narration_edit_interval_seconds=0.2, narrator_breaker_failures=100,
-        turn_timeout_seconds=600, local_model_timeout_seconds=600,  # a slow CPU is not a failure here
-    )  # fmt: skip
+        postgres_url,
+        redis_url=redis_url,
+        rate_redis_key_prefix=key_prefix,
+        narrator="local",
+        local_model_path=local_model,
+        local_model_context_tokens=4096,
+        narrator_max_tokens=150,
+        narration_edit_interval_seconds=0.2,
+        narrator_breaker_failures=100,
+        turn_timeout_seconds=600,
+        local_model_timeout_seconds=600,  # a slow CPU is not a failure here
+    )
     async with running_bot(settings, rng=random.Random(7)) as session:
         # the Postgres database lives for the whole run and sandbox guild ids repeat: a budget another
         # test set (test_narrate_e2e's 100 tokens) would send these turns to the offline narrator
@@ -98,8 +111,9 @@ def trace(handle: InteractionHandle) -> dict[str, object]:
 async def test_narrated_turns_on_the_real_model_show_prose_only(table: SandboxSession) -> None:
     for action in ("I search the altar for hidden runes", "I sneak past the sleeping ghoul"):
         handle = await table.invoke("narrate", {"action": action}, user="alice")
-        await handle.wait_for(lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages
-                                            for e in m.embeds), timeout=600)  # fmt: skip
+        await handle.wait_for(
+            lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages for e in m.embeds), timeout=600
+        )
         shown = [edit.get("content") or "" for m in handle.messages for edit in m.edits] + [story(handle)]
         assert not [text for text in shown if MARKUP.search(text)], shown
         assert "offline" not in str(trace(handle).get("footer")), story(handle)

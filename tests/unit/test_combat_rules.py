@@ -145,9 +145,10 @@ def test_every_conditional_defence_in_the_srd_is_understood_or_ignored() -> None
     qualifiers = {
         q.qualifier
         for m in SRD.data.monsters
-        for q in itertools.chain(m.damage_resistances_special, m.damage_immunities_special,
-                                 m.damage_vulnerabilities_special)
-    }  # fmt: skip
+        for q in itertools.chain(
+            m.damage_resistances_special, m.damage_immunities_special, m.damage_vulnerabilities_special
+        )
+    }
     known = {"nonmagical", "nonmagical-non-silvered", "nonmagical-non-adamantine", "spells"}
     assert qualifiers - known == {"magic-weapons-wielded-by-good"}
 

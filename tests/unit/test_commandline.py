@@ -26,10 +26,18 @@ COMMANDS: list[dict[str, Any]] = [
         "type": 1,
         "options": [
             {"name": "show", "type": 1, "options": [{"name": "name", "type": 3}]},
-            {"name": "rest", "type": 1, "options": [
-                {"name": "kind", "type": 3, "required": True,
-                 "choices": [{"name": "Short rest", "value": "short"}, {"name": "Long rest", "value": "long"}]},
-            ]},
+            {
+                "name": "rest",
+                "type": 1,
+                "options": [
+                    {
+                        "name": "kind",
+                        "type": 3,
+                        "required": True,
+                        "choices": [{"name": "Short rest", "value": "short"}, {"name": "Long rest", "value": "long"}],
+                    },
+                ],
+            },
         ],
     },
 ]
@@ -81,13 +89,23 @@ def a_directory() -> Directory:
 
 
 MEMBERS: list[dict[str, Any]] = [
-    {"name": "dm", "type": 1, "options": [
-        {"name": "kick", "type": 1, "options": [{"name": "player", "type": 6, "required": True}]},
-        {"name": "post", "type": 1, "options": [{"name": "where", "type": 7, "required": True},
-                                                {"name": "count", "type": 4, "min_value": 1, "max_value": 5},
-                                                {"name": "note", "type": 3, "max_length": 10}]},
-    ]},
-]  # fmt: skip
+    {
+        "name": "dm",
+        "type": 1,
+        "options": [
+            {"name": "kick", "type": 1, "options": [{"name": "player", "type": 6, "required": True}]},
+            {
+                "name": "post",
+                "type": 1,
+                "options": [
+                    {"name": "where", "type": 7, "required": True},
+                    {"name": "count", "type": 4, "min_value": 1, "max_value": 5},
+                    {"name": "note", "type": 3, "max_length": 10},
+                ],
+            },
+        ],
+    },
+]
 
 
 def test_members_channels_and_roles_by_name_or_mention() -> None:
@@ -120,6 +138,11 @@ def test_completion_of_option_values() -> None:
     assert complete("/dm post where:ta", MEMBERS, a_directory()) == ["/dm post where:#tavern "]
     offered = {"character show name": ["Tordek", "Mira", "Dortek"]}
     suggest = lambda path, schema, typed: offered[f"{path} {schema['name']}"]  # noqa: E731
-    autocompleted = [{"name": "character", "type": 1, "options": [
-        {"name": "show", "type": 1, "options": [{"name": "name", "type": 3, "autocomplete": True}]}]}]  # fmt: skip
+    autocompleted = [
+        {
+            "name": "character",
+            "type": 1,
+            "options": [{"name": "show", "type": 1, "options": [{"name": "name", "type": 3, "autocomplete": True}]}],
+        }
+    ]
     assert complete("/character show name:To", autocompleted, suggest=suggest) == ["/character show name:Tordek "]

@@ -36,8 +36,22 @@ def message(*embeds: discord.Embed, content: str | None = None) -> dict[str, obj
 
 def entry(n: int, *, current: bool = False) -> TrackerEntry:
     conditions = ("poisoned (10 rounds)", "frightened (3 rounds)", "restrained", "prone")
-    return TrackerEntry(n, f"{LONG_NAME[:-3]}{n:03}", "monster", 20 - n % 20, None, current, "up", "bloodied",
-                        None, None, 0, None, conditions, None)  # fmt: skip
+    return TrackerEntry(
+        n,
+        f"{LONG_NAME[:-3]}{n:03}",
+        "monster",
+        20 - n % 20,
+        None,
+        current,
+        "up",
+        "bloodied",
+        None,
+        None,
+        0,
+        None,
+        conditions,
+        None,
+    )
 
 
 def tracker(count: int) -> TrackerState:
@@ -83,8 +97,18 @@ def test_fit_embed_keeps_every_limit_and_the_total() -> None:
     assert len(embed.description or "") == 5000  # the caller's embed is not changed
 
 
-@pytest.mark.parametrize("url", ["https://", "https:///x.png", "ftp://a.test/x.png", "https://a b.test/", "x.png",
-                                 "https://-bad.test/", "https://a.test:99999/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://",
+        "https:///x.png",
+        "ftp://a.test/x.png",
+        "https://a b.test/",
+        "x.png",
+        "https://-bad.test/",
+        "https://a.test:99999/",
+    ],
+)
 def test_bad_urls_are_refused(url: str) -> None:
     assert not limits.is_http_url(url)
     embed = discord.Embed(description="x").set_thumbnail(url=url).set_image(url=url)
@@ -150,8 +174,9 @@ def test_the_npc_list_fits_at_fifty_of_the_longest() -> None:
 
 
 def test_an_award_to_many_fits_in_one_message() -> None:
-    award = dm_views.Awarded(what=LONG_NAME * 3, names=tuple(LONG_NAME for _ in range(40)),
-                             notes=tuple("*" * 300 for _ in range(20)))  # fmt: skip
+    award = dm_views.Awarded(
+        what=LONG_NAME * 3, names=tuple(LONG_NAME for _ in range(40)), notes=tuple("*" * 300 for _ in range(20))
+    )
     assert message_violations({"content": dm_views.award_text(award)}) == []
 
 

@@ -16,12 +16,38 @@ HP_MAX = 12
 
 def sheet(hp: int = HP_MAX, temp: int = 0, failures: int = 0, successes: int = 0) -> Sheet:
     return Sheet(
-        id=1, guild_id=1, owner_id=1, campaign_id=None, name="Mira", active=True, version=1, race="human",
-        subrace=None, class_index="rogue", background="acolyte", level=1, xp=0, levelup_allowed=False,
-        base_scores={}, bonus_scores={}, hp_max=HP_MAX, hp_current=hp, hp_temp=temp, hit_dice_used=0,
-        death_successes=successes, death_failures=failures, proficiencies={}, expertise=(), languages=(),
-        features=(), inventory=(), coins={}, slots_max=(), slots_current=(), conditions=(),
-    )  # fmt: skip
+        id=1,
+        guild_id=1,
+        owner_id=1,
+        campaign_id=None,
+        name="Mira",
+        active=True,
+        version=1,
+        race="human",
+        subrace=None,
+        class_index="rogue",
+        background="acolyte",
+        level=1,
+        xp=0,
+        levelup_allowed=False,
+        base_scores={},
+        bonus_scores={},
+        hp_max=HP_MAX,
+        hp_current=hp,
+        hp_temp=temp,
+        hit_dice_used=0,
+        death_successes=successes,
+        death_failures=failures,
+        proficiencies={},
+        expertise=(),
+        languages=(),
+        features=(),
+        inventory=(),
+        coins={},
+        slots_max=(),
+        slots_current=(),
+        conditions=(),
+    )
 
 
 def unconscious(s: Sheet) -> bool:

@@ -11,10 +11,22 @@ def test_options_modal_fields_and_attachment_names_lose_control_characters() -> 
     payload: dict[str, Any] = {
         "type": 2,
         "data": {
-            "options": [{"name": "npc", "type": 2, "options": [{"name": "create", "type": 1, "options": [
-                {"name": "name", "type": 3, "value": "Gob\x00lin\x1b[31m"},
-                {"name": "count", "type": 4, "value": 3},
-            ]}]}],
+            "options": [
+                {
+                    "name": "npc",
+                    "type": 2,
+                    "options": [
+                        {
+                            "name": "create",
+                            "type": 1,
+                            "options": [
+                                {"name": "name", "type": 3, "value": "Gob\x00lin\x1b[31m"},
+                                {"name": "count", "type": 4, "value": 3},
+                            ],
+                        }
+                    ],
+                }
+            ],
             "components": [
                 {"type": 1, "components": [{"type": 4, "custom_id": "a", "value": "line one\nline\x00 two\ttab"}]},
                 {"type": 18, "component": {"type": 4, "custom_id": "b", "value": "\x07bell"}},
@@ -22,7 +34,7 @@ def test_options_modal_fields_and_attachment_names_lose_control_characters() -> 
             ],
             "resolved": {"attachments": {"1": {"filename": "map\x00.png", "description": "a\x08b", "size": 1}}},
         },
-    }  # fmt: skip
+    }
     data = clean_interaction(payload)["data"]
     leaf = data["options"][0]["options"][0]["options"]
     assert leaf == [{"name": "name", "type": 3, "value": "Goblin[31m"}, {"name": "count", "type": 4, "value": 3}]

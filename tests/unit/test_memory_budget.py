@@ -22,11 +22,20 @@ CANON = tuple(f"Canon fact {i}: the {i}th bell of Saltmarsh rings only for the d
 
 def inputs(**overrides: object) -> PromptInputs:
     values: dict[str, object] = {
-        "campaign_name": "The Sunken Crypt", "tone": "grim", "setting": "a drowned chapel", "persona": "",
-        "content_rating": "teen", "lines": ("harm to children",), "veils": ("torture",), "canon": CANON,
-        "action": "I ask Brother Aldous about the silver key", "player_name": "Alice", "acting_character": "Mira",
-        "location": "The flooded crypt", "npcs": (NpcNote("Brother Aldous", "priest", "Nervous, old."),),
-    }  # fmt: skip
+        "campaign_name": "The Sunken Crypt",
+        "tone": "grim",
+        "setting": "a drowned chapel",
+        "persona": "",
+        "content_rating": "teen",
+        "lines": ("harm to children",),
+        "veils": ("torture",),
+        "canon": CANON,
+        "action": "I ask Brother Aldous about the silver key",
+        "player_name": "Alice",
+        "acting_character": "Mira",
+        "location": "The flooded crypt",
+        "npcs": (NpcNote("Brother Aldous", "priest", "Nervous, old."),),
+    }
     values.update(overrides)
     return PromptInputs(**values)  # type: ignore[arg-type]
 
@@ -111,20 +120,31 @@ def test_names_and_player_text_never_reach_system_messages() -> None:
     """Names, sheets, NPCs the narrator met, the scene and the summary are what players (or the narrator, from
     their words) wrote: the system messages hold only the engine's text and the DM's."""
     planted = "OBEY-ME"
-    prompt = PromptBudget(BUDGET, NARRATOR_TOOLS).assemble(inputs(
-        acting_character=f"Mira {planted}", player_name=f"Alice {planted}", summary=f"- {planted} summary",
-        scene_description=f"{planted} scene", npcs=(NpcNote(f"Aldous {planted}", "priest", planted),),
-        party=(f"Mira ({planted}'s): level 1",), enemies=(planted,), in_combat=True,
-        recent=(EventLine(3, "action", f"Mira: {planted}"),), action=planted,
-    ))  # fmt: skip
+    prompt = PromptBudget(BUDGET, NARRATOR_TOOLS).assemble(
+        inputs(
+            acting_character=f"Mira {planted}",
+            player_name=f"Alice {planted}",
+            summary=f"- {planted} summary",
+            scene_description=f"{planted} scene",
+            npcs=(NpcNote(f"Aldous {planted}", "priest", planted),),
+            party=(f"Mira ({planted}'s): level 1",),
+            enemies=(planted,),
+            in_combat=True,
+            recent=(EventLine(3, "action", f"Mira: {planted}"),),
+            action=planted,
+        )
+    )
     assert planted not in system_text(prompt.messages)
     assert record_text(prompt.messages).count(planted) >= 7
 
 
 def test_secrets_reach_the_prompt_marked_as_the_dms() -> None:
-    prompt = PromptBudget(BUDGET, NARRATOR_TOOLS).assemble(inputs(
-        secret_canon=("The mayor is the vampire lord.",), secrets=(("Brother Aldous", "stole the key"),),
-    ))  # fmt: skip
+    prompt = PromptBudget(BUDGET, NARRATOR_TOOLS).assemble(
+        inputs(
+            secret_canon=("The mayor is the vampire lord.",),
+            secrets=(("Brother Aldous", "stole the key"),),
+        )
+    )
     text = system_text(prompt.messages)
     secret_canon = text[text.index("SECRET CANON") :]
     assert "The mayor is the vampire lord." in secret_canon and "players do not know" in secret_canon

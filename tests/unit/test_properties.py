@@ -38,16 +38,27 @@ point_buy_scores = st.fixed_dictionaries({a: st.integers(min_value=8, max_value=
 def dice_like() -> st.SearchStrategy[str]:
     """Text that is often nearly a dice expression: terms joined by operators, with some noise."""
     term = st.one_of(
-        st.builds("{}d{}".format, st.one_of(st.integers(1, 60), st.integers(0, 1200)),
-                  st.sampled_from(["4", "6", "20", "100", "%", "0", "1"])),
+        st.builds(
+            "{}d{}".format,
+            st.one_of(st.integers(1, 60), st.integers(0, 1200)),
+            st.sampled_from(["4", "6", "20", "100", "%", "0", "1"]),
+        ),
         st.one_of(st.integers(0, 100), st.integers(-(10**30), 10**30)).map(str),
-        st.builds("{}d{}{}{}".format, st.integers(1, 30), st.integers(1, 30),
-                  st.sampled_from(["kh", "kl", "e", "rr", "ro", "ra", "mi", "ma", "p"]), st.integers(0, 40)),
-    )  # fmt: skip
+        st.builds(
+            "{}d{}{}{}".format,
+            st.integers(1, 30),
+            st.integers(1, 30),
+            st.sampled_from(["kh", "kl", "e", "rr", "ro", "ra", "mi", "ma", "p"]),
+            st.integers(0, 40),
+        ),
+    )
     operators = st.sampled_from(["+", "-", "*", "+", "-", "*", "/", ", ", " ", ""])  # mostly valid joins
     joined = st.lists(st.tuples(term, operators), min_size=1, max_size=12)
-    return st.builds(lambda parts, wrap: wrap.format("".join(t + o for t, o in parts)[:-1] or "1"), joined,
-                     st.sampled_from(["{}", "({})", "({}, 3)kh1", "(({}))", "{} [fire]"]))  # fmt: skip
+    return st.builds(
+        lambda parts, wrap: wrap.format("".join(t + o for t, o in parts)[:-1] or "1"),
+        joined,
+        st.sampled_from(["{}", "({})", "({}, 3)kh1", "(({}))", "{} [fire]"]),
+    )
 
 
 def any_text() -> st.SearchStrategy[str]:
@@ -141,19 +152,23 @@ abilities = st.sampled_from(list(rules.ABILITIES))
 
 
 @given(kind=roll_kinds, held=held_conditions, ability=abilities, data=st.data())
-def test_condition_order_does_not_matter(kind: rules.RollKind, held: list[tuple[Condition, int]], ability: str,
-                                         data: st.DataObject) -> None:
+def test_condition_order_does_not_matter(
+    kind: rules.RollKind, held: list[tuple[Condition, int]], ability: str, data: st.DataObject
+) -> None:
     shuffled = data.draw(st.permutations(held))
     first = rules.condition_modifiers(kind, held, ability=ability, skill="stealth", stealth_disadvantage=True)
     second = rules.condition_modifiers(kind, shuffled, ability=ability, skill="stealth", stealth_disadvantage=True)
     assert (first.advantage, first.auto_fail, sorted(first.reasons)) == (
-        second.advantage, second.auto_fail, sorted(second.reasons)
-    )  # fmt: skip
+        second.advantage,
+        second.auto_fail,
+        sorted(second.reasons),
+    )
 
 
 @given(kind=roll_kinds, held=held_conditions, ability=abilities)
-def test_any_advantage_and_any_disadvantage_cancel(kind: rules.RollKind, held: list[tuple[Condition, int]],
-                                                   ability: str) -> None:
+def test_any_advantage_and_any_disadvantage_cancel(
+    kind: rules.RollKind, held: list[tuple[Condition, int]], ability: str
+) -> None:
     both = rules.condition_modifiers(kind, held, ability=ability, advantage=True, disadvantage=True)
     assert both.advantage is Advantage.NONE
     asked = rules.condition_modifiers(kind, held, ability=ability, advantage=True)
@@ -219,8 +234,10 @@ def test_point_buy_refuses_scores_outside_8_to_15(chosen: dict[str, int], abilit
     raise AssertionError(f"{ability} {bad} was accepted")
 
 
-@given(base=st.fixed_dictionaries({a: scores for a in rules.ABILITIES}),
-       bonuses=st.dictionaries(abilities, st.integers(0, 2)))  # fmt: skip
+@given(
+    base=st.fixed_dictionaries({a: scores for a in rules.ABILITIES}),
+    bonuses=st.dictionaries(abilities, st.integers(0, 2)),
+)
 def test_bonuses_raise_scores_but_never_past_twenty(base: dict[str, int], bonuses: dict[str, int]) -> None:
     final = rules.final_scores(base, bonuses)
     for ability in rules.ABILITIES:
@@ -284,8 +301,7 @@ def test_coins_add_up_and_never_go_negative(purse: dict[str, int], deltas: dict[
     assert rules.coins_value_cp(after) == rules.coins_value_cp(purse) + rules.coins_value_cp(deltas)
 
 
-@given(natural=st.integers(1, 20), bonus=st.integers(-5, 10), successes=st.integers(0, 2),
-       failures=st.integers(0, 2))  # fmt: skip
+@given(natural=st.integers(1, 20), bonus=st.integers(-5, 10), successes=st.integers(0, 2), failures=st.integers(0, 2))
 def test_death_saves_count_towards_three(natural: int, bonus: int, successes: int, failures: int) -> None:
     save = rules.death_save(natural, natural + bonus, successes, failures)
     assert 0 <= save.successes <= 3 and 0 <= save.failures <= 3

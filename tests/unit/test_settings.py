@@ -25,12 +25,15 @@ def test_shard_ids_from_a_comma_list() -> None:
     assert settings(shard_count=4, shard_ids="1, 3").shard_ids == [1, 3]
 
 
-@pytest.mark.parametrize(("values", "says"), [
-    ({"shard_ids": "0"}, "SHARD_IDS needs SHARD_COUNT"),
-    ({"shard_count": 2, "shard_ids": "2"}, "outside 0..1"),
-    ({"log_level": "loud"}, "LOG_LEVEL must be one of"),
-    ({"environment": "production", "discord_token": "changeme"}, "DISCORD_TOKEN is still a placeholder"),
-])
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"shard_ids": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"shard_count": 2, "shard_ids": "2"}, "outside 0..1"),
+        ({"log_level": "loud"}, "LOG_LEVEL must be one of"),
+        ({"environment": "production", "discord_token": "changeme"}, "DISCORD_TOKEN is still a placeholder"),
+    ],
+)
 def test_bad_values_are_refused_with_the_reason(values: dict[str, object], says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         settings(**values)

@@ -8,10 +8,25 @@ from bot.data.srd import Spell, load_srd
 
 # The timed-effect spells: "partial" until the engine has one timed-effect mechanism (Hex is not SRD).
 TIMED = {
-    "bless", "bane", "shield", "shield-of-faith", "mage-armor", "guidance", "resistance", "hunters-mark",
-    "faerie-fire", "haste", "slow", "aid", "heroism", "protection-from-evil-and-good", "sanctuary", "invisibility",
-    "blur", "mirror-image",
-}  # fmt: skip
+    "bless",
+    "bane",
+    "shield",
+    "shield-of-faith",
+    "mage-armor",
+    "guidance",
+    "resistance",
+    "hunters-mark",
+    "faerie-fire",
+    "haste",
+    "slow",
+    "aid",
+    "heroism",
+    "protection-from-evil-and-good",
+    "sanctuary",
+    "invisibility",
+    "blur",
+    "mirror-image",
+}
 
 
 def expected(spell: Spell) -> str:

@@ -30,21 +30,45 @@ class Attacks:
         self.fights = fights
 
     async def attack(
-        self, actor: Actor, combat: CombatRef, attacker: str, target: str, weapon_or_action: str, *,
-        advantage: bool = False, disadvantage: bool = False, two_handed: bool = False,
-    ) -> AttackReport:  # fmt: skip
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        attacker: str,
+        target: str,
+        weapon_or_action: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        two_handed: bool = False,
+    ) -> AttackReport:
         """One attack: a character with a carried weapon (or `unarmed`), a monster with one of its SRD actions."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             rolls: list[RollOutcome] = []
-            report = self.strike(fight, actor, fight.find(attacker), fight.find(target), weapon_or_action,
-                                 advantage, disadvantage, two_handed, rolls)  # fmt: skip
+            report = self.strike(
+                fight,
+                actor,
+                fight.find(attacker),
+                fight.find(target),
+                weapon_or_action,
+                advantage,
+                disadvantage,
+                two_handed,
+                rolls,
+            )
             return self.finish(session, fight, actor, rolls, report)
 
     async def player_attack(
-        self, actor: Actor, combat: CombatRef, weapon: str, target: str, *, advantage: bool = False,
-        disadvantage: bool = False, two_handed: bool = False,
-    ) -> AttackReport:  # fmt: skip
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        weapon: str,
+        target: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        two_handed: bool = False,
+    ) -> AttackReport:
         """`/attack weapon target` in a fight: the attacker is the player's character in it."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
@@ -54,8 +78,9 @@ class Attacks:
             current = fight.current()
             attacker = current if current in mine else mine[0]
             rolls: list[RollOutcome] = []
-            report = self.strike(fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage,
-                                 two_handed, rolls)  # fmt: skip
+            report = self.strike(
+                fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage, two_handed, rolls
+            )
             return self.finish(session, fight, actor, rolls, report)
 
     def finish(
@@ -66,9 +91,17 @@ class Attacks:
         return replace(report, version=fight.combat.version, state=self.fights.state(fight, for_dm=False))
 
     def strike(
-        self, fight: Fight, actor: Actor, attacker_row: Combatant, target_row: Combatant, what: str,
-        advantage: bool, disadvantage: bool, two_handed: bool, rolls: list[RollOutcome],
-    ) -> AttackReport:  # fmt: skip
+        self,
+        fight: Fight,
+        actor: Actor,
+        attacker_row: Combatant,
+        target_row: Combatant,
+        what: str,
+        advantage: bool,
+        disadvantage: bool,
+        two_handed: bool,
+        rolls: list[RollOutcome],
+    ) -> AttackReport:
         self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
@@ -81,30 +114,73 @@ class Attacks:
         line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
         melee = line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee"
         dice, _, damage_type = line.damage.partition(" ")
-        return self._resolve(fight, attacker, target, line.name, line.to_hit, melee,
-                             [DamageRoll(dice=dice, type=damage_type or "bludgeoning")], cr.DamageSource(weapon=True),
-                             advantage, disadvantage, rolls)  # fmt: skip
+        return self._resolve(
+            fight,
+            attacker,
+            target,
+            line.name,
+            line.to_hit,
+            melee,
+            [DamageRoll(dice=dice, type=damage_type or "bludgeoning")],
+            cr.DamageSource(weapon=True),
+            advantage,
+            disadvantage,
+            rolls,
+        )
 
     def _monster_attack(
-        self, fight: Fight, attacker: Creature, target: Creature, action: MonsterAction, advantage: bool,
-        disadvantage: bool, rolls: list[RollOutcome],
-    ) -> AttackReport:  # fmt: skip
+        self,
+        fight: Fight,
+        attacker: Creature,
+        target: Creature,
+        action: MonsterAction,
+        advantage: bool,
+        disadvantage: bool,
+        rolls: list[RollOutcome],
+    ) -> AttackReport:
         assert attacker.monster is not None and action.attack_bonus is not None
         parts = list(action.damage) or list(action.damage_one_of[:1])  # "one of": the first listed
         magical = cr.MAGIC_WEAPONS_TRAIT in attacker.monster.special_abilities
-        return self._resolve(fight, attacker, target, action.name, action.attack_bonus, _is_melee(action), parts,
-                             cr.DamageSource(weapon=True, magical=magical), advantage, disadvantage, rolls)  # fmt: skip
+        return self._resolve(
+            fight,
+            attacker,
+            target,
+            action.name,
+            action.attack_bonus,
+            _is_melee(action),
+            parts,
+            cr.DamageSource(weapon=True, magical=magical),
+            advantage,
+            disadvantage,
+            rolls,
+        )
 
     def _resolve(
-        self, fight: Fight, attacker: Creature, target: Creature, name: str, to_hit: int, melee: bool,
-        parts: Sequence[DamageRoll], source: cr.DamageSource, advantage: bool, disadvantage: bool,
+        self,
+        fight: Fight,
+        attacker: Creature,
+        target: Creature,
+        name: str,
+        to_hit: int,
+        melee: bool,
+        parts: Sequence[DamageRoll],
+        source: cr.DamageSource,
+        advantage: bool,
+        disadvantage: bool,
         rolls: list[RollOutcome],
-    ) -> AttackReport:  # fmt: skip
+    ) -> AttackReport:
         fx = effects.rolls_for("attack", attacker.effects, target.effects)
-        mods = cr.attack_modifiers(attacker.conditions, target.conditions, melee=melee, advantage=advantage,
-                                   disadvantage=disadvantage, granted=(fx.advantage, fx.disadvantage))  # fmt: skip
-        roll = self.fights.dice.roll(f"1d20{rules.signed(to_hit)}", advantage=mods.advantage,
-                                     label=f"{attacker.name}: {name} attack")  # fmt: skip
+        mods = cr.attack_modifiers(
+            attacker.conditions,
+            target.conditions,
+            melee=melee,
+            advantage=advantage,
+            disadvantage=disadvantage,
+            granted=(fx.advantage, fx.disadvantage),
+        )
+        roll = self.fights.dice.roll(
+            f"1d20{rules.signed(to_hit)}", advantage=mods.advantage, label=f"{attacker.name}: {name} attack"
+        )
         bonus = self._effect_dice(fx.dice, attacker.name)
         rolls.extend([roll, *(r for _, r, _ in bonus)])
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
@@ -119,21 +195,42 @@ class Attacks:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
         rolls.extend(damage_rolls + _save_rolls(save))
         return AttackReport(
-            combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
-            action=name, kind="attack", roll=roll, to_hit=to_hit, ac=target.ac, hit=resolution.hit,
-            critical=resolution.critical, reason=resolution.reason, save=save, damage_rolls=tuple(damage_rolls),
-            damage=damage, reasons=mods.reasons, bonus_rolls=bonus,
-        )  # fmt: skip
+            combat_id=fight.combat.id,
+            attacker=attacker.name,
+            attacker_kind=attacker.kind,
+            target=target.name,
+            action=name,
+            kind="attack",
+            roll=roll,
+            to_hit=to_hit,
+            ac=target.ac,
+            hit=resolution.hit,
+            critical=resolution.critical,
+            reason=resolution.reason,
+            save=save,
+            damage_rolls=tuple(damage_rolls),
+            damage=damage,
+            reasons=mods.reasons,
+            bonus_rolls=bonus,
+        )
 
     def _effect_dice(self, dice: Sequence[tuple[str, str]], who: str) -> tuple[tuple[str, RollOutcome, int], ...]:
         """The effects' dice on a d20 roll (Bless: +1d4, Bane: -1d4), each rolled on its own."""
-        return tuple((name, self.fights.dice.roll(term[1:], label=f"{who}: {name}"), -1 if term[0] == "-" else 1)
-                     for name, term in dice)  # fmt: skip
+        return tuple(
+            (name, self.fights.dice.roll(term[1:], label=f"{who}: {name}"), -1 if term[0] == "-" else 1)
+            for name, term in dice
+        )
 
     def _hit(
-        self, fight: Fight, attacker: Creature, target: Creature, parts: Sequence[DamageRoll], critical: bool,
-        source: cr.DamageSource, damage_rolls: list[RollOutcome],
-    ) -> tuple[DamageReport, SaveRoll | None]:  # fmt: skip
+        self,
+        fight: Fight,
+        attacker: Creature,
+        target: Creature,
+        parts: Sequence[DamageRoll],
+        critical: bool,
+        source: cr.DamageSource,
+        damage_rolls: list[RollOutcome],
+    ) -> tuple[DamageReport, SaveRoll | None]:
         """The damage of a hit, and the target's save against a rider (a poisoned bite's extra damage)."""
         plain = [p for p in parts if p.dc is None]
         taken = self._roll_damage(plain, critical, target, source, attacker.name, damage_rolls)
@@ -145,9 +242,14 @@ class Attacks:
         return hurt(fight, target.row, taken, critical=critical), save
 
     def _roll_damage(
-        self, parts: Sequence[DamageRoll], critical: bool, target: Creature, source: cr.DamageSource, who: str,
+        self,
+        parts: Sequence[DamageRoll],
+        critical: bool,
+        target: Creature,
+        source: cr.DamageSource,
+        who: str,
         rolls: list[RollOutcome],
-    ) -> list[cr.DamageTaken]:  # fmt: skip
+    ) -> list[cr.DamageTaken]:
         taken = []
         for part in parts:
             roll = self.fights.dice.roll(
@@ -158,9 +260,14 @@ class Attacks:
         return taken
 
     def _rider_damage(
-        self, target: Creature, riders: Sequence[DamageRoll], critical: bool, source: cr.DamageSource, who: str,
+        self,
+        target: Creature,
+        riders: Sequence[DamageRoll],
+        critical: bool,
+        source: cr.DamageSource,
+        who: str,
         rolls: list[RollOutcome],
-    ) -> tuple[SaveRoll, list[cr.DamageTaken]]:  # fmt: skip
+    ) -> tuple[SaveRoll, list[cr.DamageTaken]]:
         dc = riders[0].dc
         assert dc is not None
         save = self._saving_throw(target, dc.ability, dc.value)
@@ -172,8 +279,10 @@ class Attacks:
     ) -> AttackReport:
         """An action with a saving throw (a breath weapon) against one target: full damage on a failure."""
         if action.dc is None or not action.damage:
-            raise InvalidInput(f"{attacker.name}'s {action.name} isn't an attack the engine can roll; describe it "
-                               "and use damage or conditions instead.")  # fmt: skip
+            raise InvalidInput(
+                f"{attacker.name}'s {action.name} isn't an attack the engine can roll; describe it "
+                "and use damage or conditions instead."
+            )
         save = self._saving_throw(target, action.dc.ability, action.dc.value)
         damage_rolls: list[RollOutcome] = []
         source = cr.DamageSource()
@@ -183,10 +292,22 @@ class Attacks:
         rolls.extend(_save_rolls(save) + damage_rolls)
         reason = f"{rules.ABILITY_NAMES[action.dc.ability]} save DC {action.dc.value}"
         return AttackReport(
-            combat_id=fight.combat.id, attacker=attacker.name, attacker_kind=attacker.kind, target=target.name,
-            action=action.name, kind="save", roll=None, to_hit=None, ac=None, hit=not save.success, critical=False,
-            reason=reason, save=save, damage_rolls=tuple(damage_rolls), damage=damage,
-        )  # fmt: skip
+            combat_id=fight.combat.id,
+            attacker=attacker.name,
+            attacker_kind=attacker.kind,
+            target=target.name,
+            action=action.name,
+            kind="save",
+            roll=None,
+            to_hit=None,
+            ac=None,
+            hit=not save.success,
+            critical=False,
+            reason=reason,
+            save=save,
+            damage_rolls=tuple(damage_rolls),
+            damage=damage,
+        )
 
     def _saving_throw(self, target: Creature, ability: str, dc: int) -> SaveRoll:
         if target.monster is not None:
@@ -195,12 +316,16 @@ class Attacks:
             assert target.sheet is not None
             bonus = self.fights.characters.stats(target.sheet).saves[ability]
         fx = effects.rolls_for("save", target.effects)
-        mods = rules.condition_modifiers("save", target.conditions, ability=ability, advantage=bool(fx.advantage),
-                                         disadvantage=bool(fx.disadvantage))  # fmt: skip
+        mods = rules.condition_modifiers(
+            "save", target.conditions, ability=ability, advantage=bool(fx.advantage), disadvantage=bool(fx.disadvantage)
+        )
         if mods.auto_fail:
             return SaveRoll(ability, dc, None, False)
-        roll = self.fights.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage,
-                                     label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save")  # fmt: skip
+        roll = self.fights.dice.roll(
+            f"1d20{rules.signed(bonus)}",
+            advantage=mods.advantage,
+            label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save",
+        )
         extra = self._effect_dice(fx.dice, target.name)
         save = SaveRoll(ability, dc, roll, False, extra)
         return replace(save, success=save.total >= dc)

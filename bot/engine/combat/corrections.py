@@ -27,9 +27,16 @@ class Corrections:
         self.fights = fights
 
     async def damage(
-        self, actor: Actor, campaign_id: int, target: str, amount: int, damage_type: str | None = None, *,
-        magical: bool = False, critical: bool = False,
-    ) -> DamageReport:  # fmt: skip
+        self,
+        actor: Actor,
+        campaign_id: int,
+        target: str,
+        amount: int,
+        damage_type: str | None = None,
+        *,
+        magical: bool = False,
+        critical: bool = False,
+    ) -> DamageReport:
         """The DM deals damage: to a combatant of the campaign's fight, else to a character of the campaign.
 
         Resistances apply by type; `magical` says whether it beats "nonmagical weapons" resistances.
@@ -78,9 +85,17 @@ class Corrections:
         return hurt(fight, row, [cr.modify_damage(amount, kind, target.defences, source)], critical=critical)
 
     async def set_condition(
-        self, actor: Actor, combat: CombatRef, target: str, condition: str, *, add: bool, rounds: int | None = None,
-        ends: cr.Phase = "end", level: int = 1,
-    ) -> TrackerState:  # fmt: skip
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        target: str,
+        condition: str,
+        *,
+        add: bool,
+        rounds: int | None = None,
+        ends: cr.Phase = "end",
+        level: int = 1,
+    ) -> TrackerState:
         """The DM adds or removes a condition, optionally for some rounds (ticking at the end or start of the
         creature's turn; characters' conditions tick at the end)."""
         entry = lookups.condition(self.fights.srd, condition)

@@ -56,8 +56,11 @@ def _parse_line(line: str, damage_types: Sequence[str]) -> MonsterAction:
         raise InvalidInput(f"“{kind[:20]}” is not a damage type. Types: {', '.join(damage_types)}.")
     name = clean_name(line[: len(found.group("name"))]).strip() or "Attack"
     if attack is not None:
-        return MonsterAction(name=name, attack_bonus=int(attack.group("bonus")),
-                             damage=(DamageRoll(dice=attack.group("dice"), type=kind),))  # fmt: skip
+        return MonsterAction(
+            name=name,
+            attack_bonus=int(attack.group("bonus")),
+            damage=(DamageRoll(dice=attack.group("dice"), type=kind),),
+        )
     assert save is not None
     dc = SaveDC(
         ability=save.group("ability"), value=int(save.group("dc")), success="half" if save.group("half") else "none"
@@ -80,10 +83,22 @@ def initiative_of(text: str | None, roll_d20: int, default_bonus: int) -> tuple[
 def generic_monster(row: Combatant) -> Monster:
     """A stand-in stat block for a generic combatant: all abilities 10, no XP, its attack lines as actions."""
     actions = tuple(MonsterAction.model_validate(a) for a in row.attacks or ())
-    return Monster(index=GENERIC_INDEX, name=row.name, size="Medium", type="object", alignment="unaligned", cr=0,
-                   xp=0, armor_class=(ArmorClass(value=row.ac, type="natural"),), hp=row.hp_max or 0, hit_dice="",
-                   hp_roll="", abilities=dict.fromkeys(ABILITIES, 10), proficiency_bonus=2,
-                   actions=actions)  # fmt: skip
+    return Monster(
+        index=GENERIC_INDEX,
+        name=row.name,
+        size="Medium",
+        type="object",
+        alignment="unaligned",
+        cr=0,
+        xp=0,
+        armor_class=(ArmorClass(value=row.ac, type="natural"),),
+        hp=row.hp_max or 0,
+        hit_dice="",
+        hp_roll="",
+        abilities=dict.fromkeys(ABILITIES, 10),
+        proficiency_bonus=2,
+        actions=actions,
+    )
 
 
 def actions_json(actions: Sequence[MonsterAction]) -> list[dict[str, Any]]:

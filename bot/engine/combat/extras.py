@@ -53,8 +53,13 @@ class Extras:
             if spec.group:
                 share_initiative(fight, added, base)
             await insert(session, fight, added)
-            return MonstersAdded(self.fights.state(fight, for_dm=True), base, tuple(names),
-                                 tuple(r.hp or 0 for r in added), tuple(r.initiative for r in added))  # fmt: skip
+            return MonstersAdded(
+                self.fights.state(fight, for_dm=True),
+                base,
+                tuple(names),
+                tuple(r.hp or 0 for r in added),
+                tuple(r.initiative for r in added),
+            )
 
     async def add_lair(self, actor: Actor, combat: CombatRef) -> MonstersAdded:
         """The "Lair Actions" entry: it takes a turn on initiative 20, after everyone tied with it."""
@@ -65,12 +70,14 @@ class Extras:
                 raise InvalidInput("This fight already has its Lair Actions entry.")
             check_room(fight, 1)
             fields = custom.lair_fields()
-            row = self._row(fight, str(fields["name"]), int(fields["initiative"]), 0, int(fields["hp"]),
-                            int(fields["ac"]), [])  # fmt: skip
+            row = self._row(
+                fight, str(fields["name"]), int(fields["initiative"]), 0, int(fields["hp"]), int(fields["ac"]), []
+            )
             row.dex, row.tiebreak = int(fields["dex"]), int(fields["tiebreak"])
             await insert(session, fight, [row])
-            return MonstersAdded(self.fights.state(fight, for_dm=True), custom.LAIR_NAME, (row.name,), (0,),
-                                 (row.initiative,))  # fmt: skip
+            return MonstersAdded(
+                self.fights.state(fight, for_dm=True), custom.LAIR_NAME, (row.name,), (0,), (row.initiative,)
+            )
 
     def _generic(
         self, fight: Fight, wanted: str | None, name: str, hp: int, ac: int, attacks: list[dict[str, object]]
@@ -84,17 +91,36 @@ class Extras:
         self, fight: Fight, name: str, initiative: int, bonus: int, hp: int, ac: int, attacks: list[dict[str, object]]
     ) -> Combatant:
         return Combatant(
-            combat_id=fight.combat.id, kind="monster", character_id=None, owner_id=None, monster_index=None,
-            name=name, name_key=name.casefold(), initiative=initiative, dex=10, tiebreak=0, position=0, hp=hp,
-            hp_max=hp, ac=ac, conditions=[], dead=False, effects=[], held=False, init_bonus=bonus, attacks=attacks,
+            combat_id=fight.combat.id,
+            kind="monster",
+            character_id=None,
+            owner_id=None,
+            monster_index=None,
+            name=name,
+            name_key=name.casefold(),
+            initiative=initiative,
+            dex=10,
+            tiebreak=0,
+            position=0,
+            hp=hp,
+            hp_max=hp,
+            ac=ac,
+            conditions=[],
+            dead=False,
+            effects=[],
+            held=False,
+            init_bonus=bonus,
+            attacks=attacks,
             created_at=self.fights.clock(),
-        )  # fmt: skip
+        )
 
 
 def _check_spec(name: str, spec: GenericSpec) -> tuple[int, int]:
     if not name or spec.hp is None or spec.ac is None:
-        raise InvalidInput("Name an SRD `monster`, or make a generic combatant with `name`, `hit_points` and `ac` "
-                           "(and optional `initiative` and `attacks`).")  # fmt: skip
+        raise InvalidInput(
+            "Name an SRD `monster`, or make a generic combatant with `name`, `hit_points` and `ac` "
+            "(and optional `initiative` and `attacks`)."
+        )
     if not 1 <= spec.hp <= 10_000 or not 1 <= spec.ac <= 50:
         raise InvalidInput("A generic combatant needs 1 to 10,000 HP and an AC from 1 to 50.")
     return spec.hp, spec.ac

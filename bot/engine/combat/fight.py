@@ -60,8 +60,11 @@ class Fight:
 
     def takers(self) -> list[bool]:
         """Who takes a turn of their own, by position (a group's turn is its first living member's)."""
-        return cr.turn_takers([self.alive(r) for r in self.rows], [bool(r.held) for r in self.rows],
-                              [r.group_name.casefold() if r.group_name else None for r in self.rows])  # fmt: skip
+        return cr.turn_takers(
+            [self.alive(r) for r in self.rows],
+            [bool(r.held) for r in self.rows],
+            [r.group_name.casefold() if r.group_name else None for r in self.rows],
+        )
 
     def members(self, row: Combatant) -> list[Combatant]:
         """Whose turn `row`'s turn is: its whole group's living members, or itself."""
@@ -103,9 +106,21 @@ def character_id(row: Combatant) -> int:
 
 def character_stand_in(row: Character) -> Combatant:
     """A character outside any fight, dressed as a combatant so damage and healing share one path."""
-    return Combatant(id=0, kind="character", character_id=row.id, owner_id=row.owner_id, name=row.name,
-                     name_key=row.name_key, initiative=0, dex=10, tiebreak=0, position=0, ac=10, conditions=[],
-                     dead=False)  # fmt: skip
+    return Combatant(
+        id=0,
+        kind="character",
+        character_id=row.id,
+        owner_id=row.owner_id,
+        name=row.name,
+        name_key=row.name_key,
+        initiative=0,
+        dex=10,
+        tiebreak=0,
+        position=0,
+        ac=10,
+        conditions=[],
+        dead=False,
+    )
 
 
 # --- Monsters' timed conditions, kept as JSON on the combatant row -----------------------------------
@@ -117,8 +132,9 @@ def timed(entries: Sequence[dict[str, object]]) -> list[cr.TimedCondition]:
 
 def _timed_one(entry: dict[str, object]) -> cr.TimedCondition:
     ends: cr.Phase = "start" if entry.get("ends") == "start" else "end"
-    return cr.TimedCondition(str(entry["name"]), _int_or_none(entry.get("rounds")), ends,
-                             _int_or_none(entry.get("level")) or 1)  # fmt: skip
+    return cr.TimedCondition(
+        str(entry["name"]), _int_or_none(entry.get("rounds")), ends, _int_or_none(entry.get("level")) or 1
+    )
 
 
 def _int_or_none(value: object) -> int | None:

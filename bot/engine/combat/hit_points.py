@@ -39,9 +39,20 @@ def _hurt(fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, crit
     if row.kind == "monster":
         before = row.hp or 0
         row.hp, row.dead = cr.damage_monster(before, total)
-        return DamageReport(row.name, "monster", None, tuple(parts), total, before, row.hp, row.hp_max or 0, 0,
-                            "dead" if row.dead else "up", cr.health_word(row.hp, row.hp_max or 0, dead=row.dead),
-                            dropped=row.dead)  # fmt: skip
+        return DamageReport(
+            row.name,
+            "monster",
+            None,
+            tuple(parts),
+            total,
+            before,
+            row.hp,
+            row.hp_max or 0,
+            0,
+            "dead" if row.dead else "up",
+            cr.health_word(row.hp, row.hp_max or 0, dead=row.dead),
+            dropped=row.dead,
+        )
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
     after, hit = hit_points.hit(sheet, total, critical=critical)
@@ -56,8 +67,19 @@ def heal(fight: Fight, row: Combatant, amount: int) -> DamageReport:
             raise InvalidInput(f"{row.name} is dead; hit points won't bring it back.")
         before = row.hp or 0
         row.hp = min(row.hp_max or 0, before + amount)
-        return DamageReport(row.name, "monster", None, (), 0, before, row.hp, row.hp_max or 0, 0, "up",
-                            cr.health_word(row.hp, row.hp_max or 0))  # fmt: skip
+        return DamageReport(
+            row.name,
+            "monster",
+            None,
+            (),
+            0,
+            before,
+            row.hp,
+            row.hp_max or 0,
+            0,
+            "up",
+            cr.health_word(row.hp, row.hp_max or 0),
+        )
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
     after = hit_points.healed(sheet, amount)
@@ -72,13 +94,27 @@ def character_health(now: cr.Vitals) -> str:
 
 
 def _character_report(
-    sheet: Sheet, before: cr.Vitals, after: cr.Vitals, parts: tuple[cr.DamageTaken, ...], total: int,
+    sheet: Sheet,
+    before: cr.Vitals,
+    after: cr.Vitals,
+    parts: tuple[cr.DamageTaken, ...],
+    total: int,
     hit: cr.CharacterHit | None,
-) -> DamageReport:  # fmt: skip
+) -> DamageReport:
     return DamageReport(
-        target=sheet.name, kind="character", owner_id=sheet.owner_id, parts=parts, total=total,
-        hp_before=before.hp, hp_after=after.hp, hp_max=after.hp_max, temp_after=after.temp, state=after.state,
-        health=character_health(after), dropped=bool(hit and hit.dropped),
-        failures_added=hit.failures_added if hit else 0, instant_death=bool(hit and hit.instant_death),
+        target=sheet.name,
+        kind="character",
+        owner_id=sheet.owner_id,
+        parts=parts,
+        total=total,
+        hp_before=before.hp,
+        hp_after=after.hp,
+        hp_max=after.hp_max,
+        temp_after=after.temp,
+        state=after.state,
+        health=character_health(after),
+        dropped=bool(hit and hit.dropped),
+        failures_added=hit.failures_added if hit else 0,
+        instant_death=bool(hit and hit.instant_death),
         death_saves=(after.successes, after.failures) if after.hp <= 0 else None,
-    )  # fmt: skip
+    )

@@ -56,9 +56,17 @@ class Lifecycle:
             await check_campaign_running(session, campaign_id)
             if await repo.active_for_campaign(campaign_id) or await repo.active_in_channel(channel_id):
                 raise InvalidInput("A fight is already running here; end it before starting another.")
-            combat = Combat(campaign_id=campaign_id, guild_id=guild_of(actor), channel_id=channel_id,
-                            status="active", round=0, turn_index=0, version=1, started_by=actor.user_id,
-                            created_at=self.fights.clock())  # fmt: skip
+            combat = Combat(
+                campaign_id=campaign_id,
+                guild_id=guild_of(actor),
+                channel_id=channel_id,
+                status="active",
+                round=0,
+                turn_index=0,
+                version=1,
+                started_by=actor.user_id,
+                created_at=self.fights.clock(),
+            )
             try:
                 await repo.insert(combat)
             except Conflict:  # a second start at the same moment
@@ -66,16 +74,30 @@ class Lifecycle:
             return self.fights.state(Fight(combat, [], {}, dm), for_dm=True)
 
     async def start_in(
-        self, session: AsyncSession, campaign_id: int, guild_id: int, channel_id: int, dm_id: int,
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        guild_id: int,
+        channel_id: int,
+        dm_id: int,
         monsters: Sequence[tuple[str, int]],
-    ) -> int:  # fmt: skip
+    ) -> int:
         """A fight begun inside a caller's transaction (the narrator's `start_combat`, whose turn holds the
         campaign row): run by the campaign's DM, with SRD monsters at average HP. Returns its id."""
         repo = CombatRepository(session)
         if await repo.active_for_campaign(campaign_id) or await repo.active_in_channel(channel_id):
             raise InvalidInput("A fight is already running here; the DM adds monsters with `/dm combat add`.")
-        combat = Combat(campaign_id=campaign_id, guild_id=guild_id, channel_id=channel_id, status="active", round=0,
-                        turn_index=0, version=1, started_by=dm_id, created_at=self.fights.clock())  # fmt: skip
+        combat = Combat(
+            campaign_id=campaign_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            status="active",
+            round=0,
+            turn_index=0,
+            version=1,
+            started_by=dm_id,
+            created_at=self.fights.clock(),
+        )
         try:
             await repo.insert(combat)
         except Conflict:
@@ -96,9 +118,15 @@ class Lifecycle:
             combat.tracker_channel_id, combat.tracker_message_id = channel_id, message_id
 
     async def add_monsters(
-        self, actor: Actor, combat: CombatRef, monster: str, count: int = 1, name: str | None = None,
-        hp: cr.HpMethod = "average", overrides: Overrides | None = None,
-    ) -> MonstersAdded:  # fmt: skip
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        monster: str,
+        count: int = 1,
+        name: str | None = None,
+        hp: cr.HpMethod = "average",
+        overrides: Overrides | None = None,
+    ) -> MonstersAdded:
         """SRD monsters join with the stat block's AC and HP (average or rolled); each rolls initiative, or
         as a group they share one roll and one turn. `overrides` replace HP, AC or initiative."""
         entry = self.fights.monster(monster)
@@ -113,25 +141,50 @@ class Lifecycle:
             if wanted.group:
                 share_initiative(fight, added, base)
             await insert(session, fight, added)
-            return MonstersAdded(self.fights.state(fight, for_dm=True), entry.name, tuple(names),
-                                 tuple(r.hp or 0 for r in added), tuple(r.initiative for r in added))  # fmt: skip
+            return MonstersAdded(
+                self.fights.state(fight, for_dm=True),
+                entry.name,
+                tuple(names),
+                tuple(r.hp or 0 for r in added),
+                tuple(r.initiative for r in added),
+            )
 
     def _new_monster(self, fight: Fight, monster: Monster, name: str, hp: cr.HpMethod, wanted: Overrides) -> Combatant:
         hit_points = wanted.hp or cr.monster_hp(monster, hp, self.fights.dice.total)
         initiative, bonus = custom.initiative_of(wanted.initiative, self.fights.dice.d20(), monster.modifier("dex"))
         dex = monster.abilities["dex"]
         return Combatant(
-            combat_id=fight.combat.id, kind="monster", character_id=None, owner_id=None, monster_index=monster.index,
-            name=name, name_key=name.casefold(), initiative=initiative, dex=dex,
-            tiebreak=roll_off(self.fights.dice, fight, initiative, dex), position=0, hp=hit_points, hp_max=hit_points,
-            ac=wanted.ac or monster.ac, conditions=[], dead=False, effects=[], held=False, init_bonus=bonus,
+            combat_id=fight.combat.id,
+            kind="monster",
+            character_id=None,
+            owner_id=None,
+            monster_index=monster.index,
+            name=name,
+            name_key=name.casefold(),
+            initiative=initiative,
+            dex=dex,
+            tiebreak=roll_off(self.fights.dice, fight, initiative, dex),
+            position=0,
+            hp=hit_points,
+            hp_max=hit_points,
+            ac=wanted.ac or monster.ac,
+            conditions=[],
+            dead=False,
+            effects=[],
+            held=False,
+            init_bonus=bonus,
             created_at=self.fights.clock(),
-        )  # fmt: skip
+        )
 
     async def join(
-        self, actor: Actor, combat: CombatRef, character: CharacterRef | None = None, *, advantage: bool = False,
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        character: CharacterRef | None = None,
+        *,
+        advantage: bool = False,
         disadvantage: bool = False,
-    ) -> Joined:  # fmt: skip
+    ) -> Joined:
         """A character joins and rolls initiative from the sheet (a Dexterity check: conditions apply)."""
         ref = character or CharacterRef()
         async with self.fights.db.transaction() as session:
@@ -140,10 +193,16 @@ class Lifecycle:
             sheet = to_sheet(row)
             self._check_may_join(fight, sheet)
             stats = self.fights.characters.stats(sheet)
-            mods = rules.condition_modifiers("check", active_conditions(sheet, self.fights.srd), ability="dex",
-                                             advantage=advantage, disadvantage=disadvantage)  # fmt: skip
-            roll = self.fights.dice.roll(f"1d20{rules.signed(stats.initiative)}", advantage=mods.advantage,
-                                         label=f"{sheet.name}: Initiative")  # fmt: skip
+            mods = rules.condition_modifiers(
+                "check",
+                active_conditions(sheet, self.fights.srd),
+                ability="dex",
+                advantage=advantage,
+                disadvantage=disadvantage,
+            )
+            roll = self.fights.dice.roll(
+                f"1d20{rules.signed(stats.initiative)}", advantage=mods.advantage, label=f"{sheet.name}: Initiative"
+            )
             fight.characters[row.id] = row
             await insert(session, fight, [self._new_character(fight, row, sheet, stats, roll.total)])
             self.fights.log(session, actor, [roll])
@@ -152,12 +211,27 @@ class Lifecycle:
     def _new_character(self, fight: Fight, row: Character, sheet: Sheet, stats: Stats, initiative: int) -> Combatant:
         dex = stats.scores["dex"]
         return Combatant(
-            combat_id=fight.combat.id, kind="character", character_id=row.id, owner_id=row.owner_id,
-            monster_index=None, name=sheet.name, name_key=name_key(sheet.name), initiative=initiative, dex=dex,
-            tiebreak=roll_off(self.fights.dice, fight, initiative, dex), position=0, hp=None, hp_max=None,
-            ac=stats.armor_class, conditions=[], dead=False, effects=[], held=False, init_bonus=stats.initiative,
+            combat_id=fight.combat.id,
+            kind="character",
+            character_id=row.id,
+            owner_id=row.owner_id,
+            monster_index=None,
+            name=sheet.name,
+            name_key=name_key(sheet.name),
+            initiative=initiative,
+            dex=dex,
+            tiebreak=roll_off(self.fights.dice, fight, initiative, dex),
+            position=0,
+            hp=None,
+            hp_max=None,
+            ac=stats.armor_class,
+            conditions=[],
+            dead=False,
+            effects=[],
+            held=False,
+            init_bonus=stats.initiative,
             created_at=self.fights.clock(),
-        )  # fmt: skip
+        )
 
     async def _character_for(self, session: AsyncSession, fight: Fight, actor: Actor, ref: CharacterRef) -> Character:
         repo = CharacterRepository(session)
@@ -170,8 +244,9 @@ class Lifecycle:
         else:
             row = await repo.active(guild, owner, lock=True)
         if row is None:
-            raise NotFound("No such character here. Make one with `/character create` or pick one with "
-                           "`/character use`.")  # fmt: skip
+            raise NotFound(
+                "No such character here. Make one with `/character create` or pick one with `/character use`."
+            )
         return row
 
     def _check_may_join(self, fight: Fight, sheet: Sheet) -> None:

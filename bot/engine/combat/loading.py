@@ -42,9 +42,15 @@ class Fights:
     change or not; who may act; and the reads the tracker and autocomplete make."""
 
     def __init__(
-        self, db: Database, dice: Dice, characters: CharacterService, checks: CheckService, *,
-        campaign_dm: CampaignDMLookup | None = None, clock: Clock = now,
-    ) -> None:  # fmt: skip
+        self,
+        db: Database,
+        dice: Dice,
+        characters: CharacterService,
+        checks: CheckService,
+        *,
+        campaign_dm: CampaignDMLookup | None = None,
+        clock: Clock = now,
+    ) -> None:
         self.db = db
         self.reads = Reads(db)
         self.dice = dice
@@ -85,8 +91,11 @@ class Fights:
         """The fight's id and whose turn it is, in one light read (what `next_turn` compares against)."""
         async with self.reads.session() as session:
             repo = CombatRepository(session)
-            found = await (repo.turn_key(channel_id=combat.channel_id) if isinstance(combat, InChannel)
-                           else repo.turn_key(combat_id=combat))  # fmt: skip
+            found = await (
+                repo.turn_key(channel_id=combat.channel_id)
+                if isinstance(combat, InChannel)
+                else repo.turn_key(combat_id=combat)
+            )
         if found is None:
             raise _missing(combat)
         combat_id, round_, current = found
@@ -180,9 +189,17 @@ class Fights:
     def log(self, session: AsyncSession, actor: Actor, rolls: Sequence[RollOutcome]) -> None:
         repo = RollLogRepository(session)
         for roll in rolls:
-            repo.add(RollLog(guild_id=actor.guild_id, channel_id=actor.channel_id, user_id=actor.user_id,
-                             expression=roll.expression[:200], label=(roll.label or "")[:100] or None,
-                             total=roll.total, breakdown=roll.full_breakdown or roll.breakdown))  # fmt: skip
+            repo.add(
+                RollLog(
+                    guild_id=actor.guild_id,
+                    channel_id=actor.channel_id,
+                    user_id=actor.user_id,
+                    expression=roll.expression[:200],
+                    label=(roll.label or "")[:100] or None,
+                    total=roll.total,
+                    breakdown=roll.full_breakdown or roll.breakdown,
+                )
+            )
 
 
 async def check_campaign_running(session: AsyncSession, campaign_id: int) -> None:

@@ -65,9 +65,14 @@ class MonsterActions:
             return _together(turns, current.group_name)
 
     async def _auto_act(
-        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, rng: random.Random,
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        rng: random.Random,
         plan: MonsterPlan | None,
-    ) -> MonsterTurn:  # fmt: skip
+    ) -> MonsterTurn:
         if plan is not None and self._legal(fight, row, plan):
             turn = await self._act(session, fight, actor, row, plan.action, fight.find(plan.target))
             return replace(turn, chosen_by="narrator")
@@ -91,8 +96,15 @@ class MonsterActions:
             for target in targets:
                 sheet, ac = fight.sheet(target), self.fights.creature(fight, target).ac
                 lines.append(f"{target.name}: {sheet.hp_current}/{sheet.hp_max} HP, AC {ac}")
-            return MonsterOptions(fight.combat.campaign_id, row.name, monster.name, f"{row.hp}/{row.hp_max}",
-                                  actions, tuple(t.name for t in targets), tuple(lines))  # fmt: skip
+            return MonsterOptions(
+                fight.combat.campaign_id,
+                row.name,
+                monster.name,
+                f"{row.hp}/{row.hp_max}",
+                actions,
+                tuple(t.name for t in targets),
+                tuple(lines),
+            )
 
     def _targets(self, fight: Fight) -> list[Combatant]:
         """Whom a monster may attack in auto mode: the conscious characters, else the standing ones."""
@@ -158,5 +170,11 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
     if len(turns) == 1:
         return turns[0]
     actions = ", ".join(dict.fromkeys(t.action for t in turns))
-    return MonsterTurn(group or turns[0].monster, actions, tuple(r for t in turns for r in t.reports),
-                       tuple(n for t in turns for n in t.notes), turns[-1].state, turns[0].chosen_by)  # fmt: skip
+    return MonsterTurn(
+        group or turns[0].monster,
+        actions,
+        tuple(r for t in turns for r in t.reports),
+        tuple(n for t in turns for n in t.notes),
+        turns[-1].state,
+        turns[0].chosen_by,
+    )

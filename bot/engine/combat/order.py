@@ -98,18 +98,27 @@ class TurnOrder:
         return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
 
     def change(
-        self, fight: Fight, previous: Combatant | None, new_round: bool, skipped: tuple[str, ...],
+        self,
+        fight: Fight,
+        previous: Combatant | None,
+        new_round: bool,
+        skipped: tuple[str, ...],
         expired: tuple[str, ...],
-    ) -> TurnChange:  # fmt: skip
+    ) -> TurnChange:
         fight.combat.version += 1
         now = fight.rows[fight.combat.turn_index]
         state = self.fights.state(fight, for_dm=False)
         entry = next(e for e in state.entries if e.id == now.id)
         return TurnChange(
-            state=state, previous=previous.name if previous else None, current=entry, round=fight.combat.round,
-            new_round=new_round, skipped=skipped, expired=expired,
+            state=state,
+            previous=previous.name if previous else None,
+            current=entry,
+            round=fight.combat.round,
+            new_round=new_round,
+            skipped=skipped,
+            expired=expired,
             ping_user_id=now.owner_id if now.kind == "character" else None,
-        )  # fmt: skip
+        )
 
 
 def _end_of_turn(fight: Fight, current: Combatant) -> list[str]:

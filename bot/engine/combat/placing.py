@@ -85,8 +85,9 @@ def _to_initiative(fights: Fights, fight: Fight, members: Sequence[Combatant], i
     if not -10 <= initiative <= 50:
         raise InvalidInput("Initiative runs from -10 to 50.")
     others = [r for r in fight.rows if r not in members]
-    tiebreak = roll_off(fights.dice, Fight(fight.combat, others, fight.characters, fight.dm_id), initiative,
-                        members[0].dex)  # fmt: skip
+    tiebreak = roll_off(
+        fights.dice, Fight(fight.combat, others, fight.characters, fight.dm_id), initiative, members[0].dex
+    )
     for member in members:
         member.initiative, member.tiebreak = initiative, tiebreak
 

@@ -31,9 +31,15 @@ class CombatService:
     """Fights of campaigns. Each operation below is its part's method, named as callers have always used it."""
 
     def __init__(
-        self, db: Database, dice: Dice, characters: CharacterService, checks: CheckService, *,
-        campaign_dm: CampaignDMLookup | None = None, clock: Clock = now,
-    ) -> None:  # fmt: skip
+        self,
+        db: Database,
+        dice: Dice,
+        characters: CharacterService,
+        checks: CheckService,
+        *,
+        campaign_dm: CampaignDMLookup | None = None,
+        clock: Clock = now,
+    ) -> None:
         fights = Fights(db, dice, characters, checks, campaign_dm=campaign_dm, clock=clock)
         self.characters: CharacterService = characters
         self.srd: SRD = fights.srd

@@ -44,9 +44,16 @@ class TimedEffects:
         self.fights = fights
 
     async def add_effect(
-        self, actor: Actor, combat: CombatRef, target: str, name: str, *, rounds: int | None = None,
-        concentration: str | None = None, parts: CustomParts | None = None,
-    ) -> EffectChange:  # fmt: skip
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        target: str,
+        name: str,
+        *,
+        rounds: int | None = None,
+        concentration: str | None = None,
+        parts: CustomParts | None = None,
+    ) -> EffectChange:
         """Put an effect on a combatant; with `concentration` (the caster's name) it counts down on the
         caster's turns and ends with the caster's concentration."""
         async with self.fights.db.transaction() as session:
@@ -82,15 +89,25 @@ class TimedEffects:
         if parts.empty:
             if found is None:
                 presets = ", ".join(e.name for e in effects.PRESETS.values())
-                raise InvalidInput(f"“{name[:40]}” isn't a preset ({presets}); for a custom effect give its "
-                                   "modifiers, e.g. `attack:1d4` or `ac:2`.")  # fmt: skip
+                raise InvalidInput(
+                    f"“{name[:40]}” isn't a preset ({presets}); for a custom effect give its "
+                    "modifiers, e.g. `attack:1d4` or `ac:2`."
+                )
             return found
         damage_types = {d.index for d in self.fights.srd.data.damage_types}
         unknown = [r for r in parts.resistances if r.casefold() not in damage_types]
         if unknown:
             raise InvalidInput(f"“{unknown[0][:20]}” is not a damage type. Types: {', '.join(sorted(damage_types))}.")
-        return effects.make(name, attack=parts.attack, save=parts.save, check=parts.check, damage=parts.damage,
-                            ac=parts.ac, resistances=parts.resistances, edges=parts.edges)  # fmt: skip
+        return effects.make(
+            name,
+            attack=parts.attack,
+            save=parts.save,
+            check=parts.check,
+            damage=parts.damage,
+            ac=parts.ac,
+            resistances=parts.resistances,
+            edges=parts.edges,
+        )
 
 
 def _timed(effect: Effect, rounds: int | None, target: Combatant, caster: Combatant | None) -> Effect:

@@ -22,8 +22,18 @@ def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
     names = {r.name_key: r.name for r in fight.rows}
     entries = tuple(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names) for r in fight.rows)
     c = fight.combat
-    return TrackerState(c.id, c.campaign_id, c.channel_id, c.status, c.round, c.version, entries, for_dm,
-                        c.tracker_channel_id, c.tracker_message_id)  # fmt: skip
+    return TrackerState(
+        c.id,
+        c.campaign_id,
+        c.channel_id,
+        c.status,
+        c.round,
+        c.version,
+        entries,
+        for_dm,
+        c.tracker_channel_id,
+        c.tracker_message_id,
+    )
 
 
 def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
@@ -45,24 +55,64 @@ def _entry(fight: Fight, srd: SRD, row: Combatant, current: bool, for_dm: bool) 
     if row.kind == "monster":
         return _monster_entry(row, current, for_dm)
     if row.character_id not in fight.characters:
-        return TrackerEntry(row.id, row.name, "character", row.initiative, row.owner_id, current, "dead", "gone",
-                            None, None, 0, None, (), None)  # fmt: skip
+        return TrackerEntry(
+            row.id,
+            row.name,
+            "character",
+            row.initiative,
+            row.owner_id,
+            current,
+            "dead",
+            "gone",
+            None,
+            None,
+            0,
+            None,
+            (),
+            None,
+        )
     sheet = fight.sheet(row)
     now = vitals(sheet)
     conditions = tuple(condition_label(c.name, c.rounds) for c in sheet.conditions)
     saves = (now.successes, now.failures) if now.hp <= 0 else None
     ac = armor_class(sheet, srd) if for_dm else None
-    return TrackerEntry(row.id, sheet.name, "character", row.initiative, row.owner_id, current, now.state,
-                        character_health(now), now.hp, now.hp_max, now.temp, ac, conditions, saves)  # fmt: skip
+    return TrackerEntry(
+        row.id,
+        sheet.name,
+        "character",
+        row.initiative,
+        row.owner_id,
+        current,
+        now.state,
+        character_health(now),
+        now.hp,
+        now.hp_max,
+        now.temp,
+        ac,
+        conditions,
+        saves,
+    )
 
 
 def _monster_entry(row: Combatant, current: bool, for_dm: bool) -> TrackerEntry:
     hp, hp_max = row.hp or 0, row.hp_max or 0
     conditions = tuple(condition_label(c.name, c.rounds) for c in timed(row.conditions))
-    return TrackerEntry(row.id, row.name, "monster", row.initiative, None, current,
-                        "dead" if row.dead else "up", cr.health_word(hp, hp_max, dead=row.dead),
-                        hp if for_dm else None, hp_max if for_dm else None, 0, row.ac if for_dm else None,
-                        conditions, None)  # fmt: skip
+    return TrackerEntry(
+        row.id,
+        row.name,
+        "monster",
+        row.initiative,
+        None,
+        current,
+        "dead" if row.dead else "up",
+        cr.health_word(hp, hp_max, dead=row.dead),
+        hp if for_dm else None,
+        hp_max if for_dm else None,
+        0,
+        row.ac if for_dm else None,
+        conditions,
+        None,
+    )
 
 
 def condition_label(name: str, rounds: int | None) -> str:

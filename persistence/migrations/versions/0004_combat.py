@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("id", AutoId, primary_key=True, autoincrement=True),
         sa.Column("combat_id", sa.BigInteger(), sa.ForeignKey("combats.id", ondelete="CASCADE"), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column(
-            "character_id", sa.BigInteger(), sa.ForeignKey("characters.id", ondelete="CASCADE"), nullable=True
-        ),
+        sa.Column("character_id", sa.BigInteger(), sa.ForeignKey("characters.id", ondelete="CASCADE"), nullable=True),
         sa.Column("owner_id", sa.BigInteger(), nullable=True),
         sa.Column("monster_index", sa.String(64), nullable=True),
         sa.Column("name", sa.String(64), nullable=False),

@@ -32,8 +32,12 @@ def upgrade() -> None:
 def _split_secrets() -> None:
     """`/dm npc create` wrote "… Secret: X." into the description: move X to its own column."""
     bind = op.get_bind()
-    npcs = sa.table("campaign_npcs", sa.column("id", sa.BigInteger()), sa.column("description", sa.Text()),
-                    sa.column("secret", sa.Text()))  # fmt: skip
+    npcs = sa.table(
+        "campaign_npcs",
+        sa.column("id", sa.BigInteger()),
+        sa.column("description", sa.Text()),
+        sa.column("secret", sa.Text()),
+    )
     rows = bind.execute(sa.select(npcs.c.id, npcs.c.description).where(npcs.c.description.contains(SECRET_MARK)))
     for npc_id, description in rows.all():
         head, _, secret = str(description).rpartition(SECRET_MARK)
