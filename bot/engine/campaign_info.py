@@ -143,3 +143,13 @@ def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
         turn_count=row.turn_count or 0,
         created_at=row.created_at,
     )
+
+
+def new_campaign_settings(guild_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A new campaign starts from the guild's defaults (narrator model, content rating)."""
+    out: dict[str, Any] = {}
+    if guild_settings.get("content_rating") in CONTENT_RATINGS:
+        out["content_rating"] = guild_settings["content_rating"]
+    if guild_settings.get("narrator_model"):
+        out["model"] = str(guild_settings["narrator_model"])
+    return out

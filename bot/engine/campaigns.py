@@ -8,15 +8,15 @@ event to the log. What a campaign is read as (settings, scene, `CampaignInfo`) l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
+from bot.engine.campaign_export import Export, campaign_export
 from bot.engine.campaign_info import (
     CONTENT_RATINGS,
     CampaignDefaults,
@@ -24,6 +24,7 @@ from bot.engine.campaign_info import (
     CampaignSettings,
     Scene,
     info_of,
+    new_campaign_settings,
 )
 from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
@@ -90,13 +91,6 @@ class CanonEntry:
     number: int  # 1-based position, what `/dm unpin` takes
     text: str
     public: bool = False  # the players may read it (`/dm pin public:true`); otherwise the DM's alone
-
-
-@dataclass(frozen=True)
-class Export:
-    stem: str
-    markdown: str
-    json: str
 
 
 @dataclass(frozen=True)
@@ -555,53 +549,7 @@ class CampaignService:
             rows = await EventRepository(session).all_for(row.id)
             events = [e for e in (line_of(r) for r in rows) if viewer.sees(e.audience)]
             stamps = {e.id: e.created_at for e in rows}
-        party_lines = [f"{s.name}: level {s.level}, HP {s.hp_current}/{s.hp_max}, XP {s.xp}" for s in party]
-        markdown = _markdown(info, canon, npcs, party_lines, events)
-        about: dict[str, Any] = {
-            "id": info.id,
-            "name": info.name,
-            "tone": info.tone,
-            "setting": info.setting,
-            "dm_id": str(info.dm_id),
-            "scene": info.scene.to_json(),
-            "summary": info.summary,
-            "safety": asdict(info.safety),
-        }
-        if viewer.is_dm:
-            about["settings"] = info.settings.to_json()
-        data = {
-            "campaign": about,
-            "exported_for": label(viewer.role),
-            "canon": canon,
-            "npcs": [
-                {"name": n, "role": r, "description": d, **({"secret": x} if viewer.is_dm else {})}
-                for n, r, d, x in npcs
-            ],
-            "party": [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "owner_id": str(s.owner_id),
-                    "level": s.level,
-                    "hp": s.hp_current,
-                    "xp": s.xp,
-                }
-                for s in party
-            ],
-            "events": [
-                {
-                    "id": e.id,
-                    "turn_id": e.turn_id,
-                    "kind": e.kind,
-                    "text": e.text,
-                    "retconned": e.retconned,
-                    "at": stamps[e.id].isoformat() if stamps.get(e.id) else None,
-                }
-                for e in events
-            ],
-        }
-        stem = "-".join("".join(c if c.isalnum() else " " for c in info.name.lower()).split())[:40] or "campaign"
-        return Export(stem, markdown, json.dumps(data, indent=2, ensure_ascii=False))
+        return campaign_export(info, viewer, canon, npcs, party, events, stamps)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -617,16 +565,6 @@ def check_may_create(guild_settings: Mapping[str, Any], roles: Sequence[int], ma
         raise Forbidden("On this server only the admins create campaigns (no DM role is set: `/admin dm-role`).")
     if int(role) not in {int(r) for r in roles}:
         raise Forbidden(f"On this server only members with the DM role (<@&{int(role)}>) create campaigns.")
-
-
-def new_campaign_settings(guild_settings: Mapping[str, Any]) -> dict[str, Any]:
-    """A new campaign starts from the guild's defaults (narrator model, content rating)."""
-    out: dict[str, Any] = {}
-    if guild_settings.get("content_rating") in CONTENT_RATINGS:
-        out["content_rating"] = guild_settings["content_rating"]
-    if guild_settings.get("narrator_model"):
-        out["model"] = str(guild_settings["narrator_model"])
-    return out
 
 
 def _channel_taken() -> str:
@@ -654,31 +592,3 @@ def _previously(row: Campaign, last: CampaignSession | None, recent: Sequence[Ev
         return _fit(last.summary, limit)
     text = log.recap_text(row.summary or "", list(reversed(recent)), lambda t: len(t) <= limit)
     return text or "This is where the story begins."
-
-
-def _markdown(
-    info: CampaignInfo,
-    canon: Sequence[str],
-    npcs: Sequence[tuple[str, str, str, str]],
-    party: Sequence[str],
-    events: Sequence[EventLine],
-) -> str:
-    out = [f"# {info.name}", ""]
-    if info.tone or info.setting:
-        out += [f"*{info.tone}*" if info.tone else "", info.setting, ""]
-    out += ["## Scene", f"{info.scene.location or '(not set)'}: {info.scene.description}".strip(), ""]
-    out += ["## Party", *(f"- {p}" for p in party or ["(nobody yet)"]), ""]
-    out += ["## Canon", *(f"- {c}" for c in canon or ["(none pinned)"]), ""]
-    out += [
-        "## NPCs",
-        *(
-            f"- **{n}**" + (f" ({r})" if r else "") + (f": {d}" if d else "") + (f" *Secret (yours):* {x}" if x else "")
-            for n, r, d, x in npcs
-        ),
-        "",
-    ]
-    out += ["## Story so far", info.summary or "(no summary yet)", "", "## Event log", ""]
-    for event in events:
-        line = f"{event.id}. [{event.kind}] {event.text}"
-        out.append(f"- ~~{line}~~ *(retconned)*" if event.retconned else f"- {line}")
-    return "\n".join(out) + "\n"
