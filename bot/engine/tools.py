@@ -9,119 +9,41 @@ transaction. The turn loop (`bot.engine.turns`) calls `ToolExecutor.execute` onc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD
 from bot.engine import events as log
-from bot.engine.campaign_info import CampaignDefaults, CampaignInfo, info_of
+from bot.engine.campaign_info import CampaignDefaults, info_of
 from bot.engine.characters import CharacterRef
-from bot.engine.checks import CheckResult, CheckService
+from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
 from bot.engine.hit_points import damaged, healed
-from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, clean_name, name_key, to_sheet, write_back
+from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, name_key, to_sheet, write_back
+from bot.engine.story_tools import StoryTools
+from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, TurnTally, npc_key, refusal
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NARRATOR_TOOLS, ProposedCall, ToolSpec, validate_arguments
 from persistence.db import Database
-from persistence.models import Campaign, Character, Npc, PendingChange
+from persistence.models import Character, PendingChange
 from persistence.repositories import (
     CampaignRepository,
-    EventRepository,
     NpcRepository,
     PartyRepository,
     PendingRepository,
 )
 
 MAX_CHECKS_PER_TURN = 6
-MAX_NPCS_PER_TURN = 3
-MAX_NPCS = 300
-MAX_ENEMIES = 20
 # Risky skills whose failure by 5 or more hurts, when the campaign allows it: (dice, type, what happens).
 CONSEQUENCES: Mapping[str, tuple[str, str, str]] = {
     "athletics": ("1d6", "bludgeoning", "a bad fall"),
     "acrobatics": ("1d4", "bludgeoning", "a hard tumble"),
 }
 CONSEQUENCE_MARGIN = 5
-
-
-# --- plain values --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EngineAction:
-    """Something the engine did (or refused) this turn: the footer's "what the dice said".
-
-    `subject` and `detail` may hold names users typed (escape them to show); `dice` is the
-    engine's Markdown breakdown of a roll; `numbers` are the values, for checking and tests.
-    """
-
-    kind: str  # check, consequence, damage, heal, condition, item, xp, npc, scene, combat, pending, refused
-    subject: str
-    detail: str
-    dice: str = ""
-    numbers: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def line(self) -> str:
-        return f"{self.subject}: {self.detail}" + (f" [{self.dice}]" if self.dice else "")
-
-
-class Refused(Exception):
-    """A call the rules do not allow; the message goes back to the model."""
-
-
-# --- the tool executor ---------------------------------------------------------------------------
-
-
-@dataclass
-class TurnTally:
-    """What a turn has spent of the campaign's per-turn bounds."""
-
-    damage: int = 0
-    heal: int = 0
-    items: int = 0
-    xp: dict[int, int] = field(default_factory=dict)  # per character
-    checks: int = 0
-    npcs: int = 0
-    moves: int = 0
-
-
-@dataclass
-class CallResult:
-    call_id: str
-    payload: dict[str, Any]
-    action: EngineAction
-    checks: list[CheckResult] = field(default_factory=list)
-    followups: list[EngineAction] = field(default_factory=list)  # what the engine did because of it
-
-    @property
-    def actions(self) -> list[EngineAction]:
-        return [self.action, *self.followups]
-
-
-@dataclass
-class Round:
-    """One transaction's view: the locked campaign and party, who acts, and the turn's tally."""
-
-    session: AsyncSession
-    campaign: Campaign
-    info: CampaignInfo
-    party: list[Character]
-    actor: Actor
-    is_dm: bool
-    turn_id: int | None
-    tally: TurnTally
-    approved: bool = False  # the DM approved this call already
-
-    def may_affect(self, row: Character) -> bool:
-        return self.is_dm or row.owner_id == self.actor.user_id
-
-
-Handler = Callable[[Round, dict[str, Any]], Awaitable[CallResult]]
 
 
 class ToolExecutor:
@@ -155,9 +77,7 @@ class ToolExecutor:
             "give_item": self._give_item,
             "take_item": self._take_item,
             "award_xp": self._award_xp,
-            "introduce_npc": self._introduce_npc,
-            "move_scene": self._move_scene,
-            "start_combat": self._start_combat,
+            **StoryTools(combat, srd).handlers(),
         }
 
     async def execute(
@@ -235,7 +155,7 @@ class ToolExecutor:
         try:
             row = self._member(round_, name)
         except Refused:
-            npc = await NpcRepository(round_.session).by_key(round_.campaign.id, _key(name))
+            npc = await NpcRepository(round_.session).by_key(round_.campaign.id, npc_key(name))
             if npc is not None:
                 raise Refused(
                     f"{npc.name} is an NPC; the engine tracks {tool} for player characters only. "
@@ -610,145 +530,6 @@ class ToolExecutor:
             {"ok": True, "xp": {"targets": [r.name for r in rows], "amount": amount}},
             EngineAction("xp", names, f"{amount} XP each", numbers={"amount": amount}),
         )
-
-    async def _introduce_npc(self, round_: Round, args: dict[str, Any]) -> CallResult:
-        name = clean_name(args["name"])[:80]
-        key = _key(name)
-        if any(r.name_key == key for r in round_.party):
-            raise Refused(f"{name} is a player character, not an NPC.")
-        repo = NpcRepository(round_.session)
-        scene = dict(round_.campaign.scene or {})
-        present = list(scene.get("npcs") or [])
-        existing = await repo.by_key(round_.campaign.id, key)
-        if existing is not None:
-            if existing.name not in present:
-                round_.campaign.scene = {**scene, "npcs": [*present, existing.name]}
-            return CallResult(
-                "",
-                {"ok": True, "npc": {"name": existing.name, "known": True, "role": existing.role}},
-                EngineAction("npc", existing.name, "is here (already known)"),
-            )
-        if round_.tally.npcs >= MAX_NPCS_PER_TURN or await repo.count(round_.campaign.id) >= MAX_NPCS:
-            raise Refused("Too many new NPCs at once; bring back a known one instead.")
-        round_.tally.npcs += 1
-        repo.add(
-            Npc(
-                campaign_id=round_.campaign.id,
-                name=name,
-                name_key=key,
-                role=args["role"][:80],
-                description=args["description"][:500],
-                turn_id=round_.turn_id,
-                public=True,
-            )
-        )  # introduced in the story the channel reads
-        round_.campaign.scene = {**scene, "npcs": [*present, name]}
-        log.record(
-            round_.session,
-            round_.campaign,
-            "npc",
-            f"NPC {name} ({args['role']}): {args['description']}",
-            actor_id=round_.actor.user_id,
-            turn_id=round_.turn_id,
-            data={"created": True, "name": name, "name_key": key},
-        )
-        return CallResult(
-            "",
-            {"ok": True, "npc": {"name": name, "known": False}},
-            EngineAction("npc", name, f"enters the story ({args['role']})"),
-        )
-
-    async def _move_scene(self, round_: Round, args: dict[str, Any]) -> CallResult:
-        before = dict(round_.campaign.scene or {})
-        if before.get("in_combat"):
-            raise Refused("The party is in combat; the scene cannot move until the fight ends.")
-        if round_.tally.moves >= 1:
-            raise Refused("The scene already moved this turn.")
-        round_.tally.moves += 1
-        after = {**before, "location": args["location"][:80], "description": args["description"][:500], "npcs": []}
-        round_.campaign.scene = after
-        log.record(
-            round_.session,
-            round_.campaign,
-            "scene",
-            f"Scene: {args['location']}. {args['description']}",
-            actor_id=round_.actor.user_id,
-            turn_id=round_.turn_id,
-            data={"before": before, "after": after},
-        )
-        return CallResult(
-            "",
-            {"ok": True, "scene": {"location": args["location"]}},
-            EngineAction("scene", args["location"], "the party moves here"),
-        )
-
-    async def _start_combat(self, round_: Round, args: dict[str, Any]) -> CallResult:
-        """A real fight with the SRD monsters the narrator named, started in the turn's transaction after the
-        tool's own checks (SRD names, counts, not already fighting)."""
-        row = round_.campaign
-        before = dict(row.scene or {})
-        if before.get("in_combat"):
-            raise Refused("The party is already in combat.")
-        enemies = self._enemies(args["enemies"])
-        row.scene = {**before, "in_combat": True, "enemies": enemies}
-        names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
-        log.record(
-            round_.session,
-            row,
-            "combat",
-            f"Combat starts against {names}.",
-            actor_id=round_.actor.user_id,
-            turn_id=round_.turn_id,
-            data={"before": {"in_combat": False, "enemies": before.get("enemies", [])}, "enemies": enemies},
-        )
-        monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
-        combat_id = await self.combat.start_in(
-            round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters
-        )
-        await note_combat_started(round_.session, round_.turn_id, combat_id)
-        result = {
-            "ok": True,
-            "combat": {
-                "enemies": [{"name": e["monster"], "count": e["count"]} for e in enemies],
-                "note": "The fight has begun: players `/combat join`; describe the opening only.",
-                "id": combat_id,
-            },
-        }
-        return CallResult("", result, EngineAction("combat", names, "combat begins"))
-
-    def _enemies(self, wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The named monsters by their SRD names; refused if one is not in the SRD or there are too many."""
-        enemies: list[dict[str, Any]] = []
-        unknown: list[str] = []
-        for entry in wanted:
-            try:
-                monster = self.srd.monster(entry["monster"])
-                enemies.append({"monster": monster.name, "count": int(entry["count"])})
-            except KeyError:
-                unknown.append(entry["monster"])
-        if unknown:
-            raise Refused(f"Not SRD monsters: {', '.join(unknown)}. Use SRD names such as Goblin or Wolf.")
-        if sum(int(e["count"]) for e in enemies) > MAX_ENEMIES:
-            raise Refused(f"At most {MAX_ENEMIES} enemies in one fight.")
-        return enemies
-
-
-async def note_combat_started(session: AsyncSession, turn_id: int | None, combat_id: int) -> None:
-    """Put the fight's id on the turn's combat event, so a retcon of the turn ends the fight too."""
-    if turn_id is None:
-        return
-    events = [e for e in await EventRepository(session).of_turn(turn_id) if e.kind == "combat"]
-    if events:
-        events[-1].data = {**(events[-1].data or {}), "combat_id": combat_id}
-
-
-def refusal(call: ProposedCall, reason: str) -> CallResult:
-    """A call not applied: the reason goes back to the model as the tool's result, and to the footer."""
-    return CallResult(call.id, {"ok": False, "error": reason}, EngineAction("refused", call.name, reason))
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 def _owner_turn(round_: Round) -> str:

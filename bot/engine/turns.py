@@ -32,7 +32,8 @@ from bot.engine.campaigns import CampaignService
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.sheet import Actor, to_sheet
-from bot.engine.tools import CallResult, EngineAction, ToolExecutor, TurnTally, refusal
+from bot.engine.tool_calls import CallResult, EngineAction, TurnTally, refusal
+from bot.engine.tools import ToolExecutor
 from bot.engine.usage import UsageService
 from bot.errors import InvalidInput, NotFound
 from bot.narrator import (

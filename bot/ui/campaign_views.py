@@ -9,7 +9,7 @@ import discord
 from bot import discord_limits as limits
 from bot.engine.campaign_info import CampaignInfo
 from bot.engine.campaigns import CanonEntry, Overview, SessionReport
-from bot.engine.tools import EngineAction
+from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport
 from bot.ui.fit import fit_embed, fit_lines, text_embeds

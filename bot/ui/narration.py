@@ -19,7 +19,7 @@ import discord
 import structlog
 
 from bot import discord_limits as limits
-from bot.engine.tools import EngineAction
+from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import TurnOutcome
 from bot.ui.coalesce import EditCoalescer
 from bot.ui.fit import fit_embed, fit_lines

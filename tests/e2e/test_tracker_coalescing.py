@@ -92,6 +92,7 @@ async def test_turns_as_fast_as_clicks_stay_under_the_edit_limit(session: Sandbo
     assert min(gaps) >= TRACKER_EDIT_INTERVAL * 0.95
     assert busiest < DISCORD_EDITS_PER_5S
     assert max(latencies) < 1.0  # no reply waits for an edit (each is a few ms here; the edits are 1.25 s apart)
+    assert session.discord.rate_limited == []  # with Discord's buckets on, not one 429: no reply ever waited on one
     newest = await session.services.combat.status(fight)
     shown = session.discord.message(tracker_id).embeds[0]["title"]
     assert shown == f"⚔️ Combat — round {newest.round}"  # the last edit drew the newest state

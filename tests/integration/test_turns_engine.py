@@ -16,7 +16,7 @@ from bot.engine.characters import CharacterRef
 from bot.engine.creation import Choices
 from bot.engine.events import state_of
 from bot.engine.sheet import Actor, Sheet
-from bot.engine.tools import EngineAction
+from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import TurnOutcome
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NarratorEvent, NarratorUnavailable, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
