@@ -1,10 +1,10 @@
 """`/lookup` replies: the derived SRD facts of one entry as a phone-readable embed, and the button
 that posts a private answer to the channel.
 
-Facts only (numbers, dice, names): the SRD's description texts are not in the project's data. Every
-embed keeps to Discord's limits through `Card`, a small fitter of its own until the shared one in
-bot/ui lands: titles, descriptions and field values are cut with an ellipsis, and fields that would
-pass the 25-field or 6,000-character totals are left off with a note saying how many.
+Facts only (numbers, dice, names): the SRD's description texts are not in the project's data. `Card`
+lays an entry out for Discord's limits (`bot.discord_limits`): long lists over several fields, and fields
+that would pass the 25-field or 6,000-character totals left off with a note saying how many; the shared
+fitter (`bot.ui.fit.fit_embed`) has the last word on every embed, as for every other view.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot import discord_limits as limits
 from bot.data.srd import (
     SRD,
     Armor,
@@ -33,14 +34,15 @@ from bot.data.srd import (
     cr_label,
 )
 from bot.engine import rules
+from bot.ui.fit import clamp, fit_embed
 
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
-FIELD_COUNT_LIMIT = 25
-FIELD_NAME_LIMIT = 256
-FIELD_VALUE_LIMIT = 1024
-TOTAL_LIMIT = 6000
-FOOTER_LIMIT = 2048
+TITLE_LIMIT = limits.EMBED_TITLE
+DESCRIPTION_LIMIT = limits.EMBED_DESCRIPTION
+FIELD_COUNT_LIMIT = limits.EMBED_FIELDS
+FIELD_NAME_LIMIT = limits.FIELD_NAME
+FIELD_VALUE_LIMIT = limits.FIELD_VALUE
+TOTAL_LIMIT = limits.EMBED_TOTAL
+FOOTER_LIMIT = limits.FOOTER_TEXT
 LOOKUP_COLOUR = discord.Colour.teal()
 POST_TIMEOUT = 600.0
 ORDINALS = ("cantrip", "1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th")
@@ -52,9 +54,7 @@ AUTOMATION_TEXT = {
 ABILITY_ORDER = ("str", "dex", "con", "int", "wis", "cha")
 
 
-def cap(text: str, limit: int) -> str:
-    """At most `limit` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+cap = clamp  # at most `limit` characters, an ellipsis marking a cut
 
 
 class Card:
@@ -99,7 +99,7 @@ class Card:
             embed.add_field(name="…", value=f"{left} more part{'s' if left > 1 else ''} left off to fit Discord.")
         if footer:
             embed.set_footer(text=footer)
-        return embed
+        return fit_embed(embed)
 
 
 # --- Small formatters -----------------------------------------------------------------------------
