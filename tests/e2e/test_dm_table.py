@@ -3,12 +3,13 @@ mode, and the permission matrix over EVERY `/dm` and `/admin` command found in t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.engine.sheet import Actor
+from bot.testbed.commands import leaves as schema_leaves
 from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign
 
@@ -92,15 +93,6 @@ def _goblins_acted(s: SandboxSession) -> int:
     return sum(e.get("title", "").startswith("⚔️ Goblin") for m in public for e in m.embeds)
 
 
-def _leaves(command: dict[str, Any], prefix: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    options = command.get("options") or []
-    subs = [o for o in options if o["type"] in (1, 2)]
-    if not subs:
-        yield prefix, options
-    for sub in subs:
-        yield from _leaves(sub, f"{prefix} {sub['name']}")
-
-
 def _value(option: dict[str, Any], s: SandboxSession) -> Any:
     kind = option["type"]
     if kind in (6, 9):
@@ -124,7 +116,7 @@ async def test_every_privileged_command_refuses_exactly_the_right_people(table: 
             command.pop("default_member_permissions", None)
     schema = s.discord.commands(guild) + s.discord.commands(None)
     tops = [c for c in schema if c["name"] in ("dm", "admin")]
-    leaves = [leaf for top in tops for leaf in _leaves(top, top["name"])]
+    leaves = [(leaf.path, leaf.options) for leaf in schema_leaves(tops)]
     await s.run("dm combat start", user="dungeonmaster", channel=ARENA)  # so fight commands reach the DM check
     await s.run("dm combat add", {"monster": "goblin"}, user="dungeonmaster", channel=ARENA)
     assert len(leaves) >= 40  # every /dm and /admin subcommand, discovered from the schema

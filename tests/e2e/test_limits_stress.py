@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,11 +34,10 @@ from bot.sandbox.interactions import (
     NUMBER,
     ROLE,
     STRING,
-    SUB_COMMAND,
-    SUB_COMMAND_GROUP,
     USER,
     InteractionHandle,
 )
+from bot.testbed.commands import Leaf, leaves
 from bot.testbed.harness import SandboxSession
 from bot.testbed.message_limits import log_violations
 from persistence.models import Campaign, CampaignEvent, Combat, Combatant, Npc
@@ -188,35 +187,11 @@ async def every_string_option_at_its_longest(table: Table) -> None:
         if leaf.path in SKIPPED:
             continue
         for option in leaf.free_text:
-            await table.run(leaf.path, await options_for(table, leaf, option), user=leaf.user)
+            await table.run(leaf.path, await options_for(table, leaf, option), user=user_of(leaf))
 
 
-# --- the schema, as tests/hostile reads it --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Leaf:
-    path: str
-    options: tuple[dict[str, Any], ...]
-    user: str
-
-    @property
-    def free_text(self) -> list[str]:
-        return [o["name"] for o in self.options if o["type"] == STRING and not o.get("choices")]
-
-
-def leaves(commands: list[dict[str, Any]]) -> Iterator[Leaf]:
-    def walk(path: str, options: list[dict[str, Any]], user: str) -> Iterator[Leaf]:
-        subs = [o for o in options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-        if not subs:
-            yield Leaf(path, tuple(options), user)
-        for sub in subs:
-            yield from walk(f"{path} {sub['name']}", sub.get("options") or [], user)
-
-    for command in commands:
-        if command.get("type", 1) == 1:
-            admin = command.get("default_member_permissions") is not None
-            yield from walk(command["name"], command.get("options") or [], "admin" if admin else DM)
+def user_of(leaf: Leaf) -> str:
+    return "admin" if leaf.admin_only else DM
 
 
 async def options_for(table: Table, leaf: Leaf, longest: str) -> dict[str, Any]:
@@ -234,7 +209,7 @@ async def default(table: Table, leaf: Leaf, schema: dict[str, Any]) -> Any:
     if schema.get("choices"):
         return schema["choices"][0]["value"]
     if kind == STRING and schema.get("autocomplete"):
-        user_id = session.user_id(leaf.user)
+        user_id = session.user_id(user_of(leaf))
         typed = {schema["name"]: ""}
         offered = await session.discord.autocomplete(
             leaf.path, typed, schema["name"], user_id=user_id, channel_id=table.channel

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from test_dm_table import _leaves
 
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
+from bot.testbed.commands import leaves as schema_leaves
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign
 
@@ -144,7 +144,7 @@ async def test_no_read_path_shows_a_secret_to_anyone_but_the_dm(table: SandboxSe
         for command in s.discord._commands.get(scope, []):
             command.pop("default_member_permissions", None)
     schema = s.discord.commands(s.world.guild.id) + s.discord.commands(None)
-    leaves = [leaf for top in schema for leaf in _leaves(top, top["name"])]
+    leaves = [(leaf.path, list(leaf.options)) for leaf in schema_leaves(schema)]
     assert len(leaves) >= 70  # every command, from the schema
     for role, user in WALKERS.items():
         text = await walk(s, user, leaves)

@@ -22,7 +22,7 @@ import re
 import time
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,14 +42,13 @@ from bot.sandbox.interactions import (
     NUMBER,
     ROLE,
     STRING,
-    SUB_COMMAND,
-    SUB_COMMAND_GROUP,
     USER,
     InteractionHandle,
 )
 from bot.sandbox.messages import Message
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World, default_world
+from bot.testbed.commands import Leaf, leaves
 from bot.testbed.databases import create_database, drop_database
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Base
@@ -73,39 +72,6 @@ PLAIN_DEFAULTS = {"expression": "1d20", "dice": "1d20", "damage": "1d6"}
 
 
 # --- the schema -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """One invocable (sub)command and its option schemas."""
-
-    path: str
-    options: tuple[dict[str, Any], ...]
-    admin_only: bool = False  # default_member_permissions set: Discord shows it to admins only
-
-    def option(self, name: str) -> dict[str, Any]:
-        return next(o for o in self.options if o["name"] == name)
-
-    @property
-    def free_text(self) -> list[str]:
-        """String options a player types freely (choices are picked, not typed)."""
-        return [o["name"] for o in self.options if o["type"] == STRING and not o.get("choices")]
-
-
-def leaves(commands: list[dict[str, Any]]) -> list[Leaf]:
-    def walk(path: str, options: list[dict[str, Any]], admin_only: bool) -> Iterator[Leaf]:
-        subs = [o for o in options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-        if not subs:
-            yield Leaf(path, tuple(options), admin_only)
-        for sub in subs:
-            yield from walk(f"{path} {sub['name']}", sub.get("options") or [], admin_only)
-
-    return [
-        leaf
-        for c in commands
-        if c.get("type", 1) == 1
-        for leaf in walk(c["name"], c.get("options") or [], c.get("default_member_permissions") is not None)
-    ]
 
 
 def fit(text: str, schema: dict[str, Any]) -> str | None:
