@@ -161,7 +161,12 @@ CATALOG: tuple[CommandHelp, ...] = (
         "Attack: to-hit and damage come from your sheet.",
         "/attack weapon:Longsword target:Goblin",
     ),
-    _player("checks", "/deathsave [advantage:true]", "A death saving throw, at 0 hit points.", "/deathsave"),
+    _player(
+        "checks",
+        "/deathsave [advantage:true]",
+        "A death saving throw at 0 hit points, outside a fight (in one, it is rolled as your turn starts).",
+        "/deathsave",
+    ),
     _player("checks", "/initiative [advantage:true]", "Roll initiative with your active character.", "/initiative"),
     _player(
         "campaigns",
@@ -367,6 +372,13 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/dm heal target:<name> amount:<n>",
         "Heal a combatant or character.",
         "/dm heal target:Lia amount:5",
+    ),
+    CommandHelp(
+        "dm",
+        "combat",
+        "/dm revive target:<character>",
+        "Bring a dead or dying character back with 1 HP (a raising spell, or the DM's word).",
+        "/dm revive target:Tordek",
     ),
     CommandHelp(
         "dm",

@@ -20,6 +20,7 @@ from bot.engine.campaigns import CampaignService, campaign_dm_reader
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
+from bot.engine.death import Revival
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
 from bot.engine.memory import MemoryReader, PromptBudget
@@ -66,6 +67,7 @@ class Services:
     table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
     admin: AdminService
     aliases: AliasService  # saved rolls (/alias), which /roll expands
+    revival: Revival  # the DM's /dm revive
 
 
 @asynccontextmanager
@@ -103,6 +105,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             ),
             admin=AdminService(db, campaign.usage, models),
             aliases=AliasService(db, characters),
+            revival=Revival(db),
         )
     finally:
         await campaign.aclose()

@@ -618,6 +618,15 @@ class CombatRepository:
             query = query.with_for_update()
         return (await self.session.scalars(query)).first()
 
+    async def in_active_fight(self, character_id: int) -> bool:
+        """Whether the character is a combatant of a running fight."""
+        query = (
+            select(Combatant.id)
+            .join(Combat, Combat.id == Combatant.combat_id)
+            .where(Combatant.character_id == character_id, Combat.status == "active")
+        )
+        return (await self.session.scalars(query.limit(1))).first() is not None
+
     async def campaign_dm(self, campaign_id: int) -> int | None:
         return (await self.session.scalars(select(Campaign.dm_id).where(Campaign.id == campaign_id))).first()
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import rules, spells
+from bot.engine import rests, rules, spells
 from bot.engine.dice import Dice, RollOutcome
+from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
     MAX_STACK,
     ActiveCondition,
@@ -47,11 +48,8 @@ MAX_BACKSTORY = 4000
 MAX_URL = 500
 MAX_COIN_DELTA = 1_000_000
 
-SHORT_REST_SLOT_CLASSES = ("warlock",)  # Pact Magic slots come back on a short rest
-
 CampaignDMLookup = Callable[[int], Awaitable[int | None]]
 HpMethod = Literal["average", "roll"]
-RestKind = Literal["short", "long"]
 InventoryAction = Literal["add", "remove", "equip", "unequip"]
 T = TypeVar("T")
 
@@ -79,16 +77,6 @@ class LevelUp:
     slots: tuple[int, ...]
     features: tuple[str, ...]
     spells: spells.LevelGains | None = None  # new cantrips, spells known or prepared; None for non-casters
-
-
-@dataclass(frozen=True)
-class Rest:
-    sheet: Sheet
-    kind: RestKind
-    hp_regained: int
-    hit_dice_spent: int
-    hit_dice_regained: int
-    roll: RollOutcome | None
 
 
 @dataclass(frozen=True)
@@ -292,6 +280,11 @@ class CharacterService:
                 "Your campaign's DM can also allow the level-up."
             )
 
+    def _logged(self, pending: Pending, expression: str, label: str) -> RollOutcome:
+        outcome = self.dice.roll(expression, label=label)
+        pending.rolls.append(outcome)
+        return outcome
+
     def _toughness_of(self, sheet: Sheet) -> int:
         return toughness(self.srd.subrace(sheet.subrace) if sheet.subrace else None)
 
@@ -303,54 +296,12 @@ class CharacterService:
             if sheet.death_failures >= 3:
                 raise InvalidInput(f"{sheet.name} is dead; rest won't help.")
             if kind == "long":
-                return self._long_rest(sheet)
-            return self._short_rest(sheet, dice, pending)
+                done = rests.long_rest(sheet)
+            else:
+                done = rests.short_rest(sheet, self.srd, dice, lambda expr: self._logged(pending, expr, "Hit dice"))
+            return done.sheet, done
 
         return await self._change(actor, ref, apply)
-
-    def _short_rest(self, sheet: Sheet, dice: int, pending: Pending) -> tuple[Sheet, Rest]:
-        left = sheet.level - sheet.hit_dice_used
-        if dice < 0 or dice > left:
-            raise InvalidInput(f"{sheet.name} has {left} hit {'die' if left == 1 else 'dice'} to spend; not {dice}.")
-        klass = self.srd.klass(sheet.class_index)
-        con_mod = rules.modifier(sheet.scores["con"])
-        roll = None
-        healed = 0
-        if dice:
-            roll = self.dice.roll(f"{dice}d{klass.hit_die}{_signed_or_empty(con_mod * dice)}", label="Hit dice")
-            pending.rolls.append(roll)
-            healed = max(0, roll.total)
-        current = rules.heal(sheet.hp_current, sheet.hp_max, healed)
-        slots = sheet.slots_max if klass.index in SHORT_REST_SLOT_CLASSES else sheet.slots_current
-        revived = current > 0 and sheet.hp_current <= 0
-        new = replace(
-            sheet,
-            hp_current=current,
-            hit_dice_used=sheet.hit_dice_used + dice,
-            slots_current=tuple(slots),
-            death_successes=0 if revived else sheet.death_successes,
-            death_failures=0 if revived else sheet.death_failures,
-        )
-        return new, Rest(new, "short", current - max(0, sheet.hp_current), dice, 0, roll)
-
-    def _long_rest(self, sheet: Sheet) -> tuple[Sheet, Rest]:
-        regained = min(sheet.hit_dice_used, rules.hit_dice_regained_on_long_rest(sheet.level))
-        conditions = tuple(
-            replace(c, level=c.level - 1) if c.name == "exhaustion" else c
-            for c in sheet.conditions
-            if not (c.name == "exhaustion" and c.level <= 1)
-        )
-        new = replace(
-            sheet,
-            hp_current=sheet.hp_max,
-            hit_dice_used=sheet.hit_dice_used - regained,
-            slots_current=sheet.slots_max,
-            death_successes=0,
-            death_failures=0,
-            conditions=conditions,
-            spells=spells.after_long_rest(sheet.spells),  # SRD: prepared spells change after a long rest
-        )
-        return new, Rest(new, "long", sheet.hp_max - max(0, sheet.hp_current), 0, regained, None)
 
     # Inventory, coins, conditions ---------------------------------------------------------------
 
@@ -531,10 +482,6 @@ def _grow_slots(current: Sequence[int], old_max: Sequence[int], new_max: Sequenc
     old = list(old_max) + [0] * (9 - len(old_max))
     cur = list(current) + [0] * (9 - len(current))
     return tuple(min(n, c + max(0, n - o)) for c, o, n in zip(cur, old, new_max, strict=False))
-
-
-def _signed_or_empty(value: int) -> str:
-    return "" if value == 0 else rules.signed(value)
 
 
 def _bounded_text(text: str, limit: int, what: str) -> str:

@@ -8,12 +8,12 @@ sheet, so its roll is logged inside that change's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine import rules
+from bot.engine import death, rules
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
@@ -179,15 +179,16 @@ class CheckService:
     ) -> DeathSaveResult:
         """A flat d20 at 0 HP; the counters change in the same transaction that logs the roll."""
 
-        async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, DeathSaveResult]:
+        async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, DeathSaveResult]:
             _check_dying(sheet)
+            await death.refuse_in_fight(session, sheet)  # in a fight the engine rolls it as the turn starts
             mods = rules.condition_modifiers(
                 "save", active_conditions(sheet, self.srd), advantage=advantage, disadvantage=disadvantage
             )
             outcome = self.dice.roll("1d20", advantage=mods.advantage, label="Death save")
             pending.rolls.append(outcome)
             result = rules.death_save(outcome.total, outcome.total, sheet.death_successes, sheet.death_failures)
-            new = _after_death_save(sheet, result)
+            new = death.after_death_save(sheet, result)
             return new, DeathSaveResult(
                 sheet.name, outcome, result.successes, result.failures, result.state, new.hp_current, mods.reasons
             )
@@ -285,12 +286,3 @@ def _check_dying(sheet: Sheet) -> None:
         raise InvalidInput(f"{sheet.name} has {sheet.hp_current} HP: death saves are only for a character at 0 HP.")
     if sheet.death_successes >= 3:
         raise InvalidInput(f"{sheet.name} is stable at 0 HP and doesn't roll death saves.")
-
-
-def _after_death_save(sheet: Sheet, result: rules.DeathSave) -> Sheet:
-    return replace(
-        sheet,
-        hp_current=result.hp if result.state == "revived" else sheet.hp_current,
-        death_successes=result.successes,
-        death_failures=result.failures,
-    )

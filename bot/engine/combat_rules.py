@@ -276,7 +276,9 @@ def damage_character(vitals: Vitals, amount: int, *, critical: bool = False) -> 
 def heal_character(vitals: Vitals, amount: int) -> Vitals:
     """Healing a living character; from 0 HP it also clears the death saves."""
     if vitals.state == "dead":
-        raise InvalidInput("The dead can't be healed with hit points; that takes magic like *revivify*.")
+        raise InvalidInput(
+            "The dead can't be healed with hit points; that takes magic like *revivify*, or the DM's `/dm revive`."
+        )
     hp = min(vitals.hp_max, max(0, vitals.hp) + max(0, amount))
     if hp > 0 and vitals.hp <= 0:
         return replace(vitals, hp=hp, successes=0, failures=0)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from bot.engine.wording import counted
 from bot.errors import InvalidInput
 
 Phase = Literal["start", "end"]
@@ -192,7 +193,7 @@ def label(effect: Effect) -> str:
     """For the tracker: "Bless (3 rounds, conc. Lia)" needs the caster's name; this gives "Bless (3 rounds)"."""
     if effect.rounds is None:
         return effect.name
-    return f"{effect.name} ({effect.rounds} round{'s' if effect.rounds != 1 else ''})"
+    return f"{effect.name} ({counted(effect.rounds, 'round')})"
 
 
 def describe(effect: Effect) -> str:

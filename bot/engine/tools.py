@@ -26,6 +26,7 @@ from bot.engine.hit_points import damaged, healed
 from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, name_key, to_sheet, write_back
 from bot.engine.story_tools import StoryTools
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, TurnTally, npc_key, refusal
+from bot.engine.wording import counted
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.narrator import NARRATOR_TOOLS, ProposedCall, ToolSpec, validate_arguments
 from persistence.db import Database
@@ -499,8 +500,8 @@ class ToolExecutor:
         bound = round_.info.settings.bounds.items
         if round_.tally.items + quantity > bound:
             raise Refused(
-                f"{quantity} items would take this turn to {round_.tally.items + quantity}, above the "
-                f"campaign's bound of {bound} items a turn."
+                f"{counted(quantity, 'item')} would take this turn to {round_.tally.items + quantity}, above the "
+                f"campaign's bound of {counted(bound, 'item')} a turn."
             )
         round_.tally.items += quantity
         return quantity

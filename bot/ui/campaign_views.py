@@ -12,6 +12,7 @@ from bot.engine.campaigns import CanonEntry, Overview, SessionReport
 from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import PendingInfo, RetconReport
 from bot.engine.usage import UsageReport
+from bot.engine.wording import counted
 from bot.ui.fit import fit_embed, fit_lines, text_embeds
 from bot.ui.narration import describe_actions
 from bot.ui.text import safe
@@ -62,10 +63,11 @@ def overview_embed(view: Overview) -> discord.Embed:
     embed.add_field(
         name="Table",
         value=(
-            f"{view.events:,} events · {info.turn_count} turns · {view.canon} canon facts · {view.npcs} NPCs\n"
+            f"{counted(view.events, 'event')} · {counted(info.turn_count, 'turn')} · "
+            f"{counted(view.canon, 'canon fact')} · {counted(view.npcs, 'NPC')}\n"
             f"Rating: {settings.content_rating} · approval above {settings.approval_bound}"
             + (" (auto-approve on)" if settings.auto_approve else "")
-            + (f" · {view.pending} change(s) waiting for the DM" if view.pending else "")
+            + (f" · {counted(view.pending, 'change')} waiting for the DM" if view.pending else "")
             + (" · session running" if view.session_open else "")
         ),
         inline=False,
@@ -76,7 +78,7 @@ def overview_embed(view: Overview) -> discord.Embed:
 def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
     lines = fit_lines(
         (
-            f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {c.turn_count} turns"
+            f"**{safe(c.name, limit=100)}** in <#{c.channel_id}> · DM <@{c.dm_id}> · {counted(c.turn_count, 'turn')}"
             for c in campaigns
         ),
         limits.EMBED_DESCRIPTION,

@@ -22,8 +22,10 @@ from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
 from bot.engine.creation import Choices, Draft
 from bot.engine.dice import Advantage, Critical, RollOutcome
+from bot.engine.rests import rest_lines
 from bot.engine.sheet import Sheet, Stats
 from bot.engine.spells import LevelGains
+from bot.engine.wording import counted
 from bot.errors import GameError
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
 from bot.ui.fit import fit_embed, fit_lines
@@ -55,6 +57,7 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
     title = f"{safe(sheet.name)} — level {sheet.level} {stats.race_name} {stats.class_name}"
     temp = f" (+{sheet.hp_temp} temp)" if sheet.hp_temp else ""
     lines = [
+        *_life(sheet),
         f"❤️ **HP {sheet.hp_current}/{stats.hp_max}**{temp} {hp_bar(sheet.hp_current, stats.hp_max)}",
         f"🛡️ AC **{stats.armor_class}** · 👟 {stats.speed} ft · ⚡ Init {rules.signed(stats.initiative)}",
         f"👁️ Passive Perception {stats.passive_perception} · ✨ Proficiency {rules.signed(stats.proficiency_bonus)}",
@@ -85,6 +88,17 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
     footer = f"{stats.background_name} · {sheet.xp:,} XP" + (" · active" if sheet.active else "")
     embed.set_footer(text=footer)
     return fit_embed(embed)
+
+
+def _life(sheet: Sheet) -> list[str]:
+    """The first thing a sheet says of a character who is down: dead, dying or stable."""
+    if sheet.death_failures >= 3:
+        return ["💀 **Dead**: only a spell or the DM's `/dm revive` brings them back."]
+    if sheet.hp_current <= 0:
+        if sheet.death_successes >= 3:
+            return ["🩹 **Stable** at 0 HP, unconscious."]
+        return ["🩸 **Dying** at 0 HP: a death save each turn; healing wakes them."]
+    return []
 
 
 def _abilities(stats: Stats) -> str:
@@ -147,7 +161,7 @@ def _conditions(sheet: Sheet, srd: SRD) -> str:
     for c in sheet.conditions:
         name = srd.condition(c.name).name
         level = f" {c.level}" if c.name == "exhaustion" else ""
-        rounds = f" ({c.rounds} rounds)" if c.rounds else ""
+        rounds = f" ({counted(c.rounds, 'round')})" if c.rounds else ""
         parts.append(f"{name}{level}{rounds}")
     return fit_lines(parts, limits.FIELD_VALUE, sep=", ")
 
@@ -256,11 +270,11 @@ def _spell_gains(gains: LevelGains) -> str:
     """Where the new level's spells come from: a pointer to the /spell command with the counts allowed."""
     parts = []
     if gains.cantrips:
-        parts.append(f"{gains.cantrips} new cantrip{'s' if gains.cantrips > 1 else ''}")
+        parts.append(counted(gains.cantrips, "new cantrip"))
     if gains.known:
-        parts.append(f"{gains.known} new spell{'s' if gains.known > 1 else ''} known")
+        parts.append(f"{counted(gains.known, 'new spell')} known")
     if gains.book:
-        parts.append(f"{gains.book} spells for the spellbook")
+        parts.append(f"{counted(gains.book, 'spell')} for the spellbook")
     learn = f"📖 Learn {' and '.join(parts)} with `/spell learn`" if parts else ""
     prepare = f"🙏 Prepare {gains.prepared} more with `/spell prepare`" if gains.prepared > 0 else ""
     top = f" (spells up to level {gains.max_level})" if gains.max_level else ""
@@ -270,17 +284,8 @@ def _spell_gains(gains: LevelGains) -> str:
 
 def rest_embed(result: Rest) -> discord.Embed:
     sheet = result.sheet
-    lines = [f"❤️ HP {sheet.hp_current}/{sheet.hp_max} (+{result.hp_regained})"]
-    if result.roll:
-        lines.append(
-            f"Spent {result.hit_dice_spent} hit {'die' if result.hit_dice_spent == 1 else 'dice'}: "
-            f"{result.roll.breakdown}"
-        )
-    if result.kind == "long":
-        lines.append(f"Regained {result.hit_dice_regained} hit dice, every spell slot; death saves reset.")
-    lines.append(f"Hit dice left: {sheet.level - sheet.hit_dice_used}/{sheet.level}")
     title = f"{'🌙 Long' if result.kind == 'long' else '☕ Short'} rest — {safe(sheet.name)}"
-    return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=NEUTRAL_COLOUR))
+    return fit_embed(discord.Embed(title=title, description="\n".join(rest_lines(result)), colour=NEUTRAL_COLOUR))
 
 
 def inventory_embed(change: InventoryChange) -> discord.Embed:

@@ -13,6 +13,7 @@ import discord
 import structlog
 
 from bot import discord_limits as limits
+from bot.engine import death
 from bot.engine.combat import (
     AttackReport,
     CombatEnd,
@@ -26,6 +27,7 @@ from bot.engine.combat import (
     TurnChange,
 )
 from bot.engine.rules import ABILITY_NAMES
+from bot.engine.wording import counted
 from bot.ui.coalesce import EditCoalescer
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
 from bot.ui.fit import fit_content, fit_embed, fit_embeds, fit_lines
@@ -119,8 +121,7 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
     lines = [f"🔔 **Round {change.round}**" if change.new_round else ""]
     if change.ping_user_id is not None:
         lines.append(f"It's **{who}**'s turn, <@{change.ping_user_id}>.")
-        if change.current.state == "dying":
-            lines.append("At 0 HP: roll `/deathsave`.")
+        lines += [death.words(save, safe(save.character)) for save in change.death_saves]
     else:
         lines.append(f"It's **{who}**'s turn.")
     if change.expired:
@@ -207,7 +208,7 @@ def _damage_outcome(damage: DamageReport, *, for_dm: bool) -> str:
         return f"🩸 **{name} falls unconscious** at 0 HP and starts making death saves."
     if damage.failures_added:
         ok, bad = damage.death_saves or (0, 0)
-        return f"🩸 {name} takes {damage.failures_added} failed death save(s) at 0 HP: ✅{ok} ❌{bad}."
+        return f"🩸 {name} takes {counted(damage.failures_added, 'failed death save')} at 0 HP: ✅{ok} ❌{bad}."
     if damage.healed:
         return f"💚 {name} is back to {damage.hp_after}/{damage.hp_max} HP."
     temp = f" (+{damage.temp_after} temp)" if damage.temp_after else ""

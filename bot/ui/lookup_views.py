@@ -34,6 +34,7 @@ from bot.data.srd import (
     cr_label,
 )
 from bot.engine import rules
+from bot.engine.wording import counted
 from bot.ui.fit import clamp, fit_embed
 
 TITLE_LIMIT = limits.EMBED_TITLE
@@ -96,7 +97,7 @@ class Card:
             kept += 1
         left = len(self.fields) - kept
         if left:
-            embed.add_field(name="…", value=f"{left} more part{'s' if left > 1 else ''} left off to fit Discord.")
+            embed.add_field(name="…", value=f"{counted(left, 'more part')} left off to fit Discord.")
         if footer:
             embed.set_footer(text=footer)
         return fit_embed(embed)

@@ -21,6 +21,7 @@ import structlog
 from bot import discord_limits as limits
 from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import TurnOutcome
+from bot.engine.wording import counted
 from bot.ui.coalesce import EditCoalescer
 from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.text import safe
@@ -74,7 +75,7 @@ def trace_embed(outcome: TurnOutcome, *, full: bool = False) -> discord.Embed:
         lines = [*lines[:MAX_TRACE_LINES], f"… and {len(lines) - MAX_TRACE_LINES} more (button below)."]
     refused = sum(1 for a in outcome.actions if a.kind == "refused")
     if not full and refused:
-        lines.append(f"⛔ {refused} proposal{'s' if refused > 1 else ''} refused by the rules (button below).")
+        lines.append(f"⛔ {counted(refused, 'proposal')} refused by the rules (button below).")
     description = fit_lines(lines, limits.EMBED_DESCRIPTION) or "No rolls and no changes this turn."
     embed = discord.Embed(title="🎲 What the dice said", description=description, colour=discord.Colour.gold())
     embed.set_footer(text=f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}")

@@ -17,9 +17,11 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
 from bot.engine.combat import CombatService, Overrides, TrackerState
+from bot.engine.death import Revival
 from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
+from bot.engine.wording import counted
 from bot.errors import GameError
 from bot.settings import Settings
 from bot.ui import campaign_views as views
@@ -27,6 +29,7 @@ from bot.ui import combat_views as fights
 from bot.ui import dm_views
 from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
+from bot.ui.text import safe
 from cogs.common import actor_of, here
 from cogs.dm.tracker import TrackerTools, combat_group
 
@@ -60,7 +63,9 @@ class DMCog(
         table: TableService,
         fight: CombatService,
         board: fights.TrackerBoard,
+        revival: Revival,
     ) -> None:
+        self.revival = revival
         self.campaigns = campaigns
         self.turns = turns
         self.table = table
@@ -349,14 +354,23 @@ class DMCog(
         """Heal a combatant or a character (from 0 HP: back on their feet)."""
         actor = actor_of(interaction)
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
-        await interaction.response.send_message(f"💚 {fights.damage_outcome(report)}")
+        await interaction.response.send_message(fights.damage_outcome(report))  # a heal says 💚 itself
+        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+
+    @app_commands.command(name="revive")
+    @app_commands.describe(target="A dead (or dying) character of the campaign")
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def revive(self, interaction: Interaction[DMBot], target: Range[str, 1, 64]) -> None:
+        """Bring a dead or dying character back with 1 HP (a raising spell, or the DM's word)."""
+        revived = await self.revival.revive(actor_of(interaction), target)
+        await interaction.response.send_message(f"✨ **{safe(revived.name)}** is back with {revived.hp} HP.")
         await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
 
     async def _condition(
         self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool, rounds: int | None
     ) -> None:
         who = await self.table.set_condition(actor_of(interaction), target, name, add=add, rounds=rounds)
-        lasting = f" for {rounds} rounds" if rounds else ""
+        lasting = f" for {counted(rounds, 'round')}" if rounds else ""
         verb = f"is now {name}{lasting}" if add else f"is no longer {name}"
         await interaction.response.send_message(f"🌀 {who} {verb}.")
         await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
@@ -632,5 +646,6 @@ async def setup(bot: DMBot) -> None:
             bot.services.table,
             bot.services.combat,
             bot.services.board,
+            bot.services.revival,
         )
     )

@@ -202,8 +202,10 @@ async def test_levelup_rest_inventory_and_conditions(session: SandboxSession) ->
     await create(session)
     up = await session.run("character levelup", {"hp": "average"})
     assert "reaches level 2" in embed(up)["title"] and "+10 HP" in embed(up)["description"]
-    rest = await session.run("character rest", {"kind": "short", "dice": 1})
-    assert "Short rest" in embed(rest)["title"]
+    full = await session.run("character rest", {"kind": "short", "dice": 1})
+    assert full.ephemeral and "at full HP" in full.content  # no hit die is spent on nothing
+    rest = await session.run("character rest", {"kind": "short"})
+    assert "Short rest" in embed(rest)["title"] and "nothing needed recovering" in embed(rest)["description"]
     off = await session.run("character inventory", {"action": "unequip", "item": "shield"})
     assert "AC 18 → **16**" in embed(off)["description"]
     coins = await session.run("character inventory", {"action": "coins", "gp": -5, "sp": 7})

@@ -10,7 +10,7 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import combat_rules as cr
-from bot.engine import effects
+from bot.engine import death, effects
 from bot.engine.combat import custom
 from bot.engine.combat.fight import Fight, condition_json, timed
 from bot.engine.combat.loading import Fights
@@ -95,7 +95,20 @@ class TurnOrder:
         now = fight.rows[fight.combat.turn_index]
         for row in fight.members(now):
             expired += _tick(fight, row, "start")
-        return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
+        saves = self._death_saves(fight, now)  # before the tracker's state is read, so it shows the save
+        return replace(
+            self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired)), death_saves=saves
+        )
+
+    def _death_saves(self, fight: Fight, now: Combatant) -> tuple[death.TurnDeathSave, ...]:
+        """A dying character's turn starts with its death save (SRD: one a turn), rolled here."""
+        rolled = []
+        for row in fight.members(now):
+            if row.kind == "character" and row.character_id in fight.characters:
+                save = death.turn_start(fight.characters[row.character_id], self.fights.dice)
+                if save is not None:
+                    rolled.append(save)
+        return tuple(rolled)
 
     def change(
         self,
@@ -152,8 +165,9 @@ def _tick_effects(fight: Fight, creature: str, phase: cr.Phase) -> list[str]:
 
 def _tick_conditions(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
     if row.kind == "monster":
-        kept, expired = cr.tick_conditions(timed(row.conditions), phase)
-        if expired:
+        before = timed(row.conditions)
+        kept, expired = cr.tick_conditions(before, phase)
+        if list(kept) != before:  # a round off counts too, not only a condition that ran out
             row.conditions = [condition_json(c) for c in kept]
         return [f"{row.name}: {name}" for name in expired]
     if row.character_id not in fight.characters or phase != "end":

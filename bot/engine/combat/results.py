@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.engine import combat_rules as cr
+from bot.engine.death import TurnDeathSave
 from bot.engine.dice import RollOutcome
 from bot.engine.effects import Effect
 from bot.errors import InvalidInput, NotFound
@@ -120,6 +121,7 @@ class TurnChange:
     skipped: tuple[str, ...]
     expired: tuple[str, ...]  # "Goblin 1: poisoned"
     ping_user_id: int | None  # the player whose turn it is now (None for a monster)
+    death_saves: tuple[TurnDeathSave, ...] = ()  # rolled by the engine as a dying character's turn started
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bot.engine.combat.hit_points import character_health
 from bot.engine.combat.results import TrackerEntry, TrackerState
 from bot.engine.hit_points import vitals
 from bot.engine.sheet import armor_class
+from bot.engine.wording import counted
 from persistence.models import Combatant
 
 
@@ -118,4 +119,4 @@ def _monster_entry(row: Combatant, current: bool, for_dm: bool) -> TrackerEntry:
 def condition_label(name: str, rounds: int | None) -> str:
     if rounds is None:
         return name
-    return f"{name} ({rounds} round{'s' if rounds != 1 else ''})"
+    return f"{name} ({counted(rounds, 'round')})"

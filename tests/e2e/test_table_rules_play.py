@@ -1,0 +1,106 @@
+"""The rules a table meets on its first evening, through a piped `dmbot play` (issue 12): rests that say only
+what happened, timed conditions that count down beside untimed ones, death saves rolled once a turn as the
+dying character's turn starts, healing that wakes the dying, and the dead staying dead until `/dm revive`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from subprocess import CompletedProcess
+
+PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+
+CREATE = """\
+/character create name:Tordek race:dwarf class:fighter background:acolyte method:standard
+1 Athletics, Perception
+3
+/campaign create name:Goblin Hill
+/campaign join
+"""
+
+
+def between(out: str, start: str, end: str | None = None) -> str:
+    """The output of the command typed as `start` (up to the command `end`)."""
+    part = out.split(f"> {start}\n", 1)[1]
+    return part.split(f"> {end}\n", 1)[0] if end else part.split("\nPlayer> ", 1)[0]
+
+
+def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
+    script = CREATE + (
+        "/character rest kind:short dice:1\n"
+        "/character rest kind:long\n"
+        "/dm damage target:Tordek amount:5\n"
+        "/character rest kind:short dice:1\n"
+        "/dm condition add target:Tordek condition:poisoned rounds:1\n"
+        "/character rest kind:long\n"
+        "/dm heal target:Tordek amount:3\n"
+        "/quit\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    full = between(out, "/character rest kind:short dice:1")
+    assert "at full HP (14/14)" in full and "Hit dice left" not in full  # refused: nothing to heal
+    rested = between(out, "/character rest kind:long")
+    assert "nothing needed recovering" in rested and "Regained" not in rested and "spell slot" not in rested
+    spent = out.split("> /character rest kind:short dice:1\n")[2].split("Player> ")[0]
+    assert re.search(r"Spent 1 hit die: 1d10 \(\d+\) \+ 3 = \d+", spent) and "hit dice:" not in spent
+    long = out.split("> /character rest kind:long\n")[2].split("Player> ")[0]
+    assert "Regained 1 hit die." in long and "every spell slot" not in long and "1 hit dice" not in long
+    assert "for 1 round." in out and "for 1 rounds" not in out
+    assert "💚 💚" not in out and "💚 Tordek" not in between(out, "/dm heal target:Tordek amount:3")
+
+
+def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> None:
+    script = CREATE + (
+        "/dm combat start\n"
+        "/dm combat add monster:goblin count:1\n"
+        "/combat join\n"
+        "/dm condition add target:Goblin condition:prone\n"
+        "/dm condition add target:Goblin condition:frightened rounds:2\n"
+        "/dm condition add target:Tordek condition:prone\n"
+        "/dm condition add target:Tordek condition:frightened rounds:2\n" + "/combat next\n" * 6 + "/quit\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Ended: Goblin: frightened." in out or "Goblin: frightened, " in out, out
+    assert re.search(r"Ended: (.*, )?Tordek: frightened", out), out
+    assert "Goblin: prone" not in out and "Tordek: prone" not in out  # the untimed ones stay
+
+
+def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun) -> None:
+    script = CREATE + (
+        "/dm combat start\n"
+        "/dm combat add monster:goblin count:1\n"
+        "/combat join\n"
+        "/dm damage target:Tordek amount:14\n"
+        "/deathsave\n" + "/combat next\n" * 3 + "/character show\n"
+        "/dm heal target:Tordek amount:3\n"
+        "/dm damage target:Tordek amount:40\n"
+        "/character show\n"
+        "/dm heal target:Tordek amount:5\n"
+        "/dm revive target:Tordek\n"
+        "/dm combat end\n"
+        "/dm damage target:Tordek amount:1\n"
+        "/deathsave\n"
+        "/deathsave\n"
+        "/quit\n"
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    refused = between(out, "/deathsave")
+    assert "is in a fight: the death save is rolled for them at the start of each of their turns" in refused
+    turns = out.split("> /deathsave\n", 1)[1].split("> /character show\n", 1)[0]
+    saves = re.findall(r"💀 Tordek's death save: \d+ — ", turns)
+    tordek_turns = turns.count("It's Tordek's turn")
+    assert tordek_turns >= 1 and len(saves) == tordek_turns  # one save a turn, as the turn starts
+    assert "Dying at 0 HP" in between(out, "/character show") or "back up with 1 HP" in turns
+    assert "is back to 3/14 HP" in between(out, "/dm heal target:Tordek amount:3")  # healing wakes the dying
+    dead = out.split("> /character show\n")[2].split("Player> ")[0]
+    assert "💀 Dead: only a spell or the DM's /dm revive brings them back." in dead
+    assert "/dm revive" in between(out, "/dm heal target:Tordek amount:5")  # the dead aren't healed
+    assert "✨ Tordek is back with 1 HP." in between(out, "/dm revive target:Tordek")
+    outside = out.split("> /dm damage target:Tordek amount:1\n")[1]
+    assert re.search(r"Tordek — death save: \d+", outside)  # outside a fight, /deathsave rolls
