@@ -133,9 +133,15 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
-        "/character inventory action:<add|remove|equip|unequip|coins> [item:<item>] [quantity:<n>] [gp:<n>]",
-        "Add, drop, equip or unequip items, or change your coins.",
+        "/character inventory action:<add|remove|equip|unequip|attune|unattune|coins|list> [item:<item>] [gp:n]",
+        "Add SRD (and magic) items, drop, equip, attune, change coins, or list it all.",
         "/character inventory action:add item:Torch quantity:5",
+    ),
+    _player(
+        "characters",
+        "/character use-item item:<item you carry> [name:<character>]",
+        "Use an item: a potion of healing heals by its dice (at 0 HP it gets you up).",
+        "/character use-item item:Potion of Healing",
     ),
     _player(
         "characters",
@@ -164,7 +170,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "checks",
         "/deathsave [advantage:true]",
-        "A death saving throw at 0 hit points, outside a fight (in one, it is rolled as your turn starts).",
+        "A death save at 0 HP outside a fight (in one, the engine rolls it as your turn starts).",
         "/deathsave",
     ),
     _player("checks", "/initiative [advantage:true]", "Roll initiative with your active character.", "/initiative"),
@@ -405,8 +411,15 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/dm award item target:<character|party> item:<SRD item> [quantity:<n>]",
-        "Give an SRD item.",
+        "Give an SRD item or magic item (the loot generator's too).",
         "/dm award item target:Tordek item:potion of healing",
+    ),
+    CommandHelp(
+        "dm",
+        "campaigns",
+        "/dm award custom target:<character|party> name:<name> [description:<text>] [weight:<lb>] [value:<gp>]",
+        "Give an item of your own making; players can add only SRD items.",
+        "/dm award custom target:Tordek name:Mayor's Seal description:A brass seal weight:0.5 value:20",
     ),
     CommandHelp(
         "dm",

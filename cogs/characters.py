@@ -25,6 +25,7 @@ from bot.engine.sheet import Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
+from bot.ui import inventory_views
 from bot.ui.fit import choices
 from bot.ui.text import safe
 from cogs.common import actor_of, here
@@ -69,7 +70,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     async def item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         action = getattr(interaction.namespace, "action", "add")
         if action == "add":
-            return self._search("item", current)
+            return (self._search("item", current) + self._search("magic_item", current))[:25]
         try:
             sheet = await self.characters.get(actor_of(interaction))
         except GameError:
@@ -221,7 +222,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     async def inventory(
         self,
         interaction: Interaction[DMBot],
-        action: Literal["add", "remove", "equip", "unequip", "coins"],
+        action: Literal["add", "remove", "equip", "unequip", "attune", "unattune", "coins", "list"],
         item: str | None = None,
         quantity: Range[int, 1, 10_000] = 1,
         cp: CoinAmount = 0,
@@ -231,8 +232,16 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         pp: CoinAmount = 0,
         name: str | None = None,
     ) -> None:
-        """Add, remove, equip or unequip items, or change coins."""
+        """Add, remove, equip, unequip or attune items, change coins, or list everything you carry."""
         actor, ref = actor_of(interaction), CharacterRef(name=name)
+        if action == "list":
+            sheet = await self.characters.get(actor, ref)
+            view = inventory_views.InventoryList(
+                actor.user_id, f"🎒 {safe(sheet.name)}", views.inventory_lines(sheet, self.srd), views.purse(sheet)
+            )
+            await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+            view.message = await interaction.original_response()
+            return
         if action == "coins":
             deltas = {"cp": cp, "sp": sp, "ep": ep, "gp": gp, "pp": pp}
             sheet = await self.characters.coins(actor, ref, {k: v for k, v in deltas.items() if v})
@@ -242,6 +251,24 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
             raise InvalidInput("Name the item, e.g. `/character inventory action:add item:Torch quantity:5`.")
         change = await self.characters.inventory(actor, ref, action, item, quantity)
         await interaction.response.send_message(embed=views.inventory_embed(change))
+
+    async def carried_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        try:
+            sheet = await self.characters.get(actor_of(interaction))
+        except GameError:
+            return []
+        needle = current.casefold()
+        return _choices([(i.name, i.name) for i in sheet.inventory if needle in i.name.casefold()])
+
+    @app_commands.command(name="use-item")
+    @app_commands.describe(item="An item you carry, e.g. Potion of Healing")
+    @app_commands.autocomplete(item=carried_autocomplete, name=name_autocomplete)
+    async def use_item(
+        self, interaction: Interaction[DMBot], item: Range[str, 1, 100], name: str | None = None
+    ) -> None:
+        """Use an item you carry: drink a potion of healing (its dice heal you)."""
+        used = await self.characters.use_item(actor_of(interaction), CharacterRef(name=name), item)
+        await interaction.response.send_message(embed=views.used_embed(used))
 
     @app_commands.command(name="condition")
     @app_commands.describe(

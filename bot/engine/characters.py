@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import rests, rules, spells
+from bot.engine import items, rests, rules, spells
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
@@ -308,16 +308,20 @@ class CharacterService:
     async def inventory(
         self, actor: Actor, ref: CharacterRef, action: str, item: str, quantity: int = 1
     ) -> InventoryChange:
-        entry = self._item(item)
-        if action not in ("add", "remove", "equip", "unequip"):
-            raise InvalidInput("Inventory actions are add, remove, equip, unequip and coins.")
+        if action not in ("add", "remove", "equip", "unequip", "attune", "unattune"):
+            raise InvalidInput("Inventory actions are add, remove, equip, unequip, attune, unattune, coins and list.")
+        entry = items.resolve(self.srd, item) if action == "add" else None  # players add only SRD items
         if not 1 <= quantity <= MAX_STACK:
             raise InvalidInput(f"A quantity runs from 1 to {MAX_STACK:,}; not {quantity}.")
 
         async def apply(_: AsyncSession, sheet: Sheet, __: Pending) -> tuple[Sheet, InventoryChange]:
             before = armor_class(sheet, self.srd)
-            items, message = self._inventory_change(sheet, action, entry.index, entry.name, quantity)
-            new = replace(sheet, inventory=items)
+            if action in ("attune", "unattune"):
+                inventory, message = items.attune(self.srd, sheet, item, on=action == "attune")
+            else:
+                index, name = (entry.index, entry.name) if entry else _carried(self.srd, sheet, item)
+                inventory, message = self._inventory_change(sheet, action, index, name, quantity)
+            new = replace(sheet, inventory=inventory)
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
 
@@ -370,6 +374,15 @@ class CharacterService:
         have = set(sheet.proficiencies.get("armor", ()))
         wanted = {"shields"} if armor.category == "shield" else {"all-armor", f"{armor.category}-armor", index}
         return bool(have & wanted)
+
+    async def use_item(self, actor: Actor, ref: CharacterRef, item: str) -> items.Used:
+        """Use a carried item: a potion of healing is drunk (its dice rolled and logged) and used up."""
+
+        async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, items.Used]:
+            used = items.use(sheet, item, lambda expr, label: self._logged(pending, expr, label))
+            return used.sheet, used
+
+        return await self._change(actor, ref, apply)
 
     async def coins(self, actor: Actor, ref: CharacterRef, deltas: Mapping[str, int]) -> Sheet:
         for coin, delta in deltas.items():
@@ -482,6 +495,16 @@ def _grow_slots(current: Sequence[int], old_max: Sequence[int], new_max: Sequenc
     old = list(old_max) + [0] * (9 - len(old_max))
     cur = list(current) + [0] * (9 - len(current))
     return tuple(min(n, c + max(0, n - o)) for c, o, n in zip(cur, old, new_max, strict=False))
+
+
+def _carried(srd: SRD, sheet: Sheet, key: str) -> tuple[str, str]:
+    """A carried item's index and name, by its name on the sheet or by the SRD's name for it."""
+    try:
+        held = items.find(sheet, key)
+        return held.item, held.name
+    except InvalidInput:
+        entry = items.resolve(srd, key)  # "Crossbow, light" or "light crossbow": the SRD's names
+        return entry.index, entry.name
 
 
 def _bounded_text(text: str, limit: int, what: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.sheet import ActiveCondition, Item, Sheet, to_sheet, write_back
+from bot.engine.sheet import ActiveCondition, Item, Sheet, item_json, to_sheet, write_back
 from bot.engine.visibility import Audience, event_audience
 from persistence.models import Campaign, CampaignEvent, CampaignTurn
 from persistence.repositories import (
@@ -100,9 +100,7 @@ def state_of(sheet: Sheet) -> dict[str, Any]:
         "xp": sheet.xp,
         "levelup_allowed": sheet.levelup_allowed,
         "conditions": [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions],
-        "inventory": [
-            {"item": i.item, "name": i.name, "quantity": i.quantity, "equipped": i.equipped} for i in sheet.inventory
-        ],
+        "inventory": [item_json(i) for i in sheet.inventory],
         "coins": dict(sheet.coins),
     }
 

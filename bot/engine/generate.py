@@ -20,8 +20,10 @@ from bot.data.srd import SRD, MagicItem, Monster, cr_label
 from bot.engine.dice import Dice
 from bot.engine.generate_tables import (
     ADJECTIVES,
+    ART,
     COMPLICATIONS,
     FIRST_NAMES,
+    GEMS,
     LOCATION_TABLES,
     MOTIVES,
     NOUNS,
@@ -32,7 +34,6 @@ from bot.engine.generate_tables import (
     SECRETS,
     SURNAMES,
     TASKS,
-    VALUABLES,
     VOICES,
 )
 from bot.errors import InvalidInput
@@ -240,8 +241,13 @@ HOARD_COINS: Mapping[int, Mapping[str, str]] = {
     11: {"gp": "4d6*1000", "pp": "5d6*100"},
     17: {"gp": "12d6*1000", "pp": "8d6*100"},
 }
-# Gems or art objects per hoard: (count dice, value each in gp).
-HOARD_VALUABLES: Mapping[int, tuple[str, int]] = {0: ("2d4", 10), 5: ("3d6", 50), 11: ("3d6", 250), 17: ("2d4", 1000)}
+# Gems or art objects per hoard, by CR band: (count dice, the tier of GEMS or ART their value comes from).
+HOARD_VALUABLES: Mapping[int, tuple[tuple[str, str, int], ...]] = {
+    0: (("2d6", "gem", 10), ("2d4", "art", 25), ("2d6", "gem", 50)),
+    5: (("2d6", "gem", 50), ("2d4", "art", 250), ("3d6", "gem", 100)),
+    11: (("3d6", "gem", 500), ("2d4", "art", 750), ("3d6", "gem", 1000)),
+    17: (("3d6", "gem", 1000), ("1d10", "art", 2500), ("1d8", "gem", 5000), ("1d4", "art", 7500)),
+}
 # Magic items per hoard: how many, and the rarity weights.
 HOARD_ITEMS: Mapping[int, tuple[str, Mapping[str, int]]] = {
     0: ("1d4-1", {"Common": 30, "Uncommon": 70}),
@@ -291,8 +297,9 @@ def loot(srd: SRD, cr: float, kind: LootKind, rng: random.Random, roll: Callable
         return Loot(kind, cr, _coins(table, roll), (), ())
     if kind != "hoard":
         raise InvalidInput("Loot is `individual` or `hoard`.")
-    count_dice, value = HOARD_VALUABLES[band]
-    found = Counter(_pick(rng, VALUABLES) for _ in range(roll(count_dice)))
+    count_dice, kind_of, value = HOARD_VALUABLES[band][rng.randrange(len(HOARD_VALUABLES[band]))]
+    tier = (GEMS if kind_of == "gem" else ART)[value]
+    found = Counter(_pick(rng, tier) for _ in range(roll(count_dice)))
     valuables = tuple(f"{n} × {name} ({value:,} gp each)" for name, n in sorted(found.items()))
     items_dice, weights = HOARD_ITEMS[band]
     drawn = (_magic_item(srd, weights, rng) for _ in range(max(0, roll(items_dice))))

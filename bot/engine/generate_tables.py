@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-VALUABLES = (
-    "agate",
-    "jade",
-    "pearl",
-    "carved ivory figurine",
-    "silver ewer",
-    "gold ring",
-    "amber",
-    "ruby",
-    "embroidered silk banner",
-    "jasper",
-    "onyx",
-    "painted miniature",
-)
+# Gemstones and art objects by their value each in gp: a gem or piece is worth what its tier says, so a pearl
+# is never a 10 gp trinket and a ruby never 10 gp. (Tiers after the usual 5e treasure tiers; names are common
+# nouns, the art objects described in dmbot's own words.)
+GEMS: Mapping[int, tuple[str, ...]] = {
+    10: ("azurite", "banded agate", "blue quartz", "hematite", "lapis lazuli", "malachite", "obsidian", "turquoise"),
+    50: ("bloodstone", "carnelian", "chalcedony", "citrine", "jasper", "moonstone", "onyx", "zircon"),
+    100: ("amber", "amethyst", "coral", "garnet", "jade", "jet", "pearl", "tourmaline"),
+    500: ("alexandrite", "aquamarine", "black pearl", "peridot", "topaz"),
+    1000: ("black opal", "blue sapphire", "emerald", "fire opal", "star ruby"),
+    5000: ("black sapphire", "diamond", "jacinth", "ruby"),
+}
+ART: Mapping[int, tuple[str, ...]] = {
+    25: ("silver ewer", "carved bone figurine", "embroidered silk handkerchief", "copper cup with silver filigree"),
+    250: ("gold ring set with bloodstones", "carved ivory figurine", "bronze crown", "embroidered silk banner"),
+    750: ("small gold idol", "silver chalice set with moonstones", "painted gold mask", "obsidian statuette"),
+    2500: ("platinum bracelet set with a sapphire", "old masterwork painting", "gold music box"),
+    7500: ("jewelled gold crown", "gold cup set with emeralds", "jade game board with gold pieces"),
+}
 
 FIRST_NAMES = (
     "Aldric",

@@ -39,10 +39,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class Item:
-    item: str  # SRD index
+    item: str  # SRD index (equipment or magic item), or "custom:<name>" for the DM's own (bot.engine.items)
     name: str
     quantity: int
     equipped: bool = False
+    attuned: bool = False
+    details: Mapping[str, Any] | None = None  # a custom item's description, weight and value
 
 
 @dataclass(frozen=True)
@@ -397,7 +399,12 @@ def write_back(row: Character, sheet: Sheet) -> None:
 
 
 def item_json(item: Item) -> dict[str, Any]:
-    return {"item": item.item, "name": item.name, "quantity": item.quantity, "equipped": item.equipped}
+    entry: dict[str, Any] = {"item": item.item, "name": item.name, "quantity": item.quantity, "equipped": item.equipped}
+    if item.attuned:
+        entry["attuned"] = True
+    if item.details:
+        entry["details"] = dict(item.details)
+    return entry
 
 
 def add_item(inventory: tuple[Item, ...], item: Item) -> tuple[Item, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine import rules
+from bot.engine import items, rules
 from bot.engine.advice import Asker, NarratorAdvice
 from bot.engine.campaign_info import CampaignInfo
 from bot.engine.campaigns import CampaignService, clean_text
@@ -193,11 +193,7 @@ class TableService:
     async def award_item(self, actor: Actor, target: str, item: str, quantity: int = 1) -> Awarded:
         if not 1 <= quantity <= MAX_AWARD_ITEMS:
             raise InvalidInput(f"Award 1 to {MAX_AWARD_ITEMS} items at once.")
-        try:
-            entry = self.srd.item(item)
-        except KeyError:
-            close = ", ".join(n for _, n in self.srd.search("item", item[:3], limit=5))
-            raise NotFound(f"“{item[:40]}” is not an SRD item." + (f" Close: {close}." if close else "")) from None
+        entry = items.resolve(self.srd, item)  # SRD equipment or magic items (the loot generator's too)
 
         def give(row: Character) -> str:
             sheet = to_sheet(row)
@@ -207,6 +203,22 @@ class TableService:
             return ""
 
         return await self._award(actor, target, f"{quantity} × {entry.name}", give)
+
+    async def award_custom(
+        self, actor: Actor, target: str, name: str, description: str, weight: float, value_gp: float, quantity: int = 1
+    ) -> Awarded:
+        """The DM's own item (players cannot invent items): described, weighed and valued by the DM."""
+        await self.campaigns.require_dm(actor)
+        made = items.custom_item(name, description, weight, value_gp)
+        if not 1 <= quantity <= MAX_AWARD_ITEMS:
+            raise InvalidInput(f"Award 1 to {MAX_AWARD_ITEMS} items at once.")
+
+        def give(row: Character) -> str:
+            sheet = to_sheet(row)
+            write_back(row, replace(sheet, inventory=add_item(sheet.inventory, replace(made, quantity=quantity))))
+            return ""
+
+        return await self._award(actor, target, f"{quantity} × {made.name}", give)
 
     async def award_coins(self, actor: Actor, target: str, coins: Mapping[str, int]) -> Awarded:
         await self.campaigns.require_dm(actor)  # refuse non-DMs before judging the arguments

@@ -17,7 +17,7 @@ import structlog
 
 from bot import discord_limits as limits
 from bot.data.srd import SRD
-from bot.engine import rules
+from bot.engine import items, rules
 from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
 from bot.engine.creation import Choices, Draft
@@ -131,7 +131,7 @@ def _inventory(sheet: Sheet, limit: int = 12) -> str:
     shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
     coins = " ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp") if sheet.coins.get(c))
     purse = f"\n💰 {coins or 'no coins'}"
-    more = f" … (+{len(shown) - limit} more)" if len(shown) > limit else ""
+    more = f" … (+{len(shown) - limit} more: `/character inventory action:list`)" if len(shown) > limit else ""
     text = fit_lines((entry(i) for i in shown[:limit]), limits.FIELD_VALUE - len(purse) - len(more), sep=", ")
     return f"{text or 'nothing'}{more}{purse}"
 
@@ -295,6 +295,28 @@ def inventory_embed(change: InventoryChange) -> discord.Embed:
     embed = discord.Embed(title=f"🎒 {safe(change.sheet.name)}", description="\n".join(lines), colour=NEUTRAL_COLOUR)
     embed.add_field(name="Inventory", value=_inventory(change.sheet), inline=False)
     return fit_embed(embed)
+
+
+def inventory_lines(sheet: Sheet, srd: SRD) -> list[str]:
+    """Every item carried, one line each (equipped first), for the paged list."""
+    shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
+    return [items.describe(srd, i) for i in shown]
+
+
+def purse(sheet: Sheet) -> str:
+    coins = " ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp") if sheet.coins.get(c))
+    return coins or "no coins"
+
+
+def used_embed(used: items.Used) -> discord.Embed:
+    sheet = used.sheet
+    lines = [f"❤️ HP {sheet.hp_current}/{sheet.hp_max} (+{used.healed})"]
+    if used.roll:
+        lines.append(used.roll.breakdown)
+    if used.woke:
+        lines.append("Back on their feet from 0 HP.")
+    title = f"🧪 {safe(sheet.name)} drinks a {safe(used.item)}"
+    return fit_embed(discord.Embed(title=title[:256], description="\n".join(lines), colour=NEUTRAL_COLOUR))
 
 
 def coins_embed(sheet: Sheet) -> discord.Embed:

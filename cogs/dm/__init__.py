@@ -429,6 +429,30 @@ class DMCog(
         award = await self.table.award_item(actor_of(interaction), target, item, quantity)
         await interaction.response.send_message(dm_views.award_text(award))
 
+    @award.command(name="custom")
+    @app_commands.describe(
+        target="A character of the campaign, or `party`",
+        name="The item's name",
+        description="What it is and does (players read it in their inventory)",
+        weight="Its weight in pounds",
+        value="Its value in gold pieces",
+        quantity="How many (each)",
+    )
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def award_custom(
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        name: Range[str, 1, 64],
+        description: Range[str, 0, 500] = "",
+        weight: Range[float, 0, 10_000] = 0,
+        value: Range[float, 0, 10_000_000] = 0,
+        quantity: Range[int, 1, 100] = 1,
+    ) -> None:
+        """Give an item of your own making (name, description, weight, value) to a character or the party."""
+        award = await self.table.award_custom(actor_of(interaction), target, name, description, weight, value, quantity)
+        await interaction.response.send_message(dm_views.award_text(award))
+
     @award.command(name="coins")
     @app_commands.describe(target="A character of the campaign, or `party`")
     @app_commands.autocomplete(target=award_autocomplete)

@@ -1,0 +1,184 @@
+"""Items a character carries beyond the mundane SRD equipment: SRD magic items (awarded, carried, used,
+attuned) and the DM's own custom items. Every item on a sheet is an `Item`; what it *is* comes from here.
+
+- `resolve` finds what a name means: SRD equipment first, then an SRD magic item. Players add only these;
+  custom items come from the campaign's DM (`custom_item`), so a player cannot invent a +5 sword.
+- Potions of healing heal by their SRD dice (`HEALING_POTIONS`), through the one HP rule (`hit_points`):
+  drinking one at 0 HP wakes the character.
+- Attunement (SRD): only items that require it, at most three at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.data.srd import SRD, MagicItem
+from bot.engine import hit_points
+from bot.engine.dice import RollOutcome
+from bot.engine.sheet import Item, Sheet
+from bot.engine.text import prose, visible
+from bot.errors import InvalidInput, NotFound
+
+MAX_ATTUNED = 3
+MAX_CUSTOM_NAME = 64
+MAX_CUSTOM_DESCRIPTION = 500
+CUSTOM_PREFIX = "custom:"  # a custom item's index: its own namespace, never an SRD index
+
+# The SRD's potions of healing (the family entry is the common potion).
+HEALING_POTIONS = {
+    "potion-of-healing": "2d4+2",
+    "potion-of-healing-common": "2d4+2",
+    "potion-of-healing-greater": "4d4+4",
+    "potion-of-healing-superior": "8d4+8",
+    "potion-of-healing-supreme": "10d4+20",
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    index: str
+    name: str
+    magic: MagicItem | None = None
+
+
+def resolve(srd: SRD, key: str) -> Resolved:
+    """An SRD item by index or name: equipment first, then magic items. Unknown names are refused with
+    names to try (magic ones among them)."""
+    try:
+        entry = srd.item(key)
+        return Resolved(entry.index, entry.name)
+    except KeyError:
+        pass
+    try:
+        magic = srd.magic_item(key)
+    except KeyError:
+        magic = None
+    if magic is not None:
+        if magic.variants:  # a family ("Potion of Healing", "Armor, +1"): its plain member, or say which
+            first = srd.magic_item(magic.variants[0])
+            if first.name != magic.name:
+                names = ", ".join(srd.magic_item(v).name for v in magic.variants)
+                raise InvalidInput(f"{magic.name} comes in several kinds; say which: {names}.")
+            magic = first
+        return Resolved(magic.index, magic.name, magic)
+    close = [n for _, n in srd.search("item", key[:3], limit=4)] + [
+        n for _, n in srd.search("magic_item", key, limit=4)
+    ]
+    hint = f" Try one of: {', '.join(dict.fromkeys(close))}." if close else ""
+    raise NotFound(f"“{key[:64]}” is not an SRD item or magic item.{hint}")
+
+
+def magic_of(srd: SRD, item: Item) -> MagicItem | None:
+    if item.item.startswith(CUSTOM_PREFIX) or item.item not in srd.lookup("magic_item"):
+        return None
+    return srd.magic_item(item.item)
+
+
+def find(sheet: Sheet, key: str) -> Item:
+    """A carried item by index or (any case) name."""
+    wanted = " ".join(key.split()).casefold()
+    for item in sheet.inventory:
+        if wanted in (item.item.casefold(), item.name.casefold()):
+            return item
+    raise InvalidInput(f"{sheet.name} isn't carrying “{key[:64]}”. `/character inventory action:list` shows it all.")
+
+
+# --- Using an item -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Used:
+    sheet: Sheet
+    item: str
+    roll: RollOutcome | None
+    healed: int
+    woke: bool  # drank it at 0 HP and got up
+
+
+def use(sheet: Sheet, key: str, roll: Any) -> Used:
+    """Drink a potion of healing (the one kind of item the engine knows how to use); it is used up."""
+    item = find(sheet, key)
+    dice = HEALING_POTIONS.get(item.item)
+    if dice is None:
+        raise InvalidInput(
+            f"{item.name} has no use the engine can roll; describe what you do with it to your DM "
+            "(potions of healing are drunk with `/character use-item`)."
+        )
+    outcome: RollOutcome = roll(dice, f"{item.name}")
+    before = sheet.hp_current
+    healed = hit_points.healed(sheet, outcome.total)  # refuses the dead; from 0 HP it wakes
+    new = replace(healed, inventory=removed(healed.inventory, item.item, 1))
+    return Used(new, item.name, outcome, new.hp_current - max(0, before), before <= 0 < new.hp_current)
+
+
+def removed(inventory: tuple[Item, ...], index: str, quantity: int) -> tuple[Item, ...]:
+    return tuple(
+        replace(i, quantity=i.quantity - quantity) if i.item == index else i
+        for i in inventory
+        if i.item != index or i.quantity > quantity
+    )
+
+
+# --- Attunement --------------------------------------------------------------------------------------
+
+
+def attune(srd: SRD, sheet: Sheet, key: str, *, on: bool) -> tuple[tuple[Item, ...], str]:
+    item = find(sheet, key)
+    magic = magic_of(srd, item)
+    if not on:
+        if not item.attuned:
+            raise InvalidInput(f"{sheet.name} isn't attuned to {item.name}.")
+        return _with(sheet, item, attuned=False), f"{sheet.name} ends their attunement to {item.name}."
+    if magic is None or not magic.attunement:
+        raise InvalidInput(f"{item.name} doesn't require attunement: it works as carried.")
+    if item.attuned:
+        raise InvalidInput(f"{sheet.name} is already attuned to {item.name}.")
+    attuned = [i.name for i in sheet.inventory if i.attuned]
+    if len(attuned) >= MAX_ATTUNED:
+        raise InvalidInput(
+            f"{sheet.name} is attuned to {MAX_ATTUNED} items already ({', '.join(attuned)}), the SRD's most; "
+            "end one first with `action:unattune`."
+        )
+    return _with(sheet, item, attuned=True), f"{sheet.name} attunes to {item.name} (a short rest spent with it)."
+
+
+def _with(sheet: Sheet, item: Item, **changes: Any) -> tuple[Item, ...]:
+    return tuple(replace(i, **changes) if i.item == item.item else i for i in sheet.inventory)
+
+
+# --- The DM's custom items ---------------------------------------------------------------------------
+
+
+def custom_item(name: str, description: str, weight: float, value_gp: float) -> Item:
+    """A custom item as the DM describes it; it stacks with others of the same name."""
+    clean = " ".join(visible(name).split())
+    if not clean or len(clean) > MAX_CUSTOM_NAME:
+        raise InvalidInput(f"A custom item needs a name of 1 to {MAX_CUSTOM_NAME} characters.")
+    text = prose(description).strip()
+    if len(text) > MAX_CUSTOM_DESCRIPTION:
+        raise InvalidInput(f"A custom item's description is at most {MAX_CUSTOM_DESCRIPTION} characters.")
+    if not 0 <= weight <= 10_000 or not 0 <= value_gp <= 10_000_000:
+        raise InvalidInput("A custom item weighs 0 to 10,000 lb and is worth 0 to 10,000,000 gp.")
+    details = {"description": text, "weight": weight, "value_gp": value_gp}
+    return Item(CUSTOM_PREFIX + clean.casefold(), clean, 1, details=details)
+
+
+def describe(srd: SRD, item: Item) -> str:
+    """One line of the full inventory list: name, count, and what matters about it."""
+    parts = [item.name + (f" ×{item.quantity}" if item.quantity > 1 else "")]
+    if item.equipped:
+        parts.append("equipped")
+    if item.attuned:
+        parts.append("attuned")
+    magic = magic_of(srd, item)
+    if magic is not None:
+        parts.append(f"{magic.rarity.lower()} magic item" + (", requires attunement" if magic.attunement else ""))
+    if item.item in HEALING_POTIONS:
+        parts.append(f"heals {HEALING_POTIONS[item.item]}")
+    if item.details:
+        value, weight = item.details.get("value_gp"), item.details.get("weight")
+        parts.append(f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom")
+        if item.details.get("description"):
+            parts.append(str(item.details["description"]))
+    return " · ".join(parts)
