@@ -90,9 +90,9 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
-        "/character create name:<name> race:<race> class:<class> background:<background> [method:<how>]",
-        "Make a character: pick skills, adjust scores, then Confirm.",
-        "/character create name:Brenna race:Dwarf class:Fighter background:Soldier",
+        "/character create name:<name> race:<race> class:<class> background:<background> [custom_background:<…>]",
+        "Make a character (background: Acolyte, or Custom and describe it), then Confirm.",
+        "/character create name:Brenna race:Dwarf class:Fighter background:Acolyte",
     ),
     _player(
         "characters",

@@ -62,7 +62,8 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         return self._search("class", current)
 
     async def background_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._search("background", current)
+        custom = [("Custom", "Custom (describe your own in custom_background)")]
+        return _choices(self.srd.search("background", current) + [c for c in custom if current.casefold() in "custom"])
 
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return choices(await self.characters.names(actor_of(interaction), current))
@@ -89,8 +90,9 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         name="Your character's name (1-64 characters)",
         race="An SRD race, e.g. Dwarf",
         klass="An SRD class, e.g. Fighter",
-        background="An SRD background, e.g. Acolyte",
+        background="An SRD background (Acolyte), or Custom to describe your own",
         method="How to get ability scores",
+        custom_background="Your own: name; skill, skill; tool or language; feature",
     )
     @app_commands.autocomplete(race=race_autocomplete, klass=class_autocomplete, background=background_autocomplete)
     async def create(
@@ -101,11 +103,18 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         klass: str,
         background: str,
         method: Literal["standard", "pointbuy", "rolled"] = "standard",
+        custom_background: Range[str, 1, 300] | None = None,
     ) -> None:
         """Make a character: pick skills (and change the scores if you like), then Confirm."""
         actor = actor_of(interaction)
         draft = await self.characters.start_draft(
-            actor, name=name, race=race, klass=klass, background=background, method=method
+            actor,
+            name=name,
+            race=race,
+            klass=klass,
+            background=background,
+            method=method,
+            custom_background=custom_background,
         )
 
         async def confirm(choices: Choices) -> Sheet:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.data.srd import SRD, Background, CharacterClass, Race, Spell, Subrace
-from bot.engine import rules, spells
+from bot.engine import backgrounds, rules, spells
 from bot.engine.characters import CharacterService, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import (
@@ -107,11 +107,20 @@ class CharacterCreation(CharacterService):
     """
 
     async def start_draft(
-        self, actor: Actor, *, name: str, race: str, klass: str, background: str, method: str
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        race: str,
+        klass: str,
+        background: str,
+        method: str,
+        custom_background: str | None = None,
     ) -> Draft:
         """Check the options, roll the scores for the rolled method (logged), suggest an assignment."""
         clean = clean_name(name)
-        race_entry, class_entry, background_entry = self._race(race), self._class(klass), self._background(background)
+        race_entry, class_entry = self._race(race), self._class(klass)
+        background_entry = backgrounds.choose(self.srd, background, custom_background)
         chosen = _method(method)
         await self._check_name_free(actor, clean)
         rolls: tuple[RollOutcome, ...] = ()
@@ -243,7 +252,7 @@ class CharacterCreation(CharacterService):
             death_failures=0,
             proficiencies={k: sorted(v) for k, v in profs.items()},
             expertise=list(expertise),
-            languages=list(dict.fromkeys(draft.race.languages)),
+            languages=list(dict.fromkeys((*draft.race.languages, *draft.background.languages))),
             features=list(_starting_features(draft, subrace)),
             inventory=[item_json(i) for i in kit],
             coins=coins,
@@ -366,9 +375,6 @@ class CharacterCreation(CharacterService):
 
     def _class(self, key: str) -> CharacterClass:
         return lookup(self.srd.klass, key, "class", self.srd.search("class", ""))
-
-    def _background(self, key: str) -> Background:
-        return lookup(self.srd.background, key, "background", self.srd.search("background", ""))
 
 
 # --- Helpers --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import Row
 
 from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
 from bot.engine import rules
+from bot.engine.backgrounds import background_name
 from bot.errors import InvalidInput
 from persistence.models import Character
 
@@ -217,7 +218,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=klass.name,
-        background_name=srd.background(sheet.background).name,
+        background_name=background_name(srd, sheet.background),
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
     )
