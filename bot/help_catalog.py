@@ -261,9 +261,16 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
-        "/dm settings [persona:<text>] [model:<m>] [content_rating:<r>] [approval_bound:<n>] [auto_approve:true]",
-        "Show or change the narrator's persona, model, rating and approvals.",
+        "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [levelling:<xp|milestone>] ...",
+        "Show or change the narrator's persona, model, rating, approvals, and how characters level.",
         "/dm settings content_rating:family approval_bound:5",
+    ),
+    CommandHelp(
+        "dm",
+        "campaigns",
+        "/dm allow-levelup target:<character|party>",
+        "Let a character (or the party) go up one level, whatever their XP (milestones).",
+        "/dm allow-levelup target:party",
     ),
     CommandHelp(
         "dm", "campaigns", "/dm pending", "Changes the narrator proposed that wait for your approval.", "/dm pending"

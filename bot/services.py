@@ -23,6 +23,7 @@ from bot.engine.creation import CharacterCreation
 from bot.engine.death import Revival
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
+from bot.engine.levelling import Milestones
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
@@ -68,6 +69,7 @@ class Services:
     admin: AdminService
     aliases: AliasService  # saved rolls (/alias), which /roll expands
     revival: Revival  # the DM's /dm revive
+    milestones: Milestones  # the DM's /dm allow-levelup
 
 
 @asynccontextmanager
@@ -106,6 +108,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             admin=AdminService(db, campaign.usage, models),
             aliases=AliasService(db, characters),
             revival=Revival(db),
+            milestones=Milestones(db),
         )
     finally:
         await campaign.aclose()

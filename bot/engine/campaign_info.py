@@ -46,6 +46,8 @@ class CampaignSettings:
     bounds: Bounds = field(default_factory=Bounds)
     auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
     secrets_on_player_turns: bool = True  # NPC secrets reach the narrator on players' turns too (marked the DM's)
+    levelling: str = "xp"  # "xp": XP allows a level (or the DM does); "milestone": only the DM (bot.engine.levelling)
+    start_level: int = 1  # a character above it (and above what it earned) joins only with the DM's approval
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -64,6 +66,8 @@ class CampaignSettings:
             bounds=Bounds(**bounds),
             auto_monsters=bool(data.get("auto_monsters", False)),
             secrets_on_player_turns=bool(data.get("secrets_on_player_turns", True)),
+            levelling="milestone" if data.get("levelling") == "milestone" else "xp",
+            start_level=min(20, max(1, int(data.get("start_level") or 1))),
         )
 
     def to_json(self) -> dict[str, Any]:

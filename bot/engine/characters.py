@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import items, rests, rules, spells
+from bot.engine import items, levelling, rests, rules, spells
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
@@ -40,7 +40,7 @@ from bot.engine.sheet_reads import SheetReads
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
-from persistence.models import Character, RollLog
+from persistence.models import Campaign, Character, RollLog
 from persistence.repositories import CharacterRepository, Reads, RollLogRepository
 
 MAX_NOTES = 1000
@@ -238,9 +238,12 @@ class CharacterService:
         if hp_method not in ("average", "roll"):
             raise InvalidInput("Take HP by `average` or `roll`.")
 
-        async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, LevelUp]:
+        async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, LevelUp]:
             new_level = sheet.level + 1
-            self._check_may_level(sheet, new_level)
+            if new_level > rules.MAX_LEVEL:
+                raise InvalidInput(f"{sheet.name} is level {rules.MAX_LEVEL}, the highest level there is.")
+            campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
+            levelling.check_level_up(self.srd, sheet, new_level, campaign)
             klass = self.srd.klass(sheet.class_index)
             roll = self.dice.roll(f"1d{klass.hit_die}", label="Hit points") if hp_method == "roll" else None
             if roll:
@@ -267,18 +270,6 @@ class CharacterService:
             return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features, learns)
 
         return await self._change(actor, ref, apply)
-
-    def _check_may_level(self, sheet: Sheet, new_level: int) -> None:
-        if new_level > rules.MAX_LEVEL:
-            raise InvalidInput(f"{sheet.name} is level {rules.MAX_LEVEL}, the highest level there is.")
-        if sheet.campaign_id is None or sheet.levelup_allowed:
-            return  # outside a campaign there is no DM to keep score: players level at will
-        needed = self.srd.xp_for_level(new_level)
-        if sheet.xp < needed:
-            raise InvalidInput(
-                f"{sheet.name} has {sheet.xp:,} XP; level {new_level} needs {needed:,}. "
-                "Your campaign's DM can also allow the level-up."
-            )
 
     def _logged(self, pending: Pending, expression: str, label: str) -> RollOutcome:
         outcome = self.dice.roll(expression, label=label)

@@ -108,7 +108,9 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Approval**: what players gain (items, healing, XP) waits for you; so does damage above "
         f"**{s.approval_bound}**" + (" (auto-approve is **on**: nothing waits)" if s.auto_approve else "") + "\n"
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
-        f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items"
+        f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items\n"
+        f"**Levelling**: {'milestones (your `/dm allow-levelup`)' if s.levelling == 'milestone' else 'by XP'} · "
+        f"characters join up to level {s.start_level} (above: with your approval)"
     )
     return _embed(f"⚙️ Narrator settings of {safe(info.name, limit=100)}", description, DM_COLOUR)
 

@@ -19,6 +19,7 @@ from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_
 from bot.engine.combat import CombatService, Overrides, TrackerState
 from bot.engine.death import Revival
 from bot.engine.generate import Difficulty, LocationKind, LootKind
+from bot.engine.levelling import Milestones
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
 from bot.engine.wording import counted
@@ -64,8 +65,10 @@ class DMCog(
         fight: CombatService,
         board: fights.TrackerBoard,
         revival: Revival,
+        milestones: Milestones,
     ) -> None:
         self.revival = revival
+        self.milestones = milestones
         self.campaigns = campaigns
         self.turns = turns
         self.table = table
@@ -167,6 +170,8 @@ class DMCog(
         consequences="A risky check failed by 5 or more hurts",
         auto_monsters="`/combat next` landing on a monster runs its turn (the narrator picks, the engine rolls)",
         secrets_on_player_turns="NPC secrets reach the narrator on players' turns (marked yours, kept until earned)",
+        levelling="xp: XP allows a level (or you do); milestone: only your /dm allow-levelup does",
+        start_level="Characters above it (and above what they earned) join only with your approval",
     )
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -180,6 +185,8 @@ class DMCog(
         consequences: bool | None = None,
         auto_monsters: bool | None = None,
         secrets_on_player_turns: bool | None = None,
+        levelling: Literal["xp", "milestone"] | None = None,
+        start_level: Range[int, 1, 20] | None = None,
     ) -> None:
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
@@ -192,6 +199,8 @@ class DMCog(
             "consequences": consequences,
             "auto_monsters": auto_monsters,
             "secrets_on_player_turns": secrets_on_player_turns,
+            "levelling": levelling,
+            "start_level": start_level,
         }
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)
@@ -356,6 +365,14 @@ class DMCog(
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
         await interaction.response.send_message(fights.damage_outcome(report))  # a heal says 💚 itself
         await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+
+    @app_commands.command(name="allow-levelup")
+    @app_commands.describe(target="A character of the campaign, or `party`")
+    @app_commands.autocomplete(target=award_autocomplete)
+    async def allow_levelup(self, interaction: Interaction[DMBot], target: Range[str, 1, 64]) -> None:
+        """Let a character (or the party) go up one level now, whatever their XP (milestones)."""
+        lines = await self.milestones.allow(actor_of(interaction), target)
+        await interaction.response.send_message(fit_content("⬆️ " + "\n⬆️ ".join(safe(line) for line in lines)))
 
     @app_commands.command(name="revive")
     @app_commands.describe(target="A dead (or dying) character of the campaign")
@@ -671,5 +688,6 @@ async def setup(bot: DMBot) -> None:
             bot.services.combat,
             bot.services.board,
             bot.services.revival,
+            bot.services.milestones,
         )
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.engine.characters import CharacterRef
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message, embed_text
@@ -200,6 +201,10 @@ async def test_edit_modal(session: SandboxSession) -> None:
 
 async def test_levelup_rest_inventory_and_conditions(session: SandboxSession) -> None:
     await create(session)
+    refused = await session.run("character levelup", {"hp": "average"})
+    assert refused.ephemeral and "level 2 needs 300" in refused.content  # outside a campaign: XP decides
+    actor = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
+    await session.services.characters.grant_xp(actor, CharacterRef(), 300)
     up = await session.run("character levelup", {"hp": "average"})
     assert "reaches level 2" in embed(up)["title"] and "+10 HP" in embed(up)["description"]
     full = await session.run("character rest", {"kind": "short", "dice": 1})

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot import help_catalog as catalog
+from bot.engine.characters import CharacterRef
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.messages import Message
@@ -93,6 +94,8 @@ async def test_level_one_wizard_picks_spells_in_the_draft_then_prepares(session:
 
 async def test_level_three_cleric_prepares_after_a_long_rest(session: SandboxSession) -> None:
     await make(session, "Sera", "human", "cleric", ("history", "medicine"))
+    actor = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
+    await session.services.characters.grant_xp(actor, CharacterRef(), 900)  # outside a campaign a level takes its XP
     await session.run("character levelup")
     up = await session.run("character levelup")
     # WIS 15 + 1 (human) = 16, +3: at level 2 a cleric prepares 3 + 2 = 5, at level 3 3 + 3 = 6: one more.

@@ -258,6 +258,9 @@ async def test_only_owner_or_campaign_dm_changes(alice: Actor, bob: Actor, db: D
 
 async def test_level_up(alice: Actor, service: CharacterCreation) -> None:
     await make(service, alice)
+    with pytest.raises(InvalidInput, match="Outside a campaign a character levels as its XP allows"):
+        await service.level_up(alice, CharacterRef(), "average")
+    await service.grant_xp(alice, CharacterRef(), 355_000)  # outside a campaign a level takes its XP
     result = await service.level_up(alice, CharacterRef(), "average")
     assert (result.old_level, result.new_level, result.hp_gain) == (1, 2, 6 + 3 + 1)
     assert result.features == ("Action Surge (1 use)",)
@@ -287,6 +290,7 @@ async def test_level_up_in_a_campaign_needs_xp_or_the_dm(
 
 async def test_rests(alice: Actor, service: CharacterCreation) -> None:
     sheet = await make(service, alice)
+    await service.grant_xp(alice, CharacterRef(), 2_700)  # outside a campaign a level takes its XP
     for _ in range(3):
         await service.level_up(alice, CharacterRef())
     async with service.db.transaction() as session:

@@ -43,6 +43,7 @@ async def test_concurrent_coin_changes_all_kept(service: CharacterCreation, acto
 
 async def test_two_different_changes_both_kept(service: CharacterCreation, actor: Actor) -> None:
     ref = CharacterRef()
+    await service.grant_xp(actor, ref, 300)  # outside a campaign a level takes its XP
     before = await service.get(actor)
     await asyncio.gather(
         service.inventory(actor, ref, "add", "torch", 3),

@@ -89,6 +89,7 @@ async def test_level_three_cleric_prepares_wis_plus_level_after_a_long_rest(
 ) -> None:
     # Human cleric: WIS 15 + 1 = 16 (+3); at level 3 prepares 3 + 3 = 6 from the whole cleric list.
     await make(service, alice, "human", "cleric", ("history", "medicine"), cantrips=("sacred-flame",))
+    await service.grant_xp(alice, ME, 900)  # outside a campaign a level takes its XP
     for _ in range(2):
         await service.level_up(alice, ME)
     view = await spellbook.show(alice)
@@ -135,6 +136,7 @@ async def test_warlock_knows_two_spells_and_two_cantrips(
     await spellbook.forget(alice, ME, "charm-person")
     offered = [index for index, _ in await spellbook.choices(alice, "learn", "")]
     assert "unseen-servant" in offered and "eldritch-blast" not in offered
+    await service.grant_xp(alice, ME, 300)  # outside a campaign a level takes its XP
     levelled = await service.level_up(alice, ME)
     assert levelled.spells is not None and levelled.spells.known == 3 - 2  # the table: 3 known at level 2
 
