@@ -159,7 +159,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "checks",
         "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:true]",
         "Attack: to-hit and damage come from your sheet.",
-        "/attack weapon:Longsword target:Goblin",
+        "/attack weapon:Longsword target:Goblin 1",
     ),
     _player("checks", "/deathsave [advantage:true]", "A death saving throw, at 0 hit points.", "/deathsave"),
     _player("checks", "/initiative [advantage:true]", "Roll initiative with your active character.", "/initiative"),
