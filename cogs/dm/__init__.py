@@ -338,7 +338,7 @@ class DMCog(
         actor = actor_of(interaction)
         report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
         await interaction.response.send_message(f"💥 {fights.damage_outcome(report)}")
-        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await fights.show_quietly(self.board, interaction.client, report.tracker)
 
     @app_commands.command(name="heal")
     @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points")
@@ -350,7 +350,7 @@ class DMCog(
         actor = actor_of(interaction)
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
         await interaction.response.send_message(f"💚 {fights.damage_outcome(report)}")
-        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await fights.show_quietly(self.board, interaction.client, report.tracker)
 
     async def _condition(
         self, interaction: Interaction[DMBot], target: str, name: str, *, add: bool, rounds: int | None
