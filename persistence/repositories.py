@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, column, delete, func, or_, select, update
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -537,6 +538,27 @@ class UsageRepository:
         return [(row[0], int(row[1] or 0), float(row[2] or 0.0)) for row in (await self.session.execute(query)).all()]
 
 
+@functools.cache
+def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
+    """A fight's combatants joined to their characters' rows, built once (its column proxies are costly).
+
+    The characters are locked (when `lock`) in a CTE ordered by id, so every transaction locks them in
+    the same order; Postgres refuses FOR UPDATE on the nullable side of the outer join itself.
+    """
+    combat_id: BindParameter[int] = bindparam("combat_id")
+    in_fight = select(Combatant.character_id).where(Combatant.combat_id == combat_id)
+    chosen = select(Character).where(Character.id.in_(in_fight)).order_by(Character.id)
+    if lock:
+        chosen = chosen.with_for_update()
+    locked = aliased(Character, chosen.cte("fight_characters"))
+    return (
+        select(Combatant, locked)
+        .outerjoin(locked, locked.id == Combatant.character_id)
+        .where(Combatant.combat_id == combat_id)
+        .order_by(Combatant.position, Combatant.id)
+    )
+
+
 class CombatRepository:
     """Fights and their combatants. A change locks the combat row first, so changes to one fight queue up."""
 
@@ -617,23 +639,8 @@ class CombatRepository:
     async def combatants_and_characters(
         self, combat_id: int, *, lock: bool = False
     ) -> tuple[list[Combatant], list[Character]]:
-        """The combatants in initiative order and their characters' rows, in one query.
-
-        The characters are locked (when `lock`) in a CTE ordered by id, so every transaction locks them in
-        the same order; Postgres refuses FOR UPDATE on the nullable side of the outer join itself.
-        """
-        in_fight = select(Combatant.character_id).where(Combatant.combat_id == combat_id)
-        chosen = select(Character).where(Character.id.in_(in_fight)).order_by(Character.id)
-        if lock:
-            chosen = chosen.with_for_update()
-        locked = aliased(Character, chosen.cte("fight_characters"))
-        query = (
-            select(Combatant, locked)
-            .outerjoin(locked, locked.id == Combatant.character_id)
-            .where(Combatant.combat_id == combat_id)
-            .order_by(Combatant.position, Combatant.id)
-        )
-        pairs = (await self.session.execute(query)).all()
+        """The combatants in initiative order and their characters' rows, in one query (see `_fight_rows`)."""
+        pairs = (await self.session.execute(_fight_rows(lock), {"combat_id": combat_id})).all()
         return [row for row, _ in pairs], [character for _, character in pairs if character is not None]
 
     async def characters(self, ids: Sequence[int], *, lock: bool = False) -> Sequence[Character]:
