@@ -6,11 +6,14 @@ single  One dmbot process serving a world of 1,000 guilds. Many players at once,
         p99 latency (dispatch → the answer complete) and errors (must be zero: no answer, an
         apology, a refusal by Discord, an error in the bot's log), the throughput and the bot's peak
         resident memory (target ≤ 250 MB), next to a bare discord.py bot in the same world and run.
+scale   The same mix against 1, 2 and 4 dmbot processes (one shard each) sharing one
+        DATABASE_MAX_CONNECTIONS budget: throughput per process count and the peak connections.
 two     Two dmbot processes, one shard each, on one database and one Redis: concurrent coin changes
         to one character delivered to both shards lose nothing, and a user refused by the limiter
         on one shard is refused on the other.
 
-Usage: .venv/bin/python bench/load.py [--mode all|single|two] [--seconds 10] [--players 60] [--guilds 1000]
+Usage: .venv/bin/python bench/load.py [--mode all|single|scale|two] [--connections 40]
+       [--seconds 10] [--players 60] [--guilds 1000]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import LocalLLM
@@ -416,8 +420,9 @@ async def run_bare(guilds: int, players: int, seconds: float) -> tuple[Tally, fl
 
 
 async def run_dmbot(
-    database_url: str, guilds: int, players: int, seconds: float
-) -> tuple[Tally, float, float, float, list[str]]:
+    database_url: str, guilds: int, players: int, seconds: float, shards: int = 1, **settings: str
+) -> DmbotRun:
+    """The mix against `shards` dmbot processes (one shard each); peak figures are the largest process's."""
     world, crowd = big_world(guilds, players)
     async with LocalDiscord(world, strict=False) as discord, LocalLLM(first_token_delay=0.2, chunk_delay=0.01) as llm:
         env = bot_env(
@@ -429,10 +434,12 @@ async def run_dmbot(
             OPENAI_API_KEY="local",
             OPENAI_BASE_URL=llm.base_url,
             OPENAI_MODEL="local-model",
+            **settings,
         )
-        async with dmbot_processes(discord, env) as (bot,):
-            await until_answering(discord, crowd[0])
-            idle_mb = bot.memory_mb("VmRSS")
+        async with dmbot_processes(discord, env, shard_count=shards) as bots:
+            for player in first_player_per_shard(crowd, shards):
+                await until_answering(discord, player)
+            idle_mb = max(bot.memory_mb("VmRSS") for bot in bots)
             await asyncio.gather(*(create_character(discord, p, f"Hero {i}") for i, p in enumerate(crowd)))
             narrates = "narrate" in {c["name"] for c in discord.commands()}
             if narrates:
@@ -441,18 +448,67 @@ async def run_dmbot(
                 )
             discord.pop_violations()
             mix = [(p, w) for p, w in MIX if p != "narrate" or narrates]
-            tally, elapsed = await drive(discord, crowd, mix, seconds)
-            peak = bot.memory_mb()
-            for line in bot.error_lines():
+            async with peak_connections(database_url) as connections:
+                tally, elapsed = await drive(discord, crowd, mix, seconds)
+            peak = max(bot.memory_mb() for bot in bots)
+            for line in (line for bot in bots for line in bot.error_lines()):
                 tally.add("(bot log)", None, log_summary(line))
             notes = [] if narrates else ["/narrate is not synced yet: the mix has rolls, checks and sheets only"]
-            return tally, elapsed, idle_mb, peak, notes
+            return DmbotRun(tally, elapsed, idle_mb, peak, notes, connections[0])
+
+
+@dataclass
+class DmbotRun:
+    tally: Tally
+    elapsed: float
+    idle_mb: float  # resident memory once connected (the largest process)
+    peak_mb: float
+    notes: list[str]
+    connections: int  # the most Postgres connections the bot's processes held at once
+
+    @property
+    def rate(self) -> float:
+        return self.tally.done / self.elapsed
+
+
+def first_player_per_shard(crowd: Sequence[Player], shards: int) -> list[Player]:
+    """One player in a guild of each shard: every process must answer before the load starts."""
+    found: dict[int, Player] = {}
+    for player in crowd:
+        found.setdefault(shard_of(player.guild_id, shards), player)
+    return list(found.values())
+
+
+@contextlib.asynccontextmanager
+async def peak_connections(database_url: str) -> AsyncIterator[list[int]]:
+    """Samples the connections to the bench's database every 50 ms; yields [the peak so far]."""
+    peak = [0]
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    name = database_url.rsplit("/", 1)[-1]
+
+    async def sample() -> None:
+        async with engine.connect() as conn:
+            query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()")
+            while True:
+                peak[0] = max(peak[0], int((await conn.execute(query, {"db": name})).scalar_one()))
+                await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(sample())
+    try:
+        yield peak
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.dispose()
 
 
 async def single(database_url: str, guilds: int, players: int, seconds: float) -> bool:
     print(f"== one dmbot process, {guilds:,} guilds, {players} players at once, {seconds:.0f} s of load")
     bare, bare_elapsed, bare_peak = await run_bare(guilds, players, seconds)
-    tally, elapsed, idle_mb, peak, notes = await run_dmbot(database_url, guilds, players, seconds)
+    run = await run_dmbot(database_url, guilds, players, seconds)
+    tally, elapsed, idle_mb, peak, notes = run.tally, run.elapsed, run.idle_mb, run.peak_mb, run.notes
+    notes.append(f"peak Postgres connections of the bot: {run.connections}")
     print_tally("bare discord.py bot, /ping", bare, bare_elapsed)
     print_tally("dmbot, the mix", tally, elapsed)
     for note in notes:
@@ -472,6 +528,31 @@ async def single(database_url: str, guilds: int, players: int, seconds: float) -
     )
     print(f"errors: {errors} (target 0: {'met' if errors == 0 else 'MISSED'})")
     return rss_ok and errors == 0
+
+
+# --- scale: 1, 2 and 4 shard processes on one Postgres and one Redis -----------------------------
+
+
+async def scale(guilds: int, players: int, seconds: float, budget: int) -> bool:
+    """The mix against 1, 2 and 4 processes, the pools split from one DATABASE_MAX_CONNECTIONS; each run
+    on a database of its own (the worlds hand out the same ids, so the characters would clash)."""
+    print(f"== scale: the mix on 1, 2 and 4 dmbot processes, DATABASE_MAX_CONNECTIONS={budget}")
+    bare, bare_elapsed, _ = await run_bare(guilds, players, seconds)
+    bare_rate = bare.done / bare_elapsed
+    print(f"   bare discord.py bot, one process: {bare_rate:.0f}/s")
+    ok, first_rate = True, 0.0
+    for shards in (1, 2, 4):
+        async with temporary_postgres(prefix=f"dmbot_scale{shards}") as database_url:
+            run = await run_dmbot(database_url, guilds, players, seconds, shards, DATABASE_MAX_CONNECTIONS=str(budget))
+        first_rate = first_rate or run.rate
+        errors = sum(run.tally.errors.values())
+        print(
+            f"   {shards} process{'es' if shards > 1 else ''}: {run.rate:.0f}/s ({run.rate / first_rate:.2f}x one "
+            f"process, {run.rate / bare_rate:.2f}x the bare bot), peak RSS {run.peak_mb:.0f} MB a process, "
+            f"{run.connections} Postgres connections (budget {budget}), errors {errors}"
+        )
+        ok &= errors == 0 and run.connections <= budget
+    return ok
 
 
 # --- two processes, one shard each ----------------------------------------------------------------
@@ -622,11 +703,13 @@ async def limits_across_shards(discord: LocalDiscord, here: Player, there: Playe
 # --- main -----------------------------------------------------------------------------------------
 
 
-async def main(mode: str, seconds: float, players: int, guilds: int) -> int:
+async def main(mode: str, seconds: float, players: int, guilds: int, budget: int) -> int:
     ok = True
     async with temporary_postgres(prefix="dmbot_load") as database_url:
         if mode in ("all", "single"):
             ok &= await single(database_url, guilds, players, seconds)
+        if mode in ("all", "scale"):
+            ok &= await scale(guilds, players, seconds, budget)
         if mode in ("all", "two"):
             print("== two dmbot processes, one shard each, one Postgres, one Redis")
             result = await two_processes(database_url)
@@ -640,7 +723,8 @@ if __name__ == "__main__":
         asyncio.run(serve_bare(*sys.argv[2:]))
         raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("all", "single", "two"), default="all")
+    parser.add_argument("--mode", choices=("all", "single", "scale", "two"), default="all")
+    parser.add_argument("--connections", type=int, default=40, help="DATABASE_MAX_CONNECTIONS for --mode scale")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--players", type=int, default=60)
     parser.add_argument("--guilds", type=int, default=1000)
@@ -656,4 +740,4 @@ if __name__ == "__main__":
     MIX = tuple((path, weight) for path, weight in MIX if path not in args.without)
     if args.pool_size:
         EXTRA_SETTINGS["DATABASE_POOL_SIZE"] = str(args.pool_size)
-    raise SystemExit(asyncio.run(main(args.mode, args.seconds, args.players, args.guilds)))
+    raise SystemExit(asyncio.run(main(args.mode, args.seconds, args.players, args.guilds, args.connections)))

@@ -165,7 +165,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "checks",
         "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:true]",
         "Attack: to-hit and damage come from your sheet.",
-        "/attack weapon:Longsword target:Goblin",
+        "/attack weapon:Longsword target:Goblin 1",
     ),
     _player(
         "checks",

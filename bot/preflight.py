@@ -7,6 +7,9 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.settings import Settings
 
 
@@ -51,13 +54,33 @@ async def _check_database(settings: Settings) -> str:
         latency = await db.ping()
         async with db.engine.connect() as conn:
             current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+            budget = "" if settings.is_sqlite else _connection_budget(settings, *await _server_connections(conn))
     finally:
         await db.dispose()
     head = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
     schema = "schema at head" if current == head else f"schema at {current or 'nothing'}, run `dmbot migrate`"
     if current != head and not settings.is_sqlite:
         raise RuntimeError(f"reachable, but the {schema}")
-    return f"reachable in {latency * 1000:.0f} ms, {schema}"
+    return f"reachable in {latency * 1000:.0f} ms, {schema}{budget}"
+
+
+async def _server_connections(conn: AsyncConnection) -> tuple[int, int]:
+    allowed = (await conn.execute(text("SHOW max_connections"))).scalar_one()
+    reserved = (await conn.execute(text("SHOW superuser_reserved_connections"))).scalar_one()
+    return int(allowed), int(reserved)
+
+
+def _connection_budget(settings: Settings, allowed: int, reserved: int) -> str:
+    """Whether every bot process's pool at its fullest fits in the server's max_connections."""
+    kept, extra = settings.pool_limits
+    total, room = (kept + extra) * settings.process_count, allowed - reserved
+    line = f"; pools up to {kept + extra} a process × {settings.process_count} = {total} of {room} connections"
+    if total > room:
+        raise RuntimeError(
+            f"reachable, but the bot's pools{line} Postgres allows: set DATABASE_MAX_CONNECTIONS (or a smaller "
+            "DATABASE_POOL_SIZE), or raise max_connections"
+        )
+    return line
 
 
 async def _check_redis(settings: Settings) -> str:

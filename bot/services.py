@@ -76,7 +76,8 @@ class Services:
 async def open_services(settings: Settings, *, rng: random.Random | None = None) -> AsyncIterator[Services]:
     """Build every service from the settings, and close them all on the way out."""
     settings.ensure_data_dir()
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    pool_size, overflow = settings.pool_limits
+    db = Database(settings.database_url, pool_size=pool_size, max_overflow=overflow)
     metrics = Metrics()
     metrics.set_pool_source(db.pool_usage)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=15, ge=1, description="Database connections kept open per bot process (up to twice as many under load)"
     )
+    database_max_connections: int | None = Field(
+        default=None,
+        ge=2,
+        description="Postgres connections all bot processes may hold together; each process takes its shards' "
+        "share (SHARD_IDS of SHARD_COUNT) instead of DATABASE_POOL_SIZE; empty: DATABASE_POOL_SIZE each",
+    )
     redis_url: str = Field(
         default="",
         description="Redis for shared rate limits, e.g. redis://:password@host:6379/0; empty: limits in this process",
@@ -249,7 +255,33 @@ class Settings(BaseSettings):
             bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
             if bad:
                 raise ValueError(f"SHARD_IDS {bad} are outside 0..{self.shard_count - 1}")
+        budget = self.database_max_connections
+        if budget is not None and budget < 2 * self.process_count:
+            raise ValueError(
+                f"DATABASE_MAX_CONNECTIONS={budget} leaves fewer than 2 connections for each of the "
+                f"{self.process_count} bot processes (SHARD_COUNT / the SHARD_IDS of one)"
+            )
         return self
+
+    @property
+    def process_count(self) -> int:
+        """How many bot processes share the shards, when each runs as many as this one."""
+        if self.shard_count is None or self.shard_ids is None:
+            return 1
+        return -(-self.shard_count // max(1, len(self.shard_ids)))
+
+    @property
+    def pool_limits(self) -> tuple[int, int]:
+        """(connections kept open, extra ones under load) for this process's pool.
+
+        With DATABASE_MAX_CONNECTIONS the processes split it by shards, so N shards never ask
+        Postgres for more than the budget, however the shards are spread over processes.
+        """
+        if self.database_max_connections is None:
+            return self.database_pool_size, self.database_pool_size
+        shards_here = len(self.shard_ids) if self.shard_ids is not None else (self.shard_count or 1)
+        share = self.database_max_connections * shards_here // (self.shard_count or 1)
+        return share // 2, share - share // 2
 
     @property
     def is_sqlite(self) -> bool:

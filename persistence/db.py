@@ -17,14 +17,15 @@ FAIL_FAST_SECONDS = 1.5
 class Database:
     """Owns the engine; `transaction()` is the unit of work every engine call runs in."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             # No pre-ping: it costs a round trip per checkout. A connection that died with the server
             # fails one statement, and SQLAlchemy then invalidates the whole pool and reconnects.
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            overflow = pool_size if max_overflow is None else max_overflow
+            options.update(pool_size=pool_size, max_overflow=overflow, pool_recycle=1800)
             options["pool_timeout"] = FAIL_FAST_SECONDS
             # A command must answer within Discord's 3 s: fail fast when the server is away.
             options["connect_args"] = {"timeout": FAIL_FAST_SECONDS, "command_timeout": FAIL_FAST_SECONDS + 0.5}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, column, delete, func, or_, select, update
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, column, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from persistence.db import Database
 from persistence.errors import Conflict
@@ -536,6 +538,27 @@ class UsageRepository:
         return [(row[0], int(row[1] or 0), float(row[2] or 0.0)) for row in (await self.session.execute(query)).all()]
 
 
+@functools.cache
+def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
+    """A fight's combatants joined to their characters' rows, built once (its column proxies are costly).
+
+    The characters are locked (when `lock`) in a CTE ordered by id, so every transaction locks them in
+    the same order; Postgres refuses FOR UPDATE on the nullable side of the outer join itself.
+    """
+    combat_id: BindParameter[int] = bindparam("combat_id")
+    in_fight = select(Combatant.character_id).where(Combatant.combat_id == combat_id)
+    chosen = select(Character).where(Character.id.in_(in_fight)).order_by(Character.id)
+    if lock:
+        chosen = chosen.with_for_update()
+    locked = aliased(Character, chosen.cte("fight_characters"))
+    return (
+        select(Combatant, locked)
+        .outerjoin(locked, locked.id == Combatant.character_id)
+        .where(Combatant.combat_id == combat_id)
+        .order_by(Combatant.position, Combatant.id)
+    )
+
+
 class CombatRepository:
     """Fights and their combatants. A change locks the combat row first, so changes to one fight queue up."""
 
@@ -560,31 +583,41 @@ class CombatRepository:
             query = query.with_for_update()
         return (await self.session.scalars(query)).first()
 
-    async def combat_and_dm(
-        self, *, combat_id: int | None = None, channel_id: int | None = None, lock: bool = False
-    ) -> tuple[Combat, int | None] | None:
-        """A fight (by id, or the running one of a channel) with its campaign's DM, in one query.
+    async def combat_and_campaign(
+        self,
+        *,
+        combat_id: int | None = None,
+        channel_id: int | None = None,
+        campaign_id: int | None = None,
+        lock: bool = False,
+    ) -> tuple[Combat, int | None, str | None] | None:
+        """A fight (by id, or the running one of a channel or a campaign) with its campaign's DM and status, in
+        one query.
 
         The lock covers the combat row only, never the campaign's.
         """
-        query = select(Combat, Campaign.dm_id).outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        query = select(Combat, Campaign.dm_id, Campaign.status).outerjoin(Campaign, Campaign.id == Combat.campaign_id)
         if combat_id is not None:
             query = query.where(Combat.id == combat_id)
+        elif campaign_id is not None:
+            query = query.where(Combat.campaign_id == campaign_id, Combat.status == "active")
         else:
             query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
         if lock:
             query = query.with_for_update(of=Combat)
         row = (await self.session.execute(query)).first()
-        return (row[0], row[1]) if row is not None else None
+        return (row[0], row[1], row[2]) if row is not None else None
 
     async def turn_key(
-        self, *, combat_id: int | None = None, channel_id: int | None = None
+        self, *, combat_id: int | None = None, channel_id: int | None = None, campaign_id: int | None = None
     ) -> tuple[int, int, int | None] | None:
         """(combat id, round, id of the combatant whose turn it is) in one query."""
         current = and_(Combatant.combat_id == Combat.id, Combatant.position == Combat.turn_index)
         query = select(Combat.id, Combat.round, Combatant.id).outerjoin(Combatant, current)
         if combat_id is not None:
             query = query.where(Combat.id == combat_id)
+        elif campaign_id is not None:
+            query = query.where(Combat.campaign_id == campaign_id, Combat.status == "active")
         else:
             query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
         row = (await self.session.execute(query)).first()
@@ -602,6 +635,13 @@ class CombatRepository:
         """In initiative order."""
         query = select(Combatant).where(Combatant.combat_id == combat_id).order_by(Combatant.position, Combatant.id)
         return (await self.session.scalars(query)).all()
+
+    async def combatants_and_characters(
+        self, combat_id: int, *, lock: bool = False
+    ) -> tuple[list[Combatant], list[Character]]:
+        """The combatants in initiative order and their characters' rows, in one query (see `_fight_rows`)."""
+        pairs = (await self.session.execute(_fight_rows(lock), {"combat_id": combat_id})).all()
+        return [row for row, _ in pairs], [character for _, character in pairs if character is not None]
 
     async def characters(self, ids: Sequence[int], *, lock: bool = False) -> Sequence[Character]:
         """Characters by id, in id order (a fixed order, so two transactions lock them alike)."""

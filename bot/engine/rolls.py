@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.engine.dice import Advantage, Dice, RollOutcome, dice_in, split_label
 from bot.engine.sheet import Actor
@@ -54,17 +55,20 @@ class RollService:
 
     async def record(self, actor: Actor, outcome: RollOutcome) -> None:
         """Queue the roll for the log; it is written in a batch shortly after, never delaying a reply."""
-        self.log.submit(
-            {
-                "guild_id": actor.guild_id,
-                "channel_id": actor.channel_id,
-                "user_id": actor.user_id,
-                "expression": outcome.expression[:200],
-                "label": outcome.label,
-                "total": outcome.total,
-                "breakdown": outcome.full_breakdown or outcome.breakdown,
-            }
-        )
+        self.log.submit(self.entry(actor, outcome))
+
+    @staticmethod
+    def entry(actor: Actor, outcome: RollOutcome) -> dict[str, Any]:
+        """The roll log's row for one roll."""
+        return {
+            "guild_id": actor.guild_id,
+            "channel_id": actor.channel_id,
+            "user_id": actor.user_id,
+            "expression": outcome.expression[:200],
+            "label": (outcome.label or "")[:100] or None,
+            "total": outcome.total,
+            "breakdown": outcome.full_breakdown or outcome.breakdown,
+        }
 
     async def record_batch(self, actor: Actor, batch: RollBatch) -> None:
         for outcome in batch.rolls:

@@ -352,7 +352,7 @@ class DMCog(
         actor = actor_of(interaction)
         report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
         await interaction.response.send_message(f"💥 {fights.damage_outcome(report)}")
-        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await fights.show_quietly(self.board, interaction.client, report.tracker)
 
     @app_commands.command(name="heal")
     @app_commands.describe(target="A combatant or a character of the campaign", amount="Hit points")
@@ -364,7 +364,7 @@ class DMCog(
         actor = actor_of(interaction)
         report = await self.fight.heal(actor, await self.table.campaign_id(actor), target, amount)
         await interaction.response.send_message(fights.damage_outcome(report))  # a heal says 💚 itself
-        await self.refresh_tracker(interaction, await self.fight.active_in_channel(interaction.channel_id))
+        await fights.show_quietly(self.board, interaction.client, report.tracker)
 
     @app_commands.command(name="allow-levelup")
     @app_commands.describe(target="A character of the campaign, or `party`")

@@ -58,9 +58,23 @@ def test_migrate_then_check_on_postgres(postgres_url: str, redis_url: str, tmp_p
     check = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "✓ database: reachable" in check.stdout and "schema at head" in check.stdout
+    assert re.search(r"pools up to 30 a process × 1 = 30 of \d+ connections", check.stdout)
     assert "✓ redis: reachable" in check.stdout
     assert "✓ llm: no OPENAI_API_KEY" in check.stdout
     assert re.search(r"✓ commands: \d+ commands, valid against Discord's published contract", check.stdout)
+
+
+def test_check_refuses_pools_that_postgres_cannot_hold(postgres_url: str, redis_url: str, tmp_path: Path) -> None:
+    """8 processes of 2 shards each, 500 connections each at most: more than this server's max_connections."""
+    env = clean_env(DATABASE_URL=postgres_url, REDIS_URL=redis_url, DATABASE_POOL_SIZE="250")
+    env.update(SHARD_COUNT="16", SHARD_IDS="0,1")
+    subprocess.run([DMBOT, "migrate"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=True)
+    check = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert check.returncode == 1, check.stdout
+    assert "pools up to 500 a process × 8 = 4000 of" in check.stdout and "DATABASE_MAX_CONNECTIONS" in check.stdout
+    env["DATABASE_MAX_CONNECTIONS"] = "40"  # the same processes, sized from one budget: 5 connections each
+    check = subprocess.run([DMBOT, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert check.returncode == 0 and "pools up to 5 a process × 8 = 40 of" in check.stdout, check.stdout
 
 
 def test_check_fails_clearly_when_redis_is_unreachable(tmp_path: Path) -> None:

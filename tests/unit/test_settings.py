@@ -53,3 +53,28 @@ def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) ->
 def test_secrets_do_not_show_in_repr() -> None:
     s = settings(discord_token="abc.def", openai_api_key="sk-123")
     assert "abc.def" not in repr(s) and "sk-123" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("values", "pool", "processes"),
+    [
+        ({}, (15, 15), 1),  # DATABASE_POOL_SIZE, up to twice under load
+        ({"database_max_connections": 90}, (45, 45), 1),
+        # 4 shards over 4 processes, 90 connections: 22 each, so 88 at most in all
+        ({"database_max_connections": 90, "shard_count": 4, "shard_ids": "2"}, (11, 11), 4),
+        # the same 4 shards over 2 processes: 45 each
+        ({"database_max_connections": 90, "shard_count": 4, "shard_ids": "0,1"}, (22, 23), 2),
+    ],
+)
+def test_pools_split_the_connection_budget_by_shards(
+    values: dict[str, Any], pool: tuple[int, int], processes: int
+) -> None:
+    made = settings(**values)
+    assert made.pool_limits == pool
+    assert made.process_count == processes
+    assert sum(made.pool_limits) * processes <= values.get("database_max_connections", 30)
+
+
+def test_a_connection_budget_too_small_for_the_processes_is_refused() -> None:
+    with pytest.raises(ValidationError, match="DATABASE_MAX_CONNECTIONS=7 leaves fewer than 2 connections"):
+        settings(database_max_connections=7, shard_count=4, shard_ids="0")

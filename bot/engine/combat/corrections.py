@@ -3,6 +3,7 @@ the campaign), and conditions added or removed, optionally for some rounds."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from bot.engine.combat import lookups
 from bot.engine.combat.fight import Fight, character_id, character_stand_in, condition_json, timed
 from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
-from bot.engine.combat.results import CombatRef, DamageReport, TrackerState
+from bot.engine.combat.results import CombatRef, DamageReport, NoFight, OfCampaign, TrackerState
 from bot.engine.sheet import ActiveCondition, Actor, name_key, write_back
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.models import Combat, Combatant
@@ -60,13 +61,12 @@ class Corrections:
     ) -> DamageReport:
         async with self.fights.db.transaction() as session:
             repo = CombatRepository(session)
-            combat = await repo.active_for_campaign(campaign_id)
-            if combat is not None:
-                fight = await self.fights.open(session, combat.id)
+            with contextlib.suppress(NoFight):
+                fight = await self.fights.open(session, OfCampaign(campaign_id))
                 self.fights.require_dm(actor, fight, "change hit points")
                 report = change(fight, fight.find(target))
                 fight.combat.version += 1
-                return report
+                return replace(report, tracker=self.fights.state(fight, for_dm=False))
             dm = await self.fights.dm_of(session, campaign_id)
             if dm is None or actor.user_id != dm:
                 raise Forbidden("Only the campaign's DM can change hit points.")

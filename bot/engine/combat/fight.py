@@ -25,6 +25,7 @@ class Fight:
     rows: list[Combatant]
     characters: dict[int, Character]
     dm_id: int | None
+    campaign_status: str | None = None  # "active", "paused" or "ended", as read with the fight
 
     def current(self) -> Combatant | None:
         if self.combat.round == 0 or not self.rows:

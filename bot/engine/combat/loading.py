@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Monster
@@ -20,14 +21,14 @@ from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import custom, lookups
 from bot.engine.combat.fight import Creature, Fight, timed
-from bot.engine.combat.results import CombatRef, InChannel, NoFight, TrackerState, TurnKey
+from bot.engine.combat.results import CombatRef, InChannel, NoFight, OfCampaign, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import Actor, active_conditions
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
-from persistence.models import Combatant, RollLog
-from persistence.repositories import CombatRepository, Reads, RollLogRepository
+from persistence.models import Combatant
+from persistence.repositories import CombatRepository, Reads
 
 CampaignDMLookup = Callable[[int], Awaitable[int | None]]
 Clock = Callable[[], datetime]
@@ -91,11 +92,12 @@ class Fights:
         """The fight's id and whose turn it is, in one light read (what `next_turn` compares against)."""
         async with self.reads.session() as session:
             repo = CombatRepository(session)
-            found = await (
-                repo.turn_key(channel_id=combat.channel_id)
-                if isinstance(combat, InChannel)
-                else repo.turn_key(combat_id=combat)
-            )
+            if isinstance(combat, InChannel):
+                found = await repo.turn_key(channel_id=combat.channel_id)
+            elif isinstance(combat, OfCampaign):
+                found = await repo.turn_key(campaign_id=combat.campaign_id)
+            else:
+                found = await repo.turn_key(combat_id=combat)
         if found is None:
             raise _missing(combat)
         combat_id, round_, current = found
@@ -110,29 +112,30 @@ class Fights:
     # Loading and authorising --------------------------------------------------------------------
 
     async def open(self, session: AsyncSession, combat: CombatRef) -> Fight:
-        """Lock the fight for a change; it must be running."""
+        """Lock the fight for a change; it must be running, in a running campaign."""
         fight = await self.load(session, combat, lock=True)
         if fight.combat.status != "active":
             raise InvalidInput("That fight is over.")
-        await check_campaign_running(session, fight.combat.campaign_id)
+        refuse_unless_running(fight.campaign_status)
         return fight
 
     async def load(self, session: AsyncSession, ref: CombatRef, *, lock: bool, need_dm: bool = True) -> Fight:
-        """The fight (its row locked first when changing it), its combatants and their characters' rows."""
+        """The fight (its row locked first when changing it), its combatants and their characters' rows:
+        two queries."""
         repo = CombatRepository(session)
         if isinstance(ref, InChannel):
-            found = await repo.combat_and_dm(channel_id=ref.channel_id, lock=lock)
+            found = await repo.combat_and_campaign(channel_id=ref.channel_id, lock=lock)
+        elif isinstance(ref, OfCampaign):
+            found = await repo.combat_and_campaign(campaign_id=ref.campaign_id, lock=lock)
         else:
-            found = await repo.combat_and_dm(combat_id=ref, lock=lock)
+            found = await repo.combat_and_campaign(combat_id=ref, lock=lock)
         if found is None:
             raise _missing(ref)
-        combat, dm = found
-        rows = list(await repo.combatants(combat.id))
-        ids = [r.character_id for r in rows if r.character_id is not None]
-        characters = {c.id: c for c in await repo.characters(ids, lock=lock)}
+        combat, dm, campaign_status = found
+        rows, characters = await repo.combatants_and_characters(combat.id, lock=lock)
         if need_dm and self.campaign_dm is not None:
             dm = await self.campaign_dm(combat.campaign_id)
-        return Fight(combat, rows, characters, dm)
+        return Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status)
 
     async def dm_of(self, session: AsyncSession, campaign_id: int) -> int | None:
         if self.campaign_dm is not None:
@@ -187,29 +190,30 @@ class Fights:
         return tracker_state(fight, self.srd, for_dm=for_dm)
 
     def log(self, session: AsyncSession, actor: Actor, rolls: Sequence[RollOutcome]) -> None:
-        repo = RollLogRepository(session)
-        for roll in rolls:
-            repo.add(
-                RollLog(
-                    guild_id=actor.guild_id,
-                    channel_id=actor.channel_id,
-                    user_id=actor.user_id,
-                    expression=roll.expression[:200],
-                    label=(roll.label or "")[:100] or None,
-                    total=roll.total,
-                    breakdown=roll.full_breakdown or roll.breakdown,
-                )
-            )
+        """The fight's rolls go to the batched roll log once the change commits: not a statement of the
+        transaction, and never a roll of a change that was rolled back."""
+        queued = [self.checks.rolls.entry(actor, roll) for roll in rolls]
+        writer = self.checks.rolls.log
+
+        def submit(_session: object) -> None:
+            for row in queued:
+                writer.submit(row)
+
+        event.listen(session.sync_session, "after_commit", submit, once=True)
 
 
 async def check_campaign_running(session: AsyncSession, campaign_id: int) -> None:
+    """For a fight not loaded yet (starting one): its campaign must be running."""
+    refuse_unless_running(await CombatRepository(session).campaign_status(campaign_id))
+
+
+def refuse_unless_running(campaign_status: str | None) -> None:
     """A paused (or ended) campaign's fight stands still until its DM resumes it."""
-    status = await CombatRepository(session).campaign_status(campaign_id)
-    if status == "paused":
+    if campaign_status == "paused":
         raise InvalidInput("This campaign is paused by its DM; the fight waits until `/dm resume`.")
-    if status == "ended":
+    if campaign_status == "ended":
         raise InvalidInput("This campaign has ended; its fights are over.")
 
 
 def _missing(ref: CombatRef) -> NotFound:
-    return NoFight() if isinstance(ref, InChannel) else NotFound("That fight doesn't exist.")
+    return NoFight() if isinstance(ref, InChannel | OfCampaign) else NotFound("That fight doesn't exist.")

@@ -23,7 +23,14 @@ class InChannel:
     channel_id: int
 
 
-CombatRef = int | InChannel  # a fight by id, or the running one of a channel
+@dataclass(frozen=True)
+class OfCampaign:
+    """The fight running in a campaign (what the DM's damage and healing mean), resolved in the transaction."""
+
+    campaign_id: int
+
+
+CombatRef = int | InChannel | OfCampaign  # a fight by id, or the running one of a channel or campaign
 
 
 class TurnMoved(InvalidInput):
@@ -149,6 +156,7 @@ class DamageReport:
     failures_added: int = 0
     instant_death: bool = False
     death_saves: tuple[int, int] | None = None
+    tracker: TrackerState | None = None  # the fight after the change, when it was made in one
     concentration_ended: tuple[str, ...] = ()  # "Goblin: Bless": its caster dropped
 
     @property

@@ -1,0 +1,104 @@
+"""The database round trips of each combat command, counted with SQLAlchemy's engine events, so they can't
+creep back up: a combat command reads the fight (and locks it) in one query, its combatants with their
+characters' rows in a second, and writes one statement per changed table; its rolls go to the batched roll
+log after the commit. The tracker's coalesced edit that follows a change reads the fight in two queries.
+
+Each figure is BEGIN + statements + COMMIT of the command's own task, its reply and what it does after it (the
+tracker's edits and the roll log's batches run in tasks of their own and are counted apart). Measured before
+this test: /combat join 11, /combat next 8, /attack 9, /dm damage 11, a tracker refresh 3."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import delete
+
+from bot.engine.sheet import Actor
+from bot.sandbox.commandline import parse
+from bot.testbed.harness import SandboxSession
+from bot.testbed.statements import RoundTrips, counting
+from persistence.models import Campaign
+
+# command as typed → the most round trips it may make
+BUDGET = {
+    "/combat join": 8,  # + the joiner's sheet, locked; the combatant's row; everyone's new places
+    "/combat next": 6,  # + the compare-and-set read of whose turn it was; the combat row
+    "/attack weapon:longsword target:Ogre": 6,  # + the monster's hit points; the combat's version
+    "/dm combat act monster:Ogre action:Greatclub target:Tordek": 6,  # + the combat's version; Tordek's sheet on a hit
+    "/dm damage target:Ogre amount:3": 7,  # + the campaign of the channel first; the tracker from the change
+    "/combat status": 2,  # a read: the fight, then its combatants with their sheets
+}
+
+
+@pytest.fixture
+async def arena(session: SandboxSession) -> AsyncIterator[tuple[SandboxSession, int]]:
+    guild = session.world.guild
+    channel = session.world.add_channel(guild.id, "round-trips")
+    await session.make_character("alice", "Tordek")
+    async with session.services.db.transaction() as db:
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name="Round trips",
+            settings={},
+            safety={},
+            scene={},
+        )
+        db.add(row)
+        await db.flush()
+        campaign = row.id
+    dm = Actor(session.user_id("dungeonmaster"), guild.id, channel.id)
+    combat_id = (await session.services.combat.start(dm, campaign, channel.id)).combat_id
+    await session.services.combat.add_monsters(dm, combat_id, "ogre", 1)
+    yield session, combat_id
+    async with session.services.db.transaction() as db:
+        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+
+
+async def measured(session: SandboxSession, trips: RoundTrips, line: str, user: str) -> list[str]:
+    parsed = parse(line, session.discord.commands())
+    await quiet(trips)  # what the last command did after its reply (its tracker refresh) is not this one's
+    trips.start()
+    handle = await session.run(parsed.path, parsed.options, user=user, channel="round-trips")
+    assert not handle.ephemeral or "⚠️" not in handle.content, f"{line}: {handle.content}"
+    await quiet(trips)
+    return trips.of_commands()
+
+
+async def quiet(trips: RoundTrips, gap: float = 0.2) -> None:
+    """Until the database has been quiet for `gap` seconds."""
+    seen = -1
+    while seen != len(trips.trips):
+        seen = len(trips.trips)
+        await asyncio.sleep(gap)
+
+
+async def test_each_combat_command_keeps_to_its_round_trips(arena: tuple[SandboxSession, int]) -> None:
+    session, combat_id = arena
+    seen: dict[str, list[str]] = {}
+    with counting(session.services.db.engine) as trips:
+        seen["/combat join"] = await measured(session, trips, "/combat join", "alice")
+        seen["/combat next"] = await measured(session, trips, "/combat next", "dungeonmaster")
+        state = await session.services.combat.status(combat_id)
+        if state.current is not None and state.current.name != "Tordek":  # the ogre went first
+            await session.run("combat next", user="dungeonmaster", channel="round-trips")
+        line = "/attack weapon:longsword target:Ogre"
+        seen[line] = await measured(session, trips, line, "alice")
+        for line in (
+            "/dm combat act monster:Ogre action:Greatclub target:Tordek",
+            "/dm damage target:Ogre amount:3",
+        ):
+            seen[line] = await measured(session, trips, line, "dungeonmaster")
+        seen["/combat status"] = await measured(session, trips, "/combat status", "alice")
+        await session.services.board.settled(combat_id)
+        trips.start()
+        await session.services.board.refresh(session.bot, combat_id)
+        await session.services.board.settled(combat_id)
+        tracker = [t.what for t in trips.trips]
+    report = "\n".join(f"{line}: {len(sent)} {sent}" for line, sent in seen.items())
+    for line, sent in seen.items():
+        assert len(sent) <= BUDGET[line], f"{line} made {len(sent)} round trips (budget {BUDGET[line]}):\n{report}"
+    assert len(tracker) <= 2, tracker

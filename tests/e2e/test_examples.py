@@ -1,0 +1,352 @@
+"""Every example of `/help` and of the guides runs as written, at a table where it makes sense.
+
+The examples are gathered, not listed: each `/help` example (bot/help_catalog.py) and each code span of
+docs/PLAYER_GUIDE.md and docs/DM_GUIDE.md that is a command with options (usage lines with `<...>` or
+` [...]` are not examples). They run in the order of `PLAN`, a first evening at one table: characters,
+spells, a campaign, a fight, the end of the campaign, then the server's admin. A new example whose command
+is not in the plan fails the test, so an example can't be added without being run.
+
+An example passes when the bot answers it in time, Discord accepts the answer, and the answer is not an
+error ("⚠️ ..."), a refusal of the option or an apology.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot import help_catalog as catalog
+from bot.engine.characters import CharacterRef
+from bot.engine.creation import Choices
+from bot.engine.sheet import Actor, Sheet
+from bot.sandbox.commandline import Directory, parse
+from bot.sandbox.interactions import InteractionHandle
+from bot.sandbox.messages import Message
+from bot.testbed.harness import SandboxSession
+from persistence.models import Campaign, PendingChange
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = (ROOT / "docs" / "PLAYER_GUIDE.md", ROOT / "docs" / "DM_GUIDE.md")
+CODE_SPAN = re.compile(r"`(/[a-z][^`]*)`")
+DM = "dungeonmaster"
+Setup = Callable[[SandboxSession], Awaitable[None]]
+
+
+def examples() -> list[str]:
+    """The catalog's examples, then the guides' (each once, spaces as typed)."""
+    found = [e.example for e in catalog.CATALOG]
+    for guide in GUIDES:
+        spans = CODE_SPAN.findall(guide.read_text(encoding="utf-8"))
+        found += [s for s in spans if ":" in s and "<" not in s and " [" not in s]
+    return list(dict.fromkeys(" ".join(e.split()) for e in found))
+
+
+# --- what the table needs before some examples ------------------------------------------------------
+
+
+async def make(session: SandboxSession, user: str, name: str, race: str, klass: str, **choices: object) -> None:
+    actor = Actor(session.user_id(user), session.world.guild.id)
+    characters = session.services.characters
+    draft = await characters.start_draft(
+        actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
+    )
+    await characters.create(actor, draft, Choices(**choices))  # type: ignore[arg-type]
+
+
+async def drop_character(session: SandboxSession, user: str, name: str) -> None:
+    actor = Actor(session.user_id(user), session.world.guild.id)
+    if name.casefold() in {c.name.casefold() for c in await session.services.characters.list_characters(actor)}:
+        await session.services.characters.delete(actor, name)
+
+
+async def brenna_exists(session: SandboxSession) -> None:
+    """The rest of the evening needs alice's Brenna, even when the creation example failed (reported)."""
+    actor = Actor(session.user_id("alice"), session.world.guild.id)
+    if not await session.services.characters.list_characters(actor):
+        await make(session, "alice", "Brenna", "dwarf", "fighter", skills=("athletics", "perception"))
+
+
+async def the_party(session: SandboxSession) -> None:
+    """Tordek (bob's dwarf fighter) and Lia (carol's elf wizard, Magic Missile in her spellbook)."""
+    await make(session, "bob", "Tordek", "dwarf", "fighter", skills=("athletics", "perception"))
+    await make(session, "carol", "Lia", "elf", "wizard", skills=("arcana", "history"), spells=("magic-missile",))
+
+
+async def admin_has_a_character(session: SandboxSession) -> None:
+    """Saved rolls fill `{str}` from the active character; `server:true` needs Manage Server (the owner)."""
+    await make(session, "admin", "Warden", "human", "fighter", skills=("athletics", "perception"))
+
+
+async def brenna_is_hurt_with_xp(session: SandboxSession) -> None:
+    """For a short rest that spends hit dice, and a level-up that her XP allows (300 XP: level 2)."""
+
+    async def hurt(_: object, sheet: Sheet, __: object) -> tuple[Sheet, None]:
+        return replace(sheet, hp_current=sheet.hp_current - 5, xp=300), None
+
+    actor = Actor(session.user_id("alice"), session.world.guild.id)
+    await session.services.characters.change(actor, CharacterRef(name="Brenna"), hurt)
+
+
+async def bob_and_carol_join(session: SandboxSession) -> None:
+    for user, name in (("bob", "Tordek"), ("carol", "Lia")):
+        await run(session, f"/campaign join character:{name}", user)
+
+
+async def a_second_fact_and_three_pending_changes(session: SandboxSession) -> None:
+    """`/dm unpin number:2` and `/dm approve change:3` name a second fact and a third pending change."""
+    await run(session, "/dm pin fact:The chapel bell is cracked", DM)
+    async with session.services.db.transaction() as db:
+        campaign = (
+            await db.execute(
+                select(Campaign.id).where(Campaign.channel_id == session.channel_id(), Campaign.status == "active")
+            )
+        ).scalar_one()
+        for _ in range(3):
+            args = {"targets": ["Brenna"], "amount": 10}
+            db.add(
+                PendingChange(
+                    campaign_id=campaign,
+                    requested_by=session.user_id("alice"),
+                    tool="award_xp",
+                    arguments=args,
+                    summary="10 XP to Brenna",
+                    status="pending",
+                )
+            )
+
+
+async def goblins_and_turns(session: SandboxSession) -> None:
+    """Two goblins in the fight, everyone in the order, round 1 begun, and Tordek's turn."""
+    await run(session, "/dm combat add monster:goblin count:2", DM)
+    await run(session, "/combat join", "carol")
+    await run(session, "/combat next", DM)
+    await tordeks_turn(session)
+
+
+async def tordek_is_poisoned(session: SandboxSession) -> None:
+    await run(session, "/dm condition add target:Tordek condition:poisoned", DM)
+
+
+async def tordek_drops(session: SandboxSession) -> None:
+    """Outside the fight, at exactly 0 HP (more than his maximum past 0 would kill him): `/deathsave` is his."""
+    sheet = await session.services.characters.get(Actor(session.user_id("bob"), session.world.guild.id))
+    if sheet.hp_current:  # the goblins may have done it already
+        await run(session, f"/dm damage target:Tordek amount:{sheet.hp_current}", DM)
+
+
+async def tordeks_turn(session: SandboxSession) -> None:
+    for _ in range(10):
+        state = await session.services.combat.status(await fight(session))
+        if state.current is not None and state.current.name == "Tordek":
+            return
+        await run(session, "/combat next", DM)
+    raise AssertionError("Tordek's turn never came")
+
+
+async def fight(session: SandboxSession) -> int:
+    combat = await session.services.combat.active_in_channel(session.channel_id())
+    assert combat is not None
+    return combat
+
+
+# --- the plan: (command, who types it) or a setup, in the order a first evening goes ----------------
+
+Step = tuple[str, str] | Setup
+PLAN: list[Step] = [
+    ("help", "alice"),
+    ("lookup", "alice"),
+    admin_has_a_character,
+    ("alias add", "admin"),
+    ("roll", "admin"),  # `/roll expression:greatsword` after `/alias add name:greatsword ...`
+    ("alias list", "admin"),
+    ("alias remove", "admin"),
+    ("character create", "alice"),  # the draft is confirmed: Brenna exists from here on
+    brenna_exists,
+    the_party,
+    ("character show", "alice"),
+    ("character list", "alice"),
+    ("character use", "alice"),
+    ("character edit", "alice"),
+    ("check", "alice"),
+    ("save", "alice"),
+    ("initiative", "alice"),
+    ("character inventory", "alice"),
+    ("character condition", "alice"),
+    brenna_is_hurt_with_xp,
+    ("character levelup", "alice"),
+    ("character rest", "alice"),  # level 2: two hit dice to spend
+    ("spell list", "carol"),
+    ("spell learn", "carol"),
+    ("spell forget", "carol"),
+    ("spell prepare", "carol"),
+    ("spell book", "carol"),
+    ("campaign create", DM),
+    ("campaign safety", DM),
+    ("session start", DM),
+    ("campaign join", "alice"),
+    bob_and_carol_join,
+    ("campaign info", "alice"),
+    ("campaign list", "alice"),
+    ("narrate", "alice"),
+    ("dm scene", DM),
+    ("dm narrate", DM),
+    ("dm retcon", DM),
+    ("dm pin", DM),
+    ("dm canon", DM),
+    a_second_fact_and_three_pending_changes,
+    ("dm unpin", DM),
+    ("dm settings", DM),
+    ("dm pending", DM),
+    ("dm approve", DM),
+    ("dm deny", DM),
+    ("dm npc create", DM),
+    ("dm npc list", DM),
+    ("dm npc show", DM),
+    ("dm npc edit", DM),
+    ("dm npc remove", DM),
+    ("dm generate", DM),
+    ("dm award", DM),
+    ("dm allow-levelup", DM),
+    ("dm combat start", DM),
+    ("combat join", "bob"),
+    goblins_and_turns,
+    ("dm combat act", DM),  # Goblin 1 attacks Tordek before Tordek's longsword drops it
+    ("attack", "bob"),
+    ("combat status", "alice"),
+    ("dm damage", DM),
+    ("dm heal", DM),
+    tordek_is_poisoned,
+    ("dm condition", DM),
+    ("dm combat add", DM),
+    ("dm combat lair", DM),
+    ("dm combat effect", DM),
+    ("dm combat move", DM),
+    ("dm combat reroll", DM),
+    ("dm combat prev", DM),
+    ("dm combat skip", DM),
+    tordeks_turn,
+    ("combat delay", "bob"),  # Tordek holds his turn, then readies it
+    ("combat ready", "bob"),
+    ("combat next", DM),
+    ("dm combat remove", DM),
+    ("dm combat end", DM),
+    tordek_drops,
+    ("deathsave", "bob"),
+    ("dm revive", DM),  # dying Tordek back with 1 HP
+    ("character use-item", "bob"),  # the potion of healing the DM awarded
+    ("recap", "alice"),
+    ("campaign export", "alice"),
+    ("dm pause", DM),
+    ("dm resume", DM),
+    ("session end", DM),
+    ("dm kick", DM),
+    ("dm transfer", DM),
+    ("campaign leave", "alice"),
+    ("dm end", DM),  # the transfer waits for the DM's confirmation: still theirs
+    ("character delete", "alice"),
+    ("admin usage", "admin"),
+    ("admin budget", "admin"),
+    ("admin dm-role", "admin"),
+    ("admin settings", "admin"),
+    ("admin stats", "admin"),
+]
+
+
+@dataclass
+class Ran:
+    example: str
+    reply: str
+
+
+async def run(session: SandboxSession, line: str, user: str) -> Ran:
+    """`line` typed by `user` in #tavern; a creation draft's Confirm is pressed like a player would."""
+    if user == "current":
+        user = await owner_of_current_turn(session)
+    parsed = parse(line, session.discord.commands(), directory(session))
+    if parsed.path == "character create":  # each creation example starts from no character of that name
+        await drop_character(session, user, str(parsed.options["name"]))
+    handle = await session.run(parsed.path, parsed.options, user=user, timeout=10)
+    assert handle.callback is not None, f"{line}: no answer"
+    assert not handle.rejected, f"{line}: Discord refused the answer: {handle.rejected}"
+    if parsed.path == "character create" and handle.messages:
+        handle = await press_confirm(session, handle.messages[-1], user) or handle
+    return Ran(line, reply_text(handle.messages))
+
+
+async def press_confirm(session: SandboxSession, draft: Message, user: str) -> InteractionHandle | None:
+    """A draft's menus filled with their first choices and Confirm pressed, by its player; None when the reply
+    has no Confirm (an error, reported)."""
+    ids = [c["custom_id"] for c in draft.iter_components() if c.get("custom_id", "").endswith(":confirm")]
+    if not ids:
+        return None
+    user_id = session.user_id(user)
+    for menu in [c for c in draft.iter_components() if c.get("type") == 3]:
+        values = [o["value"] for o in menu["options"][: max(1, menu.get("min_values", 1))]]
+        await (await session.discord.click(draft, menu["custom_id"], user_id=user_id, values=values)).done(10)
+    return await (await session.discord.click(draft, ids[0], user_id=user_id)).done(10)
+
+
+async def owner_of_current_turn(session: SandboxSession) -> str:
+    state = await session.services.combat.status(await fight(session))
+    assert state.current is not None
+    owners = {"Tordek": "bob", "Lia": "carol", "Brenna": "alice"}
+    return owners.get(state.current.name, DM)
+
+
+def reply_text(messages: list[Message]) -> str:
+    return " ".join(m.content + " " + str(m.embeds) for m in messages)
+
+
+def command_of(example: str, session: SandboxSession) -> str:
+    return parse(example, session.discord.commands(), directory(session)).path
+
+
+def directory(session: SandboxSession) -> Directory:
+    return Directory(session.world.guild, session.world.users)
+
+
+def refused(reply: str) -> str | None:
+    for mark in ("⚠️", "Something went wrong"):
+        if mark in reply:
+            return mark
+    return None
+
+
+async def test_every_example_of_the_help_and_the_guides_runs(sqlite_session: SandboxSession) -> None:
+    session = sqlite_session
+    wanted = examples()
+    by_command: dict[str, list[str]] = {}
+    for example in wanted:
+        by_command.setdefault(command_of(example, session), []).append(example)
+    planned = {step[0] for step in PLAN if isinstance(step, tuple)}
+    unplanned = sorted({c for c in by_command if c not in planned and not any(c.startswith(p + " ") for p in planned)})
+    assert not unplanned, f"examples of commands the plan never runs (add them to PLAN): {unplanned}"
+
+    failures: list[str] = []
+    done: set[str] = set()
+    for step in PLAN:
+        if not isinstance(step, tuple):
+            await step(session)
+            continue
+        path, user = step
+        for command in [c for c in by_command if c == path or c.startswith(path + " ")]:
+            for example in by_command[command]:
+                if example in done:
+                    continue
+                done.add(example)
+                ran = await run(session, example, user)
+                if mark := refused(ran.reply):
+                    failures.append(f"{example} (as {user}): {mark} {ran.reply[:300]}")
+    assert done == set(wanted)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_the_guides_have_examples(guide: Path) -> None:
+    spans = CODE_SPAN.findall(guide.read_text(encoding="utf-8"))
+    assert len([s for s in spans if ":" in s]) >= 20
