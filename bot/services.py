@@ -21,7 +21,9 @@ from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
 from bot.engine.dice import Dice
+from bot.engine.exports import CampaignExporter, ExportLimits
 from bot.engine.generate import Generator
+from bot.engine.leases import LeaseConfig, Leases
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
@@ -44,6 +46,7 @@ class CampaignEngine:
     campaigns: CampaignService
     usage: UsageService
     turns: TurnEngine
+    exports: CampaignExporter
 
     async def aclose(self) -> None:
         await self.turns.narrators.aclose()
@@ -133,8 +136,15 @@ def build_campaign_engine(
         summary_every=settings.summary_refresh_events,
         turn_timeout=settings.turn_timeout_seconds,
     )
-    turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config)
-    return CampaignEngine(campaigns, usage, turns)
+    leases = Leases(
+        db,
+        LeaseConfig(ttl=settings.lease_ttl_seconds, wait=settings.turn_wait_seconds, queue=settings.turn_queue_limit),
+    )
+    turns = TurnEngine(
+        db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config, leases
+    )
+    exports = CampaignExporter(campaigns, leases, ExportLimits(max_bytes=settings.export_max_mb * 2**20))
+    return CampaignEngine(campaigns, usage, turns, exports)
 
 
 def campaign_defaults(settings: Settings) -> CampaignDefaults:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine.campaign_export import Export, campaign_export
 from bot.engine.campaign_info import (
     CONTENT_RATINGS,
     CampaignDefaults,
@@ -158,6 +157,10 @@ class CampaignService:
         if actor.user_id != info.dm_id:
             raise Forbidden(f"Only the DM of {info.name} can do that.")
         return info
+
+    async def row_here(self, session: AsyncSession, actor: Actor) -> Campaign:
+        """The campaign row of the actor's channel, for readers beside this service (the exporter)."""
+        return await self._here(session, actor)
 
     async def _here(self, session: AsyncSession, actor: Actor, *, lock: bool = False) -> Campaign:
         row = await CampaignRepository(session).in_channel(actor.channel_id or 0, lock=lock)
@@ -531,25 +534,6 @@ class CampaignService:
             recent = await EventRepository(session).since(row.id, row.summary_through or 0, limit=200)
             text = log.recap_text(row.summary or "", [line_of(e) for e in recent], lambda t: len(t) <= limit)
             return info_of(row, self.defaults), text or "Nothing has happened yet. `/narrate` starts the story."
-
-    async def export(self, actor: Actor) -> Export:
-        """What the actor may read of the campaign, as Markdown and JSON: everything for its DM; for a player
-        of the party the story, the party, the public canon and NPCs (no secrets, no narrator settings); for
-        anyone else in the channel only what the channel reads anyway (no changes waiting for the DM either)."""
-        async with self.reads.session() as session:
-            row = await self._here(session, actor)
-            viewer = await self.viewer(session, row, actor)
-            info = info_of(row, self.defaults)
-            canon = [f.text for f in visible_canon(viewer, await CanonRepository(session).of(row.id))]
-            npcs = [
-                (n.name, n.role, n.description, n.secret if viewer.is_dm else "")
-                for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))
-            ]
-            party = [to_sheet(c) for c in await PartyRepository(session).members(row.id)]
-            rows = await EventRepository(session).all_for(row.id)
-            events = [e for e in (line_of(r) for r in rows) if viewer.sees(e.audience)]
-            stamps = {e.id: e.created_at for e in rows}
-        return campaign_export(info, viewer, canon, npcs, party, events, stamps)
 
 
 # --- helpers -------------------------------------------------------------------------------------
