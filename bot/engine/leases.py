@@ -16,7 +16,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,14 +129,31 @@ class CampaignQueue:
         return lock is not None and lock.locked()
 
     @asynccontextmanager
-    async def hold(self, key: int, refusal: str) -> AsyncIterator[None]:
+    async def hold(
+        self, key: int, refusal: str, on_wait: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[None]:
+        """The campaign's place for the block, in arrival order; `LeaseBusy(refusal)` when the queue is full.
+        `on_wait` (telling the player they wait) runs only when someone is ahead, after the place is taken."""
         if self._users.get(key, 0) > self.limit:  # the holder and `limit` waiting
             raise LeaseBusy(refusal)
         lock = self._locks.setdefault(key, asyncio.Lock())
+        ahead = key in self._users  # someone holds the place or waits for it
         self._users[key] = self._users.get(key, 0) + 1
+        place = asyncio.ensure_future(lock.acquire())  # queued now, so telling the player cannot reorder turns
         try:
-            async with lock:
+            try:
+                if ahead and on_wait is not None:
+                    await on_wait()
+                await place
+            except BaseException:
+                place.cancel()
+                if place.done() and not place.cancelled():
+                    lock.release()
+                raise
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             self._users[key] -= 1
             if not self._users[key]:

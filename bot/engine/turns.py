@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -229,18 +229,21 @@ class TurnEngine:
     # The turn -------------------------------------------------------------------------------
 
     async def run(self, ticket: TurnTicket, sink: NarrationSink) -> TurnOutcome:
-        if self.locks.busy(ticket.campaign_id):
+        async def waiting() -> None:
             await sink.status("⏳ Another turn is being resolved here; yours is next in line.")
-        async with self._exclusive(ticket.campaign_id):
+
+        async with self._exclusive(ticket.campaign_id, waiting):
             outcome = await self._resolve(ticket, sink)
         await sink.finish(outcome)
         return outcome
 
     @asynccontextmanager
-    async def _exclusive(self, campaign_id: int) -> AsyncIterator[None]:
+    async def _exclusive(
+        self, campaign_id: int, on_wait: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[None]:
         """The campaign's turn for this block: first in this process's queue, then the lease on the campaign
         row (another process's turn may hold it); neither holds a database connection while waiting or working."""
-        async with self.locks.hold(campaign_id, BUSY["turn"]), self.leases.hold(campaign_id, "turn"):
+        async with self.locks.hold(campaign_id, BUSY["turn"], on_wait), self.leases.hold(campaign_id, "turn"):
             yield
 
     async def _resolve(self, ticket: TurnTicket, sink: NarrationSink) -> TurnOutcome:
