@@ -17,6 +17,7 @@ from bot.engine.advice import NarratorAdvice
 from bot.engine.aliases import AliasService
 from bot.engine.campaign_info import Bounds, CampaignDefaults
 from bot.engine.campaigns import CampaignService, campaign_dm_reader
+from bot.engine.caps import Caps
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
@@ -81,7 +82,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
     dice = Dice(rng)
     rolls = RollService(db, dice)
-    characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db))
+    characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db), caps=caps_of(settings))
     checks = CheckService(characters, dice, rolls)
     combat = CombatService(db, dice, characters, checks)
     campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
@@ -154,6 +155,17 @@ def campaign_defaults(settings: Settings) -> CampaignDefaults:
         approval_bound=settings.approval_bound,
         summary_every=settings.summary_refresh_events,
         allowed_models=tuple(settings.narrator_models),
+        caps=caps_of(settings),
+    )
+
+
+def caps_of(settings: Settings) -> Caps:
+    return Caps(
+        npcs_per_campaign=settings.max_npcs_per_campaign,
+        canon_facts=settings.max_canon_facts,
+        characters_per_user=settings.max_characters_per_user,
+        campaigns_per_guild=settings.max_campaigns_per_guild,
+        pending_changes=settings.max_pending_changes,
     )
 
 

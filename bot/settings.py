@@ -158,6 +158,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest `/campaign export` in MiB (both files; sent 10 MiB a message); larger is refused",
     )
+    max_npcs_per_campaign: int = Field(
+        default=200, ge=1, description="NPCs one campaign keeps (the DM's and the narrator's together)"
+    )
+    max_canon_facts: int = Field(default=50, ge=1, description="Canon facts one campaign pins")
+    max_characters_per_user: int = Field(default=20, ge=1, description="Characters one player keeps on one server")
+    max_campaigns_per_guild: int = Field(default=50, ge=1, description="Campaigns one server runs at once (not ended)")
+    max_pending_changes: int = Field(
+        default=25, ge=1, description="Narrator changes one campaign keeps waiting for the DM's approval"
+    )
     daily_token_budget: int = Field(
         default=200_000,
         ge=0,

@@ -219,6 +219,13 @@ class CampaignRepository:
             query = query.with_for_update()
         return (await self.session.scalars(query)).first()
 
+    async def running_in_guild(self, guild_id: int) -> int:
+        """How many of the guild's campaigns have not ended."""
+        query = (
+            select(func.count()).select_from(Campaign).where(Campaign.guild_id == guild_id, Campaign.status != "ended")
+        )
+        return int((await self.session.scalar(query)) or 0)
+
     async def in_guild(self, guild_id: int, limit: int = 25) -> Sequence[Campaign]:
         query = (
             select(Campaign)
@@ -458,6 +465,11 @@ class PendingRepository:
 
     def add(self, row: PendingChange) -> None:
         self.session.add(row)
+
+    async def count_waiting(self, campaign_id: int) -> int:
+        query = select(func.count()).select_from(PendingChange)
+        query = query.where(PendingChange.campaign_id == campaign_id, PendingChange.status == "pending")
+        return int((await self.session.scalar(query)) or 0)
 
     async def waiting(self, campaign_id: int) -> Sequence[PendingChange]:
         query = select(PendingChange).where(PendingChange.campaign_id == campaign_id, PendingChange.status == "pending")

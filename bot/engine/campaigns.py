@@ -25,6 +25,7 @@ from bot.engine.campaign_info import (
     info_of,
     new_campaign_settings,
 )
+from bot.engine.caps import check_campaigns, check_canon
 from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
@@ -54,7 +55,6 @@ MAX_PERSONA = 1500
 MAX_SAFETY_ENTRY = 100
 MAX_SAFETY_ENTRIES = 20
 MAX_CANON_FACT = 300
-MAX_CANON_FACTS = 50
 MAX_SCENE = 500
 MAX_LOCATION = 80
 MAX_DM_TEXT = 1800
@@ -244,6 +244,7 @@ class CampaignService:
                 row.settings = new_campaign_settings(defaults)
                 if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
                     raise InvalidInput(_channel_taken())
+                check_campaigns(await CampaignRepository(session).running_in_guild(actor.guild_id), self.defaults.caps)
                 await CampaignRepository(session).create(row)
                 log.record(session, row, "campaign", f"The campaign {row.name} begins.", actor_id=actor.user_id)
         except Conflict:  # a second /campaign create in the same channel at the same moment
@@ -407,8 +408,7 @@ class CampaignService:
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
             facts = await CanonRepository(session).of(row.id)
-            if len(facts) >= MAX_CANON_FACTS:
-                raise InvalidInput(f"A campaign pins at most {MAX_CANON_FACTS} facts; remove one first.")
+            check_canon(len(facts), self.defaults.caps)
             await self._check_fits(session, row, canon=[*(f.text for f in facts), fact])
             added = CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id, public=public)
             CanonRepository(session).add(added)
