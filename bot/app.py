@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections.abc import Awaitable
@@ -144,6 +145,10 @@ class DMBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         for cog in COGS:
             await self.load_extension(cog)
+        # Everything built at startup (modules, SRD data, services) lives as long as the process: moved out of
+        # the collector's reach, a full collection scans only what requests made, instead of stalling the event
+        # loop ~80 ms over the whole heap when a big request (an export) triggers one.
+        gc.freeze()
 
     async def on_app_command_completion(self, interaction: discord.Interaction[DMBot], command: Any) -> None:
         if interaction.extras.pop(PENDING_LIMIT, None) is not None:  # a bug: the limit was never applied

@@ -17,12 +17,15 @@ from bot.engine.advice import NarratorAdvice
 from bot.engine.aliases import AliasService
 from bot.engine.campaign_info import Bounds, CampaignDefaults
 from bot.engine.campaigns import CampaignService, campaign_dm_reader
+from bot.engine.caps import Caps
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
 from bot.engine.death import Revival
 from bot.engine.dice import Dice
+from bot.engine.exports import CampaignExporter, ExportLimits
 from bot.engine.generate import Generator
+from bot.engine.leases import LeaseConfig, Leases
 from bot.engine.levelling import Milestones
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
@@ -46,6 +49,7 @@ class CampaignEngine:
     campaigns: CampaignService
     usage: UsageService
     turns: TurnEngine
+    exports: CampaignExporter
 
     async def aclose(self) -> None:
         await self.turns.narrators.aclose()
@@ -83,7 +87,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
     dice = Dice(rng)
     rolls = RollService(db, dice)
-    characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db))
+    characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db), caps=caps_of(settings))
     checks = CheckService(characters, dice, rolls)
     combat = CombatService(db, dice, characters, checks)
     campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
@@ -140,8 +144,15 @@ def build_campaign_engine(
         summary_every=settings.summary_refresh_events,
         turn_timeout=settings.turn_timeout_seconds,
     )
-    turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config)
-    return CampaignEngine(campaigns, usage, turns)
+    leases = Leases(
+        db,
+        LeaseConfig(ttl=settings.lease_ttl_seconds, wait=settings.turn_wait_seconds, queue=settings.turn_queue_limit),
+    )
+    turns = TurnEngine(
+        db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config, leases
+    )
+    exports = CampaignExporter(campaigns, leases, ExportLimits(max_bytes=settings.export_max_mb * 2**20))
+    return CampaignEngine(campaigns, usage, turns, exports)
 
 
 def campaign_defaults(settings: Settings) -> CampaignDefaults:
@@ -151,6 +162,17 @@ def campaign_defaults(settings: Settings) -> CampaignDefaults:
         approval_bound=settings.approval_bound,
         summary_every=settings.summary_refresh_events,
         allowed_models=tuple(settings.narrator_models),
+        caps=caps_of(settings),
+    )
+
+
+def caps_of(settings: Settings) -> Caps:
+    return Caps(
+        npcs_per_campaign=settings.max_npcs_per_campaign,
+        canon_facts=settings.max_canon_facts,
+        characters_per_user=settings.max_characters_per_user,
+        campaigns_per_guild=settings.max_campaigns_per_guild,
+        pending_changes=settings.max_pending_changes,
     )
 
 

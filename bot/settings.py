@@ -144,6 +144,35 @@ class Settings(BaseSettings):
     turn_timeout_seconds: float = Field(
         default=120.0, gt=0, description="Most time one turn may take before the offline narrator takes over"
     )
+    turn_queue_limit: int = Field(
+        default=5,
+        ge=0,
+        description="Turns of one campaign that may wait behind the one being resolved; more are refused with a reply",
+    )
+    turn_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a turn waits for another bot process's turn in the same campaign before it is refused",
+    )
+    lease_ttl_seconds: float = Field(
+        default=30.0,
+        gt=1,
+        description="Life of a turn or export lease unless renewed: how long a crashed process blocks its campaign",
+    )
+    export_max_mb: int = Field(
+        default=50,
+        ge=1,
+        description="Largest `/campaign export` in MiB (both files; sent 10 MiB a message); larger is refused",
+    )
+    max_npcs_per_campaign: int = Field(
+        default=200, ge=1, description="NPCs one campaign keeps (the DM's and the narrator's together)"
+    )
+    max_canon_facts: int = Field(default=50, ge=1, description="Canon facts one campaign pins")
+    max_characters_per_user: int = Field(default=20, ge=1, description="Characters one player keeps on one server")
+    max_campaigns_per_guild: int = Field(default=50, ge=1, description="Campaigns one server runs at once (not ended)")
+    max_pending_changes: int = Field(
+        default=25, ge=1, description="Narrator changes one campaign keeps waiting for the DM's approval"
+    )
     daily_token_budget: int = Field(
         default=200_000,
         ge=0,

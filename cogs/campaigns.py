@@ -13,8 +13,10 @@ from bot.app import DMBot
 from bot.discord_limits import UPLOAD_BYTES
 from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignService
 from bot.engine.characters import CharacterService
+from bot.engine.exports import CampaignExporter
 from bot.ui import campaign_views as views
-from bot.ui.fit import choices, upload_batches
+from bot.ui import uploads
+from bot.ui.fit import choices
 from bot.ui.replies import reply_embeds
 from bot.ui.text import safe
 from cogs.common import actor_of
@@ -24,9 +26,10 @@ RECAP_CHARS = 3800  # an embed's description holds 4,096
 
 @app_commands.guild_only()
 class CampaignCog(commands.GroupCog, group_name="campaign", group_description="Campaigns bound to a channel"):
-    def __init__(self, campaigns: CampaignService, characters: CharacterService) -> None:
+    def __init__(self, campaigns: CampaignService, characters: CharacterService, exporter: CampaignExporter) -> None:
         self.campaigns = campaigns
         self.characters = characters
+        self.exporter = exporter
         super().__init__()
 
     async def character_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
@@ -78,17 +81,15 @@ class CampaignCog(commands.GroupCog, group_name="campaign", group_description="C
     async def export(self, interaction: Interaction[DMBot]) -> None:
         """The whole campaign as Markdown and JSON files (only you see them)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        export = await self.campaigns.export(actor_of(interaction))
-        files = [(f"{export.stem}.md", export.markdown.encode()), (f"{export.stem}.json", export.json.encode())]
-        batches = upload_batches(files, min(interaction.filesize_limit, UPLOAD_BYTES))
-        for number, batch in enumerate(batches, start=1):
-            part = f" (part {number} of {len(batches)}: Discord takes {UPLOAD_BYTES // 2**20} MiB a message)"
-            uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in batch]
-            await interaction.followup.send(
-                f"📦 The campaign, as Markdown and JSON{part if len(batches) > 1 else ''}.",
-                files=uploads,
-                ephemeral=True,
-            )
+        limit = min(interaction.filesize_limit, UPLOAD_BYTES)
+        async with self.exporter.files(actor_of(interaction)) as export:
+            async for number, total, batch in uploads.messages(export.files, limit):
+                part = f" (part {number} of {total}: Discord takes {limit // 2**20} MiB a message)"
+                await interaction.followup.send(
+                    f"📦 The campaign, as Markdown and JSON{part if total > 1 else ''}.",
+                    files=[discord.File(io.BytesIO(data), filename=name) for name, data in batch],
+                    ephemeral=True,
+                )
 
     @app_commands.command(name="safety")
     @app_commands.describe(
@@ -148,6 +149,6 @@ class RecapCog(commands.Cog):
 
 async def setup(bot: DMBot) -> None:
     campaigns = bot.services.campaign.campaigns
-    await bot.add_cog(CampaignCog(campaigns, bot.services.characters))
+    await bot.add_cog(CampaignCog(campaigns, bot.services.characters, bot.services.campaign.exports))
     await bot.add_cog(SessionCog(campaigns))
     await bot.add_cog(RecapCog(campaigns))

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 FAIL_FAST_SECONDS = 1.5
 
@@ -33,12 +32,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Long-held session locks (a campaign's turn lock lasts a whole narration) get connections of
-        # their own, outside the pool, so a burst of narrations can never starve short commands.
-        self.lock_engine: AsyncEngine | None = None
-        if not self.is_sqlite:
-            connect_args = options.get("connect_args", {})
-            self.lock_engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+        # No connection is ever held for long: a campaign's turn is a lease on its row, taken and released in
+        # short transactions (persistence/leases.py), so the pool bounds every connection the bot opens.
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -62,8 +57,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self.lock_engine is not None:
-            await self.lock_engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -155,6 +155,11 @@ class Campaign(Base):
     summary_through: Mapped[int] = mapped_column(BigInteger, default=0)  # the last event id the summary covers
     events_since_summary: Mapped[int] = mapped_column(Integer, default=0)
     turn_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Leases (persistence/leases.py): which process resolves a turn or builds an export, and until when.
+    turn_lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    turn_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    export_lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    export_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

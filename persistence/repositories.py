@@ -188,33 +188,9 @@ class CharacterRows:
 
 # --- Campaigns (migration 0003) ------------------------------------------------------------------
 
-ADVISORY_NAMESPACE = 0x444D  # "DM": keeps dmbot's advisory lock keys apart from anyone else's
-
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
-
-
-@asynccontextmanager
-async def campaign_turn_lock(db: Database, campaign_id: int) -> AsyncIterator[None]:
-    """Serialise turns of one campaign across processes: a Postgres session advisory lock.
-
-    Held on a connection of its own (outside the pool: see `Database.lock_engine`) for the whole
-    turn, and released by the server if that connection dies. SQLite is one process's embedded
-    file: the caller's in-process lock suffices.
-    """
-    if db.lock_engine is None:
-        yield
-        return
-    key = (ADVISORY_NAMESPACE << 40) | campaign_id
-    async with db.lock_engine.connect() as conn:
-        await conn.execute(select(func.pg_advisory_lock(key)))
-        await conn.commit()  # end the implicit transaction; the session-level lock stays
-        try:
-            yield
-        finally:
-            await conn.execute(select(func.pg_advisory_unlock(key)))
-            await conn.commit()
 
 
 class CampaignRepository:
@@ -244,6 +220,13 @@ class CampaignRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.scalars(query)).first()
+
+    async def running_in_guild(self, guild_id: int) -> int:
+        """How many of the guild's campaigns have not ended."""
+        query = (
+            select(func.count()).select_from(Campaign).where(Campaign.guild_id == guild_id, Campaign.status != "ended")
+        )
+        return int((await self.session.scalar(query)) or 0)
 
     async def in_guild(self, guild_id: int, limit: int = 25) -> Sequence[Campaign]:
         query = (
@@ -320,6 +303,18 @@ class EventRepository:
     async def all_for(self, campaign_id: int) -> Sequence[CampaignEvent]:
         query = select(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id).order_by(CampaignEvent.id)
         return (await self.session.scalars(query)).all()
+
+    async def page(self, campaign_id: int, after_id: int, limit: int) -> Sequence[Row[Any]]:
+        """A keyset page of the whole log (retconned too), oldest first, as plain rows: id, turn_id, kind,
+        text, data, retconned, created_at. Each page is an index range scan, however deep into the log."""
+        e = CampaignEvent
+        query = (
+            select(e.id, e.turn_id, e.kind, e.text, e.data, e.retconned, e.created_at)
+            .where(e.campaign_id == campaign_id, e.id > after_id)
+            .order_by(e.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).all()
 
     async def of_turn(self, turn_id: int) -> Sequence[CampaignEvent]:
         query = select(CampaignEvent).where(CampaignEvent.turn_id == turn_id).order_by(CampaignEvent.id)
@@ -472,6 +467,11 @@ class PendingRepository:
 
     def add(self, row: PendingChange) -> None:
         self.session.add(row)
+
+    async def count_waiting(self, campaign_id: int) -> int:
+        query = select(func.count()).select_from(PendingChange)
+        query = query.where(PendingChange.campaign_id == campaign_id, PendingChange.status == "pending")
+        return int((await self.session.scalar(query)) or 0)
 
     async def waiting(self, campaign_id: int) -> Sequence[PendingChange]:
         query = select(PendingChange).where(PendingChange.campaign_id == campaign_id, PendingChange.status == "pending")

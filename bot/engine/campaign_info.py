@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from bot.engine.caps import Caps
 from persistence.models import Campaign
 
 ContentRating = Literal["family", "teen", "mature"]
@@ -33,6 +34,7 @@ class CampaignDefaults:
     approval_bound: int = 10
     summary_every: int = 20
     allowed_models: tuple[str, ...] = ()  # models a DM may pick besides the default
+    caps: Caps = field(default_factory=Caps)  # how many NPCs, facts, campaigns, waiting changes a table keeps
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
 from bot.engine import levelling
-from bot.engine.campaign_export import Export, campaign_export
 from bot.engine.campaign_info import (
     CONTENT_RATINGS,
     CampaignDefaults,
@@ -27,6 +26,7 @@ from bot.engine.campaign_info import (
     info_of,
     new_campaign_settings,
 )
+from bot.engine.caps import check_campaigns, check_canon
 from bot.engine.characters import CharacterService
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
@@ -56,7 +56,6 @@ MAX_PERSONA = 1500
 MAX_SAFETY_ENTRY = 100
 MAX_SAFETY_ENTRIES = 20
 MAX_CANON_FACT = 300
-MAX_CANON_FACTS = 50
 MAX_SCENE = 500
 MAX_LOCATION = 80
 MAX_DM_TEXT = 1800
@@ -164,6 +163,10 @@ class CampaignService:
             raise Forbidden(f"Only the DM of {info.name} can do that.")
         return info
 
+    async def row_here(self, session: AsyncSession, actor: Actor) -> Campaign:
+        """The campaign row of the actor's channel, for readers beside this service (the exporter)."""
+        return await self._here(session, actor)
+
     async def _here(self, session: AsyncSession, actor: Actor, *, lock: bool = False) -> Campaign:
         row = await CampaignRepository(session).in_channel(actor.channel_id or 0, lock=lock)
         if row is None:
@@ -246,6 +249,7 @@ class CampaignService:
                 row.settings = new_campaign_settings(defaults)
                 if await CampaignRepository(session).in_channel(actor.channel_id) is not None:
                     raise InvalidInput(_channel_taken())
+                check_campaigns(await CampaignRepository(session).running_in_guild(actor.guild_id), self.defaults.caps)
                 await CampaignRepository(session).create(row)
                 log.record(session, row, "campaign", f"The campaign {row.name} begins.", actor_id=actor.user_id)
         except Conflict:  # a second /campaign create in the same channel at the same moment
@@ -439,8 +443,7 @@ class CampaignService:
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
             facts = await CanonRepository(session).of(row.id)
-            if len(facts) >= MAX_CANON_FACTS:
-                raise InvalidInput(f"A campaign pins at most {MAX_CANON_FACTS} facts; remove one first.")
+            check_canon(len(facts), self.defaults.caps)
             await self._check_fits(session, row, canon=[*(f.text for f in facts), fact])
             added = CanonFact(campaign_id=row.id, text=fact, author_id=actor.user_id, public=public)
             CanonRepository(session).add(added)
@@ -566,25 +569,6 @@ class CampaignService:
             recent = await EventRepository(session).since(row.id, row.summary_through or 0, limit=200)
             text = log.recap_text(row.summary or "", [line_of(e) for e in recent], lambda t: len(t) <= limit)
             return info_of(row, self.defaults), text or "Nothing has happened yet. `/narrate` starts the story."
-
-    async def export(self, actor: Actor) -> Export:
-        """What the actor may read of the campaign, as Markdown and JSON: everything for its DM; for a player
-        of the party the story, the party, the public canon and NPCs (no secrets, no narrator settings); for
-        anyone else in the channel only what the channel reads anyway (no changes waiting for the DM either)."""
-        async with self.reads.session() as session:
-            row = await self._here(session, actor)
-            viewer = await self.viewer(session, row, actor)
-            info = info_of(row, self.defaults)
-            canon = [f.text for f in visible_canon(viewer, await CanonRepository(session).of(row.id))]
-            npcs = [
-                (n.name, n.role, n.description, n.secret if viewer.is_dm else "")
-                for n in visible_npcs(viewer, await NpcRepository(session).of(row.id))
-            ]
-            party = [to_sheet(c) for c in await PartyRepository(session).members(row.id)]
-            rows = await EventRepository(session).all_for(row.id)
-            events = [e for e in (line_of(r) for r in rows) if viewer.sees(e.audience)]
-            stamps = {e.id: e.created_at for e in rows}
-        return campaign_export(info, viewer, canon, npcs, party, events, stamps)
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
 from bot.engine import items, levelling, rests, rules, spells
+from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
@@ -134,8 +135,10 @@ class CharacterService:
         *,
         srd: SRD | None = None,
         campaign_dm: CampaignDMLookup | None = None,
+        caps: Caps | None = None,
     ) -> None:
         self.db = db
+        self.caps = caps or Caps()
         self.reads = Reads(db)  # the hot read path (/character show, /check) skips BEGIN/COMMIT
         self.sheets = SheetReads(self.reads)
         self.dice = dice

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.data.srd import SRD, Background, CharacterClass, Race, Spell, Subrace
 from bot.engine import backgrounds, rules, spells
+from bot.engine.caps import check_characters
 from bot.engine.characters import CharacterService, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import (
@@ -31,8 +32,6 @@ from bot.errors import Forbidden, InvalidInput
 from persistence.errors import Conflict
 from persistence.models import Character
 from persistence.repositories import CharacterRepository, RollLogRepository
-
-MAX_CHARACTERS = 20  # per user per guild
 
 # Which abilities a class wants highest, to suggest an assignment the player can accept as is.
 ABILITY_PRIORITY: Mapping[str, tuple[str, ...]] = {
@@ -201,8 +200,7 @@ class CharacterCreation(CharacterService):
                 mine = await repo.list_for(draft.guild_id, draft.owner_id, lock=True)
                 if any(other.name_key == row.name_key for other in mine):
                     raise InvalidInput(name_taken(draft.name))
-                if len(mine) >= MAX_CHARACTERS:
-                    raise InvalidInput(f"You have {MAX_CHARACTERS} characters here already; delete one first.")
+                check_characters(len(mine), self.caps)
                 await repo.deactivate_all(draft.guild_id, draft.owner_id)
                 await repo.insert(row)
                 return to_sheet(row)

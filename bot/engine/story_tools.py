@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD
 from bot.engine import events as log
+from bot.engine.caps import Caps
 from bot.engine.combat import CombatService
 from bot.engine.sheet import clean_name
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, npc_key
@@ -19,14 +20,14 @@ from persistence.models import Npc
 from persistence.repositories import EventRepository, NpcRepository
 
 MAX_NPCS_PER_TURN = 3
-MAX_NPCS = 300
 MAX_ENEMIES = 20
 
 
 class StoryTools:
-    def __init__(self, combat: CombatService, srd: SRD) -> None:
+    def __init__(self, combat: CombatService, srd: SRD, caps: Caps) -> None:
         self.combat = combat
         self.srd = srd
+        self.caps = caps
 
     def handlers(self) -> dict[str, Handler]:
         return {"introduce_npc": self.introduce_npc, "move_scene": self.move_scene, "start_combat": self.start_combat}
@@ -48,8 +49,10 @@ class StoryTools:
                 {"ok": True, "npc": {"name": existing.name, "known": True, "role": existing.role}},
                 EngineAction("npc", existing.name, "is here (already known)"),
             )
-        if round_.tally.npcs >= MAX_NPCS_PER_TURN or await repo.count(round_.campaign.id) >= MAX_NPCS:
+        if round_.tally.npcs >= MAX_NPCS_PER_TURN:
             raise Refused("Too many new NPCs at once; bring back a known one instead.")
+        if await repo.count(round_.campaign.id) >= self.caps.npcs_per_campaign:
+            raise Refused("The campaign's cast is full; bring back a known NPC instead.")
         round_.tally.npcs += 1
         repo.add(
             Npc(

@@ -19,6 +19,7 @@ from bot.engine import items, rules
 from bot.engine.advice import Asker, NarratorAdvice
 from bot.engine.campaign_info import CampaignInfo
 from bot.engine.campaigns import CampaignService, clean_text
+from bot.engine.caps import check_npcs
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
@@ -300,6 +301,7 @@ class TableService:
             key = name_key(sketch.name)
             if await repo.by_key(row.id, key) is not None:
                 raise InvalidInput(f"{row.name} already has an NPC called {sketch.name}; edit or remove it.")
+            check_npcs(await repo.count(row.id), self.campaigns.defaults.caps, row.name)
             npc = Npc(
                 campaign_id=row.id,
                 name=sketch.name,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignDefaults, info_of
+from bot.engine.caps import pending_full
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
@@ -78,7 +79,7 @@ class ToolExecutor:
             "give_item": self._give_item,
             "take_item": self._take_item,
             "award_xp": self._award_xp,
-            **StoryTools(combat, srd).handlers(),
+            **StoryTools(combat, srd, defaults.caps).handlers(),
         }
 
     async def execute(
@@ -201,7 +202,11 @@ class ToolExecutor:
             return amount > settings.approval_bound
         return always or amount > settings.approval_bound
 
-    def _pend(self, round_: Round, tool: str, arguments: dict[str, Any], summary: str) -> CallResult:
+    async def _pend(self, round_: Round, tool: str, arguments: dict[str, Any], summary: str) -> CallResult:
+        waiting = await PendingRepository(round_.session).count_waiting(round_.campaign.id)
+        full = pending_full(waiting, self.defaults.caps)
+        if full is not None:
+            raise Refused(full)
         row = PendingChange(
             campaign_id=round_.campaign.id,
             turn_id=round_.turn_id,
@@ -323,7 +328,7 @@ class ToolExecutor:
         round_.tally.damage += amount
         summary = f"{amount} {args['damage_type']} damage to {row.name} ({args['reason']})"
         if self._waits(round_, amount=amount):
-            return self._pend(round_, "apply_damage", args, summary)
+            return await self._pend(round_, "apply_damage", args, summary)
         sheet = to_sheet(row)
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead already.")
@@ -362,7 +367,7 @@ class ToolExecutor:
             )
         round_.tally.heal += amount
         if self._waits(round_, amount=amount, always=True):
-            return self._pend(round_, "heal", args, f"heal {row.name} by {amount}")
+            return await self._pend(round_, "heal", args, f"heal {row.name} by {amount}")
         sheet = to_sheet(row)
         if sheet.death_failures >= 3:
             raise Refused(f"{row.name} is dead; healing cannot help.")
@@ -420,7 +425,7 @@ class ToolExecutor:
         if len(kept) == len(sheet.conditions):
             raise Refused(f"{row.name} isn't {condition.name.lower()}.")
         if self._waits(round_, always=True):
-            return self._pend(round_, "remove_condition", args, f"end {row.name}'s {condition.name.lower()}")
+            return await self._pend(round_, "remove_condition", args, f"end {row.name}'s {condition.name.lower()}")
         self._write(
             round_,
             row,
@@ -455,7 +460,7 @@ class ToolExecutor:
         quantity = self._count_items(round_, int(args["quantity"]))
         summary = f"give {quantity} × {item_name} to {row.name}"
         if self._waits(round_, amount=quantity, always=True):
-            return self._pend(round_, "give_item", args, summary)
+            return await self._pend(round_, "give_item", args, summary)
         sheet = to_sheet(row)
         new = replace(sheet, inventory=add_item(sheet.inventory, Item(index, item_name, quantity)))
         self._write(
@@ -480,7 +485,7 @@ class ToolExecutor:
             raise Refused(f"{row.name} carries {have} × {item_name}; cannot take {quantity}.")
         self._count_items(round_, quantity)
         if self._waits(round_, amount=quantity):
-            return self._pend(round_, "take_item", args, f"take {quantity} × {item_name} from {row.name}")
+            return await self._pend(round_, "take_item", args, f"take {quantity} × {item_name} from {row.name}")
         rest = held.quantity - quantity
         items = tuple(
             replace(i, quantity=rest) if i.item == index else i for i in sheet.inventory if i.item != index or rest
@@ -521,7 +526,7 @@ class ToolExecutor:
             round_.tally.xp[row.id] = round_.tally.xp.get(row.id, 0) + amount
         names = ", ".join(r.name for r in rows)
         if self._waits(round_, amount=(amount + 9) // 10 * len(rows), always=True):
-            return self._pend(round_, "award_xp", args, f"{amount} XP to {names}")
+            return await self._pend(round_, "award_xp", args, f"{amount} XP to {names}")
         for row in rows:
             sheet = to_sheet(row)
             text = f"{row.name} earns {amount} XP ({sheet.xp} → {sheet.xp + amount})"

@@ -1,7 +1,7 @@
 """One `/narrate` turn: the loop that asks the narrator, applies its tool calls and streams the story.
 
-A turn: wait for the campaign (turns resolve one at a time, in arrival order: an asyncio lock
-in this process and a Postgres advisory lock across processes) → assemble the budgeted prompt →
+A turn: wait for the campaign (turns resolve one at a time, in arrival order: a bounded queue in this
+process and a lease on the campaign row across processes, `bot.engine.leases`) → assemble the budgeted prompt →
 at most `max_tool_rounds` rounds of narrator call → validate each proposed call against the
 campaign → apply the valid ones in one transaction per round (`bot.engine.tools`; each change an event of the turn)
 → send the results back as `role: "tool"` messages → stream the narration to the sink.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from bot.engine import events as log
 from bot.engine import levelling
 from bot.engine.campaign_info import CampaignInfo, info_of
 from bot.engine.campaigns import CampaignService
+from bot.engine.leases import BUSY, CampaignQueue, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.sheet import Actor, to_sheet
@@ -58,7 +59,6 @@ from persistence.repositories import (
     PendingRepository,
     Reads,
     TurnRepository,
-    campaign_turn_lock,
 )
 
 log_ = structlog.get_logger(__name__)
@@ -132,33 +132,6 @@ class NarrationSink(Protocol):
     async def finish(self, outcome: TurnOutcome) -> None: ...
 
 
-# --- locks ---------------------------------------------------------------------------------------
-
-
-class CampaignLocks:
-    """One FIFO lock per campaign in this process; entries go away when nobody holds or waits."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    def busy(self, key: int) -> bool:
-        lock = self._locks.get(key)
-        return lock is not None and lock.locked()
-
-    @asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
-
-
 # --- the turn engine -----------------------------------------------------------------------------
 
 
@@ -212,6 +185,7 @@ class TurnEngine:
         usage: UsageService,
         narrators: NarratorPool,
         config: TurnConfig,
+        leases: Leases | None = None,
     ) -> None:
         self.db = db
         self.reads = Reads(db)
@@ -222,7 +196,8 @@ class TurnEngine:
         self.usage = usage
         self.narrators = narrators
         self.config = config
-        self.locks = CampaignLocks()
+        self.leases = leases or Leases(db)
+        self.locks = CampaignQueue(self.leases.config.queue)
         self.stats = executor.stats
 
     # Before the reply is deferred: cheap checks only ----------------------------------------
@@ -255,16 +230,21 @@ class TurnEngine:
     # The turn -------------------------------------------------------------------------------
 
     async def run(self, ticket: TurnTicket, sink: NarrationSink) -> TurnOutcome:
-        if self.locks.busy(ticket.campaign_id):
+        async def waiting() -> None:
             await sink.status("⏳ Another turn is being resolved here; yours is next in line.")
-        async with self._exclusive(ticket.campaign_id):
+
+        async with self._exclusive(ticket.campaign_id, waiting):
             outcome = await self._resolve(ticket, sink)
         await sink.finish(outcome)
         return outcome
 
     @asynccontextmanager
-    async def _exclusive(self, campaign_id: int) -> AsyncIterator[None]:
-        async with self.locks.hold(campaign_id), campaign_turn_lock(self.db, campaign_id):
+    async def _exclusive(
+        self, campaign_id: int, on_wait: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[None]:
+        """The campaign's turn for this block: first in this process's queue, then the lease on the campaign
+        row (another process's turn may hold it); neither holds a database connection while waiting or working."""
+        async with self.locks.hold(campaign_id, BUSY["turn"], on_wait), self.leases.hold(campaign_id, "turn"):
             yield
 
     async def _resolve(self, ticket: TurnTicket, sink: NarrationSink) -> TurnOutcome:

@@ -129,6 +129,13 @@ def tool_results(narrator: Scripted, request: int = 1) -> list[dict[str, Any]]:
     return [json.loads(m["content"]) for m in messages if m["role"] == "tool"]
 
 
+async def exported(services: Services, actor: Actor) -> dict[str, Any]:
+    """The JSON file of the actor's `/campaign export`."""
+    async with services.campaign.exports.files(actor) as export:
+        path = next(p for name, p in export.files if name.endswith(".json"))
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def kinds(actions: Iterable[EngineAction]) -> list[str]:
     return [a.kind for a in actions]
 
@@ -290,7 +297,7 @@ async def test_retcon_restores_the_state_exactly(table: Table) -> None:
     assert state_of(await table.sheet(table.alice)) == before
     info = await services.campaign.campaigns.here(table.alice)
     assert info.scene == scene_before
-    export = json.loads((await services.campaign.campaigns.export(table.dm)).json)
+    export = await exported(services, table.dm)
     assert export["npcs"] == []
     turn_events = [e for e in export["events"] if e["turn_id"] == outcome.turn_id]
     assert all(e["retconned"] for e in turn_events if e["kind"] != "retcon")
@@ -338,7 +345,7 @@ async def test_an_outage_mid_turn_undoes_the_turn_and_the_offline_narrator_answe
     assert sink.notes and "offline narrator answered" in sink.notes[-1]
     assert "The slime" not in sink.shown and sink.shown.strip()
     assert [a.kind for a in outcome.actions] in (["check"], [])  # the offline narrator only asks for checks
-    export = json.loads((await table.services.campaign.campaigns.export(table.dm)).json)
+    export = await exported(table.services, table.dm)
     live = [e["kind"] for e in export["events"] if e["turn_id"] == outcome.turn_id and not e["retconned"]]
     assert live.count("action") == 1 and live.count("narration") == 1 and "damage" not in live
 
