@@ -22,7 +22,9 @@ from bot.engine.campaign_info import (
     CampaignDefaults,
     CampaignInfo,
     CampaignSettings,
+    FightNow,
     Scene,
+    fight_of,
     info_of,
     new_campaign_settings,
 )
@@ -84,6 +86,7 @@ class Overview:
     events: int
     pending: int
     session_open: bool
+    fight: FightNow | None = None  # the running fight, from the fight tables
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,8 @@ class CampaignService:
             events = await EventRepository(session).count(row.id)
             pending = len(await PendingRepository(session).waiting(row.id))
             open_session = await SessionRepository(session).open(row.id) is not None
-            return Overview(info_of(row, self.defaults), members, canon, npcs, events, pending, open_session)
+            fight = await fight_of(session, row.id)
+            return Overview(info_of(row, self.defaults), members, canon, npcs, events, pending, open_session, fight)
 
     def _member(self, row: Character) -> Member:
         sheet = to_sheet(row)

@@ -285,12 +285,8 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
         if campaign.scene == data.get("after"):
             campaign.scene = dict(data["before"])
         return "scene restored"
-    if event.kind == "combat" and "before" in data:
-        campaign.scene = {
-            **campaign.scene,
-            "in_combat": data["before"].get("in_combat", False),
-            "enemies": data["before"].get("enemies", []),
-        }
+    if event.kind == "combat" and ("before" in data or "combat_id" in data):
+        campaign.scene = {k: v for k, v in (campaign.scene or {}).items() if k not in ("in_combat", "enemies")}
         if data.get("combat_id"):  # the fight the narrator started goes with the turn (combatants cascade)
             await CombatRepository(session).delete_combat(int(data["combat_id"]))
         return "combat called off"

@@ -27,7 +27,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine.campaign_info import CampaignInfo, info_of
+from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
@@ -298,6 +298,7 @@ class TurnEngine:
             if row is None:
                 raise NotFound("This campaign no longer exists.")
             info = info_of(row, self.campaigns.defaults)
+            fight = await fight_of(session, row.id)
         rows = await self.memory.read(info.id, ticket.action, info.scene.npcs, to_sheet)
         party = tuple(
             party_line(s, self.stats(s), ticket.player_name if s.owner_id == ticket.actor.user_id else "another player")
@@ -320,8 +321,8 @@ class TurnEngine:
             location=info.scene.location,
             scene_description=info.scene.description,
             npcs=npcs,
-            in_combat=info.scene.in_combat,
-            enemies=tuple(f"{c} × {m}" for m, c in info.scene.enemies),
+            in_combat=fight is not None,
+            enemies=fight.names() if fight else (),
             party=party,
             recent=rows.recent,
             recalled=rows.recalled,

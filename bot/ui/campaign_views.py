@@ -55,9 +55,9 @@ def overview_embed(view: Overview) -> discord.Embed:
     )
     embed.add_field(name="Party", value=party[:1024], inline=False)
     embed.add_field(name="Scene", value=where[:1024], inline=False)
-    if scene.in_combat:
-        enemies = fit_lines((safe(f"{c} × {m}") for m, c in scene.enemies), limits.FIELD_VALUE, sep=", ")
-        embed.add_field(name="Combat", value=enemies)
+    if view.fight is not None:
+        enemies = fit_lines((safe(name) for name in view.fight.names()), limits.FIELD_VALUE, sep=", ")
+        embed.add_field(name="Combat", value=enemies or "the fight goes on (no enemy standing)")
     settings = info.settings
     embed.add_field(
         name="Table",
