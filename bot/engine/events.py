@@ -64,6 +64,7 @@ SUMMARY_KINDS = frozenset(
 SUMMARY_LINE_CHARS = 160
 MAX_SUMMARY_LINES = 40
 KEEP_FIRST_LINES = 6  # the opening of the story survives every refresh
+SUMMARY_REBUILD_EVENTS = 20_000  # a retcon rebuilds the summary from at most this many live events
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ async def revert_turn(
     for pending in await PendingRepository(session).of_turn(turn.id):
         pending.status = "dropped"
     await EventRepository(session).mark_retconned([e.id for e in events])
-    forget_in_summary(campaign, events)
+    await forget_in_summary(session, campaign, events)
     turn.status = "retconned"
     summary = f"Turn {turn.number} undone ({reason})" + (": " + "; ".join(report.lines) if report.lines else ".")
     record(
@@ -367,9 +368,12 @@ async def refresh_summary(session: AsyncSession, campaign: Campaign, *, every: i
     return True
 
 
-def forget_in_summary(campaign: Campaign, events: Iterable[CampaignEvent]) -> None:
-    """Take the lines of undone events back out of the summary (they were folded in already)."""
-    covered = [line_of(e) for e in events if e.id <= (campaign.summary_through or 0)]
-    drop = {f"- {line}" for line in summary_lines(covered)}
-    if drop:
-        campaign.summary = "\n".join(line for line in (campaign.summary or "").splitlines() if line not in drop)
+async def forget_in_summary(session: AsyncSession, campaign: Campaign, events: Sequence[CampaignEvent]) -> None:
+    """Take undone events back out of the rolling summary, if it folded them in already: the summary is
+    rebuilt from the live log up to where it reached (the events are marked retconned first), so no line of
+    a retconned turn survives, however many turns back the retcons go."""
+    through = campaign.summary_through or 0
+    if not any(e.id <= through for e in events):
+        return
+    live = await EventRepository(session).since(campaign.id, 0, limit=SUMMARY_REBUILD_EVENTS)
+    campaign.summary = merge_summary("", summary_lines(line_of(e) for e in live if e.id <= through))

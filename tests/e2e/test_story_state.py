@@ -44,3 +44,47 @@ async def test_a_narrated_fight_ended_by_the_dm_is_over_everywhere(sqlite_sessio
     second = await turn(s, "I attack the two goblins at the gate")
     assert "combat begins" in everything(second), everything(second)
     assert "Goblin" in fields(await s.run("campaign info", user="bob")).get("Combat", "")
+
+
+async def test_retcon_goes_back_any_number_of_turns_and_every_reader_leaves_them_out(
+    sqlite_session: SandboxSession,
+) -> None:
+    s = sqlite_session
+    await table(s)
+    await s.run("session start", user="dungeonmaster")
+    await turn(s, "I search the altar for runes")
+    await turn(s, "I climb the bell tower")
+    await turn(s, "I pick the lock of the crypt door")
+    for expected in (3, 2):
+        undone = await s.run("dm retcon", user="dungeonmaster")
+        assert f"Turn {expected}" in everything(undone), everything(undone)
+    recap = everything(await s.run("recap", user="bob"))
+    assert "altar" in recap and "bell tower" not in recap and "crypt door" not in recap, recap
+    end = everything(await s.run("session end", user="dungeonmaster"))
+    assert "altar" in end and "bell tower" not in end and "crypt door" not in end, end
+    export = await s.run("campaign export", user="dungeonmaster")
+    files = {a.filename: a.data.decode() for a in export.messages[-1].attachments}
+    for text in files.values():
+        assert "altar" in text and "bell tower" not in text and "crypt door" not in text, text
+
+
+async def test_a_session_lists_everyone_who_played_and_opens_with_a_short_recap(
+    sqlite_session: SandboxSession,
+) -> None:
+    s = sqlite_session
+    await table(s)
+    await s.make_character("bob", "Brenna", race="human")
+    await s.run("campaign join", user="bob")
+    await s.run("session start", user="dungeonmaster")
+    for n in range(8):
+        await turn(s, f"I search the {n}th alcove for runes")
+    await s.run("dm combat start", user="dungeonmaster")
+    joined = await s.run("combat join", user="bob")  # Brenna only fights: she rolls initiative, acts no turn
+    assert "joins the fight" in everything(joined), everything(joined)
+    await s.run("dm combat end", user="dungeonmaster")
+    ended = await s.run("session end", user="dungeonmaster")
+    assert fields(ended)["Attended"] == "Brenna, Mira", fields(ended)
+    started = await s.run("session start", user="dungeonmaster")
+    previously = started.messages[-1].embeds[0]["description"]
+    bullets = [line for line in previously.splitlines() if line.strip()]
+    assert 1 <= len(bullets) <= 5 and "7th alcove" in previously, previously
