@@ -31,6 +31,7 @@ from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
+from bot.engine.safety import HeldBack, check_action, rules_of
 from bot.engine.sheet import Actor, to_sheet
 from bot.engine.tool_calls import CallResult, EngineAction, TurnTally, refusal
 from bot.engine.tools import ToolExecutor
@@ -240,6 +241,9 @@ class TurnEngine:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
             raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
+        who = character.name if character else "The DM"
+        safety = info_of(campaign, self.campaigns.defaults).safety
+        check_action(safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated
         return TurnTicket(
             campaign.id,
             campaign.name,
@@ -349,7 +353,7 @@ class TurnEngine:
                 session,
                 campaign,
                 "action",
-                f"{who}: {ticket.action}",
+                f"{who}: {rules_of(info.safety).faded(ticket.action)}",  # a veiled deed is told as a fade
                 actor_id=ticket.actor.user_id,
                 character_id=ticket.character_id,
                 turn_id=turn.id,
@@ -364,7 +368,10 @@ class TurnEngine:
         for round_no in range(self.config.max_tool_rounds + 1):
             offer = list(NARRATOR_TOOLS) if round_no < self.config.max_tool_rounds else []
             await self._allow(state, narrator, messages)
-            text, calls, usage = await self._call(narrator, messages, offer, sink, after=any(t.strip() for t in texts))
+            shown = HeldBack(
+                rules_of(state.info.safety), sink
+            )  # a sentence at a time, checked against the safety tools
+            text, calls, usage = await self._call(narrator, messages, offer, shown, after=any(t.strip() for t in texts))
             if usage is not None:
                 model = usage.model
                 await self._record(state, narrator, usage)
@@ -386,7 +393,7 @@ class TurnEngine:
         narrator: Narrator,
         messages: list[dict[str, Any]],
         offer: list[ToolSpec],
-        sink: NarrationSink,
+        sink: HeldBack,
         *,
         after: bool,
     ) -> tuple[str, list[ProposedCall], Usage | None]:
@@ -403,7 +410,8 @@ class TurnEngine:
                 calls = event.calls
             elif isinstance(event, Usage):
                 usage = event
-        return "".join(parts), calls, usage
+        shown = await sink.close()  # the reply as the players saw it: veils faded, a line's reply withdrawn
+        return (shown if parts else ""), calls, usage
 
     async def _execute(self, state: _State, calls: list[ProposedCall]) -> list[CallResult]:
         allowed = calls[: self.config.max_calls_per_round]
