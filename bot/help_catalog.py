@@ -215,7 +215,11 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/dm narrate text:The bells toll thirteen times.",
     ),
     CommandHelp(
-        "dm", "campaigns", "/dm retcon", "Undo the last turn: its changes reverted, its narration struck.", "/dm retcon"
+        "dm",
+        "campaigns",
+        "/dm retcon",
+        "Undo the last turn or fight action (whichever is newer); again goes further back.",
+        "/dm retcon",
     ),
     CommandHelp(
         "dm",

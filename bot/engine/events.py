@@ -50,11 +50,13 @@ SUMMARY_KINDS = frozenset(
         "scene",
         "npc",
         "combat",
+        "fight",  # a fight's falls, deaths, end and XP (bot.engine.combat.undo); its other steps are not told
         "damage",
         "heal",
         "condition",
         "item",
         "xp",
+        "levelup",
         "canon",
         "join",
         "leave",
@@ -289,7 +291,14 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
     if event.kind == "combat" and ("before" in data or "combat_id" in data):
         campaign.scene = {k: v for k, v in (campaign.scene or {}).items() if k not in ("in_combat", "enemies")}
         if data.get("combat_id"):  # the fight the narrator started goes with the turn (combatants cascade)
-            await CombatRepository(session).delete_combat(int(data["combat_id"]))
+            combat_id = int(data["combat_id"])
+            await CombatRepository(session).delete_combat(combat_id)
+            fought = [
+                e.id
+                for e in await EventRepository(session).since(campaign.id, event.id)
+                if e.kind in ("fight", "fight_step") and (e.data or {}).get("combat_id") == combat_id
+            ]
+            await EventRepository(session).mark_retconned(fought)  # and what happened in it
         return "combat called off"
     if event.kind == "npc" and data.get("created"):
         npc = await NpcRepository(session).by_key(campaign.id, str(data.get("name_key", "")))
@@ -299,6 +308,11 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
         campaign.scene = {**campaign.scene, "npcs": scene_npcs}
         return f"{data.get('name')} forgotten"
     return None
+
+
+async def last_event_of(session: AsyncSession, turn: CampaignTurn) -> int:
+    """The id of a turn's newest event (what a fight action is compared with: which came last)."""
+    return max((e.id for e in await EventRepository(session).of_turn(turn.id)), default=0)
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
+from bot.engine.combat import undo as fight_undo
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.safety import HeldBack, check_action, rules_of
@@ -118,6 +119,7 @@ class RetconReport:
     campaign_name: str
     turn_number: int
     undone: tuple[str, ...]
+    fight_action: str | None = None  # the fight action undone instead of a turn (it was newer)
 
 
 class NarrationSink(Protocol):
@@ -511,6 +513,10 @@ class TurnEngine:
         async with self._exclusive(info.id), self.db.transaction() as session:
             campaign = await self._campaign(session, info.id)
             turn = await TurnRepository(session).last_done(info.id)
+            fight = await fight_undo.last_fight_event(session, info.id)
+            if fight is not None and (turn is None or fight.id > await log.last_event_of(session, turn)):
+                undone = await fight_undo.undo_last(session, fight)  # a fight action is the newest: it goes
+                return RetconReport(info.name, 0, tuple(undone), fight_action=fight.text)
             if turn is None:
                 raise InvalidInput("There is no turn to undo here yet.")
             report = await log.revert_turn(session, campaign, turn, by=actor.user_id, reason="retcon by the DM")

@@ -149,6 +149,11 @@ def dm_voice_embed(text: str) -> discord.Embed:
 def retcon_embed(report: RetconReport) -> discord.Embed:
     undone = fit_lines((f"• {safe(line)}" for line in report.undone), limits.EMBED_DESCRIPTION)
     undone = undone or "No state had changed; the story is unsaid."
+    if report.fight_action is not None:
+        said = safe(report.fight_action, limit=300)
+        return _embed(
+            "⏪ The last fight action is undone", f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR
+        )
     return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
 
 

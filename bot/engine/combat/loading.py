@@ -18,7 +18,7 @@ from bot.engine import combat_rules as cr
 from bot.engine import effects
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
-from bot.engine.combat import custom, lookups
+from bot.engine.combat import custom, lookups, undo
 from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
@@ -115,6 +115,7 @@ class Fights:
         if fight.combat.status != "active":
             raise InvalidInput("That fight is over.")
         await check_campaign_running(session, fight.combat.campaign_id)
+        undo.watch(session, fight)  # the change becomes an event of the campaign's log, and can be undone
         return fight
 
     async def load(self, session: AsyncSession, ref: CombatRef, *, lock: bool, need_dm: bool = True) -> Fight:
