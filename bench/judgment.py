@@ -260,9 +260,9 @@ async def judge(session: SandboxSession, situation: Situation, index: int, recor
     calls_before = len(recorder.exchanges) if recorder else 0
     started = time.monotonic()
     handle = await session.invoke("narrate", {"action": situation.action}, user="alice", channel=channel)
-    await handle.wait_for(finished, timeout=600)
+    await handle.wait_for(lambda h: finished(h) or h.ephemeral, timeout=600)  # a line's action: refused privately
     seconds = time.monotonic() - started
-    text, dice = story(handle), trace(handle)
+    text, dice = story(handle), (trace(handle) if finished(handle) else {})
     dice_text = json.dumps(dice, ensure_ascii=False)
     shown = [edit.get("content") or "" for m in handle.messages for edit in m.edits] + [text]
     rolled = bool(re.search(r"(check|save|attack)[^\n]*(vs|DC|AC)", dice_text, re.I))

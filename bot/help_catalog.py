@@ -204,7 +204,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/campaign safety [lines:<list>] [veils:<list>]",
-        "Lines (never in the story) and veils (only off-screen) the narrator respects.",
+        "Lines (never narrated: such an action is refused, the DM told) and veils (faded to black).",
         "/campaign safety lines:harm to children veils:torture",
     ),
     CommandHelp("dm", "campaigns", "/session start", 'Begin a session with a "previously…" recap.', "/session start"),
@@ -226,7 +226,11 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/dm narrate text:The bells toll thirteen times.",
     ),
     CommandHelp(
-        "dm", "campaigns", "/dm retcon", "Undo the last turn: its changes reverted, its narration struck.", "/dm retcon"
+        "dm",
+        "campaigns",
+        "/dm retcon",
+        "Undo the last turn or fight action (whichever is newer); again goes further back.",
+        "/dm retcon",
     ),
     CommandHelp(
         "dm",

@@ -134,7 +134,7 @@ def build_campaign_engine(
     """Campaigns, usage and narrated turns from the settings."""
     defaults = campaign_defaults(settings)
     prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
-    campaigns = CampaignService(db, checks.characters, prompt, defaults)
+    campaigns = CampaignService(db, checks.characters, prompt, defaults, rolls_written=checks.rolls.flush)
     usage = UsageService(
         db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget, metrics=metrics
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 FAIL_FAST_SECONDS = 1.5
+BEFORE_COMMIT = "before_commit"  # session.info key: hooks to run at the end of a successful transaction
 
 
 class Database:
@@ -40,6 +41,8 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on any error."""
         async with self._sessions() as session, session.begin():
             yield session
+            for hook in session.info.pop(BEFORE_COMMIT, []):  # only when the body succeeded
+                await hook(session)
 
     async def ping(self) -> float:
         """Round-trip a trivial query; returns the latency in seconds."""
@@ -57,6 +60,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def before_commit(session: AsyncSession, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `hook` in this transaction just before it commits (after everything else it did); not on a rollback."""
+    session.info.setdefault(BEFORE_COMMIT, []).append(hook)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -63,6 +63,11 @@ class RollLogRepository:
         )
         return (await self.session.scalars(query)).all()
 
+    async def users_in_channel_since(self, channel_id: int, since: datetime) -> Sequence[int]:
+        """Everyone who rolled in a channel since a moment (who played a session, fights included)."""
+        query = select(RollLog.user_id).where(RollLog.channel_id == channel_id, RollLog.created_at >= since)
+        return (await self.session.scalars(query.distinct())).all()
+
 
 class CharacterRepository:
     """Characters by owner and guild; `lock=True` selects FOR UPDATE so concurrent changes queue up."""

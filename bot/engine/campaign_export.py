@@ -123,7 +123,7 @@ class ExportWriter:
             event = EventLine(
                 row.id, row.kind, row.text, row.turn_id, row.retconned, event_audience(row.kind, row.turn_id, row.data)
             )
-            if not self.viewer.sees(event.audience):
+            if event.retconned or not self.viewer.sees(event.audience):  # a retconned turn never happened
                 continue
             md.append(_markdown_line(event))
             item = {

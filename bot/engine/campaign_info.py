@@ -6,14 +6,19 @@ tool calls (`bot.engine.tools`) and the turn loop (`bot.engine.turns`) all read 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.engine.caps import Caps
 from persistence.models import Campaign
+from persistence.repositories import CombatRepository
 
+NUMBERED = re.compile(r"\s+\d+$")
 ContentRating = Literal["family", "teen", "mature"]
 CONTENT_RATINGS: tuple[str, ...] = get_args(ContentRating)
 
@@ -87,28 +92,40 @@ class Scene:
     location: str = ""
     description: str = ""
     npcs: tuple[str, ...] = ()  # names of NPCs present
-    in_combat: bool = False
-    enemies: tuple[tuple[str, int], ...] = ()  # (SRD monster name, count)
+    # Whether the party fights is not part of the scene: the fight tables are its one source of truth
+    # (`fight_of`); older rows' `in_combat`/`enemies` keys are ignored.
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Scene:
-        enemies = tuple((str(e.get("monster")), int(e.get("count", 1))) for e in data.get("enemies") or [])
-        return cls(
-            str(data.get("location") or ""),
-            str(data.get("description") or ""),
-            tuple(data.get("npcs") or ()),
-            bool(data.get("in_combat")),
-            enemies,
-        )
+        return cls(str(data.get("location") or ""), str(data.get("description") or ""), tuple(data.get("npcs") or ()))
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "location": self.location,
-            "description": self.description,
-            "npcs": list(self.npcs),
-            "in_combat": self.in_combat,
-            "enemies": [{"monster": m, "count": c} for m, c in self.enemies],
-        }
+        return {"location": self.location, "description": self.description, "npcs": list(self.npcs)}
+
+
+@dataclass(frozen=True)
+class FightNow:
+    """The campaign's running fight as the story reads it: the enemies still standing, by name and count."""
+
+    combat_id: int
+    enemies: tuple[tuple[str, int], ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"{count} × {name}" for name, count in self.enemies)
+
+
+async def fight_of(session: AsyncSession, campaign_id: int) -> FightNow | None:
+    """The running fight of a campaign, read from the fight tables (what `/dm combat end` ends), or None."""
+    repo = CombatRepository(session)
+    combat = await repo.active_for_campaign(campaign_id)
+    if combat is None:
+        return None
+    counts: dict[str, int] = {}
+    for row in await repo.combatants(combat.id):
+        if row.kind == "monster" and not row.dead and (row.hp is None or row.hp > 0):
+            base = NUMBERED.sub("", row.name) or row.name  # "Goblin 2" is one of the goblins
+            counts[base] = counts.get(base, 0) + 1
+    return FightNow(combat.id, tuple(counts.items()))
 
 
 @dataclass(frozen=True)

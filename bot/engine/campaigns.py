@@ -22,7 +22,9 @@ from bot.engine.campaign_info import (
     CampaignDefaults,
     CampaignInfo,
     CampaignSettings,
+    FightNow,
     Scene,
+    fight_of,
     info_of,
     new_campaign_settings,
 )
@@ -45,11 +47,14 @@ from persistence.repositories import (
     PartyRepository,
     PendingRepository,
     Reads,
+    RollLogRepository,
     SessionRepository,
     find_guild,
 )
 
 MAX_NAME = 100
+PREVIOUSLY_LINES = 5  # `/session start`'s "Previously…": a short recap, not the log
+PREVIOUSLY_EVENTS = 2000
 MAX_TONE = 100
 MAX_SETTING = 500
 MAX_PERSONA = 1500
@@ -84,6 +89,7 @@ class Overview:
     events: int
     pending: int
     session_open: bool
+    fight: FightNow | None = None  # the running fight, from the fight tables
 
 
 @dataclass(frozen=True)
@@ -142,13 +148,21 @@ class JoinWaits(InvalidInput):
 
 class CampaignService:
     def __init__(
-        self, db: Database, characters: CharacterService, prompt: PromptBudget, defaults: CampaignDefaults
+        self,
+        db: Database,
+        characters: CharacterService,
+        prompt: PromptBudget,
+        defaults: CampaignDefaults,
+        *,
+        rolls_written: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.reads = Reads(db)
         self.characters = characters
         self.prompt = prompt
         self.defaults = defaults
+        # The roll log is written in batches behind the replies: the session's attendance waits for it.
+        self.rolls_written = rolls_written
 
     # Lookups ------------------------------------------------------------------------------------
 
@@ -202,7 +216,8 @@ class CampaignService:
             events = await EventRepository(session).count(row.id)
             pending = len(await PendingRepository(session).waiting(row.id))
             open_session = await SessionRepository(session).open(row.id) is not None
-            return Overview(info_of(row, self.defaults), members, canon, npcs, events, pending, open_session)
+            fight = await fight_of(session, row.id)
+            return Overview(info_of(row, self.defaults), members, canon, npcs, events, pending, open_session, fight)
 
     def _member(self, row: Character) -> Member:
         sheet = to_sheet(row)
@@ -527,12 +542,15 @@ class CampaignService:
                 CampaignSession(campaign_id=row.id, started_by=actor.user_id, first_event_id=first_event)
             )
             log.record(session, row, "session_start", "A new session begins.", actor_id=actor.user_id)
-            recent = [line_of(e) for e in await EventRepository(session).recent(row.id, 30)]
-            text = _previously(row, last, recent, limit)
+            since = last.first_event_id if last is not None else 0
+            told = await EventRepository(session).since(row.id, since, limit=PREVIOUSLY_EVENTS)
+            text = _previously(row, [line_of(e) for e in told], limit)
             number = await SessionRepository(session).count(row.id)
             return SessionReport(number, text)
 
     async def end_session(self, actor: Actor, limit: int = 3500) -> SessionReport:
+        if self.rolls_written is not None:
+            await self.rolls_written()
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
             open_session = await SessionRepository(session).open(row.id)
@@ -540,7 +558,7 @@ class CampaignService:
                 raise InvalidInput("No session is running here; `/session start` begins one.")
             events = EventRepository(session)
             lines = log.summary_lines(line_of(e) for e in await events.since(row.id, open_session.first_event_id))
-            attendees = await self._attendees(session, row, open_session.first_event_id)
+            attendees = await self._attendees(session, row, open_session)
             summary = "\n".join(f"- {line}" for line in lines) or "- A quiet session: nothing happened on the record."
             open_session.summary = _fit(summary, limit)
             open_session.ended_at = datetime.now(open_session.started_at.tzinfo)
@@ -555,11 +573,14 @@ class CampaignService:
             number = await SessionRepository(session).count(row.id)
             return SessionReport(number, open_session.summary, attendees)
 
-    async def _attendees(self, session: AsyncSession, row: Campaign, after_id: int) -> tuple[str, ...]:
-        acted = await EventRepository(session).actors_since(row.id, after_id)
+    async def _attendees(self, session: AsyncSession, row: Campaign, played: CampaignSession) -> tuple[str, ...]:
+        """Everyone who played: whose character is named in the session's events, who acted (a turn, a
+        command), or who rolled in the campaign's channel (attacks, checks, saves in a fight)."""
+        acted = await EventRepository(session).actors_since(row.id, played.first_event_id)
+        rolled = await RollLogRepository(session).users_in_channel_since(row.channel_id, played.started_at)
         party = {c.id: c for c in await PartyRepository(session).members(row.id)}
         names = [party[c].name for _, c in acted if c in party]
-        users = {u for u, _ in acted if u is not None}
+        users = {u for u, _ in acted if u is not None} | set(rolled)
         names += [c.name for c in party.values() if c.owner_id in users]
         return tuple(sorted(dict.fromkeys(names)))
 
@@ -606,8 +627,11 @@ def _fit(text: str, limit: int) -> str:
     return "\n".join(["- …", *lines])
 
 
-def _previously(row: Campaign, last: CampaignSession | None, recent: Sequence[EventLine], limit: int) -> str:
-    if last is not None and last.summary:
-        return _fit(last.summary, limit)
-    text = log.recap_text(row.summary or "", list(reversed(recent)), lambda t: len(t) <= limit)
+def _previously(row: Campaign, told: Sequence[EventLine], limit: int) -> str:
+    """A short recap to open a session: the last few lines of what the live log says since the last session
+    began (retconned turns are not in it), or of the story so far the first time."""
+    lines = log.summary_lines(told)
+    if not lines:
+        lines = [line.removeprefix("- ") for line in (row.summary or "").splitlines() if line.strip()]
+    text = _fit("\n".join(f"- {line}" for line in lines[-PREVIOUSLY_LINES:]), limit)
     return text or "This is where the story begins."

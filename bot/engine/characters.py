@@ -41,8 +41,8 @@ from bot.engine.sheet_reads import SheetReads
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
-from persistence.models import Campaign, Character, RollLog
-from persistence.repositories import CharacterRepository, Reads, RollLogRepository
+from persistence.models import Campaign, CampaignEvent, Character, RollLog
+from persistence.repositories import CharacterRepository, EventRepository, Reads, RollLogRepository
 
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
@@ -270,6 +270,19 @@ class CharacterService:
             prof = rules.proficiency_bonus(new_level)
             gains = spells.level_gains(self.srd, klass.index, sheet.level, new_level, sheet.scores)
             learns = gains if klass.spellcasting_ability is not None else None
+            if sheet.campaign_id is not None:  # the campaign's story tells it (recaps, session summaries)
+                told = f"{sheet.name} reaches level {new_level} (+{gain} HP)."
+                EventRepository(session).add(
+                    CampaignEvent(
+                        campaign_id=sheet.campaign_id,
+                        kind="levelup",
+                        text=told,
+                        actor_id=actor.user_id,
+                        character_id=sheet.id,
+                        data={},
+                        retconned=False,
+                    )
+                )
             return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features, learns)
 
         return await self._change(actor, ref, apply)

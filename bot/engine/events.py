@@ -50,11 +50,13 @@ SUMMARY_KINDS = frozenset(
         "scene",
         "npc",
         "combat",
+        "fight",  # a fight's falls, deaths, end and XP (bot.engine.combat.undo); its other steps are not told
         "damage",
         "heal",
         "condition",
         "item",
         "xp",
+        "levelup",
         "canon",
         "join",
         "leave",
@@ -64,6 +66,7 @@ SUMMARY_KINDS = frozenset(
 SUMMARY_LINE_CHARS = 160
 MAX_SUMMARY_LINES = 40
 KEEP_FIRST_LINES = 6  # the opening of the story survives every refresh
+SUMMARY_REBUILD_EVENTS = 20_000  # a retcon rebuilds the summary from at most this many live events
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,7 @@ async def revert_turn(
     for pending in await PendingRepository(session).of_turn(turn.id):
         pending.status = "dropped"
     await EventRepository(session).mark_retconned([e.id for e in events])
-    forget_in_summary(campaign, events)
+    await forget_in_summary(session, campaign, events)
     turn.status = "retconned"
     summary = f"Turn {turn.number} undone ({reason})" + (": " + "; ".join(report.lines) if report.lines else ".")
     record(
@@ -283,14 +286,17 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
         if campaign.scene == data.get("after"):
             campaign.scene = dict(data["before"])
         return "scene restored"
-    if event.kind == "combat" and "before" in data:
-        campaign.scene = {
-            **campaign.scene,
-            "in_combat": data["before"].get("in_combat", False),
-            "enemies": data["before"].get("enemies", []),
-        }
+    if event.kind == "combat" and ("before" in data or "combat_id" in data):
+        campaign.scene = {k: v for k, v in (campaign.scene or {}).items() if k not in ("in_combat", "enemies")}
         if data.get("combat_id"):  # the fight the narrator started goes with the turn (combatants cascade)
-            await CombatRepository(session).delete_combat(int(data["combat_id"]))
+            combat_id = int(data["combat_id"])
+            await CombatRepository(session).delete_combat(combat_id)
+            fought = [
+                e.id
+                for e in await EventRepository(session).since(campaign.id, event.id)
+                if e.kind in ("fight", "fight_step") and (e.data or {}).get("combat_id") == combat_id
+            ]
+            await EventRepository(session).mark_retconned(fought)  # and what happened in it
         return "combat called off"
     if event.kind == "npc" and data.get("created"):
         npc = await NpcRepository(session).by_key(campaign.id, str(data.get("name_key", "")))
@@ -300,6 +306,11 @@ async def _undo(session: AsyncSession, campaign: Campaign, event: CampaignEvent)
         campaign.scene = {**campaign.scene, "npcs": scene_npcs}
         return f"{data.get('name')} forgotten"
     return None
+
+
+async def last_event_of(session: AsyncSession, turn: CampaignTurn) -> int:
+    """The id of a turn's newest event (what a fight action is compared with: which came last)."""
+    return max((e.id for e in await EventRepository(session).of_turn(turn.id)), default=0)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -369,9 +380,12 @@ async def refresh_summary(session: AsyncSession, campaign: Campaign, *, every: i
     return True
 
 
-def forget_in_summary(campaign: Campaign, events: Iterable[CampaignEvent]) -> None:
-    """Take the lines of undone events back out of the summary (they were folded in already)."""
-    covered = [line_of(e) for e in events if e.id <= (campaign.summary_through or 0)]
-    drop = {f"- {line}" for line in summary_lines(covered)}
-    if drop:
-        campaign.summary = "\n".join(line for line in (campaign.summary or "").splitlines() if line not in drop)
+async def forget_in_summary(session: AsyncSession, campaign: Campaign, events: Sequence[CampaignEvent]) -> None:
+    """Take undone events back out of the rolling summary, if it folded them in already: the summary is
+    rebuilt from the live log up to where it reached (the events are marked retconned first), so no line of
+    a retconned turn survives, however many turns back the retcons go."""
+    through = campaign.summary_through or 0
+    if not any(e.id <= through for e in events):
+        return
+    live = await EventRepository(session).since(campaign.id, 0, limit=SUMMARY_REBUILD_EVENTS)
+    campaign.summary = merge_summary("", summary_lines(line_of(e) for e in live if e.id <= through))

@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.data.srd import SRD
 from bot.engine import events as log
+from bot.engine.campaign_info import fight_of
 from bot.engine.caps import Caps
 from bot.engine.combat import CombatService
 from bot.engine.sheet import clean_name
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, npc_key
+from bot.errors import InvalidInput
 from persistence.models import Npc
-from persistence.repositories import EventRepository, NpcRepository
+from persistence.repositories import NpcRepository
 
 MAX_NPCS_PER_TURN = 3
 MAX_ENEMIES = 20
@@ -83,7 +83,7 @@ class StoryTools:
 
     async def move_scene(self, round_: Round, args: dict[str, Any]) -> CallResult:
         before = dict(round_.campaign.scene or {})
-        if before.get("in_combat"):
+        if await fight_of(round_.session, round_.campaign.id) is not None:
             raise Refused("The party is in combat; the scene cannot move until the fight ends.")
         if round_.tally.moves >= 1:
             raise Refused("The scene already moved this turn.")
@@ -109,12 +109,17 @@ class StoryTools:
         """A real fight with the SRD monsters the narrator named, started in the turn's transaction after the
         tool's own checks (SRD names, counts, not already fighting)."""
         row = round_.campaign
-        before = dict(row.scene or {})
-        if before.get("in_combat"):
-            raise Refused("The party is already in combat.")
+        if await fight_of(round_.session, row.id) is not None:  # the fight tables are the one truth
+            raise Refused("A fight is already running here; the DM adds monsters with `/dm combat add`.")
         enemies = self.enemies(args["enemies"])
-        row.scene = {**before, "in_combat": True, "enemies": enemies}
         names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
+        monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
+        try:
+            combat_id = await self.combat.start_in(
+                round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters
+            )
+        except InvalidInput as error:  # a fight runs in this channel (another campaign's thread, a race)
+            raise Refused(str(error)) from None
         log.record(
             round_.session,
             row,
@@ -122,13 +127,8 @@ class StoryTools:
             f"Combat starts against {names}.",
             actor_id=round_.actor.user_id,
             turn_id=round_.turn_id,
-            data={"before": {"in_combat": False, "enemies": before.get("enemies", [])}, "enemies": enemies},
+            data={"enemies": enemies, "combat_id": combat_id},  # a retcon of the turn ends this fight too
         )
-        monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
-        combat_id = await self.combat.start_in(
-            round_.session, row.id, row.guild_id, row.channel_id, row.dm_id, monsters
-        )
-        await note_combat_started(round_.session, round_.turn_id, combat_id)
         result = {
             "ok": True,
             "combat": {
@@ -154,12 +154,3 @@ class StoryTools:
         if sum(int(e["count"]) for e in enemies) > MAX_ENEMIES:
             raise Refused(f"At most {MAX_ENEMIES} enemies in one fight.")
         return enemies
-
-
-async def note_combat_started(session: AsyncSession, turn_id: int | None, combat_id: int) -> None:
-    """Put the fight's id on the turn's combat event, so a retcon of the turn ends the fight too."""
-    if turn_id is None:
-        return
-    events = [e for e in await EventRepository(session).of_turn(turn_id) if e.kind == "combat"]
-    if events:
-        events[-1].data = {**(events[-1].data or {}), "combat_id": combat_id}

@@ -28,11 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
 from bot.engine import levelling
-from bot.engine.campaign_info import CampaignInfo, info_of
+from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
+from bot.engine.combat import undo as fight_undo
 from bot.engine.leases import BUSY, CampaignQueue, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
+from bot.engine.safety import HeldBack, check_action, rules_of
 from bot.engine.sheet import Actor, to_sheet
 from bot.engine.tool_calls import CallResult, EngineAction, TurnTally, refusal
 from bot.engine.tools import ToolExecutor
@@ -118,6 +120,7 @@ class RetconReport:
     campaign_name: str
     turn_number: int
     undone: tuple[str, ...]
+    fight_action: str | None = None  # the fight action undone instead of a turn (it was newer)
 
 
 class NarrationSink(Protocol):
@@ -216,6 +219,9 @@ class TurnEngine:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
             raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
+        who = character.name if character else "The DM"
+        safety = info_of(campaign, self.campaigns.defaults).safety
+        check_action(safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated
         return TurnTicket(
             campaign.id,
             campaign.name,
@@ -279,6 +285,7 @@ class TurnEngine:
             if row is None:
                 raise NotFound("This campaign no longer exists.")
             info = info_of(row, self.campaigns.defaults)
+            fight = await fight_of(session, row.id)
         rows = await self.memory.read(info.id, ticket.action, info.scene.npcs, to_sheet)
         party = tuple(
             party_line(s, self.stats(s), ticket.player_name if s.owner_id == ticket.actor.user_id else "another player")
@@ -301,8 +308,8 @@ class TurnEngine:
             location=info.scene.location,
             scene_description=info.scene.description,
             npcs=npcs,
-            in_combat=info.scene.in_combat,
-            enemies=tuple(f"{c} × {m}" for m, c in info.scene.enemies),
+            in_combat=fight is not None,
+            enemies=fight.names() if fight else (),
             party=party,
             recent=rows.recent,
             recalled=rows.recalled,
@@ -329,7 +336,7 @@ class TurnEngine:
                 session,
                 campaign,
                 "action",
-                f"{who}: {ticket.action}",
+                f"{who}: {rules_of(info.safety).faded(ticket.action)}",  # a veiled deed is told as a fade
                 actor_id=ticket.actor.user_id,
                 character_id=ticket.character_id,
                 turn_id=turn.id,
@@ -344,7 +351,10 @@ class TurnEngine:
         for round_no in range(self.config.max_tool_rounds + 1):
             offer = list(NARRATOR_TOOLS) if round_no < self.config.max_tool_rounds else []
             await self._allow(state, narrator, messages)
-            text, calls, usage = await self._call(narrator, messages, offer, sink, after=any(t.strip() for t in texts))
+            shown = HeldBack(
+                rules_of(state.info.safety), sink
+            )  # a sentence at a time, checked against the safety tools
+            text, calls, usage = await self._call(narrator, messages, offer, shown, after=any(t.strip() for t in texts))
             if usage is not None:
                 model = usage.model
                 await self._record(state, narrator, usage)
@@ -366,7 +376,7 @@ class TurnEngine:
         narrator: Narrator,
         messages: list[dict[str, Any]],
         offer: list[ToolSpec],
-        sink: NarrationSink,
+        sink: HeldBack,
         *,
         after: bool,
     ) -> tuple[str, list[ProposedCall], Usage | None]:
@@ -383,7 +393,8 @@ class TurnEngine:
                 calls = event.calls
             elif isinstance(event, Usage):
                 usage = event
-        return "".join(parts), calls, usage
+        shown = await sink.close()  # the reply as the players saw it: veils faded, a line's reply withdrawn
+        return (shown if parts else ""), calls, usage
 
     async def _execute(self, state: _State, calls: list[ProposedCall]) -> list[CallResult]:
         allowed = calls[: self.config.max_calls_per_round]
@@ -483,6 +494,10 @@ class TurnEngine:
         async with self._exclusive(info.id), self.db.transaction() as session:
             campaign = await self._campaign(session, info.id)
             turn = await TurnRepository(session).last_done(info.id)
+            fight = await fight_undo.last_fight_event(session, info.id)
+            if fight is not None and (turn is None or fight.id > await log.last_event_of(session, turn)):
+                undone = await fight_undo.undo_last(session, fight)  # a fight action is the newest: it goes
+                return RetconReport(info.name, 0, tuple(undone), fight_action=fight.text)
             if turn is None:
                 raise InvalidInput("There is no turn to undo here yet.")
             report = await log.revert_turn(session, campaign, turn, by=actor.user_id, reason="retcon by the DM")

@@ -56,9 +56,9 @@ def overview_embed(view: Overview) -> discord.Embed:
     )
     embed.add_field(name="Party", value=party[:1024], inline=False)
     embed.add_field(name="Scene", value=where[:1024], inline=False)
-    if scene.in_combat:
-        enemies = fit_lines((safe(f"{c} × {m}") for m, c in scene.enemies), limits.FIELD_VALUE, sep=", ")
-        embed.add_field(name="Combat", value=enemies)
+    if view.fight is not None:
+        enemies = fit_lines((safe(name) for name in view.fight.names()), limits.FIELD_VALUE, sep=", ")
+        embed.add_field(name="Combat", value=enemies or "the fight goes on (no enemy standing)")
     settings = info.settings
     embed.add_field(
         name="Table",
@@ -153,6 +153,11 @@ def dm_voice_embed(text: str) -> discord.Embed:
 def retcon_embed(report: RetconReport) -> discord.Embed:
     undone = fit_lines((f"• {safe(line)}" for line in report.undone), limits.EMBED_DESCRIPTION)
     undone = undone or "No state had changed; the story is unsaid."
+    if report.fight_action is not None:
+        said = safe(report.fight_action, limit=300)
+        return _embed(
+            "⏪ The last fight action is undone", f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR
+        )
     return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
 
 

@@ -113,7 +113,7 @@ class DMCog(
 
     @app_commands.command(name="retcon")
     async def retcon(self, interaction: Interaction[DMBot]) -> None:
-        """Undo the last turn: its changes are reverted and its narration struck from the story."""
+        """Undo the last turn or fight action, whichever is newer: its changes reverted, struck from the story."""
         actor = actor_of(interaction)
         await self.campaigns.require_dm(actor)  # refuse privately, before the public "thinking…"
         await interaction.response.defer(thinking=True)  # waits for a turn in progress to finish

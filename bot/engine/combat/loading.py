@@ -19,7 +19,7 @@ from bot.engine import combat_rules as cr
 from bot.engine import effects
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
-from bot.engine.combat import custom, lookups
+from bot.engine.combat import custom, lookups, undo
 from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, OfCampaign, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
@@ -117,6 +117,7 @@ class Fights:
         if fight.combat.status != "active":
             raise InvalidInput("That fight is over.")
         refuse_unless_running(fight.campaign_status)
+        undo.watch(session, fight)  # the change becomes an event of the campaign's log, and can be undone
         return fight
 
     async def load(self, session: AsyncSession, ref: CombatRef, *, lock: bool, need_dm: bool = True) -> Fight:

@@ -1,0 +1,93 @@
+"""A table's first evening in `dmbot play`, piped, offline (issue 12, "Done when"): three users at one terminal
+(`/as NAME`: the DM and two players), a campaign with lines and a veil, narrated turns, a narrated fight with
+goblins to the death of one character, XP and a level-up, a long rest, a recap, a retcon, the session's end and
+the export; and not one error reply a user would not expect. Revives and potions are left to their own work."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+PlayRun = Callable[..., CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
+CREATE = (
+    "/character create name:{name} race:dwarf class:fighter background:acolyte method:standard\n"
+    "1 Athletics, Perception\n3\n"
+)
+EVENING = (
+    "/campaign create name:Goblin Road tone:grim\n"
+    "/campaign safety lines:harm to children veils:torture\n"
+    "/session start\n"
+    "/as Mara\n" + CREATE.format(name="Kira") + "/campaign join\n"
+    "/as Brenna\n" + CREATE.format(name="Tordek") + "/campaign join\n"
+    "/as Mara\n/narrate action:I search the old waystone for runes\n"
+    "/as Brenna\n/narrate action:I climb the hill to look along the road\n"
+    "/as Mara\n/narrate action:I threaten to harm the children of the inn\n"
+    "/narrate action:I listen at the door of the ruined inn\n"
+    "/as Brenna\n/narrate action:I ask the innkeeper where the goblins camp\n"
+    "/as Mara\n/narrate action:I attack the three goblins at the gate\n"
+    "/combat join\n"
+    "/as Brenna\n/combat join\n"
+    "/as Player\n/campaign info\n/combat next\n"
+    "/dm combat act monster:Goblin 1 action:Scimitar target:Tordek\n"
+    "/dm damage target:Tordek amount:60\n"  # massive damage: Tordek dies
+    "/dm damage target:Goblin 1 amount:50\n/dm damage target:Goblin 2 amount:50\n/dm damage target:Goblin 3 amount:50\n"
+    "/dm combat end\n"
+    "/campaign info\n"
+    "/dm award xp target:Kira amount:150\n"
+    "/as Mara\n/character levelup\n/character rest kind:long\n"
+    "/narrate action:I torture the last goblin scout for answers\n"
+    "/narrate action:I follow the goblin tracks into the woods\n"
+    "/recap\n"
+    "/as Player\n/dm retcon\n/recap\n/session end\n/campaign export\n/session start\n/quit\n"
+)
+PYTHON_ERRORS = ("Traceback", "invalid literal", "Error:", "NoneType", "object has no attribute", "error id")
+
+
+def ephemeral_replies(out: str) -> list[str]:
+    """The private replies, each up to the next prompt."""
+    blocks = re.split(r"\n(?=\S+> )", out)
+    return [b.split("(only you can see this):", 1)[1] for b in blocks if "(only you can see this):" in b]
+
+
+def between(out: str, start: str, end: str) -> str:
+    return out.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> None:
+    result = run_play(EVENING)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert not [e for e in PYTHON_ERRORS if e in out + result.stderr], out
+    expected = ("New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign")
+    unexpected = [r for r in ephemeral_replies(out) if not any(e in r for e in expected)]
+    assert not unexpected, unexpected  # no error reply a user would not expect
+    assert out.count("— Turn ") == 7  # seven narrated turns (the line's action is not one)
+    assert "crosses one of this table's lines" in between(out, "harm the children", "Mara> ")
+    assert "combat begins" in between(out, "I attack the three goblins", "> /combat join")
+    assert "Combat\n  ┃   3 × Goblin" in between(out, "Player> /campaign info", "Player> /combat next")
+    assert "Tordek is killed outright" in between(
+        out, "/dm damage target:Tordek amount:60", "> /dm damage target:Goblin 1"
+    )
+    ended = between(out, "> /dm combat end", "> /campaign info")
+    assert "The fight is over" in ended and "Kira: 150 XP" in ended and "Tordek" not in ended  # the dead get none
+    assert "Combat" not in between(out, "> /dm combat end\n", "> /dm award xp").split("> /campaign info")[1]
+    assert "level 2" in between(out, "Mara> /character levelup", "Mara> /character rest")
+    veiled = between(out, "I torture the last goblin", "Mara> ")
+    assert "fades to black" in veiled and "tortur" not in veiled.split("\n", 1)[1]
+    recap = between(out, "Mara> /recap", "> /as Player")
+    for told in ("Combat starts against 3 × Goblin", "Goblin 1 is slain", "Tordek falls", "Tordek dies"):
+        assert told in recap, (told, recap)
+    assert "Kira gains 150 XP" in recap and "Kira reaches level 2" in recap and "goblin tracks" in recap
+    assert "Turn 7 is retconned" in out
+    after = between(out, "Player> /recap", "Player> /session end")
+    assert "goblin tracks" not in after and "Goblin 1 is slain" in after
+    ended_session = between(out, "Player> /session end", "Player> /campaign export")
+    assert "Attended\n  ┃   Kira, Tordek" in ended_session and "goblin tracks" not in ended_session
+    previously = between(out, "Session 2 begins. Previously…", "Player> /quit")
+    assert 1 <= previously.count("•") <= 5, previously
+    exported = json.loads((tmp_path / "data" / "exports" / "goblin-road.json").read_text())
+    texts = " ".join(e["text"] for e in exported["events"])
+    assert "Goblin 1 is slain" in texts and "goblin tracks" not in texts and "tortur" not in texts.lower()
