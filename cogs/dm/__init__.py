@@ -28,6 +28,7 @@ from bot.ui import dm_views
 from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from cogs.common import actor_of, here
+from cogs.dm.monsters import MonsterTools
 from cogs.dm.tracker import TrackerTools, combat_group
 
 # Discord takes integer options up to 2^53 - 1 (Int53Type); 2^53 makes it refuse the whole bulk sync.
@@ -44,7 +45,11 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
 
 @app_commands.guild_only()
 class DMCog(
-    TrackerTools, commands.GroupCog, group_name="dm", group_description="The DM's controls of this channel's campaign"
+    TrackerTools,
+    MonsterTools,
+    commands.GroupCog,
+    group_name="dm",
+    group_description="The DM's controls of this channel's campaign",
 ):
     combat = combat_group()  # with the initiative tracker's tools of cogs/dm/tracker.py
     npc = app_commands.Group(name="npc", description="The campaign's NPCs")
@@ -255,6 +260,7 @@ class DMCog(
         initiative="A fixed initiative (15) or a modifier to roll with (+2)",
         group="They share one initiative and act as one entry (a pack of wolves)",
         attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`",
+        threshold="A damage threshold: a hit doing less does nothing (an object's)",
     )
     @app_commands.autocomplete(monster=monster_autocomplete)
     async def combat_add(
@@ -269,24 +275,29 @@ class DMCog(
         initiative: Range[str, 1, 3] | None = None,
         group: bool = False,
         attacks: Range[str, 1, 300] | None = None,
+        threshold: Range[int, 1, 10_000] | None = None,
     ) -> None:
         """Add SRD monsters (AC, HP and actions from the stat block, or yours) or a generic combatant."""
-        changes = Overrides(hit_points, ac, initiative, group)
+        changes = Overrides(hit_points, ac, initiative, group, threshold)
         await self.add_combatants(interaction, monster, count, name, hp, changes, attacks)
 
     @combat.command(name="act")
-    @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
+    @app_commands.describe(
+        monster="The monster in the fight",
+        action="One of its actions (or legendary actions)",
+        target="Whom it attacks; several separated by commas (an area's saves, a routine's attacks in turn)",
+    )
     @app_commands.autocomplete(
-        monster=combatant_autocomplete, action=action_autocomplete, target=combatant_autocomplete
+        monster=combatant_autocomplete, action=action_autocomplete, target=MonsterTools.targets_autocomplete
     )
     async def combat_act(
         self,
         interaction: Interaction[DMBot],
         monster: Range[str, 1, 64],
         action: Range[str, 1, 100],
-        target: Range[str, 1, 64],
+        target: Range[str, 1, 300],
     ) -> None:
-        """Run a monster's action: the engine rolls to hit, damage and saves."""
+        """Run a monster's action at one target or several: the engine rolls to hit, damage and saves."""
         turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
         await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
         await self.show_tracker(interaction, turn.state)
