@@ -245,6 +245,12 @@ CATALOG: tuple[CommandHelp, ...] = (
         "Come back in after holding your turn: you act right after the current one.",
         "/combat ready",
     ),
+    _player(
+        "combat",
+        "/combat opportunity target:<name> weapon:<melee weapon>",
+        "A creature leaves your reach on its turn: your reaction makes one melee attack (once a round).",
+        "/combat opportunity target:Wolf 1 weapon:longsword",
+    ),
     CommandHelp("dm", "campaigns", "/dm canon", "The pinned canon facts, numbered.", "/dm canon"),
     CommandHelp("dm", "campaigns", "/dm unpin number:<n>", "Unpin a canon fact.", "/dm unpin number:2"),
     CommandHelp(
@@ -336,9 +342,30 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "combat",
-        "/dm combat act monster:<name> action:<action> target:<name>",
-        "Run a monster's action; the engine rolls to hit, damage and saves.",
+        "/dm combat act monster:<name> action:<action> target:<name>[, <name>...]",
+        "Run a monster's action at one target or several (a breath's saves); the engine rolls everything.",
         "/dm combat act monster:Goblin 1 action:Scimitar target:Tordek",
+    ),
+    CommandHelp(
+        "dm",
+        "combat",
+        "/dm combat legendary monster:<name> action:<legendary action> [target:<name>[, <name>...]]",
+        "Spend a legendary monster's legendary actions on another creature's turn.",
+        "/dm combat legendary monster:Adult Red Dragon action:Tail Attack target:Tordek",
+    ),
+    CommandHelp(
+        "dm",
+        "combat",
+        "/dm combat opportunity attacker:<name> target:<name> [action:<melee attack>]",
+        "A creature leaves another's reach: that one's reaction makes one melee attack.",
+        "/dm combat opportunity attacker:Wolf 2 target:Tordek",
+    ),
+    CommandHelp(
+        "dm",
+        "combat",
+        "/dm combat sunlight on:true|false",
+        "The fight is in sunlight: Sunlight Sensitivity's disadvantage, no vampire regeneration.",
+        "/dm combat sunlight on:true",
     ),
     CommandHelp(
         "dm",

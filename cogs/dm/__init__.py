@@ -286,6 +286,8 @@ class DMCog(
         monster="The monster in the fight",
         action="One of its actions (or legendary actions)",
         target="Whom it attacks; several separated by commas (an area's saves, a routine's attacks in turn)",
+        advantage="Advantage on its attack rolls",
+        disadvantage="Disadvantage on its attack rolls (cancels Pack Tactics when its allies are far off)",
     )
     @app_commands.autocomplete(
         monster=combatant_autocomplete, action=action_autocomplete, target=MonsterTools.targets_autocomplete
@@ -296,9 +298,19 @@ class DMCog(
         monster: Range[str, 1, 64],
         action: Range[str, 1, 100],
         target: Range[str, 1, 300],
+        advantage: bool = False,
+        disadvantage: bool = False,
     ) -> None:
         """Run a monster's action at one target or several: the engine rolls to hit, damage and saves."""
-        turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
+        turn = await self.fight.monster_act(
+            actor_of(interaction),
+            here(interaction),
+            monster,
+            action,
+            target,
+            advantage=advantage,
+            disadvantage=disadvantage,
+        )
         await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
         await self.show_tracker(interaction, turn.state)
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, update
 from test_tracker import Arena
-from test_tracker import _text as text_of
 
+from bot import help_catalog as catalog
+from bot.engine.combat import TrackerEntry
 from bot.sandbox.interactions import InteractionHandle
 from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign, Character
 
 CHANNEL = "arena"
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = {"dm": ROOT / "docs" / "DM_GUIDE.md", "player": ROOT / "docs" / "PLAYER_GUIDE.md"}
+COMMANDS = ("dm combat legendary", "dm combat opportunity", "dm combat sunlight", "combat opportunity")
 HEROES = (
     ("alice", "Tordek", "fighter", "dwarf"),
     ("bob", "Lia", "wizard", "elf"),
@@ -84,6 +89,8 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     await lair.run("/dm combat add monster:adult-red-dragon")
     await lair.run("/dm combat add monster:wolf count:3 group:true")
     await lair.run("/dm combat lair")
+    portcullis = await lair.run("/dm combat add name:Portcullis hit_points:30 ac:19 threshold:10")
+    assert "Portcullis: 30 HP" in str(portcullis.messages[-1].embeds)
     for user, *_ in HEROES:
         await lair.run("/combat join", user=user)
     for name, initiative in ORDER:
@@ -102,12 +109,18 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     spent = await lair.run("/dm combat legendary monster:Adult Red Dragon action:Detect")
     assert spent.ephemeral and "0 legendary actions left this round" in spent.content
 
+    # Tordek runs past the wolves: Wolf 2's reaction bites him.
+    bitten = await lair.run("/dm combat opportunity attacker:Wolf 2 target:Tordek")
+    assert "↩️ Opportunity attack Wolf 2 → Tordek: Bite" in shown(bitten)
+    assert (await entries(lair))["Wolf 2"].reaction_used
+
     # Tordek attacks two wolves: one attack each, one reply.
     two = await lair.run("/attack weapon:longsword target:Wolf 1, Wolf 2", user="alice")
     assert "Tordek → Wolf 1: Longsword" in shown(two) and "Tordek → Wolf 2: Longsword" in shown(two)
 
     # The wolves' turn: Pack Tactics; Wolf 1 runs off and Tordek takes his opportunity attack, once.
     await lair.run("/combat next")
+    assert not (await entries(lair))["Wolf 2"].reaction_used  # back at the start of the wolves' turn
     bite = await lair.run("/dm combat act monster:Wolf 3 action:Bite target:Lia")
     assert "*advantage: Pack Tactics*" in shown(bite) and "2d20kh1" in shown(bite)
     opportunity = await lair.run("/combat opportunity target:Wolf 1 weapon:longsword", user="alice")
@@ -151,11 +164,23 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     assert sun.content == "☀️ The fight is in sunlight."
     await lair.tracker_shows("☀️ sunlight")
     await lair.run("/dm combat end")
-    assert "fight is over" in text_of(lair.tracker()) or await lair.tracker_shows("fight is over")
+    await lair.tracker_shows("fight is over")
+    assert documented_examples() - lair.lines == set()  # every example the guides and the help show was run
+
+
+def documented_examples() -> set[str]:
+    """The examples of the guides' sections on monsters and fights, and of the help for these commands."""
+    dm = GUIDES["dm"].read_text(encoding="utf-8").split("## Monsters as written")[1].split("\n## ")[0]
+    player = GUIDES["player"].read_text(encoding="utf-8").split("## In a fight")[1].split("\n## ")[0]
+    spans = {" ".join(s.split()) for s in re.findall(r"`(/[^`]+)`", dm + player) if ":" in s}
+    return spans | {e.example for e in catalog.CATALOG if e.command in COMMANDS}
+
+
+async def entries(lair: Arena) -> dict[str, TrackerEntry]:
+    combat_id = await lair.session.services.combat.active_in_channel(lair.channel)
+    assert combat_id is not None
+    return {e.name: e for e in (await lair.session.services.combat.status(combat_id)).entries}
 
 
 async def hit_points(lair: Arena) -> dict[str, int]:
-    combat_id = await lair.session.services.combat.active_in_channel(lair.channel)
-    assert combat_id is not None
-    state = await lair.session.services.combat.status(combat_id)
-    return {e.name: e.hp for e in state.entries if e.kind == "character" and e.hp is not None}
+    return {e.name: e.hp for e in (await entries(lair)).values() if e.kind == "character" and e.hp is not None}

@@ -37,13 +37,15 @@ def run(
     action: MonsterAction,
     targets: Sequence[Combatant],
     rolls: list[RollOutcome],
+    edges: tuple[bool, bool] = (False, False),
 ) -> tuple[list[AttackReport], list[str]]:
-    """The action against its targets: the reports, and notes (steps the DM runs, targets already down)."""
+    """The action against its targets: the reports, and notes (steps the DM runs, targets already down).
+    `edges`: the DM's advantage and disadvantage on its attack rolls."""
     resources.check_usable(row, action)
     reports: list[AttackReport] = []
     notes: list[str] = []
     if action.multiattack:
-        reports, notes = _routine(attacks, fight, actor, row, monster, action, targets, rolls)
+        reports, notes = _routine(attacks, fight, actor, row, monster, action, targets, rolls, edges)
     elif action.attack_bonus is None and action.dc is None:
         if action.usage is None:
             raise InvalidInput(f"{row.name}'s {action.name} has no roll the engine can make; describe it.")
@@ -52,7 +54,7 @@ def run(
         reports = attacks.area(fight, actor, row, targets, action, rolls)
     else:
         for target in targets:
-            reports.append(attacks.strike(fight, actor, row, target, action.name, False, False, False, rolls))
+            reports.append(attacks.strike(fight, actor, row, target, action.name, *edges, False, rolls))
     used = resources.use(row, action)
     return reports, [*notes, *([used] if used else [])]
 
@@ -66,6 +68,7 @@ def _routine(
     action: MonsterAction,
     targets: Sequence[Combatant],
     rolls: list[RollOutcome],
+    edges: tuple[bool, bool],
 ) -> tuple[list[AttackReport], list[str]]:
     """A Multiattack: each of its attacks at the next target still standing (one target: all at it)."""
     reports: list[AttackReport] = []
@@ -82,7 +85,7 @@ def _routine(
                 return reports, notes
             target = standing[turn % len(standing)] if len(targets) > 1 else standing[0]
             turn += 1
-            reports.append(attacks.strike(fight, actor, row, target, step.name, False, False, False, rolls))
+            reports.append(attacks.strike(fight, actor, row, target, step.name, *edges, False, rolls))
     return reports, notes
 
 

@@ -50,7 +50,17 @@ class MonsterActions:
             return []
         return [a.name for a in self.fights.monster_of(row).legendary]
 
-    async def monster_act(self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str) -> MonsterTurn:
+    async def monster_act(
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        monster: str,
+        action: str,
+        target: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
+    ) -> MonsterTurn:
         """The DM runs a monster's action: an attack, a save action, or its Multiattack routine, against one
         target or several (`target` as `Tordek, Lia, Mara`: an area's saves, a routine's attacks in turn).
         A legendary action's name runs it as a legendary action."""
@@ -64,7 +74,7 @@ class MonsterActions:
             targets = targets_of(fight, target)
             if legendary.is_legendary(stat_block, action):
                 return self.legendary.act(session, fight, actor, row, action, targets)
-            return await self._act(session, fight, actor, row, action, targets)
+            return await self._act(session, fight, actor, row, action, targets, (advantage, disadvantage))
 
     async def run_monster_turn(
         self, actor: Actor, combat: CombatRef, rng: random.Random, plan: MonsterPlan | None = None
@@ -159,12 +169,19 @@ class MonsterActions:
         return MonsterPlan(row.name, action.name, targets[rng.randrange(len(targets))].name)
 
     async def _act(
-        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, what: str, targets: list[Combatant]
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        what: str,
+        targets: list[Combatant],
+        edges: tuple[bool, bool] = (False, False),
     ) -> MonsterTurn:
         monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
         rolls: list[RollOutcome] = []
-        reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls)
+        reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls, edges)
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
         return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))
