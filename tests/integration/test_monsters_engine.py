@@ -150,6 +150,8 @@ async def test_fire_breath_recharges_on_5_or_6_and_hits_each_target_with_its_own
     assert (await entry(t, combat_id, "Young Red Dragon")).spent == ("Fire Breath",)
     with pytest.raises(InvalidInput, match="isn't recharged"):
         await t.combat.monster_act(t.dm, combat_id, "Young Red Dragon", "Fire Breath", "Tordek")
+    options = await t.combat.monster_options(combat_id)
+    assert options is not None and "Fire Breath" not in options.actions  # auto mode can't choose it either
     await t.combat.next_turn(t.dm, combat_id)
     rng.faces = [4]  # the recharge roll at the start of its next turn: 4 stays spent
     await t.until(combat_id, "Young Red Dragon")  # the first die rolled on the way: its recharge d6
@@ -158,6 +160,8 @@ async def test_fire_breath_recharges_on_5_or_6_and_hits_each_target_with_its_own
     rng.faces = [5]
     await t.until(combat_id, "Young Red Dragon")
     assert (await entry(t, combat_id, "Young Red Dragon")).spent == ()
+    options = await t.combat.monster_options(combat_id)
+    assert options is not None and "Fire Breath" in options.actions
     multi = await t.combat.monster_act(t.dm, combat_id, "Young Red Dragon", "Multiattack", "Tordek, Lia")
     assert [r.target for r in multi.reports] == ["Tordek", "Lia", "Tordek"]  # bite, claw, claw in turn
 
@@ -232,3 +236,14 @@ async def test_pack_tactics_and_sunlight(table: tuple[Table, Scripted]) -> None:
     assert {"Pack Tactics", "Sunlight Sensitivity"} <= set(kobold.reports[0].reasons)  # they cancel out
     assert kobold.reports[0].roll is not None and kobold.reports[0].roll.advantage.name == "NONE"
     assert (await t.combat.status(combat_id)).sunlight
+
+
+async def test_per_day_uses_and_a_save_without_damage(table: tuple[Table, Scripted]) -> None:
+    t, _ = table
+    combat_id = await fight_with(t, "dretch")
+    cloud = await t.combat.monster_act(t.dm, combat_id, "Dretch", "Fetid Cloud", "Tordek, Lia")
+    assert [r.target for r in cloud.reports] == ["Tordek", "Lia"]
+    assert all(r.kind == "save" and r.save is not None and r.damage is None for r in cloud.reports)
+    assert "Fetid Cloud: 0 of 1 use left today." in cloud.notes
+    with pytest.raises(InvalidInput, match="has used Fetid Cloud once today: none left"):
+        await t.combat.monster_act(t.dm, combat_id, "Dretch", "Fetid Cloud", "Tordek")

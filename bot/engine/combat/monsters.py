@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
 from bot.engine.combat import areas, legendary, lookups, resources
 from bot.engine.combat.attacks import Attacks
@@ -118,7 +119,7 @@ class MonsterActions:
             if row is None or row.kind != "monster" or row.dead:
                 return None
             monster = self.fights.monster_of(row)
-            actions = tuple(lookups.usable_actions(monster))
+            actions = tuple(a for a in lookups.usable_actions(monster) if _ready(row, monster, a))
             targets = self._targets(fight)
             if not actions or not targets:
                 return None
@@ -146,7 +147,7 @@ class MonsterActions:
             return False
         if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
-        if plan.action in resources.spent(row):
+        if not _ready(row, self.fights.monster_of(row), plan.action):
             return False
         return plan.target in {t.name for t in self._targets(fight)}
 
@@ -200,3 +201,12 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
         turns[-1].state,
         turns[0].chosen_by,
     )
+
+
+def _ready(row: Combatant, monster: Monster, name: str) -> bool:
+    """The action isn't waiting for a recharge and has uses left (what auto mode may choose)."""
+    try:
+        resources.check_usable(row, monster.action(name))
+    except (InvalidInput, KeyError):
+        return False
+    return True

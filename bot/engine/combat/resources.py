@@ -75,7 +75,8 @@ def check_usable(row: Combatant, action: MonsterAction) -> None:
         raise InvalidInput(f"{row.name} has used {action.name}; it comes back after a short or long rest.")
     left = uses_left(row, action)
     if left is not None and left <= 0:
-        raise InvalidInput(f"{row.name} has used {action.name} {action.usage.times} times today: none left.")
+        times = action.usage.times
+        raise InvalidInput(f"{row.name} has used {action.name} {_times(times)} today: none left.")
 
 
 def use(row: Combatant, action: MonsterAction) -> str | None:
@@ -92,9 +93,14 @@ def use(row: Combatant, action: MonsterAction) -> str | None:
         used = dict(get(row).get("used", {}))
         used[action.name] = int(used.get(action.name, 0)) + 1
         put(row, used=used)
-        return f"{action.name}: {left - 1} of {action.usage.times} uses left today."
+        uses = "use" if action.usage.times == 1 else "uses"
+        return f"{action.name}: {left - 1} of {action.usage.times} {uses} left today."
     return None
 
 
 def recharged(row: Combatant, name: str) -> None:
     put(row, spent=[n for n in spent(row) if n != name])
+
+
+def _times(n: int | None) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
