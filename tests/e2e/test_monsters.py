@@ -109,6 +109,19 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     spent = await lair.run("/dm combat legendary monster:Adult Red Dragon action:Detect")
     assert spent.ephemeral and "0 legendary actions left this round" in spent.content
 
+    # Several targets: autocomplete offers the fight's combatants after the names already typed.
+    dm, alice = lair.session.user_id("dungeonmaster"), lair.session.user_id("alice")
+    typed = {"monster": "Young Red Dragon", "action": "Fire Breath", "target": "Tordek, L"}
+    offered = await lair.session.discord.autocomplete(
+        "dm combat act", typed, "target", user_id=dm, channel_id=lair.channel
+    )
+    values = [c["value"] for c in offered]
+    assert "Tordek, Lia" in values and all(v.startswith("Tordek, ") and v != "Tordek, Tordek" for v in values)
+    offered = await lair.session.discord.autocomplete(
+        "attack", {"weapon": "longsword", "target": "Wolf 1, wo"}, "target", user_id=alice, channel_id=lair.channel
+    )
+    assert [c["value"] for c in offered] == ["Wolf 1, Wolf 2", "Wolf 1, Wolf 3"]
+
     # Tordek runs past the wolves: Wolf 2's reaction bites him.
     bitten = await lair.run("/dm combat opportunity attacker:Wolf 2 target:Tordek")
     assert "↩️ Opportunity attack Wolf 2 → Tordek: Bite" in shown(bitten)
