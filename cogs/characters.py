@@ -26,6 +26,7 @@ from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
 from bot.ui import inventory_views
+from bot.ui import targets as several
 from bot.ui.fit import choices
 from bot.ui.text import safe
 from cogs.common import actor_of, here
@@ -370,11 +371,20 @@ class SheetRollsCog(commands.Cog):
             return []
         return choices(names)
 
+    async def targets_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        """The fight's combatants for the last name typed (several targets: `Goblin 1, Goblin 2`)."""
+        _, last, _ = several.last_piece(current)
+        return choices(
+            several.completions(current, [c.value for c in await self.target_autocomplete(interaction, last)])
+        )
+
     @app_commands.command(name="attack")
     @app_commands.describe(
-        weapon="A weapon you carry, or unarmed", target="Who you attack", two_handed="Versatile grip"
+        weapon="A weapon you carry, or unarmed",
+        target="Who you attack; several separated by commas (one attack each)",
+        two_handed="Versatile grip",
     )
-    @app_commands.autocomplete(weapon=weapon_autocomplete, target=target_autocomplete)
+    @app_commands.autocomplete(weapon=weapon_autocomplete, target=targets_autocomplete)
     async def attack(
         self,
         interaction: Interaction[DMBot],
@@ -409,7 +419,24 @@ class SheetRollsCog(commands.Cog):
         disadvantage: bool,
         two_handed: bool,
     ) -> bool:
-        """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here."""
+        """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here.
+        Several targets (`Goblin 1, Goblin 2`): one attack at each, reported together."""
+        if "," in target:
+            try:
+                reports = await self.combat.player_attacks(
+                    actor_of(interaction),
+                    here(interaction),
+                    weapon,
+                    target,
+                    advantage=advantage,
+                    disadvantage=disadvantage,
+                    two_handed=two_handed,
+                )
+            except NoFight:
+                return False
+            await interaction.response.send_message(embeds=fights.attack_embeds(reports))
+            await fights.show_quietly(self.board, interaction.client, reports[-1].state)
+            return True
         try:
             report = await self.combat.player_attack(
                 actor_of(interaction),

@@ -1,4 +1,4 @@
-"""`/combat join|status|next|delay|ready`: the fight in this channel.
+"""`/combat join|status|next|delay|ready|opportunity`: the fight in this channel.
 
 Thin: find the fight in this channel, call one engine function, reply, then edit the fight's one tracker
 message (through the `TrackerBoard` built with the services and shared by every cog that changes a fight).
@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatService, TrackerState
+from bot.errors import GameError
 from bot.ui import combat_views as views
 from bot.ui import tracker_views
 from bot.ui.fit import choices
@@ -90,6 +91,33 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         state = await self.combat.ready(actor_of(interaction), here(interaction), name)
         await interaction.response.send_message(tracker_views.order_text(state, headline="▶️ Back in the order."))
         await self.show(interaction, state)
+
+    async def target_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        try:
+            return choices(await self.combat.target_names(here(interaction), current))
+        except GameError:
+            return []
+
+    async def weapon_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        """Your active character's weapons (and unarmed)."""
+        characters = self.combat.characters
+        try:
+            sheet = await characters.get(actor_of(interaction))
+        except GameError:
+            return []
+        weapons = [a.weapon for a in characters.stats(sheet).attacks] + ["unarmed"]
+        return choices(w for w in dict.fromkeys(weapons) if current.casefold() in w.casefold())
+
+    @app_commands.command(name="opportunity")
+    @app_commands.describe(
+        target="The creature leaving your reach on its turn", weapon="Your melee weapon (or unarmed)"
+    )
+    @app_commands.autocomplete(target=target_autocomplete, weapon=weapon_autocomplete)
+    async def opportunity(self, interaction: Interaction[DMBot], target: Range[str, 1, 64], weapon: str) -> None:
+        """Opportunity attack: a creature leaves your reach; your reaction makes one melee attack."""
+        report = await self.combat.opportunity(actor_of(interaction), here(interaction), target, weapon=weapon)
+        await interaction.response.send_message(embed=views.attack_embed(report, title="↩️ Opportunity attack"))
+        await self.show(interaction, report.state)
 
     async def auto_monsters(self, interaction: Interaction[DMBot], combat_id: int) -> None:
         """In the campaign's auto mode, monsters whose turn it is act (engine-chosen, engine-rolled)."""

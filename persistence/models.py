@@ -329,6 +329,7 @@ class Combat(Base):
     tracker_message_id: Mapped[int | None] = mapped_column(Snowflake)
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change
     reroll_each_round: Mapped[bool] = mapped_column(Boolean, default=False)  # everyone rolls initiative anew
+    sunlight: Mapped[bool] = mapped_column(Boolean, default=False)  # the fight is in sunlight (Sunlight Sensitivity)
     started_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -366,6 +367,7 @@ class Combatant(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # holding (delaying) its turn
     init_bonus: Mapped[int | None] = mapped_column(Integer)  # its initiative modifier, for rerolls
     attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
+    resources: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # spent legendary actions, recharges, reaction
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -722,7 +722,7 @@ def action(a: Json) -> Json:
         "attack_bonus": a.get("attack_bonus"),
         "damage": fixed,
         "damage_one_of": one_of,
-        "dc": dc(a.get("dc")),
+        "dc": fix_success(dc(a.get("dc")), a),
         "usage": usage(a.get("usage")),
         "multiattack": bool(routines) or a["name"].lower().startswith("multiattack"),
         "multiattack_count": attack_count(routines),
@@ -794,7 +794,81 @@ def derive_monster(m: Json) -> Json:
         "actions": [action(a) for a in m.get("actions", [])],
         "reactions": [r["name"] for r in m.get("reactions", [])],
         "legendary_actions": [a["name"] for a in m.get("legendary_actions", [])],
+        **monster_traits(m),
     }
+
+
+# --- Monster traits that change fights (numbers read from the SRD's sentences; no text is kept) ---------
+
+# Every legendary creature of SRD 5.1 "can take 3 legendary actions" (the sentence is not in the JSON).
+HAND_LEGENDARY_PER_ROUND = 3
+_COSTS = re.compile(r"\(Costs (\d+) Actions\)")
+_REGAINS = re.compile(r"regains (\d+) hit points at the start of its turn")
+_STOPPED = re.compile(r"takes ([a-z]+)(?: or ([a-z]+))? damage")
+_PARRY = re.compile(r"adds (\d+) to its AC against one melee attack")
+
+
+def monster_traits(m: Json) -> Json:
+    """Legendary actions (cost, the monster's own actions they use, their save), legendary resistance per
+    day, regeneration (HP a turn, the damage types that stop it) and Parry's AC bonus."""
+    specials = {s["name"]: s for s in m.get("special_abilities", [])}
+    legendary = [legendary_action(a, m.get("actions", [])) for a in m.get("legendary_actions", [])]
+    resistance = specials.get("Legendary Resistance", {}).get("usage") or {}
+    parry = next((_PARRY.search(r["desc"]) for r in m.get("reactions", []) if r["name"] == "Parry"), None)
+    return {
+        "legendary": legendary,
+        "legendary_per_round": HAND_LEGENDARY_PER_ROUND if legendary else 0,
+        "legendary_resistance": resistance.get("times", 0),
+        "regeneration": regeneration(specials.get("Regeneration")),
+        "parry": int(parry.group(1)) if parry else 0,
+    }
+
+
+def legendary_action(raw: Json, actions: list[Json]) -> Json:
+    """A legendary action: its cost, which of the monster's actions it makes ("makes a tail attack": Tail),
+    and its own save and damage when it has them (a dragon's Wing Attack)."""
+    cost = _COSTS.search(raw["name"])
+    text = raw.get("desc", "").casefold()
+    uses = [a["name"] for a in actions if not a.get("multiattack_type") and _names_action(text, a["name"])]
+    fixed, _ = damage_rolls(raw.get("damage", []))
+    return {
+        "name": _COSTS.sub("", raw["name"]).strip(),
+        "cost": int(cost.group(1)) if cost else 1,
+        "uses": uses,
+        "dc": fix_success(dc(raw.get("dc")), raw),
+        "damage": fixed,
+    }
+
+
+def _names_action(text: str, name: str) -> bool:
+    key = name.casefold()
+    return re.search(rf"\b(?:makes one |makes an? |uses (?:its )?|with its ){re.escape(key)}\b", text) is not None or (
+        re.search(rf"\b{re.escape(key)} attack\b", text) is not None
+    )
+
+
+def regeneration(raw: Json | None) -> Json | None:
+    """HP regained at the start of its turn, the damage types that stop it for a turn, and its conditions."""
+    if raw is None:
+        return None
+    found = _REGAINS.search(raw["desc"])
+    if found is None:
+        return None
+    stopped = _STOPPED.search(raw["desc"])
+    return {
+        "hp": int(found.group(1)),
+        "stopped_by": [t for t in (stopped.groups() if stopped else ()) if t],
+        "needs_hp": "at least 1 hit" in raw["desc"],
+        "not_in_sunlight": "sunlight" in raw["desc"],
+    }
+
+
+def fix_success(save: Json | None, raw: Json) -> Json | None:
+    """The source marks a few saves "none" whose sentence gives half damage on a success (an adult red
+    dragon's Fire Breath): the sentence is the SRD's rule."""
+    if save is not None and save["success"] != "half" and "half as much damage" in raw.get("desc", ""):
+        return {**save, "success": "half"}
+    return save
 
 
 def fix_monster_xp(monsters: list[Json]) -> list[str]:

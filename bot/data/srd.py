@@ -508,6 +508,26 @@ class MonsterAction(_Model):
     options: tuple[ActionOption, ...] = ()
 
 
+class LegendaryAction(_Model):
+    """A legendary action: what it costs of the monster's points, the monster's own actions it makes (a
+    dragon's Tail Attack: its Tail), and its own save and damage (a dragon's Wing Attack)."""
+
+    name: str
+    cost: int = 1
+    uses: tuple[str, ...] = ()
+    dc: SaveDC | None = None
+    damage: tuple[DamageRoll, ...] = ()
+
+
+class Regeneration(_Model):
+    """Hit points regained at the start of its turn; damage types that stop it for the next turn."""
+
+    hp: int
+    stopped_by: tuple[str, ...] = ()
+    needs_hp: bool = False  # only with at least 1 hit point
+    not_in_sunlight: bool = False
+
+
 class QualifiedDamage(_Model):
     """A conditional resistance/immunity, e.g. b/p/s from nonmagical weapons that aren't silvered.
 
@@ -553,6 +573,11 @@ class Monster(_Model):
     actions: tuple[MonsterAction, ...] = ()
     reactions: tuple[str, ...] = ()
     legendary_actions: tuple[str, ...] = ()
+    legendary: tuple[LegendaryAction, ...] = ()
+    legendary_per_round: int = 0
+    legendary_resistance: int = 0  # uses per day
+    regeneration: Regeneration | None = None
+    parry: int = 0  # Parry: AC added against one melee hit
 
     @property
     def ac(self) -> int:

@@ -115,7 +115,7 @@ class FightNow:
 
 
 async def fight_of(session: AsyncSession, campaign_id: int) -> FightNow | None:
-    """The running fight of a campaign, read from the fight tables (what `/dm combat end` ends), or None."""
+    """The running fight of a campaign, read from the fight tables (what `/dm-combat end` ends), or None."""
     repo = CombatRepository(session)
     combat = await repo.active_for_campaign(campaign_id)
     if combat is None:

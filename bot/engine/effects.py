@@ -8,7 +8,7 @@ rounds are left and on whose turn they tick, and which caster's concentration ho
 
 Combat stores effects as JSON on the combatant (`to_json` / `from_json`); attacks, saves and the tracker
 read them through `rolls_for`, `ac_bonus`, `resistances` and `label`. Spells (later: `/cast`) build
-effects with `preset` or the constructor, exactly as the DM's `/dm combat effect add` does.
+effects with `preset` or the constructor, exactly as the DM's `/dm-combat effect add` does.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ class StoryTools:
         tool's own checks (SRD names, counts, not already fighting)."""
         row = round_.campaign
         if await fight_of(round_.session, row.id) is not None:  # the fight tables are the one truth
-            raise Refused("A fight is already running here; the DM adds monsters with `/dm combat add`.")
+            raise Refused("A fight is already running here; the DM adds monsters with `/dm-combat add`.")
         enemies = self.enemies(args["enemies"])
         names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
         monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]

@@ -7,6 +7,7 @@ Discord's REST API through the client, so the engine never learns about messages
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import discord
@@ -67,7 +68,9 @@ def tracker_embed(state: TrackerState) -> discord.Embed:
             if current
             else "Players: /combat join · the DM starts round 1 with /combat next"
         )
-        embed.set_footer(text=hint + (" · DM view" if state.for_dm else ""))
+        embed.set_footer(
+            text=hint + (" · ☀️ sunlight" if state.sunlight else "") + (" · DM view" if state.for_dm else "")
+        )
     return fit_embed(embed)
 
 
@@ -84,6 +87,9 @@ def _entry_line(entry: TrackerEntry) -> str:
         f"✨ {', '.join(entry.effects)}" if entry.effects else "",
         "⏸️ holding" if entry.held else "",
         f"👥 {safe(entry.group, limit=32)}" if entry.group else "",
+        f"👑 {entry.legendary[0]}/{entry.legendary[1]} legendary" if entry.legendary else "",
+        f"🪫 {', '.join(safe(n) for n in entry.spent)}" if entry.spent else "",
+        "↩️ reaction used" if entry.reaction_used else "",
     ]
     return " · ".join(p for p in parts if p)
 
@@ -124,6 +130,7 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
         lines += [death.words(save, safe(save.character)) for save in change.death_saves]
     else:
         lines.append(f"It's **{who}**'s turn.")
+    lines += [safe(note) for note in change.notes[:8]]  # recharges, legendary actions back, regeneration
     if change.expired:
         expired = fit_lines((safe(e) for e in change.expired), LIST_IN_CONTENT, sep=", ")
         lines.append(f"Ended: {expired}.")
@@ -135,11 +142,15 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
     return fit_content("\n".join(line for line in lines if line)), mentions
 
 
-def attack_embed(report: AttackReport, *, for_dm: bool = False) -> discord.Embed:
-    title = f"⚔️ {safe(report.attacker)} → {safe(report.target)}: {safe(report.action)}"
+def attack_embed(report: AttackReport, *, for_dm: bool = False, title: str = "⚔️") -> discord.Embed:
+    title = f"{title} {safe(report.attacker)} → {safe(report.target)}: {safe(report.action)}"
     lines = _attack_lines(report) if report.kind == "attack" else _save_lines(report)
+    lines += [f"🛡️ {safe(note)}" for note in report.notes]  # a parry
+    if report.save is not None and report.save.note:
+        lines.append(f"👑 {safe(report.save.note)}")
     if report.damage is not None:
         lines.append(_damage_line(report))
+        lines += [safe(note) for note in report.damage.notes]  # Undead Fortitude, a damage threshold
         lines.append(damage_outcome(report.damage, for_dm=for_dm))
     colour = CRITICAL_COLOUR if report.critical else NEUTRAL_COLOUR if report.hit else FUMBLE_COLOUR
     return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=colour))
@@ -163,7 +174,7 @@ def _save_lines(report: AttackReport) -> list[str]:
     ability = ABILITY_NAMES.get(save.ability, save.ability)
     if save.roll is None:
         return [f"{safe(report.target)} fails the DC {save.dc} {ability} save automatically."]
-    verdict = "succeeds" if save.success else "fails"
+    verdict = "succeeds" if save.success and not save.note else "fails"  # a note: Legendary Resistance
     bonus = "".join(f" {'+' if sign > 0 else '-'} {safe(name)} {r.breakdown}" for name, r, sign in save.bonus_rolls)
     return [
         f"{safe(report.target)} {verdict} the DC {save.dc} {ability} save: **{save.total}**  "
@@ -213,6 +224,11 @@ def _damage_outcome(damage: DamageReport, *, for_dm: bool) -> str:
         return f"💚 {name} is back to {damage.hp_after}/{damage.hp_max} HP."
     temp = f" (+{damage.temp_after} temp)" if damage.temp_after else ""
     return f"{name}: ❤️ {damage.hp_after}/{damage.hp_max} HP{temp}."
+
+
+def attack_embeds(reports: Sequence[AttackReport]) -> list[discord.Embed]:
+    """Several attacks of one command (several targets), one embed each, in one reply."""
+    return fit_embeds([attack_embed(r) for r in reports[: limits.EMBEDS_PER_MESSAGE]])
 
 
 def monster_turn_embeds(turn: MonsterTurn, *, for_dm: bool = False) -> list[discord.Embed]:

@@ -21,6 +21,7 @@ MAX_FIELDS = limits.EMBED_FIELDS
 MAX_FIELD_VALUE = limits.FIELD_VALUE
 MAX_EMBED_CHARS = limits.EMBED_TOTAL
 COLOUR = discord.Colour.dark_teal()
+COMPACT_LINE = 100  # characters of a line of command names; a phone wraps longer ones into a wall of text
 EMPTY_AUDIENCE = "No commands just for {title} in this version yet; everyone uses the player commands."
 
 
@@ -31,13 +32,13 @@ def _block(entry: CommandHelp, *, detailed: bool) -> str:
     return f"{head}\n`{entry.example}`"
 
 
-def _chunk(blocks: Iterable[str], limit: int = MAX_FIELD_VALUE) -> list[str]:
+def _chunk(blocks: Iterable[str], limit: int = MAX_FIELD_VALUE, separator: str = "\n\n") -> list[str]:
     """Pack whole blocks into field values of at most `limit` characters (a block is never split)."""
     values: list[str] = []
     for block in blocks:
         block = block[:limit]
-        if values and len(values[-1]) + 2 + len(block) <= limit:
-            values[-1] += "\n\n" + block
+        if values and len(values[-1]) + len(separator) + len(block) <= limit:
+            values[-1] += separator + block
         else:
             values.append(block)
     return values
@@ -55,13 +56,30 @@ def _fields(entries: Sequence[CommandHelp], *, detailed: bool) -> list[tuple[str
 
 
 def _compact_fields(entries: Sequence[CommandHelp]) -> list[tuple[str, str]]:
-    """The fallback for a big catalog: command names only, one field per audience."""
+    """The fallback for a big catalog: command names only, a line per command (its subcommands after it,
+    wrapped to short lines), one field per audience or more; every command stays listed."""
     fields: list[tuple[str, str]] = []
     for audience in catalog.AUDIENCES:
-        names = [f"`/{e.command}`" for e in entries if e.audience == audience]
-        if names:
-            fields.append((catalog.AUDIENCE_TITLES[audience], " · ".join(names)[:MAX_FIELD_VALUE]))
+        by_command: dict[str, list[str]] = {}
+        for entry in (e for e in entries if e.audience == audience):
+            top, _, rest = entry.command.partition(" ")
+            by_command.setdefault(top, []).append(rest)
+        lines = [line for top, subs in by_command.items() for line in _wrapped(f"`/{top}`", subs)]
+        for i, value in enumerate(_chunk(lines, separator="\n")):
+            title = catalog.AUDIENCE_TITLES[audience]
+            fields.append((title if i == 0 else f"{title} (more)", value))
     return fields
+
+
+def _wrapped(head: str, subcommands: Sequence[str], width: int = COMPACT_LINE) -> list[str]:
+    """`/dm` scene · narrate · retcon ..., continued on further lines of at most `width` characters."""
+    lines, line = [], head
+    for sub in (s for s in subcommands if s):
+        if len(line) + 3 + len(sub) > width:
+            lines.append(line)
+            line = "  "
+        line += (" " if line.endswith(("`", "  ")) else " · ") + sub
+    return [*lines, line]
 
 
 def _embed(title: str, description: str, fields: Sequence[tuple[str, str]]) -> discord.Embed:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
-from bot.engine.combat import CombatService, Overrides, TrackerState
+from bot.engine.combat import CombatService, TrackerState
 from bot.engine.death import Revival
 from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.levelling import Milestones
@@ -32,7 +32,7 @@ from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from bot.ui.text import safe
 from cogs.common import actor_of, here
-from cogs.dm.tracker import TrackerTools, combat_group
+from cogs.dm.combat import DMCombatCog
 
 # Discord takes integer options up to 2^53 - 1 (Int53Type); 2^53 makes it refuse the whole bulk sync.
 ChangeId = Range[int, 1, 2**53 - 1]
@@ -48,9 +48,10 @@ async def guarded(interaction: Interaction[DMBot], action: dm_views.Action) -> N
 
 @app_commands.guild_only()
 class DMCog(
-    TrackerTools, commands.GroupCog, group_name="dm", group_description="The DM's controls of this channel's campaign"
+    commands.GroupCog,
+    group_name="dm",
+    group_description="The DM's controls of this channel's campaign",
 ):
-    combat = combat_group()  # with the initiative tracker's tools of cogs/dm/tracker.py
     npc = app_commands.Group(name="npc", description="The campaign's NPCs")
     generate = app_commands.Group(name="generate", description="Encounters, loot, NPCs, places and quests")
     condition = app_commands.Group(name="condition", description="Conditions on characters and combatants")
@@ -230,96 +231,6 @@ class DMCog(
         """Drop a waiting change."""
         item = await self.turns.deny(actor_of(interaction), change)
         await interaction.response.send_message(f"🚫 Change #{item.id} dropped.", ephemeral=True)
-
-    # Fights -------------------------------------------------------------------------------------
-
-    async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
-
-    async def combatant_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        try:
-            names = await self.fight.target_names(here(interaction), current)
-        except GameError:
-            return []
-        return choices(names)
-
-    async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        try:
-            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""), current)
-        except GameError:
-            return []
-        return choices(names)
-
-    @combat.command(name="start")
-    async def combat_start(self, interaction: Interaction[DMBot]) -> None:
-        """Start a fight in this channel; players then `/combat join`."""
-        actor = actor_of(interaction)
-        state = await self.fight.start(actor, await self.table.campaign_id(actor), interaction.channel_id or 0)
-        await interaction.response.send_message("⚔️ A fight begins! Players: `/combat join`.")
-        await self.show_tracker(interaction, state)
-
-    @combat.command(name="add")
-    @app_commands.describe(
-        monster="An SRD monster (empty: a generic combatant of your own)",
-        count="How many (1-20)",
-        name="A name instead of the SRD's (a generic combatant's name)",
-        hp="Average hit points, or rolled from the hit dice",
-        hit_points="Hit points instead",
-        ac="AC instead",
-        initiative="A fixed initiative (15) or a modifier to roll with (+2)",
-        group="They share one initiative and act as one entry (a pack of wolves)",
-        attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`",
-    )
-    @app_commands.autocomplete(monster=monster_autocomplete)
-    async def combat_add(
-        self,
-        interaction: Interaction[DMBot],
-        monster: Range[str, 1, 100] | None = None,
-        count: Range[int, 1, 20] = 1,
-        name: Range[str, 1, 64] | None = None,
-        hp: Literal["average", "rolled"] = "average",
-        hit_points: Range[int, 1, 10_000] | None = None,
-        ac: Range[int, 1, 50] | None = None,
-        initiative: Range[str, 1, 3] | None = None,
-        group: bool = False,
-        attacks: Range[str, 1, 300] | None = None,
-    ) -> None:
-        """Add SRD monsters (AC, HP and actions from the stat block, or yours) or a generic combatant."""
-        changes = Overrides(hit_points, ac, initiative, group)
-        await self.add_combatants(interaction, monster, count, name, hp, changes, attacks)
-
-    @combat.command(name="act")
-    @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
-    @app_commands.autocomplete(
-        monster=combatant_autocomplete, action=action_autocomplete, target=combatant_autocomplete
-    )
-    async def combat_act(
-        self,
-        interaction: Interaction[DMBot],
-        monster: Range[str, 1, 64],
-        action: Range[str, 1, 100],
-        target: Range[str, 1, 64],
-    ) -> None:
-        """Run a monster's action: the engine rolls to hit, damage and saves."""
-        turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
-        await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
-        await self.show_tracker(interaction, turn.state)
-
-    @combat.command(name="remove")
-    @app_commands.describe(name="The combatant to take out of the fight")
-    @app_commands.autocomplete(name=combatant_autocomplete)
-    async def combat_remove(self, interaction: Interaction[DMBot], name: Range[str, 1, 64]) -> None:
-        """Take a combatant out of the fight (it fled, or joined by mistake)."""
-        state = await self.fight.remove(actor_of(interaction), here(interaction), name)
-        await interaction.response.send_message(f"🚪 {name} leaves the fight.", ephemeral=True)
-        await self.show_tracker(interaction, state)
-
-    @combat.command(name="end")
-    async def combat_end(self, interaction: Interaction[DMBot]) -> None:
-        """End the fight: the defeated monsters' XP (by CR) is split among the surviving party."""
-        ended = await self.fight.end(actor_of(interaction), here(interaction))
-        await interaction.response.send_message(embed=fights.end_embed(ended))
-        await self.show_tracker(interaction, ended.state)
 
     # Hit points and conditions ------------------------------------------------------------------
 
@@ -691,3 +602,4 @@ async def setup(bot: DMBot) -> None:
             bot.services.milestones,
         )
     )
+    await bot.add_cog(DMCombatCog(bot.services.combat, bot.services.board, bot.services.table))

@@ -1,6 +1,7 @@
-"""`/dm combat prev|skip|move|reroll|lair|effect`: the DM's initiative-tracker tools, and the generic side of
-`/dm combat add`. `DMCog`'s `combat` group is made by `combat_group()`, fresh for each load of the cog, with
-these commands in it; so `/dm combat ...` stays one group, and one cog, in two modules of the package cogs/dm.
+"""`/dm-combat prev|skip|move|reroll|lair|effect` (and, from cogs/dm/monsters.py, `legendary|opportunity|
+sunlight`): the DM's initiative-tracker tools, and the generic side of
+`/dm-combat add`. `DMCog`'s `combat` group is made by `combat_group()`, fresh for each load of the cog, with
+these commands in it; so `/dm-combat ...` stays one group, and one cog, in two modules of the package cogs/dm.
 
 Thin like every cog: one engine call, a reply, then the fight's one tracker message is edited."""
 
@@ -22,14 +23,15 @@ from bot.ui import combat_views as fights
 from bot.ui import dm_views
 from bot.ui import tracker_views as views
 from cogs.common import actor_of, here
+from cogs.dm.monsters import MonsterTools
 
 Roll = Literal["attack", "save", "check", "attacked"]
 
 
 def combat_group() -> app_commands.Group:
-    """`/dm combat`, with the tracker tools in it (DMCog adds start, add, act, remove and end)."""
-    group = app_commands.Group(name="combat", description="Run this channel's fight")
-    tools = TrackerTools
+    """`/dm-combat`, with the tracker tools in it (DMCombatCog adds start, add, act, remove and end)."""
+    group = app_commands.Group(name="dm-combat", description="The DM's tools for this channel's fight", guild_only=True)
+    tools, monsters = TrackerTools, MonsterTools
     for name, callback in (
         ("prev", tools.combat_prev),
         ("skip", tools.combat_skip),
@@ -37,6 +39,9 @@ def combat_group() -> app_commands.Group:
         ("reroll", tools.combat_reroll),
         ("lair", tools.combat_lair),
         ("effect", tools.combat_effect),
+        ("legendary", monsters.combat_legendary),
+        ("opportunity", monsters.combat_opportunity),
+        ("sunlight", monsters.combat_sunlight),
     ):
         group.add_command(_command(name, callback))
     return group
@@ -75,13 +80,15 @@ class TrackerTools(commands.Cog):
         changes: Overrides,
         attacks: str | None,
     ) -> None:
-        """`/dm combat add`: SRD monsters (with the DM's overrides), or a generic combatant when no monster."""
+        """`/dm-combat add`: SRD monsters (with the DM's overrides), or a generic combatant when no monster."""
         actor, combat = actor_of(interaction), here(interaction)
         added: MonstersAdded
         if monster:
             added = await self.fight.add_monsters(actor, combat, monster, count, name, hp, changes)
         else:  # the engine checks for the DM first, then that the generic combatant is complete
-            spec = GenericSpec(name or "", changes.hp, changes.ac, changes.initiative, attacks, count, changes.group)
+            spec = GenericSpec(
+                name or "", changes.hp, changes.ac, changes.initiative, attacks, count, changes.group, changes.threshold
+            )
             added = await self.fight.add_generic(actor, combat, spec)
         await interaction.response.send_message(
             embed=dm_views.generated_embed(f"👹 {added.monster} joins", views.added_lines(added)), ephemeral=True

@@ -1,6 +1,6 @@
 """Combat end to end: `/combat join|status|next` and `/attack` in a fight, through the local Discord.
 
-The players' side of a fight. The DM's commands (`/dm combat start|add|...`) have their own tests in
+The players' side of a fight. The DM's commands (`/dm-combat start|add|...`) have their own tests in
 test_dm_table.py; here the fight is set up straight through the combat service, as those commands do, and the
 tracker refreshed through the services' board, so a failure points at the players' commands.
 """

@@ -27,7 +27,7 @@ BUDGET = {
     "/combat join": 9,  # + the joiner's sheet, locked; the combatant's row; everyone's new places
     "/combat next": 7,  # + the compare-and-set read of whose turn it was; the combat row
     "/attack weapon:longsword target:Ogre": 7,  # + the monster's hit points; the combat's version
-    "/dm combat act monster:Ogre action:Greatclub target:Tordek": 7,  # + the combat's version; Tordek's sheet on a hit
+    "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 7,  # + the combat's version; Tordek's sheet on a hit
     "/dm damage target:Ogre amount:3": 8,  # + the campaign of the channel first; the tracker from the change
     "/combat status": 2,  # a read: the fight, then its combatants with their sheets
 }
@@ -89,7 +89,7 @@ async def test_each_combat_command_keeps_to_its_round_trips(arena: tuple[Sandbox
         line = "/attack weapon:longsword target:Ogre"
         seen[line] = await measured(session, trips, line, "alice")
         for line in (
-            "/dm combat act monster:Ogre action:Greatclub target:Tordek",
+            "/dm-combat act monster:Ogre action:Greatclub target:Tordek",
             "/dm damage target:Ogre amount:3",
         ):
             seen[line] = await measured(session, trips, line, "dungeonmaster")

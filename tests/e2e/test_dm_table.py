@@ -1,4 +1,4 @@
-"""The DM's and admins' commands through the local Discord: a whole fight run with `/dm combat ...` in auto
+"""The DM's and admins' commands through the local Discord: a whole fight run with `/dm-combat ...` in auto
 mode, and the permission matrix over EVERY `/dm` and `/admin` command found in the synced schema."""
 
 from __future__ import annotations
@@ -38,25 +38,25 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
     async def dm(command: str, options: dict[str, Any] | None = None) -> Any:
         return await s.run(command, options, user="dungeonmaster", channel=ARENA)
 
-    assert "fight begins" in (await dm("dm combat start")).content
+    assert "fight begins" in (await dm("dm-combat start")).content
     choices = await s.discord.autocomplete(
-        "dm combat add",
+        "dm-combat add",
         {"monster": "gobl"},
         "monster",
         user_id=s.user_id("dungeonmaster"),
         channel_id=s.channel_id(ARENA),
     )
     assert {"name": "Goblin", "value": "goblin"} in choices
-    added = await dm("dm combat add", {"monster": "goblin", "count": 2})
+    added = await dm("dm-combat add", {"monster": "goblin", "count": 2})
     assert added.ephemeral and "Goblin 1: 7 HP" in added.text
     for user in ("alice", "bob"):
         assert not (await s.run("combat join", user=user, channel=ARENA)).ephemeral
     await dm("dm settings", {"auto_monsters": True})
     refused = await s.run(
-        "dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"}, channel=ARENA
+        "dm-combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"}, channel=ARENA
     )
     assert refused.ephemeral and "Only the campaign's DM" in refused.content
-    acted = await dm("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"})
+    acted = await dm("dm-combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Tordek"})
     assert "Goblin 1 → Tordek: Scimitar" in acted.text
 
     combat = s.services.combat
@@ -81,7 +81,7 @@ async def test_a_whole_fight_with_dm_commands_and_auto_monsters(table: SandboxSe
     for goblin in ("Goblin 1", "Goblin 2"):
         hurt = await dm("dm damage", {"target": goblin, "amount": 50})
         assert "dies" in hurt.content or "already dead" in hurt.content
-    ended = await dm("dm combat end")
+    ended = await dm("dm-combat end")
     text = ended.text
     assert "100 XP" in text and "Tordek: 50 XP" in text and "Brom: 50 XP" in text
     sheet = await s.services.characters.get(Actor(s.user_id("alice"), s.world.guild.id))
@@ -117,15 +117,15 @@ async def test_every_privileged_command_refuses_exactly_the_right_people(table: 
     schema = s.discord.commands(guild) + s.discord.commands(None)
     tops = [c for c in schema if c["name"] in ("dm", "admin")]
     leaves = [(leaf.path, leaf.options) for leaf in schema_leaves(tops)]
-    await s.run("dm combat start", user="dungeonmaster", channel=ARENA)  # so fight commands reach the DM check
-    await s.run("dm combat add", {"monster": "goblin"}, user="dungeonmaster", channel=ARENA)
+    await s.run("dm-combat start", user="dungeonmaster", channel=ARENA)  # so fight commands reach the DM check
+    await s.run("dm-combat add", {"monster": "goblin"}, user="dungeonmaster", channel=ARENA)
     assert len(leaves) >= 40  # every /dm and /admin subcommand, discovered from the schema
     who = {"player": "alice", "dm": "dungeonmaster", "other dm": "carol", "admin": "moderator"}
     refused: dict[str, set[str]] = {path: set() for path, _ in leaves}
     for path, options in leaves:
         values = {o["name"]: _value(o, s) for o in options if o.get("required")}
         for role, user in who.items():
-            if role == "dm" and path in ("dm end", "dm transfer", "dm kick", "dm combat end", "dm pause"):
+            if role == "dm" and path in ("dm end", "dm transfer", "dm kick", "dm-combat end", "dm pause"):
                 continue  # asks to confirm; checked below without clicking
             handle = await s.run(path, values, user=user, channel=ARENA)
             text = handle.content

@@ -31,10 +31,10 @@ EVENING = (
     "/combat join\n"
     "/as Brenna\n/combat join\n"
     "/as Player\n/campaign info\n/combat next\n"
-    "/dm combat act monster:Goblin 1 action:Scimitar target:Tordek\n"
+    "/dm-combat act monster:Goblin 1 action:Scimitar target:Tordek\n"
     "/dm damage target:Tordek amount:60\n"  # massive damage: Tordek dies
     "/dm damage target:Goblin 1 amount:50\n/dm damage target:Goblin 2 amount:50\n/dm damage target:Goblin 3 amount:50\n"
-    "/dm combat end\n"
+    "/dm-combat end\n"
     "/campaign info\n"
     "/dm award xp target:Kira amount:150\n"
     "/as Mara\n/character levelup\n/character rest kind:long\n"
@@ -71,9 +71,9 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     assert "Tordek is killed outright" in between(
         out, "/dm damage target:Tordek amount:60", "> /dm damage target:Goblin 1"
     )
-    ended = between(out, "> /dm combat end", "> /campaign info")
+    ended = between(out, "> /dm-combat end", "> /campaign info")
     assert "The fight is over" in ended and "Kira: 150 XP" in ended and "Tordek" not in ended  # the dead get none
-    assert "Combat" not in between(out, "> /dm combat end\n", "> /dm award xp").split("> /campaign info")[1]
+    assert "Combat" not in between(out, "> /dm-combat end\n", "> /dm award xp").split("> /campaign info")[1]
     assert "level 2" in between(out, "Mara> /character levelup", "Mara> /character rest")
     veiled = between(out, "I torture the last goblin", "Mara> ")
     assert "fades to black" in veiled and "tortur" not in veiled.split("\n", 1)[1]

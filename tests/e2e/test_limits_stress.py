@@ -5,7 +5,7 @@ Each request the bot sent is checked against Discord's documented limits by one 
 - every free-text string option of every synced command at its maximum length (the commands are read
   from the synced schema, as tests/hostile does, so new commands are covered without editing this file);
 - a fight of 40 combatants with 64-character names (Markdown, so escaping doubles them) and four conditions
-  each: the tracker, `/combat status`, `/combat next` skipping the dead, `/dm combat end`;
+  each: the tracker, `/combat status`, `/combat next` skipping the dead, `/dm-combat end`;
 - 50 NPCs at their longest names and roles, `/dm npc list`;
 - 500 turns' worth of story, then `/recap` and the session's summary (`/session end`);
 - a campaign export of 10,000 events (the files within Discord's upload limit, split if need be).
@@ -94,9 +94,9 @@ async def table(session: SandboxSession) -> AsyncIterator[Table]:
 
 
 async def a_fight_of_forty(table: Table) -> None:
-    await table.run("dm combat start")
+    await table.run("dm-combat start")
     for _ in range(2):
-        await table.run("dm combat add", {"monster": "goblin", "count": 20})
+        await table.run("dm-combat add", {"monster": "goblin", "count": 20})
     async with table.session.services.db.transaction() as db:
         combat = (await db.execute(select(Combat.id).where(Combat.campaign_id == table.campaign))).scalar_one()
         rows = (await db.execute(select(Combatant.id).where(Combatant.combat_id == combat))).scalars().all()
@@ -115,7 +115,7 @@ async def a_fight_of_forty(table: Table) -> None:
     for _ in range(3):
         await table.run("combat next")
     await table.run("combat status")
-    await table.run("dm combat end")
+    await table.run("dm-combat end")
 
 
 async def fifty_npcs(table: Table) -> None:

@@ -38,7 +38,7 @@ async def test_a_narrated_fight_ended_by_the_dm_is_over_everywhere(sqlite_sessio
     first = await turn(s, "I attack the three goblins")
     assert "combat begins" in everything(first)
     assert "Goblin" in fields(await s.run("campaign info", user="bob")).get("Combat", "")
-    ended = await s.run("dm combat end", user="dungeonmaster")
+    ended = await s.run("dm-combat end", user="dungeonmaster")
     assert "The fight is over" in everything(ended)
     info = await s.run("campaign info", user="bob")
     assert "Combat" not in fields(info), fields(info)
@@ -79,10 +79,10 @@ async def test_a_session_lists_everyone_who_played_and_opens_with_a_short_recap(
     await s.run("session start", user="dungeonmaster")
     for n in range(8):
         await turn(s, f"I search the {n}th alcove for runes")
-    await s.run("dm combat start", user="dungeonmaster")
+    await s.run("dm-combat start", user="dungeonmaster")
     joined = await s.run("combat join", user="bob")  # Brenna only fights: she rolls initiative, acts no turn
     assert "joins the fight" in everything(joined), everything(joined)
-    await s.run("dm combat end", user="dungeonmaster")
+    await s.run("dm-combat end", user="dungeonmaster")
     ended = await s.run("session end", user="dungeonmaster")
     assert fields(ended)["Attended"] == "Brenna, Mira", fields(ended)
     started = await s.run("session start", user="dungeonmaster")
@@ -113,13 +113,13 @@ async def test_retcon_undoes_the_last_fight_actions_exactly_and_recaps_tell_the_
         entries = [(e.name, e.state, e.hp, tuple(e.conditions)) for e in state.entries]
         return [*entries, ("round", "", state.round, ()), ("turn", state.current.name if state.current else "", 0, ())]
 
-    await dm("dm combat start")
-    await dm("dm combat add", {"monster": "goblin", "count": 2})
+    await dm("dm-combat start")
+    await dm("dm-combat add", {"monster": "goblin", "count": 2})
     await s.run("combat join", user="alice")
     await dm("combat next")  # round 1
     start_mira, start_fight = await mira(), await tracker()
 
-    acted = await dm("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Mira"})
+    acted = await dm("dm-combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Mira"})
     assert "Goblin 1 → Mira: Scimitar" in acted.text
     await dm("dm condition add", {"target": "Mira", "condition": "prone"})
     await dm("dm damage", {"target": "Goblin 2", "amount": 3})
@@ -132,7 +132,7 @@ async def test_retcon_undoes_the_last_fight_actions_exactly_and_recaps_tell_the_
     killed = await dm("dm damage", {"target": "Goblin 1", "amount": 50})
     assert "dies" in killed.text
     await dm("dm damage", {"target": "Goblin 2", "amount": 50})
-    ended = await dm("dm combat end")
+    ended = await dm("dm-combat end")
     assert "Mira: 100 XP" in ended.text
     recap = everything(await s.run("recap", user="alice"))
     assert "Goblin 1 is slain" in recap and "Mira gains 100 XP" in recap and "the fight is over" in recap, recap
@@ -154,8 +154,8 @@ async def test_level_ups_falls_and_deaths_are_in_the_recap_and_the_session_summa
     await s.run("dm award xp", {"target": "Mira", "amount": 300}, user="dungeonmaster")
     levelled = await s.run("character levelup", user="alice")
     assert not levelled.ephemeral, levelled.content
-    await s.run("dm combat start", user="dungeonmaster")
-    await s.run("dm combat add", {"monster": "goblin"}, user="dungeonmaster")
+    await s.run("dm-combat start", user="dungeonmaster")
+    await s.run("dm-combat add", {"monster": "goblin"}, user="dungeonmaster")
     await s.run("combat join", user="bob")
     await s.run("dm damage", {"target": "Brenna", "amount": 9}, user="dungeonmaster")  # 9 of 12: hurt
     fell = await s.run("dm damage", {"target": "Brenna", "amount": 5}, user="dungeonmaster")  # to 0: she falls

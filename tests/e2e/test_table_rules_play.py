@@ -53,8 +53,8 @@ def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
 
 def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> None:
     script = CREATE + (
-        "/dm combat start\n"
-        "/dm combat add monster:goblin count:1\n"
+        "/dm-combat start\n"
+        "/dm-combat add monster:goblin count:1\n"
         "/combat join\n"
         "/dm condition add target:Goblin condition:prone\n"
         "/dm condition add target:Goblin condition:frightened rounds:2\n"
@@ -71,8 +71,8 @@ def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> N
 
 def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun) -> None:
     script = CREATE + (
-        "/dm combat start\n"
-        "/dm combat add monster:goblin count:1\n"
+        "/dm-combat start\n"
+        "/dm-combat add monster:goblin count:1\n"
         "/combat join\n"
         "/dm damage target:Tordek amount:14\n"
         "/deathsave\n" + "/combat next\n" * 3 + "/character show\n"
@@ -81,7 +81,7 @@ def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: P
         "/character show\n"
         "/dm heal target:Tordek amount:5\n"
         "/dm revive target:Tordek\n"
-        "/dm combat end\n"
+        "/dm-combat end\n"
         "/dm damage target:Tordek amount:1\n"
         "/deathsave\n"
         "/deathsave\n"

@@ -24,13 +24,13 @@ from persistence.models import Campaign
 CHANNEL = "arena"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "DM_GUIDE.md"
 TOOLS = (
-    "dm combat add",
-    "dm combat lair",
-    "dm combat prev",
-    "dm combat skip",
-    "dm combat move",
-    "dm combat reroll",
-    "dm combat effect",
+    "dm-combat add",
+    "dm-combat lair",
+    "dm-combat prev",
+    "dm-combat skip",
+    "dm-combat move",
+    "dm-combat reroll",
+    "dm-combat effect",
     "combat delay",
     "combat ready",
 )
@@ -51,7 +51,7 @@ class Arena:
     lines: set[str] = field(default_factory=set)  # every command run, as typed
 
     async def run(self, line: str, *, user: str = "dungeonmaster") -> InteractionHandle:
-        """A command as a DM types it: `/dm combat move name:Lia position:1`."""
+        """A command as a DM types it: `/dm-combat move name:Lia position:1`."""
         self.lines.add(line)
         command, options = parse(line)
         return await self.session.run(command, options, user=user, channel=CHANNEL)
@@ -94,7 +94,7 @@ OPTION = r"(\w+):"
 
 
 def parse(line: str) -> tuple[str, dict[str, Any]]:
-    """`/dm combat add name:Collapsing Bridge hit_points:25` → ("dm combat add", {"name": ..., ...})."""
+    """`/dm-combat add name:Collapsing Bridge hit_points:25` → ("dm-combat add", {"name": ..., ...})."""
     words = line.removeprefix("/").split(" ")
     first = next((i for i, w in enumerate(words) if re.match(OPTION, w)), len(words))
     command, rest = " ".join(words[:first]), " ".join(words[first:])
@@ -136,37 +136,37 @@ async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
 
 
 async def test_a_fight_with_every_tracker_tool(arena: Arena) -> None:
-    await arena.run("/dm combat start")
+    await arena.run("/dm-combat start")
     await arena.tracker_shows("rolling initiative")
     await arena.session.discord.signal.wait(lambda: arena.tracker().pinned, 5, "the tracker to be pinned")
-    wolves = await arena.run("/dm combat add monster:wolf count:3 group:true")
+    wolves = await arena.run("/dm-combat add monster:wolf count:3 group:true")
     assert wolves.ephemeral and "Wolf 3: 11 HP" in str(wolves.messages[-1].embeds)
     bridge = await arena.run(
-        "/dm combat add name:Collapsing Bridge hit_points:25 ac:12 attacks:Stones DC 12 dex 2d6 half"
+        "/dm-combat add name:Collapsing Bridge hit_points:25 ac:12 attacks:Stones DC 12 dex 2d6 half"
     )
     assert "Collapsing Bridge: 25 HP" in str(bridge.messages[-1].embeds)
-    await arena.run("/dm combat lair")
+    await arena.run("/dm-combat lair")
     await arena.run("/combat join", user="alice")
     await arena.run("/combat join", user="bob")
     shown = await arena.tracker_shows("Lia")
     assert "👥 Wolf" in shown and "Lair Actions" in shown and "Collapsing Bridge" in shown
 
-    moved = await arena.run("/dm combat move name:Lia position:1")
+    moved = await arena.run("/dm-combat move name:Lia position:1")
     assert moved.ephemeral and moved.content.startswith("↕️ Lia moves.\nOrder: Lia → ")
     first = await arena.run("/combat next")
     assert "Round 1" in first.content and "Lia" in first.content
-    early = await arena.run("/dm combat prev")
+    early = await arena.run("/dm-combat prev")
     assert early.ephemeral and "first turn of the fight" in early.content
-    bless = await arena.run("/dm combat effect do:add target:Tordek effect:Bless concentration:Lia")
+    bless = await arena.run("/dm-combat effect do:add target:Tordek effect:Bless concentration:Lia")
     assert bless.content == "✨ Tordek: Bless (10 rounds, concentration: Lia) — +1d4 attack, +1d4 save."
     await arena.tracker_shows("✨ Bless (10 rounds, concentration: Lia)")
-    stone = await arena.run("/dm combat effect do:add target:Wolf 1 effect:Stone Skin rounds:2 ac:2 resist:slashing")
+    stone = await arena.run("/dm-combat effect do:add target:Wolf 1 effect:Stone Skin rounds:2 ac:2 resist:slashing")
     assert stone.content == "✨ Wolf 1: Stone Skin (2 rounds) — AC +2, resists slashing."
 
     second = await arena.run("/combat next")
-    back = await arena.run("/dm combat prev")
+    back = await arena.run("/dm-combat prev")
     assert back.content.startswith("⏪ Back one turn.") and "Lia" in back.content and second.content != back.content
-    skipped = await arena.run("/dm combat skip")
+    skipped = await arena.run("/dm-combat skip")
     assert skipped.content.startswith("⏭️ Skipped.")
 
     await arena.until("Tordek")
@@ -177,7 +177,7 @@ async def test_a_fight_with_every_tracker_tool(arena: Arena) -> None:
     assert "▶️ Back in the order." in ready.content
     await arena.tracker_shows("⏸️ holding", absent=True)
 
-    said = await arena.run("/dm combat skip rest_of_round:true")
+    said = await arena.run("/dm-combat skip rest_of_round:true")
     assert "Round 2" in said.content
     ticks = [said.content] + await arena.until("Wolf 1")  # Stone Skin ticks at the end of the wolves' turns
     ticks += [(await arena.run("/combat next")).content]
@@ -186,10 +186,10 @@ async def test_a_fight_with_every_tracker_tool(arena: Arena) -> None:
     await arena.tracker_shows("Stone Skin", absent=True)
     assert "Bless (" in _text(arena.tracker())  # still on: it counts on Lia's turns
 
-    dropped = await arena.run("/dm combat effect do:remove target:Lia effect:concentration")
+    dropped = await arena.run("/dm-combat effect do:remove target:Lia effect:concentration")
     assert dropped.content == "Ended: Tordek: Bless."
-    await arena.run("/dm combat reroll every_round:true")
-    await arena.run("/dm combat end")
+    await arena.run("/dm-combat reroll every_round:true")
+    await arena.run("/dm-combat end")
     await arena.tracker_shows("fight is over")
     await arena.session.discord.signal.wait(lambda: not arena.tracker().pinned, 5, "the tracker to be unpinned")
     assert documented_examples() - arena.lines == set()  # every example the DM reads was run here

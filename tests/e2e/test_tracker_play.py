@@ -18,22 +18,22 @@ SCRIPT = """\
 3
 /campaign create name:Wolf Bridge
 /campaign join
-/dm combat start
-/dm combat add monster:wolf count:3 group:true
-/dm combat add name:Collapsing Bridge hit_points:25 ac:12 attacks:Stones DC 12 dex 2d6 half
-/dm combat lair
+/dm-combat start
+/dm-combat add monster:wolf count:3 group:true
+/dm-combat add name:Collapsing Bridge hit_points:25 ac:12 attacks:Stones DC 12 dex 2d6 half
+/dm-combat lair
 /combat join
-/dm combat move name:Tordek position:1
+/dm-combat move name:Tordek position:1
 /combat next
-/dm combat effect do:add target:Tordek effect:Bless
-/dm combat effect do:add target:Wolf 1 effect:Stone Skin rounds:2 ac:2 resist:slashing
+/dm-combat effect do:add target:Tordek effect:Bless
+/dm-combat effect do:add target:Wolf 1 effect:Stone Skin rounds:2 ac:2 resist:slashing
 /attack weapon:longsword target:Wolf 1
 /combat delay
 /combat ready
 /combat next
-/dm combat prev
-/dm combat skip
-/dm combat skip rest_of_round:true
+/dm-combat prev
+/dm-combat skip
+/dm-combat skip rest_of_round:true
 /combat next
 /combat next
 /combat next
@@ -44,8 +44,8 @@ SCRIPT = """\
 /combat next
 /combat next
 /combat next
-/dm combat reroll every_round:true
-/dm combat end
+/dm-combat reroll every_round:true
+/dm-combat end
 /quit
 """
 
@@ -63,7 +63,7 @@ def test_the_tracker_tools_offline(run_play: PlayRun) -> None:
     assert all(f"Wolf {n}: 11 HP, initiative" in out for n in (1, 2, 3))
     assert "Collapsing Bridge: 25 HP" in out
     assert "Lair Actions act on initiative 20" in out
-    assert "Tordek moves." in between(out, "/dm combat move", "")
+    assert "Tordek moves." in between(out, "/dm-combat move", "")
     assert "It's Tordek's turn" in between(out, "/combat next", "")
     assert "Tordek: Bless (10 rounds) — +1d4 attack, +1d4 save." in out
     assert "Wolf 1: Stone Skin (2 rounds) — AC +2, resists slashing." in out

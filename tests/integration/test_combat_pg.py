@@ -333,7 +333,7 @@ async def test_monster_turns_by_the_dm_and_in_auto_mode(world: World) -> None:
         assert [p.damage_type for p in turn.reports[0].damage.parts] == ["piercing", "fire"]  # type: ignore[union-attr]
     breath = await world.combat.monster_act(world.dm, combat_id, "Adult Red Dragon", "Fire Breath", "Lia")
     assert breath.reports[0].kind == "save" and breath.reports[0].save is not None
-    assert any("limited" in n for n in breath.notes)
+    assert "Fire Breath is spent: it recharges on a 5–6." in breath.notes  # tracked now (issue 17)
     plan = await world.combat.choose_monster_action(combat_id, "Goblin", random.Random(3))
     again = await world.combat.choose_monster_action(combat_id, "Goblin", random.Random(3))
     assert plan == again and plan.action == "Scimitar"

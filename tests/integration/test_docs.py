@@ -51,7 +51,7 @@ def mentioned_commands(text: str, tree: Tree) -> list[tuple[str, str]]:
     found = []
     for span in CODE_SPAN.findall(text):
         words = span.removeprefix("/").split()
-        names = [" ".join(words[:n]) for n in (3, 2, 1) if len(words) >= n]  # subgroups: /dm combat start
+        names = [" ".join(words[:n]) for n in (3, 2, 1) if len(words) >= n]  # subgroups: /dm-combat start
         found.append((next((n for n in names if n in tree), words[0] if words else ""), span))
     return found
 

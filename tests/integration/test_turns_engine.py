@@ -470,7 +470,7 @@ async def test_the_narrators_start_combat_starts_a_real_fight_with_the_named_srd
 async def test_start_combat_while_the_dm_runs_a_fight_is_refused_and_leaves_the_scene(table: Table) -> None:
     combat = table.services.combat
     info = await table.services.campaign.campaigns.here(table.alice)
-    state = await combat.start(table.dm, info.id, table.dm.channel_id or 0)  # `/dm combat start`
+    state = await combat.start(table.dm, info.id, table.dm.channel_id or 0)  # `/dm-combat start`
     narrator = Scripted([ToolCallsProposed([call("start_combat", enemies=[{"monster": "Goblin", "count": 3}])])])
     outcome = await table.play(narrator, "I attack the goblins")
     [refused] = tool_results(narrator)

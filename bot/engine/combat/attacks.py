@@ -12,11 +12,12 @@ from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules
 from bot.engine.checks import UNARMED
-from bot.engine.combat import custom, lookups
+from bot.engine.combat import custom, lookups, resources
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
+from bot.engine.combat.targets import targets_of
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -83,6 +84,34 @@ class Attacks:
             )
             return self.finish(session, fight, actor, rolls, report)
 
+    async def player_attacks(
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        weapon: str,
+        targets: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
+        two_handed: bool = False,
+    ) -> tuple[AttackReport, ...]:
+        """`/attack weapon target:Goblin 1, Goblin 2`: one attack at each target (the attacks the character's
+        action gives, split between foes), each resolved on its own, all in one transaction."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            mine = [r for r in fight.rows if r.kind == "character" and r.owner_id == actor.user_id]
+            if not mine:
+                raise InvalidInput("You have no character in this fight: `/combat join` first.")
+            current = fight.current()
+            attacker = current if current in mine else mine[0]
+            rolls: list[RollOutcome] = []
+            reports = [
+                self.strike(fight, actor, attacker, row, weapon, advantage, disadvantage, two_handed, rolls)
+                for row in targets_of(fight, targets)
+            ]
+            last = self.finish(session, fight, actor, rolls, reports[-1])
+            return (*(replace(r, version=last.version) for r in reports[:-1]), last)
+
     def finish(
         self, session: AsyncSession, fight: Fight, actor: Actor, rolls: list[RollOutcome], report: AttackReport
     ) -> AttackReport:
@@ -101,12 +130,20 @@ class Attacks:
         disadvantage: bool,
         two_handed: bool,
         rolls: list[RollOutcome],
+        *,
+        reaction: bool = False,
     ) -> AttackReport:
-        self.fights.check_may_act(actor, fight, attacker_row)
+        """One attack (or save action) against one target. `reaction`: off its turn (an opportunity attack),
+        so the player's own creature may act whoever's turn it is."""
+        if reaction:
+            self.fights.check_owns(actor, fight, attacker_row)
+        else:
+            self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
         if attacker.monster is not None:
             action = lookups.action(attacker.monster, what)
+            resources.check_usable(attacker_row, action)
             if action.attack_bonus is None:
                 return self._save_action(fight, attacker, target, action, rolls)
             return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
@@ -147,7 +184,7 @@ class Attacks:
             target,
             action.name,
             action.attack_bonus,
-            _is_melee(action),
+            is_melee(action),
             parts,
             cr.DamageSource(weapon=True, magical=magical),
             advantage,
@@ -170,13 +207,14 @@ class Attacks:
         rolls: list[RollOutcome],
     ) -> AttackReport:
         fx = effects.rolls_for("attack", attacker.effects, target.effects)
+        adv, dis = self.fights.traits.attack_edges(fight, attacker)  # Pack Tactics, Sunlight Sensitivity
         mods = cr.attack_modifiers(
             attacker.conditions,
             target.conditions,
             melee=melee,
             advantage=advantage,
             disadvantage=disadvantage,
-            granted=(fx.advantage, fx.disadvantage),
+            granted=((*fx.advantage, *adv), (*fx.disadvantage, *dis)),
         )
         roll = self.fights.dice.roll(
             f"1d20{rules.signed(to_hit)}", advantage=mods.advantage, label=f"{attacker.name}: {name} attack"
@@ -188,12 +226,15 @@ class Attacks:
         resolution = cr.resolve_attack(
             natural, total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
         )
+        parried = self.fights.traits.parry(target, resolution, total, melee=melee)
+        if parried:
+            resolution = cr.AttackResolution(False, False, parried)
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
         parts = [*parts, *_damage_bonus(attacker, parts)]
         if resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
-        rolls.extend(damage_rolls + _save_rolls(save))
+        rolls.extend(damage_rolls + _save_rolls(save) + list(damage.trait_rolls if damage else ()))
         return AttackReport(
             combat_id=fight.combat.id,
             attacker=attacker.name,
@@ -212,6 +253,7 @@ class Attacks:
             damage=damage,
             reasons=mods.reasons,
             bonus_rolls=bonus,
+            notes=(parried,) if parried else (),
         )
 
     def _effect_dice(self, dice: Sequence[tuple[str, str]], who: str) -> tuple[tuple[str, RollOutcome, int], ...]:
@@ -239,7 +281,7 @@ class Attacks:
         if riders:
             save, extra = self._rider_damage(target, riders, critical, source, attacker.name, damage_rolls)
             taken += extra
-        return hurt(fight, target.row, taken, critical=critical), save
+        return hurt(fight, target.row, taken, critical=critical, guard=self.fights.traits.guard), save
 
     def _roll_damage(
         self,
@@ -270,26 +312,62 @@ class Attacks:
     ) -> tuple[SaveRoll, list[cr.DamageTaken]]:
         dc = riders[0].dc
         assert dc is not None
-        save = self._saving_throw(target, dc.ability, dc.value)
+        save = self.saving_throw(target, dc.ability, dc.value)
         taken = self._roll_damage(riders, critical, target, source, who, rolls)
         return save, [_on_save(t, save.success, dc.success) for t in taken]
 
+    def area(
+        self,
+        fight: Fight,
+        actor: Actor,
+        attacker_row: Combatant,
+        target_rows: Sequence[Combatant],
+        action: MonsterAction,
+        rolls: list[RollOutcome],
+    ) -> list[AttackReport]:
+        """A save action (a breath weapon, a legendary Wing Attack) against its targets: the damage is rolled
+        once for all of them (the SRD's rule for an effect that damages several at once), and each target makes
+        its own save and takes its share through its own resistances and traits."""
+        self.fights.check_may_act(actor, fight, attacker_row)
+        attacker = self.fights.creature(fight, attacker_row)
+        targets = [self.fights.creature(fight, row) for row in target_rows]
+        for target in targets:
+            _check_attack(attacker, target)
+        shared = [
+            self.fights.dice.roll(p.dice, label=f"{attacker.name}: {action.name} {p.type}") for p in action.damage
+        ]
+        rolls.extend(shared)
+        return [self._save_action(fight, attacker, target, action, rolls, shared) for target in targets]
+
     def _save_action(
-        self, fight: Fight, attacker: Creature, target: Creature, action: MonsterAction, rolls: list[RollOutcome]
+        self,
+        fight: Fight,
+        attacker: Creature,
+        target: Creature,
+        action: MonsterAction,
+        rolls: list[RollOutcome],
+        shared: Sequence[RollOutcome] | None = None,
     ) -> AttackReport:
-        """An action with a saving throw (a breath weapon) against one target: full damage on a failure."""
-        if action.dc is None or not action.damage:
+        """An action with a saving throw (a breath weapon) against one target: full damage on a failure. One
+        without damage (a dragon's Frightful Presence) rolls the save only; the DM applies what it imposes."""
+        if action.dc is None:
             raise InvalidInput(
                 f"{attacker.name}'s {action.name} isn't an attack the engine can roll; describe it "
                 "and use damage or conditions instead."
             )
-        save = self._saving_throw(target, action.dc.ability, action.dc.value)
+        save = self.saving_throw(target, action.dc.ability, action.dc.value)
         damage_rolls: list[RollOutcome] = []
         source = cr.DamageSource()
-        taken = self._roll_damage(action.damage, False, target, source, attacker.name, damage_rolls)
+        if shared is None:
+            taken = self._roll_damage(action.damage, False, target, source, attacker.name, damage_rolls)
+        else:  # rolled once for every target of the area (already in `rolls`)
+            parts = zip(action.damage, shared, strict=True)
+            taken = [cr.modify_damage(roll.total, part.type, target.defences, source) for part, roll in parts]
         taken = [_on_save(t, save.success, action.dc.success) for t in taken]
-        damage = hurt(fight, target.row, taken, critical=False) if any(t.raw for t in taken) else None
-        rolls.extend(_save_rolls(save) + damage_rolls)
+        guard = self.fights.traits.guard
+        damage = hurt(fight, target.row, taken, critical=False, guard=guard) if any(t.raw for t in taken) else None
+        rolls.extend(_save_rolls(save) + damage_rolls + list(damage.trait_rolls if damage else ()))
+        damage_rolls = list(shared) if shared is not None else damage_rolls
         reason = f"{rules.ABILITY_NAMES[action.dc.ability]} save DC {action.dc.value}"
         return AttackReport(
             combat_id=fight.combat.id,
@@ -309,7 +387,12 @@ class Attacks:
             damage=damage,
         )
 
-    def _saving_throw(self, target: Creature, ability: str, dc: int) -> SaveRoll:
+    def saving_throw(self, target: Creature, ability: str, dc: int, *, spell: bool = False) -> SaveRoll:
+        """A creature's save in a fight: effects and conditions, Magic Resistance when `spell` (the hook the
+        spells call), and a legendary monster's Legendary Resistance on a failure."""
+        return self.fights.traits.legendary_resistance(target, self._saving_throw(target, ability, dc, spell=spell))
+
+    def _saving_throw(self, target: Creature, ability: str, dc: int, *, spell: bool = False) -> SaveRoll:
         if target.monster is not None:
             bonus = target.monster.saving_throws.get(ability, target.monster.modifier(ability))
         else:
@@ -317,7 +400,11 @@ class Attacks:
             bonus = self.fights.characters.stats(target.sheet).saves[ability]
         fx = effects.rolls_for("save", target.effects)
         mods = rules.condition_modifiers(
-            "save", target.conditions, ability=ability, advantage=bool(fx.advantage), disadvantage=bool(fx.disadvantage)
+            "save",
+            target.conditions,
+            ability=ability,
+            advantage=bool(fx.advantage) or self.fights.traits.save_edges(target, spell=spell),
+            disadvantage=bool(fx.disadvantage),
         )
         if mods.auto_fail:
             return SaveRoll(ability, dc, None, False)
@@ -357,7 +444,7 @@ def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll]) -> list[Damag
     return [DamageRoll(dice=term[1:], type=kind) for _, term in effects.damage_bonus(attacker.effects)]
 
 
-def _is_melee(action: MonsterAction) -> bool:
+def is_melee(action: MonsterAction) -> bool:
     """The SRD data doesn't mark monster attacks melee or ranged; a bow, sling or thrown rock is ranged."""
     name = action.name.casefold()
     return not any(word in name for word in RANGED_ACTION_WORDS)
@@ -367,4 +454,9 @@ def _on_save(taken: cr.DamageTaken, success: bool, on_success: str) -> cr.Damage
     """A failed save takes it all; a success takes half (when the action says so) or nothing."""
     if not success:
         return taken
-    return replace(taken, amount=taken.amount // 2 if on_success == "half" else 0)
+    saved = "half on the save" if on_success == "half" else "none on the save"
+    return replace(
+        taken,
+        amount=taken.amount // 2 if on_success == "half" else 0,
+        effect=f"{taken.effect}, {saved}" if taken.effect else saved,
+    )

@@ -82,7 +82,8 @@ class Corrections:
         target = self.fights.creature(fight, row)
         if row.kind == "monster" and row.dead:
             raise InvalidInput(f"{row.name} is already dead.")
-        return hurt(fight, row, [cr.modify_damage(amount, kind, target.defences, source)], critical=critical)
+        taken = [cr.modify_damage(amount, kind, target.defences, source)]
+        return hurt(fight, row, taken, critical=critical, guard=self.fights.traits.guard)  # Undead Fortitude too
 
     async def set_condition(
         self,

@@ -14,7 +14,7 @@ from bot.engine.combat.fight import Fight
 from bot.engine.combat.lifecycle import check_room, monster_names, share_initiative
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.order import insert, roll_off
-from bot.engine.combat.results import CombatRef, MonstersAdded
+from bot.engine.combat.results import CombatRef, MonstersAdded, TrackerState
 from bot.engine.sheet import Actor, clean_name
 from bot.errors import InvalidInput
 from persistence.models import Combatant
@@ -31,6 +31,7 @@ class GenericSpec:
     attacks: str | None = None
     count: int = 1
     group: bool = False
+    threshold: int | None = None  # a damage threshold (an object's)
 
 
 class Extras:
@@ -50,6 +51,8 @@ class Extras:
             check_room(fight, spec.count)
             names = monster_names(base, spec.count, {r.name_key for r in fight.rows})
             added = [self._generic(fight, spec.initiative, n, hp, ac, custom.actions_json(actions)) for n in names]
+            for row in added:
+                row.resources = {"threshold": spec.threshold} if spec.threshold else None
             if spec.group:
                 share_initiative(fight, added, base)
             await insert(session, fight, added)
@@ -78,6 +81,15 @@ class Extras:
             return MonstersAdded(
                 self.fights.state(fight, for_dm=True), custom.LAIR_NAME, (row.name,), (0,), (row.initiative,)
             )
+
+    async def set_sunlight(self, actor: Actor, combat: CombatRef, on: bool) -> TrackerState:
+        """The fight is in sunlight (or not): Sunlight Sensitivity's disadvantage, a vampire's regeneration."""
+        async with self.fights.db.transaction() as session:
+            fight = await self.fights.open(session, combat)
+            self.fights.require_dm(actor, fight, "set the light")
+            fight.combat.sunlight = on
+            fight.combat.version += 1
+            return self.fights.state(fight, for_dm=True)
 
     def _generic(
         self, fight: Fight, wanted: str | None, name: str, hp: int, ac: int, attacks: list[dict[str, object]]

@@ -10,14 +10,18 @@ from bot.engine import combat_rules as cr
 from bot.engine import effects, hit_points
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
+from bot.engine.combat.traits import Guard, Guarded
 from bot.engine.sheet import Sheet, to_sheet, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
 
-def hurt(fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, critical: bool) -> DamageReport:
-    """Damage taken; a creature it drops to 0 HP loses its concentration (the effects it held up end)."""
-    report = _hurt(fight, row, parts, critical=critical)
+def hurt(
+    fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, critical: bool, guard: Guard | None = None
+) -> DamageReport:
+    """Damage taken; a creature it drops to 0 HP loses its concentration (the effects it held up end).
+    `guard`: a monster's traits on its damage (a threshold, Undead Fortitude: `traits.CombatTraits.guard`)."""
+    report = _hurt(fight, row, parts, critical=critical, guard=guard)
     if report.hp_after <= 0 < report.hp_before or report.state == "dead":
         return replace(report, concentration_ended=end_concentration(fight, row))
     return report
@@ -34,11 +38,16 @@ def end_concentration(fight: Fight, caster: Combatant, *, keep: str | None = Non
     return tuple(ended)
 
 
-def _hurt(fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, critical: bool) -> DamageReport:
+def _hurt(
+    fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, critical: bool, guard: Guard | None
+) -> DamageReport:
     total = sum(p.amount for p in parts)
     if row.kind == "monster":
-        before = row.hp or 0
+        guarded = guard(fight, row, parts, critical=critical) if guard else Guarded(total)
+        total, before = guarded.total, row.hp or 0
         row.hp, row.dead = cr.damage_monster(before, total)
+        if row.dead and guarded.keep_at is not None:
+            row.hp, row.dead = guarded.keep_at, False
         return DamageReport(
             row.name,
             "monster",
@@ -52,6 +61,8 @@ def _hurt(fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, crit
             "dead" if row.dead else "up",
             cr.health_word(row.hp, row.hp_max or 0, dead=row.dead),
             dropped=row.dead,
+            notes=guarded.notes,
+            trait_rolls=guarded.rolls,
         )
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)

@@ -86,7 +86,7 @@ class Lifecycle:
         campaign row): run by the campaign's DM, with SRD monsters at average HP. Returns its id."""
         repo = CombatRepository(session)
         if await repo.active_for_campaign(campaign_id) or await repo.active_in_channel(channel_id):
-            raise InvalidInput("A fight is already running here; the DM adds monsters with `/dm combat add`.")
+            raise InvalidInput("A fight is already running here; the DM adds monsters with `/dm-combat add`.")
         combat = Combat(
             campaign_id=campaign_id,
             guild_id=guild_id,
@@ -173,6 +173,7 @@ class Lifecycle:
             effects=[],
             held=False,
             init_bonus=bonus,
+            resources={"threshold": wanted.threshold} if wanted.threshold else None,
             created_at=self.fights.clock(),
         )
 
@@ -309,8 +310,11 @@ class Overrides:
     ac: int | None = None
     initiative: str | None = None
     group: bool = False
+    threshold: int | None = None  # a damage threshold: smaller hits do nothing
 
     def __post_init__(self) -> None:
+        if self.threshold is not None and not 1 <= self.threshold <= MAX_HP:
+            raise InvalidInput(f"A damage threshold runs from 1 to {MAX_HP:,}.")
         if self.hp is not None and not 1 <= self.hp <= MAX_HP:
             raise InvalidInput(f"Hit points run from 1 to {MAX_HP:,}.")
         if self.ac is not None and not 1 <= self.ac <= MAX_AC:

@@ -23,6 +23,8 @@ from bot.engine.combat import custom, lookups, undo
 from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, OfCampaign, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
+from bot.engine.combat.traits import CombatTraits
+from bot.engine.combat.turn_start import TurnStart
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import Actor, active_conditions
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -60,6 +62,8 @@ class Fights:
         self.srd: SRD = characters.srd
         self.campaign_dm = campaign_dm  # None: read the DM from the campaigns table in the same transaction
         self.clock = clock
+        self.turn_start = TurnStart(dice, self.monster_of)
+        self.traits = CombatTraits(dice, self.monster_of)
 
     # Reading ------------------------------------------------------------------------------------
 
@@ -158,6 +162,15 @@ class Fights:
             raise InvalidInput("The fight hasn't started: the DM starts round 1 with `/combat next`.")
         if current is not row:
             raise InvalidInput(f"It's {current.name}'s turn; wait for {row.name}'s.")
+
+    def check_owns(self, actor: Actor, fight: Fight, row: Combatant) -> None:
+        """Off its turn (a reaction): the DM acts for anyone, a player for their own character."""
+        if fight.is_dm(actor):
+            return
+        if row.kind != "character" or row.owner_id != actor.user_id:
+            raise Forbidden(f"Only {row.name}'s player (or the DM) acts for {row.name}.")
+        if fight.current() is None:
+            raise InvalidInput("The fight hasn't started: the DM starts round 1 with `/combat next`.")
 
     # What the parts of combat share -------------------------------------------------------------
 

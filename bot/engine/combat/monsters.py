@@ -9,12 +9,14 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
-from bot.engine.combat import lookups
+from bot.engine.combat import areas, legendary, lookups, resources
 from bot.engine.combat.attacks import Attacks
 from bot.engine.combat.fight import Fight
 from bot.engine.combat.loading import Fights
-from bot.engine.combat.results import AttackReport, CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
+from bot.engine.combat.results import CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
+from bot.engine.combat.targets import targets_of
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -25,6 +27,7 @@ class MonsterActions:
     def __init__(self, fights: Fights, attacks: Attacks) -> None:
         self.fights = fights
         self.attacks = attacks
+        self.legendary = legendary.Legendary(fights, attacks)
 
     async def action_names(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
         """Autocomplete: the SRD actions the engine can run for this monster in the fight."""
@@ -33,18 +36,46 @@ class MonsterActions:
             row = fight.find(monster)
         if row.kind != "monster":
             return []
-        usable = lookups.usable_actions(self.fights.monster_of(row))
+        stat_block = self.fights.monster_of(row)
+        usable = lookups.usable_actions(stat_block)
+        usable += [a.name for a in stat_block.actions if a.usage is not None and a.name not in usable]  # 3/Day
+        usable += [a.name for a in stat_block.legendary if legendary.is_legendary(stat_block, a.name)]
         return [n for n in usable if text.casefold() in n.casefold()][:25]
 
-    async def monster_act(self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str) -> MonsterTurn:
-        """The DM runs a monster's action: an attack, a save action, or its Multiattack routine."""
+    async def legendary_names(self, combat: CombatRef, monster: str) -> list[str]:
+        """Autocomplete: a monster's legendary actions with their costs."""
+        async with self.fights.reads.session() as session:
+            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
+            row = fight.find(monster)
+        if row.kind != "monster":
+            return []
+        return [a.name for a in self.fights.monster_of(row).legendary]
+
+    async def monster_act(
+        self,
+        actor: Actor,
+        combat: CombatRef,
+        monster: str,
+        action: str,
+        target: str,
+        *,
+        advantage: bool = False,
+        disadvantage: bool = False,
+    ) -> MonsterTurn:
+        """The DM runs a monster's action: an attack, a save action, or its Multiattack routine, against one
+        target or several (`target` as `Tordek, Lia, Mara`: an area's saves, a routine's attacks in turn).
+        A legendary action's name runs it as a legendary action."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             self.fights.require_dm(actor, fight, "run monsters")
             row = fight.find(monster)
             if row.kind != "monster":
                 raise InvalidInput(f"{row.name} is a player character; their player acts for them.")
-            return await self._act(session, fight, actor, row, action, fight.find(target))
+            stat_block = self.fights.monster_of(row)
+            targets = targets_of(fight, target)
+            if legendary.is_legendary(stat_block, action):
+                return self.legendary.act(session, fight, actor, row, action, targets)
+            return await self._act(session, fight, actor, row, action, targets, (advantage, disadvantage))
 
     async def run_monster_turn(
         self, actor: Actor, combat: CombatRef, rng: random.Random, plan: MonsterPlan | None = None
@@ -74,10 +105,10 @@ class MonsterActions:
         plan: MonsterPlan | None,
     ) -> MonsterTurn:
         if plan is not None and self._legal(fight, row, plan):
-            turn = await self._act(session, fight, actor, row, plan.action, fight.find(plan.target))
+            turn = await self._act(session, fight, actor, row, plan.action, [fight.find(plan.target)])
             return replace(turn, chosen_by="narrator")
         chosen = self._plan(fight, row, rng)
-        return await self._act(session, fight, actor, row, chosen.action, fight.find(chosen.target))
+        return await self._act(session, fight, actor, row, chosen.action, [fight.find(chosen.target)])
 
     async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
         """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
@@ -88,7 +119,7 @@ class MonsterActions:
             if row is None or row.kind != "monster" or row.dead:
                 return None
             monster = self.fights.monster_of(row)
-            actions = tuple(lookups.usable_actions(monster))
+            actions = tuple(a for a in lookups.usable_actions(monster) if _ready(row, monster, a))
             targets = self._targets(fight)
             if not actions or not targets:
                 return None
@@ -116,6 +147,8 @@ class MonsterActions:
             return False
         if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
+        if not _ready(row, self.fights.monster_of(row), plan.action):
+            return False
         return plan.target in {t.name for t in self._targets(fight)}
 
     async def choose_monster_action(self, combat: CombatRef, monster: str, rng: random.Random) -> MonsterPlan:
@@ -137,29 +170,19 @@ class MonsterActions:
         return MonsterPlan(row.name, action.name, targets[rng.randrange(len(targets))].name)
 
     async def _act(
-        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, what: str, target: Combatant
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        what: str,
+        targets: list[Combatant],
+        edges: tuple[bool, bool] = (False, False),
     ) -> MonsterTurn:
         monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
         rolls: list[RollOutcome] = []
-        reports: list[AttackReport] = []
-        notes: list[str] = []
-        if action.multiattack:
-            for step, name, times in cr.multiattack_steps(monster, action):
-                if step is None:
-                    notes.append(f"{name}: the DM resolves it.")
-                    continue
-                for _ in range(times):
-                    if fight.down(target):
-                        notes.append(f"{target.name} is down; the rest of the routine is held.")
-                        break
-                    reports.append(
-                        self.attacks.strike(fight, actor, row, target, step.name, False, False, False, rolls)
-                    )
-        else:
-            reports.append(self.attacks.strike(fight, actor, row, target, action.name, False, False, False, rolls))
-        if action.usage is not None:
-            notes.append(f"{action.name} is limited ({action.usage.type}); the engine doesn't track its uses.")
+        reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls, edges)
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
         return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))
@@ -178,3 +201,12 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
         turns[-1].state,
         turns[0].chosen_by,
     )
+
+
+def _ready(row: Combatant, monster: Monster, name: str) -> bool:
+    """The action isn't waiting for a recharge and has uses left (what auto mode may choose)."""
+    try:
+        resources.check_usable(row, monster.action(name))
+    except (InvalidInput, KeyError):
+        return False
+    return True

@@ -15,7 +15,7 @@ from bot.engine.combat import custom
 from bot.engine.combat.fight import Fight, condition_json, timed
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, TurnChange, TurnKey, TurnMoved
-from bot.engine.dice import Dice
+from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import ActiveCondition, Actor, write_back
 from bot.errors import Forbidden, InvalidInput
 from persistence.errors import Conflict
@@ -43,7 +43,7 @@ class TurnOrder:
                 name = current.name if current else "nobody"
                 raise TurnMoved(f"That turn already ended: it's {name}'s turn now (round {fight.combat.round}).")
             _check_may_end_turn(actor, fight, current)
-            return self.advance(fight, current)
+            return self._logged(session, actor, self.advance(fight, current))
 
     async def skip(self, actor: Actor, combat: CombatRef, *, rest_of_round: bool = False) -> TurnChange:
         """The DM skips the current turn (nothing of it counts down), or the rest of the round."""
@@ -52,7 +52,8 @@ class TurnOrder:
             self.fights.require_dm(actor, fight, "skip turns")
             if fight.current() is None:
                 raise InvalidInput("The fight hasn't started: start round 1 with `/combat next`.")
-            return self.advance(fight, fight.current(), end_current=False, to_new_round=rest_of_round)
+            change = self.advance(fight, fight.current(), end_current=False, to_new_round=rest_of_round)
+            return self._logged(session, actor, change)
 
     async def previous_turn(self, actor: Actor, combat: CombatRef) -> TurnChange:
         """The DM goes back one turn (a turn ended by mistake). Nothing is undone: only whose turn it is."""
@@ -75,7 +76,12 @@ class TurnOrder:
                 raise InvalidInput("The fight hasn't started: there is no turn to hold yet.")
             for row in fight.members(current):
                 row.held = True
-            return self.advance(fight, current, end_current=False)
+            return self._logged(session, actor, self.advance(fight, current, end_current=False))
+
+    def _logged(self, session: AsyncSession, actor: Actor, change: TurnChange) -> TurnChange:
+        """The dice the new turn's start rolled (recharges) go to the roll log like every other roll."""
+        self.fights.log(session, actor, change.rolls)
+        return change
 
     def advance(
         self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
@@ -93,12 +99,14 @@ class TurnOrder:
             reroll(self.fights, fight)
             fight.combat.turn_index = fight.takers().index(True)
         now = fight.rows[fight.combat.turn_index]
+        notes: list[str] = []
+        rolls: list[RollOutcome] = []
         for row in fight.members(now):
             expired += _tick(fight, row, "start")
+            notes += self.fights.turn_start.begin(fight, row, rolls)  # reaction, legendary, recharge, regeneration
         saves = self._death_saves(fight, now)  # before the tracker's state is read, so it shows the save
-        return replace(
-            self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired)), death_saves=saves
-        )
+        change = self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
+        return replace(change, notes=tuple(notes), rolls=tuple(rolls), death_saves=saves)
 
     def _death_saves(self, fight: Fight, now: Combatant) -> tuple[death.TurnDeathSave, ...]:
         """A dying character's turn starts with its death save (SRD: one a turn), rolled here."""

@@ -66,6 +66,9 @@ class TrackerEntry:
     effects: tuple[str, ...] = ()  # "Bless (3 rounds, concentration: Lia)"
     held: bool = False  # holding (delaying) its turn
     group: str | None = None  # the group it acts with (one entry in the order)
+    legendary: tuple[int, int] | None = None  # (legendary actions left, per round)
+    spent: tuple[str, ...] = ()  # its actions waiting for a recharge or a rest (the DM's view only)
+    reaction_used: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class TrackerState:
     for_dm: bool
     tracker_channel_id: int | None = None
     tracker_message_id: int | None = None
+    sunlight: bool = False
 
     @property
     def current(self) -> TrackerEntry | None:
@@ -95,7 +99,7 @@ class TrackerState:
         if not self.for_dm:
             return self
         hidden = tuple(
-            replace(e, ac=None, hp=None, hp_max=None) if e.kind == "monster" else replace(e, ac=None)
+            replace(e, ac=None, hp=None, hp_max=None, spent=()) if e.kind == "monster" else replace(e, ac=None)
             for e in self.entries
         )
         return replace(self, entries=hidden, for_dm=False)
@@ -129,6 +133,8 @@ class TurnChange:
     expired: tuple[str, ...]  # "Goblin 1: poisoned"
     ping_user_id: int | None  # the player whose turn it is now (None for a monster)
     death_saves: tuple[TurnDeathSave, ...] = ()  # rolled by the engine as a dying character's turn started
+    notes: tuple[str, ...] = ()  # what the turn's start did: recharges, legendary actions back, regeneration
+    rolls: tuple[RollOutcome, ...] = ()  # the dice it rolled (a recharge's d6)
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,8 @@ class DamageReport:
     death_saves: tuple[int, int] | None = None
     tracker: TrackerState | None = None  # the fight after the change, when it was made in one
     concentration_ended: tuple[str, ...] = ()  # "Goblin: Bless": its caster dropped
+    notes: tuple[str, ...] = ()  # what its traits did: Undead Fortitude, a damage threshold
+    trait_rolls: tuple[RollOutcome, ...] = ()  # the dice they rolled (Undead Fortitude's save)
 
     @property
     def healed(self) -> int:
@@ -171,6 +179,7 @@ class SaveRoll:
     roll: RollOutcome | None  # None: failed automatically (paralysed: Str and Dex saves)
     success: bool
     bonus_rolls: tuple[tuple[str, RollOutcome, int], ...] = ()  # effects' dice: (Bless, the roll, +1/-1)
+    note: str = ""  # Legendary Resistance turned a failure into a success
 
     @property
     def total(self) -> int:
@@ -198,6 +207,7 @@ class AttackReport:
     version: int = 0
     state: TrackerState | None = None  # the tracker after this attack
     bonus_rolls: tuple[tuple[str, RollOutcome, int], ...] = ()  # effects' dice on the attack roll
+    notes: tuple[str, ...] = ()  # what traits did to it (a parry)
 
     @property
     def attack_total(self) -> int:
@@ -210,7 +220,8 @@ class AttackReport:
         bonus = tuple(r for _, r, _ in self.bonus_rolls)
         saved: tuple[RollOutcome, ...] = (self.save.roll,) if self.save and self.save.roll else ()
         saved += tuple(r for _, r, _ in self.save.bonus_rolls) if self.save else ()
-        return first + bonus + saved + self.damage_rolls
+        traits = self.damage.trait_rolls if self.damage else ()
+        return first + bonus + saved + self.damage_rolls + traits
 
 
 @dataclass(frozen=True)

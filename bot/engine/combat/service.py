@@ -7,6 +7,8 @@ out their operations; every change is one transaction that locks the combat row 
 - the DM's damage, healing and conditions: `corrections.Corrections`
 - going back, skipping and holding turns: `order.TurnOrder`; moving, readying, rerolling: `placing.Placing`
 - generic combatants and lair actions: `extras.Extras`; timed effects: `timed_effects.TimedEffects`
+- monsters as written: `legendary.Legendary`, `areas` (several targets), `reactions.Reactions` (opportunity
+  attacks), `resources` (what each has spent), `turn_start` (recharge, regeneration), `traits` (their hooks)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.engine.combat.loading import CampaignDMLookup, Clock, Fights, now
 from bot.engine.combat.monsters import MonsterActions
 from bot.engine.combat.order import TurnOrder
 from bot.engine.combat.placing import Placing
+from bot.engine.combat.reactions import Reactions
 from bot.engine.combat.timed_effects import TimedEffects
 from bot.engine.dice import Dice
 from persistence.db import Database
@@ -55,7 +58,10 @@ class CombatService:
         attacks = Attacks(fights)
         self.attack = attacks.attack
         self.player_attack = attacks.player_attack
+        self.player_attacks = attacks.player_attacks
         self._monsters(MonsterActions(fights, attacks))
+        self.opportunity = Reactions(fights, attacks).opportunity
+        self.set_sunlight = extras.set_sunlight
         self._corrections(Corrections(fights))
 
     def _reading(self, fights: Fights) -> None:
@@ -90,6 +96,8 @@ class CombatService:
         self.monster_options = monsters.monster_options
         self.choose_monster_action = monsters.choose_monster_action
         self.action_names = monsters.action_names
+        self.legendary_act = monsters.legendary.legendary_act
+        self.legendary_names = monsters.legendary_names
 
     def _corrections(self, corrections: Corrections) -> None:
         self.damage = corrections.damage

@@ -1,4 +1,4 @@
-"""The DM's timed effects on combatants (`/dm combat effect add|remove`): a preset (Bless, Bane, Shield of
+"""The DM's timed effects on combatants (`/dm-combat effect add|remove`): a preset (Bless, Bane, Shield of
 Faith, Shield, Faerie Fire) or a custom one with explicit modifiers, for some rounds that count down on the
 target's turns (or on the concentrating caster's), and concentration: a caster holds one concentration
 effect at a time, and its effects end when it concentrates on another, drops to 0 HP, or the DM ends it.

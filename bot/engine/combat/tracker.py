@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.data.srd import SRD
 from bot.engine import combat_rules as cr
 from bot.engine import effects
+from bot.engine.combat import resources
 from bot.engine.combat.fight import Fight, timed
 from bot.engine.combat.hit_points import character_health
 from bot.engine.combat.results import TrackerEntry, TrackerState
@@ -21,7 +22,10 @@ def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
     current = fight.current()
     now = set(map(id, fight.members(current))) if current is not None else set()
     names = {r.name_key: r.name for r in fight.rows}
-    entries = tuple(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names) for r in fight.rows)
+    entries = tuple(
+        _with_resources(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names), r, srd, for_dm)
+        for r in fight.rows
+    )
     c = fight.combat
     return TrackerState(
         c.id,
@@ -34,7 +38,20 @@ def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
         for_dm,
         c.tracker_channel_id,
         c.tracker_message_id,
+        bool(c.sunlight),
     )
+
+
+def _with_resources(entry: TrackerEntry, row: Combatant, srd: SRD, for_dm: bool) -> TrackerEntry:
+    """Legendary actions left (everyone sees them, as at a table), a spent reaction, and (for the DM) the
+    actions waiting for a recharge."""
+    used = resources.reaction_spent(row)
+    if row.kind != "monster" or row.monster_index is None:
+        return replace(entry, reaction_used=used)
+    monster = srd.monster(row.monster_index)
+    legendary = (resources.legendary_left(row, monster), monster.legendary_per_round) if monster.legendary else None
+    spent = tuple(resources.spent(row)) if for_dm else ()
+    return replace(entry, legendary=legendary, spent=spent, reaction_used=used)
 
 
 def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
