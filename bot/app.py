@@ -35,6 +35,7 @@ COGS = (
     "cogs.combat",
     "cogs.admin",
     "cogs.spells",
+    "cogs.casting",
     "cogs.lookup",
     "cogs.help",
     "cogs.aliases",

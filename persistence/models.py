@@ -115,6 +115,7 @@ class Character(Base):
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, level}
     # {cantrips, known, book, prepared: [SRD spell index], may_prepare} (migration 0006)
     spells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    effects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # bot.engine.effects (0009)
     notes: Mapped[str] = mapped_column(Text, default="")
     backstory: Mapped[str] = mapped_column(Text, default="")
     portrait_url: Mapped[str | None] = mapped_column(String(500))
@@ -361,6 +362,7 @@ class Combatant(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # holding (delaying) its turn
     init_bonus: Mapped[int | None] = mapped_column(Integer)  # its initiative modifier, for rerolls
     attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
+    spells_used: Mapped[dict[str, int] | None] = mapped_column(JSON)  # a monster's spent slots and uses (0009)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

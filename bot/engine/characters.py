@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import rules, spells
+from bot.engine import casting, rules, spells
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.sheet import (
     MAX_STACK,
@@ -48,6 +48,8 @@ MAX_URL = 500
 MAX_COIN_DELTA = 1_000_000
 
 SHORT_REST_SLOT_CLASSES = ("warlock",)  # Pact Magic slots come back on a short rest
+SHORT_REST_ROUNDS = 600  # an hour, in the rounds timed effects count (10 a minute)
+LONG_REST_ROUNDS = 4800  # 8 hours
 
 CampaignDMLookup = Callable[[int], Awaitable[int | None]]
 HpMethod = Literal["average", "roll"]
@@ -323,6 +325,8 @@ class CharacterService:
         current = rules.heal(sheet.hp_current, sheet.hp_max, healed)
         slots = sheet.slots_max if klass.index in SHORT_REST_SLOT_CLASSES else sheet.slots_current
         revived = current > 0 and sheet.hp_current <= 0
+        sheet = casting.pass_time(sheet, SHORT_REST_ROUNDS)  # an hour: timed spells run down
+        current = min(current, sheet.hp_max)
         new = replace(
             sheet,
             hp_current=current,
@@ -334,6 +338,7 @@ class CharacterService:
         return new, Rest(new, "short", current - max(0, sheet.hp_current), dice, 0, roll)
 
     def _long_rest(self, sheet: Sheet) -> tuple[Sheet, Rest]:
+        sheet = casting.pass_time(sheet, LONG_REST_ROUNDS)  # 8 hours: Mage Armor and Aid end
         regained = min(sheet.hit_dice_used, rules.hit_dice_regained_on_long_rest(sheet.level))
         conditions = tuple(
             replace(c, level=c.level - 1) if c.name == "exhaustion" else c

@@ -187,6 +187,11 @@ def damage_outcome(damage: DamageReport, *, for_dm: bool = False) -> str:
     """What happened to the target: characters in numbers, monsters in words (numbers for the DM), and the
     effects that end with its concentration."""
     outcome = _damage_outcome(damage, for_dm=for_dm)
+    save = damage.concentration_save
+    if save is not None:  # SRD: DC 10 or half the damage, whichever is higher
+        rolled = f"**{save.total}** {save.roll.breakdown}" if save.roll else "fails automatically"
+        kept = "keeps concentration" if save.success else "loses concentration"
+        outcome += f" Concentration: CON save DC {save.dc}: {rolled}: {kept}."
     if damage.concentration_ended:
         outcome += f" Its concentration ends: {', '.join(safe(e) for e in damage.concentration_ended)}."
     return outcome

@@ -12,7 +12,7 @@ from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules
 from bot.engine.checks import UNARMED
-from bot.engine.combat import custom, lookups
+from bot.engine.combat import custom, lookups, saves
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
@@ -190,7 +190,7 @@ class Attacks:
         )
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
-        parts = [*parts, *_damage_bonus(attacker, parts)]
+        parts = [*parts, *_damage_bonus(attacker, parts, target.row.name_key)]
         if resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
         rolls.extend(damage_rolls + _save_rolls(save))
@@ -310,25 +310,7 @@ class Attacks:
         )
 
     def _saving_throw(self, target: Creature, ability: str, dc: int) -> SaveRoll:
-        if target.monster is not None:
-            bonus = target.monster.saving_throws.get(ability, target.monster.modifier(ability))
-        else:
-            assert target.sheet is not None
-            bonus = self.fights.characters.stats(target.sheet).saves[ability]
-        fx = effects.rolls_for("save", target.effects)
-        mods = rules.condition_modifiers(
-            "save", target.conditions, ability=ability, advantage=bool(fx.advantage), disadvantage=bool(fx.disadvantage)
-        )
-        if mods.auto_fail:
-            return SaveRoll(ability, dc, None, False)
-        roll = self.fights.dice.roll(
-            f"1d20{rules.signed(bonus)}",
-            advantage=mods.advantage,
-            label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save",
-        )
-        extra = self._effect_dice(fx.dice, target.name)
-        save = SaveRoll(ability, dc, roll, False, extra)
-        return replace(save, success=save.total >= dc)
+        return saves.saving_throw(self.fights, target, ability, dc)
 
 
 def _check_attack(attacker: Creature, target: Creature) -> None:
@@ -351,10 +333,11 @@ def _save_rolls(save: SaveRoll | None) -> list[RollOutcome]:
     return ([save.roll] if save.roll else []) + [r for _, r, _ in save.bonus_rolls]
 
 
-def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll]) -> list[DamageRoll]:
+def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll], target: str | None = None) -> list[DamageRoll]:
     """An effect's extra damage (a custom `damage:1d6`) on each hit, of the attack's first damage type."""
     kind = parts[0].type if parts else "bludgeoning"
-    return [DamageRoll(dice=term[1:], type=kind) for _, term in effects.damage_bonus(attacker.effects)]
+    bonus = effects.damage_bonus(attacker.effects, target)
+    return [DamageRoll(dice=term[1:], type=kind) for _, term in bonus]
 
 
 def _is_melee(action: MonsterAction) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import combat_rules as cr
 from bot.engine import effects
-from bot.engine.combat import custom
+from bot.engine.combat import custom, saves
 from bot.engine.combat.fight import Fight, condition_json, timed
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, TurnChange, TurnKey, TurnMoved
@@ -122,7 +122,9 @@ class TurnOrder:
 
 
 def _end_of_turn(fight: Fight, current: Combatant) -> list[str]:
-    return [name for row in fight.members(current) for name in _tick(fight, row, "end")]
+    """Saves that end a spell's hold (Hold Person) come first, then conditions and effects count down."""
+    held = [line for row in fight.members(current) for line in saves.end_of_turn_saves(fight, row)]
+    return held + [name for row in fight.members(current) for name in _tick(fight, row, "end")]
 
 
 def _check_may_end_turn(actor: Actor, fight: Fight, current: Combatant | None) -> None:

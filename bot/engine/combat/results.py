@@ -148,6 +148,7 @@ class DamageReport:
     instant_death: bool = False
     death_saves: tuple[int, int] | None = None
     concentration_ended: tuple[str, ...] = ()  # "Goblin: Bless": its caster dropped
+    concentration_save: SaveRoll | None = None  # a concentrating creature's CON save against the damage
 
     @property
     def healed(self) -> int:

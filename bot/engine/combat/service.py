@@ -7,6 +7,7 @@ out their operations; every change is one transaction that locks the combat row 
 - the DM's damage, healing and conditions: `corrections.Corrections`
 - going back, skipping and holding turns: `order.TurnOrder`; moving, readying, rerolling: `placing.Placing`
 - generic combatants and lair actions: `extras.Extras`; timed effects: `timed_effects.TimedEffects`
+- spells (`/cast`), in a fight and outside one: `casts.Casts`
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.data.srd import SRD
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.casts import Casts
 from bot.engine.combat.corrections import Corrections
 from bot.engine.combat.extras import Extras
 from bot.engine.combat.lifecycle import Lifecycle
@@ -57,6 +59,11 @@ class CombatService:
         self.player_attack = attacks.player_attack
         self._monsters(MonsterActions(fights, attacks))
         self._corrections(Corrections(fights))
+        casts = Casts(fights)
+        self.cast = casts.cast
+        self.cast_outside = casts.cast_outside
+        self.spell = casts.spell
+        self.castable = casts.castable
 
     def _reading(self, fights: Fights) -> None:
         self.active_in_channel = fights.active_in_channel

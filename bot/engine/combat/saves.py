@@ -1,0 +1,107 @@
+"""Saving throws in a fight (the one roll attacks, spells, concentration and the end-of-turn saves share),
+and concentration: a Constitution save when the concentrating creature takes damage (DC 10 or half the
+damage, whichever is higher), lost when it is incapacitated or killed; and the saves that end a spell's
+hold at the end of the affected creature's turn (Hold Person).
+
+`hurt` (hit_points.py) calls `after_damage` on every damage path of a fight; `order.py` calls
+`end_of_turn_saves`; casts and the DM's conditions call `drop_incapacitated`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.engine import combat_rules as cr
+from bot.engine import effects, rules
+from bot.engine.casting import concentration_dc
+from bot.engine.combat.fight import Creature, Fight
+from bot.engine.combat.results import DamageReport, SaveRoll
+from persistence.models import Combatant
+
+if TYPE_CHECKING:
+    from bot.engine.combat.loading import Fights
+
+
+def saving_throw(fights: Fights, target: Creature, ability: str, dc: int) -> SaveRoll:
+    """A save with the creature's bonus, its effects' dice (Bless) and edges (Haste: Dex saves), and its
+    conditions (paralysed: Str and Dex saves fail)."""
+    if target.monster is not None:
+        bonus = target.monster.saving_throws.get(ability, target.monster.modifier(ability))
+    else:
+        assert target.sheet is not None
+        bonus = fights.characters.stats(target.sheet).saves[ability]
+    fx = effects.rolls_for("save", target.effects, ability=ability)
+    mods = rules.condition_modifiers(
+        "save", target.conditions, ability=ability, advantage=bool(fx.advantage), disadvantage=bool(fx.disadvantage)
+    )
+    if mods.auto_fail:
+        return SaveRoll(ability, dc, None, False)
+    roll = fights.dice.roll(
+        f"1d20{rules.signed(bonus)}",
+        advantage=mods.advantage,
+        label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save",
+    )
+    extra = tuple(
+        (name, fights.dice.roll(term[1:], label=f"{target.name}: {name}"), -1 if term[0] == "-" else 1)
+        for name, term in fx.dice
+    )
+    save = SaveRoll(ability, dc, roll, False, extra)
+    return replace(save, success=save.total >= dc)
+
+
+def concentrating(fight: Fight, row: Combatant) -> bool:
+    return any(effects.concentrating(effects.load(r.effects), row.name_key) for r in fight.rows)
+
+
+def end_concentration(fight: Fight, caster: Combatant, *, keep: str | None = None) -> tuple[str, ...]:
+    """The caster's concentration ends (but for the effect `keep`): every effect it holds up, on anyone."""
+    ended: list[str] = []
+    for row in fight.rows:
+        kept, gone = effects.without_concentration(effects.load(row.effects), caster.name_key, keep=keep)
+        if gone:
+            row.effects = effects.dump(kept)
+            ended += [f"{row.name}: {name}" for name in gone]
+    return tuple(ended)
+
+
+def after_damage(fights: Fights | None, fight: Fight, row: Combatant, report: DamageReport) -> DamageReport:
+    """What damage does to spells: Sleep ends, a creature at 0 HP loses its concentration, and one still
+    up makes a Constitution save to keep it."""
+    if report.total <= 0:
+        return report
+    kept, woke = effects.damaged(effects.load(row.effects))
+    if woke:
+        row.effects = effects.dump(kept)
+    if report.hp_after <= 0 < report.hp_before or report.state in ("dead", "dying"):
+        return replace(report, concentration_ended=end_concentration(fight, row))
+    if fights is None or not concentrating(fight, row):
+        return report
+    save = saving_throw(fights, fights.creature(fight, row), "con", concentration_dc(report.total))
+    ended = () if save.success else end_concentration(fight, row)
+    return replace(report, concentration_save=save, concentration_ended=ended)
+
+
+def drop_incapacitated(fights: Fights, fight: Fight) -> tuple[str, ...]:
+    """Concentration ends for every creature now incapacitated (paralysed, stunned, asleep ...)."""
+    ended: list[str] = []
+    for row in fight.rows:
+        if concentrating(fight, row) and cr.incapacitated_by(fights.creature(fight, row).conditions):
+            ended += end_concentration(fight, row)
+    return tuple(ended)
+
+
+def end_of_turn_saves(fight: Fight, row: Combatant) -> list[str]:
+    """At the end of its turn a creature held by a spell (Hold Person) saves again; a success ends it."""
+    fights = fight.fights
+    held = [e for e in effects.load(row.effects) if e.save_ends] if fights is not None else []
+    lines: list[str] = []
+    for effect in held:
+        assert effect.save_ends is not None and fights is not None
+        ability, dc = effect.save_ends
+        save = saving_throw(fights, fights.creature(fight, row), ability, dc)
+        shown = "fails automatically" if save.roll is None else f"{save.total} ({save.roll.breakdown})"
+        verdict = "succeeds: it ends" if save.success else "fails: it holds"
+        lines.append(f"{row.name}: {effect.name}: {ability.upper()} save DC {dc}: {shown}, {verdict}")
+        if save.success:
+            row.effects = effects.dump(e for e in effects.load(row.effects) if e.key != effect.key)
+    return lines
