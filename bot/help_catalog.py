@@ -24,7 +24,7 @@ TOPICS: dict[str, str] = {
     "checks": "Checks, saves, attacks and initiative from your sheet",
     "campaigns": "Campaigns, sessions, recaps and the story's turns",
     "combat": "Fights: initiative, turns and attacks",
-    "spells": "Your character's cantrips and spells: learn, prepare, spellbook",
+    "spells": "Your character's cantrips and spells: learn, prepare, spellbook, cast",
     "lookup": "SRD facts: spells, monsters, items, conditions, classes, rules",
     "help": "Finding your way around",
 }
@@ -508,6 +508,13 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/spell prepare spell:Magic Missile",
     ),
     _player("spells", "/spell book [name:<character>]", "A wizard's spellbook, prepared spells marked.", "/spell book"),
+    _player(
+        "spells",
+        "/cast spell:<spell> [level:<1-9>] [targets:<name, name>] [ritual:true]",
+        "Cast a spell: the slot spent, attacks or saves rolled, damage, healing and effects applied "
+        "(in a fight, on its combatants; outside one, on your party). Concentration is tracked.",
+        "/cast spell:Magic Missile level:1",
+    ),
     _player(
         "lookup",
         "/lookup spell name:<spell> [public:true]",

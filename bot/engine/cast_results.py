@@ -65,3 +65,26 @@ class CastReport:
         if self.ritual:
             return "ritual (no slot)"
         return f"level-{self.slot} slot"
+
+
+def outcome_summary(outcome: TargetOutcome) -> str:
+    """One target's result in plain words, for the narrator's tool result and its footer."""
+    parts: list[str] = []
+    if outcome.attack is not None:
+        attack = outcome.attack
+        verdict = "critical hit" if attack.critical else "hit" if attack.hit else "miss"
+        parts.append(f"{attack.action}: {attack.attack_total} vs AC {attack.ac}, {verdict}")
+    if outcome.save is not None:
+        parts.append(
+            f"{outcome.save.ability.upper()} save {outcome.save.total} vs DC {outcome.save.dc}, "
+            f"{'saved' if outcome.save.success else 'failed'}"
+        )
+    if outcome.damage is not None:
+        parts.append(f"{outcome.damage.total} damage, HP {outcome.damage.hp_before} → {outcome.damage.hp_after}")
+    if outcome.healed is not None:
+        parts.append(f"healed {outcome.healed.healed}, HP {outcome.healed.hp_before} → {outcome.healed.hp_after}")
+    if outcome.effect is not None:
+        parts.append(f"{outcome.effect.name} takes hold")
+    if outcome.note:
+        parts.append(outcome.note)
+    return "; ".join(parts) or "no effect"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignDefaults, info_of
+from bot.engine.cast_tools import CastTools
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
@@ -78,6 +79,7 @@ class ToolExecutor:
             "take_item": self._take_item,
             "award_xp": self._award_xp,
             **StoryTools(combat, srd).handlers(),
+            **CastTools(combat, srd).handlers(),
         }
 
     async def execute(

@@ -165,6 +165,23 @@ NARRATOR_TOOLS: list[ToolSpec] = [
         amount=_int("XP for each target.", 1, 100_000),
     ),
     _tool(
+        "cast_spell",
+        "A player character casts one of its own spells; the engine spends the slot and rolls everything.",
+        caster=_CHARACTER,
+        spell=_text("The spell's SRD name, e.g. 'fire-bolt' or 'Cure Wounds'.", 80),
+        level={
+            **_int("Slot level to spend (higher upcasts), or null for the spell's own.", 1, 9),
+            "type": ["integer", "null"],
+        },
+        targets={
+            "type": "array",
+            "minItems": 0,
+            "maxItems": 12,
+            "description": "Who it lands on, by name (empty: the caster, or nobody).",
+            "items": _text("A creature's name.", 80),
+        },
+    ),
+    _tool(
         "introduce_npc",
         "Bring a new non-player character into the story.",
         name=_text("The NPC's name.", 80),

@@ -296,3 +296,41 @@ async def test_a_level_five_warlock_blasts_twice_and_spends_its_pact_slots(arena
     await arena.run("character rest", {"kind": "short"})
     again = text(await arena.run("cast", {"spell": "Hellish Rebuke"}))
     assert "L3 1" in again and "for the DM to apply" in again
+
+
+async def test_i_cast_fire_bolt_at_the_goblin_in_a_narrated_turn(sqlite_session: SandboxSession) -> None:
+    """The offline narrator hears a spell in the action and calls `cast_spell`; the engine resolves it."""
+    s = sqlite_session
+    await make(s, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    created = await s.run("campaign create", {"name": "Spell tower"}, user="dungeonmaster")
+    assert not created.ephemeral
+    await s.run("campaign join", user="alice")
+    tavern = s.channel_id("tavern")
+    dm = Actor(s.user_id("dungeonmaster"), s.world.guild.id, tavern)
+    info = await s.services.campaign.campaigns.here(dm)
+    combat_id = (await s.services.combat.start(dm, info.id, tavern)).combat_id
+    await s.services.combat.add_monsters(dm, combat_id, "goblin", 1)
+    await s.services.combat.join(Actor(s.user_id("alice"), s.world.guild.id, tavern), combat_id)
+    await s.services.combat.next_turn(dm, combat_id)
+    for _ in range(4):
+        current = (await s.services.combat.status(combat_id)).current
+        if current is not None and current.name == "Mira":
+            break
+        await s.services.combat.next_turn(dm, combat_id)
+    handle = await s.invoke("narrate", {"action": "I cast Fire Bolt at the goblin"}, user="alice")
+    await handle.wait_for(
+        lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages for e in m.embeds), timeout=10
+    )
+    said = next(e for m in handle.messages for e in m.embeds if e.get("title") == "🎲 What the dice said")
+    body = embed_text(said)
+    assert "**Mira**: casts Fire Bolt (cantrip)" in body, body
+    found = re.search(r"\*\*Goblin\*\*: Fire Bolt: (\d+) vs AC 15, (hit|miss|critical hit)(.*)", body)
+    assert found, body
+    attack = re.search(r"1d20 \(\**(\d+)\**\) \+ 5 = `(\d+)`", found[3])
+    assert attack and int(attack[2]) == int(attack[1]) + 5 == int(found[1])  # INT +3, proficiency +2
+    if found[2] == "hit":
+        damage = re.search(r"(\d+) damage, HP 7 → (\d+)", found[3])
+        assert damage and int(damage[2]) == max(0, 7 - int(damage[1]))  # a goblin's 7 HP
+    story = "".join(m.content for m in handle.messages)
+    assert "Fire Bolt" in story
+    await s.services.board.settled(combat_id)

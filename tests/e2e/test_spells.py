@@ -138,7 +138,7 @@ async def test_the_help_examples_of_spells_and_lookup_run(session: SandboxSessio
     """Each /spell and /lookup example of the catalog (and so of the guides), run as typed."""
     await make(session, "Ansel", "human", "wizard", ("arcana", "history"), spells=("magic-missile",))
     entries = [e for e in catalog.CATALOG if e.topic in ("spells", "lookup")]
-    assert len(entries) == 5 + 9
+    assert len(entries) == 6 + 9
     for entry in entries:
         command, options = parse_example(entry.example)
         handle = await session.run(command, options)

@@ -22,7 +22,7 @@ from bot.engine.combat.spellcasting import Caster, Resolver
 from bot.engine.sheet import Actor, Sheet, guild_of, name_key, write_back
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.models import Character, Combat, Combatant
-from persistence.repositories import CharacterRepository, CombatRepository
+from persistence.repositories import CharacterRepository, CombatRepository, PartyRepository
 
 REACTION = "1 reaction"
 
@@ -60,38 +60,55 @@ class Casts:
         caster: str | None = None,
     ) -> CastReport:
         """Cast in the fight: the player's character (or, for the DM, the combatant `caster`)."""
-        spell = self.spell(spell_key)
         async with self.fights.db.transaction() as session:
-            fight = await self.fights.open(session, combat)
-            row = self._caster_row(fight, actor, caster)
-            if spell.casting_time == REACTION:  # Shield: on anyone's turn, by its player or the DM
-                if not fight.is_dm(actor) and row.owner_id != actor.user_id:
-                    raise Forbidden(f"Only {row.name}'s player (or the DM) casts for {row.name}.")
-            else:
-                self.fights.check_may_act(actor, fight, row)
-            self._check_can_cast(fight, row)
-            if ritual:
-                raise InvalidInput("A ritual takes 10 minutes longer to cast: not in the middle of a fight.")
-            who, slot, left = self._spend(fight, row, spell, level, ritual)
-            chosen = self._targets(fight, row, spell, slot, targets)
-            done = self.resolver.resolve(fight, who, spell, slot, chosen)
-            fight.combat.version += 1
-            report = CastReport(
-                caster=row.name,
-                spell=spell,
-                slot=slot,
-                ritual=ritual,
-                outcomes=tuple(done.outcomes),
-                shared_rolls=tuple(done.shared),
-                slots_left=left,
-                concentration_ended=done.ended,
-                notes=tuple(done.notes),
-                state=self.fights.state(fight, for_dm=False),
-                in_fight=True,
-                version=fight.combat.version,
+            return await self.cast_with(
+                session, actor, combat, spell_key, level=level, targets=targets, ritual=ritual, caster=caster
             )
-            self.fights.log(session, actor, report.rolls)
-            return report
+
+    async def cast_with(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        combat: CombatRef,
+        spell_key: str,
+        *,
+        level: int | None = None,
+        targets: Sequence[str] = (),
+        ritual: bool = False,
+        caster: str | None = None,
+    ) -> CastReport:
+        """`cast` inside a transaction the caller holds (the narrator's round)."""
+        spell = self.spell(spell_key)
+        fight = await self.fights.open(session, combat)
+        row = self._caster_row(fight, actor, caster)
+        if spell.casting_time == REACTION:  # Shield: on anyone's turn, by its player or the DM
+            if not fight.is_dm(actor) and row.owner_id != actor.user_id:
+                raise Forbidden(f"Only {row.name}'s player (or the DM) casts for {row.name}.")
+        else:
+            self.fights.check_may_act(actor, fight, row)
+        self._check_can_cast(fight, row)
+        if ritual:
+            raise InvalidInput("A ritual takes 10 minutes longer to cast: not in the middle of a fight.")
+        who, slot, left = self._spend(fight, row, spell, level, ritual)
+        chosen = self._targets(fight, row, spell, slot, targets)
+        done = self.resolver.resolve(fight, who, spell, slot, chosen)
+        fight.combat.version += 1
+        report = CastReport(
+            caster=row.name,
+            spell=spell,
+            slot=slot,
+            ritual=ritual,
+            outcomes=tuple(done.outcomes),
+            shared_rolls=tuple(done.shared),
+            slots_left=left,
+            concentration_ended=done.ended,
+            notes=tuple(done.notes),
+            state=self.fights.state(fight, for_dm=False),
+            in_fight=True,
+            version=fight.combat.version,
+        )
+        self.fights.log(session, actor, report.rolls)
+        return report
 
     def _caster_row(self, fight: Fight, actor: Actor, caster: str | None) -> Combatant:
         if caster:
@@ -191,36 +208,61 @@ class Casts:
     ) -> CastReport:
         """Cast with the active character away from any fight: on itself or its campaign's characters
         (healing, Bless, Mage Armor ...); a damage spell's dice are rolled for the DM to apply."""
-        spell = self.spell(spell_key)
         async with self.fights.db.transaction() as session:
             me = await CharacterRepository(session).active(guild_of(actor), actor.user_id, lock=True)
             if me is None:
                 raise NotFound("You have no active character: `/character create` first.")
             others = await self._party(session, me, targets)
-            rows = [me, *others]
-            stand_ins = [_stand_in(c) for c in rows]
-            fight = Fight(Combat(id=0, round=0, turn_index=0), stand_ins, {c.id: c for c in rows}, None, self.fights)
-            who, slot, new = self._sheet_spend(stand_ins[0], fight.sheet(stand_ins[0]), spell, level, ritual)
-            write_back(me, new)
-            chosen = [s for s in stand_ins[1:]] or ([stand_ins[0]] if _on_self(spell, targets, me) else [])
-            if not chosen and casting.needs_target(spell) and not spell.heal_at_slot_level:
-                return self._dice_only(actor, session, who, spell, slot, ritual, new)
-            done = self.resolver.resolve(fight, who, spell, slot, chosen)
-            for character, stand_in in zip(rows, stand_ins, strict=True):
-                character.effects = list(stand_in.effects or [])  # what the cast left on them, kept on the sheet
-            report = CastReport(
-                caster=me.name,
-                spell=spell,
-                slot=slot,
-                ritual=ritual,
-                outcomes=tuple(done.outcomes),
-                shared_rolls=tuple(done.shared),
-                slots_left=tuple(me.slots_current),
-                concentration_ended=done.ended,
-                notes=tuple(done.notes),
+            party = await PartyRepository(session).members(me.campaign_id, lock=True) if me.campaign_id else []
+            on_self = any(name_key(t) == me.name_key for t in targets)
+            return await self.outside_with(
+                session, actor, me, others, spell_key, level=level, ritual=ritual, on_self=on_self, bystanders=party
             )
-            self.fights.log(session, actor, report.rolls)
-            return report
+
+    async def outside_with(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        me: Character,
+        others: Sequence[Character],
+        spell_key: str,
+        *,
+        level: int | None = None,
+        ritual: bool = False,
+        on_self: bool = False,
+        bystanders: Sequence[Character] = (),
+    ) -> CastReport:
+        """A cast outside a fight by `me` on `others` (rows the caller has locked), or on itself;
+        `bystanders` (the rest of the party) lose what `me`'s old concentration held on them."""
+        spell = self.spell(spell_key)
+        rows = [me, *others, *(b for b in bystanders if b is not me and b not in others)]
+        stand_ins = [_stand_in(c) for c in rows]
+        fight = Fight(Combat(id=0, round=0, turn_index=0), stand_ins, {c.id: c for c in rows}, None, self.fights)
+        who, slot, new = self._sheet_spend(stand_ins[0], fight.sheet(stand_ins[0]), spell, level, ritual)
+        write_back(me, new)
+        helps = not (spell.damage_at_slot_level or spell.damage_at_character_level)
+        chosen = stand_ins[1 : 1 + len(others)] or ([stand_ins[0]] if on_self or helps else [])
+        if not chosen and casting.needs_target(spell) and not spell.heal_at_slot_level:
+            me.effects = list(stand_ins[0].effects or [])
+            return self._dice_only(actor, session, who, spell, slot, ritual, new)
+        if len(chosen) > casting.max_targets(spell, slot):
+            raise InvalidInput(f"{spell.name} at this level takes at most {casting.max_targets(spell, slot)} targets.")
+        done = self.resolver.resolve(fight, who, spell, slot, chosen)
+        for character, stand_in in zip(rows, stand_ins, strict=True):
+            character.effects = list(stand_in.effects or [])  # what the cast left on them, kept on the sheet
+        report = CastReport(
+            caster=me.name,
+            spell=spell,
+            slot=slot,
+            ritual=ritual,
+            outcomes=tuple(done.outcomes),
+            shared_rolls=tuple(done.shared),
+            slots_left=tuple(me.slots_current),
+            concentration_ended=done.ended,
+            notes=tuple(done.notes),
+        )
+        self.fights.log(session, actor, report.rolls)
+        return report
 
     async def _party(self, session: AsyncSession, me: Character, targets: Sequence[str]) -> list[Character]:
         found: list[Character] = []
@@ -280,9 +322,3 @@ def _stand_in(row: Character) -> Combatant:
     stand_in.effects = list(row.effects or [])
     row.effects = []
     return stand_in
-
-
-def _on_self(spell: Spell, targets: Sequence[str], me: Character) -> bool:
-    """With no other target, a spell lands on the caster when it names itself or helps (heals, effects)."""
-    named_self = any(name_key(t) == me.name_key for t in targets)
-    return named_self or (not targets and not (spell.damage_at_slot_level or spell.damage_at_character_level))

@@ -62,6 +62,8 @@ class CombatService:
         casts = Casts(fights)
         self.cast = casts.cast
         self.cast_outside = casts.cast_outside
+        self.cast_with = casts.cast_with  # in a transaction the caller holds (the narrator's round)
+        self.outside_with = casts.outside_with
         self.spell = casts.spell
         self.castable = casts.castable
 
