@@ -337,7 +337,8 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "combat",
         "/dm combat act monster:<name> action:<action> target:<name>",
-        "Run a monster's action; the engine rolls to hit, damage and saves.",
+        "Run a monster's action, or `Cast <spell>` from its stat block's spells and slots (a Mage's "
+        "Fireball: targets with commas); the engine rolls to hit, damage and saves.",
         "/dm combat act monster:Goblin 1 action:Scimitar target:Tordek",
     ),
     CommandHelp(

@@ -23,6 +23,7 @@ RITUAL_FROM = {"bard": "known", "cleric": "prepared", "druid": "prepared", "wiza
 PACT_MAGIC = frozenset({"warlock"})  # all slots of one level, back after a short rest
 CANTRIP_STEPS = (1, 5, 11, 17)  # character levels where cantrips grow (Eldritch Blast: one more beam)
 MAX_TARGETS = 12
+CAST_ACTION = "Cast "  # `/dm combat act action:Cast Fireball`: a monster's spell, as one of its actions
 _MOD = re.compile(r"\s*\+\s*MOD\b")
 
 
@@ -238,3 +239,9 @@ def completing(text: str, names: Iterable[str]) -> list[str]:
     needle = last.strip().casefold()
     options = [n for n in names if needle in n.casefold() and n.casefold() not in taken]
     return [f"{head}, {n}" if head else n for n in options][:25]
+
+
+def spell_of_action(action: str) -> str | None:
+    """`Cast Fireball` → "Fireball": a monster's action that is one of its spells (None: an SRD action)."""
+    text = " ".join(action.split())
+    return text[len(CAST_ACTION) :] if text.casefold().startswith(CAST_ACTION.casefold()) else None

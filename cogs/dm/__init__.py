@@ -16,6 +16,8 @@ from discord.ext import commands
 
 from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
+from bot.engine.casting import CAST_ACTION, spell_of_action
+from bot.engine.casting import target_names as casting_targets
 from bot.engine.combat import CombatService, Overrides, TrackerState
 from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.table import TableService
@@ -23,8 +25,8 @@ from bot.engine.turns import TurnEngine
 from bot.errors import GameError
 from bot.settings import Settings
 from bot.ui import campaign_views as views
+from bot.ui import cast_views, dm_views
 from bot.ui import combat_views as fights
-from bot.ui import dm_views
 from bot.ui.fit import choices, fit_content
 from bot.ui.replies import reply
 from cogs.common import actor_of, here
@@ -231,10 +233,12 @@ class DMCog(
 
     async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:
-            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""), current)
+            monster = str(interaction.namespace.monster or "")
+            names = await self.fight.action_names(here(interaction), monster, current)
+            names += await self.fight.monster_spells(here(interaction), monster, current.removeprefix(CAST_ACTION))
         except GameError:
             return []
-        return choices(names)
+        return choices(names[:25])
 
     @combat.command(name="start")
     async def combat_start(self, interaction: Interaction[DMBot]) -> None:
@@ -275,7 +279,11 @@ class DMCog(
         await self.add_combatants(interaction, monster, count, name, hp, changes, attacks)
 
     @combat.command(name="act")
-    @app_commands.describe(monster="The monster in the fight", action="One of its actions", target="Whom it attacks")
+    @app_commands.describe(
+        monster="The monster in the fight",
+        action="One of its actions, or `Cast <spell>` for one of its spells",
+        target="Whom it attacks (a spell: names, commas between)",
+    )
     @app_commands.autocomplete(
         monster=combatant_autocomplete, action=action_autocomplete, target=combatant_autocomplete
     )
@@ -286,7 +294,16 @@ class DMCog(
         action: Range[str, 1, 100],
         target: Range[str, 1, 64],
     ) -> None:
-        """Run a monster's action: the engine rolls to hit, damage and saves."""
+        """Run a monster's action or spell: the engine rolls to hit, damage and saves."""
+        spell = spell_of_action(action)
+        if spell is not None:  # a Mage's Fireball: its slots, its DC, the targets' saves
+            targets = casting_targets(target)
+            report = await self.fight.cast(
+                actor_of(interaction), here(interaction), spell, targets=targets, caster=monster
+            )
+            await interaction.response.send_message(embed=cast_views.cast_embed(report, for_dm=True))
+            await self.show_tracker(interaction, report.state)
+            return
         turn = await self.fight.monster_act(actor_of(interaction), here(interaction), monster, action, target)
         await interaction.response.send_message(embeds=fights.monster_turn_embeds(turn))
         await self.show_tracker(interaction, turn.state)

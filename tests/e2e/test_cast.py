@@ -334,3 +334,40 @@ async def test_i_cast_fire_bolt_at_the_goblin_in_a_narrated_turn(sqlite_session:
     story = "".join(m.content for m in handle.messages)
     assert "Fire Bolt" in story
     await s.services.board.settled(combat_id)
+
+
+async def test_a_mage_casts_from_its_stat_block_through_dm_combat_act(arena: Arena) -> None:
+    """SRD Mage: a 9th-level caster, spell save DC 14, +6 to hit with spell attacks, slots 4/3/3/3/1."""
+    await make(arena.session, "alice", "Tordek", "fighter", ("athletics", "perception"))
+    await make(arena.session, "bob", "Lia", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("mage", 1), joining=("alice", "bob"))
+    dm = arena.session.user_id("dungeonmaster")
+    offered = await arena.session.discord.autocomplete(
+        "dm combat act", {"monster": "Mage", "action": "Cast F"}, "action", user_id=dm, channel_id=arena.channel
+    )
+    assert {"Cast Fire Bolt", "Cast Fireball", "Cast Fly"} <= {c["value"] for c in offered}
+    options = {"monster": "Mage", "action": "Cast Fireball", "target": "Tordek, Lia"}
+    fireball = text(await arena.run("dm combat act", options, user="dungeonmaster"))
+    assert "Mage casts Fireball (level-3 slot)" in fireball and "L3 2" in fireball
+    total = rolled(fireball, "Mage: Fireball (fire)")  # 8d6, rolled once for both
+    for name in ("Tordek", "Lia"):
+        saved = f"{name} succeeds the DC 14 Dexterity save" in fireball
+        assert saved or f"{name} fails the DC 14 Dexterity save" in fireball
+        taken = total // 2 if saved else total
+        assert f"{name} takes **{taken}** ({taken} fire" in fireball if taken else f"{name} takes" not in fireball
+    arena.dice.force(15)  # 15 + 6 = 21 against Lia's AC 18 (chain mail and shield)
+    bolt = text(
+        await arena.run(
+            "dm combat act", {"monster": "Mage", "action": "Cast Fire Bolt", "target": "Lia"}, user="dungeonmaster"
+        )
+    )
+    assert "to hit **21** vs AC 18: **Hit.**" in bolt and re.search(
+        r"Mage: fire: 2d10 →", bolt
+    )  # +6; a 9th-level caster: 2d10
+    refused = await arena.run(
+        "dm combat act", {"monster": "Mage", "action": "Cast Wish", "target": "Lia"}, user="dungeonmaster"
+    )
+    assert refused.ephemeral and "can't cast Wish" in refused.content
+    del combat_id

@@ -46,6 +46,29 @@ class Casts:
         found = [s for s in casting.castable(sheet, self.srd) if needle in s.name.casefold()]
         return [(s.index, f"{s.name} ({'cantrip' if s.level == 0 else f'level {s.level}'})") for s in found[:25]]
 
+    async def monster_spells(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
+        """Autocomplete for `/dm combat act`: "Cast Fireball" for each spell the monster still may cast."""
+        async with self.fights.reads.session() as session:
+            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
+            row = fight.find(monster)
+        if row.kind != "monster" or row.monster_index is None:
+            return []
+        sc = self.fights.monster_of(row).spellcasting
+        if sc is None:
+            return []
+        used = row.spells_used or {}
+        names = []
+        for index in sc.spells:
+            spell = self.srd.spell(index)
+            times = sc.uses_per_day.get(index)
+            if times is not None:
+                ready = times == 0 or used.get(f"uses:{index}", 0) < times
+            else:
+                ready = spell.level == 0 or sc.slots.get(spell.level, 0) > used.get(str(spell.level), 0)
+            if ready and text.casefold() in spell.name.casefold():
+                names.append(f"{casting.CAST_ACTION}{spell.name}")
+        return names[:25]
+
     # --- In a fight ------------------------------------------------------------------------------
 
     async def cast(

@@ -66,6 +66,7 @@ class CombatService:
         self.outside_with = casts.outside_with
         self.spell = casts.spell
         self.castable = casts.castable
+        self.monster_spells = casts.monster_spells
 
     def _reading(self, fights: Fights) -> None:
         self.active_in_channel = fights.active_in_channel
