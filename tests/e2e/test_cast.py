@@ -371,3 +371,29 @@ async def test_a_mage_casts_from_its_stat_block_through_dm_combat_act(arena: Are
     )
     assert refused.ephemeral and "can't cast Wish" in refused.content
     del combat_id
+
+
+async def test_outside_a_fight_bless_lasts_on_the_party_until_a_new_concentration(arena: Arena) -> None:
+    await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("guidance", "light", "thaumaturgy"),
+        spells=("bless", "cure-wounds"),
+    )
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    bless = text(await arena.run("cast", {"spell": "Bless", "targets": "Sera, Tordek"}))
+    assert "Sera: Bless (10 rounds)" in bless and "Tordek: Bless (10 rounds)" in bless and "L1 1" in bless
+    save = await arena.run("save", {"ability": "Wisdom"}, user="bob")
+    shown = text(save)
+    assert "(Bless +1d4)" in shown and re.search(r"1d20 \(\**\d+\**\) \+ 1 \+ 1d4 \(\**\d\**\)", shown), shown
+    guidance = text(await arena.run("cast", {"spell": "Guidance"}))  # a new concentration ends Bless on both
+    assert "Sera: Bless" in guidance and "Tordek: Bless" in guidance and "Guidance (10 rounds)" in guidance
+    check = text(await arena.run("check", {"skill_or_ability": "Perception"}))
+    assert "(Guidance +1d4)" in check
+    plain = text(await arena.run("save", {"ability": "Wisdom"}, user="bob"))
+    assert "1d4" not in plain

@@ -152,7 +152,7 @@ def parse_example(example: str) -> tuple[str, dict[str, Any]]:
     command, options = words[0], {}
     for word in words[1:]:
         key, _, value = word.partition(":")
-        options[key] = {"true": True, "false": False}.get(value, value)
+        options[key] = int(value) if value.isdigit() else {"true": True, "false": False}.get(value, value)
     return command, options
 
 

@@ -259,20 +259,24 @@ class Casts:
         `bystanders` (the rest of the party) lose what `me`'s old concentration held on them."""
         spell = self.spell(spell_key)
         rows = [me, *others, *(b for b in bystanders if b is not me and b not in others)]
+        before = [list(c.effects or []) for c in rows]
         stand_ins = [_stand_in(c) for c in rows]
         fight = Fight(Combat(id=0, round=0, turn_index=0), stand_ins, {c.id: c for c in rows}, None, self.fights)
         who, slot, new = self._sheet_spend(stand_ins[0], fight.sheet(stand_ins[0]), spell, level, ritual)
         write_back(me, new)
         helps = not (spell.damage_at_slot_level or spell.damage_at_character_level)
-        chosen = stand_ins[1 : 1 + len(others)] or ([stand_ins[0]] if on_self or helps else [])
+        chosen = ([stand_ins[0]] if on_self else []) + stand_ins[1 : 1 + len(others)]
+        chosen = chosen or ([stand_ins[0]] if helps else [])
         if not chosen and casting.needs_target(spell) and not spell.heal_at_slot_level:
             me.effects = list(stand_ins[0].effects or [])
             return self._dice_only(actor, session, who, spell, slot, ritual, new)
         if len(chosen) > casting.max_targets(spell, slot):
             raise InvalidInput(f"{spell.name} at this level takes at most {casting.max_targets(spell, slot)} targets.")
         done = self.resolver.resolve(fight, who, spell, slot, chosen)
-        for character, stand_in in zip(rows, stand_ins, strict=True):
+        for character, stand_in, old in zip(rows, stand_ins, before, strict=True):
             character.effects = list(stand_in.effects or [])  # what the cast left on them, kept on the sheet
+            if character is not me and character.effects != old:
+                character.version += 1  # a new version, so that cached sheets are read again
         report = CastReport(
             caster=me.name,
             spell=spell,

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot.data.srd import Condition
 from bot.engine import combat_rules as cr
-from bot.engine.combat import lookups
+from bot.engine.combat import lookups, saves
 from bot.engine.combat.fight import Fight, character_id, character_stand_in, condition_json, timed
 from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
@@ -114,6 +114,7 @@ class Corrections:
                     raise InvalidInput(f"{row.name} isn't {entry.name.lower()}.")
                 added = (ActiveCondition(entry.index, rounds, level),) if add else ()
                 write_back(fight.characters[character_id(row)], replace(sheet, conditions=others + added))
+            saves.drop_incapacitated(self.fights, fight)  # stunned, asleep ...: its concentration ends
             fight.combat.version += 1
             return self.fights.state(fight, for_dm=True)
 
