@@ -41,7 +41,7 @@ def castable(sheet: Sheet, srd: SRD) -> list[Spell]:
     from the book), with the rituals it may cast from its book or list without preparing them."""
     have = (*sheet.spells.cantrips, *sheet.spells.known, *sheet.spells.prepared, *granted_spells(sheet, srd))
     found = {i: srd.spell(i) for i in have if i in srd.lookup("spell")}
-    for index in ritual_only(sheet):
+    for index in ritual_only(sheet, srd):
         found.setdefault(index, srd.spell(index))
     return sorted(found.values(), key=lambda s: (s.level, s.name))
 
@@ -52,9 +52,11 @@ def granted_spells(sheet: Sheet, srd: SRD) -> tuple[str, ...]:
     return ()
 
 
-def ritual_only(sheet: Sheet) -> tuple[str, ...]:
+def ritual_only(sheet: Sheet, srd: SRD) -> tuple[str, ...]:
     """Rituals a wizard may cast from the book without having them prepared."""
-    return sheet.spells.book if RITUAL_FROM.get(sheet.class_index) == "book" else ()
+    if RITUAL_FROM.get(sheet.class_index) != "book":
+        return ()
+    return tuple(i for i in sheet.spells.book if i in srd.lookup("spell") and srd.spell(i).ritual)
 
 
 def may_ritual(sheet: Sheet, spell: Spell) -> bool:
@@ -65,10 +67,15 @@ def may_ritual(sheet: Sheet, spell: Spell) -> bool:
     return spell.index in pool
 
 
-def find_castable(sheet: Sheet, srd: SRD, spell: Spell) -> None:
-    """Refuse a spell the character doesn't have ready, saying why."""
-    if spell.index in {s.index for s in castable(sheet, srd)}:
+def find_castable(sheet: Sheet, srd: SRD, spell: Spell, *, ritual: bool = False) -> None:
+    """Refuse a spell the character doesn't have ready, saying why (a wizard's unprepared ritual: as a ritual)."""
+    ready = (*sheet.spells.cantrips, *sheet.spells.known, *sheet.spells.prepared, *granted_spells(sheet, srd))
+    if spell.index in ready:
         return
+    if spell.index in ritual_only(sheet, srd):
+        if ritual:
+            return
+        raise InvalidInput(f"{spell.name} isn't prepared: cast it as a ritual (`ritual:true`, no slot) or prepare it.")
     room = spells.allowance(sheet, srd)
     if room.style == "none":
         raise InvalidInput(f"{sheet.name} casts no spells.")

@@ -161,6 +161,16 @@ async def test_a_level_one_wizard_in_a_fight(arena: Arena) -> None:
     combat_id = await arena.fight(("goblin", 3))
     await arena.turn_of(combat_id, "Mira")
 
+    uid = arena.session.user_id("alice")
+    offered = await arena.session.discord.autocomplete("cast", {"spell": ""}, "spell", user_id=uid)
+    # Cantrips and prepared spells, and the book's rituals (Detect Magic); not the unprepared Burning Hands.
+    values = [c["value"] for c in offered]
+    assert {"fire-bolt", "magic-missile", "shield", "sleep", "mage-armor", "detect-magic"} <= set(values)
+    assert "burning-hands" not in values
+    aimed = await arena.session.discord.autocomplete(
+        "cast", {"spell": "fire-bolt", "targets": "Goblin 1, gob"}, "targets", user_id=uid, channel_id=arena.channel
+    )
+    assert [c["value"] for c in aimed] == ["Goblin 1, Goblin 2", "Goblin 1, Goblin 3"]
     arena.dice.force(15)  # 15 + 5 (INT +3, proficiency +2) = 20 against the goblin's AC 15: a hit
     hit = text(await arena.run("cast", {"spell": "Fire Bolt", "targets": "Goblin 1"}))
     assert "Mira casts Fire Bolt (cantrip)" in hit and "to hit **20** vs AC 15: **Hit.**" in hit
@@ -242,6 +252,7 @@ async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> Non
     hurt = await arena.session.services.combat.damage(dm, arena.campaign, "Sera", 4)
     assert hurt.concentration_save is not None and hurt.concentration_save.dc == 10  # max(10, 4 // 2)
     assert not hurt.concentration_save.success and "Sera: Bless" in hurt.concentration_ended
+    assert "Tordek: Bless" in hurt.concentration_ended  # what the concentration held ends on everyone
 
     await arena.session.services.combat.next_turn(dm, combat_id)
     await arena.turn_of(combat_id, "Sera")

@@ -36,6 +36,7 @@ SCRIPT = """\
 /character rest kind:long
 /character show
 /cast spell:Magic Missile
+/cast spell:Detect Magic ritual:true
 /quit
 """
 
@@ -72,5 +73,8 @@ def test_a_wizard_casts_in_dmbot_play(run_play: PlayRun) -> None:
 
     rested = section(out, "/character rest kind:long", "/cast spell:Magic Missile")
     assert f"AC {plain} ·" in rested  # 8 hours: Mage Armor has ended
-    again = out.split("> /cast spell:Magic Missile")[2]
+    again = out.split("> /cast spell:Magic Missile")[2].split("> /cast spell:Detect Magic")[0]
     assert "Magic Missile (level-1 slot)" in again and "L1 1" in again and "for the DM to apply" in again
+    ritual = out.split("> /cast spell:Detect Magic ritual:true")[1]
+    # In the book, not prepared: a wizard casts it as a ritual, without a slot; it needs concentration.
+    assert "Mira casts Detect Magic (ritual (no slot))" in ritual and "concentrates on Detect Magic" in ritual

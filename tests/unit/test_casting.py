@@ -144,3 +144,13 @@ def test_an_aid_that_ends_takes_its_hit_points_back() -> None:
     aided = replace(sheet("fighter", 1), hp_max=15, hp_current=15, effects=(aid,))
     after = casting.pass_time(aided, 4800)
     assert (after.hp_max, after.hp_current, after.effects) == (10, 10, ())
+
+
+def test_only_the_books_rituals_are_castable_unprepared() -> None:
+    wizard = sheet("wizard", 1, book=("detect-magic", "burning-hands"), prepared=())
+    assert [s.index for s in casting.castable(wizard, SRD)] == ["detect-magic"]
+    with pytest.raises(InvalidInput, match="ready to cast"):
+        casting.find_castable(wizard, SRD, SRD.spell("burning-hands"))
+    with pytest.raises(InvalidInput, match="cast it as a ritual"):
+        casting.find_castable(wizard, SRD, SRD.spell("detect-magic"))
+    casting.find_castable(wizard, SRD, SRD.spell("detect-magic"), ritual=True)

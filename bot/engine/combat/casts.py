@@ -164,7 +164,7 @@ class Casts:
     def _sheet_spend(
         self, row: Combatant, sheet: Sheet, spell: Spell, level: int | None, ritual: bool
     ) -> tuple[Caster, int | None, Sheet]:
-        casting.find_castable(sheet, self.srd, spell)
+        casting.find_castable(sheet, self.srd, spell, ritual=ritual)
         slot = casting.slot_for(sheet, spell, level, ritual=ritual)
         numbers = self.fights.characters.stats(sheet)
         spellcasting = numbers.spellcasting
