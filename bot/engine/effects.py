@@ -230,9 +230,9 @@ def resistances(effects: Sequence[Effect]) -> frozenset[str]:
     return frozenset(r for e in effects for r in e.resistances)
 
 
-def label(effect: Effect) -> str:
+def label(effect: Effect, *, with_conditions: bool = True) -> str:
     """For the tracker: "Bless (3 rounds, conc. Lia)" needs the caster's name; this gives "Bless (3 rounds)"."""
-    held = f": {', '.join(effect.conditions)}" if effect.conditions else ""
+    held = f": {', '.join(effect.conditions)}" if effect.conditions and with_conditions else ""
     if effect.rounds is None:
         return effect.name + held
     return f"{effect.name} ({duration_words(effect.rounds)}){held}"
@@ -254,6 +254,7 @@ def describe(effect: Effect) -> str:
         parts.append(f"AC at least {effect.ac_base}")
     if effect.ac:
         parts.append(f"AC {effect.ac:+d}")
+    parts += list(effect.conditions)
     if effect.save_ends:
         parts.append(f"{effect.save_ends[0].upper()} save DC {effect.save_ends[1]} ends it")
     parts += [f"resists {r}" for r in effect.resistances]

@@ -76,7 +76,7 @@ def _outcome_lines(outcome: TargetOutcome, *, for_dm: bool) -> list[str]:
         )
     if outcome.effect is not None:
         what = effects.describe(outcome.effect)
-        lines.append(f"→ {name}: {safe(effects.label(outcome.effect))}: {safe(what)}")
+        lines.append(f"→ {name}: {safe(effects.label(outcome.effect, with_conditions=False))}: {safe(what)}")
     if outcome.note:
         lines.append(f"→ {name}: {safe(outcome.note)}" if not lines else f"  *{safe(outcome.note)}*")
     return lines

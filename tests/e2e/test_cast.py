@@ -224,6 +224,20 @@ async def test_magic_missile_at_second_level_on_two_targets(arena: Arena) -> Non
     assert all(2 <= d <= 5 for d in darts)
     assert "L1 4 · L2 1" in cast
 
+    # Invisibility (concentration, an hour) ends when she casts; Mage Armor cast in the fight outlasts it.
+    await arena.run("spell learn", {"spell": "Invisibility"})
+    for spell in ("Invisibility", "Mage Armor"):
+        await arena.run("spell prepare", {"spell": spell})
+    await arena.session.services.combat.next_turn(arena.actor("dungeonmaster"), combat_id)
+    await arena.turn_of(combat_id, "Mira")
+    hidden = text(await arena.run("cast", {"spell": "Invisibility", "targets": "Mira"}))
+    assert "Mira: Invisibility (1 h): invisible" in hidden
+    armour = text(await arena.run("cast", {"spell": "Mage Armor"}))
+    assert "Concentration ends: Mira: Invisibility." in armour and "Mage Armor (8 h)" in armour
+    await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+    shown = text(await arena.run("character show"))
+    assert "AC **15**" in shown  # 13 + DEX +2: carried from the fight onto the sheet
+
 
 async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> None:
     sera = await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
@@ -259,7 +273,7 @@ async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> Non
     arena.dice.force(2)  # the bandit's WIS save (+0) against DC 13 (8 + 2 + 3): 2, a failure
     hold = text(await arena.run("cast", {"spell": "Hold Person", "targets": "Bandit"}))
     assert "Bandit fails the DC 13 Wisdom save: **2**" in hold
-    assert "Hold Person (10 rounds): paralyzed: WIS save DC 13 ends it" in hold
+    assert "Hold Person (10 rounds): paralyzed, WIS save DC 13 ends it" in hold
     await arena.turn_of(combat_id, "Bandit")
     arena.dice.force(3)
     change = await arena.session.services.combat.next_turn(dm, combat_id)  # the end of its turn: a save again

@@ -105,6 +105,7 @@ class Attacks:
         self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
+        saves.reveal(attacker_row)  # attacking ends Invisibility (the roll still has its advantage)
         if attacker.monster is not None:
             action = lookups.action(attacker.monster, what)
             if action.attack_bonus is None:

@@ -16,10 +16,13 @@ from bot.engine import effects, rules
 from bot.engine.casting import concentration_dc
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.results import DamageReport, SaveRoll
+from bot.engine.sheet import write_back
 from persistence.models import Combatant
 
 if TYPE_CHECKING:
     from bot.engine.combat.loading import Fights
+
+INVISIBILITY = "invisibility"  # the effect's key (bot.engine.spell_effects names it after the spell)
 
 
 def saving_throw(fights: Fights, target: Creature, ability: str, dc: int) -> SaveRoll:
@@ -105,3 +108,28 @@ def end_of_turn_saves(fight: Fight, row: Combatant) -> list[str]:
         if save.success:
             row.effects = effects.dump(e for e in effects.load(row.effects) if e.key != effect.key)
     return lines
+
+
+def carry_out(fight: Fight) -> None:
+    """The fight ends: what spells left on the characters (Mage Armor's 8 hours, Aid) goes onto their sheets
+    with the rounds it has left; what a monster's concentration held ends with the fight."""
+    characters = {r.name_key for r in fight.rows if r.kind == "character"}
+    for row in fight.rows:
+        if row.kind != "character" or row.character_id not in fight.characters:
+            continue
+        lasting = [e for e in effects.load(row.effects) if e.rounds and (e.caster is None or e.caster in characters)]
+        if lasting:
+            sheet = fight.sheet(row)
+            kept = tuple(e for e in sheet.effects if e.key not in {n.key for n in lasting})
+            write_back(fight.characters[row.character_id], replace(sheet, effects=(*kept, *lasting)))
+        row.effects = []
+
+
+def reveal(row: Combatant) -> tuple[str, ...]:
+    """SRD Invisibility ends when the invisible creature attacks or casts a spell."""
+    on_it = effects.load(row.effects)
+    kept = tuple(e for e in on_it if e.key != INVISIBILITY)
+    if len(kept) == len(on_it):
+        return ()
+    row.effects = effects.dump(kept)
+    return (f"{row.name}: Invisibility",)

@@ -61,6 +61,7 @@ class Resolver:
     ) -> Resolved:
         key = caster.row.name_key
         ended = saves.end_concentration(fight, caster.row) if spell.concentration else ()
+        ended += saves.reveal(caster.row)  # casting ends Invisibility
         done = Resolved([], [], [], ended)
         if spell.index in spell_effects.SPELL_EFFECTS:
             self._timed(fight, caster, spell, slot, targets, done)
