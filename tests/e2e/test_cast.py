@@ -418,7 +418,17 @@ async def test_outside_a_fight_bless_lasts_on_the_party_until_a_new_concentratio
     assert "(Bless +1d4)" in shown and re.search(r"1d20 \(\**\d+\**\) \+ 1 \+ 1d4 \(\**\d\**\)", shown), shown
     guidance = text(await arena.run("cast", {"spell": "Guidance"}))  # a new concentration ends Bless on both
     assert "Sera: Bless" in guidance and "Tordek: Bless" in guidance and "Guidance (10 rounds)" in guidance
+    # The DM's damage outside a fight: a CON save to keep concentrating (DC 10 or half the damage).
+    arena.dice.force(20)
+    kept = await arena.session.services.combat.damage(arena.actor("dungeonmaster"), arena.campaign, "Sera", 3)
+    assert kept.concentration_save is not None and kept.concentration_save.success and not kept.concentration_ended
     check = text(await arena.run("check", {"skill_or_ability": "Perception"}))
     assert "(Guidance +1d4)" in check
     plain = text(await arena.run("save", {"ability": "Wisdom"}, user="bob"))
     assert "1d4" not in plain
+    arena.dice.force(1)
+    lost = await arena.session.services.combat.damage(arena.actor("dungeonmaster"), arena.campaign, "Sera", 3)
+    assert lost.concentration_save is not None and not lost.concentration_save.success
+    assert lost.concentration_ended == ("Sera: Guidance",)
+    after = text(await arena.run("check", {"skill_or_ability": "Perception"}))
+    assert "Guidance" not in after

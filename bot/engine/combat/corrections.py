@@ -16,7 +16,7 @@ from bot.engine.combat.results import CombatRef, DamageReport, TrackerState
 from bot.engine.sheet import ActiveCondition, Actor, name_key, write_back
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.models import Combat, Combatant
-from persistence.repositories import CombatRepository
+from persistence.repositories import CombatRepository, PartyRepository
 
 MAX_AMOUNT = 10_000
 MAX_ROUNDS = 1000
@@ -74,7 +74,12 @@ class Corrections:
             if row is None:
                 raise NotFound(f"No character called “{target[:64]}” plays in this campaign.")
             stand_in = character_stand_in(row)
-            return change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+            report = change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+            if report.total <= 0:
+                return report
+            party = await PartyRepository(session).members(campaign_id, lock=True)
+            save, ended = saves.concentration_outside(self.fights, party, row, report.total)
+            return replace(report, concentration_save=save, concentration_ended=ended)
 
     def _damage_row(
         self, fight: Fight, row: Combatant, amount: int, kind: str | None, source: cr.DamageSource, critical: bool

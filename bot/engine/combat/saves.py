@@ -8,16 +8,17 @@ hold at the end of the affected creature's turn (Hold Person).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules
 from bot.engine.casting import concentration_dc
-from bot.engine.combat.fight import Creature, Fight
+from bot.engine.combat.fight import Creature, Fight, character_stand_in
 from bot.engine.combat.results import DamageReport, SaveRoll
 from bot.engine.sheet import write_back
-from persistence.models import Combatant
+from persistence.models import Character, Combat, Combatant
 
 if TYPE_CHECKING:
     from bot.engine.combat.loading import Fights
@@ -133,3 +134,31 @@ def reveal(row: Combatant) -> tuple[str, ...]:
         return ()
     row.effects = effects.dump(kept)
     return (f"{row.name}: Invisibility",)
+
+
+def concentration_outside(
+    fights: Fights, party: Sequence[Character], target: Character, damage: int
+) -> tuple[SaveRoll | None, tuple[str, ...]]:
+    """Damage outside a fight (the DM's, a trap's): a party member concentrating on a spell it cast before
+    (its effects sit on the party's sheets) saves to keep it, as in a fight. Writes the effects back."""
+    if damage <= 0:
+        return None, ()
+    rows = [target, *(c for c in party if c is not target)]
+    stand_ins = [character_stand_in(c) for c in rows]
+    for stand_in, character in zip(stand_ins, rows, strict=True):
+        stand_in.effects, character.effects = list(character.effects or []), []
+    fight = Fight(Combat(id=0, round=0, turn_index=0), stand_ins, {c.id: c for c in rows}, None, fights)
+    save: SaveRoll | None = None
+    ended: tuple[str, ...] = ()
+    if concentrating(fight, stand_ins[0]):
+        if target.hp_current <= 0:
+            ended = end_concentration(fight, stand_ins[0])
+        else:
+            save = saving_throw(fights, fights.creature(fight, stand_ins[0]), "con", concentration_dc(damage))
+            ended = () if save.success else end_concentration(fight, stand_ins[0])
+    for stand_in, character in zip(stand_ins, rows, strict=True):
+        before = list(character.effects or [])
+        character.effects = list(stand_in.effects or [])
+        if ended and character is not target and character.effects != before:
+            character.version += 1
+    return save, ended

@@ -12,9 +12,12 @@ out their operations; every change is one transaction that locks the combat row 
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.data.srd import SRD
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
+from bot.engine.combat import saves
 from bot.engine.combat.attacks import Attacks
 from bot.engine.combat.casts import Casts
 from bot.engine.combat.corrections import Corrections
@@ -67,6 +70,7 @@ class CombatService:
         self.spell = casts.spell
         self.castable = casts.castable
         self.monster_spells = casts.monster_spells
+        self.concentration_outside = partial(saves.concentration_outside, fights)  # damage away from a fight
 
     def _reading(self, fights: Fights) -> None:
         self.active_in_channel = fights.active_in_channel
