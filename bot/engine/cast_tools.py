@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
+
 from bot.data.srd import SRD
-from bot.engine.cast_results import CastReport, outcome_summary
+from bot.engine import casting
 from bot.engine.combat import CombatService
+from bot.engine.combat.cast_results import CastReport, outcome_summary
 from bot.engine.sheet import name_key
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round
 
@@ -23,6 +26,9 @@ class CastTools:
         return {"cast_spell": self.cast_spell}
 
     async def cast_spell(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        for row in round_.party:  # a refused cast's savepoint rolled back expires what it had touched
+            if inspect(row).expired_attributes:
+                await round_.session.refresh(row)
         caster = next((r for r in round_.party if r.name_key == name_key(args["caster"])), None)
         if caster is None:
             raise Refused(
@@ -44,8 +50,7 @@ class CastTools:
         else:
             others = [r for r in round_.party if r.name_key in {name_key(t) for t in targets} and r is not caster]
             strangers = [t for t in targets if name_key(t) not in {r.name_key for r in round_.party}]
-            harmful = bool(spell.damage_at_slot_level or spell.damage_at_character_level)
-            if strangers and not harmful:
+            if strangers and not casting.harmful(spell):
                 raise Refused(f"Outside a fight {spell.name} lands only on the party; not on {', '.join(strangers)}.")
             report = await self.combat.outside_with(
                 round_.session,

@@ -252,3 +252,11 @@ def spell_of_action(action: str) -> str | None:
     """`Cast Fireball` → "Fireball": a monster's action that is one of its spells (None: an SRD action)."""
     text = " ".join(action.split())
     return text[len(CAST_ACTION) :] if text.casefold().startswith(CAST_ACTION.casefold()) else None
+
+
+def harmful(spell: Spell) -> bool:
+    """Damage, or a save to resist (Hold Person, Bane): what outside a fight lands only on the caster."""
+    effect = spell_effects.SPELL_EFFECTS.get(spell.index)
+    if effect is not None:
+        return effect.resisted_by is not None
+    return bool(spell.damage_at_slot_level or spell.damage_at_character_level or spell.save)

@@ -8,7 +8,7 @@ import discord
 
 from bot import discord_limits as limits
 from bot.engine import effects
-from bot.engine.cast_results import CastReport, TargetOutcome
+from bot.engine.combat.cast_results import CastReport, TargetOutcome
 from bot.engine.rules import ABILITY_NAMES
 from bot.ui.combat_views import damage_outcome
 from bot.ui.fit import fit_embed, fit_lines

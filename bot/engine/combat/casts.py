@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import Monster, Spell
 from bot.engine import casting
 from bot.engine import combat_rules as cr
-from bot.engine.cast_results import CastReport
 from bot.engine.characters import lookup
+from bot.engine.combat.cast_results import CastReport
 from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef
@@ -258,6 +258,10 @@ class Casts:
         """A cast outside a fight by `me` on `others` (rows the caller has locked), or on itself;
         `bystanders` (the rest of the party) lose what `me`'s old concentration held on them."""
         spell = self.spell(spell_key)
+        if others and casting.harmful(spell):
+            raise InvalidInput(
+                f"Outside a fight {spell.name} at another character is the DM's to rule: the DM starts a fight."
+            )
         rows = [me, *others, *(b for b in bystanders if b is not me and b not in others)]
         before = [list(c.effects or []) for c in rows]
         stand_ins = [_stand_in(c) for c in rows]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from bot.data.srd import DamageRoll, Spell
 from bot.engine import casting, effects, spell_effects
 from bot.engine import combat_rules as cr
-from bot.engine.cast_results import TargetOutcome
 from bot.engine.combat import saves
 from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.cast_results import TargetOutcome
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
