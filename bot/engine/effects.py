@@ -249,7 +249,7 @@ def duration_words(rounds: int) -> str:
 
 def describe(effect: Effect) -> str:
     """What it does, in a few words: "+1d4 attack, +1d4 save", "AC +2", "advantage on attacks against"."""
-    parts = [f"{term} {kind}" for kind, term in effect.bonuses.items()]
+    parts = [f"{term} {_kind_words(kind)}" for kind, term in effect.bonuses.items()]
     if effect.ac_base:
         parts.append(f"AC at least {effect.ac_base}")
     if effect.ac:
@@ -259,7 +259,7 @@ def describe(effect: Effect) -> str:
         parts.append(f"{effect.save_ends[0].upper()} save DC {effect.save_ends[1]} ends it")
     parts += [f"resists {r}" for r in effect.resistances]
     for kind, edge in effect.edges.items():
-        parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {kind}s")
+        parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {_kind_words(kind)}s")
     return ", ".join(parts) or "no mechanical change"
 
 
@@ -331,6 +331,14 @@ def load(entries: Iterable[Mapping[str, Any]] | None) -> tuple[Effect, ...]:
 
 def dump(effects: Iterable[Effect]) -> list[dict[str, Any]]:
     return [to_json(e) for e in effects]
+
+
+def _kind_words(kind: str) -> str:
+    """ "save:dex" → "Dex save", "temp_hp" → "temporary HP a turn", "hp_max" → "HP maximum"."""
+    roll, _, ability = kind.partition(":")
+    if ability:
+        return f"{ability.capitalize()} {roll}"
+    return {"temp_hp": "temporary HP a turn", "hp_max": "HP maximum"}.get(kind, kind)
 
 
 def _text_or_none(value: object) -> str | None:

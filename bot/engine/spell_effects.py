@@ -62,7 +62,7 @@ SPELL_EFFECTS: dict[str, SpellEffect] = {
         note="half speed, no reactions, one action or bonus action (the DM keeps to it)",
     ),
     "aid": SpellEffect({"hp_max": "+5"}, rounds=8 * HOUR, targets=3, note="+5 HP maximum and current HP"),
-    "heroism": SpellEffect(note="immune to frightened; temporary HP equal to the modifier, given when cast"),
+    "heroism": SpellEffect(note="immune to frightened; temporary HP equal to the modifier at each turn's start"),
     "protection-from-evil-and-good": SpellEffect(
         edges={"attacked": "disadvantage"},
         rounds=10 * MINUTE,

@@ -166,20 +166,11 @@ NARRATOR_TOOLS: list[ToolSpec] = [
     ),
     _tool(
         "cast_spell",
-        "A player character casts one of its own spells; the engine spends the slot and rolls everything.",
-        caster=_CHARACTER,
-        spell=_text("The spell's SRD name, e.g. 'fire-bolt' or 'Cure Wounds'.", 80),
-        level={
-            **_int("Slot level to spend (higher upcasts), or null for the spell's own.", 1, 9),
-            "type": ["integer", "null"],
-        },
-        targets={
-            "type": "array",
-            "minItems": 0,
-            "maxItems": 12,
-            "description": "Who it lands on, by name (empty: the caster, or nobody).",
-            "items": _text("A creature's name.", 80),
-        },
+        "A player character casts its own spell; the engine rolls.",
+        caster=_text("The caster, by name.", 80),
+        spell=_text("SRD spell name.", 80),
+        level={**_int("Slot level, or null.", 1, 9), "type": ["integer", "null"]},
+        targets={"type": "array", "maxItems": 12, "description": "Target names.", "items": _text("A name.", 80)},
     ),
     _tool(
         "introduce_npc",

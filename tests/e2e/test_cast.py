@@ -432,3 +432,26 @@ async def test_outside_a_fight_bless_lasts_on_the_party_until_a_new_concentratio
     assert lost.concentration_ended == ("Sera: Guidance",)
     after = text(await arena.run("check", {"skill_or_ability": "Perception"}))
     assert "Guidance" not in after
+
+
+async def test_heroism_gives_temporary_hit_points_at_the_start_of_each_turn(arena: Arena) -> None:
+    paladin = await make(arena.session, "alice", "Ser Ana", "paladin", ("athletics", "persuasion"))
+    await arena.run("character levelup")  # paladins cast from level 2
+    await arena.run("spell prepare", {"spell": "Heroism"})
+    sheet = await arena.session.services.characters.get(paladin)
+    cha = arena.session.services.characters.stats(sheet).modifiers["cha"]
+    assert cha > 0
+    await join_campaign(arena, "alice")
+    combat_id = await arena.fight(("goblin", 1))
+    await arena.turn_of(combat_id, "Ser Ana")
+    cast = text(await arena.run("cast", {"spell": "Heroism", "targets": "Ser Ana"}))
+    assert f"{cha} temporary HP at the start of each of its turns" in cast and "concentrates on Heroism" in cast
+    assert (await arena.session.services.characters.get(paladin)).hp_temp == cha
+    dm = arena.actor("dungeonmaster")
+    arena.dice.force(20)  # her concentration save against DC 10: kept
+    hit = await arena.session.services.combat.damage(dm, arena.campaign, "Ser Ana", 1)  # temporary HP go first
+    assert hit.concentration_save is not None and hit.concentration_save.success
+    assert (await arena.session.services.characters.get(paladin)).hp_temp == cha - 1
+    await arena.session.services.combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Ser Ana")
+    assert (await arena.session.services.characters.get(paladin)).hp_temp == cha  # topped up at her turn's start

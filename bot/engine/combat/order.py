@@ -95,6 +95,7 @@ class TurnOrder:
         now = fight.rows[fight.combat.turn_index]
         for row in fight.members(now):
             expired += _tick(fight, row, "start")
+            saves.temporary_hp(fight, row)  # Heroism
         return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
 
     def change(

@@ -162,3 +162,13 @@ def concentration_outside(
         if ended and character is not target and character.effects != before:
             character.version += 1
     return save, ended
+
+
+def temporary_hp(fight: Fight, row: Combatant) -> None:
+    """Heroism: the creature gains temporary HP at the start of each of its turns (they don't stack)."""
+    if row.kind != "character" or row.character_id not in fight.characters:
+        return
+    gain = max((int(e.bonuses["temp_hp"]) for e in effects.load(row.effects) if "temp_hp" in e.bonuses), default=0)
+    sheet = fight.sheet(row)
+    if gain > sheet.hp_temp:
+        write_back(fight.characters[row.character_id], replace(sheet, hp_temp=gain))

@@ -126,10 +126,10 @@ class Resolver:
                 new = replace(sheet, hp_max=sheet.hp_max + more, hp_current=sheet.hp_current + more)
                 write_back(fight.characters[character_id(row)], new)
             return f"HP maximum and current HP +{more}"
-        if index == "heroism" and row.kind == "character" and caster.modifier > 0:
-            sheet = fight.sheet(row)
-            write_back(fight.characters[character_id(row)], replace(sheet, hp_temp=max(sheet.hp_temp, caster.modifier)))
-            return f"immune to frightened; {caster.modifier} temporary HP"
+        if index == "heroism" and caster.modifier > 0:
+            _put(row, replace(effect, bonuses={"temp_hp": f"+{caster.modifier}"}))  # at each of its turns' start
+            saves.temporary_hp(fight, row)
+            return f"immune to frightened; {caster.modifier} temporary HP at the start of each of its turns"
         return ""
 
     def _sleep(
