@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +22,15 @@ from sqlalchemy import delete, select
 from bot.engine import effects
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
+from bot.sandbox.commandline import parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import embed_text
 from bot.testbed.harness import SandboxSession
 from persistence.models import Campaign, Combatant
 
 CHANNEL = "spell-arena"
+ROOT = Path(__file__).resolve().parents[2]
+CODE_SPAN = re.compile(r"`(/[a-z][^`]*)`")
 
 
 class Loaded(random.Random):
@@ -455,3 +459,29 @@ async def test_heroism_gives_temporary_hit_points_at_the_start_of_each_turn(aren
     await arena.session.services.combat.next_turn(dm, combat_id)
     await arena.turn_of(combat_id, "Ser Ana")
     assert (await arena.session.services.characters.get(paladin)).hp_temp == cha  # topped up at her turn's start
+
+
+def guide_casts() -> list[str]:
+    """The player guide's `/cast` examples (a usage line has `<...>` placeholders)."""
+    text = (ROOT / "docs/PLAYER_GUIDE.md").read_text(encoding="utf-8")
+    return [s for s in CODE_SPAN.findall(text) if s.startswith("/cast ") and "<" not in s]
+
+
+async def test_every_cast_example_of_the_player_guide_runs(arena: Arena) -> None:
+    examples = guide_casts()
+    assert len(examples) >= 4 and any("ritual:true" in e for e in examples)
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("character levelup")
+    await arena.run("character levelup")
+    for spell in ("Magic Missile", "Shield"):
+        await arena.run("spell prepare", {"spell": spell})
+    await join_campaign(arena, "alice")
+    combat_id = await arena.fight(("goblin", 2))
+    await arena.turn_of(combat_id, "Mira")
+    for example in examples:
+        if "ritual:true" in example:  # rituals take ten minutes: not in a fight
+            await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+        parsed = parse(example, arena.session.discord.commands())
+        handle = await arena.run(parsed.path, parsed.options)
+        assert not handle.ephemeral and handle.messages[-1].embeds, f"{example}: {handle.content}"
+        assert "casts" in text(handle), example

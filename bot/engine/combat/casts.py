@@ -209,6 +209,8 @@ class Casts:
         found: list[Combatant] = []
         for name in names:
             row = fight.find(name)
+            if row.dead or not fight.alive(row):
+                raise InvalidInput(f"{row.name} is dead; pick a living target.")
             if row not in found:
                 found.append(row)
         most = casting.max_targets(spell, slot)
