@@ -337,8 +337,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "combat",
         "/dm combat act monster:<name> action:<action> target:<name>",
-        "Run a monster's action, or `Cast <spell>` from its stat block's spells and slots (a Mage's "
-        "Fireball: targets with commas); the engine rolls to hit, damage and saves.",
+        "Run a monster's action or `Cast <spell>`; the engine rolls to hit, damage and saves.",
         "/dm combat act monster:Goblin 1 action:Scimitar target:Tordek",
     ),
     CommandHelp(
@@ -512,8 +511,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "spells",
         "/cast spell:<spell> [level:<1-9>] [targets:<name, name>] [ritual:true]",
-        "Cast a spell: the slot spent, attacks or saves rolled, damage, healing and effects applied "
-        "(in a fight, on its combatants; outside one, on your party). Concentration is tracked.",
+        "Cast a spell: slot spent, attack or saves rolled, damage, healing and effects applied.",
         "/cast spell:Magic Missile level:1",
     ),
     _player(

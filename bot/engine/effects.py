@@ -50,6 +50,8 @@ class Effect:
     ac_base: int = 0
     against: str | None = None
     ends_on_damage: bool = False
+    ward_dc: int = 0  # Sanctuary: who targets the creature first makes a Wisdom save against this DC
+    from_types: tuple[str, ...] = ()  # its "attacked" edge holds only against these creature types (PfEG)
 
     @property
     def key(self) -> str:
@@ -175,7 +177,12 @@ def without_concentration(
 
 
 def rolls_for(
-    kind: RollKind, own: Sequence[Effect], against: Sequence[Effect] = (), *, ability: str | None = None
+    kind: RollKind,
+    own: Sequence[Effect],
+    against: Sequence[Effect] = (),
+    *,
+    ability: str | None = None,
+    attacker_type: str | None = None,
 ) -> RollEffects:
     """One d20 roll of `kind` by a creature with effects `own`; for an attack, `against` are the target's.
     A save or check of one `ability` also takes what is keyed "save:dex" (Haste, Slow)."""
@@ -184,8 +191,9 @@ def rolls_for(
     advantage = [e.name for e in own if any(e.edges.get(k) == "advantage" for k in keys)]
     disadvantage = [e.name for e in own if any(e.edges.get(k) == "disadvantage" for k in keys)]
     if kind == "attack":
-        advantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "advantage"]
-        disadvantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "disadvantage"]
+        holds = [e for e in against if not e.from_types or attacker_type in e.from_types]
+        advantage += [f"target {e.name}" for e in holds if e.edges.get("attacked") == "advantage"]
+        disadvantage += [f"target {e.name}" for e in holds if e.edges.get("attacked") == "disadvantage"]
     return RollEffects(dice, tuple(advantage), tuple(disadvantage))
 
 
@@ -260,6 +268,10 @@ def describe(effect: Effect) -> str:
     parts += [f"resists {r}" for r in effect.resistances]
     for kind, edge in effect.edges.items():
         parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {_kind_words(kind)}s")
+    if effect.from_types:
+        parts.append(f"by {', '.join(effect.from_types)}")
+    if effect.ward_dc:
+        parts.append(f"attackers make a WIS save DC {effect.ward_dc} first")
     return ", ".join(parts) or "no mechanical change"
 
 
@@ -294,6 +306,10 @@ def _spell_parts(effect: Effect) -> dict[str, Any]:
         parts["against"] = effect.against
     if effect.ends_on_damage:
         parts["ends_on_damage"] = True
+    if effect.ward_dc:
+        parts["ward_dc"] = effect.ward_dc
+    if effect.from_types:
+        parts["from_types"] = list(effect.from_types)
     return parts
 
 
@@ -316,6 +332,8 @@ def from_json(entry: Mapping[str, Any]) -> Effect:
         ac_base=int(entry.get("ac_base") or 0),
         against=_text_or_none(entry.get("against")),
         ends_on_damage=bool(entry.get("ends_on_damage")),
+        ward_dc=int(entry.get("ward_dc") or 0),
+        from_types=tuple(str(t) for t in entry.get("from_types") or ()),
     )
 
 
@@ -338,7 +356,7 @@ def _kind_words(kind: str) -> str:
     roll, _, ability = kind.partition(":")
     if ability:
         return f"{ability.capitalize()} {roll}"
-    return {"temp_hp": "temporary HP a turn", "hp_max": "HP maximum"}.get(kind, kind)
+    return {"temp_hp": "temporary HP a turn", "hp_max": "HP maximum", "duplicates": "duplicates"}.get(kind, kind)
 
 
 def _text_or_none(value: object) -> str | None:

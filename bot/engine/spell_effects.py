@@ -64,17 +64,15 @@ SPELL_EFFECTS: dict[str, SpellEffect] = {
     "aid": SpellEffect({"hp_max": "+5"}, rounds=8 * HOUR, targets=3, note="+5 HP maximum and current HP"),
     "heroism": SpellEffect(note="immune to frightened; temporary HP equal to the modifier at each turn's start"),
     "protection-from-evil-and-good": SpellEffect(
-        edges={"attacked": "disadvantage"},
-        rounds=10 * MINUTE,
-        note="against aberrations, celestials, elementals, fey, fiends and undead",
+        edges={"attacked": "disadvantage"}, rounds=10 * MINUTE, note="its other wards are the DM's to apply"
     ),
-    "sanctuary": SpellEffect(note="an attacker must make a Wisdom save against the caster's DC or pick another"),
+    "sanctuary": SpellEffect(note="an attacker that fails the save must choose a new target"),
     "invisibility": SpellEffect(conditions=("invisible",), rounds=HOUR, per_slot=1, note="ends on an attack or spell"),
     "blur": SpellEffect(edges={"attacked": "disadvantage"}, targeting="self"),
-    "mirror-image": SpellEffect(
-        edges={"attacked": "disadvantage"}, targeting="self", note="three duplicates draw the attacks"
-    ),
+    "mirror-image": SpellEffect({"duplicates": "+3"}, targeting="self", note="three duplicates draw the attacks"),
 }
+# SRD Protection from Evil and Good: the creature types whose attacks it hinders.
+WARDED_TYPES = ("aberration", "celestial", "elemental", "fey", "fiend", "undead")
 # Spells that impose a condition through their save (Hold Person), kept as an effect so that the
 # condition ends with the spell: its concentration, its duration or the target's save at the end of
 # each of its turns. Sleep (no save, a pool of hit points) is `casting.sleep_order`'s.
@@ -110,6 +108,8 @@ def effect_for(
         ac_base=13 + target_dex_mod if index == "mage-armor" else 0,
         against=target if spec.mark else None,
         save_ends=(spec.resisted_by, dc) if spec.repeat_save and spec.resisted_by else None,
+        ward_dc=dc if index == "sanctuary" else 0,
+        from_types=WARDED_TYPES if index == "protection-from-evil-and-good" else (),
     )
     return replace(
         base,

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from bot.engine import effects
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
+from bot.errors import InvalidInput
 from bot.sandbox.commandline import parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import embed_text
@@ -485,3 +486,50 @@ async def test_every_cast_example_of_the_player_guide_runs(arena: Arena) -> None
         handle = await arena.run(parsed.path, parsed.options)
         assert not handle.ephemeral and handle.messages[-1].embeds, f"{example}: {handle.content}"
         assert "casts" in text(handle), example
+
+
+async def test_sanctuary_protection_and_mirror_image_ward_their_creature(arena: Arena) -> None:
+    await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
+    await make(arena.session, "bob", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("spell prepare", {"spell": "Sanctuary"})
+    await arena.run("spell prepare", {"spell": "Protection from Evil and Good"})
+    for _ in range(2):
+        await arena.run("character levelup", user="bob")
+    await arena.run("spell learn", {"spell": "Mirror Image"}, user="bob")
+    await arena.run("spell prepare", {"spell": "Mirror Image"}, user="bob")
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), ("skeleton", 1), joining=("alice", "bob"))
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+
+    await arena.turn_of(combat_id, "Sera")
+    ward = text(await arena.run("cast", {"spell": "Sanctuary", "targets": "Sera"}))
+    assert "attackers make a WIS save DC 13 first" in ward  # 8 + 2 + WIS +3
+    arena.dice.force(2)  # the goblin's Wisdom save: 2 - 1 = 1 against DC 13
+    with pytest.raises(InvalidInput, match="Goblin fails the DC 13 Wisdom save against Sera's Sanctuary"):
+        await combat.attack(dm, combat_id, "Goblin", "Sera", "Scimitar")
+    arena.dice.force(20, 10)  # it saves; then its attack roll
+    attack = await combat.attack(dm, combat_id, "Goblin", "Sera", "Scimitar")
+    assert attack.roll is not None and attack.roll.total == 10 + 4  # the goblin's Scimitar: +4
+
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Sera")
+    await arena.run("cast", {"spell": "Protection from Evil and Good", "targets": "Mira"})
+    undead = await combat.attack(dm, combat_id, "Skeleton", "Mira", "Shortsword")
+    assert "target Protection from Evil and Good" in undead.reasons  # skeletons are undead: disadvantage
+    goblin = await combat.attack(dm, combat_id, "Goblin", "Mira", "Scimitar")
+    assert not any("Protection" in r for r in goblin.reasons)  # a humanoid's attack is not warded
+
+    await arena.turn_of(combat_id, "Mira")
+    images = text(await arena.run("cast", {"spell": "Mirror Image"}, user="bob"))
+    assert "+3 duplicates" in images
+    arena.dice.force(6, 19)  # 6+ with three duplicates: the attack goes to one; 19 + 4 hits its AC 12
+    struck = await combat.attack(dm, combat_id, "Goblin", "Mira", "Scimitar")
+    assert "a duplicate (Mirror Image d20: 6)" in struck.action and struck.hit and struck.damage is None
+    assert struck.ac == 10 + 2  # 10 + Mira's DEX +2
+    rows = await arena.rows(combat_id)
+    left = next(e for e in effects.load(rows["Mira"].effects) if e.name == "Mirror Image")
+    assert left.bonuses["duplicates"] == "+2"
+    arena.dice.force(7)  # two left: 8+ needed, so the attack goes to Mira herself
+    real = await combat.attack(dm, combat_id, "Goblin", "Mira", "Scimitar")
+    assert "duplicate" not in real.action and real.ac == 12

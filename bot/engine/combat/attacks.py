@@ -105,6 +105,7 @@ class Attacks:
         self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
+        saves.sanctuary(self.fights, fight, attacker_row, target_row)
         saves.reveal(attacker_row)  # attacking ends Invisibility (the roll still has its advantage)
         if attacker.monster is not None:
             action = lookups.action(attacker.monster, what)
@@ -170,7 +171,8 @@ class Attacks:
         disadvantage: bool,
         rolls: list[RollOutcome],
     ) -> AttackReport:
-        fx = effects.rolls_for("attack", attacker.effects, target.effects)
+        kind = attacker.monster.type if attacker.monster is not None else "humanoid"
+        fx = effects.rolls_for("attack", attacker.effects, target.effects, attacker_type=kind)
         mods = cr.attack_modifiers(
             attacker.conditions,
             target.conditions,
@@ -179,20 +181,26 @@ class Attacks:
             disadvantage=disadvantage,
             granted=(fx.advantage, fx.disadvantage),
         )
+        decoy = saves.mirror_image(self.fights, target, rolls)  # a duplicate may draw the attack (its AC)
+        ac = target.ac if decoy is None else decoy[0]
         roll = self.fights.dice.roll(
             f"1d20{rules.signed(to_hit)}", advantage=mods.advantage, label=f"{attacker.name}: {name} attack"
         )
         bonus = self._effect_dice(fx.dice, attacker.name)
-        rolls.extend([roll, *(r for _, r, _ in bonus)])
+        rolls.extend([roll, *(r for _, r, _ in bonus)])  # after the Mirror Image d20, as they were rolled
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
         total = roll.total + sum(sign * r.total for _, r, sign in bonus)
         resolution = cr.resolve_attack(
-            natural, total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
+            natural, total, ac, auto_crit=decoy is None and cr.auto_crit(target.conditions, melee=melee)
         )
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
         parts = [*parts, *_damage_bonus(attacker, parts, target.row.name_key)]
-        if resolution.hit:
+        if decoy is not None:
+            name = f"{name} → a duplicate (Mirror Image d20: {decoy[1]})"
+            if resolution.hit:
+                saves.destroy_duplicate(target.row)
+        elif resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
         rolls.extend(damage_rolls + _save_rolls(save))
         return AttackReport(
@@ -204,7 +212,7 @@ class Attacks:
             kind="attack",
             roll=roll,
             to_hit=to_hit,
-            ac=target.ac,
+            ac=ac,
             hit=resolution.hit,
             critical=resolution.critical,
             reason=resolution.reason,

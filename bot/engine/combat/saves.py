@@ -17,7 +17,9 @@ from bot.engine import effects, rules
 from bot.engine.casting import concentration_dc
 from bot.engine.combat.fight import Creature, Fight, character_stand_in
 from bot.engine.combat.results import DamageReport, SaveRoll
+from bot.engine.dice import RollOutcome
 from bot.engine.sheet import write_back
+from bot.errors import InvalidInput
 from persistence.models import Character, Combat, Combatant
 
 if TYPE_CHECKING:
@@ -126,14 +128,15 @@ def carry_out(fight: Fight) -> None:
         row.effects = []
 
 
-def reveal(row: Combatant) -> tuple[str, ...]:
-    """SRD Invisibility ends when the invisible creature attacks or casts a spell."""
+def reveal(row: Combatant, *, harmful: bool = True) -> tuple[str, ...]:
+    """SRD: Invisibility ends when the invisible creature attacks or casts a spell; Sanctuary when the
+    warded creature attacks or casts a spell that harms (`harmful`)."""
     on_it = effects.load(row.effects)
-    kept = tuple(e for e in on_it if e.key != INVISIBILITY)
-    if len(kept) == len(on_it):
+    gone = [e for e in on_it if e.key == INVISIBILITY or (harmful and e.ward_dc)]
+    if not gone:
         return ()
-    row.effects = effects.dump(kept)
-    return (f"{row.name}: Invisibility",)
+    row.effects = effects.dump(e for e in on_it if e not in gone)
+    return tuple(f"{row.name}: {e.name}" for e in gone)
 
 
 def concentration_outside(
@@ -172,3 +175,58 @@ def temporary_hp(fight: Fight, row: Combatant) -> None:
     sheet = fight.sheet(row)
     if gain > sheet.hp_temp:
         write_back(fight.characters[row.character_id], replace(sheet, hp_temp=gain))
+
+
+def sanctuary(fights: Fights, fight: Fight, attacker: Combatant, target: Combatant) -> None:
+    """SRD Sanctuary: a creature targeting the warded one with an attack or a harmful spell first makes a
+    Wisdom save; on a failure it must choose a new target (the refusal says so, with the roll)."""
+    ward = next((e for e in effects.load(target.effects) if e.ward_dc), None)
+    if ward is None:
+        return
+    save = saving_throw(fights, fights.creature(fight, attacker), "wis", ward.ward_dc)
+    if not save.success:
+        rolled = f"{save.total} ({save.roll.breakdown})" if save.roll else "fails automatically"
+        raise InvalidInput(
+            f"{attacker.name} fails the DC {ward.ward_dc} Wisdom save against {target.name}'s {ward.name}: "
+            f"{rolled}. It must choose a new target."
+        )
+
+
+MIRROR_THRESHOLDS = {3: 6, 2: 8, 1: 11}  # SRD Mirror Image: the d20 that sends an attack to a duplicate
+
+
+def mirror_image(fights: Fights, target: Creature, rolls: list[RollOutcome]) -> tuple[int, int] | None:
+    """Mirror Image: an attack on the creature goes to one of its duplicates on a d20 of 6+ (three left),
+    8+ (two) or 11+ (one); a duplicate's AC is 10 + the creature's Dexterity modifier. Returns that AC and
+    the d20, or None when the attack goes to the creature itself."""
+    images = next((e for e in target.effects if e.bonuses.get("duplicates")), None)
+    if images is None:
+        return None
+    left = int(images.bonuses["duplicates"])
+    if left <= 0:
+        return None
+    roll = fights.dice.roll("1d20", label=f"{target.name}: Mirror Image")
+    rolls.append(roll)
+    if roll.total < MIRROR_THRESHOLDS[min(left, 3)]:
+        return None
+    dex = (
+        target.monster.modifier("dex")
+        if target.monster
+        else (target.sheet.scores["dex"] - 10) // 2
+        if target.sheet
+        else 0
+    )
+    return 10 + dex, roll.total
+
+
+def destroy_duplicate(row: Combatant) -> None:
+    """A hit on a duplicate destroys it; with the last one the spell ends."""
+    kept: list[effects.Effect] = []
+    for effect in effects.load(row.effects):
+        if effect.bonuses.get("duplicates"):
+            left = int(effect.bonuses["duplicates"]) - 1
+            if left <= 0:
+                continue
+            effect = replace(effect, bonuses={**effect.bonuses, "duplicates": f"+{left}"})
+        kept.append(effect)
+    row.effects = effects.dump(kept)

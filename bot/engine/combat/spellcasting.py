@@ -61,7 +61,10 @@ class Resolver:
     ) -> Resolved:
         key = caster.row.name_key
         ended = saves.end_concentration(fight, caster.row) if spell.concentration else ()
-        ended += saves.reveal(caster.row)  # casting ends Invisibility
+        harmful = casting.harmful(spell) or bool(casting.attack_type(spell))
+        for row in targets if harmful else ():
+            saves.sanctuary(self.fights, fight, caster.row, row)
+        ended += saves.reveal(caster.row, harmful=harmful)  # casting ends Invisibility (and Sanctuary, harming)
         done = Resolved([], [], [], ended)
         if spell.index in spell_effects.SPELL_EFFECTS:
             self._timed(fight, caster, spell, slot, targets, done)
