@@ -123,6 +123,8 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
             lines.append("At 0 HP: roll `/deathsave`.")
     else:
         lines.append(f"It's **{who}**'s turn.")
+    if change.saves:
+        lines.append("🎲 " + fit_lines((safe(e) for e in change.saves), LIST_IN_CONTENT, sep="; ") + ".")
     if change.expired:
         expired = fit_lines((safe(e) for e in change.expired), LIST_IN_CONTENT, sep=", ")
         lines.append(f"Ended: {expired}.")

@@ -282,11 +282,11 @@ async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> Non
     await arena.turn_of(combat_id, "Bandit")
     arena.dice.force(3)
     change = await arena.session.services.combat.next_turn(dm, combat_id)  # the end of its turn: a save again
-    assert any("Hold Person: WIS save DC 13: 3" in line and "it holds" in line for line in change.expired)
+    assert any("Hold Person: WIS save DC 13: 3" in line and "it holds" in line for line in change.saves)
     await arena.turn_of(combat_id, "Bandit")
     arena.dice.force(19)
     change = await arena.session.services.combat.next_turn(dm, combat_id)
-    assert any("succeeds: it ends" in line for line in change.expired)
+    assert any("succeeds: it ends" in line for line in change.saves)
     del sera
 
 

@@ -81,6 +81,8 @@ class TurnOrder:
         self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
     ) -> TurnChange:
         """Move on to the next creature that takes a turn (or to the top of the next round)."""
+        ending = fight.members(current) if current and end_current else []
+        held = [line for row in ending for line in saves.end_of_turn_saves(fight, row)]  # Hold Person's save
         expired = _end_of_turn(fight, current) if current and end_current else []
         skipped: list[str] = []
         while True:
@@ -96,7 +98,7 @@ class TurnOrder:
         for row in fight.members(now):
             expired += _tick(fight, row, "start")
             saves.temporary_hp(fight, row)  # Heroism
-        return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
+        return self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired), tuple(held))
 
     def change(
         self,
@@ -105,6 +107,7 @@ class TurnOrder:
         new_round: bool,
         skipped: tuple[str, ...],
         expired: tuple[str, ...],
+        saves_made: tuple[str, ...] = (),
     ) -> TurnChange:
         fight.combat.version += 1
         now = fight.rows[fight.combat.turn_index]
@@ -119,13 +122,12 @@ class TurnOrder:
             skipped=skipped,
             expired=expired,
             ping_user_id=now.owner_id if now.kind == "character" else None,
+            saves=saves_made,
         )
 
 
 def _end_of_turn(fight: Fight, current: Combatant) -> list[str]:
-    """Saves that end a spell's hold (Hold Person) come first, then conditions and effects count down."""
-    held = [line for row in fight.members(current) for line in saves.end_of_turn_saves(fight, row)]
-    return held + [name for row in fight.members(current) for name in _tick(fight, row, "end")]
+    return [name for row in fight.members(current) for name in _tick(fight, row, "end")]
 
 
 def _check_may_end_turn(actor: Actor, fight: Fight, current: Combatant | None) -> None:

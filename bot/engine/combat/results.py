@@ -120,6 +120,7 @@ class TurnChange:
     skipped: tuple[str, ...]
     expired: tuple[str, ...]  # "Goblin 1: poisoned"
     ping_user_id: int | None  # the player whose turn it is now (None for a monster)
+    saves: tuple[str, ...] = ()  # end-of-turn saves against a spell: "Bandit: Hold Person: WIS save DC 13: ..."
 
 
 @dataclass(frozen=True)
