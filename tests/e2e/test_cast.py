@@ -533,3 +533,19 @@ async def test_sanctuary_protection_and_mirror_image_ward_their_creature(arena: 
     arena.dice.force(7)  # two left: 8+ needed, so the attack goes to Mira herself
     real = await combat.attack(dm, combat_id, "Goblin", "Mira", "Scimitar")
     assert "duplicate" not in real.action and real.ac == 12
+
+
+async def test_a_paralysed_caster_loses_its_concentration(arena: Arena) -> None:
+    """SRD Cult Fanatic (DC 11) holds the cleric; paralysed is incapacitated, so her Bless ends."""
+    await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"), spells=("bless",))
+    await join_campaign(arena, "alice")
+    combat_id = await arena.fight(("cult-fanatic", 1))
+    await arena.turn_of(combat_id, "Sera")
+    await arena.run("cast", {"spell": "Bless"})
+    arena.dice.force(1)  # Sera's WIS save (+5, Bless +1d4) against DC 11: a natural 1 is 6 + at most 4
+    options = {"monster": "Cult Fanatic", "action": "Cast Hold Person", "target": "Sera"}
+    hold = text(await arena.run("dm combat act", options, user="dungeonmaster"))
+    assert "Sera fails the DC 11 Wisdom save" in hold and "paralyzed" in hold
+    assert "Concentration ends: Sera: Bless" in hold
+    refused = await arena.run("cast", {"spell": "Bless"})
+    assert refused.ephemeral and "paralyzed" in refused.content  # and she can't cast while held
