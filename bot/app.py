@@ -36,6 +36,7 @@ COGS = (
     "cogs.combat",
     "cogs.admin",
     "cogs.spells",
+    "cogs.casting",
     "cogs.lookup",
     "cogs.help",
     "cogs.aliases",

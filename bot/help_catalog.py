@@ -24,7 +24,7 @@ TOPICS: dict[str, str] = {
     "checks": "Checks, saves, attacks and initiative from your sheet",
     "campaigns": "Campaigns, sessions, recaps and the story's turns",
     "combat": "Fights: initiative, turns and attacks",
-    "spells": "Your character's cantrips and spells: learn, prepare, spellbook",
+    "spells": "Your character's cantrips and spells: learn, prepare, spellbook, cast",
     "lookup": "SRD facts: spells, monsters, items, conditions, classes, rules",
     "help": "Finding your way around",
 }
@@ -365,7 +365,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "combat",
         "/dm-combat act monster:<name> action:<action> target:<name>[, <name>...]",
-        "A monster's action at one target or several (a breath's saves): the engine rolls it all.",
+        "A monster's action or `Cast <spell>` at one target or several: the engine rolls it all.",
         "/dm-combat act monster:Goblin 1 action:Scimitar target:Tordek",
     ),
     CommandHelp(
@@ -571,6 +571,12 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/spell prepare spell:Magic Missile",
     ),
     _player("spells", "/spell book [name:<character>]", "A wizard's spellbook, prepared spells marked.", "/spell book"),
+    _player(
+        "spells",
+        "/cast spell:<spell> [level:<1-9>] [targets:<name, name>] [ritual:true]",
+        "Cast a spell: slot spent, attack or saves rolled, damage, healing and effects applied.",
+        "/cast spell:Magic Missile level:1 targets:Goblin 1",
+    ),
     _player(
         "lookup",
         "/lookup spell name:<spell> [public:true]",

@@ -115,6 +115,7 @@ class Character(Base):
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {name, rounds, level}
     # {cantrips, known, book, prepared: [SRD spell index], may_prepare} (migration 0006)
     spells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    effects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # bot.engine.effects (0009)
     notes: Mapped[str] = mapped_column(Text, default="")
     backstory: Mapped[str] = mapped_column(Text, default="")
     portrait_url: Mapped[str | None] = mapped_column(String(500))
@@ -368,6 +369,7 @@ class Combatant(Base):
     init_bonus: Mapped[int | None] = mapped_column(Integer)  # its initiative modifier, for rerolls
     attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
     resources: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # spent legendary actions, recharges, reaction
+    spells_used: Mapped[dict[str, int] | None] = mapped_column(JSON)  # a monster's spent slots and uses (0009)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

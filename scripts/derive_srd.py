@@ -795,6 +795,35 @@ def derive_monster(m: Json) -> Json:
         "reactions": [r["name"] for r in m.get("reactions", [])],
         "legendary_actions": [a["name"] for a in m.get("legendary_actions", [])],
         **monster_traits(m),
+        "spellcasting": monster_spellcasting(m),
+    }
+
+
+def monster_spellcasting(m: Json) -> Json | None:
+    """A stat block's spellcasting numbers (a Mage's slots, a Deva's innate spells by uses per day).
+
+    A slot caster (Mage, Priest, Lich) is preferred when a block also has innate spells. The attack bonus is
+    the source's `modifier` when given, else DC - 8 (SRD: DC = 8 + proficiency + ability modifier, the attack
+    bonus proficiency + ability modifier)."""
+    found = [a["spellcasting"] for a in m.get("special_abilities", []) if "spellcasting" in a]
+    if not found:
+        return None
+    sc = next((f for f in found if f.get("slots")), found[0])
+    dc = sc.get("dc")
+    attack = sc.get("modifier") if sc.get("modifier") else (dc - 8 if dc else None)
+    innate = {}
+    for spell in sc["spells"]:
+        usage = spell.get("usage") or {}
+        if usage:
+            innate[spell["url"].rsplit("/", 1)[-1]] = usage.get("times") or 0  # 0: at will
+    return {
+        "ability": sc["ability"]["index"],
+        "dc": dc,
+        "attack_bonus": attack,
+        "level": sc.get("level"),
+        "slots": {int(k): v for k, v in (sc.get("slots") or {}).items()},
+        "spells": sorted(spell["url"].rsplit("/", 1)[-1] for spell in sc["spells"]),
+        "uses_per_day": innate,
     }
 
 
@@ -890,9 +919,8 @@ def fix_monster_xp(monsters: list[Json]) -> list[str]:
 
 
 # Spells whose effect changes numbers for a while (a bonus die, AC, advantage ...) rather than
-# dealing damage: the issue names them for a timed-effect mechanism the engine does not have yet.
-# They stay "partial" (slot spent, dice rolled, the effect described for the DM) until it lands;
-# then this list is where they become "full". (The issue also names Hex: it is not in the SRD 5.1.)
+# dealing damage: `bot.engine.spell_effects` builds each as a timed effect (bot.engine.effects), so they
+# are "full"; a test checks that the two lists agree. (The issue also names Hex: it is not in the SRD 5.1.)
 HAND_TIMED_EFFECT_SPELLS = frozenset(
     {
         "bless",
@@ -960,17 +988,18 @@ def material_cost(s: Json) -> Json | None:
 def automation(spell: Json) -> str:
     """How much of a spell the engine can resolve from the data (see bot.data.srd.Automation).
 
-    full: damage or healing dice, or a save that imposes a condition; partial: a save, an attack or a
-    condition without numbers to compute, and the timed-effect spells; noted: the rest (an area alone,
+    full: damage or healing dice, a saving throw rolled per target against the caster's DC (with the
+    conditions it imposes), or one of the timed-effect spells `bot.engine.spell_effects` applies;
+    partial: a spell attack or a condition without numbers to compute; noted: the rest (an area alone,
     such as Detect Magic's sphere, is only where a utility works).
     """
     if spell["index"] in HAND_TIMED_EFFECT_SPELLS:
-        return "partial"
+        return "full"
     if spell["damage_at_slot_level"] or spell["damage_at_character_level"] or spell["heal_at_slot_level"]:
         return "full"
-    if spell["save"] and spell["conditions"]:
+    if spell["save"]:
         return "full"
-    if spell["save"] or spell["attack_type"] or spell["conditions"]:
+    if spell["attack_type"] or spell["conditions"]:
         return "partial"
     return "noted"
 
@@ -1052,7 +1081,7 @@ META = {
         "monsters[].xp where the source disagrees with the CR table (listed in meta.errata)",
         "tables.encounter_thresholds and encounter_multipliers (5e DMG; not part of SRD 5.1)",
         "conditions[].effects (structured summary of SRD 5.1 Conditions)",
-        "spells[].automation: the timed-effect spells are 'partial' until the engine applies them",
+        "spells[].automation: the timed-effect spells (bot.engine.spell_effects) are 'full'",
     ],
 }
 

@@ -539,6 +539,19 @@ class QualifiedDamage(_Model):
     qualifier: str
 
 
+class MonsterSpellcasting(_Model):
+    """A stat block's spellcasting: DC, attack bonus, slots by spell level (a Mage's), the spells it has,
+    and innate spells' uses per day (0: at will)."""
+
+    ability: str
+    dc: int | None = None
+    attack_bonus: int | None = None
+    level: int | None = None
+    slots: Mapping[int, int] = {}
+    spells: tuple[str, ...] = ()
+    uses_per_day: Mapping[str, int] = {}
+
+
 class Monster(_Model):
     """A monster stat block's facts.  The SRD JSON has no environment data."""
 
@@ -578,6 +591,7 @@ class Monster(_Model):
     legendary_resistance: int = 0  # uses per day
     regeneration: Regeneration | None = None
     parry: int = 0  # Parry: AC added against one melee hit
+    spellcasting: MonsterSpellcasting | None = None
 
     @property
     def ac(self) -> int:

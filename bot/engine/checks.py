@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine import death, rules
+from bot.engine import death, effects, rules
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
@@ -96,16 +96,17 @@ class CheckService:
         skill, ability = self._skill_or_ability(what)
         bonus = stats.skills[skill] if skill else stats.modifiers[ability]
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
+        fx = effects.rolls_for("check", sheet.effects, ability=ability)  # Guidance cast before: +1d4
         mods = rules.condition_modifiers(
             "check",
             active_conditions(sheet, self.srd),
             ability=ability,
             skill=skill,
             stealth_disadvantage=stats.stealth_disadvantage,
-            advantage=advantage,
-            disadvantage=disadvantage,
+            advantage=advantage or bool(fx.advantage),
+            disadvantage=disadvantage or bool(fx.disadvantage),
         )
-        return self._roll(sheet, "check", f"{name} check", bonus, mods)
+        return self._roll(sheet, "check", f"{name} check", bonus, mods, fx)
 
     async def save(
         self,
@@ -119,10 +120,15 @@ class CheckService:
         sheet = await self.characters.get(actor, ref)
         key = self._ability(ability)
         bonus = self.characters.stats(sheet).saves[key]
+        fx = effects.rolls_for("save", sheet.effects, ability=key)  # Bless or Resistance cast before: +1d4
         mods = rules.condition_modifiers(
-            "save", active_conditions(sheet, self.srd), ability=key, advantage=advantage, disadvantage=disadvantage
+            "save",
+            active_conditions(sheet, self.srd),
+            ability=key,
+            advantage=advantage or bool(fx.advantage),
+            disadvantage=disadvantage or bool(fx.disadvantage),
         )
-        return self._roll(sheet, "save", f"{rules.ABILITY_NAMES[key]} save", bonus, mods)
+        return self._roll(sheet, "save", f"{rules.ABILITY_NAMES[key]} save", bonus, mods, fx)
 
     async def initiative(
         self, actor: Actor, *, advantage: bool = False, disadvantage: bool = False, ref: CharacterRef | None = None
@@ -206,10 +212,22 @@ class CheckService:
 
     # Helpers ------------------------------------------------------------------------------------
 
-    def _roll(self, sheet: Sheet, kind: RollKind, label: str, bonus: int, mods: rules.RollModifiers) -> CheckResult:
+    def _roll(
+        self,
+        sheet: Sheet,
+        kind: RollKind,
+        label: str,
+        bonus: int,
+        mods: rules.RollModifiers,
+        fx: effects.RollEffects | None = None,
+    ) -> CheckResult:
+        """The d20 with the bonus, and the dice of the sheet's timed effects (Guidance: + 1d4) in the one roll."""
+        dice = fx.dice if fx else ()
         if mods.auto_fail:
             return CheckResult(sheet.name, kind, label, bonus, None, mods.reasons, auto_fail=True)
-        outcome = self.dice.roll(f"1d20{rules.signed(bonus)}", advantage=mods.advantage, label=f"{sheet.name}: {label}")
+        expression = f"1d20{rules.signed(bonus)}" + "".join(term for _, term in dice)
+        label += "".join(f" ({name} {term})" for name, term in dice)
+        outcome = self.dice.roll(expression, advantage=mods.advantage, label=f"{sheet.name}: {label}")
         return CheckResult(sheet.name, kind, label, bonus, outcome, mods.reasons)
 
     def _skill_or_ability(self, what: str) -> tuple[str | None, str]:

@@ -42,6 +42,17 @@ class Effect:
     ticks_on: str | None = None  # the name key of the creature on whose turns the rounds tick
     phase: Phase = "end"
     caster: str | None = None  # the name key of the creature concentrating on it
+    # What spells add (bot.engine.spell_effects builds them): conditions held while the effect lasts (Hold
+    # Person's paralysis), the save that ends it at the end of each of the affected creature's turns
+    # (ability, DC), a floor for AC (Mage Armor: 13 + Dex), extra damage only against one creature (Hunter's
+    # Mark), and effects that end when the creature takes damage (Sleep).
+    conditions: tuple[str, ...] = ()
+    save_ends: tuple[str, int] | None = None
+    ac_base: int = 0
+    against: str | None = None
+    ends_on_damage: bool = False
+    ward_dc: int = 0  # Sanctuary: who targets the creature first makes a Wisdom save against this DC
+    from_types: tuple[str, ...] = ()  # its "attacked" edge holds only against these creature types (PfEG)
 
     @property
     def key(self) -> str:
@@ -166,44 +177,102 @@ def without_concentration(
     return tuple(e for e in effects if e not in gone), tuple(e.name for e in gone)
 
 
-def rolls_for(kind: RollKind, own: Sequence[Effect], against: Sequence[Effect] = ()) -> RollEffects:
-    """One d20 roll of `kind` by a creature with effects `own`; for an attack, `against` are the target's."""
-    dice = tuple((e.name, term) for e in own if (term := e.bonus(kind)))
-    advantage = [e.name for e in own if e.edges.get(kind) == "advantage"]
-    disadvantage = [e.name for e in own if e.edges.get(kind) == "disadvantage"]
+def rolls_for(
+    kind: RollKind,
+    own: Sequence[Effect],
+    against: Sequence[Effect] = (),
+    *,
+    ability: str | None = None,
+    attacker_type: str | None = None,
+) -> RollEffects:
+    """One d20 roll of `kind` by a creature with effects `own`; for an attack, `against` are the target's.
+    A save or check of one `ability` also takes what is keyed "save:dex" (Haste, Slow)."""
+    keys = (kind, f"{kind}:{ability}") if ability else (kind,)
+    dice = tuple((e.name, term) for e in own for key in keys if (term := e.bonus(key)))
+    advantage = [e.name for e in own if any(e.edges.get(k) == "advantage" for k in keys)]
+    disadvantage = [e.name for e in own if any(e.edges.get(k) == "disadvantage" for k in keys)]
     if kind == "attack":
-        advantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "advantage"]
-        disadvantage += [f"target {e.name}" for e in against if e.edges.get("attacked") == "disadvantage"]
+        holds = [e for e in against if not e.from_types or attacker_type in e.from_types]
+        advantage += [f"target {e.name}" for e in holds if e.edges.get("attacked") == "advantage"]
+        disadvantage += [f"target {e.name}" for e in holds if e.edges.get("attacked") == "disadvantage"]
     return RollEffects(dice, tuple(advantage), tuple(disadvantage))
 
 
-def damage_bonus(own: Sequence[Effect]) -> tuple[tuple[str, str], ...]:
-    return tuple((e.name, term) for e in own if (term := e.bonus("damage")))
+def damage_bonus(own: Sequence[Effect], target: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Extra damage on a hit; an effect `against` one creature (Hunter's Mark) adds it only to hits on it."""
+    return tuple((e.name, term) for e in own if (term := e.bonus("damage")) and e.against in (None, target))
 
 
 def ac_bonus(effects: Sequence[Effect]) -> int:
     return sum(e.ac for e in effects)
 
 
+def armour_class(base: int, effects: Sequence[Effect]) -> int:
+    """AC with the effects: a floor first (Mage Armor's 13 + Dex when it beats the worn AC), then bonuses."""
+    floor = max((e.ac_base for e in effects), default=0)
+    return max(base, floor) + ac_bonus(effects)
+
+
+def conditions_of(effects: Sequence[Effect]) -> tuple[str, ...]:
+    """The conditions the effects hold on a creature (Hold Person: paralyzed)."""
+    return tuple(dict.fromkeys(c for e in effects for c in e.conditions))
+
+
+def concentrating(effects: Iterable[Effect], caster: str) -> tuple[Effect, ...]:
+    return tuple(e for e in effects if e.caster == caster)
+
+
+def elapsed(effects: Sequence[Effect], rounds: int) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """Time passes outside a fight (a rest: 600 rounds an hour): effects with fewer rounds left end."""
+    kept = tuple(replace(e, rounds=e.rounds - rounds) if e.rounds is not None else e for e in effects)
+    return tuple(e for e in kept if e.rounds is None or e.rounds > 0), tuple(
+        e.name for e in kept if e.rounds is not None and e.rounds <= 0
+    )
+
+
+def damaged(effects: Sequence[Effect]) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """The creature takes damage: effects that end on damage (Sleep) end."""
+    return tuple(e for e in effects if not e.ends_on_damage), tuple(e.name for e in effects if e.ends_on_damage)
+
+
 def resistances(effects: Sequence[Effect]) -> frozenset[str]:
     return frozenset(r for e in effects for r in e.resistances)
 
 
-def label(effect: Effect) -> str:
+def label(effect: Effect, *, with_conditions: bool = True) -> str:
     """For the tracker: "Bless (3 rounds, conc. Lia)" needs the caster's name; this gives "Bless (3 rounds)"."""
+    held = f": {', '.join(effect.conditions)}" if effect.conditions and with_conditions else ""
     if effect.rounds is None:
-        return effect.name
-    return f"{effect.name} ({counted(effect.rounds, 'round')})"
+        return effect.name + held
+    return f"{effect.name} ({duration_words(effect.rounds)}){held}"
+
+
+def duration_words(rounds: int) -> str:
+    """Rounds as a player counts them: "3 rounds", "10 min" (10 rounds a minute), "8 h"."""
+    if rounds >= 600 and rounds % 600 == 0:
+        return f"{rounds // 600} h"
+    if rounds >= 100 and rounds % 10 == 0:
+        return f"{rounds // 10} min"
+    return counted(rounds, "round")
 
 
 def describe(effect: Effect) -> str:
     """What it does, in a few words: "+1d4 attack, +1d4 save", "AC +2", "advantage on attacks against"."""
-    parts = [f"{term} {kind}" for kind, term in effect.bonuses.items()]
+    parts = [f"{term} {_kind_words(kind)}" for kind, term in effect.bonuses.items()]
+    if effect.ac_base:
+        parts.append(f"AC at least {effect.ac_base}")
     if effect.ac:
         parts.append(f"AC {effect.ac:+d}")
+    parts += list(effect.conditions)
+    if effect.save_ends:
+        parts.append(f"{effect.save_ends[0].upper()} save DC {effect.save_ends[1]} ends it")
     parts += [f"resists {r}" for r in effect.resistances]
     for kind, edge in effect.edges.items():
-        parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {kind}s")
+        parts.append(f"{edge} on attacks against" if kind == "attacked" else f"{edge} on {_kind_words(kind)}s")
+    if effect.from_types:
+        parts.append(f"by {', '.join(effect.from_types)}")
+    if effect.ward_dc:
+        parts.append(f"attackers make a WIS save DC {effect.ward_dc} first")
     return ", ".join(parts) or "no mechanical change"
 
 
@@ -221,7 +290,28 @@ def to_json(effect: Effect) -> dict[str, Any]:
         "ticks_on": effect.ticks_on,
         "phase": effect.phase,
         "caster": effect.caster,
+        **_spell_parts(effect),
     }
+
+
+def _spell_parts(effect: Effect) -> dict[str, Any]:
+    """The spell fields, stored only when set (old rows and the DM's effects stay as they were)."""
+    parts: dict[str, Any] = {}
+    if effect.conditions:
+        parts["conditions"] = list(effect.conditions)
+    if effect.save_ends:
+        parts["save_ends"] = list(effect.save_ends)
+    if effect.ac_base:
+        parts["ac_base"] = effect.ac_base
+    if effect.against:
+        parts["against"] = effect.against
+    if effect.ends_on_damage:
+        parts["ends_on_damage"] = True
+    if effect.ward_dc:
+        parts["ward_dc"] = effect.ward_dc
+    if effect.from_types:
+        parts["from_types"] = list(effect.from_types)
+    return parts
 
 
 def from_json(entry: Mapping[str, Any]) -> Effect:
@@ -238,7 +328,20 @@ def from_json(entry: Mapping[str, Any]) -> Effect:
         ticks_on=_text_or_none(entry.get("ticks_on")),
         phase="start" if entry.get("phase") == "start" else "end",
         caster=_text_or_none(entry.get("caster")),
+        conditions=tuple(str(c) for c in entry.get("conditions") or ()),
+        save_ends=_save_ends(entry.get("save_ends")),
+        ac_base=int(entry.get("ac_base") or 0),
+        against=_text_or_none(entry.get("against")),
+        ends_on_damage=bool(entry.get("ends_on_damage")),
+        ward_dc=int(entry.get("ward_dc") or 0),
+        from_types=tuple(str(t) for t in entry.get("from_types") or ()),
     )
+
+
+def _save_ends(value: object) -> tuple[str, int] | None:
+    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[1], int):
+        return str(value[0]), value[1]
+    return None
 
 
 def load(entries: Iterable[Mapping[str, Any]] | None) -> tuple[Effect, ...]:
@@ -247,6 +350,14 @@ def load(entries: Iterable[Mapping[str, Any]] | None) -> tuple[Effect, ...]:
 
 def dump(effects: Iterable[Effect]) -> list[dict[str, Any]]:
     return [to_json(e) for e in effects]
+
+
+def _kind_words(kind: str) -> str:
+    """ "save:dex" → "Dex save", "temp_hp" → "temporary HP a turn", "hp_max" → "HP maximum"."""
+    roll, _, ability = kind.partition(":")
+    if ability:
+        return f"{ability.capitalize()} {roll}"
+    return {"temp_hp": "temporary HP a turn", "hp_max": "HP maximum", "duplicates": "duplicates"}.get(kind, kind)
 
 
 def _text_or_none(value: object) -> str | None:

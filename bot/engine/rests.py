@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.data.srd import SRD
-from bot.engine import rules, spells
+from bot.engine import casting, rules, spells
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Sheet
 from bot.engine.wording import counted
@@ -19,6 +19,8 @@ from bot.errors import InvalidInput
 
 RestKind = Literal["short", "long"]
 SHORT_REST_SLOT_CLASSES = ("warlock",)  # Pact Magic slots come back on a short rest
+SHORT_REST_ROUNDS = 600  # an hour, in the rounds timed effects count (10 a minute)
+LONG_REST_ROUNDS = 4800  # 8 hours
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Rest:
 
 def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutcome]) -> Rest:
     """Spend `dice` hit dice (0: none; the SRD leaves it to the player), each healing its roll + Con."""
+    sheet = casting.pass_time(sheet, SHORT_REST_ROUNDS)  # an hour: timed spells run down
     left = sheet.level - sheet.hit_dice_used
     if dice < 0 or dice > left:
         raise InvalidInput(f"{sheet.name} has {counted(left, 'hit die')} to spend; not {dice}.")
@@ -76,6 +79,7 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
 
 
 def long_rest(sheet: Sheet) -> Rest:
+    sheet = casting.pass_time(sheet, LONG_REST_ROUNDS)  # 8 hours: Mage Armor and Aid end
     regained = min(sheet.hit_dice_used, rules.hit_dice_regained_on_long_rest(sheet.level))
     exhaustion = next((c.level for c in sheet.conditions if c.name == "exhaustion"), 0)
     conditions = tuple(

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Row
 
 from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
+from bot.engine import effects as timed_effects
 from bot.engine import rules
 from bot.engine.backgrounds import background_name
+from bot.engine.effects import Effect
 from bot.errors import InvalidInput
 from persistence.models import Character
 
@@ -105,6 +107,7 @@ class Sheet:
     backstory: str = ""
     portrait_url: str | None = None
     spells: Spells = Spells()
+    effects: tuple[Effect, ...] = ()  # timed effects outside a fight (Mage Armor), by `bot.engine.effects`
 
     @property
     def scores(self) -> dict[str, int]:
@@ -208,7 +211,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         proficiency_bonus=prof,
         saves={a: rules.save_bonus(mods[a], prof, proficient=sheet.proficient("saves", a)) for a in rules.ABILITIES},
         skills=skills,
-        armor_class=armor_class(sheet, srd),
+        armor_class=timed_effects.armour_class(armor_class(sheet, srd), sheet.effects),
         speed=rules.exhaustion_speed(base_speed, exhaustion),
         initiative=rules.initiative_bonus(mods["dex"]),
         passive_perception=rules.passive_score(skills["perception"]),
@@ -345,6 +348,7 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         backstory=row.backstory,
         portrait_url=row.portrait_url,
         spells=spells_of(row.spells or {}),
+        effects=timed_effects.load(row.effects),
     )
 
 
@@ -396,6 +400,7 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.slots_current = list(sheet.slots_current)
     row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
     row.spells = spells_json(sheet.spells)
+    row.effects = timed_effects.dump(sheet.effects)
     row.version = row.version + 1
 
 

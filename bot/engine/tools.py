@@ -19,6 +19,7 @@ from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignDefaults, info_of
 from bot.engine.caps import pending_full
+from bot.engine.cast_tools import CastTools
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
@@ -80,6 +81,7 @@ class ToolExecutor:
             "take_item": self._take_item,
             "award_xp": self._award_xp,
             **StoryTools(combat, srd, defaults.caps).handlers(),
+            **CastTools(combat, srd).handlers(),
         }
 
     async def execute(
@@ -338,6 +340,7 @@ class ToolExecutor:
             f"{args['reason']}"
         )
         self._write(round_, row, new, "damage", text, {"amount": amount, "type": args["damage_type"]})
+        followups = self._concentration(round_, row, amount)
         payload = {
             "ok": True,
             "damage": {
@@ -355,7 +358,17 @@ class ToolExecutor:
             f"{amount} {args['damage_type']} damage, HP {sheet.hp_current} → {new.hp_current}",
             numbers={"amount": amount, "hp_before": sheet.hp_current, "hp_after": new.hp_current},
         )
-        return CallResult("", payload, action)
+        return CallResult("", payload, action, followups=followups)
+
+    def _concentration(self, round_: Round, row: Character, amount: int) -> list[EngineAction]:
+        """A spell the damaged character concentrates on: its CON save (DC 10 or half the damage)."""
+        save, ended = self.combat.concentration_outside(round_.party, row, amount)
+        found = []
+        if save is not None and save.roll is not None:
+            verdict = "kept" if save.success else "lost"
+            detail = f"concentration {verdict}: CON save {save.total} vs DC {save.dc}"
+            found.append(EngineAction("spell", row.name, detail, dice=save.roll.breakdown))
+        return found + [EngineAction("spell", name, "ends with the concentration") for name in ended]
 
     async def _heal(self, round_: Round, args: dict[str, Any]) -> CallResult:
         row = await self._target(round_, args["target"], "hit points")

@@ -63,7 +63,9 @@ __all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block"]
 CONTEXT_PATTERN = re.compile(r"<context>(.*?)</context>", re.DOTALL)
 DEFAULT_NAME = "the adventurer"
 DEFAULT_SCENE = "the surroundings"
-SAFE_TOOLS = frozenset({"request_check", "start_combat"})  # the only proposals this narrator makes
+SAFE_TOOLS = frozenset({"request_check", "start_combat", "cast_spell"})  # the only proposals this narrator makes
+# "I cast Fire Bolt at the goblin": a spell named after a word of casting is a `cast_spell` call.
+CASTING = re.compile(r"\b(?:cast|casts|casting|channel|invoke|unleash)\b", re.I)
 WORDS_PER_CHUNK = 3
 
 
@@ -393,6 +395,19 @@ def choose_dc(action: str, rng: random.Random) -> int:
     return next((dc for rule, dc in DIFFICULTY if rule.search(action)), rng.choice((12, 13, 14, 15)))
 
 
+class NameFinder:
+    """Finds one of a list of names (SRD spells) in text, longest first, whole words, any case."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._names = {name.casefold(): name for name in names}
+        body = "|".join(re.escape(name) for name in sorted(self._names, key=len, reverse=True)) or r"(?!x)x"
+        self._pattern = re.compile(rf"\b({body})\b", re.IGNORECASE)
+
+    def find(self, text: str) -> str | None:
+        match = self._pattern.search(text)
+        return self._names[match[1].casefold()] if match else None
+
+
 class MonsterFinder:
     """Finds SRD monster names (and simple plurals) in text, with a count when one is given."""
 
@@ -654,6 +669,10 @@ SETBACKS = (
     "The attempt comes to nothing, and {name} steps back to reconsider.",
     "For a moment nothing happens; {name} will need another approach.",
 )
+SPELLS = (
+    "{name} speaks the words of {spell}, and the magic answers.",
+    "The air shivers as {name} shapes {spell}.",
+)
 COMBAT = (
     "Steel rings out in {scene} as {name} closes on the {enemy}.",
     "{name} strikes first, and the {enemy} answers with a snarl. Battle is joined.",
@@ -680,10 +699,18 @@ class OfflineNarrator:
     name = "offline"
     model = "offline"
 
-    def __init__(self, monsters: Iterable[str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        monsters: Iterable[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        spells: Iterable[str] | None = None,
+    ) -> None:
         if monsters is None:
             monsters = [monster.name for monster in load_srd().data.monsters]
+        if spells is None:
+            spells = [spell.name for spell in load_srd().data.spells]
         self._monsters = MonsterFinder(monsters)
+        self._spells = NameFinder(spells)
         self._clock = clock
 
     async def stream(
@@ -715,7 +742,13 @@ class OfflineNarrator:
         arguments: dict[str, Any] | None = None
         name = ""
         found = self._monsters.find(action, turn.rng) if ATTACK.search(action) else None
-        if found and "start_combat" in offered and not ctx.in_combat:
+        spell = self._spells.find(action) if CASTING.search(action) else None
+        if spell and "cast_spell" in offered:
+            target = self._monsters.find(action, turn.rng)
+            targets = [target[0]] if target else [n for n in ctx.npcs if n.casefold() in action.casefold()][:1]
+            name = "cast_spell"
+            arguments = {"caster": ctx.acting_character, "spell": spell, "level": None, "targets": targets}
+        elif found and "start_combat" in offered and not ctx.in_combat:
             name, arguments = "start_combat", {"enemies": [{"monster": found[0], "count": found[1]}]}
         elif (skill := choose_check(action)) and "request_check" in offered and not found:
             reason = " ".join(f"{ctx.acting_character} tries: {action}".split())[:200]
@@ -748,6 +781,10 @@ class OfflineNarrator:
             _write_check(writer, check)
         elif turn.results and result.get("ok") is True and tool == "start_combat":
             writer.add(COMBAT, enemy=_enemy(result))
+        elif turn.results and result.get("ok") is True and tool == "cast_spell":
+            cast = result.get("spell")
+            spell = cast.get("spell") if isinstance(cast, dict) else None
+            writer.add(SPELLS, spell=str(spell or "the spell"))
         elif turn.results:
             writer.add(SETBACKS)
         else:

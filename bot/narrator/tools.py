@@ -165,6 +165,14 @@ NARRATOR_TOOLS: list[ToolSpec] = [
         amount=_int("XP for each target.", 1, 100_000),
     ),
     _tool(
+        "cast_spell",
+        "A player character casts its own spell; the engine rolls.",
+        caster=_text("The caster, by name.", 80),
+        spell=_text("SRD spell name.", 80),
+        level={**_int("Slot level, or null.", 1, 9), "type": ["integer", "null"]},
+        targets={"type": "array", "maxItems": 12, "description": "Target names.", "items": _text("A name.", 80)},
+    ),
+    _tool(
         "introduce_npc",
         "Bring a new non-player character into the story.",
         name=_text("The NPC's name.", 80),

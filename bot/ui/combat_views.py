@@ -131,6 +131,8 @@ def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
     else:
         lines.append(f"It's **{who}**'s turn.")
     lines += [safe(note) for note in change.notes[:8]]  # recharges, legendary actions back, regeneration
+    if change.saves:
+        lines.append("🎲 " + fit_lines((safe(e) for e in change.saves), LIST_IN_CONTENT, sep="; ") + ".")
     if change.expired:
         expired = fit_lines((safe(e) for e in change.expired), LIST_IN_CONTENT, sep=", ")
         lines.append(f"Ended: {expired}.")
@@ -199,6 +201,11 @@ def damage_outcome(damage: DamageReport, *, for_dm: bool = False) -> str:
     """What happened to the target: characters in numbers, monsters in words (numbers for the DM), and the
     effects that end with its concentration."""
     outcome = _damage_outcome(damage, for_dm=for_dm)
+    save = damage.concentration_save
+    if save is not None:  # SRD: DC 10 or half the damage, whichever is higher
+        rolled = f"**{save.total}** {save.roll.breakdown}" if save.roll else "fails automatically"
+        kept = "keeps concentration" if save.success else "loses concentration"
+        outcome += f" Concentration: CON save DC {save.dc}: {rolled}: {kept}."
     if damage.concentration_ended:
         outcome += f" Its concentration ends: {', '.join(safe(e) for e in damage.concentration_ended)}."
     return outcome

@@ -14,9 +14,12 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.app import DMBot
+from bot.engine.casting import CAST_ACTION, spell_of_action
+from bot.engine.casting import target_names as casting_targets
 from bot.engine.combat import CombatService, Overrides, TrackerState
 from bot.engine.table import TableService
 from bot.errors import GameError
+from bot.ui import cast_views
 from bot.ui import combat_views as fights
 from bot.ui.fit import choices
 from cogs.common import actor_of, here
@@ -49,10 +52,12 @@ class DMCombatCog(TrackerTools, MonsterTools, commands.Cog):
 
     async def action_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:
-            names = await self.fight.action_names(here(interaction), str(interaction.namespace.monster or ""), current)
+            monster = str(interaction.namespace.monster or "")
+            names = await self.fight.action_names(here(interaction), monster, current)
+            names += await self.fight.monster_spells(here(interaction), monster, current.removeprefix(CAST_ACTION))
         except GameError:
             return []
-        return choices(names)
+        return choices(names[:25])
 
     @group.command(name="start")
     async def combat_start(self, interaction: Interaction[DMBot]) -> None:
@@ -97,7 +102,7 @@ class DMCombatCog(TrackerTools, MonsterTools, commands.Cog):
     @group.command(name="act")
     @app_commands.describe(
         monster="The monster in the fight",
-        action="One of its actions (or legendary actions)",
+        action="One of its actions (or legendary actions), or `Cast <spell>` for one of its spells",
         target="Whom it attacks; several separated by commas (an area's saves, a routine's attacks in turn)",
         advantage="Advantage on its attack rolls",
         disadvantage="Disadvantage on its attack rolls (cancels Pack Tactics when its allies are far off)",
@@ -114,7 +119,15 @@ class DMCombatCog(TrackerTools, MonsterTools, commands.Cog):
         advantage: bool = False,
         disadvantage: bool = False,
     ) -> None:
-        """Run a monster's action at one target or several: the engine rolls to hit, damage and saves."""
+        """Run a monster's action or spell at one target or several: the engine rolls hits, damage, saves."""
+        spell = spell_of_action(action)
+        if spell is not None:  # a Mage's Fireball: its slots, its DC, the targets' saves
+            report = await self.fight.cast(
+                actor_of(interaction), here(interaction), spell, targets=casting_targets(target), caster=monster
+            )
+            await interaction.response.send_message(embed=cast_views.cast_embed(report, for_dm=True))
+            await self.show_tracker(interaction, report.state)
+            return
         turn = await self.fight.monster_act(
             actor_of(interaction),
             here(interaction),

@@ -75,7 +75,8 @@ async def brenna_exists(session: SandboxSession) -> None:
 async def the_party(session: SandboxSession) -> None:
     """Tordek (bob's dwarf fighter) and Lia (carol's elf wizard, Magic Missile in her spellbook)."""
     await make(session, "bob", "Tordek", "dwarf", "fighter", skills=("athletics", "perception"))
-    await make(session, "carol", "Lia", "elf", "wizard", skills=("arcana", "history"), spells=("magic-missile",))
+    book = ("magic-missile", "shield", "detect-magic", "sleep", "mage-armor", "burning-hands")
+    await make(session, "carol", "Lia", "elf", "wizard", skills=("arcana", "history"), spells=book)
 
 
 async def admin_has_a_character(session: SandboxSession) -> None:
@@ -123,7 +124,7 @@ async def a_second_fact_and_three_pending_changes(session: SandboxSession) -> No
 
 async def goblins_and_turns(session: SandboxSession) -> None:
     """Two goblins in the fight, everyone in the order, round 1 begun, and Tordek's turn."""
-    await run(session, "/dm-combat add monster:goblin count:2", DM)
+    await run(session, "/dm-combat add monster:goblin count:2 hit_points:60", DM)  # they live through the examples
     await run(session, "/combat join", "carol")
     await run(session, "/combat next", DM)
     await tordeks_turn(session)
@@ -159,6 +160,17 @@ async def tordek_drops(session: SandboxSession) -> None:
     sheet = await session.services.characters.get(Actor(session.user_id("bob"), session.world.guild.id))
     if sheet.hp_current:  # the goblins may have done it already
         await run(session, f"/dm damage target:Tordek amount:{sheet.hp_current}", DM)
+
+
+async def lia_casts(session: SandboxSession) -> None:
+    """Lia at level 3 (2nd-level slots), Fire Bolt known again, Shield prepared, and her turn."""
+    actor = Actor(session.user_id("carol"), session.world.guild.id)
+    await session.services.characters.grant_xp(actor, CharacterRef(name="Lia"), 900)
+    for _ in range(2):
+        await run(session, "/character levelup", "carol")
+    await run(session, "/spell learn spell:Fire Bolt", "carol")
+    await run(session, "/spell prepare spell:Shield", "carol")
+    await turn_of(session, "Lia")
 
 
 async def tordeks_turn(session: SandboxSession) -> None:
@@ -270,6 +282,9 @@ PLAN: list[Step] = [
     ("dm-combat reroll", DM),
     ("dm-combat prev", DM),
     ("dm-combat skip", DM),
+    lia_casts,
+    ("cast", "carol"),  # on her turn: Fire Bolt, then Magic Missile at a 2nd-level slot on two goblins
+    ("/cast spell:Shield", "carol"),  # a reaction, on anyone's turn
     tordeks_turn,
     ("combat delay", "bob"),  # Tordek holds his turn, then readies it
     ("combat ready", "bob"),
@@ -278,6 +293,7 @@ PLAN: list[Step] = [
     ("dm-combat end", DM),
     tordek_drops,
     ("deathsave", "bob"),
+    ("/cast spell:Detect Magic", "carol"),  # a ritual: ten minutes, not in a fight
     ("dm revive", DM),  # dying Tordek back with 1 HP
     ("character use-item", "bob"),  # the potion of healing the DM awarded
     ("recap", "alice"),

@@ -89,7 +89,8 @@ async def test_level_one_wizard_picks_spells_in_the_draft_then_prepares(session:
     assert "all 4 prepared spells" in full.messages[-1].content
     listed = fields(await session.run("spell list"))
     assert "Magic Missile ⚙️" in listed["Prepared 4/4 · set until a long rest"]
-    assert listed["Cantrips 3/3"] == "**Cantrip** Fire Bolt ⚙️, Light 🎲, Mage Hand 📝"
+    # Light calls for a DEX save (an unwilling holder): the engine rolls it, so it counts as full (⚙️).
+    assert listed["Cantrips 3/3"] == "**Cantrip** Fire Bolt ⚙️, Light ⚙️, Mage Hand 📝"
 
 
 async def test_level_three_cleric_prepares_after_a_long_rest(session: SandboxSession) -> None:
@@ -139,7 +140,8 @@ async def test_warlock_learns_its_known_spells(session: SandboxSession) -> None:
 async def test_the_help_examples_of_spells_and_lookup_run(session: SandboxSession) -> None:
     """Each /spell and /lookup example of the catalog (and so of the guides), run as typed."""
     await make(session, "Ansel", "human", "wizard", ("arcana", "history"), spells=("magic-missile",))
-    entries = [e for e in catalog.CATALOG if e.topic in ("spells", "lookup")]
+    # /cast's example needs a fight: tests/e2e/test_examples.py runs it at one
+    entries = [e for e in catalog.CATALOG if e.topic in ("spells", "lookup") and e.command != "cast"]
     assert len(entries) == 5 + 9
     for entry in entries:
         command, options = parse_example(entry.example)
@@ -154,7 +156,7 @@ def parse_example(example: str) -> tuple[str, dict[str, Any]]:
     command, options = words[0], {}
     for word in words[1:]:
         key, _, value = word.partition(":")
-        options[key] = {"true": True, "false": False}.get(value, value)
+        options[key] = int(value) if value.isdigit() else {"true": True, "false": False}.get(value, value)
     return command, options
 
 

@@ -255,6 +255,8 @@ async def test_fifty_actions_never_propose_a_state_change(narrator: OfflineNarra
             assert call.arguments is not None
             if call.name == "start_combat":
                 assert all(e["monster"].casefold() in monsters for e in call.arguments["enemies"])
+            elif call.name == "cast_spell":  # the player named a spell: the engine checks it's theirs, with a slot
+                assert call.arguments["caster"] == "Mira"
             else:
                 assert call.arguments["character"] == "Mira"
             result = check_result(call, True) if call.name == "request_check" else {"ok": True}
@@ -314,6 +316,7 @@ def test_tool_enums_match_the_srd() -> None:
         "give_item",
         "take_item",
         "award_xp",
+        "cast_spell",
         "introduce_npc",
         "move_scene",
         "start_combat",

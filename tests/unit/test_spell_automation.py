@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.data.srd import Spell, load_srd
+from bot.engine.spell_effects import SPELL_EFFECTS
 
-# The issue's timed-effect spells: "partial" until the engine has one timed-effect mechanism (Hex is not SRD).
+# The issue's timed-effect spells: "full", built by bot.engine.spell_effects as timed effects (Hex is not SRD).
 TIMED = {
     "bless",
     "bane",
@@ -32,12 +33,12 @@ TIMED = {
 def expected(spell: Spell) -> str:
     """The rule written out again from the loaded facts, independently of the derive script."""
     if spell.index in TIMED:
-        return "partial"
+        return "full"
     if spell.damage_at_slot_level or spell.damage_at_character_level or spell.heal_at_slot_level:
         return "full"
-    if spell.save is not None and spell.conditions:
+    if spell.save is not None:  # the engine rolls each target's save against the caster's DC
         return "full"
-    if spell.save or spell.attack_type or spell.conditions:
+    if spell.attack_type or spell.conditions:
         return "partial"
     return "noted"
 
@@ -46,12 +47,14 @@ def test_all_319_spells_are_classified_by_the_rule() -> None:
     spells = load_srd().data.spells
     assert len(spells) == 319
     assert [s.index for s in spells if s.automation != expected(s)] == []
-    assert Counter(s.automation for s in spells) == {"full": 106, "partial": 61, "noted": 152}
+    assert Counter(s.automation for s in spells) == {"full": 139, "partial": 28, "noted": 152}
 
 
 def test_named_spells_land_where_the_issue_says() -> None:
     srd = load_srd()
-    assert all(srd.spell(index).automation == "partial" for index in TIMED)
+    assert all(srd.spell(index).automation == "full" for index in TIMED)
+    assert set(SPELL_EFFECTS) == TIMED  # the engine builds an effect for each, and for no other
+    assert "hex" not in srd.lookup("spell")  # SRD 5.1 has no Hex
     for index in ("fire-bolt", "magic-missile", "cure-wounds", "eldritch-blast", "fireball", "hold-person"):
         assert srd.spell(index).automation == "full", index
     assert srd.spell("hold-person").conditions == ("paralyzed",)
@@ -59,10 +62,10 @@ def test_named_spells_land_where_the_issue_says() -> None:
         assert srd.spell(index).automation == "noted", index
 
 
-def test_every_damage_healing_and_condition_save_spell_is_full_unless_timed() -> None:
+def test_every_damage_healing_and_save_spell_is_full() -> None:
     for spell in load_srd().data.spells:
         computable = spell.damage_at_slot_level or spell.damage_at_character_level or spell.heal_at_slot_level
-        if (computable or (spell.save and spell.conditions)) and spell.index not in TIMED:
+        if computable or spell.save or spell.index in TIMED:
             assert spell.automation == "full", spell.index
 
 

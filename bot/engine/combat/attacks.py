@@ -12,7 +12,7 @@ from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules
 from bot.engine.checks import UNARMED
-from bot.engine.combat import custom, lookups, resources
+from bot.engine.combat import custom, lookups, resources, saves
 from bot.engine.combat.fight import Creature, Fight
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
@@ -141,6 +141,8 @@ class Attacks:
             self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
+        saves.sanctuary(self.fights, fight, attacker_row, target_row)
+        saves.reveal(attacker_row)  # attacking ends Invisibility (the roll still has its advantage)
         if attacker.monster is not None:
             action = lookups.action(attacker.monster, what)
             resources.check_usable(attacker_row, action)
@@ -206,7 +208,8 @@ class Attacks:
         disadvantage: bool,
         rolls: list[RollOutcome],
     ) -> AttackReport:
-        fx = effects.rolls_for("attack", attacker.effects, target.effects)
+        kind = attacker.monster.type if attacker.monster is not None else "humanoid"
+        fx = effects.rolls_for("attack", attacker.effects, target.effects, attacker_type=kind)
         adv, dis = self.fights.traits.attack_edges(fight, attacker)  # Pack Tactics, Sunlight Sensitivity
         mods = cr.attack_modifiers(
             attacker.conditions,
@@ -216,23 +219,29 @@ class Attacks:
             disadvantage=disadvantage,
             granted=((*fx.advantage, *adv), (*fx.disadvantage, *dis)),
         )
+        decoy = saves.mirror_image(self.fights, target, rolls)  # a duplicate may draw the attack (its AC)
+        ac = target.ac if decoy is None else decoy[0]
         roll = self.fights.dice.roll(
             f"1d20{rules.signed(to_hit)}", advantage=mods.advantage, label=f"{attacker.name}: {name} attack"
         )
         bonus = self._effect_dice(fx.dice, attacker.name)
-        rolls.extend([roll, *(r for _, r, _ in bonus)])
+        rolls.extend([roll, *(r for _, r, _ in bonus)])  # after the Mirror Image d20, as they were rolled
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
         total = roll.total + sum(sign * r.total for _, r, sign in bonus)
         resolution = cr.resolve_attack(
-            natural, total, target.ac, auto_crit=cr.auto_crit(target.conditions, melee=melee)
+            natural, total, ac, auto_crit=decoy is None and cr.auto_crit(target.conditions, melee=melee)
         )
         parried = self.fights.traits.parry(target, resolution, total, melee=melee)
         if parried:
             resolution = cr.AttackResolution(False, False, parried)
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
-        parts = [*parts, *_damage_bonus(attacker, parts)]
-        if resolution.hit:
+        parts = [*parts, *_damage_bonus(attacker, parts, target.row.name_key)]
+        if decoy is not None:
+            name = f"{name} → a duplicate (Mirror Image d20: {decoy[1]})"
+            if resolution.hit:
+                saves.destroy_duplicate(target.row)
+        elif resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
         rolls.extend(damage_rolls + _save_rolls(save) + list(damage.trait_rolls if damage else ()))
         return AttackReport(
@@ -244,7 +253,7 @@ class Attacks:
             kind="attack",
             roll=roll,
             to_hit=to_hit,
-            ac=target.ac,
+            ac=ac,
             hit=resolution.hit,
             critical=resolution.critical,
             reason=resolution.reason,
@@ -388,34 +397,8 @@ class Attacks:
         )
 
     def saving_throw(self, target: Creature, ability: str, dc: int, *, spell: bool = False) -> SaveRoll:
-        """A creature's save in a fight: effects and conditions, Magic Resistance when `spell` (the hook the
-        spells call), and a legendary monster's Legendary Resistance on a failure."""
-        return self.fights.traits.legendary_resistance(target, self._saving_throw(target, ability, dc, spell=spell))
-
-    def _saving_throw(self, target: Creature, ability: str, dc: int, *, spell: bool = False) -> SaveRoll:
-        if target.monster is not None:
-            bonus = target.monster.saving_throws.get(ability, target.monster.modifier(ability))
-        else:
-            assert target.sheet is not None
-            bonus = self.fights.characters.stats(target.sheet).saves[ability]
-        fx = effects.rolls_for("save", target.effects)
-        mods = rules.condition_modifiers(
-            "save",
-            target.conditions,
-            ability=ability,
-            advantage=bool(fx.advantage) or self.fights.traits.save_edges(target, spell=spell),
-            disadvantage=bool(fx.disadvantage),
-        )
-        if mods.auto_fail:
-            return SaveRoll(ability, dc, None, False)
-        roll = self.fights.dice.roll(
-            f"1d20{rules.signed(bonus)}",
-            advantage=mods.advantage,
-            label=f"{target.name}: {rules.ABILITY_NAMES[ability]} save",
-        )
-        extra = self._effect_dice(fx.dice, target.name)
-        save = SaveRoll(ability, dc, roll, False, extra)
-        return replace(save, success=save.total >= dc)
+        """A creature's save in a fight (see `saves.saving_throw`): `spell` for Magic Resistance."""
+        return saves.saving_throw(self.fights, target, ability, dc, spell=spell)
 
 
 def _check_attack(attacker: Creature, target: Creature) -> None:
@@ -438,10 +421,11 @@ def _save_rolls(save: SaveRoll | None) -> list[RollOutcome]:
     return ([save.roll] if save.roll else []) + [r for _, r, _ in save.bonus_rolls]
 
 
-def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll]) -> list[DamageRoll]:
+def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll], target: str | None = None) -> list[DamageRoll]:
     """An effect's extra damage (a custom `damage:1d6`) on each hit, of the attack's first damage type."""
     kind = parts[0].type if parts else "bludgeoning"
-    return [DamageRoll(dice=term[1:], type=kind) for _, term in effects.damage_bonus(attacker.effects)]
+    bonus = effects.damage_bonus(attacker.effects, target)
+    return [DamageRoll(dice=term[1:], type=kind) for _, term in bonus]
 
 
 def is_melee(action: MonsterAction) -> bool:

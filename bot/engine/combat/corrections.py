@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from bot.data.srd import Condition
 from bot.engine import combat_rules as cr
-from bot.engine.combat import lookups
+from bot.engine.combat import lookups, saves
 from bot.engine.combat.fight import Fight, character_id, character_stand_in, condition_json, timed
 from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
@@ -17,7 +17,7 @@ from bot.engine.combat.results import CombatRef, DamageReport, NoFight, OfCampai
 from bot.engine.sheet import ActiveCondition, Actor, name_key, write_back
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.models import Combat, Combatant
-from persistence.repositories import CombatRepository
+from persistence.repositories import CombatRepository, PartyRepository
 
 MAX_AMOUNT = 10_000
 MAX_ROUNDS = 1000
@@ -74,7 +74,12 @@ class Corrections:
             if row is None:
                 raise NotFound(f"No character called “{target[:64]}” plays in this campaign.")
             stand_in = character_stand_in(row)
-            return change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+            report = change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+            if report.total <= 0:
+                return report
+            party = await PartyRepository(session).members(campaign_id, lock=True)
+            save, ended = saves.concentration_outside(self.fights, party, row, report.total)
+            return replace(report, concentration_save=save, concentration_ended=ended)
 
     def _damage_row(
         self, fight: Fight, row: Combatant, amount: int, kind: str | None, source: cr.DamageSource, critical: bool
@@ -115,6 +120,7 @@ class Corrections:
                     raise InvalidInput(f"{row.name} isn't {entry.name.lower()}.")
                 added = (ActiveCondition(entry.index, rounds, level),) if add else ()
                 write_back(fight.characters[character_id(row)], replace(sheet, conditions=others + added))
+            saves.drop_incapacitated(self.fights, fight)  # stunned, asleep ...: its concentration ends
             fight.combat.version += 1
             return self.fights.state(fight, for_dm=True)
 

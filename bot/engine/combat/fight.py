@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.data.srd import Condition, Monster
 from bot.engine import combat_rules as cr
@@ -18,6 +19,9 @@ from bot.engine.sheet import Actor, Sheet, to_sheet
 from bot.errors import InvalidInput, NotFound
 from persistence.models import Character, Combat, Combatant
 
+if TYPE_CHECKING:
+    from bot.engine.combat.loading import Fights
+
 
 @dataclass
 class Fight:
@@ -26,6 +30,7 @@ class Fight:
     characters: dict[int, Character]
     dm_id: int | None
     campaign_status: str | None = None  # "active", "paused" or "ended", as read with the fight
+    fights: Fights | None = None  # what loaded it: the dice and saves that damage's concentration checks use
 
     def current(self) -> Combatant | None:
         if self.combat.round == 0 or not self.rows:

@@ -4,10 +4,10 @@ the sheet (written back inside the fight's transaction) by `bot.engine.hit_point
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.engine import combat_rules as cr
-from bot.engine import effects, hit_points
+from bot.engine import hit_points
+from bot.engine.combat import saves
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.combat.traits import Guard, Guarded
@@ -19,23 +19,13 @@ from persistence.models import Combatant
 def hurt(
     fight: Fight, row: Combatant, parts: Sequence[cr.DamageTaken], *, critical: bool, guard: Guard | None = None
 ) -> DamageReport:
-    """Damage taken; a creature it drops to 0 HP loses its concentration (the effects it held up end).
+    """Damage taken; what it does to spells is `saves.after_damage`'s: a creature it drops to 0 HP loses its
+    concentration (the effects it held up end), one still standing saves to keep it, Sleep ends.
     `guard`: a monster's traits on its damage (a threshold, Undead Fortitude: `traits.CombatTraits.guard`)."""
-    report = _hurt(fight, row, parts, critical=critical, guard=guard)
-    if report.hp_after <= 0 < report.hp_before or report.state == "dead":
-        return replace(report, concentration_ended=end_concentration(fight, row))
-    return report
+    return saves.after_damage(fight.fights, fight, row, _hurt(fight, row, parts, critical=critical, guard=guard))
 
 
-def end_concentration(fight: Fight, caster: Combatant, *, keep: str | None = None) -> tuple[str, ...]:
-    """The caster's concentration ends (but for the effect `keep`): every effect it holds up, on anyone."""
-    ended: list[str] = []
-    for row in fight.rows:
-        kept, gone = effects.without_concentration(effects.load(row.effects), caster.name_key, keep=keep)
-        if gone:
-            row.effects = effects.dump(kept)
-            ended += [f"{row.name}: {name}" for name in gone]
-    return tuple(ended)
+end_concentration = saves.end_concentration  # where the timed effects have always found it
 
 
 def _hurt(

@@ -13,7 +13,7 @@ from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
 from bot.engine import rules
 from bot.engine.characters import CharacterRef
-from bot.engine.combat import custom
+from bot.engine.combat import custom, saves
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.loading import Fights, check_campaign_running
 from bot.engine.combat.order import insert, reorder, roll_off
@@ -287,6 +287,7 @@ class Lifecycle:
             survivors = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
             share = cr.xp_share(total, len(survivors))
             rewards = tuple(self._reward(fight, r, share) for r in survivors)
+            saves.carry_out(fight)  # Mage Armor cast in the fight outlasts it, on the sheet
             fight.combat.status, fight.combat.ended_at = "ended", self.fights.clock()
             fight.combat.version += 1
             state = self.fights.state(fight, for_dm=True)

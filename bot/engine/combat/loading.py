@@ -140,7 +140,7 @@ class Fights:
         rows, characters = await repo.combatants_and_characters(combat.id, lock=lock)
         if need_dm and self.campaign_dm is not None:
             dm = await self.campaign_dm(combat.campaign_id)
-        return Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status)
+        return Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status, fights=self)
 
     async def dm_of(self, session: AsyncSession, campaign_id: int) -> int | None:
         if self.campaign_dm is not None:
@@ -176,19 +176,24 @@ class Fights:
 
     def creature(self, fight: Fight, row: Combatant) -> Creature:
         """A combatant as attacks and saves see it: AC, conditions and defences, with its timed effects."""
-        on_it = effects.load(row.effects)
-        extra = effects.resistances(on_it)
+        in_fight = effects.load(row.effects)
+        held = [(name, 1) for name in effects.conditions_of(in_fight)]  # Hold Person's paralysis
         if row.kind == "monster":
             monster = self.monster_of(row)
-            conditions = lookups.with_implied(self.srd, ((c.name, c.level) for c in timed(row.conditions)))
+            own = [(c.name, c.level) for c in timed(row.conditions)]
+            conditions = lookups.with_implied(self.srd, own + [h for h in held if h[0] not in dict(own)])
             defences = cr.Defences.of_monster(monster).with_conditions(conditions)
-            defences = replace(defences, resistances=defences.resistances | extra)
-            return Creature(row, row.ac + effects.ac_bonus(on_it), conditions, defences, monster, None, on_it)
+            defences = replace(defences, resistances=defences.resistances | effects.resistances(in_fight))
+            ac = effects.armour_class(row.ac, in_fight)
+            return Creature(row, ac, conditions, defences, monster, None, in_fight)
         sheet = fight.sheet(row)
+        on_it = (*in_fight, *sheet.effects)  # and what was cast on the character before the fight
         conditions = active_conditions(sheet, self.srd)
+        known = {c.index for c, _ in conditions}
+        conditions += lookups.with_implied(self.srd, [h for h in held if h[0] not in known])
         defences = cr.Defences.of_traits(sheet.features).with_conditions(conditions)
-        defences = replace(defences, resistances=defences.resistances | extra)
-        ac = self.characters.stats(sheet).armor_class + effects.ac_bonus(on_it)
+        defences = replace(defences, resistances=defences.resistances | effects.resistances(on_it))
+        ac = effects.armour_class(self.characters.stats(sheet).armor_class, in_fight)  # the sheet's are in stats
         return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
     def monster(self, key: str) -> Monster:

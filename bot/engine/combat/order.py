@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import combat_rules as cr
 from bot.engine import death, effects
-from bot.engine.combat import custom
+from bot.engine.combat import custom, saves
 from bot.engine.combat.fight import Fight, condition_json, timed
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, TurnChange, TurnKey, TurnMoved
@@ -87,6 +87,8 @@ class TurnOrder:
         self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
     ) -> TurnChange:
         """Move on to the next creature that takes a turn (or to the top of the next round)."""
+        ending = fight.members(current) if current and end_current else []
+        held = [line for row in ending for line in saves.end_of_turn_saves(fight, row)]  # Hold Person's save
         expired = _end_of_turn(fight, current) if current and end_current else []
         skipped: list[str] = []
         while True:
@@ -104,9 +106,10 @@ class TurnOrder:
         for row in fight.members(now):
             expired += _tick(fight, row, "start")
             notes += self.fights.turn_start.begin(fight, row, rolls)  # reaction, legendary, recharge, regeneration
-        saves = self._death_saves(fight, now)  # before the tracker's state is read, so it shows the save
-        change = self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired))
-        return replace(change, notes=tuple(notes), rolls=tuple(rolls), death_saves=saves)
+            saves.temporary_hp(fight, row)  # Heroism
+        death_rolls = self._death_saves(fight, now)  # before the tracker's state is read, so it shows the save
+        change = self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired), tuple(held))
+        return replace(change, notes=tuple(notes), rolls=tuple(rolls), death_saves=death_rolls)
 
     def _death_saves(self, fight: Fight, now: Combatant) -> tuple[death.TurnDeathSave, ...]:
         """A dying character's turn starts with its death save (SRD: one a turn), rolled here."""
@@ -125,6 +128,7 @@ class TurnOrder:
         new_round: bool,
         skipped: tuple[str, ...],
         expired: tuple[str, ...],
+        saves_made: tuple[str, ...] = (),
     ) -> TurnChange:
         fight.combat.version += 1
         now = fight.rows[fight.combat.turn_index]
@@ -139,6 +143,7 @@ class TurnOrder:
             skipped=skipped,
             expired=expired,
             ping_user_id=now.owner_id if now.kind == "character" else None,
+            saves=saves_made,
         )
 
 

@@ -135,6 +135,7 @@ class TurnChange:
     death_saves: tuple[TurnDeathSave, ...] = ()  # rolled by the engine as a dying character's turn started
     notes: tuple[str, ...] = ()  # what the turn's start did: recharges, legendary actions back, regeneration
     rolls: tuple[RollOutcome, ...] = ()  # the dice it rolled (a recharge's d6)
+    saves: tuple[str, ...] = ()  # end-of-turn saves against a spell: "Bandit: Hold Person: WIS save DC 13: ..."
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class DamageReport:
     concentration_ended: tuple[str, ...] = ()  # "Goblin: Bless": its caster dropped
     notes: tuple[str, ...] = ()  # what its traits did: Undead Fortitude, a damage threshold
     trait_rolls: tuple[RollOutcome, ...] = ()  # the dice they rolled (Undead Fortitude's save)
+    concentration_save: SaveRoll | None = None  # a concentrating creature's CON save against the damage
 
     @property
     def healed(self) -> int:

@@ -9,14 +9,19 @@ out their operations; every change is one transaction that locks the combat row 
 - generic combatants and lair actions: `extras.Extras`; timed effects: `timed_effects.TimedEffects`
 - monsters as written: `legendary.Legendary`, `areas` (several targets), `reactions.Reactions` (opportunity
   attacks), `resources` (what each has spent), `turn_start` (recharge, regeneration), `traits` (their hooks)
+- spells (`/cast`), in a fight and outside one: `casts.Casts`
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.data.srd import SRD
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
+from bot.engine.combat import saves
 from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.casts import Casts
 from bot.engine.combat.corrections import Corrections
 from bot.engine.combat.extras import Extras
 from bot.engine.combat.lifecycle import Lifecycle
@@ -63,6 +68,15 @@ class CombatService:
         self.opportunity = Reactions(fights, attacks).opportunity
         self.set_sunlight = extras.set_sunlight
         self._corrections(Corrections(fights))
+        casts = Casts(fights)
+        self.cast = casts.cast
+        self.cast_outside = casts.cast_outside
+        self.cast_with = casts.cast_with  # in a transaction the caller holds (the narrator's round)
+        self.outside_with = casts.outside_with
+        self.spell = casts.spell
+        self.castable = casts.castable
+        self.monster_spells = casts.monster_spells
+        self.concentration_outside = partial(saves.concentration_outside, fights)  # damage away from a fight
 
     def _reading(self, fights: Fights) -> None:
         self.active_in_channel = fights.active_in_channel
