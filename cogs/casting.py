@@ -44,9 +44,9 @@ class CastCog(commands.Cog):
     async def cast(
         self,
         interaction: Interaction[DMBot],
-        spell: str,
+        spell: Range[str, 1, 100],
         level: Range[int, 1, 9] | None = None,
-        targets: str | None = None,
+        targets: Range[str, 1, 500] | None = None,
         ritual: bool = False,
     ) -> None:
         """Cast a spell: slots spent, attacks and saves rolled, damage, healing and effects applied."""
