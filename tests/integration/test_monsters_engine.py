@@ -201,6 +201,14 @@ async def test_undead_fortitude_regeneration_and_a_threshold(table: tuple[Table,
     await t.combat.next_turn(t.dm, combat_id)
     change = await _to_turn(t, combat_id, "Troll")
     assert any("doesn't regenerate" in n for n in change.notes) and (await entry(t, combat_id, "Troll")).hp == 60
+    down = await t.combat.damage(t.dm, t.campaign, "Troll", 100, "slashing")  # down, not dead: it may regenerate
+    assert down.state == "up" and down.hp_after == 0 and down.health == "down" and "dies only if" in down.notes[0]
+    change = await _to_turn(t, combat_id, "Troll")
+    assert "💚 Troll regenerates 10 HP." in change.notes and (await entry(t, combat_id, "Troll")).hp == 10
+    await t.combat.damage(t.dm, t.campaign, "Troll", 10, "fire")  # down again, and fire stops its regeneration
+    change = await _to_turn(t, combat_id, "Troll")
+    assert "💀 Troll dies: it starts its turn at 0 HP and doesn't regenerate." in change.notes
+    assert (await entry(t, combat_id, "Troll")).state == "dead"
     bridge = GenericSpec("Bridge", 40, 10, "3", None, threshold=10)
     await t.combat.add_generic(t.dm, combat_id, bridge)
     ignored = await t.combat.damage(t.dm, t.campaign, "Bridge", 9)
