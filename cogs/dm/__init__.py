@@ -260,7 +260,7 @@ class DMCog(
         initiative="A fixed initiative (15) or a modifier to roll with (+2)",
         group="They share one initiative and act as one entry (a pack of wolves)",
         attacks="A generic one's attacks: `Rope +4 1d4; Stones DC 12 dex 2d6 half`",
-        threshold="A damage threshold: a hit doing less does nothing (an object's)",
+        threshold="Damage threshold",
     )
     @app_commands.autocomplete(monster=monster_autocomplete)
     async def combat_add(
@@ -284,10 +284,10 @@ class DMCog(
     @combat.command(name="act")
     @app_commands.describe(
         monster="The monster in the fight",
-        action="One of its actions (or legendary actions)",
-        target="Whom it attacks; several separated by commas (an area's saves, a routine's attacks in turn)",
-        advantage="Advantage on its attack rolls",
-        disadvantage="Disadvantage on its attack rolls (cancels Pack Tactics when its allies are far off)",
+        action="One of its actions or legendary actions",
+        target="Whom it attacks; several: Tordek, Lia",
+        advantage="On its attack rolls",
+        disadvantage="On its attack rolls",
     )
     @app_commands.autocomplete(
         monster=combatant_autocomplete, action=action_autocomplete, target=MonsterTools.targets_autocomplete
@@ -301,7 +301,7 @@ class DMCog(
         advantage: bool = False,
         disadvantage: bool = False,
     ) -> None:
-        """Run a monster's action at one target or several: the engine rolls to hit, damage and saves."""
+        """Run a monster's action (or legendary action) at one target or several; the engine rolls."""
         turn = await self.fight.monster_act(
             actor_of(interaction),
             here(interaction),

@@ -1,5 +1,5 @@
-"""`/dm combat prev|skip|move|reroll|lair|effect` (and, from cogs/dm/monsters.py, `legendary|opportunity|
-sunlight`): the DM's initiative-tracker tools, and the generic side of
+"""`/dm combat prev|skip|move|reroll|lair|effect` (and `sunlight`, from cogs/dm/monsters.py): the DM's
+initiative-tracker tools, and the generic side of
 `/dm combat add`. `DMCog`'s `combat` group is made by `combat_group()`, fresh for each load of the cog, with
 these commands in it; so `/dm combat ...` stays one group, and one cog, in two modules of the package cogs/dm.
 
@@ -39,8 +39,6 @@ def combat_group() -> app_commands.Group:
         ("reroll", tools.combat_reroll),
         ("lair", tools.combat_lair),
         ("effect", tools.combat_effect),
-        ("legendary", monsters.combat_legendary),
-        ("opportunity", monsters.combat_opportunity),
         ("sunlight", monsters.combat_sunlight),
     ):
         group.add_command(_command(name, callback))

@@ -94,7 +94,7 @@ async def test_legendary_actions_spent_off_turn_and_restored_at_its_turn(table: 
     await t.until(combat_id, "Tordek")
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (3, 3)
     rng.faces = [15, 4, 4]  # the tail: 15 + 14 = 29 hits; 2d8+8 = 16
-    tail = await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Tail Attack", "Tordek")
+    tail = await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Tail Attack", "Tordek")
     [report] = tail.reports
     assert report.action == "Tail" and report.hit and report.damage is not None and report.damage.total == 16
     assert report.damage.hp_after == TOUGH - 16
@@ -105,13 +105,13 @@ async def test_legendary_actions_spent_off_turn_and_restored_at_its_turn(table: 
     assert "legendary actions left 0/3" in wing.notes[-1]
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (0, 3)
     with pytest.raises(InvalidInput, match="costs 1; Adult Red Dragon has 0 legendary actions left"):
-        await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+        await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     await t.until(combat_id, "Adult Red Dragon")
     with pytest.raises(InvalidInput, match="own turn"):
-        await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+        await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (3, 3)
     await t.combat.next_turn(t.dm, combat_id)
-    detect = await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+    detect = await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     assert detect.reports == () and "the DM describes it" in detect.notes[0]
 
 
