@@ -349,7 +349,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "combat",
-        "/dm combat sunlight on:true|false",
+        "/dm combat sunlight on:<true or false>",
         "The fight is in sunlight: Sunlight Sensitivity's disadvantage, no vampire regeneration.",
         "/dm combat sunlight on:true",
     ),
