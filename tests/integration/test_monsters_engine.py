@@ -18,7 +18,7 @@ from bot.engine.combat import CombatService, GenericSpec, Overrides
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
-from bot.errors import InvalidInput
+from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database
 from persistence.models import Campaign, Character
 
@@ -175,6 +175,8 @@ async def test_opportunity_attacks_and_parry_take_the_reaction_once_a_round(tabl
     assert not parried.hit and "parries" in parried.notes[0]
     with pytest.raises(InvalidInput, match="used its reaction"):
         await t.combat.opportunity(t.actor(ALICE), combat_id, "Knight", weapon="longsword")
+    with pytest.raises(Forbidden, match="Only the campaign's DM"):  # naming the attacker is the DM's
+        await t.combat.opportunity(t.actor(BOB), combat_id, "Knight", attacker="Tordek", weapon="longsword")
     await t.combat.next_turn(t.dm, combat_id)
     await t.until(combat_id, "Goblin")
     with pytest.raises(InvalidInput, match="Nimble Escape"):
