@@ -110,12 +110,22 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
 
     @app_commands.command(name="opportunity")
     @app_commands.describe(
-        target="The creature leaving your reach on its turn", weapon="Your melee weapon (or unarmed)"
+        target="The creature leaving your reach on its turn",
+        weapon="Your melee weapon (or unarmed); a monster's melee attack (default: its first)",
+        attacker="The DM: the creature that attacks (default: your character)",
     )
-    @app_commands.autocomplete(target=target_autocomplete, weapon=weapon_autocomplete)
-    async def opportunity(self, interaction: Interaction[DMBot], target: Range[str, 1, 64], weapon: str) -> None:
+    @app_commands.autocomplete(target=target_autocomplete, weapon=weapon_autocomplete, attacker=target_autocomplete)
+    async def opportunity(
+        self,
+        interaction: Interaction[DMBot],
+        target: Range[str, 1, 64],
+        weapon: Range[str, 1, 100] | None = None,
+        attacker: Range[str, 1, 64] | None = None,
+    ) -> None:
         """Opportunity attack: a creature leaves your reach; your reaction makes one melee attack."""
-        report = await self.combat.opportunity(actor_of(interaction), here(interaction), target, weapon=weapon)
+        report = await self.combat.opportunity(
+            actor_of(interaction), here(interaction), target, attacker=attacker, weapon=weapon
+        )
         await interaction.response.send_message(embed=views.attack_embed(report, title="↩️ Opportunity attack"))
         await self.show(interaction, report.state)
 

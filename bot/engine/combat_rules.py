@@ -301,9 +301,12 @@ def monster_hp(monster: Monster, method: HpMethod, roll: Callable[[str], int]) -
 
 
 def health_word(hp: int, hp_max: int, *, dead: bool = False) -> str:
-    """What players see of a monster: unhurt, hurt, bloodied (≤ half), near death (≤ a quarter), dead."""
-    if dead or hp <= 0:
+    """What players see of a monster: unhurt, hurt, bloodied (≤ half), near death (≤ a quarter), dead (or
+    down: at 0 HP and not dead yet, a troll waiting to regenerate)."""
+    if dead:
         return "dead"
+    if hp <= 0:
+        return "down"
     if hp >= hp_max:
         return "unhurt"
     if hp * 4 <= hp_max:

@@ -14,7 +14,8 @@ table usually rules them, and each reading is written down here (and in docs/DM_
   on a success it drops to 1 HP instead. Not against radiant damage or a critical hit.
 - Regeneration: its hit points at the start of its turn, unless damage of a type named in the data hit it
   since its last turn (a troll's acid or fire), or it is at 0 HP when the trait needs 1, or in sunlight when
-  the trait says so.
+  the trait says so. A troll (whose trait works at 0 HP) at 0 HP is down, not dead: it dies only if it
+  starts its turn at 0 HP and doesn't regenerate.
 - Magic Resistance: advantage on saving throws against spells (`save_advantage_against_spells`, for the
   spell helper to call).
 - A damage threshold (an object's, set by the DM): damage below it in one hit is ignored entirely.
@@ -71,6 +72,13 @@ def regenerated(monster: Monster | None, hp: int, hp_max: int, *, stopped: bool,
     if trait is None or stopped or (trait.needs_hp and hp < 1) or (trait.not_in_sunlight and sunlight):
         return 0
     return max(0, min(trait.hp, hp_max - hp))
+
+
+def dies_only_at_its_turn(monster: Monster | None) -> bool:
+    """A troll: at 0 HP it dies only if it starts its turn there and doesn't regenerate (its regeneration
+    works at 0 HP). One whose trait needs 1 HP (a vampire, an oni) dies at 0 like any monster."""
+    trait = monster.regeneration if monster is not None else None
+    return trait is not None and not trait.needs_hp
 
 
 def stops_regeneration(monster: Monster | None, damage_types: Sequence[tuple[str | None, int]]) -> bool:

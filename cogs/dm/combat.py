@@ -102,7 +102,7 @@ class DMCombatCog(TrackerTools, MonsterTools, commands.Cog):
     @group.command(name="act")
     @app_commands.describe(
         monster="The monster in the fight",
-        action="One of its actions (or legendary actions), or `Cast <spell>` for one of its spells",
+        action="One of its actions or legendary actions, or `Cast <spell>` for one of its spells",
         target="Whom it attacks; several separated by commas (an area's saves, a routine's attacks in turn)",
         advantage="Advantage on its attack rolls",
         disadvantage="Disadvantage on its attack rolls (cancels Pack Tactics when its allies are far off)",

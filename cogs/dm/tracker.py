@@ -1,7 +1,7 @@
-"""`/dm-combat prev|skip|move|reroll|lair|effect` (and, from cogs/dm/monsters.py, `legendary|opportunity|
-sunlight`): the DM's initiative-tracker tools, and the generic side of
-`/dm-combat add`. `DMCog`'s `combat` group is made by `combat_group()`, fresh for each load of the cog, with
-these commands in it; so `/dm-combat ...` stays one group, and one cog, in two modules of the package cogs/dm.
+"""`/dm-combat prev|skip|move|reroll|lair|effect` (and `sunlight`, from cogs/dm/monsters.py): the DM's
+initiative-tracker tools, and the generic side of
+`/dm-combat add`. `DMCombatCog`'s group is made by `combat_group()`, fresh for each load of the cog, with
+these commands in it; so `/dm-combat ...` stays one group, and one cog (cogs/dm/combat.py).
 
 Thin like every cog: one engine call, a reply, then the fight's one tracker message is edited."""
 
@@ -29,7 +29,7 @@ Roll = Literal["attack", "save", "check", "attacked"]
 
 
 def combat_group() -> app_commands.Group:
-    """`/dm-combat`, with the tracker tools in it (DMCombatCog adds start, add, act, remove and end)."""
+    """`/dm-combat`, with the tracker tools in it (DMCog adds start, add, act, remove and end)."""
     group = app_commands.Group(name="dm-combat", description="The DM's tools for this channel's fight", guild_only=True)
     tools, monsters = TrackerTools, MonsterTools
     for name, callback in (
@@ -39,8 +39,6 @@ def combat_group() -> app_commands.Group:
         ("reroll", tools.combat_reroll),
         ("lair", tools.combat_lair),
         ("effect", tools.combat_effect),
-        ("legendary", monsters.combat_legendary),
-        ("opportunity", monsters.combat_opportunity),
         ("sunlight", monsters.combat_sunlight),
     ):
         group.add_command(_command(name, callback))

@@ -26,7 +26,7 @@ from persistence.models import Campaign, Character
 CHANNEL = "arena"
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = {"dm": ROOT / "docs" / "DM_GUIDE.md", "player": ROOT / "docs" / "PLAYER_GUIDE.md"}
-COMMANDS = ("dm-combat legendary", "dm-combat opportunity", "dm-combat sunlight", "combat opportunity")
+COMMANDS = ("dm-combat sunlight", "combat opportunity")
 HEROES = (
     ("alice", "Tordek", "fighter", "dwarf"),
     ("bob", "Lia", "wizard", "elf"),
@@ -101,13 +101,13 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     await lair.run("/combat next")  # round 1: Tordek
 
     # Legendary actions at the end of Tordek's turn: a Tail Attack (1), a Wing Attack at three (2).
-    tail = await lair.run("/dm-combat legendary monster:Adult Red Dragon action:Tail Attack target:Tordek")
+    tail = await lair.run("/dm-combat act monster:Adult Red Dragon action:Tail Attack target:Tordek")
     assert "Adult Red Dragon → Tordek: Tail" in shown(tail) and "legendary actions left 2/3" in shown(tail)
     await lair.tracker_shows("👑 2/3 legendary")
-    wing = await lair.run("/dm-combat act monster:Adult Red Dragon action:Wing Attack target:Tordek, Lia, Mara")
-    assert len(re.findall(r"the DC 22 Dexterity save", shown(wing))) == 3
+    wing = await lair.run("/dm-combat act monster:Adult Red Dragon action:Wing Attack target:Tordek, Lia")
+    assert len(re.findall(r"the DC 22 Dexterity save", shown(wing))) == 2
     assert "legendary actions left 0/3" in shown(wing)
-    spent = await lair.run("/dm-combat legendary monster:Adult Red Dragon action:Detect")
+    spent = await lair.run("/dm-combat act monster:Adult Red Dragon action:Detect target:Tordek")
     assert spent.ephemeral and "0 legendary actions left this round" in spent.content
 
     # Several targets: autocomplete offers the fight's combatants after the names already typed.
@@ -124,7 +124,7 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
     assert [c["value"] for c in offered] == ["Wolf 1, Wolf 2", "Wolf 1, Wolf 3"]
 
     # Tordek runs past the wolves: Wolf 2's reaction bites him.
-    bitten = await lair.run("/dm-combat opportunity attacker:Wolf 2 target:Tordek")
+    bitten = await lair.run("/combat opportunity attacker:Wolf 2 target:Tordek")
     assert "↩️ Opportunity attack Wolf 2 → Tordek: Bite" in shown(bitten)
     assert (await entries(lair))["Wolf 2"].reaction_used
 
@@ -171,8 +171,8 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
             break
     assert rolls and rolls[-1][0] == "🔋", rolls
     assert all((mark == "🔋") == (n >= 5) for mark, n in rolls)
-    second = await lair.run("/dm-combat act monster:Young Red Dragon action:Fire Breath target:Tordek, Lia, Mara")
-    assert set(breath_numbers(shown(second), 17)) == {"Tordek", "Lia", "Mara"}
+    second = await lair.run("/dm-combat act monster:Young Red Dragon action:Fire Breath target:Tordek, Lia")
+    assert set(breath_numbers(shown(second), 17)) == {"Tordek", "Lia"}
 
     sun = await lair.run("/dm-combat sunlight on:true")
     assert sun.content == "☀️ The fight is in sunlight."

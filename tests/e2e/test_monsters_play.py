@@ -39,7 +39,7 @@ SCRIPT = (
     "/dm-combat move name:Tordek position:1\n"
     "/dm-combat move name:Wolf 1 position:2\n"
     "/combat next\n"
-    "/dm-combat legendary monster:Adult Red Dragon action:Tail Attack target:Wolf 3\n"
+    "/dm-combat act monster:Adult Red Dragon action:Tail Attack target:Wolf 3\n"
     "/combat next\n"
     "/dm-combat act monster:Wolf 2 action:Bite target:Adult Red Dragon\n"
     "/combat opportunity target:Wolf 1 weapon:longsword\n"
@@ -59,7 +59,7 @@ def test_a_red_dragons_lair_in_the_terminal(run_play: PlayRun) -> None:
     out = result.stdout
     assert "(local Discord refused" not in out and "Traceback" not in out + result.stderr
     assert "Young Red Dragon: 178 HP" in out and "Lair Actions act on initiative 20" in out
-    tail = between(out, "/dm-combat legendary monster:Adult Red Dragon action:Tail Attack target:Wolf 3")
+    tail = between(out, "/dm-combat act monster:Adult Red Dragon action:Tail Attack target:Wolf 3")
     assert "Adult Red Dragon → Wolf 3: Tail" in tail and "legendary actions left 2/3" in tail
     bite = between(out, "/dm-combat act monster:Wolf 2 action:Bite target:Adult Red Dragon")
     assert "advantage: Pack Tactics" in bite

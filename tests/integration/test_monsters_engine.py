@@ -18,7 +18,7 @@ from bot.engine.combat import CombatService, GenericSpec, Overrides
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
 from bot.engine.rolls import RollService
-from bot.errors import InvalidInput
+from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database
 from persistence.models import Campaign, Character
 
@@ -94,7 +94,7 @@ async def test_legendary_actions_spent_off_turn_and_restored_at_its_turn(table: 
     await t.until(combat_id, "Tordek")
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (3, 3)
     rng.faces = [15, 4, 4]  # the tail: 15 + 14 = 29 hits; 2d8+8 = 16
-    tail = await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Tail Attack", "Tordek")
+    tail = await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Tail Attack", "Tordek")
     [report] = tail.reports
     assert report.action == "Tail" and report.hit and report.damage is not None and report.damage.total == 16
     assert report.damage.hp_after == TOUGH - 16
@@ -105,13 +105,13 @@ async def test_legendary_actions_spent_off_turn_and_restored_at_its_turn(table: 
     assert "legendary actions left 0/3" in wing.notes[-1]
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (0, 3)
     with pytest.raises(InvalidInput, match="costs 1; Adult Red Dragon has 0 legendary actions left"):
-        await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+        await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     await t.until(combat_id, "Adult Red Dragon")
     with pytest.raises(InvalidInput, match="own turn"):
-        await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+        await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     assert (await entry(t, combat_id, "Adult Red Dragon")).legendary == (3, 3)
     await t.combat.next_turn(t.dm, combat_id)
-    detect = await t.combat.legendary_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "")
+    detect = await t.combat.monster_act(t.dm, combat_id, "Adult Red Dragon", "Detect", "Tordek")
     assert detect.reports == () and "the DM describes it" in detect.notes[0]
 
 
@@ -175,6 +175,8 @@ async def test_opportunity_attacks_and_parry_take_the_reaction_once_a_round(tabl
     assert not parried.hit and "parries" in parried.notes[0]
     with pytest.raises(InvalidInput, match="used its reaction"):
         await t.combat.opportunity(t.actor(ALICE), combat_id, "Knight", weapon="longsword")
+    with pytest.raises(Forbidden, match="Only the campaign's DM"):  # naming the attacker is the DM's
+        await t.combat.opportunity(t.actor(BOB), combat_id, "Knight", attacker="Tordek", weapon="longsword")
     await t.combat.next_turn(t.dm, combat_id)
     await t.until(combat_id, "Goblin")
     with pytest.raises(InvalidInput, match="Nimble Escape"):
@@ -201,6 +203,14 @@ async def test_undead_fortitude_regeneration_and_a_threshold(table: tuple[Table,
     await t.combat.next_turn(t.dm, combat_id)
     change = await _to_turn(t, combat_id, "Troll")
     assert any("doesn't regenerate" in n for n in change.notes) and (await entry(t, combat_id, "Troll")).hp == 60
+    down = await t.combat.damage(t.dm, t.campaign, "Troll", 100, "slashing")  # down, not dead: it may regenerate
+    assert down.state == "up" and down.hp_after == 0 and down.health == "down" and "dies only if" in down.notes[0]
+    change = await _to_turn(t, combat_id, "Troll")
+    assert "💚 Troll regenerates 10 HP." in change.notes and (await entry(t, combat_id, "Troll")).hp == 10
+    await t.combat.damage(t.dm, t.campaign, "Troll", 10, "fire")  # down again, and fire stops its regeneration
+    change = await _to_turn(t, combat_id, "Troll")
+    assert "💀 Troll dies: it starts its turn at 0 HP and doesn't regenerate." in change.notes
+    assert (await entry(t, combat_id, "Troll")).state == "dead"
     bridge = GenericSpec("Bridge", 40, 10, "3", None, threshold=10)
     await t.combat.add_generic(t.dm, combat_id, bridge)
     ignored = await t.combat.damage(t.dm, t.campaign, "Bridge", 9)

@@ -249,10 +249,11 @@ def test_monster_hp_average_or_rolled() -> None:
 
 
 @pytest.mark.parametrize(
-    ("hp", "word"), [(20, "unhurt"), (15, "hurt"), (10, "bloodied"), (6, "bloodied"), (5, "near death"), (0, "dead")]
+    ("hp", "word"), [(20, "unhurt"), (15, "hurt"), (10, "bloodied"), (6, "bloodied"), (5, "near death"), (0, "down")]
 )
 def test_health_in_words(hp: int, word: str) -> None:
     assert cr.health_word(hp, 20) == word
+    assert cr.health_word(hp, 20, dead=True) == "dead"  # at 0 HP a monster is dead, but a troll is only down
 
 
 # --- Conditions and turns -----------------------------------------------------------------------

@@ -50,6 +50,8 @@ def test_regeneration() -> None:
     assert traits.regenerated(spawn, 20, 82, stopped=False, sunlight=True) == 0
     assert traits.stops_regeneration(troll, [("fire", 3)]) and not traits.stops_regeneration(troll, [("fire", 0)])
     assert not traits.stops_regeneration(troll, [("cold", 9)])
+    assert traits.dies_only_at_its_turn(troll) and not traits.dies_only_at_its_turn(oni)  # oni: needs 1 HP
+    assert not traits.dies_only_at_its_turn(SRD.monster("goblin"))
 
 
 def test_pack_tactics_sunlight_nimble_escape_magic_resistance_threshold() -> None:

@@ -186,7 +186,7 @@ class Attacks:
             target,
             action.name,
             action.attack_bonus,
-            is_melee(action),
+            _is_melee(action),
             parts,
             cr.DamageSource(weapon=True, magical=magical),
             advantage,
@@ -429,6 +429,11 @@ def _damage_bonus(attacker: Creature, parts: Sequence[DamageRoll], target: str |
 
 
 def is_melee(action: MonsterAction) -> bool:
+    """Whether a monster's attack is a melee one (an opportunity attack must be)."""
+    return _is_melee(action)
+
+
+def _is_melee(action: MonsterAction) -> bool:
     """The SRD data doesn't mark monster attacks melee or ranged; a bow, sling or thrown rock is ranged."""
     name = action.name.casefold()
     return not any(word in name for word in RANGED_ACTION_WORDS)

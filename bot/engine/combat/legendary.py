@@ -1,5 +1,6 @@
 """Legendary actions: a legendary monster has points each round (3 in the SRD), spends them at the end of
-other creatures' turns (never on its own), and gets them back at the start of its turn (`turn_start`).
+other creatures' turns (never on its own), and gets them back at the start of its turn (`turn_start`). The
+DM runs one through `monster_act` (`/dm-combat act`) by its name.
 
 A legendary action that makes one of the monster's own attacks (a dragon's Tail Attack: its Tail) rolls it;
 one with its own save and damage (a Wing Attack) is an area, each target saving on its own; one the engine
@@ -15,8 +16,7 @@ from bot.engine.combat import areas, resources
 from bot.engine.combat.attacks import Attacks
 from bot.engine.combat.fight import Fight
 from bot.engine.combat.loading import Fights
-from bot.engine.combat.results import AttackReport, CombatRef, MonsterTurn
-from bot.engine.combat.targets import targets_of
+from bot.engine.combat.results import AttackReport, MonsterTurn
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput, NotFound
@@ -38,17 +38,6 @@ class Legendary:
     def __init__(self, fights: Fights, attacks: Attacks) -> None:
         self.fights = fights
         self.attacks = attacks
-
-    async def legendary_act(
-        self, actor: Actor, combat: CombatRef, monster: str, action: str, target: str
-    ) -> MonsterTurn:
-        """`/dm-combat legendary`: spend a legendary monster's points on one of its legendary actions."""
-        async with self.fights.db.transaction() as session:
-            fight = await self.fights.open(session, combat)
-            self.fights.require_dm(actor, fight, "run legendary actions")
-            row = fight.find(monster)
-            targets = targets_of(fight, target) if target.strip() else []
-            return self.act(session, fight, actor, row, action, targets)
 
     def act(
         self,

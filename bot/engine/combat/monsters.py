@@ -42,15 +42,6 @@ class MonsterActions:
         usable += [a.name for a in stat_block.legendary if legendary.is_legendary(stat_block, a.name)]
         return [n for n in usable if text.casefold() in n.casefold()][:25]
 
-    async def legendary_names(self, combat: CombatRef, monster: str) -> list[str]:
-        """Autocomplete: a monster's legendary actions with their costs."""
-        async with self.fights.reads.session() as session:
-            fight = await self.fights.load(session, combat, lock=False, need_dm=False)
-            row = fight.find(monster)
-        if row.kind != "monster":
-            return []
-        return [a.name for a in self.fights.monster_of(row).legendary]
-
     async def monster_act(
         self,
         actor: Actor,

@@ -39,7 +39,7 @@ class Reactions:
         in the fight (or, for the DM, `attacker`), with a melee weapon (a monster: its first melee attack)."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
-            if attacker is not None:  # naming the attacker is the DM's (`/dm-combat opportunity`)
+            if attacker is not None:  # naming the attacker is the DM's (`/combat opportunity attacker:...`)
                 self.fights.require_dm(actor, fight, "make another creature's opportunity attack")
             row = fight.find(attacker) if attacker else self._own_character(fight, actor)
             victim = fight.find(target)

@@ -110,8 +110,6 @@ class CombatService:
         self.monster_options = monsters.monster_options
         self.choose_monster_action = monsters.choose_monster_action
         self.action_names = monsters.action_names
-        self.legendary_act = monsters.legendary.legendary_act
-        self.legendary_names = monsters.legendary_names
 
     def _corrections(self, corrections: Corrections) -> None:
         self.damage = corrections.damage

@@ -104,6 +104,9 @@ class CombatTraits:
         if traits.stops_regeneration(monster, [(p.damage_type, p.amount) for p in parts]):
             resources.put(row, regen_stopped=True)
         hp = row.hp or 0
+        if traits.dies_only_at_its_turn(monster) and total >= hp:
+            note = f"{row.name} is down at 0 HP: it dies only if it starts its turn there and doesn't regenerate."
+            return Guarded(total, 0, (note,))
         dc = traits.undead_fortitude_dc(monster, total, [p.damage_type for p in parts], critical=critical)
         if dc is None or total < hp or hp <= 0:
             return Guarded(total, None, tuple(notes))

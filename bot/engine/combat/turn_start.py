@@ -61,9 +61,12 @@ class TurnStart:
             resources.put(row, regen_stopped=False)
         hp, hp_max = row.hp or 0, row.hp_max or 0
         gained = traits.regenerated(monster, hp, hp_max, stopped=stopped, sunlight=fight.combat.sunlight)
-        if stopped:
-            return [f"{row.name} doesn't regenerate this turn (it took {', '.join(monster.regeneration.stopped_by)})."]
         if gained:
             row.hp = hp + gained
             return [f"💚 {row.name} regenerates {gained} HP."]
+        if hp <= 0 and traits.dies_only_at_its_turn(monster):
+            row.dead = True
+            return [f"💀 {row.name} dies: it starts its turn at 0 HP and doesn't regenerate."]
+        if stopped:
+            return [f"{row.name} doesn't regenerate this turn (it took {', '.join(monster.regeneration.stopped_by)})."]
         return []

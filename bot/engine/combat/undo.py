@@ -27,7 +27,7 @@ from persistence.models import CampaignEvent, Combatant
 from persistence.repositories import CombatRepository, EventRepository, PartyRepository
 
 FIGHT_KINDS = frozenset({"fight", "fight_step"})
-COMBAT_FIELDS = ("status", "round", "turn_index")
+COMBAT_FIELDS = ("status", "round", "turn_index", "sunlight")
 COMBATANT_FIELDS = (
     "kind",
     "character_id",
@@ -49,6 +49,8 @@ COMBATANT_FIELDS = (
     "held",
     "init_bonus",
     "attacks",
+    "resources",  # spent legendary actions, recharges, the reaction
+    "spells_used",  # a monster's spent slots
 )
 WATCHED = "fights_watched"
 
