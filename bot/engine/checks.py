@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine import events as log
 from bot.engine import rules
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
@@ -179,7 +180,7 @@ class CheckService:
     ) -> DeathSaveResult:
         """A flat d20 at 0 HP; the counters change in the same transaction that logs the roll."""
 
-        async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, DeathSaveResult]:
+        async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, DeathSaveResult]:
             _check_dying(sheet)
             mods = rules.condition_modifiers(
                 "save", active_conditions(sheet, self.srd), advantage=advantage, disadvantage=disadvantage
@@ -188,6 +189,9 @@ class CheckService:
             pending.rolls.append(outcome)
             result = rules.death_save(outcome.total, outcome.total, sheet.death_successes, sheet.death_failures)
             new = _after_death_save(sheet, result)
+            if sheet.campaign_id is not None and new.death_failures >= 3 > sheet.death_failures:
+                died = f"{sheet.name} dies (three failed death saves)."
+                log.tell(session, sheet.campaign_id, "death", died, actor_id=actor.user_id, character_id=sheet.id)
             return new, DeathSaveResult(
                 sheet.name, outcome, result.successes, result.failures, result.state, new.hp_current, mods.reasons
             )

@@ -168,3 +168,28 @@ async def test_level_ups_falls_and_deaths_are_in_the_recap_and_the_session_summa
     end = everything(await s.run("session end", user="dungeonmaster"))
     for told in ("Mira reaches level 2", "Brenna falls", "Brenna dies"):
         assert told in end, (told, end)
+
+
+async def test_a_death_outside_a_fight_is_told_and_the_dms_change_can_be_retconned(
+    sqlite_session: SandboxSession,
+) -> None:
+    s = sqlite_session
+    await table(s)
+    mira = Actor(s.user_id("alice"), s.world.guild.id)
+    hurt = await s.run("dm damage", {"target": "Mira", "amount": 5}, user="dungeonmaster")
+    assert "Mira" in hurt.text
+    assert (await s.services.characters.get(mira)).hp_current == 7
+    undone = await s.run("dm retcon", user="dungeonmaster")
+    assert "The last change is undone" in everything(undone), everything(undone)
+    assert (await s.services.characters.get(mira)).hp_current == 12
+    await s.run("dm damage", {"target": "Mira", "amount": 12}, user="dungeonmaster")  # to 0: dying
+    for _ in range(12):  # death saves until she dies; a stable Mira is hurt again (a failure at 0 HP)
+        sheet = await s.services.characters.get(mira)
+        if sheet.death_failures >= 3:
+            break
+        saved = await s.run("deathsave", user="alice")
+        if "stable" in saved.text.lower() and sheet.death_failures < 3:
+            await s.run("dm damage", {"target": "Mira", "amount": 1}, user="dungeonmaster")
+    assert (await s.services.characters.get(mira)).death_failures >= 3
+    recap = everything(await s.run("recap", user="bob"))
+    assert "Mira falls" in recap and "Mira dies" in recap, recap
