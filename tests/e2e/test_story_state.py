@@ -129,6 +129,13 @@ async def test_retcon_undoes_the_last_fight_actions_exactly_and_recaps_tell_the_
         assert "The last fight action is undone" in everything(undone), everything(undone)
     assert await mira() == start_mira and await tracker() == start_fight  # HP, conditions, order: exactly
 
+    def tracker_says(text: str) -> bool:  # the fight's one tracker message in the channel, edited in place
+        public = s.discord.messages(s.channel_id("tavern"), ephemeral=False)
+        boards = [m for m in public if m.embeds and str(m.embeds[0].get("title", "")).startswith("⚔️ Combat")]
+        return len(boards) == 1 and text in json.dumps(boards[0].embeds[0], ensure_ascii=False)
+
+    await s.discord.signal.wait(lambda: tracker_says("Goblin 2 · unhurt"), 5, "the tracker to show the undo")
+
     killed = await dm("dm damage", {"target": "Goblin 1", "amount": 50})
     assert "dies" in killed.text
     await dm("dm damage", {"target": "Goblin 2", "amount": 50})
