@@ -117,14 +117,20 @@ async def test_retcon_undoes_the_last_fight_actions_exactly_and_recaps_tell_the_
     await dm("dm combat add", {"monster": "goblin", "count": 2})
     await s.run("combat join", user="alice")
     await dm("combat next")  # round 1
+    for _ in range(3):  # on to Mira's turn
+        if (await tracker())[-1][1] == "Mira":
+            break
+        await dm("combat next")
     start_mira, start_fight = await mira(), await tracker()
 
-    acted = await dm("dm combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Mira"})
-    assert "Goblin 1 → Mira: Scimitar" in acted.text
+    swung = await s.run("attack", {"weapon": "longsword", "target": "Goblin 1"}, user="alice")  # a player's attack
+    assert "Mira → Goblin 1: Longsword" in swung.text, swung.text
+    acted = await dm("dm combat act", {"monster": "Goblin 2", "action": "Scimitar", "target": "Mira"})
+    assert "Goblin 2 → Mira: Scimitar" in acted.text
     await dm("dm condition add", {"target": "Mira", "condition": "prone"})
     await dm("dm damage", {"target": "Goblin 2", "amount": 3})
     assert (await mira())[1] == ("prone",) and await tracker() != start_fight
-    for _ in range(3):  # the damage, the condition, the goblin's attack: newest first
+    for _ in range(4):  # the damage, the condition, the goblin's attack, Mira's attack: newest first
         undone = await dm("dm retcon")
         assert "The last fight action is undone" in everything(undone), everything(undone)
     assert await mira() == start_mira and await tracker() == start_fight  # HP, conditions, order: exactly
