@@ -206,3 +206,17 @@ async def test_a_death_outside_a_fight_is_told_and_the_dms_change_can_be_retconn
     assert (await s.services.characters.get(mira)).death_failures >= 3
     recap = everything(await s.run("recap", user="bob"))
     assert "Mira falls" in recap and "Mira dies" in recap, recap
+
+
+async def test_undoing_the_end_of_a_fight_waits_for_the_next_fight_to_end(sqlite_session: SandboxSession) -> None:
+    s = sqlite_session
+    await table(s)
+    await s.run("dm combat start", user="dungeonmaster")
+    await s.run("dm combat add", {"monster": "goblin"}, user="dungeonmaster")
+    await s.run("dm combat end", user="dungeonmaster")
+    await s.run("dm combat start", user="dungeonmaster")  # a second fight, nothing done in it yet
+    refused = await s.run("dm retcon", user="dungeonmaster")
+    assert "Another fight is running here now" in refused.text, refused.text
+    await s.run("dm combat end", user="dungeonmaster")
+    undone = await s.run("dm retcon", user="dungeonmaster")
+    assert "The last fight action is undone" in everything(undone), everything(undone)

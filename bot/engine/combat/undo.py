@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.combat.fight import Fight
 from bot.engine.events import invert, state_of
 from bot.engine.sheet import to_sheet, write_back
+from bot.errors import InvalidInput
 from persistence.db import before_commit
 from persistence.models import CampaignEvent, Combatant
 from persistence.repositories import CombatRepository, EventRepository, PartyRepository
@@ -149,6 +150,10 @@ async def undo_last(session: AsyncSession, event: CampaignEvent) -> list[str]:
     repo = CombatRepository(session)
     combat = await repo.combat(int(data["combat_id"]), lock=True) if data.get("combat_id") else None
     undone: list[str] = []
+    if combat is not None and combat.status == "ended" and before["combat"]["status"] == "active":
+        running = await repo.active_for_campaign(combat.campaign_id) or await repo.active_in_channel(combat.channel_id)
+        if running is not None:
+            raise InvalidInput("Another fight is running here now; end it before undoing the end of this one.")
     if combat is not None:
         for name in COMBAT_FIELDS:
             if getattr(combat, name) == after["combat"][name]:
