@@ -204,7 +204,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/campaign safety [lines:<list>] [veils:<list>]",
-        "Lines (never narrated: the action is refused, the DM told) and veils (faded to black).",
+        "Lines (never narrated; crossing one tells you and the DM) and veils (faded to black).",
         "/campaign safety lines:harm to children veils:torture",
     ),
     CommandHelp("dm", "campaigns", "/session start", 'Begin a session with a "previously…" recap.', "/session start"),

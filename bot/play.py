@@ -281,9 +281,22 @@ class Terminal:
             elif not (streaming and self.print_growth(message, before)):
                 self.say(self.render(message, header="dmbot (edited):"))
             changed.append(message)
+        for recipient, message in self._new_direct_messages():  # to someone at this keyboard: printed too
+            self.say(
+                self.render(message, header=f"dmbot → @{self._user_name(recipient) or recipient} (direct message):")
+            )
         if changed:
             self.update_menu(changed)
         return bool(changed)
+
+    def _new_direct_messages(self) -> list[tuple[int, Message]]:
+        """The bot's direct messages not printed yet (a note to the DM), with whom each went to."""
+        return [
+            (channel.recipient_ids[0] if channel.recipient_ids else 0, message)
+            for channel in list(self.world.dm_channels.values())
+            for message in self.session.discord.messages(channel.id)
+            if message.id not in self.shown
+        ]
 
     def print_growth(self, message: Message, before: Shown) -> bool:
         """While streaming: write only the text added since (on the same line); the rest waits for the end."""

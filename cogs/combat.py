@@ -67,7 +67,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
     async def next_(self, interaction: Interaction[DMBot]) -> None:
         """End your turn (the DM can end anyone's): the next in initiative order is up."""
         change = await self.combat.next_turn(actor_of(interaction), here(interaction))
-        content, mentions = views.turn_message(change)
+        content, mentions = views.turn_message(change, interaction.user.id)
         await interaction.response.send_message(content, allowed_mentions=mentions)
         await self.show(interaction, change.state)
         if change.current.kind == "monster":
@@ -77,7 +77,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
     async def delay(self, interaction: Interaction[DMBot]) -> None:
         """Hold your turn: the next in the order goes; come back in later with `/combat ready`."""
         change = await self.combat.delay(actor_of(interaction), here(interaction))
-        content, mentions = views.turn_message(change)
+        content, mentions = views.turn_message(change, interaction.user.id)
         held = change.previous or "The creature"
         await interaction.response.send_message(f"⏸️ {held} holds their turn.\n{content}", allowed_mentions=mentions)
         await self.show(interaction, change.state)
@@ -135,7 +135,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         auto = await services.table.auto_turns(combat_id, services.dice.rng)
         for turn, change in zip(auto.turns, auto.changes, strict=True):
             await interaction.followup.send(embeds=views.monster_turn_embeds(turn))
-            content, mentions = views.turn_message(change)
+            content, mentions = views.turn_message(change, interaction.user.id)
             await interaction.followup.send(content, allowed_mentions=mentions)
             await self.show(interaction, change.state)
 

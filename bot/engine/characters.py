@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
+from bot.engine import events as log
 from bot.engine import items, levelling, rests, rules, spells
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
@@ -41,8 +42,8 @@ from bot.engine.sheet_reads import SheetReads
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
-from persistence.models import Campaign, CampaignEvent, Character, RollLog
-from persistence.repositories import CharacterRepository, EventRepository, Reads, RollLogRepository
+from persistence.models import Campaign, Character, RollLog
+from persistence.repositories import CharacterRepository, Reads, RollLogRepository
 
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
@@ -272,17 +273,7 @@ class CharacterService:
             learns = gains if klass.spellcasting_ability is not None else None
             if sheet.campaign_id is not None:  # the campaign's story tells it (recaps, session summaries)
                 told = f"{sheet.name} reaches level {new_level} (+{gain} HP)."
-                EventRepository(session).add(
-                    CampaignEvent(
-                        campaign_id=sheet.campaign_id,
-                        kind="levelup",
-                        text=told,
-                        actor_id=actor.user_id,
-                        character_id=sheet.id,
-                        data={},
-                        retconned=False,
-                    )
-                )
+                log.tell(session, sheet.campaign_id, "levelup", told, actor_id=actor.user_id, character_id=sheet.id)
             return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features, learns)
 
         return await self._change(actor, ref, apply)

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import death, effects, rules
+from bot.engine import events as log
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
@@ -195,6 +196,9 @@ class CheckService:
             pending.rolls.append(outcome)
             result = rules.death_save(outcome.total, outcome.total, sheet.death_successes, sheet.death_failures)
             new = death.after_death_save(sheet, result)
+            if sheet.campaign_id is not None and new.death_failures >= 3 > sheet.death_failures:
+                died = f"{sheet.name} dies (three failed death saves)."
+                log.tell(session, sheet.campaign_id, "death", died, actor_id=actor.user_id, character_id=sheet.id)
             return new, DeathSaveResult(
                 sheet.name, outcome, result.successes, result.failures, result.state, new.hp_current, mods.reasons
             )

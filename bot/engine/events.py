@@ -57,6 +57,7 @@ SUMMARY_KINDS = frozenset(
         "item",
         "xp",
         "levelup",
+        "death",
         "canon",
         "join",
         "leave",
@@ -234,6 +235,23 @@ def record(
     EventRepository(session).add(event)
     campaign.events_since_summary = (campaign.events_since_summary or 0) + 1
     return event
+
+
+def tell(session: AsyncSession, campaign_id: int, kind: str, text: str, *, actor_id: int, character_id: int) -> None:
+    """Append a story event from outside a campaign transaction (a sheet changed in a campaign: a level-up,
+    a death): the campaign row is not locked, so its refresh counter is left alone (the next refresh folds
+    the event in anyway)."""
+    EventRepository(session).add(
+        CampaignEvent(
+            campaign_id=campaign_id,
+            kind=kind,
+            text=text,
+            actor_id=actor_id,
+            character_id=character_id,
+            data={},
+            retconned=False,
+        )
+    )
 
 
 async def revert_turn(

@@ -24,10 +24,10 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.engine.campaign_info import Safety
 from bot.engine.safety_words import CONCEPTS, IRREGULAR, STOPWORDS, TOPICS
@@ -35,6 +35,7 @@ from bot.errors import GameError
 
 SPAN = 8  # the concepts of an entry must fall within this many words of each other
 FADE = "*The scene fades to black; what happens there stays off-screen.*"
+OFF_SCREEN = "(off-screen)"  # a veiled phrase in a tool call's text (a check's reason)
 WITHDRAWN = "🛑 The narrator's reply crossed one of this table's lines and was withdrawn."
 TURNED_ASIDE = "*The story turns aside from something this table has ruled out.*"
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]*_]*\s+|\n+")  # a stop (and closing marks), then space
@@ -229,17 +230,35 @@ class SafetyRules:
             veil = veil or next((e.listed for e in self.veils if e.crossed_by(said, pairs)), None)
         return Verdict(line, veil)
 
-    def faded(self, text: str) -> str:
+    def faded(self, text: str, fade: str = FADE) -> str:
         """The text with every sentence under a veil (or across a line) replaced by one fade to black."""
+        if not self:
+            return text
         out: list[str] = []
         for sentence in sentences(text):
             verdict = self.check(sentence)
             if verdict.line or verdict.veil:
-                if not out or out[-1] != FADE:
-                    out.append(FADE)
+                if not out or out[-1] != fade:
+                    out.append(fade)
             else:
                 out.append(sentence.strip())
         return " ".join(out)
+
+    def guarded(self, arguments: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """A tool call's arguments with veiled text faded (an NPC's description, a check's reason: the story
+        shows them), and the first line any of its text crosses (then the call is refused)."""
+        if not self:
+            return dict(arguments), None
+        out: dict[str, Any] = {}
+        for key, value in arguments.items():
+            if isinstance(value, str):
+                verdict = self.check(value)
+                if verdict.line is not None:
+                    return dict(arguments), verdict.line
+                out[key] = self.faded(value, OFF_SCREEN) if verdict.veil else value
+            else:
+                out[key] = value
+        return out, None
 
 
 def _pairs(sentence: str) -> list[str]:

@@ -25,6 +25,7 @@ from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
 from bot.engine.hit_points import damaged, healed
+from bot.engine.safety import rules_of
 from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, name_key, to_sheet, write_back
 from bot.engine.story_tools import StoryTools
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, TurnTally, npc_key, refusal
@@ -130,9 +131,12 @@ class ToolExecutor:
         handler = self.handlers.get(call.name)
         if handler is None:
             return refusal(call, f"The engine cannot apply {call.name!r}.")
+        arguments, line = rules_of(round_.info.safety).guarded(call.arguments)  # the story shows their text
+        if line is not None:
+            return refusal(call, "Its text crosses one of this table's lines: leave that out of the story entirely.")
         try:
             async with round_.session.begin_nested():  # a refused call leaves nothing behind
-                result = await handler(round_, call.arguments)
+                result = await handler(round_, arguments)
         except Refused as refused:
             return refusal(call, str(refused))
         except (InvalidInput, NotFound, Forbidden) as error:

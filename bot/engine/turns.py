@@ -121,6 +121,7 @@ class RetconReport:
     turn_number: int
     undone: tuple[str, ...]
     fight_action: str | None = None  # the fight action undone instead of a turn (it was newer)
+    combat_id: int | None = None  # its fight, whose tracker shows the state restored
 
 
 class NarrationSink(Protocol):
@@ -497,7 +498,8 @@ class TurnEngine:
             fight = await fight_undo.last_fight_event(session, info.id)
             if fight is not None and (turn is None or fight.id > await log.last_event_of(session, turn)):
                 undone = await fight_undo.undo_last(session, fight)  # a fight action is the newest: it goes
-                return RetconReport(info.name, 0, tuple(undone), fight_action=fight.text)
+                combat_id = int((fight.data or {}).get("combat_id") or 0) or None
+                return RetconReport(info.name, 0, tuple(undone), fight_action=fight.text, combat_id=combat_id)
             if turn is None:
                 raise InvalidInput("There is no turn to undo here yet.")
             report = await log.revert_turn(session, campaign, turn, by=actor.user_id, reason="retcon by the DM")

@@ -155,9 +155,8 @@ def retcon_embed(report: RetconReport) -> discord.Embed:
     undone = undone or "No state had changed; the story is unsaid."
     if report.fight_action is not None:
         said = safe(report.fight_action, limit=300)
-        return _embed(
-            "⏪ The last fight action is undone", f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR
-        )
+        title = "⏪ The last fight action is undone" if said.startswith("Fight:") else "⏪ The last change is undone"
+        return _embed(title, f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR)
     return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
 
 

@@ -8,7 +8,7 @@ Discord's REST API through the client, so the engine never learns about messages
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
 import structlog
@@ -121,11 +121,17 @@ def joined_embed(joined: Joined) -> discord.Embed:
     )
 
 
-def turn_message(change: TurnChange) -> tuple[str, discord.AllowedMentions]:
-    """The turn announcement; it pings only the player whose turn it is (monsters ping no one)."""
+def turn_message(change: TurnChange, typed_by: int | None = None) -> tuple[str, discord.AllowedMentions]:
+    """The turn announcement; it pings only the player whose turn it is (monsters ping no one), unless that
+    player typed the command (a DM playing a character, a player after a retcon): they are here already."""
     who = safe(change.current.name)
     lines = [f"🔔 **Round {change.round}**" if change.new_round else ""]
-    if change.ping_user_id is not None:
+    if change.ping_user_id is not None and change.ping_user_id == typed_by:
+        lines.append(f"It's **{who}**'s turn: yours.")
+        if change.current.state == "dying":
+            lines.append("At 0 HP: roll `/deathsave`.")
+        change = replace(change, ping_user_id=None)
+    elif change.ping_user_id is not None:
         lines.append(f"It's **{who}**'s turn, <@{change.ping_user_id}>.")
         lines += [death.words(save, safe(save.character)) for save in change.death_saves]
     else:

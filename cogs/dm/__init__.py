@@ -120,6 +120,7 @@ class DMCog(
         await interaction.response.defer(thinking=True)  # waits for a turn in progress to finish
         report = await self.turns.retcon(actor)
         await interaction.followup.send(embed=views.retcon_embed(report))
+        await self.refresh_tracker(interaction, report.combat_id)  # a fight action undone: the tracker follows
 
     # Canon --------------------------------------------------------------------------------------
 

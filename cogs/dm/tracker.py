@@ -96,7 +96,7 @@ class TrackerTools(commands.Cog):
     async def combat_prev(self, interaction: Interaction[DMBot]) -> None:
         """Go back one turn (a turn ended by mistake); nothing that happened is undone."""
         change = await self.fight.previous_turn(actor_of(interaction), here(interaction))
-        content, mentions = fights.turn_message(change)
+        content, mentions = fights.turn_message(change, interaction.user.id)
         await interaction.response.send_message("⏪ Back one turn.\n" + content, allowed_mentions=mentions)
         await fights.show_quietly(self.board, interaction.client, change.state)
 
@@ -104,7 +104,7 @@ class TrackerTools(commands.Cog):
     async def combat_skip(self, interaction: Interaction[DMBot], rest_of_round: bool = False) -> None:
         """Skip the current turn (nothing of it counts down), or the rest of the round."""
         change = await self.fight.skip(actor_of(interaction), here(interaction), rest_of_round=rest_of_round)
-        content, mentions = fights.turn_message(change)
+        content, mentions = fights.turn_message(change, interaction.user.id)
         await interaction.response.send_message("⏭️ Skipped.\n" + content, allowed_mentions=mentions)
         await fights.show_quietly(self.board, interaction.client, change.state)
 

@@ -65,7 +65,9 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     unexpected = [r for r in ephemeral_replies(out) if not any(e in r for e in expected)]
     assert not unexpected, unexpected  # no error reply a user would not expect
     assert out.count("— Turn ") == 7  # seven narrated turns (the line's action is not one)
-    assert "crosses one of this table's lines" in between(out, "harm the children", "Mara> ")
+    crossed = between(out, "harm the children", "Mara> ")
+    assert "crosses one of this table's lines" in crossed  # Mara's private note, then the DM's
+    assert "dmbot → @Player (direct message):" in crossed and "Kira's action crossed the line" in crossed
     assert "combat begins" in between(out, "I attack the three goblins", "> /combat join")
     assert "Combat\n  ┃   3 × Goblin" in between(out, "Player> /campaign info", "Player> /combat next")
     assert "Tordek is killed outright" in between(

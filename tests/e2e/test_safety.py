@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from bot.engine.safety import FADE, TURNED_ASIDE, WITHDRAWN
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.llm import LocalLLM, Reply
+from bot.sandbox.llm import LocalLLM, Reply, ToolCall
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign
 
@@ -260,3 +260,33 @@ async def test_the_llm_narrator_never_shows_a_line_and_fades_a_veil(llm_table: S
     recap = (await s.run("recap", user="alice")).text
     assert not [r for r in LINE_REPLIES if r.split(". ")[-1][:25] in recap], recap  # withdrawn replies: not logged
     assert not VEIL_WORDS.search(recap), recap
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_the_llm_narrators_tool_calls_keep_to_the_lines_and_veils(
+    llm_table: SandboxSession, llm: LocalLLM
+) -> None:
+    """What a tool call says is shown too (an NPC's description, a check's reason in the trace and the log):
+    a call whose text crosses a line is refused, a veiled phrase in it is shown as off-screen."""
+    s = llm_table
+    npc = {"name": "Old Grell", "role": "jailer", "description": "He beats the orphan boys in the cellar."}
+    check = {"character": "Mira", "skill_or_ability": "intimidation", "dc": 12, "reason": "she tortures the cultist"}
+
+    def responder(body: dict[str, Any]) -> Reply:
+        if any(m["role"] == "tool" for m in body["messages"][-3:]):
+            return Reply(text="The cultist talks at last.", chunk_size=4)
+        return Reply(tool_calls=[ToolCall("introduce_npc", npc), ToolCall("request_check", check)])
+
+    llm.responder = responder
+    handle = await narrate(s, "I lean on the captured cultist")
+    assert finished(handle)
+    texts = shown_texts(handle)
+    assert not [t for t in texts if LINE_WORDS.search(t) or VEIL_WORDS.search(t)], texts
+    assert "Intimidation check vs DC 12" in handle.text and "1 proposal refused" in handle.text, handle.text
+    assert "Old Grell" not in handle.text  # the NPC's call was refused, not one word of it shown
+    refused = [m for r in llm.requests for m in r.messages if m["role"] == "tool" and "lines" in m["content"]]
+    assert refused and "orphan" not in refused[0]["content"]  # the model is told why, without the words
+    recap = (await s.run("recap", user="alice")).text
+    assert not LINE_WORDS.search(recap) and not VEIL_WORDS.search(recap), recap
+    assert "(off-screen)" in recap  # the check's reason, as the log keeps it

@@ -113,3 +113,8 @@ async def test_two_retcons_in_a_row_take_both_turns_out_of_the_summary_and_the_r
         query = select(Campaign.summary).where(Campaign.guild_id == table.world.guild.id, Campaign.status == "active")
         summary = (await tx.scalars(query)).one()
     assert "rusty nail" in summary and "spiked trap" not in summary and "falling slate" not in summary, summary
+    llm.responder = hurting({"altar": (1, "rusty nail"), "well": (1, "cold water")})
+    llm.reset()
+    await narrate(table, "I look down the well")
+    prompt = json.dumps(llm.requests[0].messages)  # what the model is told of the story now
+    assert "rusty nail" in prompt and "spiked trap" not in prompt and "falling slate" not in prompt, prompt

@@ -117,17 +117,30 @@ async def test_retcon_undoes_the_last_fight_actions_exactly_and_recaps_tell_the_
     await dm("dm-combat add", {"monster": "goblin", "count": 2})
     await s.run("combat join", user="alice")
     await dm("combat next")  # round 1
+    for _ in range(3):  # on to Mira's turn
+        if (await tracker())[-1][1] == "Mira":
+            break
+        await dm("combat next")
     start_mira, start_fight = await mira(), await tracker()
 
-    acted = await dm("dm-combat act", {"monster": "Goblin 1", "action": "Scimitar", "target": "Mira"})
-    assert "Goblin 1 → Mira: Scimitar" in acted.text
+    swung = await s.run("attack", {"weapon": "longsword", "target": "Goblin 1"}, user="alice")  # a player's attack
+    assert "Mira → Goblin 1: Longsword" in swung.text, swung.text
+    acted = await dm("dm-combat act", {"monster": "Goblin 2", "action": "Scimitar", "target": "Mira"})
+    assert "Goblin 2 → Mira: Scimitar" in acted.text
     await dm("dm condition add", {"target": "Mira", "condition": "prone"})
     await dm("dm damage", {"target": "Goblin 2", "amount": 3})
     assert (await mira())[1] == ("prone",) and await tracker() != start_fight
-    for _ in range(3):  # the damage, the condition, the goblin's attack: newest first
+    for _ in range(4):  # the damage, the condition, the goblin's attack, Mira's attack: newest first
         undone = await dm("dm retcon")
         assert "The last fight action is undone" in everything(undone), everything(undone)
     assert await mira() == start_mira and await tracker() == start_fight  # HP, conditions, order: exactly
+
+    def tracker_says(text: str) -> bool:  # the fight's one tracker message in the channel, edited in place
+        public = s.discord.messages(s.channel_id("tavern"), ephemeral=False)
+        boards = [m for m in public if m.embeds and str(m.embeds[0].get("title", "")).startswith("⚔️ Combat")]
+        return len(boards) == 1 and text in json.dumps(boards[0].embeds[0], ensure_ascii=False)
+
+    await s.discord.signal.wait(lambda: tracker_says("Goblin 2 · unhurt"), 5, "the tracker to show the undo")
 
     killed = await dm("dm damage", {"target": "Goblin 1", "amount": 50})
     assert "dies" in killed.text
@@ -168,3 +181,42 @@ async def test_level_ups_falls_and_deaths_are_in_the_recap_and_the_session_summa
     end = everything(await s.run("session end", user="dungeonmaster"))
     for told in ("Mira reaches level 2", "Brenna falls", "Brenna dies"):
         assert told in end, (told, end)
+
+
+async def test_a_death_outside_a_fight_is_told_and_the_dms_change_can_be_retconned(
+    sqlite_session: SandboxSession,
+) -> None:
+    s = sqlite_session
+    await table(s)
+    mira = Actor(s.user_id("alice"), s.world.guild.id)
+    hurt = await s.run("dm damage", {"target": "Mira", "amount": 5}, user="dungeonmaster")
+    assert "Mira" in hurt.text
+    assert (await s.services.characters.get(mira)).hp_current == 7
+    undone = await s.run("dm retcon", user="dungeonmaster")
+    assert "The last change is undone" in everything(undone), everything(undone)
+    assert (await s.services.characters.get(mira)).hp_current == 12
+    await s.run("dm damage", {"target": "Mira", "amount": 12}, user="dungeonmaster")  # to 0: dying
+    for _ in range(12):  # death saves until she dies; a stable Mira is hurt again (a failure at 0 HP)
+        sheet = await s.services.characters.get(mira)
+        if sheet.death_failures >= 3:
+            break
+        saved = await s.run("deathsave", user="alice")
+        if "stable" in saved.text.lower() and sheet.death_failures < 3:
+            await s.run("dm damage", {"target": "Mira", "amount": 1}, user="dungeonmaster")
+    assert (await s.services.characters.get(mira)).death_failures >= 3
+    recap = everything(await s.run("recap", user="bob"))
+    assert "Mira falls" in recap and "Mira dies" in recap, recap
+
+
+async def test_undoing_the_end_of_a_fight_waits_for_the_next_fight_to_end(sqlite_session: SandboxSession) -> None:
+    s = sqlite_session
+    await table(s)
+    await s.run("dm-combat start", user="dungeonmaster")
+    await s.run("dm-combat add", {"monster": "goblin"}, user="dungeonmaster")
+    await s.run("dm-combat end", user="dungeonmaster")
+    await s.run("dm-combat start", user="dungeonmaster")  # a second fight, nothing done in it yet
+    refused = await s.run("dm retcon", user="dungeonmaster")
+    assert "Another fight is running here now" in refused.text, refused.text
+    await s.run("dm-combat end", user="dungeonmaster")
+    undone = await s.run("dm retcon", user="dungeonmaster")
+    assert "The last fight action is undone" in everything(undone), everything(undone)

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from bot.data.srd import Condition
 from bot.engine import combat_rules as cr
-from bot.engine.combat import lookups, saves
+from bot.engine.combat import lookups, saves, undo
 from bot.engine.combat.fight import Fight, character_id, character_stand_in, condition_json, timed
 from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
@@ -74,7 +74,9 @@ class Corrections:
             if row is None:
                 raise NotFound(f"No character called “{target[:64]}” plays in this campaign.")
             stand_in = character_stand_in(row)
-            report = change(Fight(Combat(id=0, round=0, turn_index=0), [stand_in], {row.id: row}, dm), stand_in)
+            outside = Fight(Combat(id=0, campaign_id=campaign_id, round=0, turn_index=0), [stand_in], {row.id: row}, dm)
+            undo.watch(session, outside)  # outside a fight too: an event of the story, undone by `/dm retcon`
+            report = change(outside, stand_in)
             if report.total <= 0:
                 return report
             party = await PartyRepository(session).members(campaign_id, lock=True)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.combat.fight import Fight
 from bot.engine.events import invert, state_of
 from bot.engine.sheet import to_sheet, write_back
+from bot.errors import InvalidInput
 from persistence.db import before_commit
 from persistence.models import CampaignEvent, Combatant
 from persistence.repositories import CombatRepository, EventRepository, PartyRepository
@@ -58,7 +59,7 @@ WATCHED = "fights_watched"
 def snapshot(fight: Fight) -> dict[str, Any]:
     """The fight's mutable state, as JSON (a copy: rows' lists change in place)."""
     state = {
-        "combat": {name: getattr(fight.combat, name) for name in COMBAT_FIELDS},
+        "combat": {"id": fight.combat.id, **{name: getattr(fight.combat, name) for name in COMBAT_FIELDS}},
         "combatants": {str(r.id): {name: getattr(r, name) for name in COMBATANT_FIELDS} for r in fight.rows},
         "characters": {str(cid): state_of(to_sheet(row)) for cid, row in fight.characters.items()},
     }
@@ -127,13 +128,14 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, 
         if state["xp"] > old["xp"]:
             said.append(f"{name} gains {state['xp'] - old['xp']} XP")
             notable = True
+    outside = not before["combat"].get("id", True)  # the DM's change to a character outside any fight
     if after["combat"]["round"] != before["combat"]["round"]:
         said.append(f"round {after['combat']['round']}")
     if after["combat"]["status"] != before["combat"]["status"]:
         said.append("the fight is over" if after["combat"]["status"] == "ended" else "the fight resumes")
         notable = True
     text = "; ".join(said) or "the fight's order changes"
-    return "Fight: " + text[0].upper() + text[1:] + ".", notable
+    return ("" if outside else "Fight: ") + text[0].upper() + text[1:] + ".", notable
 
 
 async def last_fight_event(session: AsyncSession, campaign_id: int) -> CampaignEvent | None:
@@ -148,8 +150,12 @@ async def undo_last(session: AsyncSession, event: CampaignEvent) -> list[str]:
     data = event.data or {}
     before, after = data["before"], data["after"]
     repo = CombatRepository(session)
-    combat = await repo.combat(int(data["combat_id"]), lock=True)
+    combat = await repo.combat(int(data["combat_id"]), lock=True) if data.get("combat_id") else None
     undone: list[str] = []
+    if combat is not None and combat.status == "ended" and before["combat"]["status"] == "active":
+        running = await repo.active_for_campaign(combat.campaign_id) or await repo.active_in_channel(combat.channel_id)
+        if running is not None:
+            raise InvalidInput("Another fight is running here now; end it before undoing the end of this one.")
     if combat is not None:
         for name in COMBAT_FIELDS:
             if getattr(combat, name) == after["combat"][name]:
