@@ -250,8 +250,10 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
-        "/dm settings [persona:<text>] [model:<m>] [content_rating:<r>] [approval_bound:<n>] [auto_approve:true]",
-        "Show or change the narrator's persona, model, rating and approvals.",
+        "/dm settings [persona:<text>] [model:<m>] [content_rating:<r>] [approval_bound:<n>] [auto_approve:true] "
+        "[fights_wait_above:<difficulty>]",
+        "Show or change the narrator's persona, model, rating and approvals (a narrated fight harder than "
+        "`fights_wait_above` waits for you).",
         "/dm settings content_rating:family approval_bound:5",
     ),
     CommandHelp(

@@ -594,8 +594,20 @@ class CombatRepository:
         query = select(Combat).where(Combat.channel_id == channel_id, Combat.status == "active")
         return (await self.session.scalars(query)).first()
 
-    async def active_for_campaign(self, campaign_id: int) -> Combat | None:
+    async def character_fighting(self, character_id: int) -> bool:
+        """Whether the character is a combatant of a running fight (any: a campaign's or a channel's)."""
+        query = (
+            select(Combatant.id)
+            .join(Combat, Combat.id == Combatant.combat_id)
+            .where(Combatant.character_id == character_id, Combat.status == "active")
+            .limit(1)
+        )
+        return (await self.session.scalar(query)) is not None
+
+    async def active_for_campaign(self, campaign_id: int, *, lock: bool = False) -> Combat | None:
         query = select(Combat).where(Combat.campaign_id == campaign_id, Combat.status == "active")
+        if lock:
+            query = query.with_for_update()
         return (await self.session.scalars(query)).first()
 
     async def combatants(self, combat_id: int) -> Sequence[Combatant]:

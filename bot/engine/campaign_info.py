@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from bot.engine.caps import Caps
+from bot.engine.generate import DIFFICULTIES, Difficulty
 from persistence.models import Campaign
 
 ContentRating = Literal["family", "teen", "mature"]
@@ -48,6 +49,9 @@ class CampaignSettings:
     bounds: Bounds = field(default_factory=Bounds)
     auto_monsters: bool = False  # monster turns on `/combat next`: the narrator (or, offline, the engine) chooses
     secrets_on_player_turns: bool = True  # NPC secrets reach the narrator on players' turns too (marked the DM's)
+    fights_wait_above: Difficulty = (
+        "deadly"  # a narrated fight rated above this waits for the DM (bot.engine.encounters)
+    )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -56,6 +60,7 @@ class CampaignSettings:
             **{k: v for k, v in (data.get("bounds") or {}).items() if k in asdict(defaults.bounds)},
         }
         rating = data.get("content_rating", "teen")
+        fights = data.get("fights_wait_above", "deadly")
         return cls(
             persona=str(data.get("persona") or ""),
             model=data.get("model") or None,
@@ -66,6 +71,7 @@ class CampaignSettings:
             bounds=Bounds(**bounds),
             auto_monsters=bool(data.get("auto_monsters", False)),
             secrets_on_player_turns=bool(data.get("secrets_on_player_turns", True)),
+            fights_wait_above=fights if fights in DIFFICULTIES else "deadly",
         )
 
     def to_json(self) -> dict[str, Any]:

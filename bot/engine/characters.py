@@ -19,6 +19,7 @@ from bot.discord_limits import is_http_url
 from bot.engine import rules, spells
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
+from bot.engine.integrity import Gain, check_own_gain, check_rename_in_party
 from bot.engine.sheet import (
     MAX_STACK,
     ActiveCondition,
@@ -41,7 +42,7 @@ from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Character, RollLog
-from persistence.repositories import CharacterRepository, Reads, RollLogRepository
+from persistence.repositories import CharacterRepository, PartyRepository, Reads, RollLogRepository
 
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
@@ -242,6 +243,9 @@ class CharacterService:
                 taken = await CharacterRepository(session).by_name(sheet.guild_id, sheet.owner_id, key)
                 if taken is not None:
                     raise InvalidInput(name_taken(changes["name"]))
+                if sheet.campaign_id is not None:
+                    party = await PartyRepository(session).members(sheet.campaign_id)
+                    check_rename_in_party(party, sheet.id, changes["name"])
             new = replace(sheet, **changes)
             return new, new
 
@@ -309,7 +313,7 @@ class CharacterService:
                 return self._long_rest(sheet)
             return self._short_rest(sheet, dice, pending)
 
-        return await self._change(actor, ref, apply)
+        return await self._change(actor, ref, apply, gain="rest")
 
     def _short_rest(self, sheet: Sheet, dice: int, pending: Pending) -> tuple[Sheet, Rest]:
         left = sheet.level - sheet.hit_dice_used
@@ -373,7 +377,7 @@ class CharacterService:
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
 
-        return await self._change(actor, ref, apply)
+        return await self._change(actor, ref, apply, gain="item" if action == "add" else None)
 
     def _inventory_change(
         self, sheet: Sheet, action: str, index: str, name: str, quantity: int
@@ -434,7 +438,7 @@ class CharacterService:
             new = replace(sheet, coins=rules.apply_coins(sheet.coins, deltas))
             return new, new
 
-        return await self._change(actor, ref, apply)
+        return await self._change(actor, ref, apply, gain="coins" if any(d > 0 for d in deltas.values()) else None)
 
     async def set_condition(
         self, actor: Actor, ref: CharacterRef, condition: str, *, add: bool, rounds: int | None = None, level: int = 1
@@ -453,7 +457,7 @@ class CharacterService:
             new = replace(sheet, conditions=others + added)
             return new, new
 
-        return await self._change(actor, ref, apply)
+        return await self._change(actor, ref, apply, gain=None if add else "condition")
 
     async def grant_xp(self, actor: Actor, ref: CharacterRef, xp: int, *, allow_levelup: bool = False) -> Sheet:
         """For the DM (campaigns issue): add XP, or allow the next level-up outright."""
@@ -482,12 +486,18 @@ class CharacterService:
         actor: Actor,
         ref: CharacterRef,
         apply: Callable[[AsyncSession, Sheet, Pending], Awaitable[tuple[Sheet, T]]],
+        *,
+        gain: Gain | None = None,
     ) -> T:
+        """`gain`: what the change gives the character, when it does (the table's rules hold it in a campaign,
+        bot.engine.integrity); the campaign's DM is not held by them."""
         async with self.db.transaction() as session:
             row = await self._find(session, actor, ref, lock=True)
             dm = await self.campaign_dm(row.campaign_id) if self.campaign_dm and row.campaign_id else None
             if not may_edit(actor, row.owner_id, dm):
                 raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can change {row.name}.")
+            if gain is not None and actor.user_id != dm:
+                await check_own_gain(session, row, gain)
             pending = Pending()
             new, result = await apply(session, to_sheet(row), pending)
             write_back(row, new)

@@ -5,7 +5,7 @@ to the model as every other tool; `start_combat` starts a real fight through the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,20 +14,23 @@ from bot.data.srd import SRD
 from bot.engine import events as log
 from bot.engine.caps import Caps
 from bot.engine.combat import CombatService
+from bot.engine.encounters import encounter
 from bot.engine.sheet import clean_name
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, npc_key
 from persistence.models import Npc
-from persistence.repositories import EventRepository, NpcRepository
+from persistence.repositories import CombatRepository, EventRepository, NpcRepository
 
 MAX_NPCS_PER_TURN = 3
+Pend = Callable[[Round, str, dict[str, Any], str], Awaitable[CallResult]]
 MAX_ENEMIES = 20
 
 
 class StoryTools:
-    def __init__(self, combat: CombatService, srd: SRD, caps: Caps) -> None:
+    def __init__(self, combat: CombatService, srd: SRD, caps: Caps, pend: Pend) -> None:
         self.combat = combat
         self.srd = srd
         self.caps = caps
+        self.pend = pend  # a change that waits for the DM (the executor's, so approvals work as for any other)
 
     def handlers(self) -> dict[str, Handler]:
         return {"introduce_npc": self.introduce_npc, "move_scene": self.move_scene, "start_combat": self.start_combat}
@@ -113,8 +116,18 @@ class StoryTools:
         if before.get("in_combat"):
             raise Refused("The party is already in combat.")
         enemies = self.enemies(args["enemies"])
-        row.scene = {**before, "in_combat": True, "enemies": enemies}
+        repo = CombatRepository(round_.session)
+        if await repo.active_for_campaign(row.id) or await repo.active_in_channel(row.channel_id):
+            raise Refused("A fight is already running here; the DM adds monsters with `/dm combat add`.")
         names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
+        fight = encounter(self.srd, [c.level for c in round_.party], enemies)
+        too_big = fight.too_big()
+        if too_big is not None:
+            raise Refused(too_big)
+        settings = round_.info.settings
+        if not round_.approved and not settings.auto_approve and fight.waits(settings.fights_wait_above):
+            return await self.pend(round_, "start_combat", args, f"a {fight.rating} fight against {names}")
+        row.scene = {**before, "in_combat": True, "enemies": enemies}
         log.record(
             round_.session,
             row,

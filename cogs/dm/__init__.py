@@ -162,6 +162,7 @@ class DMCog(
         consequences="A risky check failed by 5 or more hurts",
         auto_monsters="`/combat next` landing on a monster runs its turn (the narrator picks, the engine rolls)",
         secrets_on_player_turns="NPC secrets reach the narrator on players' turns (marked yours, kept until earned)",
+        fights_wait_above="A fight the narrator starts waits for your approval when it is harder than this",
     )
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -175,6 +176,7 @@ class DMCog(
         consequences: bool | None = None,
         auto_monsters: bool | None = None,
         secrets_on_player_turns: bool | None = None,
+        fights_wait_above: Literal["easy", "medium", "hard", "deadly"] | None = None,
     ) -> None:
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
@@ -187,6 +189,7 @@ class DMCog(
             "consequences": consequences,
             "auto_monsters": auto_monsters,
             "secrets_on_player_turns": secrets_on_player_turns,
+            "fights_wait_above": fights_wait_above,
         }
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)

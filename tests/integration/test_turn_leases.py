@@ -69,6 +69,7 @@ def settings(postgres_url: str, llm: LocalLLM, **overrides: Any) -> Settings:
         "openai_model": "local-model",
         "openai_max_retries": 0,
         "turn_queue_limit": QUEUE,
+        "daily_token_budget": 1_000_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -77,7 +78,7 @@ def settings(postgres_url: str, llm: LocalLLM, **overrides: Any) -> Settings:
 async def campaigns(services: Services, count: int) -> list[Actor]:
     """`count` campaigns in channels of one guild, each a DM (whose turns need no character)."""
     guild = random.randrange(1, 2**60)
-    await services.campaign.usage.set_budget(guild, 100_000_000)
+    await services.campaign.usage.set_budget(guild, 1_000_000)
     dms = [Actor(random.randrange(1, 2**60), guild, random.randrange(1, 2**60)) for _ in range(count)]
     for n, dm in enumerate(dms):
         await services.campaign.campaigns.create(dm, f"Lease Hall {n}")
