@@ -128,19 +128,19 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character rest kind:<short|long> [dice:<n>] [name:<character>]",
-        "Short rest (spend hit dice) or long rest (recover all).",
+        "Short rest (spend hit dice) or long rest (recover all); nobody rests during a fight.",
         "/character rest kind:short dice:2",
     ),
     _player(
         "characters",
         "/character inventory action:<add|remove|equip|unequip|coins> [item:<item>] [quantity:<n>] [gp:<n>]",
-        "Add, drop, equip or unequip items, or change your coins.",
+        "Add, drop, equip or unequip items, or change your coins (in a campaign the DM hands out items and coins).",
         "/character inventory action:add item:Torch quantity:5",
     ),
     _player(
         "characters",
         "/character condition action:<add|remove> condition:<condition> [rounds:<n>] [level:<n>]",
-        "Add or remove a condition; your rolls apply its effects.",
+        "Add or remove a condition; your rolls apply its effects (in a campaign the DM ends conditions).",
         "/character condition action:add condition:Poisoned rounds:10",
     ),
     _player(

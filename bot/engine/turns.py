@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignInfo, info_of
 from bot.engine.campaigns import CampaignService
-from bot.engine.leases import BUSY, CampaignQueue, Leases
+from bot.engine.leases import BUSY, CampaignQueue, LeaseBusy, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.sheet import Actor, to_sheet
@@ -215,6 +215,8 @@ class TurnEngine:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
             raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
+        if self.locks.full(campaign.id):
+            raise LeaseBusy(BUSY["turn"])
         return TurnTicket(
             campaign.id,
             campaign.name,

@@ -123,9 +123,13 @@ async def test_a_hundred_slow_turns_hold_at_most_the_pools_connections(postgres_
         sinks = [Sink() for _ in tickets]
         async with Watcher(postgres_url).watching() as watcher:
             started = time.monotonic()
-            results = await asyncio.gather(
+            running = asyncio.gather(
                 *(turns.run(t, s) for t, s in zip(tickets, sinks, strict=True)), return_exceptions=True
             )
+            await asyncio.sleep(0.2)  # every queue full: one more is refused before its reply would be deferred
+            with pytest.raises(LeaseBusy, match="Another turn is being resolved"):
+                await turns.prepare(dms[0], "One turn too many", "Dee")
+            results = await running
             took = time.monotonic() - started
         print(f"100 slow turns in {took:.1f} s: at most {watcher.peak} connections (pool {POOL} + overflow {POOL})")
         assert watcher.peak <= 2 * POOL, watcher.peak
