@@ -134,13 +134,13 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character inventory action:<add|remove|equip|unequip|coins> [item:<item>] [quantity:<n>] [gp:<n>]",
-        "Add, drop, equip or unequip items, or change your coins (in a campaign the DM hands out items and coins).",
+        "Add, drop, equip or unequip items, or change coins; in a campaign the DM gives them.",
         "/character inventory action:add item:Torch quantity:5",
     ),
     _player(
         "characters",
         "/character condition action:<add|remove> condition:<condition> [rounds:<n>] [level:<n>]",
-        "Add or remove a condition; your rolls apply its effects (in a campaign the DM ends conditions).",
+        "Add or remove a condition (its effects apply); in a campaign the DM ends them.",
         "/character condition action:add condition:Poisoned rounds:10",
     ),
     _player(
@@ -252,8 +252,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "campaigns",
         "/dm settings [persona:<text>] [model:<m>] [content_rating:<r>] [approval_bound:<n>] [auto_approve:true] "
         "[fights_wait_above:<difficulty>]",
-        "Show or change the narrator's persona, model, rating and approvals (a narrated fight harder than "
-        "`fights_wait_above` waits for you).",
+        "Show or change the narrator's persona, model, rating, approvals and which fights wait.",
         "/dm settings content_rating:family approval_bound:5",
     ),
     CommandHelp(
