@@ -134,13 +134,13 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character inventory action:<add|remove|equip|unequip|coins> [item:<item>] [quantity:<n>] [gp:<n>]",
-        "Add, drop, equip or unequip items, or change coins; in a campaign the DM gives them.",
+        "Add, drop, equip or unequip items, or change coins; in a campaign gains need the DM.",
         "/character inventory action:add item:Torch quantity:5",
     ),
     _player(
         "characters",
         "/character condition action:<add|remove> condition:<condition> [rounds:<n>] [level:<n>]",
-        "Add or remove a condition (its effects apply); in a campaign the DM ends them.",
+        "Add or remove a condition (its effects apply); in a campaign the DM approves an end.",
         "/character condition action:add condition:Poisoned rounds:10",
     ),
     _player(

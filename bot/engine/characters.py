@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
+from bot.engine import integrity as table_rules
 from bot.engine import rules, spells
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
-from bot.engine.integrity import Gain, check_own_gain, check_rename_in_party
 from bot.engine.sheet import (
     MAX_STACK,
     ActiveCondition,
@@ -245,7 +245,7 @@ class CharacterService:
                     raise InvalidInput(name_taken(changes["name"]))
                 if sheet.campaign_id is not None:
                     party = await PartyRepository(session).members(sheet.campaign_id)
-                    check_rename_in_party(party, sheet.id, changes["name"])
+                    table_rules.check_rename_in_party(party, sheet.id, changes["name"])
             new = replace(sheet, **changes)
             return new, new
 
@@ -313,7 +313,7 @@ class CharacterService:
                 return self._long_rest(sheet)
             return self._short_rest(sheet, dice, pending)
 
-        return await self._change(actor, ref, apply, gain="rest")
+        return await self._change(actor, ref, apply, gain=table_rules.GainRequest("rest"))
 
     def _short_rest(self, sheet: Sheet, dice: int, pending: Pending) -> tuple[Sheet, Rest]:
         left = sheet.level - sheet.hit_dice_used
@@ -377,7 +377,8 @@ class CharacterService:
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
 
-        return await self._change(actor, ref, apply, gain="item" if action == "add" else None)
+        asked = table_rules.item_request(entry.name, quantity) if action == "add" else None
+        return await self._change(actor, ref, apply, gain=asked)
 
     def _inventory_change(
         self, sheet: Sheet, action: str, index: str, name: str, quantity: int
@@ -438,7 +439,8 @@ class CharacterService:
             new = replace(sheet, coins=rules.apply_coins(sheet.coins, deltas))
             return new, new
 
-        return await self._change(actor, ref, apply, gain="coins" if any(d > 0 for d in deltas.values()) else None)
+        gains = any(d > 0 for d in deltas.values())
+        return await self._change(actor, ref, apply, gain=table_rules.GainRequest("coins") if gains else None)
 
     async def set_condition(
         self, actor: Actor, ref: CharacterRef, condition: str, *, add: bool, rounds: int | None = None, level: int = 1
@@ -457,7 +459,8 @@ class CharacterService:
             new = replace(sheet, conditions=others + added)
             return new, new
 
-        return await self._change(actor, ref, apply, gain=None if add else "condition")
+        asked = None if add else table_rules.condition_request(entry.index, entry.name)
+        return await self._change(actor, ref, apply, gain=asked)
 
     async def grant_xp(self, actor: Actor, ref: CharacterRef, xp: int, *, allow_levelup: bool = False) -> Sheet:
         """For the DM (campaigns issue): add XP, or allow the next level-up outright."""
@@ -487,24 +490,27 @@ class CharacterService:
         ref: CharacterRef,
         apply: Callable[[AsyncSession, Sheet, Pending], Awaitable[tuple[Sheet, T]]],
         *,
-        gain: Gain | None = None,
+        gain: table_rules.GainRequest | None = None,
     ) -> T:
         """`gain`: what the change gives the character, when it does (the table's rules hold it in a campaign,
-        bot.engine.integrity); the campaign's DM is not held by them."""
+        bot.engine.integrity); the campaign's DM is not held by them. A gain asked of the DM is committed as
+        a waiting change and answered with `WaitingForTheDM`."""
         async with self.db.transaction() as session:
             row = await self._find(session, actor, ref, lock=True)
             dm = await self.campaign_dm(row.campaign_id) if self.campaign_dm and row.campaign_id else None
             if not may_edit(actor, row.owner_id, dm):
                 raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can change {row.name}.")
-            if gain is not None and actor.user_id != dm:
-                await check_own_gain(session, row, gain)
-            pending = Pending()
-            new, result = await apply(session, to_sheet(row), pending)
-            write_back(row, new)
-            roll_log = RollLogRepository(session)
-            for outcome in pending.rolls:
-                roll_log.add(log_entry(actor, outcome, row.name))
-            return result
+            own = gain is not None and actor.user_id != dm
+            asked = await table_rules.check_own_gain(session, row, gain, self.caps) if own and gain else None
+            if asked is None:
+                pending = Pending()
+                new, result = await apply(session, to_sheet(row), pending)
+                write_back(row, new)
+                roll_log = RollLogRepository(session)
+                for outcome in pending.rolls:
+                    roll_log.add(log_entry(actor, outcome, row.name))
+                return result
+        raise table_rules.WaitingForTheDM(table_rules.waiting_reply(asked))
 
     async def _find(self, session: AsyncSession, actor: Actor, ref: CharacterRef, *, lock: bool) -> Character:
         repo = CharacterRepository(session)

@@ -111,7 +111,16 @@ async def test_a_players_own_gains_follow_the_tables_rules(session: SandboxSessi
     rested = await session.run("character rest", {"kind": "long"}, user="alice")
     assert "Mira is in a fight" not in rested.content and not rested.content.startswith("In "), rested.content
     item = await session.run("character inventory", {"action": "add", "item": "plate armor"}, user="alice")
-    assert "In The Honest Table, items come from the story" in item.content and "/dm award item" in item.content
+    assert item.ephemeral and "Asked the DM: 1 × Plate Armor for Mira" in item.content, item.content
+    lifted = await session.run("character condition", {"action": "remove", "condition": "poisoned"}, user="alice")
+    assert "Asked the DM: end poisoned for Mira" in lifted.content, lifted.content
+    sheet = await session.services.characters.get(alice)
+    assert sheet.carried("plate-armor") is None and [c.name for c in sheet.conditions] == ["poisoned"]
+    approved = await session.run("dm approve", user=DM)  # the oldest waiting change: the armour
+    assert "Plate Armor" in approved.text, approved.text
+    await session.run("dm deny", user=DM)  # the poison stays
+    sheet = await session.services.characters.get(alice)
+    assert sheet.carried("plate-armor") is not None and [c.name for c in sheet.conditions] == ["poisoned"]
     coins = await session.run("character inventory", {"action": "coins", "pp": 5}, user="alice")
     assert "coins come from the story" in coins.content
     await session.run("dm settings", {"auto_approve": True}, user=DM)  # the DM lets the table run itself
