@@ -137,6 +137,7 @@ async def dmbot(database_url: str, redis_url: str, samples: int, delay: float) -
             openai_model="local-model",
             openai_max_retries=0,
             log_level="WARNING",
+            daily_token_budget=10**9,  # the host's ceiling: a server's admins may only lower it
         )
         async with running_bot(settings, rng=random.Random(3)) as session:
             await session.services.campaign.usage.set_budget(session.world.guild.id, 10**9)

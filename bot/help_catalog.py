@@ -128,7 +128,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character rest kind:<short|long> [dice:<n>] [name:<character>]",
-        "Short rest (spend hit dice) or long rest (recover all).",
+        "Short rest (spend hit dice) or long rest (recover all); nobody rests during a fight.",
         "/character rest kind:short dice:2",
     ),
     _player(
@@ -146,7 +146,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character condition action:<add|remove> condition:<condition> [rounds:<n>] [level:<n>]",
-        "Add or remove a condition; your rolls apply its effects.",
+        "Add or remove a condition (its effects apply); in a campaign the DM approves an end.",
         "/character condition action:add condition:Poisoned rounds:10",
     ),
     _player(
@@ -272,7 +272,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [levelling:<xp|milestone>] ...",
-        "Show or change the narrator's persona, model, rating, approvals, and how characters level.",
+        "Show or change the narrator's persona, model, rating, approvals, levelling, waiting fights.",
         "/dm settings content_rating:family approval_bound:5",
     ),
     CommandHelp(

@@ -1,4 +1,9 @@
-"""Repositories: the only place that builds queries. They know nothing of Discord or of rules."""
+"""Repositories: the only place that builds queries. They know nothing of Discord or of rules.
+
+Row locks are `FOR NO KEY UPDATE` (`key_share=True`): they queue our own changes to a row like `FOR UPDATE`
+would, but never block a foreign key's check of it. With `FOR UPDATE`, a change holding a campaign row and
+wanting a character deadlocked against one holding that character and inserting an event of the campaign.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +108,7 @@ class CharacterRepository:
             .order_by(Character.name_key)
         )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).all()
 
     async def search_names(self, guild_id: int, owner_id: int, prefix: str, limit: int = 25) -> Sequence[str]:
@@ -129,7 +134,7 @@ class CharacterRepository:
 
     async def _one(self, query: Select[tuple[Character]], lock: bool) -> Character | None:
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
 
@@ -217,13 +222,13 @@ class CampaignRepository:
     async def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
         query = select(Campaign).where(Campaign.id == campaign_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def in_channel(self, channel_id: int, *, lock: bool = False) -> Campaign | None:
         query = select(Campaign).where(Campaign.channel_id == channel_id, Campaign.status != "ended")
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def running_in_guild(self, guild_id: int) -> int:
@@ -255,13 +260,13 @@ class PartyRepository:
     async def members(self, campaign_id: int, *, lock: bool = False) -> Sequence[Character]:
         query = select(Character).where(Character.campaign_id == campaign_id).order_by(Character.id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).all()
 
     async def by_id(self, character_id: int, *, lock: bool = False) -> Character | None:
         query = select(Character).where(Character.id == character_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def of_player(self, campaign_id: int, owner_id: int, *, lock: bool = False) -> Character | None:
@@ -271,7 +276,7 @@ class PartyRepository:
             .order_by(Character.active.desc(), Character.id)
         )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
 
@@ -485,7 +490,7 @@ class PendingRepository:
     async def get(self, campaign_id: int, pending_id: int, *, lock: bool = False) -> PendingChange | None:
         query = select(PendingChange).where(PendingChange.campaign_id == campaign_id, PendingChange.id == pending_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def of_turn(self, turn_id: int) -> Sequence[PendingChange]:
@@ -554,7 +559,7 @@ def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
     in_fight = select(Combatant.character_id).where(Combatant.combat_id == combat_id)
     chosen = select(Character).where(Character.id.in_(in_fight)).order_by(Character.id)
     if lock:
-        chosen = chosen.with_for_update()
+        chosen = chosen.with_for_update(key_share=True)
     locked = aliased(Character, chosen.cte("fight_characters"))
     return (
         select(Combatant, locked)
@@ -585,7 +590,7 @@ class CombatRepository:
     async def combat(self, combat_id: int, *, lock: bool = False) -> Combat | None:
         query = select(Combat).where(Combat.id == combat_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def combat_and_campaign(
@@ -609,7 +614,7 @@ class CombatRepository:
         else:
             query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
         if lock:
-            query = query.with_for_update(of=Combat)
+            query = query.with_for_update(of=Combat, key_share=True)
         row = (await self.session.execute(query)).first()
         return (row[0], row[1], row[2]) if row is not None else None
 
@@ -632,8 +637,20 @@ class CombatRepository:
         query = select(Combat).where(Combat.channel_id == channel_id, Combat.status == "active")
         return (await self.session.scalars(query)).first()
 
-    async def active_for_campaign(self, campaign_id: int) -> Combat | None:
+    async def character_fighting(self, character_id: int) -> bool:
+        """Whether the character is a combatant of a running fight (any: a campaign's or a channel's)."""
+        query = (
+            select(Combatant.id)
+            .join(Combat, Combat.id == Combatant.combat_id)
+            .where(Combatant.character_id == character_id, Combat.status == "active")
+            .limit(1)
+        )
+        return (await self.session.scalar(query)) is not None
+
+    async def active_for_campaign(self, campaign_id: int, *, lock: bool = False) -> Combat | None:
         query = select(Combat).where(Combat.campaign_id == campaign_id, Combat.status == "active")
+        if lock:
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def combatants(self, combat_id: int) -> Sequence[Combatant]:
@@ -654,13 +671,13 @@ class CombatRepository:
             return []
         query = select(Character).where(Character.id.in_(ids)).order_by(Character.id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).all()
 
     async def campaign_character(self, campaign_id: int, name_key: str, *, lock: bool = False) -> Character | None:
         query = select(Character).where(Character.campaign_id == campaign_id, Character.name_key == name_key)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
     async def in_active_fight(self, character_id: int) -> bool:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.campaign_info import CONTENT_RATINGS
-from bot.engine.usage import BUDGET_KEY, MAX_BUDGET, UsageService
+from bot.engine.usage import BUDGET_KEY, UsageService
 from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database
 from persistence.repositories import GuildRepository, Reads, StatsRepository, UsageRepository, find_guild
@@ -92,8 +92,8 @@ class AdminService:
             out["narrator_model"] = None if model in ("default", self.models[0]) else model
         if "content_rating" in out and out["content_rating"] not in CONTENT_RATINGS:
             raise InvalidInput(f"A content rating is one of {', '.join(CONTENT_RATINGS)}.")
-        if BUDGET_KEY in out and not 0 <= int(out[BUDGET_KEY]) <= MAX_BUDGET:
-            raise InvalidInput(f"The daily budget runs from 0 to {MAX_BUDGET:,} tokens.")
+        if BUDGET_KEY in out:
+            self.usage.check_budget(int(out[BUDGET_KEY]))
         return out
 
     async def stats(self, guild_id: int | None, manage: bool) -> GuildStats:

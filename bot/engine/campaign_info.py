@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.caps import Caps
+from bot.engine.generate import DIFFICULTIES, Difficulty
 from persistence.models import Campaign
 from persistence.repositories import CombatRepository
 
@@ -55,6 +56,9 @@ class CampaignSettings:
     secrets_on_player_turns: bool = True  # NPC secrets reach the narrator on players' turns too (marked the DM's)
     levelling: str = "xp"  # "xp": XP allows a level (or the DM does); "milestone": only the DM (bot.engine.levelling)
     start_level: int = 1  # a character above it (and above what it earned) joins only with the DM's approval
+    fights_wait_above: Difficulty = (
+        "deadly"  # a narrated fight rated above this waits for the DM (bot.engine.encounters)
+    )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -63,6 +67,7 @@ class CampaignSettings:
             **{k: v for k, v in (data.get("bounds") or {}).items() if k in asdict(defaults.bounds)},
         }
         rating = data.get("content_rating", "teen")
+        fights = data.get("fights_wait_above", "deadly")
         return cls(
             persona=str(data.get("persona") or ""),
             model=data.get("model") or None,
@@ -75,6 +80,7 @@ class CampaignSettings:
             secrets_on_player_turns=bool(data.get("secrets_on_player_turns", True)),
             levelling="milestone" if data.get("levelling") == "milestone" else "xp",
             start_level=min(20, max(1, int(data.get("start_level") or 1))),
+            fights_wait_above=fights if fights in DIFFICULTIES else "deadly",
         )
 
     def to_json(self) -> dict[str, Any]:

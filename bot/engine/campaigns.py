@@ -30,7 +30,10 @@ from bot.engine.campaign_info import (
 )
 from bot.engine.caps import check_campaigns, check_canon
 from bot.engine.characters import CharacterService
+from bot.engine.combat.departures import leave_fight, lock_campaign_fight
 from bot.engine.events import EventLine, line_of, shorten
+from bot.engine.generate import DIFFICULTIES
+from bot.engine.integrity import check_name_free_in_party
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.engine.visibility import Role, Viewer, canon_audience, label, role_of, visible_canon, visible_npcs
@@ -275,6 +278,7 @@ class CampaignService:
         """Link the actor's character (named, else the active one); one character per player per campaign."""
         async with self.db.transaction() as session:
             campaign = await self._here(session, actor, lock=True)
+            await lock_campaign_fight(session, campaign.id)  # the fight before the characters: one lock order
             row = await self._own_character(session, actor, character)
             if row.campaign_id == campaign.id:
                 raise InvalidInput(f"{row.name} already plays in {campaign.name}.")
@@ -289,7 +293,7 @@ class CampaignService:
 
     async def approve_join(self, session: AsyncSession, pending: PendingChange) -> str:
         """The DM approved a join above the allowed level: link the character and allow it its level."""
-        campaign = await session.get(Campaign, pending.campaign_id, with_for_update=True)
+        campaign = await session.get(Campaign, pending.campaign_id, with_for_update={"key_share": True})
         row = await PartyRepository(session).by_id(int(pending.arguments["character_id"]), lock=True)
         if campaign is None or row is None or row.owner_id != pending.requested_by:
             raise InvalidInput("That character is gone, or no longer its player's.")
@@ -300,12 +304,17 @@ class CampaignService:
         return row.name
 
     async def _link(self, session: AsyncSession, campaign: Campaign, row: Character, user_id: int) -> None:
-        """One character per player per campaign: a new one replaces the player's previous one."""
+        """One character per player per campaign: a new one replaces the player's previous one (and the fight
+        it was in); names are unique in a party; a character moving from another campaign leaves its fight."""
         party = PartyRepository(session)
         previous = await party.of_player(campaign.id, user_id, lock=True)
+        check_name_free_in_party(await party.members(campaign.id), row, previous, campaign.name)
         if previous is not None:
             previous.campaign_id = None
+            await leave_fight(session, await lock_campaign_fight(session, campaign.id), previous.id)
         moved_from = row.campaign_id
+        if moved_from is not None:  # out of the other campaign's fight as well
+            await leave_fight(session, await lock_campaign_fight(session, moved_from), row.id)
         row.campaign_id = campaign.id
         note = f" (replacing {previous.name})" if previous is not None else ""
         log.record(
@@ -334,10 +343,12 @@ class CampaignService:
     async def leave(self, actor: Actor) -> tuple[CampaignInfo, str]:
         async with self.db.transaction() as session:
             campaign = await self._here(session, actor, lock=True)
+            fight = await lock_campaign_fight(session, campaign.id)
             row = await PartyRepository(session).of_player(campaign.id, actor.user_id, lock=True)
             if row is None:
                 raise NotFound(f"You have no character in {campaign.name}.")
             row.campaign_id = None
+            await leave_fight(session, fight, row.id)
             log.record(
                 session, campaign, "leave", f"{row.name} leaves the party.", actor_id=actor.user_id, character_id=row.id
             )
@@ -400,6 +411,10 @@ class CampaignService:
             if not 1 <= int(changes["start_level"]) <= 20:
                 raise InvalidInput("A start level runs from 1 to 20.")
             out["start_level"] = int(changes["start_level"])
+        if changes.get("fights_wait_above") is not None:
+            if changes["fights_wait_above"] not in DIFFICULTIES:
+                raise InvalidInput(f"Fights wait for you above one of {', '.join(DIFFICULTIES)}.")
+            out["fights_wait_above"] = changes["fights_wait_above"]
         for flag in ("auto_approve", "consequences", "auto_monsters", "secrets_on_player_turns"):
             if changes.get(flag) is not None:
                 out[flag] = bool(changes[flag])

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
 from bot.engine import events as log
+from bot.engine import integrity as table_rules
 from bot.engine import items, levelling, rests, rules, spells
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
@@ -43,7 +44,7 @@ from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Campaign, Character, RollLog
-from persistence.repositories import CharacterRepository, Reads, RollLogRepository
+from persistence.repositories import CharacterRepository, PartyRepository, Reads, RollLogRepository
 
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
@@ -231,6 +232,9 @@ class CharacterService:
                 taken = await CharacterRepository(session).by_name(sheet.guild_id, sheet.owner_id, key)
                 if taken is not None:
                     raise InvalidInput(name_taken(changes["name"]))
+                if sheet.campaign_id is not None:
+                    party = await PartyRepository(session).members(sheet.campaign_id)
+                    table_rules.check_rename_in_party(party, sheet.id, changes["name"])
             new = replace(sheet, **changes)
             return new, new
 
@@ -299,7 +303,7 @@ class CharacterService:
                 done = rests.short_rest(sheet, self.srd, dice, lambda expr: self._logged(pending, expr, "Hit dice"))
             return done.sheet, done
 
-        return await self._change(actor, ref, apply)
+        return await self._change(actor, ref, apply, gain=table_rules.GainRequest("rest"))
 
     # Inventory, coins, conditions ---------------------------------------------------------------
 
@@ -323,7 +327,8 @@ class CharacterService:
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
 
-        return await self._change(actor, ref, apply)
+        asked = table_rules.item_request(entry.name, quantity) if entry is not None else None  # only adds
+        return await self._change(actor, ref, apply, gain=asked)
 
     def _inventory_change(
         self, sheet: Sheet, action: str, index: str, name: str, quantity: int
@@ -393,7 +398,8 @@ class CharacterService:
             new = replace(sheet, coins=rules.apply_coins(sheet.coins, deltas))
             return new, new
 
-        return await self._change(actor, ref, apply)
+        gains = any(d > 0 for d in deltas.values())
+        return await self._change(actor, ref, apply, gain=table_rules.GainRequest("coins") if gains else None)
 
     async def set_condition(
         self, actor: Actor, ref: CharacterRef, condition: str, *, add: bool, rounds: int | None = None, level: int = 1
@@ -412,7 +418,8 @@ class CharacterService:
             new = replace(sheet, conditions=others + added)
             return new, new
 
-        return await self._change(actor, ref, apply)
+        asked = None if add else table_rules.condition_request(entry.index, entry.name)
+        return await self._change(actor, ref, apply, gain=asked)
 
     async def grant_xp(self, actor: Actor, ref: CharacterRef, xp: int, *, allow_levelup: bool = False) -> Sheet:
         """For the DM (campaigns issue): add XP, or allow the next level-up outright."""
@@ -441,19 +448,28 @@ class CharacterService:
         actor: Actor,
         ref: CharacterRef,
         apply: Callable[[AsyncSession, Sheet, Pending], Awaitable[tuple[Sheet, T]]],
+        *,
+        gain: table_rules.GainRequest | None = None,
     ) -> T:
+        """`gain`: what the change gives the character, when it does (the table's rules hold it in a campaign,
+        bot.engine.integrity); the campaign's DM is not held by them. A gain asked of the DM is committed as
+        a waiting change and answered with `WaitingForTheDM`."""
         async with self.db.transaction() as session:
             row = await self._find(session, actor, ref, lock=True)
             dm = await self.campaign_dm(row.campaign_id) if self.campaign_dm and row.campaign_id else None
             if not may_edit(actor, row.owner_id, dm):
                 raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can change {row.name}.")
-            pending = Pending()
-            new, result = await apply(session, to_sheet(row), pending)
-            write_back(row, new)
-            roll_log = RollLogRepository(session)
-            for outcome in pending.rolls:
-                roll_log.add(log_entry(actor, outcome, row.name))
-            return result
+            own = gain is not None and actor.user_id != dm
+            asked = await table_rules.check_own_gain(session, row, gain, self.caps) if own and gain else None
+            if asked is None:
+                pending = Pending()
+                new, result = await apply(session, to_sheet(row), pending)
+                write_back(row, new)
+                roll_log = RollLogRepository(session)
+                for outcome in pending.rolls:
+                    roll_log.add(log_entry(actor, outcome, row.name))
+                return result
+        raise table_rules.WaitingForTheDM(table_rules.waiting_reply(asked))
 
     async def _find(self, session: AsyncSession, actor: Actor, ref: CharacterRef, *, lock: bool) -> Character:
         repo = CharacterRepository(session)

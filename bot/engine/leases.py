@@ -128,6 +128,10 @@ class CampaignQueue:
         lock = self._locks.get(key)
         return lock is not None and lock.locked()
 
+    def full(self, key: int) -> bool:
+        """Whether one more would be refused now (checked before a reply is deferred, so the refusal is private)."""
+        return self._users.get(key, 0) > self.limit
+
     @asynccontextmanager
     async def hold(
         self, key: int, refusal: str, on_wait: Callable[[], Awaitable[None]] | None = None

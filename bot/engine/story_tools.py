@@ -5,7 +5,7 @@ to the model as every other tool; `start_combat` starts a real fight through the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bot.data.srd import SRD
@@ -13,6 +13,7 @@ from bot.engine import events as log
 from bot.engine.campaign_info import fight_of
 from bot.engine.caps import Caps
 from bot.engine.combat import CombatService
+from bot.engine.encounters import encounter
 from bot.engine.sheet import clean_name
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, npc_key
 from bot.errors import InvalidInput
@@ -20,14 +21,16 @@ from persistence.models import Npc
 from persistence.repositories import NpcRepository
 
 MAX_NPCS_PER_TURN = 3
+Pend = Callable[[Round, str, dict[str, Any], str], Awaitable[CallResult]]
 MAX_ENEMIES = 20
 
 
 class StoryTools:
-    def __init__(self, combat: CombatService, srd: SRD, caps: Caps) -> None:
+    def __init__(self, combat: CombatService, srd: SRD, caps: Caps, pend: Pend) -> None:
         self.combat = combat
         self.srd = srd
         self.caps = caps
+        self.pend = pend  # a change that waits for the DM (the executor's, so approvals work as for any other)
 
     def handlers(self) -> dict[str, Handler]:
         return {"introduce_npc": self.introduce_npc, "move_scene": self.move_scene, "start_combat": self.start_combat}
@@ -113,6 +116,13 @@ class StoryTools:
             raise Refused("A fight is already running here; the DM adds monsters with `/dm-combat add`.")
         enemies = self.enemies(args["enemies"])
         names = ", ".join(f"{e['count']} × {e['monster']}" for e in enemies)
+        fight = encounter(self.srd, [c.level for c in round_.party], enemies)
+        too_big = fight.too_big()
+        if too_big is not None:
+            raise Refused(too_big)
+        settings = round_.info.settings
+        if not round_.approved and not settings.auto_approve and fight.waits(settings.fights_wait_above):
+            return await self.pend(round_, "start_combat", args, f"a {fight.rating} fight against {names}")
         monsters = [(str(e["monster"]), int(e["count"])) for e in enemies]
         try:
             combat_id = await self.combat.start_in(

@@ -22,6 +22,7 @@ from bot.engine.campaigns import CampaignService, clean_text
 from bot.engine.caps import check_npcs
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatRef, CombatService, MonsterOptions, MonsterPlan, MonsterTurn, TurnChange
+from bot.engine.combat.departures import leave_fight, lock_campaign_fight
 from bot.engine.generate import Encounter, Generator, Location, Loot, NpcSketch, QuestHook
 from bot.engine.sheet import Actor, Item, add_item, clean_name, name_key, to_sheet, write_back
 from bot.engine.visibility import label, npc_audience, visible_npcs
@@ -153,10 +154,12 @@ class TableService:
         """The player's character leaves the campaign (the character itself is kept)."""
         async with self.db.transaction() as session:
             row = await self._dm_row(session, actor)
+            fight = await lock_campaign_fight(session, row.id)
             character = await PartyRepository(session).of_player(row.id, player, lock=True)
             if character is None:
                 raise NotFound(f"That player has no character in {row.name}.")
             character.campaign_id = None
+            await leave_fight(session, fight, character.id)
             log.record(
                 session,
                 row,

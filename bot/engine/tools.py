@@ -81,7 +81,7 @@ class ToolExecutor:
             "give_item": self._give_item,
             "take_item": self._take_item,
             "award_xp": self._award_xp,
-            **StoryTools(combat, srd, defaults.caps).handlers(),
+            **StoryTools(combat, srd, defaults.caps, self._pend).handlers(),
             **CastTools(combat, srd).handlers(),
         }
 

@@ -31,7 +31,7 @@ from bot.engine import levelling
 from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.combat import undo as fight_undo
-from bot.engine.leases import BUSY, CampaignQueue, Leases
+from bot.engine.leases import BUSY, CampaignQueue, LeaseBusy, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.safety import HeldBack, check_action, rules_of
@@ -220,6 +220,8 @@ class TurnEngine:
             raise NotFound(f"You have no character in {campaign.name}. `/campaign join` links your active character.")
         if campaign.status == "paused":
             raise InvalidInput(f"{campaign.name} is paused by its DM; the story waits until `/dm resume`.")
+        if self.locks.full(campaign.id):
+            raise LeaseBusy(BUSY["turn"])
         who = character.name if character else "The DM"
         safety = info_of(campaign, self.campaigns.defaults).safety
         check_action(safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated

@@ -94,15 +94,24 @@ class UsageService:
         return self._day().replace(day=1)
 
     async def budget(self, guild_id: int) -> int:
+        """The guild's budget today: its admins' choice, never above the host's (DAILY_TOKEN_BUDGET), which
+        pays for the tokens; a value stored before the host lowered theirs counts as the host's."""
         async with self.reads.session() as session:
             guild = await find_guild(session, guild_id)
         value = (guild.settings or {}).get(BUDGET_KEY) if guild is not None else None
-        return int(value) if value is not None else self.default_budget
+        return min(int(value), self.default_budget) if value is not None else self.default_budget
+
+    def check_budget(self, tokens: int) -> None:
+        """A server's admins may lower the host's daily budget for their server, not raise it."""
+        if not 0 <= tokens <= min(MAX_BUDGET, self.default_budget):
+            raise InvalidInput(
+                f"A daily token budget runs from 0 (offline narrator only) to {self.default_budget:,}, the most "
+                "this bot's host allows a server (DAILY_TOKEN_BUDGET); ask the host for more."
+            )
 
     async def set_budget(self, guild_id: int, tokens: int) -> int:
         """For the guild's admins (the cog checks who asks): tokens a day; 0 keeps the narrator offline."""
-        if not 0 <= tokens <= MAX_BUDGET:
-            raise InvalidInput(f"A daily token budget runs from 0 (offline narrator only) to {MAX_BUDGET:,}.")
+        self.check_budget(tokens)
         async with self.db.transaction() as session:
             guild = await GuildRepository(session).get_or_create(guild_id)
             guild.settings = {**(guild.settings or {}), BUDGET_KEY: tokens}

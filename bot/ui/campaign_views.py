@@ -107,6 +107,8 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Model**: {safe(s.model or default_model)}\n**Content rating**: {s.content_rating}\n"
         f"**Approval**: what players gain (items, healing, XP) waits for you; so does damage above "
         f"**{s.approval_bound}**" + (" (auto-approve is **on**: nothing waits)" if s.auto_approve else "") + "\n"
+        f"**Fights the narrator starts** wait for you when harder than **{s.fights_wait_above}** "
+        "(never past deadly for the party)\n"
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
         f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items\n"
         f"**Levelling**: {'milestones (your `/dm allow-levelup`)' if s.levelling == 'milestone' else 'by XP'} · "

@@ -174,6 +174,7 @@ class DMCog(
         secrets_on_player_turns="NPC secrets reach the narrator on players' turns (marked yours, kept until earned)",
         levelling="xp: XP allows a level (or you do); milestone: only your /dm allow-levelup does",
         start_level="Characters above it (and above what they earned) join only with your approval",
+        fights_wait_above="A fight the narrator starts waits for your approval when it is harder than this",
     )
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -189,6 +190,7 @@ class DMCog(
         secrets_on_player_turns: bool | None = None,
         levelling: Literal["xp", "milestone"] | None = None,
         start_level: Range[int, 1, 20] | None = None,
+        fights_wait_above: Literal["easy", "medium", "hard", "deadly"] | None = None,
     ) -> None:
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
@@ -203,6 +205,7 @@ class DMCog(
             "secrets_on_player_turns": secrets_on_player_turns,
             "levelling": levelling,
             "start_level": start_level,
+            "fights_wait_above": fights_wait_above,
         }
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)

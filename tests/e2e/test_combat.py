@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message, embed_text
 from bot.testbed.harness import SandboxSession
 from bot.ui.combat_views import TrackerBoard
-from persistence.models import Campaign
+from persistence.models import Campaign, Character
 
 CHANNEL = "arena"
 
@@ -91,6 +91,10 @@ async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
         db.add(row)
         await db.flush()
         campaign = row.id
+        # The party: only a campaign's characters join its fights.
+        owners = [session.user_id("alice"), session.user_id("bob")]
+        live = Character.owner_id.in_(owners) & (Character.guild_id == guild.id)
+        await db.execute(update(Character).where(live).values(campaign_id=campaign))
     yield Arena(session, campaign, channel.id)
     async with session.services.db.transaction() as db:  # the fight goes with it (ON DELETE CASCADE)
         await db.execute(delete(Campaign).where(Campaign.id == campaign))

@@ -241,6 +241,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
         openai_model="local-model",
         openai_max_retries=0,
         narration_edit_interval_seconds=0.05,
+        daily_token_budget=1_000_000,  # the host's ceiling: seat_players gives the server that much
     )
     async with running_bot(settings, rng=random.Random(8)) as session:
         await seat_players(session)

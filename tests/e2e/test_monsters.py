@@ -57,6 +57,8 @@ async def lair(session: SandboxSession) -> AsyncIterator[Arena]:
         db.add(row)
         await db.flush()
         campaign = row.id
+        # the heroes play in the campaign: only a party's characters join its fights
+        await db.execute(update(Character).where(Character.name.in_(names)).values(campaign_id=campaign))
     yield Arena(session, campaign, channel.id)
     async with session.services.db.transaction() as db:
         await db.execute(delete(Campaign).where(Campaign.id == campaign))
@@ -102,7 +104,8 @@ async def test_a_red_dragons_lair(lair: Arena) -> None:
 
     # Legendary actions at the end of Tordek's turn: a Tail Attack (1), a Wing Attack at three (2).
     tail = await lair.run("/dm-combat act monster:Adult Red Dragon action:Tail Attack target:Tordek")
-    assert "Adult Red Dragon → Tordek: Tail" in shown(tail) and "legendary actions left 2/3" in shown(tail)
+    assert "Adult Red Dragon → Tordek: Tail" in shown(tail), tail.content
+    assert "legendary actions left 2/3" in shown(tail)
     await lair.tracker_shows("👑 2/3 legendary")
     wing = await lair.run("/dm-combat act monster:Adult Red Dragon action:Wing Attack target:Tordek, Lia")
     assert len(re.findall(r"the DC 22 Dexterity save", shown(wing))) == 2

@@ -71,6 +71,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
         narration_edit_interval_seconds=0.05,
         narrator_breaker_failures=100,
         narrator_max_tokens=2000,
+        daily_token_budget=1_000_000,  # the host's ceiling: a server's admins may only lower it
     )
     async with running_bot(settings, rng=random.Random(5)) as session:
         await seat_players(session)

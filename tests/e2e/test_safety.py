@@ -206,9 +206,9 @@ async def llm_table(postgres_url: str, redis_url: str, key_prefix: str, llm: Loc
         openai_max_retries=0,
         narration_edit_interval_seconds=0.01,  # nearly every chunk an edit: anything let through would show
         narrator_breaker_failures=1000,
+        daily_token_budget=10_000_000,  # the host's ceiling: a server's admins may only lower it
     )
     async with running_bot(settings, rng=random.Random(11)) as session:
-        await session.services.campaign.usage.set_budget(session.world.guild.id, 10_000_000)
         await seat(session)
         llm.reset()
         yield session

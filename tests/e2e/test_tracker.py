@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from bot import help_catalog as catalog
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
 from bot.testbed.harness import SandboxSession
-from persistence.models import Campaign
+from persistence.models import Campaign, Character
 
 CHANNEL = "arena"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "DM_GUIDE.md"
@@ -130,6 +130,10 @@ async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
         db.add(row)
         await db.flush()
         campaign = row.id
+        # The party: only a campaign's characters join its fights.
+        owners = [session.user_id("alice"), session.user_id("bob")]
+        live = Character.owner_id.in_(owners) & (Character.guild_id == guild.id)
+        await db.execute(update(Character).where(live).values(campaign_id=campaign))
     yield Arena(session, campaign, channel.id)
     async with session.services.db.transaction() as db:
         await db.execute(delete(Campaign).where(Campaign.id == campaign))

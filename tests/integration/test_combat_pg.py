@@ -84,6 +84,8 @@ async def build(url: str, seed: int = 5) -> World:
     world = World(db, characters, CombatService(db, dice, characters, checks), guild, channel, campaign)
     await make_character(world, ALICE, "Tordek")
     await make_character(world, BOB, "Lia", klass="wizard", race="elf")
+    async with db.transaction() as session:  # the party: only a campaign's characters join its fights
+        await session.execute(update(Character).where(Character.guild_id == guild).values(campaign_id=campaign))
     return world
 
 
@@ -347,11 +349,11 @@ async def test_monster_turns_by_the_dm_and_in_auto_mode(world: World) -> None:
 
 
 async def test_damage_and_healing_outside_a_fight(world: World) -> None:
-    async with world.db.transaction() as session:
+    async with world.db.transaction() as session:  # Lia leaves the party
         await session.execute(
             update(Character)
-            .where(Character.owner_id == ALICE, Character.guild_id == world.guild)
-            .values(campaign_id=world.campaign)
+            .where(Character.owner_id == BOB, Character.guild_id == world.guild)
+            .values(campaign_id=None)
         )
     hurt = await world.combat.damage(world.dm, world.campaign, "tordek", 4, "poison")
     assert (hurt.total, hurt.hp_after, hurt.parts[0].effect) == (2, 12, "resistant")  # Dwarven Resilience

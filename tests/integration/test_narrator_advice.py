@@ -66,7 +66,8 @@ async def _table(url: str, llm: LocalLLM, *, online: bool) -> AsyncIterator[Tabl
         if online
         else {}
     )
-    settings = Settings(_env_file=None, database_url=url, **model)  # type: ignore[call-arg, arg-type]
+    budget = {"daily_token_budget": 1_000_000}  # the host's ceiling: a server's admins may only lower it
+    settings = Settings(_env_file=None, database_url=url, **model, **budget)  # type: ignore[call-arg, arg-type]
     guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
     async with open_services(settings, rng=random.Random(7)) as services:
         dm, alice, bob = (Actor(random.randrange(1, 2**60), guild, channel) for _ in range(3))

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import update
 
 from bot.engine.checks import CheckService
 from bot.engine.combat import CombatService, CustomParts, GenericSpec, Overrides, TrackerState
@@ -17,7 +18,7 @@ from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor
 from bot.errors import Forbidden, InvalidInput
 from persistence.db import Database
-from persistence.models import Campaign
+from persistence.models import Campaign, Character
 
 DM, ALICE, BOB = 900, 901, 902
 
@@ -73,6 +74,8 @@ async def make_table(url: str) -> Table:
             actor, name=name, race=race, klass=klass, background="acolyte", method="standard"
         )
         await characters.create(actor, draft, Choices(skills=skills))
+    async with db.transaction() as session:  # the party: only a campaign's characters join its fights
+        await session.execute(update(Character).where(Character.guild_id == guild).values(campaign_id=campaign))
     return table
 
 

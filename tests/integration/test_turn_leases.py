@@ -69,6 +69,7 @@ def settings(postgres_url: str, llm: LocalLLM, **overrides: Any) -> Settings:
         "openai_model": "local-model",
         "openai_max_retries": 0,
         "turn_queue_limit": QUEUE,
+        "daily_token_budget": 1_000_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -77,7 +78,7 @@ def settings(postgres_url: str, llm: LocalLLM, **overrides: Any) -> Settings:
 async def campaigns(services: Services, count: int) -> list[Actor]:
     """`count` campaigns in channels of one guild, each a DM (whose turns need no character)."""
     guild = random.randrange(1, 2**60)
-    await services.campaign.usage.set_budget(guild, 100_000_000)
+    await services.campaign.usage.set_budget(guild, 1_000_000)
     dms = [Actor(random.randrange(1, 2**60), guild, random.randrange(1, 2**60)) for _ in range(count)]
     for n, dm in enumerate(dms):
         await services.campaign.campaigns.create(dm, f"Lease Hall {n}")
@@ -122,9 +123,13 @@ async def test_a_hundred_slow_turns_hold_at_most_the_pools_connections(postgres_
         sinks = [Sink() for _ in tickets]
         async with Watcher(postgres_url).watching() as watcher:
             started = time.monotonic()
-            results = await asyncio.gather(
+            running = asyncio.gather(
                 *(turns.run(t, s) for t, s in zip(tickets, sinks, strict=True)), return_exceptions=True
             )
+            await asyncio.sleep(0.2)  # every queue full: one more is refused before its reply would be deferred
+            with pytest.raises(LeaseBusy, match="Another turn is being resolved"):
+                await turns.prepare(dms[0], "One turn too many", "Dee")
+            results = await running
             took = time.monotonic() - started
         print(f"100 slow turns in {took:.1f} s: at most {watcher.peak} connections (pool {POOL} + overflow {POOL})")
         assert watcher.peak <= 2 * POOL, watcher.peak

@@ -261,7 +261,8 @@ async def test_changes_above_the_bound_wait_for_the_dm(table: Table) -> None:
 async def test_retcon_restores_the_state_exactly(table: Table) -> None:
     services = table.services
     await services.characters.set_condition(table.alice, CharacterRef(), "poisoned", add=True)
-    await services.characters.inventory(table.alice, CharacterRef(), "add", "torch", 3)
+    mira = CharacterRef("Mira", table.alice.user_id)  # in a campaign, the DM hands out items
+    await services.characters.inventory(table.dm, mira, "add", "torch", 3)
     await services.campaign.campaigns.update_settings(table.dm, "gpt-4o-mini", auto_approve=True)
     await services.campaign.campaigns.set_scene(table.dm, "The chapel nave, pews rotting.", "The chapel nave")
     before = state_of(await table.sheet(table.alice))
@@ -320,7 +321,7 @@ async def test_retcon_keeps_a_change_made_after_the_turn(table: Table) -> None:
             ]
         )
     )
-    await table.services.characters.inventory(table.alice, CharacterRef(), "add", "torch", 2)
+    await table.services.characters.inventory(table.dm, CharacterRef("Mira", table.alice.user_id), "add", "torch", 2)
     await table.turns.retcon(table.dm)
     after = await table.sheet(table.alice)
     assert after.hp_current == before.hp_current

@@ -88,6 +88,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, local_model:
         narrator_breaker_failures=100,
         turn_timeout_seconds=600,
         local_model_timeout_seconds=600,  # a slow CPU is not a failure here
+        daily_token_budget=1_000_000,  # the host's ceiling: a server's admins may only lower it
     )
     async with running_bot(settings, rng=random.Random(7)) as session:
         # the Postgres database lives for the whole run and sandbox guild ids repeat: a budget another

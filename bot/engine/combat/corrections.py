@@ -17,7 +17,7 @@ from bot.engine.combat.results import CombatRef, DamageReport, NoFight, OfCampai
 from bot.engine.sheet import ActiveCondition, Actor, name_key, write_back
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.models import Combat, Combatant
-from persistence.repositories import CombatRepository, PartyRepository
+from persistence.repositories import PartyRepository
 
 MAX_AMOUNT = 10_000
 MAX_ROUNDS = 1000
@@ -60,7 +60,6 @@ class Corrections:
         self, actor: Actor, campaign_id: int, target: str, change: Callable[[Fight, Combatant], DamageReport]
     ) -> DamageReport:
         async with self.fights.db.transaction() as session:
-            repo = CombatRepository(session)
             with contextlib.suppress(NoFight):
                 fight = await self.fights.open(session, OfCampaign(campaign_id))
                 self.fights.require_dm(actor, fight, "change hit points")
@@ -70,7 +69,10 @@ class Corrections:
             dm = await self.fights.dm_of(session, campaign_id)
             if dm is None or actor.user_id != dm:
                 raise Forbidden("Only the campaign's DM can change hit points.")
-            row = await repo.campaign_character(campaign_id, name_key(target), lock=True)
+            # The whole party, locked in id order (a concentration save may end a spell on any of them): one
+            # lock order for every change, so two of the DM's changes at once never deadlock.
+            party = await PartyRepository(session).members(campaign_id, lock=True)
+            row = next((c for c in party if c.name_key == name_key(target)), None)
             if row is None:
                 raise NotFound(f"No character called “{target[:64]}” plays in this campaign.")
             stand_in = character_stand_in(row)
@@ -79,7 +81,6 @@ class Corrections:
             report = change(outside, stand_in)
             if report.total <= 0:
                 return report
-            party = await PartyRepository(session).members(campaign_id, lock=True)
             save, ended = saves.concentration_outside(self.fights, party, row, report.total)
             return replace(report, concentration_save=save, concentration_ended=ended)
 

@@ -32,7 +32,7 @@ from bot.engine.sheet import (
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.errors import Conflict
 from persistence.models import Character, Combat, Combatant
-from persistence.repositories import CharacterRepository, CombatRepository
+from persistence.repositories import CharacterRepository, CombatRepository, PartyRepository
 
 MAX_COMBATANTS = 40
 MAX_AT_ONCE = 20
@@ -242,6 +242,13 @@ class Lifecycle:
         guild = fight.combat.guild_id
         if ref.name is not None:
             row = await repo.by_name(guild, owner, name_key(ref.name), lock=True)
+        elif fight.combat.campaign_id is not None:  # a campaign's fight: the character playing in it, active or not
+            row = await PartyRepository(session).of_player(fight.combat.campaign_id, owner, lock=True)
+            if row is None:
+                raise NotFound(
+                    "You have no character in this campaign's party; `/campaign join` brings one in, "
+                    "then join the fight."
+                )
         else:
             row = await repo.active(guild, owner, lock=True)
         if row is None:
@@ -253,6 +260,10 @@ class Lifecycle:
     def _check_may_join(self, fight: Fight, sheet: Sheet) -> None:
         if sheet.campaign_id is not None and sheet.campaign_id != fight.combat.campaign_id:
             raise InvalidInput(f"{sheet.name} plays in another campaign, not in this fight's.")
+        if fight.combat.campaign_id is not None and sheet.campaign_id != fight.combat.campaign_id:
+            # Only the party (and the DM's monsters) fight in a campaign's fight: a stranger's character could
+            # otherwise walk in and attack the party.
+            raise InvalidInput(f"{sheet.name} is not in this campaign's party; `/campaign join` brings it in first.")
         if any(r.character_id == sheet.id for r in fight.rows):
             raise InvalidInput(f"{sheet.name} is already in this fight.")
         if sheet.death_failures >= 3:
