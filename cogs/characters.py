@@ -372,7 +372,10 @@ class SheetRollsCog(commands.Cog):
 
     @app_commands.command(name="attack")
     @app_commands.describe(
-        weapon="A weapon you carry, or unarmed", target="Who you attack", two_handed="Versatile grip"
+        weapon="A weapon you carry, or unarmed",
+        target="Who you attack",
+        two_handed="Versatile grip (default: two hands when the other hand is free)",
+        thrown="Throw it (daggers, javelins...): it leaves your pack until picked up",
     )
     @app_commands.autocomplete(weapon=weapon_autocomplete, target=target_autocomplete)
     async def attack(
@@ -382,11 +385,18 @@ class SheetRollsCog(commands.Cog):
         target: str | None = None,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
+        thrown: bool = False,
     ) -> None:
         """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
         if target and await self._attack_in_fight(
-            interaction, weapon, target, advantage=advantage, disadvantage=disadvantage, two_handed=two_handed
+            interaction,
+            weapon,
+            target,
+            advantage=advantage,
+            disadvantage=disadvantage,
+            two_handed=two_handed,
+            thrown=thrown,
         ):
             return
         result = await self.checks.attack(
@@ -396,6 +406,7 @@ class SheetRollsCog(commands.Cog):
             advantage=advantage,
             disadvantage=disadvantage,
             two_handed=two_handed,
+            thrown=thrown,
         )
         await self._send(interaction, views.attack_embed(result), result, False)
 
@@ -407,7 +418,8 @@ class SheetRollsCog(commands.Cog):
         *,
         advantage: bool,
         disadvantage: bool,
-        two_handed: bool,
+        two_handed: bool | None,
+        thrown: bool,
     ) -> bool:
         """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here."""
         try:
@@ -419,6 +431,7 @@ class SheetRollsCog(commands.Cog):
                 advantage=advantage,
                 disadvantage=disadvantage,
                 two_handed=two_handed,
+                thrown=thrown,
             )
         except NoFight:
             return False  # no fight here: a free attack roll

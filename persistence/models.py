@@ -361,6 +361,7 @@ class Combatant(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # holding (delaying) its turn
     init_bonus: Mapped[int | None] = mapped_column(Integer)  # its initiative modifier, for rerolls
     attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
+    spent: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ammunition and thrown weapons (migration 0012)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
-from bot.engine import items, levelling, rests, rules, spells
+from bot.engine import items, levelling, rests, rules, spells, weapons
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
@@ -341,7 +341,9 @@ class CharacterService:
         return self._equip(sheet, index, name)
 
     def _equip(self, sheet: Sheet, index: str, name: str) -> tuple[tuple[Item, ...], str]:
-        """Armour replaces worn armour, a shield replaces a shield; the AC follows."""
+        """Armour replaces worn armour, a shield replaces a shield; the AC follows. A two-handed weapon and a
+        shield never together."""
+        weapons.check_equip(sheet, self.srd, index)
         slot = self._armor_slot(index)
         items = []
         for entry in sheet.inventory:

@@ -232,6 +232,8 @@ def attack_embed(result: AttackResult) -> discord.Embed:
     else:
         kind = f" {result.damage_type}" if result.damage_type else ""
         lines.append(f"**Damage: {result.damage.total}{kind}**  {result.damage.breakdown}")
+    if result.note:
+        lines.append(f"🏹 {safe(result.note)}")
     return fit_embed(discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.attack)))
 
 

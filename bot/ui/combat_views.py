@@ -154,6 +154,8 @@ def _attack_lines(report: AttackReport) -> list[str]:
     lines = [f"To hit **{report.attack_total}** vs AC {report.ac}: {verdict}  {report.roll.breakdown}{bonus}"]
     if report.reasons:
         lines.append(f"*{report.roll.advantage.name.lower()}: {', '.join(report.reasons)}*")
+    if report.note:
+        lines.append(f"🏹 {safe(report.note)}")
     return lines
 
 
@@ -231,6 +233,8 @@ def end_embed(end: CombatEnd) -> discord.Embed:
         lines.append(f"Each survivor earns **{end.share:,} XP**:")
         budget = limits.EMBED_DESCRIPTION - len("\n".join(lines)) - 1
         lines.append(fit_lines((_reward_line(r) for r in end.rewards), budget))
+    if end.recovered:
+        lines.append("🏹 Picked up after the fight: " + "; ".join(safe(r) for r in end.recovered) + ".")
     return fit_embed(discord.Embed(title="🏁 The fight is over", description="\n".join(lines), colour=ENDED_COLOUR))
 
 

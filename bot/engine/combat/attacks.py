@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
-from bot.engine import effects, rules
+from bot.engine import effects, rules, weapons
 from bot.engine.checks import UNARMED
 from bot.engine.combat import custom, lookups
-from bot.engine.combat.fight import Creature, Fight
+from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
 from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Actor
+from bot.engine.sheet import Actor, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -67,7 +67,8 @@ class Attacks:
         *,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
+        thrown: bool = False,
     ) -> AttackReport:
         """`/attack weapon target` in a fight: the attacker is the player's character in it."""
         async with self.fights.db.transaction() as session:
@@ -79,7 +80,16 @@ class Attacks:
             attacker = current if current in mine else mine[0]
             rolls: list[RollOutcome] = []
             report = self.strike(
-                fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage, two_handed, rolls
+                fight,
+                actor,
+                attacker,
+                fight.find(target),
+                weapon,
+                advantage,
+                disadvantage,
+                two_handed,
+                rolls,
+                thrown=thrown,
             )
             return self.finish(session, fight, actor, rolls, report)
 
@@ -99,8 +109,10 @@ class Attacks:
         what: str,
         advantage: bool,
         disadvantage: bool,
-        two_handed: bool,
+        two_handed: bool | None,
         rolls: list[RollOutcome],
+        *,
+        thrown: bool = False,
     ) -> AttackReport:
         self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
@@ -112,9 +124,13 @@ class Attacks:
             return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
         assert attacker.sheet is not None
         line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
-        melee = line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee"
+        melee = not thrown and (line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee")
+        done = weapons.spend(attacker.sheet, self.fights.srd, line.weapon, thrown=thrown)
+        if done.ammunition or done.thrown:  # counted on the combatant: recovered when the fight ends
+            write_back(fight.characters[character_id(attacker_row)], done.sheet)
+            attacker_row.spent = weapons.counted_spent(attacker_row.spent, done)
         dice, _, damage_type = line.damage.partition(" ")
-        return self._resolve(
+        report = self._resolve(
             fight,
             attacker,
             target,
@@ -127,6 +143,7 @@ class Attacks:
             disadvantage,
             rolls,
         )
+        return replace(report, note=done.note) if done.note else report
 
     def _monster_attack(
         self,
