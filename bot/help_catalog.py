@@ -425,7 +425,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/dm award custom target:<character|party> name:<name> [description:<text>] [weight:<lb>] [value:<gp>]",
-        "Give an item of your own making; players can add only SRD items.",
+        "Your own item (a weapon with damage:, armour with ac_bonus:); players can't make these.",
         "/dm award custom target:Tordek name:Mayor's Seal description:A brass seal weight:0.5 value:20",
     ),
     CommandHelp(

@@ -17,7 +17,7 @@ from bot.engine import death, rules, weapons
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
-from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line
+from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
 from bot.errors import InvalidInput, NotFound
 
 MAX_TARGET_LENGTH = 100
@@ -257,6 +257,10 @@ class CheckService:
     def _attack_line(self, sheet: Sheet, weapon: str, two_handed: bool | None) -> AttackLine:
         if weapon.strip().casefold() in ("unarmed", "unarmed strike", UNARMED):
             return _unarmed(sheet)
+        wanted = " ".join(weapon.split()).casefold()
+        custom = next((a for a in custom_attacks(sheet) if wanted in (a.weapon, a.name.casefold())), None)
+        if custom is not None:
+            return custom  # the DM's own weapon, as the DM described it
         try:
             entry = self.srd.weapon(weapon)
         except KeyError:

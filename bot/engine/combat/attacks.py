@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules, weapons
-from bot.engine.checks import UNARMED
 from bot.engine.combat import custom, lookups
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.hit_points import hurt
@@ -124,7 +123,8 @@ class Attacks:
             return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
         assert attacker.sheet is not None
         line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
-        melee = not thrown and (line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee")
+        srd_weapon = self.fights.srd.weapon(line.weapon) if line.weapon in self.fights.srd.lookup("weapon") else None
+        melee = not thrown and (srd_weapon is None or srd_weapon.range_type == "melee")  # unarmed, custom: melee
         done = weapons.spend(attacker.sheet, self.fights.srd, line.weapon, thrown=thrown)
         if done.ammunition or done.thrown:  # counted on the combatant: recovered when the fight ends
             write_back(fight.characters[character_id(attacker_row)], done.sheet)
