@@ -463,9 +463,6 @@ class CharacterService:
 
     # SRD lookups with player-facing errors ------------------------------------------------------
 
-    def _item(self, key: str) -> Any:
-        return lookup(self.srd.item, key, "item", self.srd.search("item", key[:3], limit=5))
-
     def _condition(self, key: str) -> Condition:
         return lookup(self.srd.condition, key, "condition", self.srd.search("condition", ""))
 
