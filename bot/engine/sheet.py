@@ -215,7 +215,11 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
         hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
-        attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)) + custom_attacks(sheet),
+        attacks=tuple(
+            attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
+            for w in carried_weapons(sheet, srd)
+        )
+        + custom_attacks(sheet),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=klass.name,
         background_name=background_name(srd, sheet.background),
@@ -256,6 +260,14 @@ def armor_class(sheet: Sheet, srd: SRD) -> int:
     bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
     worn = rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
     return worn + sum(int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped)
+
+
+def hand_free(sheet: Sheet, srd: SRD, weapon: Weapon) -> bool:
+    """Whether the hand `weapon` leaves is free: no shield worn, no other weapon equipped."""
+    _, shield = worn_armor(sheet, srd)
+    weapons = srd.lookup("weapon")
+    others = [i for i in sheet.inventory if i.equipped and i.item in weapons and i.item != weapon.index]
+    return shield is None and not others
 
 
 def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:

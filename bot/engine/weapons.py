@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.data.srd import SRD, Weapon
 from bot.engine import items
-from bot.engine.sheet import Item, Sheet, add_item
+from bot.engine.sheet import Item, Sheet, add_item, hand_free
 from bot.engine.wording import counted
 from bot.errors import InvalidInput
 
@@ -43,7 +43,7 @@ def _equipped(sheet: Sheet, srd: SRD) -> tuple[bool, list[Weapon]]:
 
 def grip(sheet: Sheet, srd: SRD, weapon: Weapon, two_handed: bool | None) -> bool:
     """Whether the attack is made two-handed (`two_handed` None: decided by what the other hand holds)."""
-    shield, held = _equipped(sheet, srd)
+    shield, _ = _equipped(sheet, srd)
     if weapon.has("two-handed"):
         if shield:
             raise InvalidInput(
@@ -56,8 +56,7 @@ def grip(sheet: Sheet, srd: SRD, weapon: Weapon, two_handed: bool | None) -> boo
     if two_handed and shield:
         raise InvalidInput(f"{sheet.name} holds a shield: {weapon.name} can only be wielded in one hand.")
     if two_handed is None:
-        others = [w for w in held if w.index != weapon.index]
-        return not shield and not others
+        return hand_free(sheet, srd, weapon)
     return two_handed
 
 
