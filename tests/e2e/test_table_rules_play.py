@@ -5,7 +5,9 @@ dying character's turn starts, healing that wakes the dying, and the dead stayin
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from subprocess import CompletedProcess
 
 PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
@@ -69,7 +71,7 @@ def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> N
     assert "Goblin: prone" not in out and "Tordek: prone" not in out  # the untimed ones stay
 
 
-def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun) -> None:
+def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun, tmp_path: Path) -> None:
     script = CREATE + (
         "/dm combat start\n"
         "/dm combat add monster:goblin count:1\n"
@@ -96,6 +98,9 @@ def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: P
     saves = re.findall(r"💀 Tordek's death save: \d+ — ", turns)
     tordek_turns = turns.count("It's Tordek's turn")
     assert tordek_turns >= 1 and len(saves) == tordek_turns  # one save a turn, as the turn starts
+    database = sqlite3.connect(tmp_path / "data" / "dmbot.sqlite3")
+    logged = database.execute("SELECT COUNT(*) FROM roll_log WHERE label = 'Tordek: death save'").fetchone()[0]
+    assert logged == len(saves)  # the engine's death saves are in the roll log like every roll
     assert "Dying at 0 HP" in between(out, "/character show") or "back up with 1 HP" in turns
     assert "is back to 3/14 HP" in between(out, "/dm heal target:Tordek amount:3")  # healing wakes the dying
     dead = out.split("> /character show\n")[2].split("Player> ")[0]

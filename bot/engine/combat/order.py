@@ -43,7 +43,7 @@ class TurnOrder:
                 name = current.name if current else "nobody"
                 raise TurnMoved(f"That turn already ended: it's {name}'s turn now (round {fight.combat.round}).")
             _check_may_end_turn(actor, fight, current)
-            return self.advance(fight, current)
+            return self._logged(session, actor, self.advance(fight, current))
 
     async def skip(self, actor: Actor, combat: CombatRef, *, rest_of_round: bool = False) -> TurnChange:
         """The DM skips the current turn (nothing of it counts down), or the rest of the round."""
@@ -52,7 +52,8 @@ class TurnOrder:
             self.fights.require_dm(actor, fight, "skip turns")
             if fight.current() is None:
                 raise InvalidInput("The fight hasn't started: start round 1 with `/combat next`.")
-            return self.advance(fight, fight.current(), end_current=False, to_new_round=rest_of_round)
+            change = self.advance(fight, fight.current(), end_current=False, to_new_round=rest_of_round)
+            return self._logged(session, actor, change)
 
     async def previous_turn(self, actor: Actor, combat: CombatRef) -> TurnChange:
         """The DM goes back one turn (a turn ended by mistake). Nothing is undone: only whose turn it is."""
@@ -75,7 +76,7 @@ class TurnOrder:
                 raise InvalidInput("The fight hasn't started: there is no turn to hold yet.")
             for row in fight.members(current):
                 row.held = True
-            return self.advance(fight, current, end_current=False)
+            return self._logged(session, actor, self.advance(fight, current, end_current=False))
 
     def advance(
         self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
@@ -99,6 +100,12 @@ class TurnOrder:
         return replace(
             self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired)), death_saves=saves
         )
+
+    def _logged(self, session: AsyncSession, actor: Actor, change: TurnChange) -> TurnChange:
+        """The engine's death saves go to the roll log like every roll, under the dying character's player."""
+        for save in change.death_saves:
+            self.fights.log(session, replace(actor, user_id=save.owner_id), [save.outcome])
+        return change
 
     def _death_saves(self, fight: Fight, now: Combatant) -> tuple[death.TurnDeathSave, ...]:
         """A dying character's turn starts with its death save (SRD: one a turn), rolled here."""
