@@ -18,6 +18,7 @@ SCRIPT = """\
 /attack weapon:crossbow, light target:goblin
 /attack weapon:longsword target:goblin
 /character inventory action:unequip item:Shield
+/character show
 /attack weapon:longsword target:goblin
 /attack weapon:longsword target:goblin two_handed:false
 /character inventory action:equip item:crossbow, light
@@ -59,7 +60,9 @@ def test_hands_versatile_grips_ammunition_and_thrown_weapons(run_play: PlayRun) 
     with_shield, free, one_hand = replies(out, "/attack weapon:longsword target:goblin")[:2] + replies(
         out, "/attack weapon:longsword target:goblin two_handed:false"
     )
-    assert "1d8 (" in with_shield and "1d10 (" in free and "1d8 (" in one_hand  # versatile: the free hand
+    assert "Longsword +4 · 1d10+2 slashing" in replies(out, "/character show")[0]  # versatile: the free hand
+    for text, die in ((with_shield, "d8 ("), (free, "d10 ("), (one_hand, "d8 (")):
+        assert die in text or "Natural 1" in text  # a natural 1 rolls no damage
     refused = replies(out, "/character inventory action:equip item:Shield")[0]
     assert "holds Crossbow, light in both hands: unequip it before the shield" in refused
     shots = replies(out, "/attack weapon:crossbow, light target:Ogre")
