@@ -35,6 +35,7 @@ def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
         "/character rest kind:short dice:1\n"
         "/dm condition add target:Tordek condition:poisoned rounds:1\n"
         "/character rest kind:long\n"
+        "/dm damage target:Tordek amount:5\n"
         "/dm heal target:Tordek amount:3\n"
         "/quit\n"
     )
@@ -50,7 +51,8 @@ def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
     long = out.split("> /character rest kind:long\n")[2].split("Player> ")[0]
     assert "Regained 1 hit die." in long and "every spell slot" not in long and "1 hit dice" not in long
     assert "for 1 round." in out and "for 1 rounds" not in out
-    assert "💚 💚" not in out and "💚 Tordek" not in between(out, "/dm heal target:Tordek amount:3")
+    healed = between(out, "/dm heal target:Tordek amount:3")
+    assert "💚 Tordek is back to 12/14 HP." in healed and "💚 💚" not in healed  # one heart, not two
 
 
 def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> None:
