@@ -122,13 +122,13 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character levelup [hp:<average|roll>] [name:<character>]",
-        "Go up a level when your XP (or your DM) allows.",
+        "Go up a level when your XP allows (in a campaign: as your DM levels).",
         "/character levelup hp:roll",
     ),
     _player(
         "characters",
         "/character rest kind:<short|long> [dice:<n>] [name:<character>]",
-        "Short rest (spend hit dice) or long rest (recover all); nobody rests during a fight.",
+        "Short rest (dice: hit dice to spend, if hurt) or long rest; nobody rests in a fight.",
         "/character rest kind:short dice:2",
     ),
     _player(
@@ -163,8 +163,8 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "checks",
-        "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:true]",
-        "Attack: to-hit and damage come from your sheet.",
+        "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:false] [thrown:true]",
+        "Attack from your sheet; shots spend ammunition, thrown weapons leave your pack.",
         "/attack weapon:Longsword target:Goblin 1",
     ),
     _player(
@@ -442,7 +442,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/dm award custom target:<character|party> name:<name> [description:<text>] [weight:<lb>] [value:<gp>]",
-        "Give an item of your own making; players can add only SRD items.",
+        "Your own item (a weapon with damage:, armour with ac_bonus:); players can't make these.",
         "/dm award custom target:Tordek name:Mayor's Seal description:A brass seal weight:0.5 value:20",
     ),
     CommandHelp(

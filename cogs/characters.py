@@ -382,7 +382,8 @@ class SheetRollsCog(commands.Cog):
     @app_commands.describe(
         weapon="A weapon you carry, or unarmed",
         target="Who you attack; several separated by commas (one attack each)",
-        two_handed="Versatile grip",
+        two_handed="Versatile grip (default: two hands when the other hand is free)",
+        thrown="Throw it (daggers, javelins...): it leaves your pack until picked up",
     )
     @app_commands.autocomplete(weapon=weapon_autocomplete, target=targets_autocomplete)
     async def attack(
@@ -392,11 +393,18 @@ class SheetRollsCog(commands.Cog):
         target: str | None = None,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
+        thrown: bool = False,
     ) -> None:
         """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
         if target and await self._attack_in_fight(
-            interaction, weapon, target, advantage=advantage, disadvantage=disadvantage, two_handed=two_handed
+            interaction,
+            weapon,
+            target,
+            advantage=advantage,
+            disadvantage=disadvantage,
+            two_handed=two_handed,
+            thrown=thrown,
         ):
             return
         result = await self.checks.attack(
@@ -406,6 +414,7 @@ class SheetRollsCog(commands.Cog):
             advantage=advantage,
             disadvantage=disadvantage,
             two_handed=two_handed,
+            thrown=thrown,
         )
         await self._send(interaction, views.attack_embed(result), result, False)
 
@@ -417,7 +426,8 @@ class SheetRollsCog(commands.Cog):
         *,
         advantage: bool,
         disadvantage: bool,
-        two_handed: bool,
+        two_handed: bool | None,
+        thrown: bool,
     ) -> bool:
         """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here.
         Several targets (`Goblin 1, Goblin 2`): one attack at each, reported together."""
@@ -446,6 +456,7 @@ class SheetRollsCog(commands.Cog):
                 advantage=advantage,
                 disadvantage=disadvantage,
                 two_handed=two_handed,
+                thrown=thrown,
             )
         except NoFight:
             return False  # no fight here: a free attack roll

@@ -370,6 +370,7 @@ class Combatant(Base):
     attacks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a generic combatant's attack lines
     resources: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # spent legendary actions, recharges, reaction
     spells_used: Mapped[dict[str, int] | None] = mapped_column(JSON)  # a monster's spent slots and uses (0009)
+    spent: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ammunition and thrown weapons (migration 0012)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

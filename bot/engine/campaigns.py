@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine import levelling
+from bot.engine import levelling, party
 from bot.engine.campaign_info import (
     CONTENT_RATINGS,
     CampaignDefaults,
@@ -33,14 +33,13 @@ from bot.engine.characters import CharacterService
 from bot.engine.combat.departures import leave_fight, lock_campaign_fight
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.generate import DIFFICULTIES
-from bot.engine.integrity import check_name_free_in_party
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.engine.visibility import Role, Viewer, canon_audience, label, role_of, visible_canon, visible_npcs
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.errors import Conflict
-from persistence.models import Campaign, CampaignSession, CanonFact, Character, PendingChange
+from persistence.models import Campaign, CampaignSession, CanonFact, Character
 from persistence.repositories import (
     CampaignRepository,
     CanonRepository,
@@ -143,10 +142,6 @@ def campaign_dm_reader(db: Database) -> Callable[[int], Awaitable[int | None]]:
 
 
 # --- the service ---------------------------------------------------------------------------------
-
-
-class JoinWaits(InvalidInput):
-    """A join that waits for the DM (its pending change is stored); the player reads why."""
 
 
 class CampaignService:
@@ -284,48 +279,12 @@ class CampaignService:
                 raise InvalidInput(f"{row.name} already plays in {campaign.name}.")
             request = levelling.join_request(self.characters.srd, campaign, to_sheet(row), actor.user_id)
             if request is None:
-                await self._link(session, campaign, row, actor.user_id)
+                await party.link(session, campaign, row, actor.user_id)
                 return info_of(campaign, self.defaults), row.name
             PendingRepository(session).add(request)  # above the allowed level: the DM decides
             await session.flush()
             waiting = f"{request.summary} It waits for the DM: `/dm approve id:{request.id}` (or `/dm deny`)."
-        raise JoinWaits(waiting)  # after the commit, so the request stays
-
-    async def approve_join(self, session: AsyncSession, pending: PendingChange) -> str:
-        """The DM approved a join above the allowed level: link the character and allow it its level."""
-        campaign = await session.get(Campaign, pending.campaign_id, with_for_update={"key_share": True})
-        row = await PartyRepository(session).by_id(int(pending.arguments["character_id"]), lock=True)
-        if campaign is None or row is None or row.owner_id != pending.requested_by:
-            raise InvalidInput("That character is gone, or no longer its player's.")
-        if row.campaign_id == campaign.id:
-            raise InvalidInput(f"{row.name} already plays in {campaign.name}.")
-        levelling.grant(campaign, row.id, row.level)
-        await self._link(session, campaign, row, pending.requested_by)
-        return row.name
-
-    async def _link(self, session: AsyncSession, campaign: Campaign, row: Character, user_id: int) -> None:
-        """One character per player per campaign: a new one replaces the player's previous one (and the fight
-        it was in); names are unique in a party; a character moving from another campaign leaves its fight."""
-        party = PartyRepository(session)
-        previous = await party.of_player(campaign.id, user_id, lock=True)
-        check_name_free_in_party(await party.members(campaign.id), row, previous, campaign.name)
-        if previous is not None:
-            previous.campaign_id = None
-            await leave_fight(session, await lock_campaign_fight(session, campaign.id), previous.id)
-        moved_from = row.campaign_id
-        if moved_from is not None:  # out of the other campaign's fight as well
-            await leave_fight(session, await lock_campaign_fight(session, moved_from), row.id)
-        row.campaign_id = campaign.id
-        note = f" (replacing {previous.name})" if previous is not None else ""
-        log.record(
-            session,
-            campaign,
-            "join",
-            f"{row.name} joins the party{note}.",
-            actor_id=user_id,
-            character_id=row.id,
-            data={"previous": previous.id if previous else None, "moved_from": moved_from},
-        )
+        raise party.JoinWaits(waiting)  # after the commit, so the request stays
 
     async def _own_character(self, session: AsyncSession, actor: Actor, name: str | None) -> Character:
         repo = CharacterRepository(session)

@@ -18,7 +18,7 @@ from bot.data.srd import SRD, Condition, load_srd
 from bot.discord_limits import is_http_url
 from bot.engine import events as log
 from bot.engine import integrity as table_rules
-from bot.engine import items, levelling, rests, rules, spells
+from bot.engine import items, levelling, rests, rules, spells, weapons
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
@@ -353,7 +353,9 @@ class CharacterService:
         return self._equip(sheet, index, name)
 
     def _equip(self, sheet: Sheet, index: str, name: str) -> tuple[tuple[Item, ...], str]:
-        """Armour replaces worn armour, a shield replaces a shield; the AC follows."""
+        """Armour replaces worn armour, a shield replaces a shield; the AC follows. A two-handed weapon and a
+        shield never together."""
+        weapons.check_equip(sheet, self.srd, index)
         slot = self._armor_slot(index)
         items = []
         for entry in sheet.inventory:
@@ -483,9 +485,6 @@ class CharacterService:
         return row
 
     # SRD lookups with player-facing errors ------------------------------------------------------
-
-    def _item(self, key: str) -> Any:
-        return lookup(self.srd.item, key, "item", self.srd.search("item", key[:3], limit=5))
 
     def _condition(self, key: str) -> Condition:
         return lookup(self.srd.condition, key, "condition", self.srd.search("condition", ""))

@@ -13,12 +13,12 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine import death, effects, rules
+from bot.engine import death, effects, rules, weapons
 from bot.engine import events as log
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
-from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line
+from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
 from bot.errors import InvalidInput, NotFound
 
 MAX_TARGET_LENGTH = 100
@@ -52,6 +52,7 @@ class AttackResult:
     damage_type: str | None
     critical: bool
     reasons: tuple[str, ...] = ()
+    note: str = ""  # what the attack used up
 
     @property
     def outcomes(self) -> tuple[RollOutcome, ...]:
@@ -150,7 +151,8 @@ class CheckService:
         target: str | None = None,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
+        thrown: bool = False,
         ref: CharacterRef | None = None,
     ) -> AttackResult:
         sheet = await self.characters.get(actor, ref)
@@ -159,6 +161,7 @@ class CheckService:
         if blocking:
             raise InvalidInput(f"{sheet.name} is {', '.join(blocking)} and can't attack.")
         line = self._attack_line(sheet, weapon, two_handed)
+        note = await self._spend(actor, ref, line.weapon, thrown)
         mods = rules.condition_modifiers("attack", conditions, advantage=advantage, disadvantage=disadvantage)
         attack = self.dice.roll(
             f"1d20{rules.signed(line.to_hit)}", advantage=mods.advantage, label=f"{sheet.name}: {line.name} attack"
@@ -179,7 +182,22 @@ class CheckService:
             damage_type=line.damage.partition(" ")[2] or None,
             critical=critical,
             reasons=mods.reasons,
+            note=note,
         )
+
+    async def _spend(self, actor: Actor, ref: CharacterRef | None, weapon: str, thrown: bool) -> str:
+        """An arrow (or the thrown dagger) is gone, in a fight or not; only a fight counts them to recover."""
+        if not thrown and weapon not in weapons.AMMUNITION:
+            return ""
+
+        async def apply(_: AsyncSession, sheet: Sheet, __: Pending) -> tuple[Sheet, str]:
+            done = weapons.spend(sheet, self.srd, weapon, thrown=thrown)
+            if done.thrown:  # no fight to end: the player picks it up with `/character inventory action:add`
+                name = self.srd.weapon(weapon).name
+                return done.sheet, f"{name} thrown: pick it up again with /character inventory action:add"
+            return done.sheet, done.note
+
+        return await self.characters.change(actor, ref or CharacterRef(), apply)
 
     async def death_save(
         self, actor: Actor, *, advantage: bool = False, disadvantage: bool = False, ref: CharacterRef | None = None
@@ -210,7 +228,7 @@ class CheckService:
         for outcome in result.outcomes:
             await self.rolls.record(actor, outcome)
 
-    def attack_line(self, sheet: Sheet, weapon: str, *, two_handed: bool = False) -> AttackLine:
+    def attack_line(self, sheet: Sheet, weapon: str, *, two_handed: bool | None = None) -> AttackLine:
         """A carried weapon's (or `unarmed`) to-hit and damage; the combat engine attacks with it."""
         return self._attack_line(sheet, weapon, two_handed)
 
@@ -258,9 +276,13 @@ class CheckService:
             "Intelligence, Wisdom, Charisma (or str, dex, con, int, wis, cha)."
         )
 
-    def _attack_line(self, sheet: Sheet, weapon: str, two_handed: bool) -> AttackLine:
+    def _attack_line(self, sheet: Sheet, weapon: str, two_handed: bool | None) -> AttackLine:
         if weapon.strip().casefold() in ("unarmed", "unarmed strike", UNARMED):
             return _unarmed(sheet)
+        wanted = " ".join(weapon.split()).casefold()
+        custom = next((a for a in custom_attacks(sheet) if wanted in (a.weapon, a.name.casefold())), None)
+        if custom is not None:
+            return custom  # the DM's own weapon, as the DM described it
         try:
             entry = self.srd.weapon(weapon)
         except KeyError:
@@ -273,7 +295,7 @@ class CheckService:
             )
         if not entry.damage_dice:
             raise InvalidInput(f"A {entry.name} deals no damage; it's used differently.")
-        return attack_line(sheet, self.srd, entry, two_handed=two_handed)
+        return attack_line(sheet, self.srd, entry, two_handed=weapons.grip(sheet, self.srd, entry, two_handed))
 
 
 def _unarmed(sheet: Sheet) -> AttackLine:

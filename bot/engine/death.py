@@ -26,6 +26,7 @@ class TurnDeathSave:
     """The death save a dying character rolled as its turn began."""
 
     character: str
+    owner_id: int
     outcome: RollOutcome
     successes: int
     failures: int
@@ -53,7 +54,7 @@ def turn_start(row: Character, dice: Dice) -> TurnDeathSave | None:
     outcome = dice.roll("1d20", label=f"{sheet.name}: death save")
     result = rules.death_save(outcome.total, outcome.total, sheet.death_successes, sheet.death_failures)
     write_back(row, after_death_save(sheet, result))
-    return TurnDeathSave(sheet.name, outcome, result.successes, result.failures, result.state)
+    return TurnDeathSave(sheet.name, sheet.owner_id, outcome, result.successes, result.failures, result.state)
 
 
 async def refuse_in_fight(session: AsyncSession, sheet: Sheet) -> None:

@@ -10,6 +10,7 @@ attuned) and the DM's own custom items. Every item on a sheet is an `Item`; what
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.engine.text import prose, visible
 from bot.errors import InvalidInput, NotFound
 
 MAX_ATTUNED = 3
+MAX_AC_BONUS = 5
+DAMAGE = re.compile(r"([1-9]d(?:4|6|8|10|12)) ([a-z]+)")
 MAX_CUSTOM_NAME = 64
 MAX_CUSTOM_DESCRIPTION = 500
 CUSTOM_PREFIX = "custom:"  # a custom item's index: its own namespace, never an SRD index
@@ -150,9 +153,29 @@ def _with(sheet: Sheet, item: Item, **changes: Any) -> tuple[Item, ...]:
 # --- The DM's custom items ---------------------------------------------------------------------------
 
 
-def custom_item(name: str, description: str, weight: float, value_gp: float) -> Item:
-    """A custom item as the DM describes it; it stacks with others of the same name."""
-    clean = " ".join(visible(name).split())
+@dataclass(frozen=True)
+class CustomSpec:
+    """What the DM says of a custom item."""
+
+    name: str
+    description: str = ""
+    weight: float = 0
+    value_gp: float = 0
+    damage: str | None = None  # a weapon: "1d8 slashing"
+    ac_bonus: int = 0  # armour or a ward: added to AC while equipped
+
+
+def custom_item(srd: SRD, spec: CustomSpec) -> Item:
+    """A custom item as the DM describes it (a weapon with `damage` such as "1d8 slashing"; armour or a ward with
+    `ac_bonus`, added to AC while equipped); it stacks with others of the same name."""
+    description, weight, value_gp, damage, ac_bonus = (
+        spec.description,
+        spec.weight,
+        spec.value_gp,
+        spec.damage,
+        spec.ac_bonus,
+    )
+    clean = " ".join(visible(spec.name).split())
     if not clean or len(clean) > MAX_CUSTOM_NAME:
         raise InvalidInput(f"A custom item needs a name of 1 to {MAX_CUSTOM_NAME} characters.")
     text = prose(description).strip()
@@ -160,8 +183,24 @@ def custom_item(name: str, description: str, weight: float, value_gp: float) -> 
         raise InvalidInput(f"A custom item's description is at most {MAX_CUSTOM_DESCRIPTION} characters.")
     if not 0 <= weight <= 10_000 or not 0 <= value_gp <= 10_000_000:
         raise InvalidInput("A custom item weighs 0 to 10,000 lb and is worth 0 to 10,000,000 gp.")
-    details = {"description": text, "weight": weight, "value_gp": value_gp}
+    details: dict[str, Any] = {"description": text, "weight": weight, "value_gp": value_gp}
+    if damage:
+        details["weapon"] = _weapon_stats(srd, damage)
+    if ac_bonus:
+        if not 1 <= ac_bonus <= MAX_AC_BONUS:
+            raise InvalidInput(f"A custom item adds 1 to {MAX_AC_BONUS} to AC.")
+        details["ac_bonus"] = ac_bonus
     return Item(CUSTOM_PREFIX + clean.casefold(), clean, 1, details=details)
+
+
+def _weapon_stats(srd: SRD, damage: str) -> dict[str, str]:
+    found = DAMAGE.fullmatch(damage.strip().casefold())
+    types = [t.index for t in srd.data.damage_types]
+    if found is None or found.group(2) not in types:
+        raise InvalidInput(
+            f"A custom weapon's damage is dice and a type, e.g. `1d8 slashing` (types: {', '.join(types)})."
+        )
+    return {"dice": found.group(1), "type": found.group(2)}
 
 
 def describe(srd: SRD, item: Item) -> str:
@@ -179,6 +218,11 @@ def describe(srd: SRD, item: Item) -> str:
     if item.details:
         value, weight = item.details.get("value_gp"), item.details.get("weight")
         parts.append(f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom")
+        weapon = item.details.get("weapon")
+        if weapon:
+            parts.append(f"weapon, {weapon['dice']} {weapon['type']}")
+        if item.details.get("ac_bonus"):
+            parts.append(f"+{item.details['ac_bonus']} AC when equipped")
         if item.details.get("description"):
             parts.append(str(item.details["description"]))
     return " · ".join(parts)

@@ -218,7 +218,11 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
         hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
-        attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)),
+        attacks=tuple(
+            attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
+            for w in carried_weapons(sheet, srd)
+        )
+        + custom_attacks(sheet),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=klass.name,
         background_name=background_name(srd, sheet.background),
@@ -257,7 +261,16 @@ def armor_class(sheet: Sheet, srd: SRD) -> int:
     armor, shield = worn_armor(sheet, srd)
     scores = sheet.scores
     bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
-    return rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
+    worn = rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
+    return worn + sum(int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped)
+
+
+def hand_free(sheet: Sheet, srd: SRD, weapon: Weapon) -> bool:
+    """Whether the hand `weapon` leaves is free: no shield worn, no other weapon equipped."""
+    _, shield = worn_armor(sheet, srd)
+    weapons = srd.lookup("weapon")
+    others = [i for i in sheet.inventory if i.equipped and i.item in weapons and i.item != weapon.index]
+    return shield is None and not others
 
 
 def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:
@@ -280,6 +293,21 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
         damage=f"{rules.damage_expression(dice, mod)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
+
+
+def custom_attacks(sheet: Sheet) -> tuple[AttackLine, ...]:
+    """The DM's custom weapons (bot.engine.items): Strength or Dexterity, whichever is better, proficient."""
+    lines = []
+    for item in sheet.inventory:
+        weapon = (item.details or {}).get("weapon")
+        if weapon:
+            scores = sheet.scores
+            ability = "dex" if scores["dex"] > scores["str"] else "str"
+            mod = rules.modifier(scores[ability])
+            to_hit = rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=True)
+            damage = f"{rules.damage_expression(weapon['dice'], mod)} {weapon['type']}"
+            lines.append(AttackLine(item.item, item.name, ability, to_hit, damage, True))
+    return tuple(lines)
 
 
 def _references(srd: SRD) -> dict[str, str | None]:

@@ -208,12 +208,10 @@ class TableService:
 
         return await self._award(actor, target, f"{quantity} × {entry.name}", give)
 
-    async def award_custom(
-        self, actor: Actor, target: str, name: str, description: str, weight: float, value_gp: float, quantity: int = 1
-    ) -> Awarded:
+    async def award_custom(self, actor: Actor, target: str, spec: items.CustomSpec, quantity: int = 1) -> Awarded:
         """The DM's own item (players cannot invent items): described, weighed and valued by the DM."""
         await self.campaigns.require_dm(actor)
-        made = items.custom_item(name, description, weight, value_gp)
+        made = items.custom_item(self.srd, spec)
         if not 1 <= quantity <= MAX_AWARD_ITEMS:
             raise InvalidInput(f"Award 1 to {MAX_AWARD_ITEMS} items at once.")
 

@@ -27,7 +27,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine import levelling
+from bot.engine import levelling, party
 from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.combat import undo as fight_undo
@@ -519,7 +519,7 @@ class TurnEngine:
         async with self._exclusive(info.id), self.db.transaction() as session:
             row = await self._pending(session, info.id, pending_id)
             if row.tool == levelling.JOIN_TOOL:  # not a narrator's tool call: a join above the allowed level
-                name = await self.campaigns.approve_join(session, row)
+                name = await party.approve_join(session, row)
                 row.status, row.resolved_by, row.resolved_at = "approved", actor.user_id, utcnow()
                 joined = EngineAction("join", name, f"joins the party at level {row.arguments.get('level')}")
                 return PendingInfo(row.id, row.summary, row.requested_by, row.turn_id), [joined]

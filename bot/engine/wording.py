@@ -1,6 +1,7 @@
 """Counted nouns in the texts players read: "1 round", "2 rounds", "1 hit die", "3 hit dice".
 
-One helper for every count shown, so no text says "1 hit dice", "for 1 rounds" or "thing(s)"."""
+One helper for every count shown, so no text says "1 hit dice" or "for 1 rounds"; tests/unit/test_wording.py
+keeps hand-made plurals out of the code players read."""
 
 from __future__ import annotations
 

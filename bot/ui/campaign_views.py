@@ -110,7 +110,7 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Fights the narrator starts** wait for you when harder than **{s.fights_wait_above}** "
         "(never past deadly for the party)\n"
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
-        f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {b.items} items\n"
+        f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {counted(b.items, 'item')}\n"
         f"**Levelling**: {'milestones (your `/dm allow-levelup`)' if s.levelling == 'milestone' else 'by XP'} · "
         f"characters join up to level {s.start_level} (above: with your approval)"
     )
@@ -178,11 +178,13 @@ def usage_embed(report: UsageReport, guild_name: str) -> discord.Embed:
     budget = f"Daily token budget: **{report.budget:,}** · left today: **{report.left_today:,}** (UTC)"
     embed = _embed(f"📈 Narrator usage of {safe(guild_name, limit=100)}", budget)
     for name, totals in (("Today", day), ("This month", month)):
-        tokens = f"{totals.prompt_tokens:,} prompt + {totals.completion_tokens:,} completion tokens"
+        tokens = f"{totals.prompt_tokens:,} prompt + {counted(totals.completion_tokens, 'completion token')}"
         cost = f"≈ ${totals.cost_usd:.4f} · {totals.latency_ms:.0f} ms average"
-        embed.add_field(name=name, value=f"{totals.calls:,} calls\n{tokens}\n{cost}")
+        embed.add_field(name=name, value=f"{counted(totals.calls, 'call')}\n{tokens}\n{cost}")
     if report.campaigns:
-        rows = (f"{safe(c.name, limit=60)}: {c.tokens:,} tokens, ≈ ${c.cost_usd:.4f}" for c in report.campaigns)
+        rows = (
+            f"{safe(c.name, limit=60)}: {counted(c.tokens, 'token')}, ≈ ${c.cost_usd:.4f}" for c in report.campaigns
+        )
         top = fit_lines(rows, limits.FIELD_VALUE)
         embed.add_field(name="By campaign, this month", value=top, inline=False)
     return fit_embed(embed)

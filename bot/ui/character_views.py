@@ -145,7 +145,7 @@ def _spellcasting(sheet: Sheet, stats: Stats) -> str:
     casting = stats.spellcasting
     assert casting is not None
     s = sheet.spells
-    counts = [f"{len(s.cantrips)} cantrips"] + [
+    counts = [counted(len(s.cantrips), "cantrip")] + [
         f"{len(items)} {label}"
         for items, label in ((s.known, "known"), (s.book, "in book"), (s.prepared, "prepared"))
         if items
@@ -232,6 +232,8 @@ def attack_embed(result: AttackResult) -> discord.Embed:
     else:
         kind = f" {result.damage_type}" if result.damage_type else ""
         lines.append(f"**Damage: {result.damage.total}{kind}**  {result.damage.breakdown}")
+    if result.note:
+        lines.append(f"🏹 {safe(result.note)}")
     return fit_embed(discord.Embed(title=title[:256], description="\n".join(lines), colour=_colour(result.attack)))
 
 
@@ -414,7 +416,7 @@ class CreationView(OwnedView):
         if d.skill_choose:
             self._select(
                 "skills",
-                f"Pick {d.skill_choose} {d.klass.name} skills",
+                f"Pick {counted(d.skill_choose, d.klass.name + ' skill')}",
                 _skill_options(d.skill_options),
                 d.skill_choose,
                 c.skills,
@@ -422,14 +424,16 @@ class CreationView(OwnedView):
         if d.race_skill_choose:
             self._select(
                 "race_skills",
-                f"Pick {d.race_skill_choose} {d.race.name} skills",
+                f"Pick {counted(d.race_skill_choose, d.race.name + ' skill')}",
                 _skill_options(d.race_skill_options),
                 d.race_skill_choose,
                 c.race_skills,
             )
         if d.bonus_choose:
             options = [(a, f"+1 {rules.ABILITY_NAMES[a]}") for a in d.bonus_options]
-            self._select("bonus", f"Pick {d.bonus_choose} abilities for +1", options, d.bonus_choose, c.bonus_abilities)
+            self._select(
+                "bonus", f"Pick {counted(d.bonus_choose, 'ability')} for +1", options, d.bonus_choose, c.bonus_abilities
+            )
         self._button("scores", "Scores…", discord.ButtonStyle.secondary, self._open_scores)
         self._button("confirm", "Confirm", discord.ButtonStyle.success, self._on_confirm)
         self._button("cancel", "Cancel", discord.ButtonStyle.danger, self._on_cancel)
@@ -443,7 +447,9 @@ class CreationView(OwnedView):
         menus: list[tuple[str, str, list[tuple[str, str]], int, Sequence[str]]] = []
         if d.cantrip_choose:
             options = [(sp.index, sp.name) for sp in d.cantrip_options]
-            menus.append(("cantrips", f"Up to {d.cantrip_choose} cantrips", options, d.cantrip_choose, c.cantrips))
+            menus.append(
+                ("cantrips", f"Up to {counted(d.cantrip_choose, 'cantrip')}", options, d.cantrip_choose, c.cantrips)
+            )
         chunks = _spell_chunks(d.spell_options)
         for number, chunk in enumerate(chunks if d.spell_choose else []):
             span = f" ({chunk[0].name[0]}–{chunk[-1].name[0]})" if len(chunks) > 1 else ""

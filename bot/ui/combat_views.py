@@ -128,14 +128,12 @@ def turn_message(change: TurnChange, typed_by: int | None = None) -> tuple[str, 
     lines = [f"🔔 **Round {change.round}**" if change.new_round else ""]
     if change.ping_user_id is not None and change.ping_user_id == typed_by:
         lines.append(f"It's **{who}**'s turn: yours.")
-        if change.current.state == "dying":
-            lines.append("At 0 HP: roll `/deathsave`.")
         change = replace(change, ping_user_id=None)
     elif change.ping_user_id is not None:
         lines.append(f"It's **{who}**'s turn, <@{change.ping_user_id}>.")
-        lines += [death.words(save, safe(save.character)) for save in change.death_saves]
     else:
         lines.append(f"It's **{who}**'s turn.")
+    lines += [death.words(save, safe(save.character)) for save in change.death_saves]  # rolled as it starts
     lines += [safe(note) for note in change.notes[:8]]  # recharges, legendary actions back, regeneration
     if change.saves:
         lines.append("🎲 " + fit_lines((safe(e) for e in change.saves), LIST_IN_CONTENT, sep="; ") + ".")
@@ -173,6 +171,8 @@ def _attack_lines(report: AttackReport) -> list[str]:
     lines = [f"To hit **{report.attack_total}** vs AC {report.ac}: {verdict}  {report.roll.breakdown}{bonus}"]
     if report.reasons:
         lines.append(f"*{report.roll.advantage.name.lower()}: {', '.join(report.reasons)}*")
+    if report.note:
+        lines.append(f"🏹 {safe(report.note)}")
     return lines
 
 
@@ -260,6 +260,8 @@ def end_embed(end: CombatEnd) -> discord.Embed:
         lines.append(f"Each survivor earns **{end.share:,} XP**:")
         budget = limits.EMBED_DESCRIPTION - len("\n".join(lines)) - 1
         lines.append(fit_lines((_reward_line(r) for r in end.rewards), budget))
+    if end.recovered:
+        lines.append("🏹 Picked up after the fight: " + "; ".join(safe(r) for r in end.recovered) + ".")
     return fit_embed(discord.Embed(title="🏁 The fight is over", description="\n".join(lines), colour=ENDED_COLOUR))
 
 

@@ -227,7 +227,7 @@ def abilities_text(abilities: Mapping[str, int]) -> str:
 def action_line(action: MonsterAction) -> str:
     parts = [f"**{action.name}**"]
     if action.multiattack and action.multiattack_count:
-        parts.append(f"{action.multiattack_count} attacks")
+        parts.append(counted(action.multiattack_count, "attack"))
     if action.attack_bonus is not None:
         parts.append(f"{rules.signed(action.attack_bonus)} to hit")
     if action.damage:
@@ -378,7 +378,7 @@ def race_embed(race: Race, srd: SRD) -> discord.Embed:
     card = Card(f"🧝 {race.name}", f"{race.size} · speed {feet(race.speed)}")
     card.field("Ability bonuses", joined(f"{a.upper()} {rules.signed(v)}" for a, v in race.ability_bonuses.items()))
     if race.ability_bonus_choice:
-        card.field("Choose bonuses", f"+1 to {race.ability_bonus_choice.choose} abilities")
+        card.field("Choose bonuses", f"+1 to {counted(race.ability_bonus_choice.choose, 'ability')}")
     card.field("Languages", joined(srd.language(lang).name for lang in race.languages))
     card.field("Traits", joined(race.traits), inline=False)
     card.field("Subraces", joined(srd.subrace(s).name for s in race.subraces))

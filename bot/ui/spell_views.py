@@ -9,6 +9,7 @@ import discord
 from bot.data.srd import Spell
 from bot.engine import rules
 from bot.engine.spellbook import SpellChange, SpellSheet
+from bot.engine.wording import counted
 from bot.ui.text import safe
 
 SPELL_COLOUR = discord.Colour.purple()
@@ -58,7 +59,9 @@ def spell_sheet_embed(view: SpellSheet, *, book: bool = False) -> discord.Embed:
         embed.add_field(name=f"Known {len(view.known)}/{room.known}", value=spell_names(view.known), inline=False)
     if room.style == "spellbook":
         embed.add_field(
-            name=f"Spellbook {len(view.book)}", value=f"{len(view.book)} spells · `/spell book`", inline=False
+            name=f"Spellbook {len(view.book)}",
+            value=f"{counted(len(view.book), 'spell')} · `/spell book`",
+            inline=False,
         )
     if room.prepared is not None:
         state = "" if sheet.spells.may_prepare else " · set until a long rest"

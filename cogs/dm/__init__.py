@@ -19,6 +19,7 @@ from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_
 from bot.engine.combat import CombatService, TrackerState
 from bot.engine.death import Revival
 from bot.engine.generate import Difficulty, LocationKind, LootKind
+from bot.engine.items import CustomSpec
 from bot.engine.levelling import Milestones
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
@@ -369,6 +370,8 @@ class DMCog(
         weight="Its weight in pounds",
         value="Its value in gold pieces",
         quantity="How many (each)",
+        damage="As a weapon: its damage, e.g. 1d8 slashing",
+        ac_bonus="As armour or a ward: AC it adds while equipped",
     )
     @app_commands.autocomplete(target=award_autocomplete)
     async def award_custom(
@@ -380,9 +383,12 @@ class DMCog(
         weight: Range[float, 0, 10_000] = 0,
         value: Range[float, 0, 10_000_000] = 0,
         quantity: Range[int, 1, 100] = 1,
+        damage: Range[str, 1, 30] | None = None,
+        ac_bonus: Range[int, 1, 5] | None = None,
     ) -> None:
         """Give an item of your own making (name, description, weight, value) to a character or the party."""
-        award = await self.table.award_custom(actor_of(interaction), target, name, description, weight, value, quantity)
+        spec = CustomSpec(name, description, weight, value, damage, ac_bonus or 0)
+        award = await self.table.award_custom(actor_of(interaction), target, spec, quantity)
         await interaction.response.send_message(dm_views.award_text(award))
 
     @award.command(name="coins")

@@ -29,7 +29,8 @@ def test_the_guides_create_example_makes_a_custom_background(run_play: PlayRun) 
         "/character create name:Mara race:Elf class:Wizard background:Custom "
         "custom_background:Sage; Arcana, Arcana; Elvish; Researcher\n"
         "/character create name:Mara race:Elf class:Wizard background:Custom\n"
-        f"{HELP_EXAMPLE.replace('Brenna', 'Mara')}\n"
+        "/as Mara\n"
+        f"{HELP_EXAMPLE}\n"
         "/quit\n"
     )
     result = run_play(script)
@@ -42,5 +43,5 @@ def test_the_guides_create_example_makes_a_custom_background(run_play: PlayRun) 
     assert "● Athletics" in sheet and "● Intimidation" in sheet and "● History" in sheet
     assert "two different skills" in out.split("Arcana, Arcana", 1)[1].split("Player> ", 1)[0]
     assert "Describe a custom background in custom_background:" in out
-    assert "New character: Mara" in out.split("background:Acolyte\n", 1)[1]
+    assert "New character: Brenna" in out.split(f"Mara> {HELP_EXAMPLE}\n", 1)[1]  # run as written, by Mara
     assert "background:Acolyte" in HELP_EXAMPLE

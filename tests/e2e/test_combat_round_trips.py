@@ -14,13 +14,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from bot.engine.sheet import Actor
 from bot.sandbox.commandline import parse
 from bot.testbed.harness import SandboxSession
 from bot.testbed.statements import RoundTrips, counting
-from persistence.models import Campaign
+from persistence.models import Campaign, Character
 
 # command as typed → the most round trips it may make
 BUDGET = {
@@ -51,6 +51,7 @@ async def arena(session: SandboxSession) -> AsyncIterator[tuple[SandboxSession, 
         db.add(row)
         await db.flush()
         campaign = row.id
+        await db.execute(update(Character).where(Character.name == "Tordek").values(campaign_id=campaign))
     dm = Actor(session.user_id("dungeonmaster"), guild.id, channel.id)
     combat_id = (await session.services.combat.start(dm, campaign, channel.id)).combat_id
     await session.services.combat.add_monsters(dm, combat_id, "ogre", 1)

@@ -77,6 +77,10 @@ async def the_party(session: SandboxSession) -> None:
     await make(session, "bob", "Tordek", "dwarf", "fighter", skills=("athletics", "perception"))
     book = ("magic-missile", "shield", "detect-magic", "sleep", "mage-armor", "burning-hands")
     await make(session, "carol", "Lia", "elf", "wizard", skills=("arcana", "history"), spells=book)
+    carol = Actor(session.user_id("carol"), session.world.guild.id)
+    await session.services.characters.grant_xp(carol, CharacterRef(name="Lia"), 900)
+    for _ in range(2):  # level 3, for a 2nd-level slot: levels come outside fights
+        await session.services.characters.level_up(carol, CharacterRef(name="Lia"))
 
 
 async def admin_has_a_character(session: SandboxSession) -> None:
@@ -163,11 +167,7 @@ async def tordek_drops(session: SandboxSession) -> None:
 
 
 async def lia_casts(session: SandboxSession) -> None:
-    """Lia at level 3 (2nd-level slots), Fire Bolt known again, Shield prepared, and her turn."""
-    actor = Actor(session.user_id("carol"), session.world.guild.id)
-    await session.services.characters.grant_xp(actor, CharacterRef(name="Lia"), 900)
-    for _ in range(2):
-        await run(session, "/character levelup", "carol")
+    """Fire Bolt known again, Shield prepared, and Lia's turn."""
     await run(session, "/spell learn spell:Fire Bolt", "carol")
     await run(session, "/spell prepare spell:Shield", "carol")
     await turn_of(session, "Lia")

@@ -32,6 +32,17 @@ SCRIPT = f"""\
 /dm award item target:Tordek item:Belt of Dwarvenkind
 /dm award item target:Tordek item:Amulet of Health
 {CUSTOM_EXAMPLE}
+/dm award custom target:Tordek name:Frostbrand Axe weight:4 value:500 damage:1d10 cold
+/dm award custom target:Tordek name:Warding Cloak weight:1 value:300 ac_bonus:1
+/dm award custom target:Tordek name:Bad Axe damage:1d7 cheese
+/character inventory action:equip item:Warding Cloak
+/attack weapon:Frostbrand Axe target:goblin
+/character show
+/as Mara
+/dm award custom target:Tordek name:Vorpal Spoon
+/character inventory action:add item:Vorpal Spoon
+/as Player
+/character inventory action:add item:Cloak of Elvenkind
 /character inventory action:add item:Lightsaber
 /character inventory action:attune item:Boots of Elvenkind
 {ATTUNE_EXAMPLE}
@@ -50,7 +61,7 @@ SCRIPT = f"""\
 
 
 def between(out: str, start: str) -> str:
-    return out.split(f"> {start}\n", 1)[1].split("\nPlayer> ", 1)[0]
+    return out.split(f"> {start}\n", 1)[1].split("\nPlayer> ", 1)[0].split("\nMara> ", 1)[0]
 
 
 def test_the_guides_item_examples_are_in_the_catalog() -> None:
@@ -67,16 +78,27 @@ def test_magic_items_custom_items_attunement_potions_and_loot(run_play: PlayRun)
     assert "🎁 The DM awards 1 × Potion of Healing to Tordek." in between(out, AWARD_EXAMPLE)
     assert "🎁 The DM awards 1 × Mayor's Seal to Tordek." in between(out, CUSTOM_EXAMPLE)
     assert "is not an SRD item or magic item" in between(out, "/character inventory action:add item:Lightsaber")
+    assert "Added 1 × Cloak of Elvenkind." in between(out, "/character inventory action:add item:Cloak of Elvenkind")
+    assert "A custom weapon's damage is dice and a type" in between(
+        out, "/dm award custom target:Tordek name:Bad Axe damage:1d7 cheese"
+    )
+    assert "AC 18 → 19" in between(out, "/character inventory action:equip item:Warding Cloak")
+    axe = between(out, "/attack weapon:Frostbrand Axe target:goblin")
+    assert re.search(r"Damage: \d+ cold  [12]d10 \(", axe) or "Natural 1" in axe  # whatever the d20 shows
+    assert "Frostbrand Axe +4 · 1d10+2 cold" in between(out, "/character show")  # among the sheet's attacks
+    assert "Only the DM of Goblin Hill" in between(out, "/dm award custom target:Tordek name:Vorpal Spoon")
+    assert "is not an SRD item or magic item" in between(out, "/character inventory action:add item:Vorpal Spoon")
     assert "doesn't require attunement" in between(out, "/character inventory action:attune item:Boots of Elvenkind")
     assert "attunes to Ring of Protection" in between(out, ATTUNE_EXAMPLE)
     fourth = between(out, "/character inventory action:attune item:Belt of Dwarvenkind")
     assert "attuned to 3 items already" in fourth  # the SRD's three at most
     listed = between(out, LIST_EXAMPLE)
     assert "Page 1 of 2" in listed and "Next ▶" in listed
-    assert "Mayor's Seal · 20 gp, 0.5 lb · A brass seal" in listed
     second = out.split(f"> {LIST_EXAMPLE}\n", 1)[1].split("> /dm damage", 1)[0]
     assert "Page 2 of 2" in second and "Ring of Protection · attuned" in second
     assert "Potion of Healing · common magic item · heals 2d4+2" in second
+    assert "Mayor's Seal · 20 gp, 0.5 lb · A brass seal" in listed + second
+    assert "Frostbrand Axe · 500 gp, 4 lb · weapon, 1d10 cold" in listed + second
     drunk = between(out, USE_EXAMPLE)
     assert re.search(r"2d4 \(\d, \d\) \+ 2 = \d+", drunk) and "Back on their feet from 0 HP." in drunk
     again = out.split(f"> {USE_EXAMPLE}\n")[2].split("\nPlayer> ", 1)[0]

@@ -15,6 +15,8 @@ from bot import help_catalog
 PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
 
 ALLOW_EXAMPLE = "/dm allow-levelup target:party"
+MODE_EXAMPLE = "/dm settings levelling:milestone"  # docs/DM_GUIDE.md, "Running a session today"
+DM_GUIDE = (Path(__file__).parents[2] / "docs" / "DM_GUIDE.md").read_text(encoding="utf-8")
 
 SCRIPT = f"""\
 /character create name:Tordek race:dwarf class:fighter background:acolyte method:standard
@@ -23,7 +25,7 @@ SCRIPT = f"""\
 /character levelup
 /as Mara
 /campaign create name:Goblin Hill
-/dm settings levelling:milestone
+{MODE_EXAMPLE}
 /as Player
 /campaign join
 /as Mara
@@ -58,7 +60,7 @@ def reply_to(out: str, command: str, nth: int = 1) -> str:
 
 
 def test_levels_follow_xp_the_dms_mode_and_approval(run_play: PlayRun, tmp_path: Path) -> None:
-    assert ALLOW_EXAMPLE in {e.example for e in help_catalog.CATALOG}
+    assert ALLOW_EXAMPLE in {e.example for e in help_catalog.CATALOG} and f"`{MODE_EXAMPLE}`" in DM_GUIDE
     result = run_play(SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout

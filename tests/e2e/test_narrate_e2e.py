@@ -281,7 +281,7 @@ async def test_usage_is_recorded_and_the_budget_turns_the_model_off(table: Sandb
     await narrate(table, "I rest")
     usage = await table.run("admin usage", user="admin")
     fields = {f["name"]: f["value"] for f in usage.messages[-1].embeds[0]["fields"]}
-    assert "1 calls" in fields["Today"] and "1,200 prompt + 30 completion tokens" in fields["Today"]
+    assert "1 call\n" in fields["Today"] and "1,200 prompt + 30 completion tokens" in fields["Today"]
     with pytest.raises(PermissionError):  # Manage Server only: Discord hides /admin from players
         await table.run("admin usage", user="alice")
     budget = await table.run("admin budget", {"tokens": 100}, user="admin")

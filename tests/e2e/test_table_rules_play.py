@@ -5,7 +5,9 @@ dying character's turn starts, healing that wakes the dying, and the dead stayin
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from subprocess import CompletedProcess
 
 PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
@@ -33,6 +35,7 @@ def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
         "/character rest kind:short dice:1\n"
         "/dm condition add target:Tordek condition:poisoned rounds:1\n"
         "/character rest kind:long\n"
+        "/dm damage target:Tordek amount:5\n"
         "/dm heal target:Tordek amount:3\n"
         "/quit\n"
     )
@@ -48,7 +51,8 @@ def test_rests_say_only_what_happened(run_play: PlayRun) -> None:
     long = out.split("> /character rest kind:long\n")[2].split("Player> ")[0]
     assert "Regained 1 hit die." in long and "every spell slot" not in long and "1 hit dice" not in long
     assert "for 1 round." in out and "for 1 rounds" not in out
-    assert "💚 💚" not in out and "💚 Tordek" not in between(out, "/dm heal target:Tordek amount:3")
+    healed = between(out, "/dm heal target:Tordek amount:3")
+    assert "💚 Tordek is back to 12/14 HP." in healed and "💚 💚" not in healed  # one heart, not two
 
 
 def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> None:
@@ -69,7 +73,7 @@ def test_timed_conditions_count_down_beside_untimed_ones(run_play: PlayRun) -> N
     assert "Goblin: prone" not in out and "Tordek: prone" not in out  # the untimed ones stay
 
 
-def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun) -> None:
+def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: PlayRun, tmp_path: Path) -> None:
     script = CREATE + (
         "/dm-combat start\n"
         "/dm-combat add monster:goblin count:1\n"
@@ -96,8 +100,17 @@ def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: P
     saves = re.findall(r"💀 Tordek's death save: \d+ — ", turns)
     tordek_turns = turns.count("It's Tordek's turn")
     assert tordek_turns >= 1 and len(saves) == tordek_turns  # one save a turn, as the turn starts
-    assert "Dying at 0 HP" in between(out, "/character show") or "back up with 1 HP" in turns
-    assert "is back to 3/14 HP" in between(out, "/dm heal target:Tordek amount:3")  # healing wakes the dying
+    database = sqlite3.connect(tmp_path / "data" / "dmbot.sqlite3")
+    logged = database.execute("SELECT COUNT(*) FROM roll_log WHERE label = 'Tordek: death save'").fetchone()[0]
+    assert logged == len(saves)  # the engine's death saves are in the roll log like every roll
+    healed = between(out, "/dm heal target:Tordek amount:3")
+    if "back up with **1 HP**" in turns or "back up with 1 HP" in turns:  # a natural 20 woke him already
+        assert "4/14 HP" in healed
+    elif "three failures: dead" in turns:  # a natural 1 and a failure: dead before any healing
+        assert "/dm revive" in healed
+    else:
+        assert "Dying at 0 HP" in between(out, "/character show")
+        assert "is back to 3/14 HP" in healed  # healing wakes the dying
     dead = out.split("> /character show\n")[2].split("Player> ")[0]
     assert "💀 Dead: only a spell or the DM's /dm revive brings them back." in dead
     assert "/dm revive" in between(out, "/dm heal target:Tordek amount:5")  # the dead aren't healed

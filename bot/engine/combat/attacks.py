@@ -10,16 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
-from bot.engine import effects, rules
-from bot.engine.checks import UNARMED
+from bot.engine import effects, rules, weapons
 from bot.engine.combat import custom, lookups, resources, saves
-from bot.engine.combat.fight import Creature, Fight
+from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
 from bot.engine.combat.targets import targets_of
 from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Actor
+from bot.engine.sheet import Actor, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -68,7 +67,8 @@ class Attacks:
         *,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
+        thrown: bool = False,
     ) -> AttackReport:
         """`/attack weapon target` in a fight: the attacker is the player's character in it."""
         async with self.fights.db.transaction() as session:
@@ -80,7 +80,16 @@ class Attacks:
             attacker = current if current in mine else mine[0]
             rolls: list[RollOutcome] = []
             report = self.strike(
-                fight, actor, attacker, fight.find(target), weapon, advantage, disadvantage, two_handed, rolls
+                fight,
+                actor,
+                attacker,
+                fight.find(target),
+                weapon,
+                advantage,
+                disadvantage,
+                two_handed,
+                rolls,
+                thrown=thrown,
             )
             return self.finish(session, fight, actor, rolls, report)
 
@@ -93,7 +102,7 @@ class Attacks:
         *,
         advantage: bool = False,
         disadvantage: bool = False,
-        two_handed: bool = False,
+        two_handed: bool | None = None,
     ) -> tuple[AttackReport, ...]:
         """`/attack weapon target:Goblin 1, Goblin 2`: one attack at each target (the attacks the character's
         action gives, split between foes), each resolved on its own, all in one transaction."""
@@ -128,10 +137,11 @@ class Attacks:
         what: str,
         advantage: bool,
         disadvantage: bool,
-        two_handed: bool,
+        two_handed: bool | None,
         rolls: list[RollOutcome],
         *,
         reaction: bool = False,
+        thrown: bool = False,
     ) -> AttackReport:
         """One attack (or save action) against one target. `reaction`: off its turn (an opportunity attack),
         so the player's own creature may act whoever's turn it is."""
@@ -151,9 +161,14 @@ class Attacks:
             return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
         assert attacker.sheet is not None
         line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
-        melee = line.weapon == UNARMED or self.fights.srd.weapon(line.weapon).range_type == "melee"
+        srd_weapon = self.fights.srd.weapon(line.weapon) if line.weapon in self.fights.srd.lookup("weapon") else None
+        melee = not thrown and (srd_weapon is None or srd_weapon.range_type == "melee")  # unarmed, custom: melee
+        done = weapons.spend(attacker.sheet, self.fights.srd, line.weapon, thrown=thrown)
+        if done.ammunition or done.thrown:  # counted on the combatant: recovered when the fight ends
+            write_back(fight.characters[character_id(attacker_row)], done.sheet)
+            attacker_row.spent = weapons.counted_spent(attacker_row.spent, done)
         dice, _, damage_type = line.damage.partition(" ")
-        return self._resolve(
+        report = self._resolve(
             fight,
             attacker,
             target,
@@ -166,6 +181,7 @@ class Attacks:
             disadvantage,
             rolls,
         )
+        return replace(report, note=done.note) if done.note else report
 
     def _monster_attack(
         self,

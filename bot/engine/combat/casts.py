@@ -20,6 +20,7 @@ from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef
 from bot.engine.combat.spellcasting import Caster, Resolver
 from bot.engine.sheet import Actor, Sheet, guild_of, name_key, write_back
+from bot.engine.wording import counted
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.models import Character, Combat, Combatant
 from persistence.repositories import CharacterRepository, CombatRepository, PartyRepository
@@ -215,9 +216,9 @@ class Casts:
                 found.append(row)
         most = casting.max_targets(spell, slot)
         if len(found) > most:
-            raise InvalidInput(f"{spell.name} at this level takes at most {most} target{'s' if most != 1 else ''}.")
+            raise InvalidInput(f"{spell.name} at this level takes at most {counted(most, 'target')}.")
         if not found and casting.needs_target(spell) and not spell.heal_at_slot_level:
-            raise InvalidInput(f"Name the target{'s' if most > 1 else ''} of {spell.name}: `targets:Goblin 1`.")
+            raise InvalidInput(f"Name the {'targets' if most > 1 else 'target'} of {spell.name}: `targets:Goblin 1`.")
         return found
 
     # --- Outside a fight -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
-from bot.engine import rules
+from bot.engine import rules, weapons
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import custom, saves
 from bot.engine.combat.fight import Fight, character_id
@@ -299,10 +299,22 @@ class Lifecycle:
             share = cr.xp_share(total, len(survivors))
             rewards = tuple(self._reward(fight, r, share) for r in survivors)
             saves.carry_out(fight)  # Mage Armor cast in the fight outlasts it, on the sheet
+            recovered = self._recover(fight)
             fight.combat.status, fight.combat.ended_at = "ended", self.fights.clock()
             fight.combat.version += 1
             state = self.fights.state(fight, for_dm=True)
-            return CombatEnd(state, tuple(r.name for r in defeated), total, share, rewards)
+            return CombatEnd(state, tuple(r.name for r in defeated), total, share, rewards, recovered)
+
+    def _recover(self, fight: Fight) -> tuple[str, ...]:
+        """Half the ammunition spent, and every thrown weapon, go back to their owners (bot.engine.weapons)."""
+        lines: list[str] = []
+        for row in fight.rows:
+            if row.kind == "character" and row.spent and row.character_id in fight.characters:
+                sheet, found = weapons.recovered(fight.sheet(row), self.fights.srd, row.spent)
+                write_back(fight.characters[row.character_id], sheet)
+                row.spent = {}
+                lines += found
+        return tuple(lines)
 
     def _reward(self, fight: Fight, row: Combatant, share: int) -> Reward:
         sheet = fight.sheet(row)

@@ -78,11 +78,6 @@ class TurnOrder:
                 row.held = True
             return self._logged(session, actor, self.advance(fight, current, end_current=False))
 
-    def _logged(self, session: AsyncSession, actor: Actor, change: TurnChange) -> TurnChange:
-        """The dice the new turn's start rolled (recharges) go to the roll log like every other roll."""
-        self.fights.log(session, actor, change.rolls)
-        return change
-
     def advance(
         self, fight: Fight, current: Combatant | None, *, end_current: bool = True, to_new_round: bool = False
     ) -> TurnChange:
@@ -110,6 +105,14 @@ class TurnOrder:
         death_rolls = self._death_saves(fight, now)  # before the tracker's state is read, so it shows the save
         change = self.change(fight, current, advance.new_round, tuple(skipped), tuple(expired), tuple(held))
         return replace(change, notes=tuple(notes), rolls=tuple(rolls), death_saves=death_rolls)
+
+    def _logged(self, session: AsyncSession, actor: Actor, change: TurnChange) -> TurnChange:
+        """The dice the new turn's start rolled go to the roll log like every roll: recharges under the one who
+        ended the turn, death saves under the dying character's player."""
+        self.fights.log(session, actor, change.rolls)
+        for save in change.death_saves:
+            self.fights.log(session, replace(actor, user_id=save.owner_id), [save.outcome])
+        return change
 
     def _death_saves(self, fight: Fight, now: Combatant) -> tuple[death.TurnDeathSave, ...]:
         """A dying character's turn starts with its death save (SRD: one a turn), rolled here."""

@@ -206,6 +206,7 @@ class AttackReport:
     damage_rolls: tuple[RollOutcome, ...]
     damage: DamageReport | None
     reasons: tuple[str, ...] = ()  # where advantage/disadvantage came from
+    note: str = ""  # what the attack used up: "19 pieces of ammunition left"
     version: int = 0
     state: TrackerState | None = None  # the tracker after this attack
     bonus_rolls: tuple[tuple[str, RollOutcome, int], ...] = ()  # effects' dice on the attack roll
@@ -271,3 +272,4 @@ class CombatEnd:
     xp_total: int
     share: int
     rewards: tuple[Reward, ...]
+    recovered: tuple[str, ...] = ()  # "Tordek recovers 3 × Arrow": ammunition and thrown weapons picked up

@@ -25,6 +25,7 @@ from bot.engine.combat.loading import Fights
 from bot.engine.dice import RollOutcome
 from bot.engine.effects import Effect
 from bot.engine.sheet import write_back
+from bot.engine.wording import counted
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -185,7 +186,7 @@ class Resolver:
             ]
             taken = [cr.modify_damage(r.total, spell.damage_type, creature.defences, SPELL_SOURCE) for r in rolls]
             report = hurt(fight, row, taken, critical=False)
-            note = f"{darts} dart{'s' if darts != 1 else ''}"
+            note = counted(darts, "dart")
             done.outcomes.append(TargetOutcome(row.name, damage_rolls=tuple(rolls), damage=report, note=note))
 
     def _attacks(
