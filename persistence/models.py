@@ -118,6 +118,10 @@ class Character(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     backstory: Mapped[str] = mapped_column(Text, default="")
     portrait_url: Mapped[str | None] = mapped_column(String(500))
+    # migration 0011: an SRD subclass index, and what an imported sheet kept outside the SRD
+    # ({background, race_name, features, items, spells, proficiencies, languages: [...]})
+    subclass: Mapped[str | None] = mapped_column(String(64), default=None)
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

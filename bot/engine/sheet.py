@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -102,6 +102,9 @@ class Sheet:
     backstory: str = ""
     portrait_url: str | None = None
     spells: Spells = Spells()
+    subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
+    # What an imported sheet kept outside the SRD, shown to its player and DM (see bot.engine.character_import)
+    custom: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def scores(self) -> dict[str, int]:
@@ -215,10 +218,17 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         attacks=tuple(attack_line(sheet, srd, w) for w in carried_weapons(sheet, srd)),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=klass.name,
-        background_name=srd.background(sheet.background).name,
+        background_name=background_name(sheet, srd),
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
     )
+
+
+def background_name(sheet: Sheet, srd: SRD) -> str:
+    """The SRD background's name, or the name an imported sheet brought for one the SRD lacks."""
+    if sheet.background in srd.lookup("background"):
+        return srd.background(sheet.background).name
+    return str(sheet.custom.get("background") or sheet.background)
 
 
 def casting_ability(klass: CharacterClass, level: int) -> str | None:
@@ -342,6 +352,8 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         backstory=row.backstory,
         portrait_url=row.portrait_url,
         spells=spells_of(row.spells or {}),
+        subclass=row.subclass,
+        custom=dict(row.custom or {}),
     )
 
 
@@ -393,6 +405,8 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.slots_current = list(sheet.slots_current)
     row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
     row.spells = spells_json(sheet.spells)
+    row.subclass = sheet.subclass
+    row.custom = dict(sheet.custom)
     row.version = row.version + 1
 
 
