@@ -121,6 +121,18 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
+        "/character export [name:<character>] [player:<member>]",
+        "Download a character as a dmbot file, to keep or to import on another server.",
+        "/character export name:Randal (Human Fighter)",
+    ),
+    _player(
+        "characters",
+        "/character import file:<attachment>",
+        "Bring a character from Foundry VTT or a dmbot file: read the draft, then Confirm.",
+        "/character import file:randal-human-fighter.json",
+    ),
+    _player(
+        "characters",
         "/character levelup [hp:<average|roll>] [name:<character>]",
         "Go up a level when your XP (or your DM) allows.",
         "/character levelup hp:roll",

@@ -10,6 +10,7 @@ stored until the player confirms, and then with the same checks as a new charact
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from bot.data.srd import SRD
 from bot.engine import rules
 from bot.engine.character_export import FORMAT, export_bytes, sheet_from_export
-from bot.engine.characters import CharacterRef, CharacterService, name_taken
+from bot.engine.characters import CharacterRef, CharacterService, may_edit, name_taken
 from bot.engine.creation import MAX_CHARACTERS
 from bot.engine.foundry_import import Report, from_foundry, is_foundry_actor
 from bot.engine.sheet import Actor, Sheet, clean_name, guild_of, item_json, name_key, spells_json, to_sheet
@@ -121,7 +122,11 @@ class CharacterPorting:
     async def export(self, actor: Actor, ref: CharacterRef) -> tuple[str, bytes]:
         """The file name and bytes of a character's export (the owner's, or a DM's view of it)."""
         sheet = await self.characters.get(actor, ref)
-        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in sheet.name).strip("-")[:40] or "character"
+        lookup = self.characters.campaign_dm
+        dm = await lookup(sheet.campaign_id) if lookup is not None and sheet.campaign_id is not None else None
+        if not may_edit(actor, sheet.owner_id, dm):  # the file holds notes and backstory: the owner's, or their DM's
+            raise Forbidden("Only a character's player, or the DM of the campaign it plays in, may export it.")
+        safe = re.sub(r"[^\w-]+", "-", sheet.name, flags=re.ASCII).strip("-")[:40] or "character"
         return f"{safe}.dmbot.json", export_bytes(sheet)
 
     async def draft(self, actor: Actor, data: bytes) -> ImportDraft:

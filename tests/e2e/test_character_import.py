@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot import help_catalog as catalog
 from bot.engine import rules
 from bot.engine.sheet import Actor
+from bot.sandbox.commandline import Directory, parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import File, Message
 from bot.testbed.harness import SandboxSession
@@ -165,3 +167,18 @@ async def test_import_refuses_clearly(session: SandboxSession) -> None:
     export = await session.run("character export", user="alice")
     twice = await import_file(session, "t.json", export.messages[-1].attachments[0].data)
     assert "already have a character named" in twice.text or "Tordek" in twice.text
+
+
+async def test_the_help_examples_of_import_and_export_run(
+    session: SandboxSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog's (and so the guides') /character import and export examples, typed as in `dmbot play`."""
+    monkeypatch.chdir(FIXTURE.parent)  # `file:randal-human-fighter.json` is a path, as the terminal reads it
+    entries = {e.command: e.example for e in catalog.CATALOG if e.command in ("character import", "character export")}
+    directory = Directory(session.world.guild, session.world.users)
+    parsed = parse(entries["character import"], session.discord.commands(), directory)
+    handle = await session.run(parsed.path, parsed.options, user="alice")
+    await confirm(session, handle.messages[-1])
+    parsed = parse(entries["character export"], session.discord.commands(), directory)
+    export = await session.run(parsed.path, parsed.options, user="alice")
+    assert json.loads(export.messages[-1].attachments[0].data)["name"] == "Randal (Human Fighter)"
