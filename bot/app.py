@@ -36,6 +36,8 @@ COGS = (
     "cogs.admin",
     "cogs.spells",
     "cogs.lookup",
+    "cogs.stats",
+    "cogs.homebrew",
     "cogs.help",
     "cogs.aliases",
 )

@@ -22,6 +22,7 @@ from bot.engine.combat import CombatService
 from bot.engine.creation import CharacterCreation
 from bot.engine.dice import Dice
 from bot.engine.generate import Generator
+from bot.engine.homebrew import HomebrewMonsters, HomebrewService
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
@@ -66,6 +67,7 @@ class Services:
     table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
     admin: AdminService
     aliases: AliasService  # saved rolls (/alias), which /roll expands
+    homebrew: HomebrewService  # the DMs' monsters, items, spells and feats (the combat engine reads its monsters)
 
 
 @asynccontextmanager
@@ -80,7 +82,8 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     rolls = RollService(db, dice)
     characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db))
     checks = CheckService(characters, dice, rolls)
-    combat = CombatService(db, dice, characters, checks)
+    homebrew = HomebrewService(db, characters.srd, dice, HomebrewMonsters(characters.srd))
+    combat = CombatService(db, dice, characters, checks, homebrew=homebrew.monsters)
     campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
     generator = Generator(characters.srd, dice)
     models = (settings.openai_model, *settings.narrator_models)
@@ -103,6 +106,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             ),
             admin=AdminService(db, campaign.usage, models),
             aliases=AliasService(db, characters),
+            homebrew=homebrew,
         )
     finally:
         await campaign.aclose()

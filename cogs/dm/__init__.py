@@ -18,6 +18,7 @@ from bot.app import DMBot
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
 from bot.engine.combat import CombatService, Overrides, TrackerState
 from bot.engine.generate import Difficulty, LocationKind, LootKind
+from bot.engine.homebrew import HomebrewService, names_for
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
 from bot.errors import GameError
@@ -60,8 +61,10 @@ class DMCog(
         table: TableService,
         fight: CombatService,
         board: fights.TrackerBoard,
+        homebrew: HomebrewService | None = None,
     ) -> None:
         self.campaigns = campaigns
+        self.homebrew = homebrew  # the DM's own monsters, offered by `/dm combat add`
         self.turns = turns
         self.table = table
         self.fight = fight
@@ -219,8 +222,16 @@ class DMCog(
 
     # Fights -------------------------------------------------------------------------------------
 
-    async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
+    async def monster_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        srd = [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
+        if self.homebrew is None:
+            return srd
+        try:  # the DM's own monsters first, marked as homebrew
+            entries = await self.homebrew.list(actor_of(interaction), "monster")
+        except GameError:
+            return srd
+        own = [Choice(name=label, value=value) for value, label in names_for(entries, "monster", current)]
+        return (own + srd)[:25]
 
     async def combatant_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:
@@ -632,5 +643,6 @@ async def setup(bot: DMBot) -> None:
             bot.services.table,
             bot.services.combat,
             bot.services.board,
+            homebrew=bot.services.homebrew,
         )
     )

@@ -112,6 +112,17 @@ async def test_each_foundry_hero_imports_with_its_numbers(session: SandboxSessio
     check_numbers(hero, text, shown.messages[-1])  # ... and the stored one
     assert "Custom (outside the SRD" in shown.text
     assert hero["name"].split(" (")[0] in done.content
+    sheet = await session.services.characters.get(Actor(session.user_id("alice"), session.world.guild.id))
+    assert dict(sheet.coins) == {c: hero["system"]["currency"][c] for c in ("cp", "sp", "ep", "gp", "pp")}
+    spells = [i for i in hero["items"] if i["type"] == "spell"]
+    cantrips = {s["name"] for s in spells if s["system"]["level"] == 0}
+    assert {session.services.characters.srd.spell(i).name for i in sheet.spells.cantrips} == cantrips
+    prepared = {
+        s["name"] for s in spells
+        if s["system"]["level"] > 0 and s["system"]["preparation"] == {"mode": "prepared", "prepared": True}
+    }  # fmt: skip
+    if sheet.class_index in ("cleric", "druid", "wizard"):
+        assert {session.services.characters.srd.spell(i).name for i in sheet.spells.prepared} == prepared
 
 
 def test_the_fixture_is_derived_from_a_shared_hero() -> None:

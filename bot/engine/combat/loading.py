@@ -23,6 +23,7 @@ from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
 from bot.engine.dice import Dice, RollOutcome
+from bot.engine.homebrew import HomebrewMonsters
 from bot.engine.sheet import Actor, active_conditions
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
@@ -50,6 +51,7 @@ class Fights:
         *,
         campaign_dm: CampaignDMLookup | None = None,
         clock: Clock = now,
+        homebrew: HomebrewMonsters | None = None,
     ) -> None:
         self.db = db
         self.reads = Reads(db)
@@ -57,6 +59,7 @@ class Fights:
         self.characters = characters
         self.checks = checks
         self.srd: SRD = characters.srd
+        self.homebrew = homebrew  # the DMs' own monsters (bot.engine.homebrew), looked up like the SRD's
         self.campaign_dm = campaign_dm  # None: read the DM from the campaigns table in the same transaction
         self.clock = clock
 
@@ -128,6 +131,8 @@ class Fights:
             raise _missing(ref)
         combat, dm = found
         rows = list(await repo.combatants(combat.id))
+        if self.homebrew is not None:  # homebrew monsters' stat blocks, for the synchronous `monster()`
+            await self.homebrew.warm(session, (r.monster_index for r in rows))
         ids = [r.character_id for r in rows if r.character_id is not None]
         characters = {c.id: c for c in await repo.characters(ids, lock=lock)}
         if need_dm and self.campaign_dm is not None:
@@ -175,7 +180,16 @@ class Fights:
         return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
     def monster(self, key: str) -> Monster:
+        if self.homebrew is not None and key in self.homebrew:
+            return self.homebrew.get(key)
         return lookups.monster(self.srd, key)
+
+    async def monster_key(self, actor: Actor, name: str) -> str:
+        """A homebrew monster's index (`hb-<id>`) if the actor's campaign or server has one called `name`."""
+        if self.homebrew is None:
+            return name
+        async with self.reads.session() as session:
+            return await self.homebrew.key_for(session, actor, name)
 
     def monster_of(self, row: Combatant) -> Monster:
         """A monster combatant's stat block: the SRD's, or a generic combatant's stand-in."""

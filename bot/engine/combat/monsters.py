@@ -17,6 +17,7 @@ from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor
+from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -162,6 +163,8 @@ class MonsterActions:
             notes.append(f"{action.name} is limited ({action.usage.type}); the engine doesn't track its uses.")
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
+        for report in reports:  # who hit whom for how much: the campaign's /stats
+            record_outcome(session, fight, report)
         return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))
 
 
