@@ -26,6 +26,7 @@ from bot.engine.homebrew import HomebrewMonsters, HomebrewService
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
+from bot.engine.stats import StatsService
 from bot.engine.table import TableService
 from bot.engine.tools import ToolExecutor
 from bot.engine.turns import TurnConfig, TurnEngine
@@ -67,6 +68,7 @@ class Services:
     table: TableService  # the DM's table: status, awards, NPCs, generation, auto monsters
     admin: AdminService
     aliases: AliasService  # saved rolls (/alias), which /roll expands
+    stats: StatsService  # /stats and the dice of a session at /session end
     homebrew: HomebrewService  # the DMs' monsters, items, spells and feats (the combat engine reads its monsters)
 
 
@@ -106,6 +108,7 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             ),
             admin=AdminService(db, campaign.usage, models),
             aliases=AliasService(db, characters),
+            stats=StatsService(db, rolls.flush),
             homebrew=homebrew,
         )
     finally:

@@ -47,14 +47,8 @@ class StatsCog(commands.GroupCog, group_name="stats", group_description="Dice st
         """This channel's campaign: who rolled what, attacks, crits, damage dealt and taken, who dropped whom."""
         await interaction.response.defer(thinking=True)
         found = await self.stats.campaign(actor_of(interaction))
-        guild = interaction.guild
-
-        def name(user_id: int) -> str:
-            member = guild.get_member(user_id) if guild is not None else None
-            return member.display_name if member is not None else f"player {user_id}"
-
         draw = chart and bool(found.fighters)
-        embed = views.campaign_embed(found, name, chart=draw)
+        embed = views.campaign_embed(found, views.member_names(interaction.guild), chart=draw)
         if draw:
             png = await asyncio.to_thread(views.damage_chart, found.fighters, found.name)
             await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), views.FIGHT_CHART_NAME))
@@ -63,4 +57,4 @@ class StatsCog(commands.GroupCog, group_name="stats", group_description="Dice st
 
 
 async def setup(bot: DMBot) -> None:
-    await bot.add_cog(StatsCog(StatsService(bot.services.db)))
+    await bot.add_cog(StatsCog(bot.services.stats))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.models import Campaign, CombatOutcome, RollLog
+from persistence.models import Campaign, CampaignSession, CombatOutcome, RollLog
 
 ROLL_COLUMNS = (
     RollLog.user_id,
@@ -49,6 +49,14 @@ class StatsRepository:
         rows = (await self.session.scalars(query.order_by(Campaign.id.desc()))).all()
         return next((c for c in rows if c.status != "ended"), rows[0] if rows else None)
 
-    async def outcomes(self, campaign_id: int, limit: int) -> Sequence[CombatOutcome]:
+    async def last_ended_session(self, campaign_id: int) -> CampaignSession | None:
+        query = select(CampaignSession).where(
+            CampaignSession.campaign_id == campaign_id, CampaignSession.ended_at.is_not(None)
+        )
+        return (await self.session.scalars(query.order_by(CampaignSession.id.desc()).limit(1))).first()
+
+    async def outcomes(self, campaign_id: int, limit: int, since: datetime | None = None) -> Sequence[CombatOutcome]:
         query = select(CombatOutcome).where(CombatOutcome.campaign_id == campaign_id)
+        if since is not None:
+            query = query.where(CombatOutcome.created_at >= since)
         return (await self.session.scalars(query.order_by(CombatOutcome.id.desc()).limit(limit))).all()

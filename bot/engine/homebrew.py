@@ -28,6 +28,7 @@ from persistence.db import Database
 from persistence.errors import Conflict
 from persistence.homebrew import HomebrewRepository
 from persistence.models import HomebrewEntry
+from persistence.repositories import Reads
 
 Kind = Literal["monster", "item", "spell", "feat"]
 Scope = Literal["campaign", "server"]
@@ -390,6 +391,7 @@ class HomebrewMonsters:
 class HomebrewService:
     def __init__(self, db: Database, srd: SRD, dice: Dice, monsters: HomebrewMonsters) -> None:
         self.db, self.srd, self.dice, self.monsters = db, srd, dice, monsters
+        self.reads = Reads(db)  # autocomplete lists homebrew on every keystroke: no BEGIN/COMMIT round trips
 
     async def add(self, actor: Actor, raw: bytes, scope: Scope, *, manages_server: bool) -> list[Entry]:
         entries = entries_of_file(raw, self.dice)
@@ -421,7 +423,7 @@ class HomebrewService:
             return [_entry(r) for r in rows]
 
     async def list(self, actor: Actor, kind: Kind | None = None) -> list[Entry]:
-        async with self.db.transaction() as session:
+        async with self.reads.session() as session:
             repo = HomebrewRepository(session)
             campaign = await repo.campaign_in(actor.channel_id or 0)
             return [_entry(r) for r in await repo.visible(actor.guild_id or 0, campaign, kind)]

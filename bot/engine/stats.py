@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,11 +257,17 @@ def record_outcome(session: AsyncSession, fight: Any, report: Any) -> None:
 
 
 class StatsService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, flush: Callable[[], Awaitable[None]] | None = None) -> None:
         self.reads = Reads(db)
+        self._flush = flush  # the roll log is written behind the replies: count the rolls just made too
+
+    async def flush(self) -> None:
+        if self._flush is not None:
+            await self._flush()
 
     async def player(self, actor: Actor, user_id: int | None = None) -> PlayerStats:
         who = user_id or actor.user_id
+        await self.flush()
         async with self.reads.session() as session:
             repo = StatsRepository(session)
             rows = await repo.rolls_of(actor.guild_id, who, MAX_ROWS)
@@ -272,6 +278,7 @@ class StatsService:
         return player_stats(who, rows, {c.channel_id: c.name for c in campaigns})
 
     async def campaign(self, actor: Actor) -> CampaignStats:
+        await self.flush()
         async with self.reads.session() as session:
             repo = StatsRepository(session)
             campaign = await repo.campaign_in(actor.channel_id or 0)
@@ -280,6 +287,19 @@ class StatsService:
             rows = await repo.rolls_in(campaign.channel_id, campaign.created_at, MAX_ROWS)
             outcomes = await repo.outcomes(campaign.id, MAX_ROWS)
         return campaign_stats(campaign.name, rows, outcomes)
+
+    async def last_session(self, actor: Actor) -> CampaignStats | None:
+        """The dice of the session that just ended in this channel's campaign (for `/session end`)."""
+        await self.flush()
+        async with self.reads.session() as session:
+            repo = StatsRepository(session)
+            campaign = await repo.campaign_in(actor.channel_id or 0)
+            ended = await repo.last_ended_session(campaign.id) if campaign is not None else None
+            if campaign is None or ended is None:
+                return None
+            rows = await repo.rolls_in(campaign.channel_id, ended.started_at, MAX_ROWS)
+            outcomes = await repo.outcomes(campaign.id, MAX_ROWS, since=ended.started_at)
+        return campaign_stats(campaign.name, rows, outcomes) if rows or outcomes else None
 
 
 def counted(values: Iterable[str]) -> list[tuple[str, int]]:

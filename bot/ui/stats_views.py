@@ -24,6 +24,14 @@ MAX_FIGHTERS_CHARTED = 12
 Names = Callable[[int], str]  # a user id → the name to show
 
 
+def member_names(guild: discord.Guild | None) -> Names:
+    def name(user_id: int) -> str:
+        member = guild.get_member(user_id) if guild is not None else None
+        return member.display_name if member is not None else f"player {user_id}"
+
+    return name
+
+
 def _d20_line(d20: D20Summary) -> str:
     if not d20.count:
         return "no d20 rolls"
@@ -73,13 +81,10 @@ def _fighter_line(f: Fighter) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def campaign_embed(stats: CampaignStats, names: Names, *, chart: bool) -> discord.Embed:
+def campaign_embed(stats: CampaignStats, names: Names, *, chart: bool, title: str | None = None) -> discord.Embed:
     description = f"🎲 **{stats.rolls:,} rolls** in this campaign's channel · ⚔️ {stats.attacks:,} attacks in its fights"
-    embed = discord.Embed(
-        title=f"Campaign statistics: {safe(stats.name)}"[: limits.EMBED_TITLE],
-        description=description,
-        colour=STATS_COLOUR,
-    )
+    heading = title or f"Campaign statistics: {safe(stats.name)}"
+    embed = discord.Embed(title=heading[: limits.EMBED_TITLE], description=description, colour=STATS_COLOUR)
     if stats.players:
         embed.add_field(
             name="Who rolled what",
@@ -94,6 +99,13 @@ def campaign_embed(stats: CampaignStats, names: Names, *, chart: bool) -> discor
     if not stats.fighters:
         embed.add_field(name="Fights", value="No attacks in this campaign's fights yet.", inline=False)
     return _with_chart(fit_embed(embed), FIGHT_CHART_NAME if chart else None)
+
+
+def session_dice_embed(stats: CampaignStats, names: Names) -> discord.Embed:
+    """The dice of the session that just ended, under its summary (`/session end`)."""
+    embed = campaign_embed(stats, names, chart=False, title="🎲 The dice this session")
+    embed.description = (embed.description or "").replace("in this campaign's channel", "this session")
+    return embed
 
 
 def _with_chart(embed: discord.Embed, filename: str | None) -> discord.Embed:

@@ -133,3 +133,20 @@ async def test_the_help_examples_of_homebrew_run(bog: SandboxSession, monkeypatc
         parsed = parse(examples[command], bog.discord.commands())
         handle = await run(bog, parsed.path, parsed.options)
         assert "⚠️" not in handle.text and "Bog Hag" in handle.text + str(handle.messages[-1].attachments), command
+
+
+async def test_lookup_shows_homebrew_like_srd_entries(bog: SandboxSession) -> None:
+    await run(bog, "homebrew add", {"file": File("bog-hag.json", read("bog-hag.json"))})
+    await run(bog, "homebrew add", {"file": File("kit.json", read("homebrew-kit.json"))})
+    channel = bog.channel_id(bog.extras["channel"])  # type: ignore[attr-defined]
+    offered = await bog.discord.autocomplete(
+        "lookup monster", {"name": "bog"}, "name", user_id=bog.user_id("alice"), channel_id=channel
+    )
+    assert offered[0] == {"name": "Bog Hag (homebrew)", "value": "Bog Hag"}
+    block = await run(bog, "lookup monster", {"name": "Bog Hag"}, user="alice")
+    text = block.text
+    assert "Bog Hag" in text and "Claws" in text and "+5" in text and "Homebrew of this campaign" in text
+    blade = await run(bog, "lookup item", {"name": "Thornblade"}, user="alice")
+    assert "Thornblade (homebrew)" in blade.text and "1d8 slashing + 1d4 poison" in blade.text
+    srd = await run(bog, "lookup monster", {"name": "goblin"}, user="alice")
+    assert "Goblin" in srd.text and "homebrew" not in srd.text.casefold()

@@ -119,3 +119,17 @@ async def test_the_help_examples_of_stats_run(arena: tuple[SandboxSession, int, 
         parsed = parse(entry.example, session.discord.commands())
         shown = await session.run(parsed.path, parsed.options, user="alice", channel=ARENA, timeout=15)
         assert shown.messages[-1].embeds[0]["title"].startswith(("Dice statistics", "Campaign statistics")), entry
+
+
+async def test_session_end_shows_the_sessions_dice(arena: tuple[SandboxSession, int, int]) -> None:
+    session = arena[0]
+    started = await session.run("session start", user="dungeonmaster", channel=ARENA, timeout=15)
+    assert "begins" in started.text
+    rolled = await session.run("roll", {"expression": "1d20", "times": 4}, user="alice", channel=ARENA)
+    assert "×4" in rolled.text
+    ended = await session.run("session end", user="dungeonmaster", channel=ARENA, timeout=15)
+    await ended.wait_for(lambda h: "The dice this session" in h.text, timeout=10)
+    dice = ended.messages[-1]
+    assert dice.embeds[0]["title"] == "🎲 The dice this session"
+    assert "**4 rolls** this session" in dice.embeds[0]["description"]
+    assert "4 d20s" in dice.text
