@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, update
 
 from bot import help_catalog as catalog
 from bot.engine import rules
@@ -18,6 +19,7 @@ from bot.sandbox.commandline import Directory, parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import File, Message
 from bot.testbed.harness import SandboxSession
+from persistence.models import Campaign, Character
 
 HEROES = Path(__file__).resolve().parents[2].parent / "shared" / "foundry-heroes"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "foundry" / "randal-human-fighter.json"
@@ -193,3 +195,28 @@ async def test_the_help_examples_of_import_and_export_run(
     parsed = parse(entries["character export"], session.discord.commands(), directory)
     export = await session.run(parsed.path, parsed.options, user="alice")
     assert json.loads(export.messages[-1].attachments[0].data)["name"] == "Randal (Human Fighter)"
+
+
+async def test_a_campaigns_dm_may_export_a_players_sheet_and_no_one_else(session: SandboxSession) -> None:
+    await create(session, "Tordek")
+    guild = session.world.guild
+    async with session.services.db.transaction() as db:
+        dm = session.user_id("dungeonmaster")
+        campaign = Campaign(guild_id=guild.id, channel_id=guild.channel("tavern").id, dm_id=dm, name="Export Test",
+                            status="ended", settings={}, safety={}, scene={})  # fmt: skip
+        db.add(campaign)
+        await db.flush()
+        await db.execute(
+            update(Character).where(Character.owner_id == session.user_id("alice")).values(campaign_id=campaign.id)
+        )
+    try:
+        player = {"player": session.user_id("alice")}
+        by_dm = await session.run("character export", player, user="dungeonmaster")
+        assert json.loads(by_dm.messages[-1].attachments[0].data)["name"] == "Tordek"
+        by_bob = await session.run("character export", player, user="bob")
+        assert "Only a character's player, or the DM of the campaign it plays in" in by_bob.text
+        assert not by_bob.messages[-1].attachments
+    finally:
+        async with session.services.db.transaction() as db:
+            await db.execute(update(Character).where(Character.campaign_id == campaign.id).values(campaign_id=None))
+            await db.execute(delete(Campaign).where(Campaign.id == campaign.id))
