@@ -72,9 +72,9 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     known("class", sheet.class_index, "class")
     if sheet.subrace is not None and sheet.subrace not in srd.race(sheet.race).subraces:
         raise InvalidInput(f"`{sheet.subrace}` is not a subrace of {srd.race(sheet.race).name}.")
+    known("subclass", sheet.subclass, "subclass")
     if sheet.subclass is not None and srd.subclass(sheet.subclass).class_index != sheet.class_index:
         raise InvalidInput(f"`{sheet.subclass}` is not a {srd.klass(sheet.class_index).name} subclass.")
-    known("subclass", sheet.subclass, "subclass")
     if sheet.background != "custom":
         known("background", sheet.background, "background")
     bad_saves = [a for a in sheet.proficiencies.get("saves", ()) if a not in rules.ABILITIES]

@@ -217,7 +217,7 @@ class _Reader:
         return "custom"
 
     def scores(self) -> dict[str, int]:
-        abilities = self.system.get("abilities") or {}
+        abilities = _dict(self.system.get("abilities"))
         scores = {a: _int(_path(abilities, a, "value"), 10) for a in rules.ABILITIES}
         bad = [a for a, v in scores.items() if not 1 <= v <= 30]
         if bad:
@@ -226,7 +226,7 @@ class _Reader:
         return scores
 
     def proficiencies(self, klass: CharacterClass) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-        abilities = self.system.get("abilities") or {}
+        abilities = _dict(self.system.get("abilities"))
         saves = tuple(a for a in rules.ABILITIES if _path(abilities, a, "proficient"))
         if set(saves) != set(klass.saving_throws):
             self.report.differences.append(
@@ -234,7 +234,7 @@ class _Reader:
                 f"{', '.join(klass.saving_throws).upper()} (the file's are kept)"
             )
         skills, expertise = [], []
-        for code, entry in (self.system.get("skills") or {}).items():
+        for code, entry in _dict(self.system.get("skills")).items():
             value = _path(entry, "value") if isinstance(entry, dict) else 0
             if code in SKILLS and value in (1, 2):
                 skills.append(SKILLS[code])
@@ -245,7 +245,7 @@ class _Reader:
         traits = self.system.get("traits") or {}
         armor = self._codes(_path(traits, "armorProf", "value"), ARMOR, "armour proficiency")
         weapons = self._codes(_path(traits, "weaponProf", "value"), WEAPONS, "weapon proficiency", plural=True)
-        tools = self._codes(list((self.system.get("tools") or {}).keys()), TOOLS, "tool proficiency", keep="tools")
+        tools = self._codes(list(_dict(self.system.get("tools"))), TOOLS, "tool proficiency", keep="tools")
         profs = {"saves": saves, "skills": tuple(sorted(skills)), "armor": armor, "weapons": weapons, "tools": tools}
         self.report.mapped.append(f"Skills: {', '.join(sorted(skills)) or 'none'}")
         if expertise:
@@ -332,7 +332,7 @@ class _Reader:
         return inventory
 
     def coins(self) -> dict[str, int]:
-        currency = self.system.get("currency") or {}
+        currency = _dict(self.system.get("currency"))
         coins = {c: max(0, min(_int(currency.get(c)), 10_000_000)) for c in rules.COIN_VALUES_CP}
         self.report.mapped.append("Coins: " + ", ".join(f"{v} {c}" for c, v in coins.items() if v))
         return coins
@@ -371,7 +371,7 @@ class _Reader:
 
     def story(self, sheet: Sheet) -> Sheet:
         """The biography becomes the backstory (as text); what a dmbot sheet has no place for is listed."""
-        details = self.system.get("details") or {}
+        details = _dict(self.system.get("details"))
         biography = _path(details, "biography", "value")
         text = _plain_text(biography if isinstance(biography, str) else "")[:4000]
         if text:
@@ -397,7 +397,7 @@ class _Reader:
         rolls = self._hp_rolls(klass, sheet.level)
         maximum = max(1, sum(rolls) + (con + per_level) * sheet.level)
         foundry_max = max(1, sum(rolls) + con * sheet.level)  # Foundry adds no Dwarven Toughness by itself
-        hp = _path(self.system, "attributes", "hp") or {}
+        hp = _dict(_path(self.system, "attributes", "hp"))
         value, stated = _int(hp.get("value"), maximum), hp.get("max")
         full = foundry_max if stated in (None, "") else _int(stated, foundry_max)
         current = maximum if value >= full else max(0, min(value, maximum))
@@ -412,9 +412,9 @@ class _Reader:
     def _hp_rolls(self, klass: CharacterClass, level: int) -> list[int]:
         entry = next((c for c in self.of_type("class") if _text(c["system"].get("identifier")) == klass.index), None)
         taken: Mapping[str, Any] = {}
-        for advancement in (entry or {}).get("system", {}).get("advancement") or []:
+        for advancement in _list(_path(entry, "system", "advancement")):
             if isinstance(advancement, dict) and advancement.get("type") == "HitPoints":
-                taken = advancement.get("value") or {}
+                taken = _dict(advancement.get("value"))
         rolls = [klass.hit_die]
         for n in range(2, level + 1):
             value = taken.get(str(n))
@@ -442,7 +442,7 @@ class _Reader:
             theirs = 10 + dex
             for entry in self.of_type("equipment"):
                 system = entry["system"]
-                armor = system.get("armor") or {}
+                armor = _dict(system.get("armor"))
                 kind = _text(_path(system, "type", "value"))
                 if not system.get("equipped") or not isinstance(armor.get("value"), int):
                     continue
@@ -450,12 +450,12 @@ class _Reader:
                     theirs += armor["value"]
                 elif kind in ("light", "medium", "heavy"):
                     cap = armor.get("dex")
-                    theirs = armor["value"] + (dex if cap is None else min(dex, cap))
+                    theirs = armor["value"] + (min(dex, cap) if isinstance(cap, int) else dex)
         for entry in self.items:
-            for effect in entry.get("effects") or []:
+            for effect in _list(entry.get("effects")):
                 if not isinstance(effect, dict) or effect.get("disabled") or not effect.get("transfer", True):
                     continue
-                for change in effect.get("changes") or []:
+                for change in _list(effect.get("changes")):
                     if isinstance(change, dict) and change.get("key") == "system.attributes.ac.bonus":
                         bonus = _int(str(change.get("value", "")).replace("+", ""))
                         theirs += bonus
@@ -539,6 +539,14 @@ def _plain_text(html: str) -> str:
     text = re.sub(r"<[^>]*>", "", text)
     text = text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _path(data: Any, *keys: str) -> Any:
