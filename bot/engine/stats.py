@@ -10,6 +10,7 @@ The sums are plain Python over at most `MAX_ROWS` of the latest rows, so a reply
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -275,7 +276,8 @@ class StatsService:
         if not rows:
             whose = "You have" if who == actor.user_id else "That player has"
             raise NotFound(f"{whose} made no rolls on this server yet. Try `/roll 1d20` or `/check Perception`.")
-        return player_stats(who, rows, {c.channel_id: c.name for c in campaigns})
+        # ~10 ms per 1,000 rows of plain Python: summed in a worker thread, so the event loop never waits
+        return await asyncio.to_thread(player_stats, who, rows, {c.channel_id: c.name for c in campaigns})
 
     async def campaign(self, actor: Actor) -> CampaignStats:
         await self.flush()
@@ -286,7 +288,7 @@ class StatsService:
                 raise NotFound("There is no campaign in this channel. Run `/stats campaign` in a campaign's channel.")
             rows = await repo.rolls_in(campaign.channel_id, campaign.created_at, MAX_ROWS)
             outcomes = await repo.outcomes(campaign.id, MAX_ROWS)
-        return campaign_stats(campaign.name, rows, outcomes)
+        return await asyncio.to_thread(campaign_stats, campaign.name, rows, outcomes)
 
     async def last_session(self, actor: Actor) -> CampaignStats | None:
         """The dice of the session that just ended in this channel's campaign (for `/session end`)."""
@@ -299,7 +301,9 @@ class StatsService:
                 return None
             rows = await repo.rolls_in(campaign.channel_id, ended.started_at, MAX_ROWS)
             outcomes = await repo.outcomes(campaign.id, MAX_ROWS, since=ended.started_at)
-        return campaign_stats(campaign.name, rows, outcomes) if rows or outcomes else None
+        if not rows and not outcomes:
+            return None
+        return await asyncio.to_thread(campaign_stats, campaign.name, rows, outcomes)
 
 
 def counted(values: Iterable[str]) -> list[tuple[str, int]]:
