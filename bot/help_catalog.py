@@ -593,6 +593,13 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/homebrew add file:bog-hag.json",
     ),
     CommandHelp(
+        "dm",
+        "homebrew",
+        "/homebrew monster [scope:<campaign|server>]",
+        "Type a monster into a form: AC, hit dice, CR, scores, actions.",
+        "/homebrew monster",
+    ),
+    CommandHelp(
         "dm", "homebrew", "/homebrew list [kind:<kind>]", "This campaign's and server's homebrew.", "/homebrew list"
     ),
     CommandHelp(

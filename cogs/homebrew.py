@@ -1,4 +1,4 @@
-"""`/homebrew add|list|show|remove|export`: a DM's monsters, items, spells and feats (docs/HOMEBREW.md)."""
+"""`/homebrew add|monster|list|show|remove|export`: a DM's monsters, items, spells and feats (docs/HOMEBREW.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot.app import DMBot
-from bot.engine.homebrew import MAX_FILE_BYTES, HomebrewService, Kind, describe
+from bot.engine.homebrew import MAX_FILE_BYTES, Entry, HomebrewService, Kind, describe
+from bot.engine.homebrew_form import MonsterForm
 from bot.errors import GameError, InvalidInput
+from bot.ui import homebrew_views
 from bot.ui.fit import choices, fit_embed, fit_lines
 from bot.ui.text import safe
 from cogs.common import actor_of
@@ -60,6 +62,17 @@ class HomebrewCog(commands.GroupCog, group_name="homebrew", group_description="A
             colour=HOMEBREW_COLOUR,
         )
         await interaction.followup.send(embed=fit_embed(embed), ephemeral=True)
+
+    @app_commands.command(name="monster")
+    @app_commands.describe(scope="This channel's campaign (its DM) or the whole server (Manage Server)")
+    async def monster(self, interaction: Interaction[DMBot], scope: Literal["campaign", "server"] = "campaign") -> None:
+        """Type a monster into a form (AC, hit dice, CR, scores, actions) instead of attaching a file."""
+        actor, manages = actor_of(interaction), bool(interaction.permissions.manage_guild)
+
+        async def save(form: MonsterForm) -> Entry:
+            return await self.homebrew.add_monster_form(actor, form, scope, manages_server=manages)
+
+        await interaction.response.send_modal(homebrew_views.MonsterModal(actor.user_id, save))
 
     @app_commands.command(name="list")
     @app_commands.describe(kind="Only monsters, items, spells or feats")

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Monster, cr_label, parse_cr
 from bot.engine.dice import Dice
+from bot.engine.homebrew_form import MonsterForm, monster_from_form
 from bot.engine.sheet import Actor, clean_name
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.db import Database
@@ -394,7 +395,17 @@ class HomebrewService:
         self.reads = Reads(db)  # autocomplete lists homebrew on every keystroke: no BEGIN/COMMIT round trips
 
     async def add(self, actor: Actor, raw: bytes, scope: Scope, *, manages_server: bool) -> list[Entry]:
-        entries = entries_of_file(raw, self.dice)
+        return await self.add_entries(actor, entries_of_file(raw, self.dice), scope, manages_server=manages_server)
+
+    async def add_monster_form(self, actor: Actor, form: MonsterForm, scope: Scope, *, manages_server: bool) -> Entry:
+        """A monster typed into `/homebrew monster`'s form, checked like a file's."""
+        entry = validate(monster_from_form(form), self.dice)
+        [added] = await self.add_entries(actor, [entry], scope, manages_server=manages_server)
+        return added
+
+    async def add_entries(
+        self, actor: Actor, entries: Sequence[Mapping[str, Any]], scope: Scope, *, manages_server: bool
+    ) -> list[Entry]:
         async with self.db.transaction() as session:
             repo = HomebrewRepository(session)
             campaign = await self._scope(session, actor, scope, manages_server)
@@ -409,7 +420,7 @@ class HomebrewService:
                     kind=e["kind"],
                     name=e["name"],
                     name_key=e["name"].casefold(),
-                    data=e,
+                    data=dict(e),
                     created_by=actor.user_id,
                 )
                 for e in entries

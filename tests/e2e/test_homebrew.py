@@ -128,7 +128,9 @@ async def test_the_help_examples_of_homebrew_run(bog: SandboxSession, monkeypatc
     monkeypatch.chdir(EXAMPLES)  # `file:bog-hag.json` is a path, as the terminal reads it
     order = ("homebrew add", "homebrew list", "homebrew show", "homebrew export", "homebrew remove")
     examples = {e.command: e.example for e in catalog.CATALOG if e.topic == "homebrew"}
-    assert set(examples) == set(order)
+    assert set(examples) == {*order, "homebrew monster"}
+    form = await run(bog, parse(examples["homebrew monster"], bog.discord.commands()).path)
+    assert form.callback is not None and form.callback.modal["title"] == "A homebrew monster"
     for command in order:
         parsed = parse(examples[command], bog.discord.commands())
         handle = await run(bog, parsed.path, parsed.options)
@@ -150,3 +152,32 @@ async def test_lookup_shows_homebrew_like_srd_entries(bog: SandboxSession) -> No
     assert "Thornblade (homebrew)" in blade.text and "1d8 slashing + 1d4 poison" in blade.text
     srd = await run(bog, "lookup monster", {"name": "goblin"}, user="alice")
     assert "Goblin" in srd.text and "homebrew" not in srd.text.casefold()
+
+
+async def test_a_monster_typed_into_the_form_fights_with_its_actions(bog: SandboxSession) -> None:
+    form = await bog.invoke("homebrew monster", user=DM, channel=bog.extras["channel"])  # type: ignore[attr-defined]
+    await form.response()
+    custom_id = form.modal["custom_id"]
+    typed = {"name": "Mud Imp", "numbers": "12 3d6", "abilities": "8 14 10 8 10 8", "actions": "Bite +4 1d6+2 piercing"}
+    wrong = await bog.discord.submit_modal(form, {f"{custom_id}:{k}": v for k, v in {**typed, "traits": ""}.items()})
+    await wrong.done()
+    assert "Type the AC, the hit dice and the CR" in wrong.text
+    form = await bog.invoke("homebrew monster", user=DM, channel=bog.extras["channel"])  # type: ignore[attr-defined]
+    await form.response()
+    custom_id = form.modal["custom_id"]
+    typed |= {"numbers": "12 3d6 1/2", "actions": "Bite +4 1d6+2 piercing\nSpit DC 11 dex 2d4 acid half"}
+    saved = await bog.discord.submit_modal(
+        form, {f"{custom_id}:{k}": v for k, v in {**typed, "traits": "Sticky"}.items()}
+    )
+    await saved.done()
+    assert "Mud Imp is campaign homebrew" in saved.text.replace("**", "")
+    shown = await run(bog, "homebrew show", {"name": "Mud Imp"})
+    assert (
+        "AC 12 · HP 10 (3d6) · CR 1/2" in shown.text
+        and "Spit: DC 11 DEX save (half on a success), 2d4 acid" in shown.text
+    )
+    await run(bog, "dm combat start")
+    await run(bog, "dm combat add", {"monster": "Mud Imp"})
+    await run(bog, "combat join", user="alice")
+    bite = await run(bog, "dm combat act", {"monster": "Mud Imp", "action": "Bite", "target": "Tordek"})
+    assert "Mud Imp → Tordek: Bite" in bite.text and ") + 4 = " in bite.text
