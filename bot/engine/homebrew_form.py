@@ -31,6 +31,8 @@ FORM_HELP = (
 
 def monster_from_form(form: MonsterForm) -> dict[str, Any]:
     """The form as the file shape (validated after, like a file's)."""
+    if not form.name.strip():
+        raise InvalidInput("Give the monster a name, e.g. `Bog Hag`.")
     numbers = form.numbers.split()
     if len(numbers) != 3 or not numbers[0].isdigit():
         raise InvalidInput("Type the AC, the hit dice and the CR, e.g. `15 8d8+16 3` (or `13 2d6 1/4`).")

@@ -15,12 +15,13 @@ from bot.ui.character_views import answer_error
 from bot.ui.text import safe
 
 SaveForm = Callable[[MonsterForm], Awaitable[Entry]]
+# Not `required` for Discord: an empty box is answered by the engine with what to type there, as a wrong one is.
 FIELDS = (
-    ("name", "Name", "Bog Hag", discord.TextStyle.short, 64, True),
-    ("numbers", "AC, hit dice and CR", "15 8d8+16 3", discord.TextStyle.short, 40, True),
-    ("abilities", "STR DEX CON INT WIS CHA", "16 12 14 13 14 15", discord.TextStyle.short, 40, True),
-    ("actions", "Actions, one a line", "Claws +5 2d6+3 slashing", discord.TextStyle.paragraph, 1000, True),
-    ("traits", "Traits, one a line (shown, not automated)", "Amphibious", discord.TextStyle.paragraph, 1000, False),
+    ("name", "Name", "Bog Hag", discord.TextStyle.short, 64),
+    ("numbers", "AC, hit dice and CR", "15 8d8+16 3", discord.TextStyle.short, 40),
+    ("abilities", "STR DEX CON INT WIS CHA", "16 12 14 13 14 15", discord.TextStyle.short, 40),
+    ("actions", "Actions, one a line", "Claws +5 2d6+3 slashing", discord.TextStyle.paragraph, 1000),
+    ("traits", "Traits, one a line (shown, not automated)", "Amphibious", discord.TextStyle.paragraph, 1000),
 )
 
 
@@ -29,14 +30,14 @@ class MonsterModal(discord.ui.Modal):
         super().__init__(title="A homebrew monster", custom_id=f"dm:{owner_id}:{secrets.token_hex(4)}:homebrew")
         self._save = save
         self.fields: dict[str, discord.ui.TextInput[MonsterModal]] = {}
-        for key, label, placeholder, style, limit, required in FIELDS:
+        for key, label, placeholder, style, limit in FIELDS:
             field: discord.ui.TextInput[MonsterModal] = discord.ui.TextInput(
                 label=label,
                 custom_id=f"{self.custom_id}:{key}",
                 placeholder=placeholder,
                 style=style,
                 max_length=limit,
-                required=required,
+                required=False,
             )
             self.fields[key] = field
             self.add_item(field)
