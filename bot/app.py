@@ -38,6 +38,8 @@ COGS = (
     "cogs.spells",
     "cogs.casting",
     "cogs.lookup",
+    "cogs.stats",
+    "cogs.homebrew",
     "cogs.help",
     "cogs.aliases",
 )

@@ -26,6 +26,8 @@ TOPICS: dict[str, str] = {
     "combat": "Fights: initiative, turns and attacks",
     "spells": "Your character's cantrips and spells: learn, prepare, spellbook, cast",
     "lookup": "SRD facts: spells, monsters, items, conditions, classes, rules",
+    "stats": "Dice statistics: your luck, and your campaign's fights",
+    "homebrew": "Your own monsters, items, spells and feats",
     "help": "Finding your way around",
 }
 
@@ -118,6 +120,18 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/character delete name:<character>",
         "Delete a character for good (asks first).",
         "/character delete name:Brenna",
+    ),
+    _player(
+        "characters",
+        "/character export [name:<character>] [player:<member>]",
+        "Download a character as a dmbot file, to keep or to import on another server.",
+        "/character export name:Randal (Human Fighter)",
+    ),
+    _player(
+        "characters",
+        "/character import file:<attachment>",
+        "Bring a character from Foundry VTT or a dmbot file: read the draft, then Confirm.",
+        "/character import file:randal-human-fighter.json",
     ),
     _player(
         "characters",
@@ -613,6 +627,52 @@ CATALOG: tuple[CommandHelp, ...] = (
         "/lookup rule name:<rule> [public:true]",
         "Where a rule is: its chapter and headings.",
         "/lookup rule name:Resting",
+    ),
+    _player(
+        "stats",
+        "/stats player [player:<member>] [chart:false]",
+        "Your rolls here: d20 faces, natural 20s and 1s, luck against a fair die, by character.",
+        "/stats player",
+    ),
+    _player(
+        "stats",
+        "/stats campaign [chart:false]",
+        "This campaign: who rolled what; attacks, crits, damage dealt and taken, who dropped whom.",
+        "/stats campaign",
+    ),
+    CommandHelp(
+        "dm",
+        "homebrew",
+        "/homebrew add file:<attachment> [scope:<campaign|server>]",
+        "Add monsters, items, spells or feats from a JSON file (docs/HOMEBREW.md).",
+        "/homebrew add file:bog-hag.json",
+    ),
+    CommandHelp(
+        "dm",
+        "homebrew",
+        "/homebrew monster [scope:<campaign|server>]",
+        "Type a monster into a form: AC, hit dice, CR, scores, actions.",
+        "/homebrew monster",
+    ),
+    CommandHelp(
+        "dm", "homebrew", "/homebrew list [kind:<kind>]", "This campaign's and server's homebrew.", "/homebrew list"
+    ),
+    CommandHelp(
+        "dm",
+        "homebrew",
+        "/homebrew show name:<name>",
+        "One entry's numbers: AC, HP, actions ...",
+        "/homebrew show name:Bog Hag",
+    ),
+    CommandHelp(
+        "dm", "homebrew", "/homebrew remove name:<name>", "Remove a homebrew entry.", "/homebrew remove name:Bog Hag"
+    ),
+    CommandHelp(
+        "dm",
+        "homebrew",
+        "/homebrew export [scope:<campaign|server>]",
+        "Download homebrew as one file, to /homebrew add on another server.",
+        "/homebrew export",
     ),
     _player(
         "help",

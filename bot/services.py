@@ -25,11 +25,13 @@ from bot.engine.death import Revival
 from bot.engine.dice import Dice
 from bot.engine.exports import CampaignExporter, ExportLimits
 from bot.engine.generate import Generator
+from bot.engine.homebrew import HomebrewMonsters, HomebrewService
 from bot.engine.leases import LeaseConfig, Leases
 from bot.engine.levelling import Milestones
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
+from bot.engine.stats import StatsService
 from bot.engine.table import TableService
 from bot.engine.tools import ToolExecutor
 from bot.engine.turns import TurnConfig, TurnEngine
@@ -74,6 +76,8 @@ class Services:
     aliases: AliasService  # saved rolls (/alias), which /roll expands
     revival: Revival  # the DM's /dm revive
     milestones: Milestones  # the DM's /dm allow-levelup
+    stats: StatsService  # /stats and the dice of a session at /session end
+    homebrew: HomebrewService  # the DMs' monsters, items, spells and feats (the combat engine reads its monsters)
 
 
 @asynccontextmanager
@@ -89,7 +93,8 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
     rolls = RollService(db, dice)
     characters = CharacterCreation(db, dice, campaign_dm=campaign_dm_reader(db), caps=caps_of(settings))
     checks = CheckService(characters, dice, rolls)
-    combat = CombatService(db, dice, characters, checks)
+    homebrew = HomebrewService(db, characters.srd, dice, HomebrewMonsters(characters.srd))
+    combat = CombatService(db, dice, characters, checks, homebrew=homebrew.monsters)
     campaign = build_campaign_engine(settings, db, checks, combat, dice, metrics=metrics)
     generator = Generator(characters.srd, dice)
     models = (settings.openai_model, *settings.narrator_models)
@@ -114,6 +119,8 @@ async def open_services(settings: Settings, *, rng: random.Random | None = None)
             aliases=AliasService(db, characters),
             revival=Revival(db),
             milestones=Milestones(db),
+            stats=StatsService(db, rolls.flush),
+            homebrew=homebrew,
         )
     finally:
         await campaign.aclose()

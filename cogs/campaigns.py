@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import discord
+import structlog
 from discord import Interaction, app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
@@ -14,12 +15,15 @@ from bot.discord_limits import UPLOAD_BYTES
 from bot.engine.campaigns import MAX_NAME, MAX_SETTING, MAX_TONE, CampaignService
 from bot.engine.characters import CharacterService
 from bot.engine.exports import CampaignExporter
+from bot.engine.stats import StatsService
 from bot.ui import campaign_views as views
-from bot.ui import uploads
+from bot.ui import stats_views, uploads
 from bot.ui.fit import choices
 from bot.ui.replies import reply_embeds
 from bot.ui.text import safe
 from cogs.common import actor_of
+
+log = structlog.get_logger(__name__)
 
 RECAP_CHARS = 3800  # an embed's description holds 4,096
 
@@ -118,8 +122,9 @@ def _cleared(value: str | None) -> str | None:
 
 @app_commands.guild_only()
 class SessionCog(commands.GroupCog, group_name="session", group_description="Play sessions of this campaign"):
-    def __init__(self, campaigns: CampaignService) -> None:
+    def __init__(self, campaigns: CampaignService, stats: StatsService | None = None) -> None:
         self.campaigns = campaigns
+        self.stats = stats  # the session's dice, shown under its summary
         super().__init__()
 
     @app_commands.command(name="start")
@@ -133,6 +138,15 @@ class SessionCog(commands.GroupCog, group_name="session", group_description="Pla
         """End the session: what happened, and who was there (DM)."""
         report = await self.campaigns.end_session(actor_of(interaction), RECAP_CHARS)
         await reply_embeds(interaction, views.session_embeds(report, started=False))
+        if self.stats is None:
+            return
+        try:  # the session has ended and its summary is posted: its dice are a bonus, never an error reply
+            dice = await self.stats.last_session(actor_of(interaction))
+            if dice is not None:
+                names = stats_views.member_names(interaction.guild)
+                await interaction.followup.send(embed=stats_views.session_dice_embed(dice, names))
+        except Exception:
+            log.exception("could not show the session's dice")
 
 
 class RecapCog(commands.Cog):
@@ -150,5 +164,5 @@ class RecapCog(commands.Cog):
 async def setup(bot: DMBot) -> None:
     campaigns = bot.services.campaign.campaigns
     await bot.add_cog(CampaignCog(campaigns, bot.services.characters, bot.services.campaign.exports))
-    await bot.add_cog(SessionCog(campaigns))
+    await bot.add_cog(SessionCog(campaigns, bot.services.stats))
     await bot.add_cog(RecapCog(campaigns))

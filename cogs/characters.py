@@ -6,6 +6,7 @@ engine; the tree's error handler (and the views' `on_error`) turn them into ephe
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Literal
 
@@ -17,6 +18,7 @@ from discord.ext import commands
 
 from bot.app import LIMIT_OVERLAPS_READ, DMBot, admitted
 from bot.data.srd import SearchKind
+from bot.engine.character_import import MAX_FILE_BYTES, CharacterPorting
 from bot.engine.characters import CharacterRef
 from bot.engine.checks import AttackResult, CheckResult, CheckService
 from bot.engine.combat import CombatService, NoFight
@@ -25,7 +27,7 @@ from bot.engine.sheet import Sheet
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
-from bot.ui import inventory_views
+from bot.ui import import_views, inventory_views
 from bot.ui import targets as several
 from bot.ui.fit import choices
 from bot.ui.text import safe
@@ -46,6 +48,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         self.characters = characters
         self.srd = characters.srd
         self.draft_timeout = draft_timeout  # seconds a creation or deletion flow waits for the player
+        self.porting = CharacterPorting(characters)
         super().__init__()
 
     def render(self, sheet: Sheet) -> discord.Embed:
@@ -192,6 +195,39 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
             f"Delete **{safe(sheet.name)}** for good? This can't be undone.", view=view, ephemeral=True
         )
         view.message = await interaction.original_response()
+
+    @app_commands.command(name="export")
+    @app_commands.describe(name="Which character (default: your active one)", player="A player's (for their DM)")
+    @app_commands.autocomplete(name=name_autocomplete)
+    async def export(
+        self, interaction: Interaction[DMBot], name: str | None = None, player: discord.User | None = None
+    ) -> None:
+        """Download a character as a dmbot file; /character import brings it back here or on another server."""
+        ref = CharacterRef(name=name, owner_id=player.id if player else None)
+        filename, data = await self.porting.export(actor_of(interaction), ref)
+        await interaction.response.send_message(
+            f"📄 `{filename}`: every fact of the sheet (docs/CHARACTER_FORMAT.md). Import it with `/character import`.",
+            file=discord.File(io.BytesIO(data), filename=filename),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="import")
+    @app_commands.describe(file="A Foundry VTT actor JSON (Export Data) or a /character export file")
+    async def import_(self, interaction: Interaction[DMBot], file: discord.Attachment) -> None:
+        """Bring a character from Foundry VTT or another server: check the draft, then Confirm."""
+        if file.size > MAX_FILE_BYTES:
+            raise InvalidInput(
+                f"`{file.filename}` is {file.size:,} bytes; a character file is at most {MAX_FILE_BYTES:,}."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the download may take a moment
+        actor = actor_of(interaction)
+        draft = await self.porting.draft(actor, await file.read())
+
+        async def confirm() -> Sheet:
+            return await self.porting.confirm(actor, draft)
+
+        view = import_views.ImportView(draft, confirm=confirm, render=self.render, timeout=self.draft_timeout)
+        view.message = await interaction.followup.send(embeds=view.embeds(), view=view, ephemeral=True, wait=True)
 
     @app_commands.command(name="levelup")
     @app_commands.describe(hp="Take the average HP or roll the hit die")

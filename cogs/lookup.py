@@ -16,18 +16,51 @@ from discord.ext import commands
 from bot.app import DMBot
 from bot.data.srd import SRD, SearchKind
 from bot.engine.characters import lookup
+from bot.engine.homebrew import Entry, HomebrewService, Kind, describe, names_for
+from bot.errors import GameError
 from bot.ui import lookup_views as views
+from bot.ui.fit import fit_embed
+from bot.ui.text import safe
+from cogs.common import actor_of
 
 Render = Callable[[str], discord.Embed]
 
 
 class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD facts: spells, monsters, items ..."):
-    def __init__(self, srd: SRD) -> None:
+    def __init__(self, srd: SRD, homebrew: HomebrewService | None = None) -> None:
         self.srd = srd
+        self.homebrew = homebrew  # the DMs' own entries, looked up before the SRD's and marked as homebrew
         super().__init__()
 
     def _choices(self, kind: SearchKind, current: str) -> list[Choice[str]]:
         return [Choice(name=name[:100], value=index[:100]) for index, name in self.srd.search(kind, current)[:25]]
+
+    async def _with_homebrew(self, interaction: Interaction[DMBot], kind: Kind, current: str) -> list[Choice[str]]:
+        srd = self._choices(kind, current)  # monster, item, spell and feat are SRD kinds too
+        if self.homebrew is None:
+            return srd
+        try:
+            entries = await self.homebrew.list(actor_of(interaction), kind)
+        except GameError:
+            return srd
+        own = [Choice(name=label[:100], value=value[:100]) for value, label in names_for(entries, kind, current)]
+        return (own + srd)[:25]
+
+    async def _homebrew_entry(self, interaction: Interaction[DMBot], kind: Kind, name: str) -> Entry | None:
+        """The campaign's or server's homebrew of that name, which a lookup shows before the SRD's."""
+        if self.homebrew is None:
+            return None
+        try:
+            return await self.homebrew.find(actor_of(interaction), name, kind)
+        except GameError:
+            return None
+
+    def _homebrew_embed(self, entry: Entry) -> discord.Embed:
+        if entry.kind == "monster" and self.homebrew is not None:
+            embed = views.monster_embed(self.homebrew.monster_of(entry))
+            return fit_embed(embed.set_footer(text=f"Homebrew of this {entry.scope}"))
+        lines = "\n".join(safe(line) for line in describe(entry))
+        return fit_embed(discord.Embed(title=f"🧪 {safe(entry.name)} (homebrew)", description=lines))
 
     def _find(self, kind: SearchKind, label: str, key: str) -> Any:
         """The entry by index or name; an unknown name is answered with names to try."""
@@ -40,14 +73,14 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
         view = views.PostView(interaction.user.id, embed)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    async def spell_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._choices("spell", current)
+    async def spell_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return await self._with_homebrew(interaction, "spell", current)
 
-    async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._choices("monster", current)
+    async def monster_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return await self._with_homebrew(interaction, "monster", current)
 
-    async def item_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._choices("item", current)
+    async def item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return await self._with_homebrew(interaction, "item", current)
 
     async def magic_item_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return self._choices("magic_item", current)
@@ -61,8 +94,8 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
     async def race_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return self._choices("race", current)
 
-    async def feat_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._choices("feat", current)
+    async def feat_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        return await self._with_homebrew(interaction, "feat", current)
 
     async def rule_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return self._choices("rule", current)
@@ -72,6 +105,9 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
     @app_commands.autocomplete(name=spell_autocomplete)
     async def spell(self, interaction: Interaction[DMBot], name: str, public: bool = False) -> None:
         """A spell: level, school, casting, components, damage and healing by slot, save, automation."""
+        if own := await self._homebrew_entry(interaction, "spell", name):
+            await self._answer(interaction, self._homebrew_embed(own), public)
+            return
         entry = self._find("spell", "spell", name)
         await self._answer(interaction, views.spell_embed(entry, self.srd), public)
 
@@ -80,6 +116,9 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
     @app_commands.autocomplete(name=monster_autocomplete)
     async def monster(self, interaction: Interaction[DMBot], name: str, public: bool = False) -> None:
         """A monster's stat block numbers: AC, HP, abilities, senses, traits, actions with bonuses and dice."""
+        if own := await self._homebrew_entry(interaction, "monster", name):
+            await self._answer(interaction, self._homebrew_embed(own), public)
+            return
         entry = self._find("monster", "monster", name)
         await self._answer(interaction, views.monster_embed(entry), public)
 
@@ -88,6 +127,9 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
     @app_commands.autocomplete(name=item_autocomplete)
     async def item(self, interaction: Interaction[DMBot], name: str, public: bool = False) -> None:
         """A weapon, armor or piece of gear: cost, weight, damage, AC, properties."""
+        if own := await self._homebrew_entry(interaction, "item", name):
+            await self._answer(interaction, self._homebrew_embed(own), public)
+            return
         entry = self._find("item", "item", name)
         await self._answer(interaction, views.item_embed(entry), public)
 
@@ -128,6 +170,9 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
     @app_commands.autocomplete(name=feat_autocomplete)
     async def feat(self, interaction: Interaction[DMBot], name: str, public: bool = False) -> None:
         """A feat and its prerequisites."""
+        if own := await self._homebrew_entry(interaction, "feat", name):
+            await self._answer(interaction, self._homebrew_embed(own), public)
+            return
         entry = self._find("feat", "feat", name)
         await self._answer(interaction, views.feat_embed(entry), public)
 
@@ -141,4 +186,4 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
 
 
 async def setup(bot: DMBot) -> None:
-    await bot.add_cog(LookupCog(bot.services.characters.srd))
+    await bot.add_cog(LookupCog(bot.services.characters.srd, bot.services.homebrew))

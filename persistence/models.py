@@ -119,6 +119,10 @@ class Character(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     backstory: Mapped[str] = mapped_column(Text, default="")
     portrait_url: Mapped[str | None] = mapped_column(String(500))
+    # migration 0011: an SRD subclass index, and what an imported sheet kept outside the SRD
+    # ({background, race_name, features, items, spells, proficiencies, languages: [...]})
+    subclass: Mapped[str | None] = mapped_column(String(64), default=None)
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -406,5 +410,57 @@ class Alias(Base):
     name: Mapped[str] = mapped_column(String(32))
     name_key: Mapped[str] = mapped_column(String(32))
     expression: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Combat outcomes (migration 0011b) -----------------------------------------------------------
+
+
+class CombatOutcome(Base):
+    """One attack or save action in a fight: who, at whom, hit or not, the damage, the target dropped."""
+
+    __tablename__ = "combat_outcomes"
+    __table_args__ = (Index("ix_combat_outcomes_campaign", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    combat_id: Mapped[int] = mapped_column(BigInteger)
+    attacker: Mapped[str] = mapped_column(String(64))
+    attacker_kind: Mapped[str] = mapped_column(String(16))
+    attacker_owner_id: Mapped[int | None] = mapped_column(Snowflake)
+    target: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_owner_id: Mapped[int | None] = mapped_column(Snowflake)
+    action: Mapped[str] = mapped_column(String(100))
+    hit: Mapped[bool] = mapped_column(Boolean)
+    critical: Mapped[bool] = mapped_column(Boolean)
+    natural: Mapped[int | None] = mapped_column(Integer)
+    damage: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Homebrew (migration 0011b) -----------------------------------------------------------------
+
+
+class HomebrewEntry(Base):
+    """A DM's monster, item, spell or feat: a campaign's (`campaign_id`) or a server's (None)."""
+
+    __tablename__ = "homebrew"
+    __table_args__ = (
+        # names are unique per kind in one scope, case-insensitively; `scope_key` is "server" or "campaign:<id>"
+        UniqueConstraint("guild_id", "scope_key", "kind", "name_key", name="uq_homebrew_name"),
+        Index("ix_homebrew_guild", "guild_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    campaign_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(256))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the entry as docs/HOMEBREW.md describes it
     created_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

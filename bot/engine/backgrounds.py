@@ -17,11 +17,14 @@ FORMAT = "`name; skill, skill; tool or language; feature`"
 EXAMPLE = "Soldier; Athletics, Intimidation; Dice set; Military Rank, soldiers loyal to my old army defer to me"
 
 
-def background_name(srd: SRD, index: str) -> str:
-    """The name a sheet shows: the SRD background's, or the custom one's own."""
+def background_name(srd: SRD, index: str, imported: object = None) -> str:
+    """The name a sheet shows: the SRD background's, the custom one's own, or the name an imported sheet
+    brought for one the SRD lacks (`imported`)."""
     if index.startswith(CUSTOM_PREFIX):
         return index.removeprefix(CUSTOM_PREFIX)
-    return srd.background(index).name
+    if index in srd.lookup("background"):
+        return srd.background(index).name
+    return str(imported or index)
 
 
 def choose(srd: SRD, key: str, custom: str | None) -> Background:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -108,6 +108,9 @@ class Sheet:
     portrait_url: str | None = None
     spells: Spells = Spells()
     effects: tuple[Effect, ...] = ()  # timed effects outside a fight (Mage Armor), by `bot.engine.effects`
+    subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
+    # What an imported sheet kept outside the SRD, shown to its player and DM (see bot.engine.character_import)
+    custom: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def scores(self) -> dict[str, int]:
@@ -225,7 +228,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         + custom_attacks(sheet),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=klass.name,
-        background_name=background_name(srd, sheet.background),
+        background_name=background_name(srd, sheet.background, sheet.custom.get("background")),
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
     )
@@ -377,6 +380,8 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         portrait_url=row.portrait_url,
         spells=spells_of(row.spells or {}),
         effects=timed_effects.load(row.effects),
+        subclass=row.subclass,
+        custom=dict(row.custom or {}),
     )
 
 
@@ -429,6 +434,8 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.conditions = [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions]
     row.spells = spells_json(sheet.spells)
     row.effects = timed_effects.dump(sheet.effects)
+    row.subclass = sheet.subclass
+    row.custom = dict(sheet.custom)
     row.version = row.version + 1
 
 

@@ -1,7 +1,7 @@
 """Local stand-ins for the services the bot talks to: Discord (``LocalDiscord``) and an LLM."""
 
 from bot.sandbox.interactions import Callback, InteractionHandle
-from bot.sandbox.messages import Attachment, Message, RequestRecord, Violation
+from bot.sandbox.messages import Attachment, File, Message, RequestRecord, Violation
 from bot.sandbox.server import SANDBOX_TOKEN, LocalDiscord
 from bot.sandbox.world import Channel, Guild, Member, Role, User, World, default_world
 
@@ -10,6 +10,7 @@ __all__ = [
     "Attachment",
     "Callback",
     "Channel",
+    "File",
     "Guild",
     "InteractionHandle",
     "LocalDiscord",

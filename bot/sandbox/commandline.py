@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from bot.sandbox.world import Guild, User
+from bot.sandbox.messages import File
+from bot.sandbox.world import ATTACHMENT_SIZE_LIMIT, Guild, User
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
@@ -220,11 +222,27 @@ def _convert(schema: dict[str, Any], value: str, path: str, directory: Directory
             raise CommandLineError(f"/{path} {name}: give the {KIND_WORDS[kind]}'s id.")
         return directory.resolve(kind, value, f"/{path} {name}")
     if kind == ATTACHMENT:
-        raise CommandLineError(f"/{path} {name}: files can't be attached from the terminal.")
+        return attach(value, f"/{path} {name}")
     low, high = schema.get("min_length", 0), schema.get("max_length", 6000)
     if not low <= len(value) <= high:
         raise CommandLineError(f"/{path} {name}: {low} to {high} characters, and this is {len(value)}.")
     return value
+
+
+def attach(typed: str, where: str) -> File:
+    """A local file for an attachment option (`file:heroes/randal.json`), as a Discord client uploads it."""
+    path = Path(typed.strip().strip("\"'")).expanduser()
+    if not typed.strip():
+        raise CommandLineError(f"{where}: give a file's path, e.g. {where.split()[0]} {where.split()[-1]}:hero.json")
+    if not path.is_file():
+        raise CommandLineError(f"{where}: there is no file {str(path)!r} (paths are relative to {Path.cwd()}).")
+    size = path.stat().st_size
+    if size > ATTACHMENT_SIZE_LIMIT:
+        raise CommandLineError(
+            f"{where}: {path.name} is {size:,} bytes; Discord takes at most {ATTACHMENT_SIZE_LIMIT:,}."
+        )
+    content_type = "application/json" if path.suffix.lower() == ".json" else None
+    return File(path.name, path.read_bytes(), content_type)
 
 
 def _number(schema: dict[str, Any], value: str, where: str) -> int | float:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.messages import Message
+from bot.sandbox.messages import Attachment, Message
 from bot.sandbox.world import ATTACHMENT_SIZE_LIMIT, DM_CHANNEL, Channel, Guild, Member, User, World
 
 # Interaction types
@@ -204,7 +204,16 @@ def _wire_value(
         _check_choice(schema, value, where)
         return value
     if kind == ATTACHMENT:
-        raise NotImplementedError(f"{where}: the sandbox cannot send attachment options yet")
+        # Discord's client uploads the file first; the option's value is the attachment's id and the
+        # attachment itself goes in data.resolved.attachments (with its CDN url the bot downloads from).
+        if not isinstance(value, Attachment):
+            raise TypeError(f"{where}: attach a file (sandbox.File or LocalDiscord.upload), not {value!r}")
+        if len(value.data) > ATTACHMENT_SIZE_LIMIT:
+            raise ValueError(
+                f"{where}: {len(value.data):,} bytes is over the upload limit of {ATTACHMENT_SIZE_LIMIT:,}"
+            )
+        resolved.setdefault("attachments", {})[str(value.id)] = value.payload()
+        return str(value.id)
     snowflake = int(getattr(value, "id", value))
     if kind in (USER, MENTIONABLE) and snowflake in world.users:
         _resolve_user(snowflake, world, actor, resolved)

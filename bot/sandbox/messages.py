@@ -32,9 +32,10 @@ class Attachment:
     content_type: str | None
     url: str
     description: str | None = None
+    ephemeral: bool = False  # a file attached to a slash command: Discord keeps it only for a while
 
     def payload(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
             "size": len(self.data),
@@ -43,6 +44,18 @@ class Attachment:
             "content_type": self.content_type,
             "description": self.description,
         }
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class File:
+    """A file a user attaches to a slash command's attachment option (`LocalDiscord.invoke` uploads it)."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
 
 
 @dataclass

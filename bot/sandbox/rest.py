@@ -673,6 +673,9 @@ class Rest:
 
     async def get_attachment(self, request: web.Request) -> web.StreamResponse:
         aid = int(request.match_info["attachment_id"])
+        upload = self.s.uploads.get(aid)
+        if upload is not None:
+            return web.Response(body=upload.data, content_type=upload.content_type or "application/octet-stream")
         for msg in self.s._messages.values():
             for att in msg.attachments:
                 if att.id == aid:
@@ -697,6 +700,7 @@ def build_app(server: LocalDiscord) -> web.Application:
     app.router.add_get("/gateway", server.gateway.handle)
     app.router.add_get("/gateway-resume", server.gateway.handle)
     app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", rest.get_attachment)
+    app.router.add_get("/ephemeral-attachments/{application_id}/{attachment_id}/{filename}", rest.get_attachment)
     for method, path, handler in rest.routes():
         wrapped = rest.wrap(handler, contract_route=CONTRACT_ROUTES.get((method, path)), route=(method, path))
         app.router.add_route(method, API + path, wrapped)

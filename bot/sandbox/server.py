@@ -76,7 +76,7 @@ from bot.sandbox.interactions import (
     new_token,
     resolve_select_values,
 )
-from bot.sandbox.messages import Message, RequestRecord, Violation, iter_components
+from bot.sandbox.messages import Attachment, File, Message, RequestRecord, Violation, iter_components
 from bot.sandbox.ratelimits import RateLimits
 from bot.sandbox.rest import build_app
 from bot.sandbox.world import DM_CHANNEL, World, default_world
@@ -124,6 +124,7 @@ class LocalDiscord:
         self._interactions_by_id: dict[int, InteractionHandle] = {}
         self._interactions_by_token: dict[str, InteractionHandle] = {}
         self._messages: dict[int, Message] = {}
+        self.uploads: dict[int, Attachment] = {}  # files users attached to slash commands
         self._channel_messages: dict[int, list[Message]] = {}
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
@@ -263,8 +264,18 @@ class LocalDiscord:
         """Run ``/command`` (``"character show"`` for a subcommand) as a user would."""
         actor = self._actor(user_id, channel_id, guild_id)
         schema = self._command_for(actor, command)
-        data = build_command_data(schema, command, options or {}, self.world, actor)
+        values = {k: self.upload(v) if isinstance(v, File) else v for k, v in (options or {}).items()}
+        data = build_command_data(schema, command, values, self.world, actor)
         return await self._dispatch(APPLICATION_COMMAND, data, actor)
+
+    def upload(self, file: File) -> Attachment:
+        """A file attached to a slash command, stored as Discord's CDN would keep it for the bot to download."""
+        aid = self.world.ids.next()
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in file.filename) or "file"
+        url = f"{self.base_url}/ephemeral-attachments/{self.application_id}/{aid}/{name}"
+        attachment = Attachment(aid, name, file.data, file.content_type, url, ephemeral=True)
+        self.uploads[aid] = attachment
+        return attachment
 
     async def autocomplete(
         self,

@@ -54,7 +54,10 @@ def hp_bar(current: int, maximum: int) -> str:
 
 
 def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
-    title = f"{safe(sheet.name)} — level {sheet.level} {stats.race_name} {stats.class_name}"
+    kind = f"{stats.race_name} {stats.class_name}"
+    if sheet.subclass and sheet.subclass in srd.lookup("subclass"):
+        kind += f" ({srd.subclass(sheet.subclass).name})"
+    title = f"{safe(sheet.name)} — level {sheet.level} {kind}"
     temp = f" (+{sheet.hp_temp} temp)" if sheet.hp_temp else ""
     lines = [
         *_life(sheet),
@@ -83,6 +86,9 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
         embed.add_field(name="Conditions", value=_conditions(sheet, srd), inline=False)
     if sheet.notes:
         embed.add_field(name="Notes", value=safe(sheet.notes, limit=1000), inline=False)
+    if sheet.custom:
+        custom = fit_lines((safe(line) for line in custom_lines(sheet.custom)), limits.FIELD_VALUE, sep=" · ")
+        embed.add_field(name="Custom (outside the SRD, brought by an import)", value=custom or "—", inline=False)
     if sheet.portrait_url:
         embed.set_thumbnail(url=sheet.portrait_url)
     footer = f"{stats.background_name} · {sheet.xp:,} XP" + (" · active" if sheet.active else "")
@@ -99,6 +105,20 @@ def _life(sheet: Sheet) -> list[str]:
             return ["🩹 **Stable** at 0 HP, unconscious."]
         return ["🩸 **Dying** at 0 HP: a death save each turn; healing wakes them."]
     return []
+
+
+def custom_lines(custom: Mapping[str, Any]) -> list[str]:
+    """A sheet's custom entries, one short line each: what the DM rules on at the table."""
+    lines = [f"{label}: {custom[key]}" for key, label in CUSTOM_NAMES if custom.get(key)]
+    for key, label in (("features", "Feature"), ("spells", "Spell"), ("languages", "Language"), ("tools", "Tool")):
+        lines += [f"{label}: {name}" for name in custom.get(key, ())]
+    lines += [
+        f"Item: {i['name']}" + (f" ×{i['quantity']}" if i["quantity"] > 1 else "") for i in custom.get("items", ())
+    ]
+    return lines
+
+
+CUSTOM_NAMES = (("race", "Race"), ("subclass", "Subclass"), ("background", "Background"))
 
 
 def _abilities(stats: Stats) -> str:

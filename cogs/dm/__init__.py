@@ -612,4 +612,5 @@ async def setup(bot: DMBot) -> None:
             bot.services.milestones,
         )
     )
-    await bot.add_cog(DMCombatCog(bot.services.combat, bot.services.board, bot.services.table))
+    services = bot.services
+    await bot.add_cog(DMCombatCog(services.combat, services.board, services.table, services.homebrew))

@@ -17,6 +17,7 @@ from bot.app import DMBot
 from bot.engine.casting import CAST_ACTION, spell_of_action
 from bot.engine.casting import target_names as casting_targets
 from bot.engine.combat import CombatService, Overrides, TrackerState
+from bot.engine.homebrew import HomebrewService, names_for
 from bot.engine.table import TableService
 from bot.errors import GameError
 from bot.ui import cast_views
@@ -30,18 +31,29 @@ from cogs.dm.tracker import TrackerTools, combat_group
 class DMCombatCog(TrackerTools, MonsterTools, commands.Cog):
     group = combat_group()
 
-    def __init__(self, fight: CombatService, board: fights.TrackerBoard, table: TableService) -> None:
+    def __init__(
+        self, fight: CombatService, board: fights.TrackerBoard, table: TableService, homebrew: HomebrewService | None
+    ) -> None:
         self.fight = fight
         self.board = board  # the fights' tracker messages, shared with the combat cog
         self.table = table
+        self.homebrew = homebrew  # the DM's own monsters, offered by `/dm-combat add`
         super().__init__()
 
     async def show_tracker(self, interaction: Interaction[DMBot], state: TrackerState | None) -> None:
         """Edit the fight's one tracker message."""
         await fights.show_quietly(self.board, interaction.client, state)
 
-    async def monster_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
+    async def monster_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        srd = [Choice(name=n, value=i) for i, n in self.fight.srd.search("monster", current, limit=25)]
+        if self.homebrew is None:
+            return srd
+        try:  # the DM's own monsters first, marked as homebrew
+            entries = await self.homebrew.list(actor_of(interaction), "monster")
+        except GameError:
+            return srd
+        own = [Choice(name=label, value=value) for value, label in names_for(entries, "monster", current)]
+        return (own + srd)[:25]
 
     async def combatant_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
         try:

@@ -2,7 +2,8 @@
 creep back up: a combat command reads the fight (and locks it) in one query, its combatants with their
 characters' rows in a second, and writes one statement per changed table, plus the change as an event of the
 campaign's log (what `/dm retcon` undoes and recaps tell); its rolls go to the batched roll log after the
-commit. The tracker's coalesced edit that follows a change reads the fight in two queries.
+commit. An attack's outcome (for `/stats`: who hit whom for how much) is a row of its own in the
+transaction. The tracker's coalesced edit that follows a change reads the fight in two queries.
 
 Each figure is BEGIN + statements + COMMIT of the command's own task, its reply and what it does after it (the
 tracker's edits and the roll log's batches run in tasks of their own and are counted apart). Measured before
@@ -26,8 +27,8 @@ from persistence.models import Campaign, Character
 BUDGET = {
     "/combat join": 9,  # + the joiner's sheet, locked; the combatant's row; everyone's new places
     "/combat next": 7,  # + the compare-and-set read of whose turn it was; the combat row
-    "/attack weapon:longsword target:Ogre": 7,  # + the monster's hit points; the combat's version
-    "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 7,  # + the combat's version; Tordek's sheet on a hit
+    "/attack weapon:longsword target:Ogre": 8,  # + the monster's hit points; the combat's version; the outcome
+    "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 8,  # the same, Tordek's sheet on a hit
     "/dm damage target:Ogre amount:3": 8,  # + the campaign of the channel first; the tracker from the change
     "/combat status": 2,  # a read: the fight, then its combatants with their sheets
 }

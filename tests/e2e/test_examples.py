@@ -13,6 +13,7 @@ error ("⚠️ ..."), a refusal of the option or an apology.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -210,6 +211,8 @@ PLAN: list[Step] = [
     ("alias remove", "admin"),
     ("character create", "alice"),  # the draft is confirmed: Brenna exists from here on
     brenna_exists,
+    ("character import", "alice"),  # Randal from Foundry VTT, confirmed
+    ("character export", "alice"),
     the_party,
     ("character show", "alice"),
     ("character list", "alice"),
@@ -232,6 +235,13 @@ PLAN: list[Step] = [
     ("campaign safety", DM),
     ("session start", DM),
     ("campaign join", "alice"),
+    ("/character export player:", DM),  # the DM's copy of a player's sheet in the campaign
+    ("homebrew add", DM),
+    ("homebrew monster", DM),
+    ("homebrew list", DM),
+    ("homebrew show", DM),
+    ("homebrew export", DM),
+    ("/lookup monster name:Bog Hag", DM),
     bob_and_carol_join,
     ("campaign info", "alice"),
     ("campaign list", "alice"),
@@ -265,7 +275,8 @@ PLAN: list[Step] = [
     ("dm heal", DM),
     tordek_is_poisoned,
     ("dm condition", DM),
-    ("dm-combat add", DM),  # the wolves (a group), the Collapsing Bridge, a portcullis
+    ("dm-combat add", DM),  # the wolves (a group), the Collapsing Bridge, a portcullis, the Bog Hag
+    ("/dm-combat act monster:Bog Hag", DM),  # a homebrew monster's own actions
     dragons_and_mara_join,
     ("/dm-combat act monster:Young Red Dragon", DM),  # Fire Breath at three, a save each
     ("/dm-combat act monster:Adult Red Dragon", DM),
@@ -291,6 +302,9 @@ PLAN: list[Step] = [
     ("combat next", DM),
     ("dm-combat remove", DM),
     ("dm-combat end", DM),
+    ("stats player", "alice"),  # her checks, saves and rolls of the evening
+    ("stats campaign", "alice"),
+    ("homebrew remove", DM),
     tordek_drops,
     ("deathsave", "bob"),
     ("/cast spell:Detect Magic", "carol"),  # a ritual: ten minutes, not in a fight
@@ -327,10 +341,12 @@ async def run(session: SandboxSession, line: str, user: str) -> Ran:
     parsed = parse(line, session.discord.commands(), directory(session))
     if parsed.path == "character create":  # each creation example starts from no character of that name
         await drop_character(session, user, str(parsed.options["name"]))
+    if parsed.path == "character import":  # the guides import one hero twice: a fresh start each time
+        await drop_character(session, user, "Randal (Human Fighter)")
     handle = await session.run(parsed.path, parsed.options, user=user, timeout=10)
     assert handle.callback is not None, f"{line}: no answer"
     assert not handle.rejected, f"{line}: Discord refused the answer: {handle.rejected}"
-    if parsed.path == "character create" and handle.messages:
+    if parsed.path in ("character create", "character import") and handle.messages:
         handle = await press_confirm(session, handle.messages[-1], user) or handle
     return Ran(line, reply_text(handle.messages))
 
@@ -388,6 +404,17 @@ def step_of(example: str, command: str) -> int | None:
     return best[1] if best else None
 
 
+@pytest.fixture
+def files_at_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files the examples attach (`file:bog-hag.json`), where a user would type them: the current folder."""
+    for source in (ROOT / "tests/fixtures/foundry/randal-human-fighter.json", *(ROOT / "docs/examples").glob("*.json")):
+        shutil.copy(source, tmp_path)
+    (tmp_path / "heroes").mkdir()  # the player guide's `file:heroes/randal.json`
+    shutil.copy(tmp_path / "randal-human-fighter.json", tmp_path / "heroes" / "randal.json")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.usefixtures("files_at_hand")
 async def test_every_example_of_the_help_and_the_guides_runs(sqlite_session: SandboxSession) -> None:
     session = sqlite_session
     wanted = examples()

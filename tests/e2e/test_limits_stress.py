@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 
 from bot.engine.sheet import name_key
 from bot.sandbox.interactions import (
+    ATTACHMENT,
     BOOLEAN,
     CHANNEL,
     INTEGER,
@@ -37,6 +38,7 @@ from bot.sandbox.interactions import (
     USER,
     InteractionHandle,
 )
+from bot.sandbox.messages import File
 from bot.testbed.commands import Leaf, leaves
 from bot.testbed.harness import SandboxSession
 from bot.testbed.message_limits import log_violations
@@ -227,6 +229,8 @@ async def default(table: Table, leaf: Leaf, schema: dict[str, Any]) -> Any:
         return table.channel
     if kind == ROLE:
         return session.world.guild.role("DM").id
+    if kind == ATTACHMENT:
+        return File("hero.json", b"{}", "application/json")
     raise LookupError(f"no default for option type {kind} of /{leaf.path}")
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.sandbox.interactions import InteractionHandle
-from bot.sandbox.messages import Message
+from bot.sandbox.messages import File, Message
 from bot.testbed.commands import leaves as schema_leaves
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
 from persistence.models import Campaign
@@ -98,6 +98,8 @@ def seen(messages: list[Message]) -> str:
 
 def value(option: dict[str, Any], s: SandboxSession) -> Any:
     kind = option["type"]
+    if kind == 11:  # an attachment: JSON that is no character (an import refuses it)
+        return File("hero.json", b"{}", "application/json")
     if kind in (6, 9):
         return s.user_id("bob")
     if kind == 8:

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import (
+    ATTACHMENT,
     AUTOCOMPLETE_RESULT,
     BOOLEAN,
     CHANNEL,
@@ -45,7 +46,7 @@ from bot.sandbox.interactions import (
     USER,
     InteractionHandle,
 )
-from bot.sandbox.messages import Message
+from bot.sandbox.messages import File, Message
 from bot.sandbox.server import LocalDiscord
 from bot.sandbox.world import World, default_world
 from bot.testbed.commands import Leaf, leaves
@@ -128,7 +129,9 @@ class Driver:
             return guild.channel("tavern").id
         if kind == ROLE:
             return guild.role("DM").id
-        raise LookupError(f"no default for option type {kind}")  # attachments
+        if kind == ATTACHMENT:  # a file that is JSON but no character: the import must refuse it clearly
+            return File("hero.json", b"{}", "application/json")
+        raise LookupError(f"no default for option type {kind}")
 
     async def options_for(self, leaf: Leaf, target: str | None, value: str | None, user: str) -> dict[str, Any]:
         options: dict[str, Any] = {}

@@ -19,6 +19,7 @@ from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, Sav
 from bot.engine.combat.targets import targets_of
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor, write_back
+from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -126,6 +127,7 @@ class Attacks:
     ) -> AttackReport:
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
+        record_outcome(session, fight, report)  # who hit whom for how much: the campaign's /stats
         return replace(report, version=fight.combat.version, state=self.fights.state(fight, for_dm=False))
 
     def strike(

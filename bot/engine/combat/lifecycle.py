@@ -129,7 +129,7 @@ class Lifecycle:
     ) -> MonstersAdded:
         """SRD monsters join with the stat block's AC and HP (average or rolled); each rolls initiative, or
         as a group they share one roll and one turn. `overrides` replace HP, AC or initiative."""
-        entry = self.fights.monster(monster)
+        entry = self.fights.monster(await self.fights.monster_key(actor, monster))  # the DM's homebrew too
         wanted = overrides or Overrides()
         base = clean_name(name) if name else entry.name
         async with self.fights.db.transaction() as session:

@@ -26,6 +26,7 @@ from bot.engine.combat.tracker import tracker_state
 from bot.engine.combat.traits import CombatTraits
 from bot.engine.combat.turn_start import TurnStart
 from bot.engine.dice import Dice, RollOutcome
+from bot.engine.homebrew import HomebrewMonsters
 from bot.engine.sheet import Actor, active_conditions
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
@@ -53,6 +54,7 @@ class Fights:
         *,
         campaign_dm: CampaignDMLookup | None = None,
         clock: Clock = now,
+        homebrew: HomebrewMonsters | None = None,
     ) -> None:
         self.db = db
         self.reads = Reads(db)
@@ -60,6 +62,7 @@ class Fights:
         self.characters = characters
         self.checks = checks
         self.srd: SRD = characters.srd
+        self.homebrew = homebrew  # the DMs' own monsters (bot.engine.homebrew), looked up like the SRD's
         self.campaign_dm = campaign_dm  # None: read the DM from the campaigns table in the same transaction
         self.clock = clock
         self.turn_start = TurnStart(dice, self.monster_of)
@@ -138,6 +141,8 @@ class Fights:
             raise _missing(ref)
         combat, dm, campaign_status = found
         rows, characters = await repo.combatants_and_characters(combat.id, lock=lock)
+        if self.homebrew is not None:  # homebrew monsters' stat blocks, for the synchronous `monster()`
+            await self.homebrew.warm(session, (r.monster_index for r in rows))
         if need_dm and self.campaign_dm is not None:
             dm = await self.campaign_dm(combat.campaign_id)
         return Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status, fights=self)
@@ -197,7 +202,16 @@ class Fights:
         return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
     def monster(self, key: str) -> Monster:
+        if self.homebrew is not None and key in self.homebrew:
+            return self.homebrew.get(key)
         return lookups.monster(self.srd, key)
+
+    async def monster_key(self, actor: Actor, name: str) -> str:
+        """A homebrew monster's index (`hb-<id>`) if the actor's campaign or server has one called `name`."""
+        if self.homebrew is None:
+            return name
+        async with self.reads.session() as session:
+            return await self.homebrew.key_for(session, actor, name)
 
     def monster_of(self, row: Combatant) -> Monster:
         """A monster combatant's stat block: the SRD's, or a generic combatant's stand-in."""
@@ -206,7 +220,7 @@ class Fights:
         return self.monster(row.monster_index)
 
     def state(self, fight: Fight, *, for_dm: bool) -> TrackerState:
-        return tracker_state(fight, self.srd, for_dm=for_dm)
+        return tracker_state(fight, self.srd, for_dm=for_dm, monster_of=self.monster_of)
 
     def log(self, session: AsyncSession, actor: Actor, rolls: Sequence[RollOutcome]) -> None:
         """The fight's rolls go to the batched roll log once the change commits: not a statement of the

@@ -19,6 +19,7 @@ from bot.engine.combat.results import CombatRef, MonsterOptions, MonsterPlan, Mo
 from bot.engine.combat.targets import targets_of
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Actor
+from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
@@ -176,6 +177,8 @@ class MonsterActions:
         reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls, edges)
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
+        for report in reports:  # who hit whom for how much: the campaign's /stats
+            record_outcome(session, fight, report)
         return MonsterTurn(row.name, action.name, tuple(reports), tuple(notes), self.fights.state(fight, for_dm=True))
 
 

@@ -32,6 +32,7 @@ from bot.engine.combat.placing import Placing
 from bot.engine.combat.reactions import Reactions
 from bot.engine.combat.timed_effects import TimedEffects
 from bot.engine.dice import Dice
+from bot.engine.homebrew import HomebrewMonsters
 from persistence.db import Database
 
 
@@ -47,8 +48,9 @@ class CombatService:
         *,
         campaign_dm: CampaignDMLookup | None = None,
         clock: Clock = now,
+        homebrew: HomebrewMonsters | None = None,
     ) -> None:
-        fights = Fights(db, dice, characters, checks, campaign_dm=campaign_dm, clock=clock)
+        fights = Fights(db, dice, characters, checks, campaign_dm=campaign_dm, clock=clock, homebrew=homebrew)
         self.characters: CharacterService = characters
         self.srd: SRD = fights.srd
         self._reading(fights)

@@ -3,9 +3,10 @@ number; `TrackerState.public()` hides monsters' HP and everyone's AC from player
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from bot.data.srd import SRD
+from bot.data.srd import SRD, Monster
 from bot.engine import combat_rules as cr
 from bot.engine import effects
 from bot.engine.combat import resources
@@ -18,12 +19,17 @@ from bot.engine.wording import counted
 from persistence.models import Combatant
 
 
-def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
+def tracker_state(
+    fight: Fight, srd: SRD, *, for_dm: bool, monster_of: Callable[[Combatant], Monster] | None = None
+) -> TrackerState:
+    """The tracker of a fight; `monster_of` finds a combatant's stat block (an SRD one, a homebrew one, a
+    generic combatant's stand-in), by default in the SRD."""
+    lookup = monster_of or (lambda row: srd.monster(str(row.monster_index)))
     current = fight.current()
     now = set(map(id, fight.members(current))) if current is not None else set()
     names = {r.name_key: r.name for r in fight.rows}
     entries = tuple(
-        _with_resources(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names), r, srd, for_dm)
+        _with_resources(_with_extras(_entry(fight, srd, r, id(r) in now, for_dm), r, names), r, lookup, for_dm)
         for r in fight.rows
     )
     c = fight.combat
@@ -42,13 +48,15 @@ def tracker_state(fight: Fight, srd: SRD, *, for_dm: bool) -> TrackerState:
     )
 
 
-def _with_resources(entry: TrackerEntry, row: Combatant, srd: SRD, for_dm: bool) -> TrackerEntry:
+def _with_resources(
+    entry: TrackerEntry, row: Combatant, monster_of: Callable[[Combatant], Monster], for_dm: bool
+) -> TrackerEntry:
     """Legendary actions left (everyone sees them, as at a table), a spent reaction, and (for the DM) the
     actions waiting for a recharge."""
     used = resources.reaction_spent(row)
     if row.kind != "monster" or row.monster_index is None:
         return replace(entry, reaction_used=used)
-    monster = srd.monster(row.monster_index)
+    monster = monster_of(row)
     legendary = (resources.legendary_left(row, monster), monster.legendary_per_round) if monster.legendary else None
     spent = tuple(resources.spent(row)) if for_dm else ()
     return replace(entry, legendary=legendary, spent=spent, reaction_used=used)
