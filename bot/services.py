@@ -122,7 +122,7 @@ def build_campaign_engine(
 ) -> CampaignEngine:
     """Campaigns, usage and narrated turns from the settings."""
     defaults = campaign_defaults(settings)
-    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
+    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS, reply_tokens=settings.narrator_max_tokens)
     campaigns = CampaignService(db, checks.characters, prompt, defaults)
     usage = UsageService(
         db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget, metrics=metrics
@@ -132,6 +132,7 @@ def build_campaign_engine(
         max_tool_rounds=settings.max_tool_rounds,
         summary_every=settings.summary_refresh_events,
         turn_timeout=settings.turn_timeout_seconds,
+        decision_mode=settings.narrator_decision_mode,
     )
     turns = TurnEngine(db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config)
     return CampaignEngine(campaigns, usage, turns)

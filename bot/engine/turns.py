@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignInfo, info_of
 from bot.engine.campaigns import CampaignService
+from bot.engine.decided_turn import DecisionModes, context_window, play_two_phase, structured
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.sheet import Actor, to_sheet
@@ -74,6 +75,7 @@ class TurnConfig:
     max_calls_per_round: int = 8
     summary_every: int = 20
     turn_timeout: float = 120.0
+    decision_mode: str = "tools"  # auto | json_schema | text: two phases (bot.engine.decided_turn); tools: one loop
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,8 @@ def fallback_note(reason: str) -> str:
 def _reason(error: BaseException) -> str:
     if isinstance(error, NarratorUnavailable):
         known = {
-            "timeout": "the model took too long",
+            "slow start": "the model had not begun to answer in time (NARRATOR_FIRST_TOKEN_SECONDS)",
+            "timeout": "the model took too long to finish (TURN_TIMEOUT_SECONDS / OPENAI_TIMEOUT_SECONDS)",
             "rate limited": "the model is rate limited",
             "server error": "the model's server failed",
             "circuit open": "the model failed repeatedly and is resting",
@@ -223,6 +226,7 @@ class TurnEngine:
         self.config = config
         self.locks = CampaignLocks()
         self.stats = executor.stats
+        self.modes = DecisionModes(config.decision_mode)
 
     # Before the reply is deferred: cheap checks only ----------------------------------------
 
@@ -298,6 +302,8 @@ class TurnEngine:
             if row is None:
                 raise NotFound("This campaign no longer exists.")
             info = info_of(row, self.campaigns.defaults)
+        narrator = self.narrators.for_model(info.settings.model)
+        window = await context_window(narrator)
         rows = await self.memory.read(info.id, ticket.action, info.scene.npcs, to_sheet)
         party = tuple(
             party_line(s, self.stats(s), ticket.player_name if s.owner_id == ticket.actor.user_id else "another player")
@@ -328,7 +334,7 @@ class TurnEngine:
             secret_canon=rows.secret_canon,
             secrets=rows.secrets if ticket.is_dm or info.settings.secrets_on_player_turns else (),
         )
-        return info, self.prompt.assemble(inputs)
+        return info, self.prompt.assemble(inputs, tools=not self._two_phase(narrator), window=window)
 
     async def _open(self, ticket: TurnTicket, info: CampaignInfo, prompt: Prompt) -> _State:
         async with self.db.transaction() as session:
@@ -355,7 +361,15 @@ class TurnEngine:
             )
             return _State(ticket, turn.id, turn.number, info, prompt)
 
+    def _two_phase(self, narrator: Narrator) -> bool:
+        return structured(narrator) and self.modes.mode(narrator) != "tools"
+
     async def _play(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
+        if self._two_phase(narrator):
+            done = await play_two_phase(self, state, narrator, sink, self.modes, asyncio.get_running_loop().time)
+            if not done.narration:
+                await sink.text(SILENT_NARRATION)
+            return _Played(done.narration or SILENT_NARRATION, done.actions, narrator.name, done.model)
         messages = list(state.prompt.messages)
         actions: list[EngineAction] = []
         texts: list[str] = []

@@ -4,7 +4,9 @@
 ``openai.AsyncOpenAI`` client (streaming, tool-call deltas, ``include_usage``, retries) runs
 against it unmodified. Replies are scripted: a queue consumed one per request, then an
 optional ``responder`` hook, then a default narration. Faults (HTTP errors, hangs, dropped
-streams, garbage SSE, malformed tool calls) are queued the same way. Every request is
+streams, garbage SSE, malformed tool calls) are queued the same way. ``response_format`` is honoured as
+llama.cpp honours it (`bot.sandbox.structured`): refused when it cannot be compiled, and a scripted reply
+that breaks the schema is answered with a 500 that names the mistake. Every request is
 recorded with its body, headers and timing.
 
 Example::
@@ -42,6 +44,8 @@ from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
+
+from bot.sandbox.structured import FormatError, check_instance, minimal_instance, schema_of
 
 __all__ = ["Fault", "LocalLLM", "RecordedRequest", "Reply", "Responder", "ToolCall"]
 
@@ -197,6 +201,25 @@ def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | No
     # body= (not text=/json_response) keeps Content-Type exactly "application/json".
     body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
     return web.Response(body=body, status=status, content_type=_JSON, headers=headers)
+
+
+def _constrained(answer: Script, schema: dict[str, Any] | None) -> Script:
+    """A scripted reply to a response_format request, as a constrained server could send it, or a 500 naming
+    the script's mistake (a grammar never lets a model write what breaks the schema)."""
+    if schema is None or not isinstance(answer, Reply):
+        return answer
+    if answer.tool_calls:
+        problem = "a constrained reply cannot carry tool calls"
+    else:
+        try:
+            problems = check_instance(json.loads(answer.text), schema)
+        except ValueError:
+            problems = ["the text is not JSON"]
+        if not problems:
+            return answer
+        problem = "; ".join(problems[:5])
+    message = f"sandbox: the scripted reply breaks the requested response_format ({problem})"
+    return Fault.status(500, body=_error_body(message, "sandbox_script_error", None))
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -387,15 +410,17 @@ class LocalLLM:
         """``time.monotonic()`` of the first content/tool byte written, per request that had one."""
         return [r.first_token_at for r in self.requests if r.first_token_at is not None]
 
-    async def _next_answer(self, body: dict[str, Any]) -> Script:
+    async def _next_answer(self, body: dict[str, Any], schema: dict[str, Any] | None = None) -> Script:
         if self.queue:
-            return self.queue.popleft()
+            return _constrained(self.queue.popleft(), schema)
         if self.responder is not None:
             answer = self.responder(body)
             if inspect.isawaitable(answer):
                 answer = await answer
             if answer is not None:
-                return answer
+                return _constrained(answer, schema)
+        if schema is not None:  # nothing scripted: what a constrained model with nothing to say writes
+            return Reply(text=json.dumps(minimal_instance(schema)))
         return Reply(text=self.default_text)
 
     # -- handlers --------------------------------------------------------------------------
@@ -434,7 +459,12 @@ class LocalLLM:
         if denied is not None:
             record.status, record.finished_at = 401, time.monotonic()
             return denied
-        record.answer = answer = await self._next_answer(body)
+        try:
+            schema = schema_of(body.get("response_format"))
+        except FormatError as refused:
+            record.status, record.finished_at = 400, time.monotonic()
+            return _json_response(_error_body(str(refused), "invalid_request_error", None), status=400)
+        record.answer = answer = await self._next_answer(body, schema)
         try:
             return await self._answer(request, record, answer)
         finally:
