@@ -98,7 +98,7 @@ async def test_a_check_only_for_another_players_character_still_gets_the_actors_
     handle = await narrate(table, "I climb the slippery wall of the well")
     tail = llm.requests[1].messages[-1]["content"]
     assert "- Mira: Athletics check vs DC" in tail  # the acting character's, from the engine's classification
-    assert "Mira: Athletics check vs DC" in trace(handle)["description"]
+    assert "**Mira**: Athletics check vs DC" in trace(handle)["description"]
 
 
 async def test_a_quiet_action_needs_no_check(table: SandboxSession, llm: LocalLLM) -> None:
