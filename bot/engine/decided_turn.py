@@ -78,9 +78,7 @@ def structured(narrator: Narrator) -> bool:
     return bool(getattr(narrator, "structured", False))
 
 
-def engine_check(
-    action: str, acting: str | None, calls: Sequence[ProposedCall], seed: str
-) -> ProposedCall | None:
+def engine_check(action: str, acting: str | None, calls: Sequence[ProposedCall], seed: str) -> ProposedCall | None:
     """The check the engine's own classification asks for, unless a valid one for the acting character is there."""
     if acting is None or not (skill := choose_check(action)):
         return None
@@ -186,7 +184,6 @@ async def decide(
             usage = event
     decision = parse_decision("".join(parts), tools, prefix=prefix)
     return DecisionStep(decision.raw, decision.calls, usage, decision.error)
-
 
 
 class TurnHooks(Protocol):

@@ -70,7 +70,9 @@ async def read_context_window(base_url: str | None, model: str, api_key: str = "
         props = await _get_json(http, "GET", f"{root}/props")
         if isinstance(props, dict):
             settings = props.get("default_generation_settings")
-            n_ctx = _positive(props.get("n_ctx")) or _positive(settings.get("n_ctx") if isinstance(settings, dict) else None)
+            n_ctx = _positive(props.get("n_ctx")) or _positive(
+                settings.get("n_ctx") if isinstance(settings, dict) else None
+            )
             if n_ctx:
                 return n_ctx, "llama.cpp /props n_ctx"
         shown = await _get_json(http, "POST", f"{root}/api/show", json={"model": model})
@@ -104,7 +106,9 @@ class Capabilities:
     problems: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        context = f"{self.context_tokens:,} tokens ({self.context_source})" if self.context_tokens else self.context_source
+        context = (
+            f"{self.context_tokens:,} tokens ({self.context_source})" if self.context_tokens else self.context_source
+        )
         return [
             f"context window: {context}",
             f"response_format json_schema: {'honoured' if self.json_schema else 'not honoured'}",
@@ -125,36 +129,42 @@ async def probe_capabilities(narrator: OpenAINarrator, setting: str = "auto") ->
     """Four small requests (each a few tokens); a failure of one is reported, not raised."""
     client = narrator.client.with_options(max_retries=0, timeout=max(narrator.first_token_timeout, PROBE_SECONDS))
     problems: list[str] = []
-    ping = [{"role": "user", "content": "Is this a ping? Answer yes or no."}]
+    ping: dict[str, Any] = {
+        "model": narrator.model,
+        "messages": [{"role": "user", "content": "Is this a ping? Answer yes or no."}],
+    }
     json_schema = False
     try:
-        fmt = {"type": "json_schema", "json_schema": {"name": "probe", "strict": True, "schema": _PROBE_SCHEMA}}
-        answer = await client.chat.completions.create(
-            model=narrator.model, messages=ping, max_tokens=16, response_format=fmt  # type: ignore[arg-type]
-        )
+        fmt: dict[str, Any] = {
+            "type": "json_schema",
+            "json_schema": {"name": "probe", "strict": True, "schema": _PROBE_SCHEMA},
+        }
+        answer = await client.chat.completions.create(**{**ping, "max_tokens": 16, "response_format": fmt})
         data = json.loads(answer.choices[0].message.content or "")
         json_schema = isinstance(data, dict) and data.get("answer") in {"yes", "no"}
     except (openai.OpenAIError, ValueError) as exc:
         problems.append(f"json_schema probe: {type(exc).__name__}")
     tools = "refused"
     try:
-        called = await client.chat.completions.create(
-            model=narrator.model,
-            messages=[{"role": "user", "content": "Call the ping tool."}],
-            tools=[_PING_TOOL],  # type: ignore[list-item]
-            max_tokens=48,
-        )
+        asked: dict[str, Any] = {
+            "model": narrator.model,
+            "messages": [{"role": "user", "content": "Call the ping tool."}],
+            "tools": [_PING_TOOL],
+            "max_tokens": 48,
+        }
+        called = await client.chat.completions.create(**asked)
         tools = "native" if called.choices[0].message.tool_calls else "as text (calls come back in the reply)"
     except openai.OpenAIError as exc:
         problems.append(f"tools probe: {type(exc).__name__}")
     streaming_usage = False
     try:
-        stream = await client.chat.completions.create(
-            model=narrator.model, messages=ping, max_tokens=1, stream=True, stream_options={"include_usage": True}
-        )
+        streamed: dict[str, Any] = {**ping, "max_tokens": 1, "stream_options": {"include_usage": True}}
+        stream = await client.chat.completions.create(**streamed, stream=True)
         async for chunk in stream:
             streaming_usage = streaming_usage or chunk.usage is not None
     except openai.OpenAIError as exc:
         problems.append(f"streaming probe: {type(exc).__name__}")
     context, source = await narrator.context_window_and_source()
-    return Capabilities(context, source, json_schema, tools, streaming_usage, choose_mode(setting, json_schema), tuple(problems))
+    return Capabilities(
+        context, source, json_schema, tools, streaming_usage, choose_mode(setting, json_schema), tuple(problems)
+    )

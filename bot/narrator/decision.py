@@ -117,7 +117,8 @@ def decision_instruction(mode: DecisionMode, tools: Sequence[ToolSpec] = NARRATO
     text = (
         "DECISION STEP (no story yet). Decide only the mechanics of the action above, as one JSON object.\n"
         '- "checks": the checks the engine must roll when the outcome is uncertain, risky or opposed '
-        "(skill_or_ability: an SRD skill such as athletics, stealth, persuasion, or an ability str/dex/con/int/wis/cha; "
+        "(skill_or_ability: an SRD skill such as athletics, stealth, persuasion, or an ability "
+        "str/dex/con/int/wis/cha; "
         "dc: 10 easy, 15 medium, 20 hard; character: the acting character). Empty when nothing is uncertain.\n"
         f'- "calls": other changes the story needs right now, usually none: {others}.\n'
         "Only the acting character makes checks. Never decide an outcome: the engine rolls."

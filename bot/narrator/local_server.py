@@ -126,7 +126,6 @@ class LocalNarrator:
             "openai_base_url": server.base_url,
             "openai_model": settings.local_model_path.stem,
             "openai_timeout_seconds": settings.local_model_timeout_seconds,
-            "openai_context_tokens": settings.local_model_context_tokens,
             "openai_max_retries": 0,  # a retry would only queue behind the same slow CPU
         }
         return cls(server, OpenAINarrator.from_settings(settings.model_copy(update=overrides)))

@@ -222,7 +222,11 @@ class OpenAINarrator:
         yield self._usage(messages, turn, self._clock() - started, started)
 
     async def _events(
-        self, messages: list[dict[str, Any]], turn: _Turn, max_tokens: int | None, response_format: dict[str, Any] | None
+        self,
+        messages: list[dict[str, Any]],
+        turn: _Turn,
+        max_tokens: int | None,
+        response_format: dict[str, Any] | None,
     ) -> AsyncIterator[NarratorEvent]:
         # Two deadlines, applied only around our own awaits (a timeout scope spanning a `yield` would fire inside
         # the consumer's code): one until the first token, one for the whole call.
@@ -236,7 +240,7 @@ class OpenAINarrator:
             async with asyncio.timeout_at(first_deadline):
                 stream = await self._client.chat.completions.create(**request)
         except TimeoutError as exc:
-            raise TimeoutError(f"no answer in {self.first_token_timeout:.0f} s") from exc
+            raise TimeoutError(f"no answer in {self.first_token_timeout:g} s") from exc
         async with stream:
             chunks = aiter(stream)
             while True:
@@ -245,7 +249,7 @@ class OpenAINarrator:
                     async with asyncio.timeout_at(min(first_deadline, deadline) if waiting else deadline):
                         chunk = await anext(chunks, None)
                 except TimeoutError as exc:
-                    raise TimeoutError(f"no first token in {self.first_token_timeout:.0f} s" if waiting else "") from exc
+                    raise TimeoutError(f"no first token in {self.first_token_timeout:g} s" if waiting else "") from exc
                 if chunk is None:
                     break
                 for event in self._read_chunk(chunk, turn):

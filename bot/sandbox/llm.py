@@ -348,7 +348,9 @@ class LocalLLM:
         api_key: str | None = None,
         models: Iterable[str] = ("local-model",),
         responder: Responder | None = None,
+        context_tokens: int | None = None,
     ) -> None:
+        self.context_tokens = context_tokens  # set: GET /props answers with it, as llama.cpp's server does
         self.host = host
         self.port = port
         self.default_text = default_text
@@ -372,6 +374,7 @@ class LocalLLM:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/props", self._props)
         # handler_cancellation: a client that hung up (timeout tests) frees its sleeping handler.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -437,6 +440,11 @@ class LocalLLM:
             return denied
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "dmbot-sandbox"} for m in self.models]
         return _json_response({"object": "list", "data": data})
+
+    async def _props(self, request: web.Request) -> web.Response:
+        if self.context_tokens is None:
+            return _json_response(_error_body("Not found.", "not_found_error", None), status=404)
+        return _json_response({"default_generation_settings": {"n_ctx": self.context_tokens}, "total_slots": 1})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from test_narrate_e2e import finished, seat_players, story, trace
 
 from bot.sandbox.llm import Fault, LocalLLM, Reply
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
-from test_narrate_e2e import finished, seat_players, story, trace
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
