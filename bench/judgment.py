@@ -220,7 +220,8 @@ async def set_table(session: SandboxSession, situation: Situation, index: int) -
     await session.make_character("bob", "Bram")
 
     async def as_dm(command: str, options: dict[str, str]) -> None:
-        await session.run(command, options, user="dungeonmaster", channel=channel)
+        # A real model describes a new NPC for the DM (an advice call): slow on a CPU.
+        await session.run(command, options, user="dungeonmaster", channel=channel, timeout=600)
 
     await as_dm("campaign create", {"name": f"Judgment {index}", "tone": "grim"})
     for user in ("alice", "bob"):

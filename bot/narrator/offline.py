@@ -56,6 +56,17 @@ from bot.narrator.base import (
     Usage,
     estimate_tokens,
 )
+from bot.narrator.offline_voice import (
+    NPC_PLAIN,
+    NPC_QUOTES,
+    NPC_SPEECH,
+    NUMBER_LINES,
+    NpcVoice,
+    RecentSentences,
+    campaign_key,
+    npc_voices,
+    sentences_of,
+)
 from bot.narrator.tools import validate_arguments
 
 __all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block"]
@@ -585,8 +596,8 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Clean bandages and a steady touch: {name} does what needs doing.",
         ),
         (
-            "{name} does what they can, but the wound will not be easily tamed.",
-            "The bleeding slows but does not stop, despite {name}'s efforts.",
+            "{name} does what they can, but the right remedy will not come to mind.",
+            "{name}'s efforts at care go nowhere this time.",
         ),
     ),
     "arcana": (
@@ -633,7 +644,35 @@ ABILITY_OUTCOMES = (
     ("{name}'s {ability} carries the moment.", "Sheer {ability} sees {name} through."),
     ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails them."),
 )
-LEADS = ("{name} moves to {phrase}.", "{name} sets out to {phrase}.", "Without hesitation, {name} tries to {phrase}.")
+# When a skill's own sentences were all said lately (the writer spares them for 20 turns).
+ANY_OUTCOME = (
+    (
+        "It works: {name} gets exactly what the moment asked for.",
+        "{name} pulls it off, cleanly and without fuss.",
+        "Skill and nerve hold, and {name} succeeds.",
+        "For once, {scene} yields to {name}.",
+        "The attempt goes {name}'s way.",
+        "{name} makes it look like it was never in doubt.",
+    ),
+    (
+        "It does not go {name}'s way.",
+        "{name} tries, and it is not enough.",
+        "The attempt falls short, and {name} knows it at once.",
+        "{scene_cap} does not yield to {name} this time.",
+        "Nothing comes of it; {name} will have to think again.",
+        "{name} comes up short.",
+    ),
+)
+LEADS = (
+    "{name} moves to {phrase}.",
+    "{name} sets out to {phrase}.",
+    "Without hesitation, {name} tries to {phrase}.",
+    "{name} turns to {phrase}.",
+    "Carefully, {name} begins to {phrase}.",
+    "Breathing steady, {name} starts to {phrase}.",
+    "It is time to {phrase}, and {name} does not wait.",
+    "{name} gathers a moment's resolve to {phrase}.",
+)
 PLAIN_LEADS = ("{name} commits to the attempt.", "In {scene}, {name} makes the attempt.")
 IDLE_LEADS = ("{name} pauses to take stock of {scene}.", "{name} waits, watching {scene}.")
 FOLLOW_UPS = (
@@ -650,6 +689,7 @@ SCENE_BEATS = (
     "For a moment, all is still.",
 )
 NPC_BEATS = ("{npc} watches {name} closely.", "{npc} raises an eyebrow but says nothing.")
+SOCIAL_SKILLS = frozenset({"persuasion", "deception", "intimidation", "insight", "performance"})
 SETBACKS = (
     "The attempt comes to nothing, and {name} steps back to reconsider.",
     "For a moment nothing happens; {name} will need another approach.",
@@ -685,6 +725,7 @@ class OfflineNarrator:
             monsters = [monster.name for monster in load_srd().data.monsters]
         self._monsters = MonsterFinder(monsters)
         self._clock = clock
+        self._recent = RecentSentences()
 
     async def stream(
         self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
@@ -693,7 +734,7 @@ class OfflineNarrator:
         turn = _read_turn(messages)
         offered = {tool.name for tool in tools} & SAFE_TOOLS
         calls = [] if turn.results else self._propose(turn, offered, tools)
-        text = "" if calls else self._narrate(turn)
+        text = "" if calls else self._narrate(turn, messages)
         for piece in _pieces(text):
             yield TextDelta(piece)
             await asyncio.sleep(0)  # let other tasks run, as a real stream would
@@ -732,16 +773,18 @@ class OfflineNarrator:
         call = validate_arguments(call, tools)
         return [call] if call.error is None else []  # e.g. an over-long name: narrate instead
 
-    def _narrate(self, turn: _Turn) -> str:
+    def _narrate(self, turn: _Turn, messages: Sequence[Mapping[str, Any]]) -> str:
         ctx = turn.context
         tool, result = turn.results[-1] if turn.results else ("", {})
         check = result.get("check") if result.get("ok") is True else None
         check = check if isinstance(check, dict) else None
         name = _check_character(check) or ctx.name
-        writer = _Writer(turn.rng, {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene)})
+        key = campaign_key(messages)
+        values = {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene)}
+        writer = _Writer(turn.rng, values, self._recent.used(key))
         phrase = action_phrase(turn.action, name) if turn.action else None
         if phrase:
-            writer.add(LEADS, phrase=phrase)
+            writer.add(LEADS, phrase=phrase, spare=PLAIN_LEADS)
         else:
             writer.add(PLAIN_LEADS if turn.action else IDLE_LEADS)
         if check is not None:
@@ -751,26 +794,42 @@ class OfflineNarrator:
         elif turn.results:
             writer.add(SETBACKS)
         else:
-            writer.add(SCENE_BEATS)
-            if ctx.npcs:
-                writer.add(NPC_BEATS, npc=turn.rng.choice(ctx.npcs))
-        writer.add(CLOSERS)
-        return writer.text()
+            writer.add(SCENE_BEATS, optional=True)
+        social = check is not None and str(check.get("skill")) in SOCIAL_SKILLS
+        if ctx.npcs and (check is None or social) and not (turn.results and tool == "start_combat"):
+            _write_npc(writer, turn.rng, ctx.npcs, npc_voices(messages))
+        writer.add(CLOSERS, optional=True)
+        text = writer.text()
+        self._recent.remember(key, sentences_of(text))
+        return text
 
 
 class _Writer:
-    """Picks templates in order from one seeded random source, sparing the scene's name once used."""
+    """Picks templates in order from one seeded random source, sparing the scene's name once used and every
+    sentence the campaign's last narrations said (an optional sentence is left out rather than repeated)."""
 
-    def __init__(self, rng: random.Random, values: dict[str, str]) -> None:
+    def __init__(self, rng: random.Random, values: dict[str, str], avoid: set[str] | None = None) -> None:
         self._rng = rng
         self._values = values
+        self._avoid = avoid or set()
         self._sentences: list[str] = []
 
-    def add(self, templates: Sequence[str], **extra: Any) -> None:
+    def add(self, templates: Sequence[str], *, optional: bool = False, spare: Sequence[str] = (), **extra: Any) -> None:
+        """One of `templates` not said lately, else one of `spare`; an optional sentence is left out instead."""
+        written = self._written(templates, extra)
+        fresh = self._fresh(written) or self._fresh(self._written(spare, extra))
+        if not fresh and optional:
+            return
+        self._sentences.append(self._rng.choice(fresh or written))
+
+    def _written(self, templates: Sequence[str], extra: dict[str, Any]) -> list[str]:
         scene_used = self._values["scene"] in " ".join(self._sentences)
-        fresh = [t for t in templates if "{scene" not in t] if scene_used else []
-        template = self._rng.choice(fresh or templates)
-        self._sentences.append(_cap(template.format(**self._values, **extra)))
+        pool = ([t for t in templates if "{scene" not in t] if scene_used else []) or list(templates)
+        return [_cap(t.format(**self._values, **extra)) for t in pool]
+
+    def _fresh(self, written: Sequence[str]) -> list[str]:
+        said = self._avoid | set(self._sentences)
+        return [w for w in written if not set(sentences_of(w)) & said]
 
     def text(self) -> str:
         return " ".join(self._sentences)
@@ -786,11 +845,34 @@ def _write_check(writer: _Writer, check: Mapping[str, Any]) -> None:
     skill = {full: short for short, full in _ABILITY_FULL.items()}.get(skill, skill)
     index = 0 if check.get("success") is True else 1
     if skill in OUTCOMES:
-        writer.add(OUTCOMES[skill][index])
+        writer.add(OUTCOMES[skill][index], spare=ANY_OUTCOME[index])
     else:
-        writer.add(ABILITY_OUTCOMES[index], ability=ABILITY_NAMES.get(skill[:3], "resolve"))
+        ability = ABILITY_NAMES.get(skill[:3], "resolve")
+        writer.add(ABILITY_OUTCOMES[index], spare=ANY_OUTCOME[index], ability=ability)
+    total, dc = check.get("total"), check.get("dc")
+    if isinstance(total, int) and isinstance(dc, int):  # the engine's numbers, as it rolled them
+        label = str(check.get("label") or f"{skill.replace('-', ' ')} check").strip()
+        writer.add(NUMBER_LINES, label=label, total=total, dc=dc)
     margin = _margin(check)
-    writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index])
+    writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index], optional=True)
+
+
+def _write_npc(writer: _Writer, rng: random.Random, present: Sequence[str], voices: Mapping[str, NpcVoice]) -> None:
+    """One NPC present speaks: in their recorded voice, about their motive, when the DM recorded them."""
+    chosen = rng.choice(list(present))
+    known = voices.get(chosen)
+    npc = _literal(chosen)  # the writer formats the template again: names and words the DM typed stay as typed
+    if known is not None and known.voice and known.motive:
+        quotes = [q.format(motive=_literal(known.motive)) for q in NPC_QUOTES]
+        voice = _literal(known.voice)
+        options = [t.format(npc=npc, voice=voice, quote=q, name="{name}") for t in NPC_SPEECH for q in quotes]
+        writer.add(options, optional=True)
+    else:
+        writer.add([t.replace("{npc}", npc) for t in NPC_PLAIN + NPC_BEATS], optional=True)
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 _ABILITY_FULL = {
