@@ -90,8 +90,9 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
-        "/character create name:<name> race:<race> class:<class> background:<background> [method:<how>]",
-        "Make a character: pick skills, adjust scores, then Confirm.",
+        "/character create name:<name> race:<race> class:<class> background:<background> [method:<how>] "
+        "[pronouns:<she/her>]",
+        "Make a character: pick skills, adjust scores, then Confirm. Pronouns are what the narrator calls them.",
         "/character create name:Brenna race:Dwarf class:Fighter background:Soldier",
     ),
     _player(
@@ -110,7 +111,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character edit [name:<character>]",
-        "Change name, notes, backstory or portrait.",
+        "Change name, pronouns, notes, backstory or portrait.",
         "/character edit name:Brenna",
     ),
     _player(

@@ -90,6 +90,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         klass="An SRD class, e.g. Fighter",
         background="An SRD background, e.g. Acolyte",
         method="How to get ability scores",
+        pronouns="The pronouns your character goes by, e.g. she/her (the narrator uses them; default: they)",
     )
     @app_commands.autocomplete(race=race_autocomplete, klass=class_autocomplete, background=background_autocomplete)
     async def create(
@@ -100,11 +101,12 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         klass: str,
         background: str,
         method: Literal["standard", "pointbuy", "rolled"] = "standard",
+        pronouns: app_commands.Range[str, 1, 24] = "",
     ) -> None:
         """Make a character: pick skills (and change the scores if you like), then Confirm."""
         actor = actor_of(interaction)
         draft = await self.characters.start_draft(
-            actor, name=name, race=race, klass=klass, background=background, method=method
+            actor, name=name, race=race, klass=klass, background=background, method=method, pronouns=pronouns
         )
 
         async def confirm(choices: Choices) -> Sheet:
@@ -148,7 +150,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     @app_commands.command(name="edit")
     @app_commands.autocomplete(name=name_autocomplete)
     async def edit(self, interaction: Interaction[DMBot], name: str | None = None) -> None:
-        """Edit name, notes, backstory and portrait."""
+        """Edit name, pronouns, notes, backstory and portrait."""
         actor = actor_of(interaction)
         sheet = await self.characters.get(actor, CharacterRef(name=name))
 
@@ -157,6 +159,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
                 actor,
                 CharacterRef(name=sheet.name),
                 name=values.get("name"),
+                pronouns=values.get("pronouns"),
                 notes=values.get("notes"),
                 backstory=values.get("backstory"),
                 portrait_url=values.get("portrait_url"),

@@ -101,6 +101,7 @@ class Sheet:
     notes: str = ""
     backstory: str = ""
     portrait_url: str | None = None
+    pronouns: str = ""  # "she/her", "he/him", "they/them", ...; empty: the narrators say "they"
     spells: Spells = Spells()
 
     @property
@@ -341,6 +342,7 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         notes=row.notes,
         backstory=row.backstory,
         portrait_url=row.portrait_url,
+        pronouns=row.pronouns or "",
         spells=spells_of(row.spells or {}),
     )
 
@@ -374,6 +376,7 @@ _STATE_FIELDS = (
     "notes",
     "backstory",
     "portrait_url",
+    "pronouns",
 )
 
 

@@ -65,6 +65,7 @@ from bot.narrator.offline_voice import (
     RecentSentences,
     campaign_key,
     npc_voices,
+    pronouns_of,
     sentences_of,
 )
 from bot.narrator.tools import validate_arguments
@@ -439,6 +440,31 @@ _PRONOUNS = (
     (re.compile(r"\bmine\b", re.I), "theirs"),
     (re.compile(r"\bI\b"), "they"),
 )
+# The acting character's pronouns, by the first word of the sheet's "pronouns" ("she/her"); "they" by default.
+PRONOUN_SETS = {
+    "they": {"they": "they", "them": "them", "their": "their", "theirs": "theirs", "themselves": "themselves",
+             "have": "have"},
+    "she": {"they": "she", "them": "her", "their": "her", "theirs": "hers", "themselves": "herself", "have": "has"},
+    "he": {"they": "he", "them": "him", "their": "his", "theirs": "his", "themselves": "himself", "have": "has"},
+}  # fmt: skip
+
+
+def pronoun_set(pronouns: str) -> dict[str, str]:
+    """The words for a character's pronouns; "xe/xem" and the like use the words given (singular verbs)."""
+    parts = [p for p in pronouns.casefold().split("/") if p]
+    if not parts or parts[0] in PRONOUN_SETS:
+        return PRONOUN_SETS[parts[0] if parts else "they"]
+    subject, obj = parts[0], parts[1] if len(parts) > 1 else parts[0]
+    possessive = parts[2] if len(parts) > 2 else obj
+    return {"they": subject, "them": obj, "their": possessive, "theirs": possessive, "themselves": f"{obj}self",
+            "have": "has"}  # fmt: skip
+
+
+def with_pronouns(phrase: str, words: Mapping[str, str]) -> str:
+    """An action phrase turned to the third person ("their rival") told with the character's own pronouns."""
+    if words["they"] == "they":
+        return phrase
+    return re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: words[m[1]], phrase)
 
 
 def action_phrase(action: str, name: str) -> str | None:
@@ -489,7 +515,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "With a grunt of effort {name} makes it look almost easy.",
         ),
         (
-            "{name} heaves with everything they have, but it is not enough this time.",
+            "{name} heaves with everything {they} {have}, but it is not enough this time.",
             "{name} slips and lands hard, breathless, no closer than before.",
         ),
     ),
@@ -500,7 +526,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         (
             "{name} wobbles, overcorrects and goes down in an undignified heap.",
-            "{name}'s footing betrays them at the worst possible moment.",
+            "{name}'s footing betrays {them} at the worst possible moment.",
         ),
     ),
     "investigation": (
@@ -529,7 +555,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "The truth sits just under the words, and {name} sees it clearly.",
         ),
         (
-            "{name} studies the face before them and finds it unreadable.",
+            "{name} studies the face before {them} and finds it unreadable.",
             "Whatever lies behind those eyes, {name} cannot make it out.",
         ),
     ),
@@ -596,7 +622,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Clean bandages and a steady touch: {name} does what needs doing.",
         ),
         (
-            "{name} does what they can, but the right remedy will not come to mind.",
+            "{name} does what {they} can, but the right remedy will not come to mind.",
             "{name}'s efforts at care go nowhere this time.",
         ),
     ),
@@ -616,7 +642,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Names, dates and old wars line up neatly in {name}'s memory.",
         ),
         (
-            "{name} searches their memory, but the past stays silent.",
+            "{name} searches {their} memory, but the past stays silent.",
             "Something about it is familiar, yet {name} cannot place it.",
         ),
     ),
@@ -642,7 +668,7 @@ ABILITY_NAMES = {
 }
 ABILITY_OUTCOMES = (
     ("{name}'s {ability} carries the moment.", "Sheer {ability} sees {name} through."),
-    ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails them."),
+    ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails {them}."),
 )
 # When a skill's own sentences were all said lately (the writer spares them for 20 turns).
 ANY_OUTCOME = (
@@ -683,7 +709,7 @@ NEAR_MISS = (("It is a near thing.", "Only just, but it holds."), ("So close it 
 CLOSERS = ("What does {name} do next?", "The next move is {name}'s.", "{scene_cap} waits for what comes next.")
 SCENE_BEATS = (
     "Shadows shift across {scene} as {name} goes about it.",
-    "Nothing in {scene} rises to stop them.",
+    "Nothing in {scene} rises to stop {them}.",
     "{scene_cap} seems to hold its breath.",
     "A faint draught stirs the air in {scene}.",
     "For a moment, all is still.",
@@ -780,9 +806,11 @@ class OfflineNarrator:
         check = check if isinstance(check, dict) else None
         name = _check_character(check) or ctx.name
         key = campaign_key(messages)
-        values = {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene)}
+        words = pronoun_set(pronouns_of(messages).get(name.casefold(), ""))
+        values = {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene), **words}
         writer = _Writer(turn.rng, values, self._recent.used(key))
         phrase = action_phrase(turn.action, name) if turn.action else None
+        phrase = with_pronouns(phrase, words) if phrase else None
         if phrase:
             writer.add(LEADS, phrase=phrase, spare=PLAIN_LEADS)
         else:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NpcVoice", "RecentSentences", "campaign_key", "npc_voices", "sentences_of"]
+__all__ = ["NpcVoice", "RecentSentences", "campaign_key", "npc_voices", "pronouns_of", "sentences_of"]
 
 REMEMBERED_TURNS = 20
 _NPC_LINE = re.compile(r"^NPC: (?P<name>[^(:\n]+?)(?: \((?P<role>[^)\n]*)\))?(?:: (?P<about>.*))?$", re.M)
@@ -54,6 +54,19 @@ def npc_voices(messages: Sequence[Mapping[str, Any]]) -> dict[str, NpcVoice]:
                 voice[1].strip().rstrip(".") if voice else "",
                 motive[1].strip().rstrip(".") if motive else "",
             )
+    return found
+
+
+_PARTY_LINE = re.compile(r"^(?P<name>[^(\n]+?) \([^,)\n]*'s, (?P<pronouns>[^\W\d_]+(?:/[^\W\d_]+)*)\): level", re.M)
+
+
+def pronouns_of(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each party member's pronouns from the record's sheets ("Mira (Alice's, she/her): level 3 …"), by name."""
+    found: dict[str, str] = {}
+    for message in messages:
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            for match in _PARTY_LINE.finditer(message["content"]):
+                found[match["name"].strip().casefold()] = match["pronouns"]
     return found
 
 

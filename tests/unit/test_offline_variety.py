@@ -130,3 +130,25 @@ async def test_it_claims_no_wound_or_bleeding_that_the_engine_did_not_give() -> 
     assert not [t for t in texts if re.search(r"bleed|blood|wound", t.replace("the wounded acolyte", ""), re.I)]
     counts = Counter(s for t in texts for s in sentences_of(t))
     assert max(counts.values()) <= 2  # a dozen tries of one action still vary
+
+
+async def test_the_acting_characters_pronouns_are_used() -> None:
+    inputs = PromptInputs(
+        campaign_name="Pronouns",
+        tone="",
+        setting="",
+        persona="",
+        content_rating="teen",
+        lines=(),
+        veils=(),
+        canon=(),
+        action="I search my pack for the rope",
+        player_name="Alice",
+        acting_character="Mira",
+        party=("Mira (Alice's, she/her): level 1 human rogue, HP 9/9, AC 14, conditions: none; carries: rope",),
+    )
+    messages = PromptBudget(6000, NARRATOR_TOOLS).assemble(inputs).messages
+    text = "".join(
+        [e.text async for e in OfflineNarrator(monsters=[]).stream(messages, []) if isinstance(e, TextDelta)]
+    )
+    assert "search her pack for the rope" in text and "their" not in text, text
