@@ -349,8 +349,10 @@ class LocalLLM:
         models: Iterable[str] = ("local-model",),
         responder: Responder | None = None,
         context_tokens: int | None = None,
+        ignore_response_format: bool = False,
     ) -> None:
         self.context_tokens = context_tokens  # set: GET /props answers with it, as llama.cpp's server does
+        self.ignore_response_format = ignore_response_format  # like servers that accept the field and drop it
         self.host = host
         self.port = port
         self.default_text = default_text
@@ -468,7 +470,7 @@ class LocalLLM:
             record.status, record.finished_at = 401, time.monotonic()
             return denied
         try:
-            schema = schema_of(body.get("response_format"))
+            schema = None if self.ignore_response_format else schema_of(body.get("response_format"))
         except FormatError as refused:
             record.status, record.finished_at = 400, time.monotonic()
             return _json_response(_error_body(str(refused), "invalid_request_error", None), status=400)

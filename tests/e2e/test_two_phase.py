@@ -146,3 +146,17 @@ async def test_a_slow_first_token_falls_back_and_says_why(
         handle = await narrate(session, "I wait by the door")
         assert "had not begun to answer in time" in story(handle)
         session.discord.assert_no_violations()
+
+
+async def test_a_server_that_ignores_json_schema_still_gets_the_engines_check(
+    table: SandboxSession, llm: LocalLLM
+) -> None:
+    llm.ignore_response_format = True  # it answers the decision in prose, as a server without structured outputs
+    llm.enqueue(Reply(text="Mira scales the wall and reaches the top."), Reply(text="The rope sways."))
+    handle = await narrate(table, "I climb the slippery wall of the well")
+    assert "Athletics check vs DC" in trace(handle)["description"]
+    assert "Mira scales the wall" not in story(handle)  # the decision's text is never shown
+    llm.reset()
+    llm.enqueue(decision(), Reply(text="Quiet."))
+    await narrate(table, "I wait by the door")
+    assert "response_format" not in llm.requests[0].body  # auto asked in text from then on
