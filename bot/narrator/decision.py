@@ -39,7 +39,7 @@ __all__ = [
 DecisionMode = Literal["json_schema", "text", "tools"]
 DECISION_MODES: tuple[str, ...] = ("auto", "json_schema", "tools", "text")
 MAX_CHECKS = 2
-MAX_CALLS = 4
+MAX_CALLS = 2  # small models fill what a grammar allows: room for what a turn plausibly needs
 CHECK_TOOL = "request_check"
 # Keywords a grammar compiler or a strict validator may refuse: lengths are the engine's to check afterwards.
 _DROPPED = frozenset({"minLength", "maxLength", "description"})
