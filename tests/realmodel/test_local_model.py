@@ -53,6 +53,7 @@ async def test_the_local_narrator_streams_prose_and_proposes_calls(local_model: 
         local_model_path=local_model,
         local_model_context_tokens=4096,
         local_model_timeout_seconds=600,
+        narrator_first_token_seconds=600,  # a shared, loaded CPU reads the first prompt slowly: not a failure here
     )  # type: ignore[call-arg]
     narrator = build_narrator(settings)
     messages = [
@@ -88,6 +89,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, local_model:
         narrator_breaker_failures=100,
         turn_timeout_seconds=600,
         local_model_timeout_seconds=600,  # a slow CPU is not a failure here
+        narrator_first_token_seconds=600,
     )
     async with running_bot(settings, rng=random.Random(7)) as session:
         # the Postgres database lives for the whole run and sandbox guild ids repeat: a budget another
