@@ -46,6 +46,7 @@ __all__ = [
     "play_two_phase",
     "results_message",
     "structured",
+    "thinking_while",
 ]
 
 log = structlog.get_logger(__name__)
@@ -291,3 +292,14 @@ async def context_window(narrator: Narrator) -> int | None:
     except NarratorUnavailable:  # the turn itself will find out, and fall back
         return None
     return window if isinstance(window, int) and window > 0 else None
+
+
+@contextlib.asynccontextmanager
+async def thinking_while(sink: Any, narrator: Narrator, clock: Callable[[], float]) -> AsyncIterator[Any]:
+    """The one-loop turn's sink with the thinking line until the first word (none for the offline narrator)."""
+    if narrator.name == "offline":
+        yield sink
+        return
+    thinking = Thinking(sink.status, clock)
+    async with thinking.shown():
+        yield _FirstWords(sink, thinking)

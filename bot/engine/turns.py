@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import events as log
 from bot.engine.campaign_info import CampaignInfo, info_of
 from bot.engine.campaigns import CampaignService
-from bot.engine.decided_turn import DecisionModes, context_window, play_two_phase, structured
+from bot.engine.decided_turn import DecisionModes, context_window, play_two_phase, structured, thinking_while
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
 from bot.engine.sheet import Actor, to_sheet
@@ -370,6 +370,10 @@ class TurnEngine:
             if not done.narration:
                 await sink.text(SILENT_NARRATION)
             return _Played(done.narration or SILENT_NARRATION, done.actions, narrator.name, done.model)
+        async with thinking_while(sink, narrator, asyncio.get_running_loop().time) as shown:
+            return await self._loop(state, narrator, shown)
+
+    async def _loop(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
         messages = list(state.prompt.messages)
         actions: list[EngineAction] = []
         texts: list[str] = []

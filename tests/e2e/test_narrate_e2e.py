@@ -119,7 +119,9 @@ async def test_the_reply_is_deferred_then_edited_as_the_story_streams(table: San
     assert handle.callback is not None and handle.callback.type == 5  # deferred at once
     original = handle.original
     assert original is not None and not original.ephemeral
-    texts = [edit["content"] for edit in original.edits if edit.get("content")]
+    edits = [edit["content"] for edit in original.edits if edit.get("content")]
+    assert edits[0].startswith("🎲 The DM reads the scene…")  # until the first word, the DM is thinking
+    texts = [text for text in edits if not text.startswith("🎲 The DM")]
     assert len(texts) >= 3, texts  # the first words, then throttled edits
     assert all(b.startswith(a[: len(a) // 2]) for a, b in itertools_pairs(texts))  # it grows as it streams
     assert texts[0] != texts[-1] and story(handle).strip() == (STORY * 6).strip()
