@@ -147,6 +147,7 @@ class RecordedRequest:
     first_token_at: float | None = None
     finished_at: float | None = None
     answer: Script | None = None
+    timings: dict[str, int] | None = None  # with a prefix cache: what the server reused and evaluated
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -239,6 +240,7 @@ class _Completion:
     call_ids: list[str] = field(default_factory=list)
     text: str = ""
     finish_reason: str = "stop"
+    cached_chars: int | None = None  # with a prefix cache: the characters of this prompt the last one shared
 
     def __post_init__(self) -> None:
         self.call_ids = [call.id or _new_id("call_") for call in self.reply.tool_calls]
@@ -327,9 +329,20 @@ class _Completion:
             for piece in _chunks(call.arguments_json(), self.reply.chunk_size):
                 yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
 
+    def timings(self) -> dict[str, int] | None:
+        """llama.cpp's account of the prompt: tokens reused from the slot's cache, tokens evaluated."""
+        if self.cached_chars is None:
+            return None
+        prompt = self.usage()["prompt_tokens"]
+        cached = min(prompt, self.cached_chars // 4)
+        return {"cache_n": cached, "prompt_n": prompt - cached, "predicted_n": self.usage()["completion_tokens"]}
+
     def events(self) -> Iterable[dict[str, Any]]:
         yield from (self.chunk(delta) for delta in self.deltas())
-        yield self.chunk({}, self.finish_reason)
+        last = self.chunk({}, self.finish_reason)
+        if (timings := self.timings()) is not None:
+            last["timings"] = timings  # llama.cpp sends them with the finish chunk
+        yield last
         if self.include_usage:
             yield self.chunk(None)
 
@@ -350,7 +363,11 @@ class LocalLLM:
         responder: Responder | None = None,
         context_tokens: int | None = None,
         ignore_response_format: bool = False,
+        prefix_cache: bool = False,
     ) -> None:
+        # On: one slot that keeps the last prompt, as llama.cpp's server does, and `timings` on each streamed reply.
+        self.prefix_cache = prefix_cache
+        self._slot = ""
         self.context_tokens = context_tokens  # set: GET /props answers with it, as llama.cpp's server does
         self.ignore_response_format = ignore_response_format  # like servers that accept the field and drop it
         self.host = host
@@ -536,10 +553,24 @@ class LocalLLM:
         await response.prepare(request)
         return response
 
+    def _cached(self, body: dict[str, Any]) -> int | None:
+        """The characters this prompt shares with the slot's last one (tool schemas first, as templates put them)."""
+        if not self.prefix_cache:
+            return None
+        rendered = json.dumps(body.get("tools") or [])
+        for message in body.get("messages") or []:
+            content = message.get("content")
+            rendered += f"<|{message.get('role')}|>" + (content if isinstance(content, str) else json.dumps(content))
+        shared = next((i for i, (a, b) in enumerate(zip(rendered, self._slot, strict=False)) if a != b), None)
+        self._slot, previous = rendered, self._slot
+        return min(len(rendered), len(previous)) if shared is None else shared
+
     async def _stream(
         self, request: web.Request, record: RecordedRequest, reply: Reply, drop_after: int | None = None
     ) -> web.StreamResponse:
         completion = _Completion(reply, record.body, self._model_name(record))
+        completion.cached_chars = self._cached(record.body)
+        record.timings = completion.timings()
         response = await self._open_sse(request)
         first, between = self._delays(reply)
         await asyncio.sleep(first)

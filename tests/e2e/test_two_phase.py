@@ -160,3 +160,26 @@ async def test_a_server_that_ignores_json_schema_still_gets_the_engines_check(
     llm.enqueue(decision(), Reply(text="Quiet."))
     await narrate(table, "I wait by the door")
     assert "response_format" not in llm.requests[0].body  # auto asked in text from then on
+
+
+async def test_the_story_call_reuses_the_decisions_prefix_and_the_next_turn_most_of_it(
+    postgres_url: str, redis_url: str, key_prefix: str
+) -> None:
+    """Against a server with llama.cpp's one-slot prefix cache: what each call really has to evaluate."""
+    async with LocalLLM(prefix_cache=True) as cached:
+        settings = table_settings(postgres_url, redis_url, key_prefix, cached)
+        async with running_bot(settings, rng=random.Random(6)) as session:
+            await seat_players(session)
+            cached.reset()
+            for action in ("I open the chapel door", "I wait by the door"):
+                cached.enqueue(decision(), Reply(text="The hinges groan."))
+                await narrate(session, action)
+            session.discord.assert_no_violations()
+    timings = [r.timings for r in cached.requests]
+    assert all(t is not None for t in timings) and len(timings) == 4
+    first_decision, first_story, next_decision, next_story = (t or {} for t in timings)
+    for story_call in (first_story, next_story):  # the story shares the decision's whole prompt but its tail
+        assert story_call["prompt_n"] < 150 < story_call["cache_n"], story_call
+    # The next turn keeps the rules, the scene and the record up to the events the last turn added.
+    assert next_decision["cache_n"] > next_decision["prompt_n"], next_decision
+    assert next_decision["prompt_n"] < first_decision["prompt_n"] + first_decision["cache_n"]
