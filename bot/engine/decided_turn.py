@@ -190,7 +190,9 @@ async def decide(
 class TurnHooks(Protocol):
     """What the turn loop lends a two-phase turn (`bot.engine.turns.TurnEngine`): budget, usage, execution, stream."""
 
-    async def _allow(self, state: Any, narrator: Narrator, messages: list[dict[str, Any]]) -> None: ...
+    async def _allow(
+        self, state: Any, narrator: Narrator, messages: list[dict[str, Any]], *, tools: bool = True
+    ) -> None: ...
 
     async def _record(self, state: Any, narrator: Narrator, usage: Usage) -> None: ...
 
@@ -253,7 +255,7 @@ async def play_two_phase(
         actions = [action for result in results for action in result.actions]
         thinking.phase = "writes"
         prose = [*messages, results_message(results)]
-        await hooks._allow(state, narrator, prose)
+        await hooks._allow(state, narrator, prose, tools=False)
         text, _, usage = await hooks._call(narrator, prose, [], _FirstWords(sink, thinking), after=False)
     if usage is not None:
         await hooks._record(state, narrator, usage)
@@ -265,7 +267,7 @@ async def _decision(
     hooks: TurnHooks, state: Any, narrator: Narrator, messages: list[dict[str, Any]], modes: DecisionModes
 ) -> DecisionStep:
     mode = modes.mode(narrator)
-    await hooks._allow(state, narrator, messages)
+    await hooks._allow(state, narrator, messages, tools=False)
     try:
         step = await decide(narrator, messages, mode)
     except NarratorUnavailable as error:

@@ -435,11 +435,13 @@ class TurnEngine:
         too_many = f"At most {self.config.max_calls_per_round} tool calls at once."
         return results + [refusal(call, too_many) for call in calls[len(allowed) :]]
 
-    async def _allow(self, state: _State, narrator: Narrator, messages: list[dict[str, Any]]) -> None:
-        """The guild's daily token budget, checked before every model call."""
+    async def _allow(
+        self, state: _State, narrator: Narrator, messages: list[dict[str, Any]], *, tools: bool = True
+    ) -> None:
+        """The guild's daily token budget, checked before every model call (a two-phase call sends no tools)."""
         if narrator.name == "offline":
             return
-        upcoming = estimate_tokens(messages) + self.prompt.tools_tokens
+        upcoming = estimate_tokens(messages) + (self.prompt.tools_tokens if tools else 0)
         allowance = await self.usage.allowance(state.ticket.actor.guild_id or 0, upcoming)
         if not allowance.allowed:
             raise NarratorUnavailable(allowance.reason)
