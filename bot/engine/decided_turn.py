@@ -96,11 +96,18 @@ def engine_check(action: str, acting: str | None, calls: Sequence[ProposedCall],
     return ProposedCall(f"engine_{seed}", "request_check", arguments, None, "")
 
 
+def _told(action: EngineAction) -> str:
+    """A result as the story needs it: what happened and the total, not the dice's Markdown breakdown (a small
+    model copies whatever it is shown)."""
+    total = action.numbers.get("total")
+    return f"{action.subject}: {action.detail}" + (f" (total {total})" if total is not None else "")
+
+
 def results_message(results: Sequence[CallResult]) -> dict[str, Any]:
     """The engine's results and the story instruction: the tail of the prose call, after the shared prefix."""
     actions: list[EngineAction] = [action for result in results for action in result.actions]
     if actions:
-        lines = "\n".join(f"- {neutral(action.line)}" for action in actions)
+        lines = "\n".join(f"- {neutral(_told(action))}" for action in actions)
         facts = f"ENGINE RESULTS of this turn, rolled and applied by the engine (final):\n{lines}"
     else:
         facts = "ENGINE RESULTS of this turn: nothing was rolled or changed."
