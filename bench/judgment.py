@@ -14,7 +14,8 @@ says how it went anyway), numbers (numbers in the narration that no engine resul
 gave), other (another player's character acted for: a roll, a change or an act narrated for Bram when Mira
 acts), canon (the pinned fact recalled), leak (an NPC's secret told), line (a line's words narrated), fallback
 (the offline narrator answered), first token and whole turn in seconds, prompt tokens and, where the server
-reports them, the prompt tokens it took from its cache.
+reports them, the prompt tokens it took from its cache; "calls p/c/e" lists every model call of the turn as
+prompt tokens / reused from the cache / evaluated (a two-phase turn makes two: the decision, then the prose).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class Exchange:
     first_token: float | None = None
     prompt_tokens: int | None = None
     cached_tokens: int | None = None
+    evaluated_tokens: int | None = None  # what the server had to read: the prompt less its cached prefix
 
 
 @dataclass
@@ -157,6 +159,8 @@ class Recorder:
         timings = chunk.get("timings") or {}
         if "cache_n" in timings:  # llama.cpp's own account: tokens reused from the slot's cache
             exchange.cached_tokens = timings["cache_n"]
+        if "prompt_n" in timings:
+            exchange.evaluated_tokens = timings["prompt_n"]
 
 
 @asynccontextmanager
@@ -193,6 +197,7 @@ class Row:
     seconds: float
     prompt_tokens: int | None
     cached_tokens: int | None
+    calls: list[Exchange] = field(default_factory=list)  # every model call of the turn
 
 
 def finished(handle: InteractionHandle) -> bool:
@@ -215,7 +220,8 @@ async def set_table(session: SandboxSession, situation: Situation, index: int) -
     await session.make_character("bob", "Bram")
 
     async def as_dm(command: str, options: dict[str, str]) -> None:
-        await session.run(command, options, user="dungeonmaster", channel=channel)
+        # A real model describes a new NPC for the DM (an advice call): slow on a CPU.
+        await session.run(command, options, user="dungeonmaster", channel=channel, timeout=600)
 
     await as_dm("campaign create", {"name": f"Judgment {index}", "tone": "grim"})
     for user in ("alice", "bob"):
@@ -288,7 +294,12 @@ async def judge(session: SandboxSession, situation: Situation, index: int, recor
         seconds=seconds,
         prompt_tokens=prompt,
         cached_tokens=exchanges[0].cached_tokens if exchanges else None,
+        calls=[e for e in exchanges if e.prompt_tokens is not None],
     )
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def mark(value: bool | None) -> str:
@@ -307,6 +318,8 @@ def row_line(r: Row) -> str:
         f"{r.seconds:.1f}",
         str(r.prompt_tokens or "-"),
         "-" if r.cached_tokens is None else str(r.cached_tokens),
+        # every call of the turn: prompt tokens / taken from the cache / evaluated
+        " ".join(f"{c.prompt_tokens}/{_n(c.cached_tokens)}/{_n(c.evaluated_tokens)}" for c in r.calls) or "-",
     ]
     return f"{r.name:<12} " + " ".join(f"{c:>8}" for c in cells)
 
@@ -332,7 +345,7 @@ def summary(rows: list[Row]) -> list[str]:
 
 def table(rows: list[Row], title: str) -> str:
     columns = ["markup", "check", "unrolled", "numbers", "other", "canon", "leak", "line", "fallback"]
-    columns += ["1st tok", "turn s", "prompt", "cached"]
+    columns += ["1st tok", "turn s", "prompt", "cached", "calls p/c/e"]
     head = f"{'situation':<12} " + " ".join(f"{c:>8}" for c in columns)
     return "\n".join([f"## {title}", "", head, *map(row_line, rows), "", *summary(rows)])
 
@@ -350,6 +363,8 @@ async def run(options: argparse.Namespace, url: str) -> None:
                     "openai_model": model,
                     "openai_max_retries": 0,
                     "openai_timeout_seconds": options.timeout,
+                    "openai_context_tokens": options.context,
+                    "narrator_decision_mode": options.mode,
                 }
                 if proxy
                 else {"narrator": "offline"}
@@ -399,6 +414,7 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=8192, help="context window for --local")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one turn (and one model call) may take")
     parser.add_argument("--only", nargs="*", help="situation names to run")
+    parser.add_argument("--mode", default="auto", help="NARRATOR_DECISION_MODE: auto, json_schema, tools or text")
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='dmbot-judgment-')) / 'judgment.sqlite3'}"
     upgrade(url)  # Alembic runs its own event loop: before ours
     asyncio.run(run(parser.parse_args(), url))

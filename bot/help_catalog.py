@@ -92,7 +92,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
-        "/character create name:<name> race:<race> class:<class> background:<background> [custom_background:<…>]",
+        "/character create name:<name> race:<race> class:<class> background:<background> [pronouns:<p>] ...",
         "Make a character (background: Acolyte, or Custom and describe it), then Confirm.",
         "/character create name:Brenna race:Dwarf class:Fighter background:Acolyte",
     ),
@@ -112,7 +112,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character edit [name:<character>]",
-        "Change name, notes, backstory or portrait.",
+        "Change name, pronouns, notes, backstory or portrait.",
         "/character edit name:Brenna",
     ),
     _player(

@@ -67,8 +67,18 @@ class Shown:
 class Terminal:
     """Reads typed lines, sends them as interactions, prints the bot's answers; never stops on a bad line."""
 
-    def __init__(self, session: SandboxSession, user: str, out: TextIO, *, ansi: bool = False) -> None:
+    def __init__(
+        self,
+        session: SandboxSession,
+        user: str,
+        out: TextIO,
+        *,
+        ansi: bool = False,
+        stream_limit: float = STREAM_LIMIT_SECONDS,
+    ) -> None:
         self.session = session
+        # A narration may take the whole turn's time on a slow model: the next piped line waits for it.
+        self.stream_limit = stream_limit
         self.world: World = session.world
         self.guild = self.world.guild
         self.channel_id = session.channel_id("tavern")
@@ -220,7 +230,7 @@ class Terminal:
     async def follow(self, handle: InteractionHandle) -> None:
         """Print a message's edits while the bot still works on it (a narration streams in edits)."""
         started = quiet_since = time.monotonic()
-        while time.monotonic() - started < STREAM_LIMIT_SECONDS:
+        while time.monotonic() - started < self.stream_limit:
             if self.print_updates(handle, streaming=True):
                 quiet_since = time.monotonic()
             elif not bot_busy() and time.monotonic() - quiet_since >= QUIET_SECONDS:
@@ -492,7 +502,8 @@ async def play(settings: Settings, *, user_name: str = "Player") -> int:
     world.guild.owner_id = world.named_member(world.guild.id, user_name).user.id
     async with LocalDiscord(world, strict=False) as discord, running_bot(settings, discord=discord) as session:
         at_terminal = sys.stdin.isatty() and sys.stdout.isatty()
-        terminal = Terminal(session, user_name, sys.stdout, ansi=at_terminal)
+        limit = max(STREAM_LIMIT_SECONDS, settings.turn_timeout_seconds + 60)  # then the offline narrator has answered
+        terminal = Terminal(session, user_name, sys.stdout, ansi=at_terminal, stream_limit=limit)
         if sys.stdin.isatty():
             _enable_completion(terminal)
         terminal.say(WELCOME.format(user=terminal.user, guild=world.guild.name, channel="tavern"))

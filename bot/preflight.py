@@ -19,6 +19,7 @@ async def check(settings: Settings) -> int:
         await _probe("database", _check_database(settings)),
         await _probe("redis", _check_redis(settings)),
         await _probe("llm", _check_llm(settings)),
+        await _probe("narrator", _check_capabilities(settings), seconds=_capability_seconds(settings)),
         await _probe("commands", _check_commands(settings)),
     ]
     failed = False
@@ -33,9 +34,9 @@ def _settings_line(settings: Settings) -> str:
     return f"valid; {token}; environment {settings.environment}"
 
 
-async def _probe(name: str, probe: Coroutine[Any, Any, str]) -> tuple[str, str, bool]:
+async def _probe(name: str, probe: Coroutine[Any, Any, str], *, seconds: float = 10) -> tuple[str, str, bool]:
     try:
-        detail = await asyncio.wait_for(probe, timeout=10)
+        detail = await asyncio.wait_for(probe, timeout=seconds)
     except Exception as error:  # every failure becomes a line that names it
         return name, f"{type(error).__name__}: {error}".strip(), False
     return name, detail, True
@@ -100,6 +101,8 @@ async def _check_redis(settings: Settings) -> str:
 async def _check_llm(settings: Settings) -> str:
     if settings.offline_narrator:
         return "no OPENAI_API_KEY: the offline narrator tells the story"
+    if settings.narrator == "local":
+        return f"NARRATOR=local: {settings.local_model_path} (llama.cpp in a child process, probed below)"
     import openai
 
     assert settings.openai_api_key is not None
@@ -119,6 +122,30 @@ async def _check_llm(settings: Settings) -> str:
     if settings.openai_model not in models and models:
         raise RuntimeError(f"reachable in {took:.0f} ms, but model {settings.openai_model!r} is {found}")
     return f"reachable in {took:.0f} ms, model {settings.openai_model!r} {found}"
+
+
+def _capability_seconds(settings: Settings) -> float:
+    # Four tiny requests; a local model on a CPU also loads first (bot.narrator.local_server).
+    return 20 + 4 * min(settings.narrator_first_token_seconds, 60) + (120 if settings.narrator == "local" else 0)
+
+
+async def _check_capabilities(settings: Settings) -> str:
+    """What the endpoint supports (tools, JSON schema, streaming usage, context window) and the mode a turn uses."""
+    if settings.offline_narrator:
+        return "offline: the rule-based narrator decides checks itself"
+    from bot.narrator.capabilities import probe_capabilities
+    from bot.narrator.local_server import LocalNarrator
+    from bot.narrator.openai_narrator import OpenAINarrator
+
+    local = LocalNarrator.from_settings(settings) if settings.narrator == "local" else None
+    narrator = local.narrator if local is not None else OpenAINarrator.from_settings(settings)
+    try:
+        if local is not None:
+            await local.server.start()
+        found = await probe_capabilities(narrator, settings.narrator_decision_mode)
+    finally:
+        await (local.aclose() if local is not None else narrator.aclose())
+    return "; ".join(found.lines())
 
 
 async def _check_commands(settings: Settings) -> str:

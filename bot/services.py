@@ -140,7 +140,7 @@ def build_campaign_engine(
 ) -> CampaignEngine:
     """Campaigns, usage and narrated turns from the settings."""
     defaults = campaign_defaults(settings)
-    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS)
+    prompt = PromptBudget(settings.prompt_token_budget, NARRATOR_TOOLS, reply_tokens=settings.narrator_max_tokens)
     campaigns = CampaignService(db, checks.characters, prompt, defaults, rolls_written=checks.rolls.flush)
     usage = UsageService(
         db, prices=PriceTable(settings.narrator_prices), default_budget=settings.daily_token_budget, metrics=metrics
@@ -150,6 +150,7 @@ def build_campaign_engine(
         max_tool_rounds=settings.max_tool_rounds,
         summary_every=settings.summary_refresh_events,
         turn_timeout=settings.turn_timeout_seconds,
+        decision_mode=settings.narrator_decision_mode,
     )
     leases = Leases(
         db,

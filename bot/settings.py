@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         default=None, ge=1, description="CPU threads for the local model; empty: llama.cpp's own choice"
     )
     local_model_timeout_seconds: float = Field(
-        default=120.0, gt=0, description="Seconds one call to the local model may take (CPUs are slow readers)"
+        default=300.0, gt=0, description="Seconds one call to the local model may take (CPUs are slow readers)"
     )
     openai_api_key: SecretStr | None = Field(
         default=None, description="Key of an OpenAI-compatible API; empty: the offline narrator tells the story"
@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     )
     openai_model: str = Field(default="gpt-4o-mini", description="The model the narrator asks for")
     openai_timeout_seconds: float = Field(
-        default=60.0, gt=0, description="Seconds to wait on one read from the LLM API"
+        default=300.0, gt=0, description="Seconds one call to the LLM API may take in all, first token included"
     )
     openai_max_retries: int = Field(
         default=2,
@@ -96,6 +96,23 @@ class Settings(BaseSettings):
         description="Retries of a failed LLM request (keep it low for local servers with slow cold starts)",
     )
     narrator_max_tokens: int = Field(default=800, ge=1, description="Most tokens one narration may produce")
+    narrator_decision_mode: Literal["auto", "json_schema", "tools", "text"] = Field(
+        default="auto",
+        description="How a turn asks the model for its mechanics before the prose: json_schema (response_format, "
+        "a grammar on llama.cpp), tools (native tool calls in one loop), text (JSON read from the text); auto: "
+        "json_schema, then text if the server refuses or ignores it",
+    )
+    narrator_first_token_seconds: float = Field(
+        default=240.0,
+        gt=0,
+        description="Seconds to wait for a model's first token (a CPU reads a long prompt silently for a while)",
+    )
+    openai_context_tokens: int | None = Field(
+        default=None,
+        ge=1024,
+        description="The model's context window in tokens; empty: read from the server (llama.cpp /props, "
+        "Ollama /api/show, vLLM /v1/models) when it says",
+    )
     narrator_breaker_failures: int = Field(
         default=3, ge=1, description="LLM failures in a row before the narrator falls back to offline for a while"
     )
@@ -142,7 +159,10 @@ class Settings(BaseSettings):
         description="Default for new campaigns: damage or items taken above this wait for the DM (gains always wait)",
     )
     turn_timeout_seconds: float = Field(
-        default=120.0, gt=0, description="Most time one turn may take before the offline narrator takes over"
+        default=600.0,
+        gt=0,
+        description="Most time one whole turn (decision, rolls, narration) may take before the offline narrator "
+        "takes over",
     )
     turn_queue_limit: int = Field(
         default=5,

@@ -97,6 +97,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         background="An SRD background (Acolyte), or Custom to describe your own",
         method="How to get ability scores",
         custom_background="Your own: name; skill, skill; tool or language; feature",
+        pronouns="The pronouns your character goes by, e.g. she/her (the narrator uses them; default: they)",
     )
     @app_commands.autocomplete(race=race_autocomplete, klass=class_autocomplete, background=background_autocomplete)
     async def create(
@@ -108,6 +109,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         background: str,
         method: Literal["standard", "pointbuy", "rolled"] = "standard",
         custom_background: Range[str, 1, 300] | None = None,
+        pronouns: app_commands.Range[str, 1, 24] = "",
     ) -> None:
         """Make a character: pick skills (and change the scores if you like), then Confirm."""
         actor = actor_of(interaction)
@@ -119,6 +121,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
             background=background,
             method=method,
             custom_background=custom_background,
+            pronouns=pronouns,
         )
 
         async def confirm(choices: Choices) -> Sheet:
@@ -162,7 +165,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     @app_commands.command(name="edit")
     @app_commands.autocomplete(name=name_autocomplete)
     async def edit(self, interaction: Interaction[DMBot], name: str | None = None) -> None:
-        """Edit name, notes, backstory and portrait."""
+        """Edit name, pronouns, notes, backstory and portrait."""
         actor = actor_of(interaction)
         sheet = await self.characters.get(actor, CharacterRef(name=name))
 
@@ -171,6 +174,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
                 actor,
                 CharacterRef(name=sheet.name),
                 name=values.get("name"),
+                pronouns=values.get("pronouns"),
                 notes=values.get("notes"),
                 backstory=values.get("backstory"),
                 portrait_url=values.get("portrait_url"),

@@ -123,6 +123,7 @@ class Character(Base):
     # ({background, race_name, features, items, spells, proficiencies, languages: [...]})
     subclass: Mapped[str | None] = mapped_column(String(64), default=None)
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pronouns: Mapped[str] = mapped_column(String(24), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

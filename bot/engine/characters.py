@@ -8,6 +8,7 @@ its derived numbers (`Sheet`, `stats()`) live in `bot.engine.sheet`; creating ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -215,8 +216,11 @@ class CharacterService:
         notes: str | None = None,
         backstory: str | None = None,
         portrait_url: str | None = None,
+        pronouns: str | None = None,
     ) -> Sheet:
         changes: dict[str, Any] = {}
+        if pronouns is not None:
+            changes["pronouns"] = clean_pronouns(pronouns)
         if name is not None:
             changes["name"] = clean_name(name)
         if notes is not None:
@@ -555,3 +559,19 @@ def log_entry(actor: Actor, outcome: RollOutcome, name: str | None) -> RollLog:
         total=outcome.total,
         breakdown=outcome.full_breakdown or outcome.breakdown,
     )
+
+
+MAX_PRONOUNS = 24
+_PRONOUN_WORDS = re.compile(r"^[^\W\d_]+(?:/[^\W\d_]+){0,3}$")
+
+
+def clean_pronouns(text: str) -> str:
+    """ "She / Her" → "she/her"; empty clears them (the narrators then say "they")."""
+    clean = "/".join(part.strip() for part in " ".join(text.split()).split("/")).casefold()
+    if not clean:
+        return ""
+    if len(clean) > MAX_PRONOUNS or not _PRONOUN_WORDS.match(clean):
+        raise InvalidInput(
+            f"Pronouns are up to {MAX_PRONOUNS} letters in words split by '/', e.g. `she/her`, `he/him`, `they/them`."
+        )
+    return clean

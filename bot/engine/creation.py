@@ -14,7 +14,7 @@ from typing import Any
 from bot.data.srd import SRD, Background, CharacterClass, Race, Spell, Subrace
 from bot.engine import backgrounds, rules, spells
 from bot.engine.caps import check_characters
-from bot.engine.characters import CharacterService, log_entry, lookup, name_taken
+from bot.engine.characters import CharacterService, clean_pronouns, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import (
     Actor,
@@ -81,6 +81,7 @@ class Draft:
     cantrip_options: tuple[Spell, ...] = ()  # book or prepared by the class's rules); the rest can
     spell_choose: int = 0  # be picked later with /spell
     spell_options: tuple[Spell, ...] = ()
+    pronouns: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class CharacterCreation(CharacterService):
         background: str,
         method: str,
         custom_background: str | None = None,
+        pronouns: str = "",
     ) -> Draft:
         """Check the options, roll the scores for the rolled method (logged), suggest an assignment."""
         clean = clean_name(name)
@@ -128,7 +130,8 @@ class CharacterCreation(CharacterService):
         pool = {"standard": rules.STANDARD_ARRAY, "rolled": tuple(r.total for r in rolls)}.get(chosen, ())
         if rolls:
             await self._log(actor, rolls)
-        return self._draft(actor, clean, race_entry, class_entry, background_entry, chosen, pool, rolls)
+        draft = self._draft(actor, clean, race_entry, class_entry, background_entry, chosen, pool, rolls)
+        return replace(draft, pronouns=clean_pronouns(pronouns))
 
     def _draft(
         self,
@@ -261,6 +264,7 @@ class CharacterCreation(CharacterService):
             notes="",
             backstory="",
             portrait_url=None,
+            pronouns=draft.pronouns,
         )
 
     def _subrace(self, draft: Draft, chosen: str | None) -> Subrace | None:

@@ -106,6 +106,7 @@ class Sheet:
     notes: str = ""
     backstory: str = ""
     portrait_url: str | None = None
+    pronouns: str = ""  # "she/her", "he/him", "they/them", ...; empty: the narrators say "they"
     spells: Spells = Spells()
     effects: tuple[Effect, ...] = ()  # timed effects outside a fight (Mage Armor), by `bot.engine.effects`
     subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
@@ -378,6 +379,7 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         notes=row.notes,
         backstory=row.backstory,
         portrait_url=row.portrait_url,
+        pronouns=row.pronouns or "",
         spells=spells_of(row.spells or {}),
         effects=timed_effects.load(row.effects),
         subclass=row.subclass,
@@ -414,6 +416,7 @@ _STATE_FIELDS = (
     "notes",
     "backstory",
     "portrait_url",
+    "pronouns",
 )
 
 

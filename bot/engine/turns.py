@@ -31,6 +31,7 @@ from bot.engine import levelling, party
 from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.combat import undo as fight_undo
+from bot.engine.decided_turn import DecisionModes, context_window, play_two_phase, structured, thinking_while
 from bot.engine.leases import BUSY, CampaignQueue, LeaseBusy, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
@@ -77,6 +78,7 @@ class TurnConfig:
     max_calls_per_round: int = 8
     summary_every: int = 20
     turn_timeout: float = 120.0
+    decision_mode: str = "tools"  # auto | json_schema | text: two phases (bot.engine.decided_turn); tools: one loop
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def fallback_note(reason: str) -> str:
 def _reason(error: BaseException) -> str:
     if isinstance(error, NarratorUnavailable):
         known = {
-            "timeout": "the model took too long",
+            "slow start": "the model had not begun to answer in time (NARRATOR_FIRST_TOKEN_SECONDS)",
+            "timeout": "the model took too long to finish (TURN_TIMEOUT_SECONDS / OPENAI_TIMEOUT_SECONDS)",
             "rate limited": "the model is rate limited",
             "server error": "the model's server failed",
             "circuit open": "the model failed repeatedly and is resting",
@@ -203,6 +206,7 @@ class TurnEngine:
         self.leases = leases or Leases(db)
         self.locks = CampaignQueue(self.leases.config.queue)
         self.stats = executor.stats
+        self.modes = DecisionModes(config.decision_mode)
 
     # Before the reply is deferred: cheap checks only ----------------------------------------
 
@@ -289,6 +293,8 @@ class TurnEngine:
                 raise NotFound("This campaign no longer exists.")
             info = info_of(row, self.campaigns.defaults)
             fight = await fight_of(session, row.id)
+        narrator = self.narrators.for_model(info.settings.model)
+        window = await context_window(narrator)
         rows = await self.memory.read(info.id, ticket.action, info.scene.npcs, to_sheet)
         party = tuple(
             party_line(s, self.stats(s), ticket.player_name if s.owner_id == ticket.actor.user_id else "another player")
@@ -319,7 +325,7 @@ class TurnEngine:
             secret_canon=rows.secret_canon,
             secrets=rows.secrets if ticket.is_dm or info.settings.secrets_on_player_turns else (),
         )
-        return info, self.prompt.assemble(inputs)
+        return info, self.prompt.assemble(inputs, tools=not self._two_phase(narrator), window=window)
 
     async def _open(self, ticket: TurnTicket, info: CampaignInfo, prompt: Prompt) -> _State:
         async with self.db.transaction() as session:
@@ -346,7 +352,19 @@ class TurnEngine:
             )
             return _State(ticket, turn.id, turn.number, info, prompt)
 
+    def _two_phase(self, narrator: Narrator) -> bool:
+        return structured(narrator) and self.modes.mode(narrator) != "tools"
+
     async def _play(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
+        if self._two_phase(narrator):
+            done = await play_two_phase(self, state, narrator, sink, self.modes, asyncio.get_running_loop().time)
+            if not done.narration:
+                await sink.text(SILENT_NARRATION)
+            return _Played(done.narration or SILENT_NARRATION, done.actions, narrator.name, done.model)
+        async with thinking_while(sink, narrator, asyncio.get_running_loop().time) as shown:
+            return await self._loop(state, narrator, shown)
+
+    async def _loop(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
         messages = list(state.prompt.messages)
         actions: list[EngineAction] = []
         texts: list[str] = []
@@ -412,11 +430,13 @@ class TurnEngine:
         too_many = f"At most {self.config.max_calls_per_round} tool calls at once."
         return results + [refusal(call, too_many) for call in calls[len(allowed) :]]
 
-    async def _allow(self, state: _State, narrator: Narrator, messages: list[dict[str, Any]]) -> None:
-        """The guild's daily token budget, checked before every model call."""
+    async def _allow(
+        self, state: _State, narrator: Narrator, messages: list[dict[str, Any]], *, tools: bool = True
+    ) -> None:
+        """The guild's daily token budget, checked before every model call (a two-phase call sends no tools)."""
         if narrator.name == "offline":
             return
-        upcoming = estimate_tokens(messages) + self.prompt.tools_tokens
+        upcoming = estimate_tokens(messages) + (self.prompt.tools_tokens if tools else 0)
         allowance = await self.usage.allowance(state.ticket.actor.guild_id or 0, upcoming)
         if not allowance.allowed:
             raise NarratorUnavailable(allowance.reason)

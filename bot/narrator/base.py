@@ -90,6 +90,10 @@ class Usage:
     estimated: bool
     seconds: float
     cost_usd: float = 0.0
+    # What a prefix-caching server (llama.cpp's `timings`, OpenAI's `prompt_tokens_details`) reused and evaluated.
+    cached_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    first_token_seconds: float | None = None
 
 
 NarratorEvent = TextDelta | ToolCallsProposed | Usage
@@ -98,7 +102,8 @@ NarratorEvent = TextDelta | ToolCallsProposed | Usage
 class NarratorUnavailable(Exception):
     """The model could not be used for this turn (after the SDK's own retries).
 
-    ``reason`` is short and safe to log or show: "timeout", "rate limited", "server error",
+    ``reason`` is short and safe to log or show: "slow start" (no first token in time), "timeout", "rate limited",
+    "server error",
     "circuit open", "connection dropped", "unreachable", "garbage" or "rejected".
     ``partial`` is true when some text was already streamed: the caller should discard the half
     turn before falling back to the offline narrator.

@@ -105,6 +105,7 @@ class LocalNarrator:
     """``OpenAINarrator`` on a model the bot runs itself; the server starts with the first turn."""
 
     name = "local"
+    structured = True  # llama.cpp compiles response_format's schema into a grammar
 
     def __init__(self, server: LocalModelServer, narrator: OpenAINarrator) -> None:
         self.server = server
@@ -136,11 +137,27 @@ class LocalNarrator:
                 self._running = True
 
     async def stream(
-        self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[ToolSpec],
+        *,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+        raw_text: bool = False,
     ) -> AsyncIterator[NarratorEvent]:
         await self._ensure_running()
-        async for event in self.narrator.stream(messages, tools, max_tokens=max_tokens):
+        stream = self.narrator.stream(
+            messages, tools, max_tokens=max_tokens, response_format=response_format, raw_text=raw_text
+        )
+        async for event in stream:
             yield event
+
+    async def context_window(self) -> int | None:
+        """What the child really runs with (llama.cpp's ``/props``), else what it was started with."""
+        await self._ensure_running()
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+            return await self.server.context_window() or self.server.context_tokens
+        return self.server.context_tokens
 
     async def probe(self) -> float:
         await self._ensure_running()

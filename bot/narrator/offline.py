@@ -56,6 +56,36 @@ from bot.narrator.base import (
     Usage,
     estimate_tokens,
 )
+from bot.narrator.offline_templates import (
+    ABILITY_NAMES,
+    ABILITY_OUTCOMES,
+    ANY_OUTCOME,
+    CLOSERS,
+    COMBAT,
+    FOLLOW_UPS,
+    IDLE_LEADS,
+    LEADS,
+    NEAR_MISS,
+    NPC_BEATS,
+    OUTCOMES,
+    PLAIN_LEADS,
+    SCENE_BEATS,
+    SETBACKS,
+    SOCIAL_SKILLS,
+    SPELLS,
+)
+from bot.narrator.offline_voice import (
+    NPC_PLAIN,
+    NPC_QUOTES,
+    NPC_SPEECH,
+    NUMBER_LINES,
+    NpcVoice,
+    RecentSentences,
+    campaign_key,
+    npc_voices,
+    pronouns_of,
+    sentences_of,
+)
 from bot.narrator.tools import validate_arguments
 
 __all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block"]
@@ -443,6 +473,31 @@ _PRONOUNS = (
     (re.compile(r"\bmine\b", re.I), "theirs"),
     (re.compile(r"\bI\b"), "they"),
 )
+# The acting character's pronouns, by the first word of the sheet's "pronouns" ("she/her"); "they" by default.
+PRONOUN_SETS = {
+    "they": {"they": "they", "them": "them", "their": "their", "theirs": "theirs", "themselves": "themselves",
+             "have": "have"},
+    "she": {"they": "she", "them": "her", "their": "her", "theirs": "hers", "themselves": "herself", "have": "has"},
+    "he": {"they": "he", "them": "him", "their": "his", "theirs": "his", "themselves": "himself", "have": "has"},
+}  # fmt: skip
+
+
+def pronoun_set(pronouns: str) -> dict[str, str]:
+    """The words for a character's pronouns; "xe/xem" and the like use the words given (singular verbs)."""
+    parts = [p for p in pronouns.casefold().split("/") if p]
+    if not parts or parts[0] in PRONOUN_SETS:
+        return PRONOUN_SETS[parts[0] if parts else "they"]
+    subject, obj = parts[0], parts[1] if len(parts) > 1 else parts[0]
+    possessive = parts[2] if len(parts) > 2 else obj
+    return {"they": subject, "them": obj, "their": possessive, "theirs": possessive, "themselves": f"{obj}self",
+            "have": "has"}  # fmt: skip
+
+
+def with_pronouns(phrase: str, words: Mapping[str, str]) -> str:
+    """An action phrase turned to the third person ("their rival") told with the character's own pronouns."""
+    if words["they"] == "they":
+        return phrase
+    return re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: words[m[1]], phrase)
 
 
 def action_phrase(action: str, name: str) -> str | None:
@@ -461,222 +516,6 @@ def action_phrase(action: str, name: str) -> str | None:
     if len(stripped) > 90:
         stripped = stripped[:90].rsplit(" ", 1)[0].rstrip(",;:")
     return stripped[0].lower() + stripped[1:]
-
-
-# --- templates ----------------------------------------------------------------------------------
-
-# Per skill: (successes, failures). {name} is the character, {scene} the scene's noun phrase.
-OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "stealth": (
-        (
-            "{name} melts into the shadows of {scene}, and not a single head turns.",
-            "Every footfall lands soft as ash; {name} passes like a rumour.",
-        ),
-        (
-            "A loose stone skitters under {name}'s boot, loud as a bell in {scene}.",
-            '{name} is halfway there when a voice calls out: "Who goes there?"',
-        ),
-    ),
-    "sleight-of-hand": (
-        (
-            "A faint click, a careful twist, and it gives way under {name}'s nimble fingers.",
-            "{name}'s hands move quicker than the eye; nobody in {scene} sees a thing.",
-        ),
-        (
-            "The pick slips and scrapes; whatever {name} was working on refuses to yield.",
-            "{name}'s fingers fumble at the crucial moment, and the attempt is plain to see.",
-        ),
-    ),
-    "athletics": (
-        (
-            "Muscles straining, {name} powers through it and comes out the other side.",
-            "With a grunt of effort {name} makes it look almost easy.",
-        ),
-        (
-            "{name} heaves with everything they have, but it is not enough this time.",
-            "{name} slips and lands hard, breathless, no closer than before.",
-        ),
-    ),
-    "acrobatics": (
-        (
-            "{name} moves with a dancer's grace, light and sure across {scene}.",
-            "A twist, a roll, and {name} is through, barely disturbing the dust.",
-        ),
-        (
-            "{name} wobbles, overcorrects and goes down in an undignified heap.",
-            "{name}'s footing betrays them at the worst possible moment.",
-        ),
-    ),
-    "investigation": (
-        (
-            "{name}'s careful search pays off: a detail everyone else missed falls into place.",
-            "Piece by piece, {name} works it out, and {scene} gives up one of its secrets.",
-        ),
-        (
-            "{name} searches thoroughly, yet whatever is hidden in {scene} stays hidden.",
-            "The clues refuse to line up; {name} is left with more questions than answers.",
-        ),
-    ),
-    "perception": (
-        (
-            "{name}'s sharp senses catch it: a flicker of movement at the edge of {scene}.",
-            "Something small but telling does not escape {name}'s notice.",
-        ),
-        (
-            "{name} strains eyes and ears, but {scene} keeps its counsel.",
-            "Nothing seems amiss to {name}, though the feeling of being watched lingers.",
-        ),
-    ),
-    "insight": (
-        (
-            "{name} reads the tells plainly: a tightening jaw, a glance that lingers too long.",
-            "The truth sits just under the words, and {name} sees it clearly.",
-        ),
-        (
-            "{name} studies the face before them and finds it unreadable.",
-            "Whatever lies behind those eyes, {name} cannot make it out.",
-        ),
-    ),
-    "persuasion": (
-        (
-            "{name}'s words land well; the resistance softens into a reluctant nod.",
-            "With patience and warmth {name} wins them over, at least for now.",
-        ),
-        (
-            "{name} makes the case, but it falls on deaf ears.",
-            "The reply is polite and final: {name} has not convinced anyone.",
-        ),
-    ),
-    "deception": (
-        (
-            "{name} spins the tale without a flicker, and it is swallowed whole.",
-            "Not a trace of doubt crosses the listener's face; {name}'s story holds.",
-        ),
-        (
-            "{name}'s story snags on a detail, and suspicion creeps into the silence.",
-            "A narrowed gaze tells {name} the lie has not landed.",
-        ),
-    ),
-    "intimidation": (
-        (
-            "{name}'s threat hangs in the air, and the other side gives way.",
-            "Colour drains from a face; {name} has made the point.",
-        ),
-        ("{name}'s menace is met with a scornful laugh.", "The threat rings hollow, and everyone in {scene} can tell."),
-    ),
-    "performance": (
-        (
-            "{name} holds the room; for a moment all of {scene} listens.",
-            "Applause, or something close to it, rewards {name}'s performance.",
-        ),
-        (
-            "{name}'s performance falters, and the audience's attention drifts away.",
-            "A missed note, an awkward pause, and {name} loses the crowd.",
-        ),
-    ),
-    "animal-handling": (
-        (
-            "Under {name}'s steady hand the animal calms, ears forward and trusting.",
-            "{name} murmurs softly, and the beast settles.",
-        ),
-        (
-            "The animal shies away from {name}, eyes rolling white.",
-            "A snap of teeth warns {name} off; the creature will not be handled.",
-        ),
-    ),
-    "survival": (
-        (
-            "{name} reads the signs of {scene} like a map: broken twigs, disturbed earth, a clear way on.",
-            "The trail is faint, but {name} finds it and follows it true.",
-        ),
-        (
-            "The signs run together; {name} loses the thread somewhere in {scene}.",
-            "{name} circles back twice and finds nothing to follow.",
-        ),
-    ),
-    "medicine": (
-        (
-            "{name}'s practised hands work quickly, and the worst of it is soon under control.",
-            "Clean bandages and a steady touch: {name} does what needs doing.",
-        ),
-        (
-            "{name} does what they can, but the wound will not be easily tamed.",
-            "The bleeding slows but does not stop, despite {name}'s efforts.",
-        ),
-    ),
-    "arcana": (
-        (
-            "The pattern clicks into place in {name}'s mind: this is old magic, and {name} knows its shape.",
-            "{name} recognises the weave of the spell at once.",
-        ),
-        (
-            "The magic is a tangle of meaning {name} cannot unpick.",
-            "Whatever arcane work this is, it defeats {name}'s learning.",
-        ),
-    ),
-    "history": (
-        (
-            "A half-remembered tale surfaces, and {name} recalls exactly where this fits.",
-            "Names, dates and old wars line up neatly in {name}'s memory.",
-        ),
-        (
-            "{name} searches their memory, but the past stays silent.",
-            "Something about it is familiar, yet {name} cannot place it.",
-        ),
-    ),
-    "religion": (
-        ("{name} knows these rites, and the god they belong to.", "The holy symbols speak plainly to {name}."),
-        ("The symbols mean nothing {name} can name.", "If there is a god behind this, {name} does not know them."),
-    ),
-    "nature": (
-        (
-            "{name} knows this at a glance, from leaf and hoof to weather and season.",
-            "The natural world keeps few secrets from {name}, and this is not one of them.",
-        ),
-        ("{name} has never seen its like, and cannot say what it is.", "The wild keeps this secret from {name}."),
-    ),
-}
-ABILITY_NAMES = {
-    "str": "strength",
-    "dex": "agility",
-    "con": "endurance",
-    "int": "wits",
-    "wis": "instinct",
-    "cha": "force of personality",
-}
-ABILITY_OUTCOMES = (
-    ("{name}'s {ability} carries the moment.", "Sheer {ability} sees {name} through."),
-    ("{name}'s {ability} is not enough this time.", "{name} gives it everything, but {ability} fails them."),
-)
-LEADS = ("{name} moves to {phrase}.", "{name} sets out to {phrase}.", "Without hesitation, {name} tries to {phrase}.")
-PLAIN_LEADS = ("{name} commits to the attempt.", "In {scene}, {name} makes the attempt.")
-IDLE_LEADS = ("{name} pauses to take stock of {scene}.", "{name} waits, watching {scene}.")
-FOLLOW_UPS = (
-    ("The way forward looks a little clearer now.", "It is a small victory, but it counts."),
-    ("It will have to be done another way.", "The moment passes, and {scene} feels less welcoming than before."),
-)
-NEAR_MISS = (("It is a near thing.", "Only just, but it holds."), ("So close it stings.", "A hair's breadth short."))
-CLOSERS = ("What does {name} do next?", "The next move is {name}'s.", "{scene_cap} waits for what comes next.")
-SCENE_BEATS = (
-    "Shadows shift across {scene} as {name} goes about it.",
-    "Nothing in {scene} rises to stop them.",
-    "{scene_cap} seems to hold its breath.",
-    "A faint draught stirs the air in {scene}.",
-    "For a moment, all is still.",
-)
-NPC_BEATS = ("{npc} watches {name} closely.", "{npc} raises an eyebrow but says nothing.")
-SETBACKS = (
-    "The attempt comes to nothing, and {name} steps back to reconsider.",
-    "For a moment nothing happens; {name} will need another approach.",
-)
-SPELLS = (
-    "{name} speaks the words of {spell}, and the magic answers.",
-    "The air shivers as {name} shapes {spell}.",
-)
-COMBAT = (
-    "Steel rings out in {scene} as {name} closes on the {enemy}.",
-    "{name} strikes first, and the {enemy} answers with a snarl. Battle is joined.",
-)
 
 
 # --- the narrator -------------------------------------------------------------------------------
@@ -712,6 +551,7 @@ class OfflineNarrator:
         self._monsters = MonsterFinder(monsters)
         self._spells = NameFinder(spells)
         self._clock = clock
+        self._recent = RecentSentences()
 
     async def stream(
         self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
@@ -720,7 +560,7 @@ class OfflineNarrator:
         turn = _read_turn(messages)
         offered = {tool.name for tool in tools} & SAFE_TOOLS
         calls = [] if turn.results else self._propose(turn, offered, tools)
-        text = "" if calls else self._narrate(turn)
+        text = "" if calls else self._narrate(turn, messages)
         for piece in _pieces(text):
             yield TextDelta(piece)
             await asyncio.sleep(0)  # let other tasks run, as a real stream would
@@ -765,16 +605,20 @@ class OfflineNarrator:
         call = validate_arguments(call, tools)
         return [call] if call.error is None else []  # e.g. an over-long name: narrate instead
 
-    def _narrate(self, turn: _Turn) -> str:
+    def _narrate(self, turn: _Turn, messages: Sequence[Mapping[str, Any]]) -> str:
         ctx = turn.context
         tool, result = turn.results[-1] if turn.results else ("", {})
         check = result.get("check") if result.get("ok") is True else None
         check = check if isinstance(check, dict) else None
         name = _check_character(check) or ctx.name
-        writer = _Writer(turn.rng, {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene)})
+        key = campaign_key(messages)
+        words = pronoun_set(pronouns_of(messages).get(name.casefold(), ""))
+        values = {"name": name, "scene": ctx.scene, "scene_cap": _cap(ctx.scene), **words}
+        writer = _Writer(turn.rng, values, self._recent.used(key))
         phrase = action_phrase(turn.action, name) if turn.action else None
+        phrase = with_pronouns(phrase, words) if phrase else None
         if phrase:
-            writer.add(LEADS, phrase=phrase)
+            writer.add(LEADS, phrase=phrase, spare=PLAIN_LEADS)
         else:
             writer.add(PLAIN_LEADS if turn.action else IDLE_LEADS)
         if check is not None:
@@ -788,26 +632,42 @@ class OfflineNarrator:
         elif turn.results:
             writer.add(SETBACKS)
         else:
-            writer.add(SCENE_BEATS)
-            if ctx.npcs:
-                writer.add(NPC_BEATS, npc=turn.rng.choice(ctx.npcs))
-        writer.add(CLOSERS)
-        return writer.text()
+            writer.add(SCENE_BEATS, optional=True)
+        social = check is not None and str(check.get("skill")) in SOCIAL_SKILLS
+        if ctx.npcs and (check is None or social) and not (turn.results and tool == "start_combat"):
+            _write_npc(writer, turn.rng, ctx.npcs, npc_voices(messages))
+        writer.add(CLOSERS, optional=True)
+        text = writer.text()
+        self._recent.remember(key, sentences_of(text))
+        return text
 
 
 class _Writer:
-    """Picks templates in order from one seeded random source, sparing the scene's name once used."""
+    """Picks templates in order from one seeded random source, sparing the scene's name once used and every
+    sentence the campaign's last narrations said (an optional sentence is left out rather than repeated)."""
 
-    def __init__(self, rng: random.Random, values: dict[str, str]) -> None:
+    def __init__(self, rng: random.Random, values: dict[str, str], avoid: set[str] | None = None) -> None:
         self._rng = rng
         self._values = values
+        self._avoid = avoid or set()
         self._sentences: list[str] = []
 
-    def add(self, templates: Sequence[str], **extra: Any) -> None:
+    def add(self, templates: Sequence[str], *, optional: bool = False, spare: Sequence[str] = (), **extra: Any) -> None:
+        """One of `templates` not said lately, else one of `spare`; an optional sentence is left out instead."""
+        written = self._written(templates, extra)
+        fresh = self._fresh(written) or self._fresh(self._written(spare, extra))
+        if not fresh and optional:
+            return
+        self._sentences.append(self._rng.choice(fresh or written))
+
+    def _written(self, templates: Sequence[str], extra: dict[str, Any]) -> list[str]:
         scene_used = self._values["scene"] in " ".join(self._sentences)
-        fresh = [t for t in templates if "{scene" not in t] if scene_used else []
-        template = self._rng.choice(fresh or templates)
-        self._sentences.append(_cap(template.format(**self._values, **extra)))
+        pool = ([t for t in templates if "{scene" not in t] if scene_used else []) or list(templates)
+        return [_cap(t.format(**self._values, **extra)) for t in pool]
+
+    def _fresh(self, written: Sequence[str]) -> list[str]:
+        said = self._avoid | set(self._sentences)
+        return [w for w in written if not set(sentences_of(w)) & said]
 
     def text(self) -> str:
         return " ".join(self._sentences)
@@ -823,11 +683,34 @@ def _write_check(writer: _Writer, check: Mapping[str, Any]) -> None:
     skill = {full: short for short, full in _ABILITY_FULL.items()}.get(skill, skill)
     index = 0 if check.get("success") is True else 1
     if skill in OUTCOMES:
-        writer.add(OUTCOMES[skill][index])
+        writer.add(OUTCOMES[skill][index], spare=ANY_OUTCOME[index])
     else:
-        writer.add(ABILITY_OUTCOMES[index], ability=ABILITY_NAMES.get(skill[:3], "resolve"))
+        ability = ABILITY_NAMES.get(skill[:3], "resolve")
+        writer.add(ABILITY_OUTCOMES[index], spare=ANY_OUTCOME[index], ability=ability)
+    total, dc = check.get("total"), check.get("dc")
+    if isinstance(total, int) and isinstance(dc, int):  # the engine's numbers, as it rolled them
+        label = str(check.get("label") or f"{skill.replace('-', ' ')} check").strip()
+        writer.add(NUMBER_LINES, label=label, total=total, dc=dc)
     margin = _margin(check)
-    writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index])
+    writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index], optional=True)
+
+
+def _write_npc(writer: _Writer, rng: random.Random, present: Sequence[str], voices: Mapping[str, NpcVoice]) -> None:
+    """One NPC present speaks: in their recorded voice, about their motive, when the DM recorded them."""
+    chosen = rng.choice(list(present))
+    known = voices.get(chosen)
+    npc = _literal(chosen)  # the writer formats the template again: names and words the DM typed stay as typed
+    if known is not None and known.voice and known.motive:
+        quotes = [q.format(motive=_literal(known.motive)) for q in NPC_QUOTES]
+        voice = _literal(known.voice)
+        options = [t.format(npc=npc, voice=voice, quote=q, name="{name}") for t in NPC_SPEECH for q in quotes]
+        writer.add(options, optional=True)
+    else:
+        writer.add([t.replace("{npc}", npc) for t in NPC_PLAIN + NPC_BEATS], optional=True)
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 _ABILITY_FULL = {

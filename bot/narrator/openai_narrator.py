@@ -31,6 +31,7 @@ from bot.narrator.base import (
     estimate_tokens,
 )
 from bot.narrator.breaker import CircuitBreaker
+from bot.narrator.capabilities import read_context_window
 from bot.narrator.cost import PriceTable
 from bot.narrator.textcalls import TextCallScanner
 from bot.narrator.tools import parse_call
@@ -61,8 +62,11 @@ class _Turn:
     text: list[str] = field(default_factory=list)
     calls: dict[int, _PendingCall] = field(default_factory=dict)
     usage: tuple[int, int] | None = None
+    cache: tuple[int | None, int | None] = (None, None)  # (reused, evaluated) prompt tokens, when the server says
+    first_token_at: float | None = None
     model: str = ""
     written_chars: int = 0  # everything the model wrote (prose, markup, arguments), for estimating usage
+    raw: bool = False  # a decision: the text is data, passed on whole (no tool-call scanning)
     scanner: TextCallScanner = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +121,8 @@ class _Turn:
 
 def classify_failure(exc: BaseException, *, partial: bool) -> str:
     """The short reason for a failed call (order matters: timeouts are connection errors)."""
+    if isinstance(exc, TimeoutError) and str(exc).startswith(("no first token", "no answer")):
+        return "slow start"
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
@@ -137,6 +143,7 @@ class OpenAINarrator:
     """``Narrator`` over ``openai.AsyncOpenAI``; build it with ``from_settings`` in the app."""
 
     name = "openai"
+    structured = True  # takes response_format and raw_text: a turn may ask it for a decision first
 
     def __init__(
         self,
@@ -147,19 +154,28 @@ class OpenAINarrator:
         timeout: float = 60.0,
         max_retries: int = 2,
         max_tokens: int | None = None,
+        first_token_timeout: float | None = None,
+        context_tokens: int | None = None,
         breaker: CircuitBreaker | None = None,
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.model = model
-        self.timeout = timeout
+        self.timeout = timeout  # one whole call
+        # Until the first token: a CPU reading a long prompt is silent for a long while, then writes quickly.
+        self.first_token_timeout = min(first_token_timeout or timeout, timeout)
         self.max_tokens = max_tokens
+        self.base_url = base_url
+        self._api_key = api_key
+        self._context: tuple[int | None, str] | None = (
+            (context_tokens, "OPENAI_CONTEXT_TOKENS") if context_tokens else None
+        )
         self.breaker = breaker or CircuitBreaker()
         self.prices = prices or PriceTable()
         self._clock = clock
         # The SDK's timeout is per socket read; the whole turn is bounded separately in stream().
         self._client = openai.AsyncOpenAI(
-            api_key=api_key or "unused", base_url=base_url, max_retries=max_retries, timeout=timeout
+            api_key=api_key or "unused", base_url=base_url, max_retries=max_retries, timeout=self.first_token_timeout
         )
 
     @classmethod
@@ -170,6 +186,8 @@ class OpenAINarrator:
             model=settings.openai_model,
             base_url=settings.openai_base_url,
             timeout=settings.openai_timeout_seconds,
+            first_token_timeout=settings.narrator_first_token_seconds,
+            context_tokens=settings.openai_context_tokens,
             max_retries=settings.openai_max_retries,
             max_tokens=settings.narrator_max_tokens,
             breaker=CircuitBreaker(settings.narrator_breaker_failures, settings.narrator_breaker_reset_seconds),
@@ -178,40 +196,68 @@ class OpenAINarrator:
         )
 
     async def stream(
-        self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[ToolSpec],
+        *,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+        raw_text: bool = False,
     ) -> AsyncIterator[NarratorEvent]:
+        """Stream a reply. A decision (``raw_text``, with ``response_format`` where the server honours it) passes
+        the model's text on whole: it is JSON for the engine, never shown."""
         if not self.breaker.allow():
             raise NarratorUnavailable("circuit open", detail=f"retry in {self.breaker.retry_in():.0f} s")
         started = self._clock()
-        turn = _Turn(tools=tools, model=self.model)
+        turn = _Turn(tools=tools, model=self.model, raw=raw_text)
         try:
-            async for event in self._events(messages, turn, max_tokens or self.max_tokens):
+            async for event in self._events(messages, turn, max_tokens or self.max_tokens, response_format):
                 yield event
         except _FAILURES as exc:
             self.breaker.record_failure()
             reason = classify_failure(exc, partial=turn.partial)
             log.warning("narrator_unavailable", reason=reason, partial=turn.partial, error=repr(exc)[:300])
-            raise NarratorUnavailable(reason, partial=turn.partial, detail=type(exc).__name__) from exc
+            raise NarratorUnavailable(reason, partial=turn.partial, detail=str(exc) or type(exc).__name__) from exc
         self.breaker.record_success()
-        yield self._usage(messages, turn, self._clock() - started)
+        yield self._usage(messages, turn, self._clock() - started, started)
 
     async def _events(
-        self, messages: list[dict[str, Any]], turn: _Turn, max_tokens: int | None
+        self,
+        messages: list[dict[str, Any]],
+        turn: _Turn,
+        max_tokens: int | None,
+        response_format: dict[str, Any] | None,
     ) -> AsyncIterator[NarratorEvent]:
-        # One deadline for the whole turn, applied only around our own awaits: a timeout scope
-        # spanning a `yield` would fire inside the consumer's code instead.
-        deadline = asyncio.get_running_loop().time() + self.timeout
-        async with asyncio.timeout_at(deadline):
-            stream = await self._client.chat.completions.create(**self._request(messages, turn.tools, max_tokens))
+        # Two deadlines, applied only around our own awaits (a timeout scope spanning a `yield` would fire inside
+        # the consumer's code): one until the first token, one for the whole call.
+        now = asyncio.get_running_loop().time()
+        deadline = now + self.timeout
+        first_deadline = now + self.first_token_timeout
+        request = self._request(messages, turn.tools, max_tokens)
+        if response_format is not None:
+            request["response_format"] = response_format
+        try:
+            async with asyncio.timeout_at(first_deadline):
+                stream = await self._client.chat.completions.create(**request)
+        except TimeoutError as exc:
+            raise TimeoutError(f"no answer in {self.first_token_timeout:g} s") from exc
         async with stream:
             chunks = aiter(stream)
             while True:
-                async with asyncio.timeout_at(deadline):
-                    chunk = await anext(chunks, None)
+                waiting = turn.first_token_at is None
+                try:
+                    async with asyncio.timeout_at(min(first_deadline, deadline) if waiting else deadline):
+                        chunk = await anext(chunks, None)
+                except TimeoutError as exc:
+                    raise TimeoutError(f"no first token in {self.first_token_timeout:g} s" if waiting else "") from exc
                 if chunk is None:
                     break
                 for event in self._read_chunk(chunk, turn):
+                    if turn.first_token_at is None:
+                        turn.first_token_at = self._clock()
                     yield event
+                if turn.first_token_at is None and any(c.delta.tool_calls for c in chunk.choices):
+                    turn.first_token_at = self._clock()
         for event in turn.finish():  # the stream ended without a finish reason: use what arrived
             yield event
 
@@ -234,10 +280,18 @@ class OpenAINarrator:
         turn.model = chunk.model or turn.model
         if chunk.usage is not None:
             turn.usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+            details = chunk.usage.prompt_tokens_details
+            if details is not None and details.cached_tokens is not None:
+                turn.cache = (details.cached_tokens, chunk.usage.prompt_tokens - details.cached_tokens)
+        timings = (chunk.model_extra or {}).get("timings")  # llama.cpp: cache_n reused, prompt_n evaluated
+        if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
+            cache_n = timings.get("cache_n")
+            turn.cache = (cache_n if isinstance(cache_n, int) else None, timings["prompt_n"])
         for choice in chunk.choices:
             if choice.delta.content:
                 turn.written_chars += len(choice.delta.content)
-                events.extend(turn.show(turn.scanner.feed(choice.delta.content)))
+                content = choice.delta.content
+                events.extend(turn.show(content if turn.raw else turn.scanner.feed(content)))
             for fragment in choice.delta.tool_calls or []:
                 turn.add_fragment(fragment)
             # "tool_calls" normally; Ollama says "stop" even with calls, so any finish flushes them.
@@ -245,7 +299,7 @@ class OpenAINarrator:
                 events.extend(turn.finish())
         return events
 
-    def _usage(self, messages: list[dict[str, Any]], turn: _Turn, seconds: float) -> Usage:
+    def _usage(self, messages: list[dict[str, Any]], turn: _Turn, seconds: float, started: float) -> Usage:
         if turn.usage is not None:
             prompt, completion = turn.usage
         else:  # the server sent no usage chunk: estimate, and say so
@@ -253,7 +307,22 @@ class OpenAINarrator:
             prompt = estimate_tokens(messages) + estimate_tokens(tools_json)
             completion = math.ceil(turn.written_chars / 4)
         cost = self.prices.estimate_cost(turn.model, prompt, completion)
-        return Usage(turn.model, prompt, completion, turn.usage is None, seconds, cost)
+        first = None if turn.first_token_at is None else turn.first_token_at - started
+        reused, evaluated = turn.cache
+        return Usage(turn.model, prompt, completion, turn.usage is None, seconds, cost, reused, evaluated, first)
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        return self._client
+
+    async def context_window_and_source(self) -> tuple[int | None, str]:
+        """The model's context window: the setting, else what the server reports (read once)."""
+        if self._context is None:
+            self._context = await read_context_window(self.base_url, self.model, self._api_key)
+        return self._context
+
+    async def context_window(self) -> int | None:
+        return (await self.context_window_and_source())[0]
 
     async def probe(self) -> float:
         """Seconds ``GET /models`` took (no retries, bounded by the timeout)."""

@@ -4,7 +4,9 @@
 ``openai.AsyncOpenAI`` client (streaming, tool-call deltas, ``include_usage``, retries) runs
 against it unmodified. Replies are scripted: a queue consumed one per request, then an
 optional ``responder`` hook, then a default narration. Faults (HTTP errors, hangs, dropped
-streams, garbage SSE, malformed tool calls) are queued the same way. Every request is
+streams, garbage SSE, malformed tool calls) are queued the same way. ``response_format`` is honoured as
+llama.cpp honours it (`bot.sandbox.structured`): refused when it cannot be compiled, and a scripted reply
+that breaks the schema is answered with a 500 that names the mistake. Every request is
 recorded with its body, headers and timing.
 
 Example::
@@ -42,6 +44,8 @@ from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
+
+from bot.sandbox.structured import FormatError, check_instance, minimal_instance, schema_of
 
 __all__ = ["Fault", "LocalLLM", "RecordedRequest", "Reply", "Responder", "ToolCall"]
 
@@ -143,6 +147,7 @@ class RecordedRequest:
     first_token_at: float | None = None
     finished_at: float | None = None
     answer: Script | None = None
+    timings: dict[str, int] | None = None  # with a prefix cache: what the server reused and evaluated
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -199,6 +204,25 @@ def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | No
     return web.Response(body=body, status=status, content_type=_JSON, headers=headers)
 
 
+def _constrained(answer: Script, schema: dict[str, Any] | None) -> Script:
+    """A scripted reply to a response_format request, as a constrained server could send it, or a 500 naming
+    the script's mistake (a grammar never lets a model write what breaks the schema)."""
+    if schema is None or not isinstance(answer, Reply):
+        return answer
+    if answer.tool_calls:
+        problem = "a constrained reply cannot carry tool calls"
+    else:
+        try:
+            problems = check_instance(json.loads(answer.text), schema)
+        except ValueError:
+            problems = ["the text is not JSON"]
+        if not problems:
+            return answer
+        problem = "; ".join(problems[:5])
+    message = f"sandbox: the scripted reply breaks the requested response_format ({problem})"
+    return Fault.status(500, body=_error_body(message, "sandbox_script_error", None))
+
+
 def _chunks(text: str, size: int) -> list[str]:
     size = max(1, size)
     return [text[i : i + size] for i in range(0, len(text), size)]
@@ -216,6 +240,7 @@ class _Completion:
     call_ids: list[str] = field(default_factory=list)
     text: str = ""
     finish_reason: str = "stop"
+    cached_chars: int | None = None  # with a prefix cache: the characters of this prompt the last one shared
 
     def __post_init__(self) -> None:
         self.call_ids = [call.id or _new_id("call_") for call in self.reply.tool_calls]
@@ -304,9 +329,20 @@ class _Completion:
             for piece in _chunks(call.arguments_json(), self.reply.chunk_size):
                 yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
 
+    def timings(self) -> dict[str, int] | None:
+        """llama.cpp's account of the prompt: tokens reused from the slot's cache, tokens evaluated."""
+        if self.cached_chars is None:
+            return None
+        prompt = self.usage()["prompt_tokens"]
+        cached = min(prompt, self.cached_chars // 4)
+        return {"cache_n": cached, "prompt_n": prompt - cached, "predicted_n": self.usage()["completion_tokens"]}
+
     def events(self) -> Iterable[dict[str, Any]]:
         yield from (self.chunk(delta) for delta in self.deltas())
-        yield self.chunk({}, self.finish_reason)
+        last = self.chunk({}, self.finish_reason)
+        if (timings := self.timings()) is not None:
+            last["timings"] = timings  # llama.cpp sends them with the finish chunk
+        yield last
         if self.include_usage:
             yield self.chunk(None)
 
@@ -325,7 +361,15 @@ class LocalLLM:
         api_key: str | None = None,
         models: Iterable[str] = ("local-model",),
         responder: Responder | None = None,
+        context_tokens: int | None = None,
+        ignore_response_format: bool = False,
+        prefix_cache: bool = False,
     ) -> None:
+        # On: one slot that keeps the last prompt, as llama.cpp's server does, and `timings` on each streamed reply.
+        self.prefix_cache = prefix_cache
+        self._slot = ""
+        self.context_tokens = context_tokens  # set: GET /props answers with it, as llama.cpp's server does
+        self.ignore_response_format = ignore_response_format  # like servers that accept the field and drop it
         self.host = host
         self.port = port
         self.default_text = default_text
@@ -349,6 +393,7 @@ class LocalLLM:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/props", self._props)
         # handler_cancellation: a client that hung up (timeout tests) frees its sleeping handler.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -387,15 +432,17 @@ class LocalLLM:
         """``time.monotonic()`` of the first content/tool byte written, per request that had one."""
         return [r.first_token_at for r in self.requests if r.first_token_at is not None]
 
-    async def _next_answer(self, body: dict[str, Any]) -> Script:
+    async def _next_answer(self, body: dict[str, Any], schema: dict[str, Any] | None = None) -> Script:
         if self.queue:
-            return self.queue.popleft()
+            return _constrained(self.queue.popleft(), schema)
         if self.responder is not None:
             answer = self.responder(body)
             if inspect.isawaitable(answer):
                 answer = await answer
             if answer is not None:
-                return answer
+                return _constrained(answer, schema)
+        if schema is not None:  # nothing scripted: what a constrained model with nothing to say writes
+            return Reply(text=json.dumps(minimal_instance(schema)))
         return Reply(text=self.default_text)
 
     # -- handlers --------------------------------------------------------------------------
@@ -412,6 +459,11 @@ class LocalLLM:
             return denied
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "dmbot-sandbox"} for m in self.models]
         return _json_response({"object": "list", "data": data})
+
+    async def _props(self, request: web.Request) -> web.Response:
+        if self.context_tokens is None:
+            return _json_response(_error_body("Not found.", "not_found_error", None), status=404)
+        return _json_response({"default_generation_settings": {"n_ctx": self.context_tokens}, "total_slots": 1})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()
@@ -434,7 +486,12 @@ class LocalLLM:
         if denied is not None:
             record.status, record.finished_at = 401, time.monotonic()
             return denied
-        record.answer = answer = await self._next_answer(body)
+        try:
+            schema = None if self.ignore_response_format else schema_of(body.get("response_format"))
+        except FormatError as refused:
+            record.status, record.finished_at = 400, time.monotonic()
+            return _json_response(_error_body(str(refused), "invalid_request_error", None), status=400)
+        record.answer = answer = await self._next_answer(body, schema)
         try:
             return await self._answer(request, record, answer)
         finally:
@@ -496,10 +553,24 @@ class LocalLLM:
         await response.prepare(request)
         return response
 
+    def _cached(self, body: dict[str, Any]) -> int | None:
+        """The characters this prompt shares with the slot's last one (tool schemas first, as templates put them)."""
+        if not self.prefix_cache:
+            return None
+        rendered = json.dumps(body.get("tools") or [])
+        for message in body.get("messages") or []:
+            content = message.get("content")
+            rendered += f"<|{message.get('role')}|>" + (content if isinstance(content, str) else json.dumps(content))
+        shared = next((i for i, (a, b) in enumerate(zip(rendered, self._slot, strict=False)) if a != b), None)
+        self._slot, previous = rendered, self._slot
+        return min(len(rendered), len(previous)) if shared is None else shared
+
     async def _stream(
         self, request: web.Request, record: RecordedRequest, reply: Reply, drop_after: int | None = None
     ) -> web.StreamResponse:
         completion = _Completion(reply, record.body, self._model_name(record))
+        completion.cached_chars = self._cached(record.body)
+        record.timings = completion.timings()
         response = await self._open_sse(request)
         first, between = self._delays(reply)
         await asyncio.sleep(first)

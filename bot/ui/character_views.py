@@ -675,7 +675,7 @@ EditCharacter = Callable[[Mapping[str, str]], Awaitable[Sheet]]
 
 
 class EditModal(discord.ui.Modal):
-    """Name, notes, backstory and portrait, prefilled with the current values."""
+    """Name, pronouns, notes, backstory and portrait, prefilled with the current values (Discord's five fields)."""
 
     def __init__(self, sheet: Sheet, edit: EditCharacter, render: RenderSheet) -> None:
         super().__init__(title=f"Edit {sheet.name}"[:45], custom_id=f"dm:{sheet.owner_id}:{secrets.token_hex(4)}:edit")
@@ -683,6 +683,14 @@ class EditModal(discord.ui.Modal):
         self.fields: dict[str, discord.ui.TextInput[EditModal]] = {}
         specs = [
             ("name", "Name", sheet.name, discord.TextStyle.short, 64, True),
+            (
+                "pronouns",
+                "Pronouns (e.g. she/her, he/him, they/them)",
+                sheet.pronouns,
+                discord.TextStyle.short,
+                24,
+                False,
+            ),
             ("notes", "Notes", sheet.notes, discord.TextStyle.paragraph, 1000, False),
             ("backstory", "Backstory", sheet.backstory, discord.TextStyle.paragraph, 4000, False),
             (

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.engine.characters import CharacterRef
+from bot.engine.memory import party_line
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message, embed_text
@@ -197,6 +198,34 @@ async def test_edit_modal(session: SandboxSession) -> None:
         await session.discord.submit_modal(opened, {inputs["name"]: "Tordek *the* Bold", inputs["notes"]: "owes 5 gp"})
     ).done()
     assert saved.ephemeral and "Tordek \\*the\\* Bold" in embed(saved)["title"]
+
+
+async def test_pronouns_at_creation_in_the_edit_form_and_for_the_narrator(session: SandboxSession) -> None:
+    alice = Actor(user_id=session.user_id("alice"), guild_id=session.world.guild.id)
+    bad = await session.run(
+        "character create",
+        {"name": "Mira", "race": "human", "class": "rogue", "background": "acolyte", "pronouns": "she/her 3"},
+    )
+    assert bad.ephemeral and "Pronouns are up to 24 letters" in bad.content
+    handle = await session.run(
+        "character create",
+        {"name": "Mira", "race": "human", "class": "rogue", "background": "acolyte", "pronouns": "She / Her"},
+    )
+    draft = handle.messages[-1]
+    uid = session.user_id("alice")
+    skills = ["stealth", "acrobatics", "deception", "athletics"]
+    await (await session.discord.click(draft, cid(draft, "skills"), user_id=uid, values=skills)).done()
+    await (await session.discord.click(draft, cid(draft, "confirm"), user_id=uid)).done()
+    assert (await session.services.characters.get(alice)).pronouns == "she/her"
+    opened = await session.invoke("character edit")
+    await opened.response()
+    inputs = {c["custom_id"].rsplit(":", 1)[1]: c for c in _inputs(opened.modal)}
+    assert inputs["pronouns"].get("value") == "she/her"  # prefilled
+    await (await session.discord.submit_modal(opened, {inputs["pronouns"]["custom_id"]: "he/him"})).done()
+    sheet = await session.services.characters.get(alice)
+    assert sheet.pronouns == "he/him"
+    stats = session.services.characters.stats(sheet)
+    assert party_line(sheet, stats, "Alice").startswith("Mira (Alice's, he/him): level 1")
 
 
 async def test_levelup_rest_inventory_and_conditions(session: SandboxSession) -> None:

@@ -238,6 +238,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
         rate_redis_key_prefix=key_prefix,
         openai_api_key="sk-local",
         openai_base_url=llm.base_url,
+        narrator_decision_mode="tools",  # these scripts play the one-loop turn; tests/e2e/test_two_phase.py the other
         openai_model="local-model",
         openai_max_retries=0,
         narration_edit_interval_seconds=0.05,

@@ -66,6 +66,7 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
         rate_redis_key_prefix=key_prefix,
         openai_api_key="sk-local",
         openai_base_url=llm.base_url,
+        narrator_decision_mode="tools",  # these scripts play the one-loop turn; tests/e2e/test_two_phase.py the other
         openai_model="local-model",
         openai_max_retries=0,
         narration_edit_interval_seconds=0.05,
@@ -119,7 +120,9 @@ async def test_the_reply_is_deferred_then_edited_as_the_story_streams(table: San
     assert handle.callback is not None and handle.callback.type == 5  # deferred at once
     original = handle.original
     assert original is not None and not original.ephemeral
-    texts = [edit["content"] for edit in original.edits if edit.get("content")]
+    edits = [edit["content"] for edit in original.edits if edit.get("content")]
+    assert edits[0].startswith("🎲 The DM reads the scene…")  # until the first word, the DM is thinking
+    texts = [text for text in edits if not text.startswith("🎲 The DM")]
     assert len(texts) >= 3, texts  # the first words, then throttled edits
     assert all(b.startswith(a[: len(a) // 2]) for a, b in itertools_pairs(texts))  # it grows as it streams
     assert texts[0] != texts[-1] and story(handle).strip() == (STORY * 6).strip()

@@ -234,6 +234,35 @@ def test_a_streamed_narration_prints_as_it_is_edited_and_whole_at_the_end(
     assert "What the dice said" in turn
 
 
+@pytest.fixture
+def slow_llm() -> Iterator[LocalLLM]:
+    """A model that thinks a while before each answer (a CPU reading the prompt), in a thread of its own."""
+    loop = asyncio.new_event_loop()
+    llm = LocalLLM(default_text=NARRATION, first_token_delay=2.5)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(llm.start(), loop).result(timeout=10)
+    try:
+        yield llm
+    finally:
+        asyncio.run_coroutine_threadsafe(llm.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+def test_piped_narrations_wait_for_a_slow_model_one_after_the_other(run_play: PlayRun, slow_llm: LocalLLM) -> None:
+    script = CREATE.format(name="Tordek") + "/campaign create name:Deep Stair\n/campaign join\n"
+    script += "/narrate action:I open the door\n/narrate action:I walk down the stair\n"
+    env = {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": slow_llm.base_url, "OPENAI_MODEL": "local-model"}
+    result = run_play(script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Another turn is being resolved" not in result.stdout  # the second line waited for the first story
+    first, second = result.stdout.split("> /narrate action:I open the door")[1].split("> /narrate action:I walk")
+    assert "The DM reads the scene" in first and "What the dice said" in first
+    assert "What the dice said" in second and "offline narrator" not in result.stdout
+    assert len(slow_llm.requests) == 4  # two phases a turn: the decision, then the story
+
+
 def at_a_terminal(cwd: Path, keys: list[str], wait_for: list[str]) -> str:
     """Run `dmbot play` on a pseudo-terminal, typing each of `keys` once the output shows the matching `wait_for`."""
     dmbot = str(Path(sys.executable).parent / "dmbot")

@@ -235,7 +235,23 @@ async def test_500_after_retries_is_unavailable(llm: LocalLLM) -> None:
 async def test_timeout_is_unavailable(llm: LocalLLM) -> None:
     llm.enqueue(Fault.timeout(5))
     error, _ = await fails(make(llm, timeout=0.3))
-    assert error.reason == "timeout" and not error.partial
+    assert error.reason == "slow start" and not error.partial  # not a word in time: the first-token bound
+
+
+async def test_the_first_token_is_bounded_apart_from_the_whole_call(llm: LocalLLM) -> None:
+    slow_start = OpenAINarrator(
+        api_key="k", model="m", base_url=llm.base_url, max_retries=0, timeout=30, first_token_timeout=0.3
+    )
+    llm.enqueue(Reply(text="late", delay_first_token=2))
+    error, _ = await fails(slow_start)
+    assert error.reason == "slow start" and "no first token in 0.3 s" in error.detail
+    # Once the first token is in, only the whole-call bound applies: a slow writer finishes.
+    llm.enqueue(Reply(text="drip " * 8, chunk_size=5, delay_between_chunks=0.1))
+    events = [event async for event in slow_start.stream(MESSAGES, [])]
+    assert "".join(texts(events)).split() == ["drip"] * 8
+    usage = events[-1]
+    assert isinstance(usage, Usage) and usage.first_token_seconds is not None
+    await slow_start.aclose()
 
 
 async def test_the_whole_turn_is_bounded_not_just_each_read(llm: LocalLLM) -> None:

@@ -80,7 +80,8 @@ def test_the_parts_come_in_order_and_the_action_last() -> None:
     assert roles[-2:] == ["user", "user"] and roles[:-2] == ["system"] * (len(roles) - 2)
     memory = record_text(prompt.messages)
     assert "CAMPAIGN MEMORY" in memory
-    assert memory.index("SCENE:") < memory.index("PARTY") < memory.index("RECENT EVENTS")
+    # What changes least first (prefix caching): scene, the growing event list, sheets, then the turn's context.
+    assert memory.index("SCENE:") < memory.index("RECENT EVENTS") < memory.index("PARTY") < memory.index("<context>")
     assert memory.index("Event 1:") < memory.index("Event 30:")  # oldest first, as a story reads
     assert prompt.messages[-1]["content"] == "<<<I ask Brother Aldous about the silver key>>>"
     context = SceneContext.from_messages(prompt.messages)

@@ -16,11 +16,12 @@ PLAYER_FACING = [
     p for d in ("bot", "cogs") for p in (ROOT / d).rglob("*.py") if not {"sandbox", "testbed"} & set(p.parts)
 ]
 # In a string literal (an f-string is one token on Python 3.11, parts from 3.12): "thing(s) ", "{'s' if ...}",
-# "{n} rounds" (a constant such as {MAX_ROUNDS} is always plural, so it is allowed).
+# "{n} rounds" (a constant such as {MAX_ROUNDS} is always plural, so it is allowed; so is a narration
+# template's "{name} turns to ...", a verb).
 HAND_MADE = re.compile(
     r"[a-z]\(s\)[ ,:;!?.'\"]"
     r"|\{['\"]s['\"] if "
-    r"|\{(?![A-Z_]+[:,}])[^{}]+\} (rounds|turns|hit dice|items|spells|cantrips|attacks)\b"
+    r"|\{(?![A-Z_]+[:,}])(?!(name|npc|enemy)\})[^{}]+\} (rounds|turns|hit dice|items|spells|cantrips|attacks)\b"
 )
 
 
