@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import structlog
 
 from bot.engine.memory import neutral
+from bot.engine.safety import HeldBack, rules_of
 from bot.engine.tool_calls import CallResult, EngineAction
 from bot.narrator import NARRATOR_TOOLS, Narrator, NarratorUnavailable, ProposedCall, TextDelta, ToolSpec, Usage
 from bot.narrator.decision import (
@@ -263,7 +264,8 @@ async def play_two_phase(
         thinking.phase = "writes"
         prose = [*messages, results_message(results)]
         await hooks._allow(state, narrator, prose, tools=False)
-        text, _, usage = await hooks._call(narrator, prose, [], _FirstWords(sink, thinking), after=False)
+        shown = HeldBack(rules_of(state.info.safety), _FirstWords(sink, thinking))  # checked against the lines
+        text, _, usage = await hooks._call(narrator, prose, [], shown, after=False)
     if usage is not None:
         await hooks._record(state, narrator, usage)
     model = usage.model if usage is not None else narrator.model

@@ -207,8 +207,11 @@ async def llm_table(postgres_url: str, redis_url: str, key_prefix: str, llm: Loc
         narration_edit_interval_seconds=0.01,  # nearly every chunk an edit: anything let through would show
         narrator_breaker_failures=1000,
         daily_token_budget=10_000_000,  # the host's ceiling: a server's admins may only lower it
+        narrator_decision_mode="tools",  # these scripts play the one-loop turn
     )
     async with running_bot(settings, rng=random.Random(11)) as session:
+        # the database lives for the run: an earlier test may have left this guild a small budget
+        await session.services.campaign.usage.set_budget(session.world.guild.id, 10_000_000)
         await seat(session)
         llm.reset()
         yield session

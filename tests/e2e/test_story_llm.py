@@ -39,6 +39,8 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
         narration_edit_interval_seconds=0.05,
         narrator_breaker_failures=100,
         summary_refresh_events=2,  # the rolling summary folds in nearly every event
+        daily_token_budget=1_000_000,  # the host's ceiling: a server's admins may only lower it
+        narrator_decision_mode="tools",  # these scripts play the one-loop turn
     )
     async with running_bot(settings, rng=random.Random(7)) as session:
         guild = session.world.guild.id

@@ -36,7 +36,7 @@ def table_settings(postgres_url: str, redis_url: str, key_prefix: str, llm: Loca
         openai_max_retries=0,
         narration_edit_interval_seconds=0.05,
         narrator_breaker_failures=100,
-        **extra,
+        **({"daily_token_budget": 1_000_000} | extra),  # the host's ceiling: a server's admins may only lower it
     )
 
 
