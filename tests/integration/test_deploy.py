@@ -90,13 +90,14 @@ def test_the_image_install_steps_give_a_dmbot_that_passes_check(tmp_path: Path, 
     assert "up to date" in run([dmbot, "migrate"], cwd=work, env=env).stdout  # migrations ship as package data
     lines = run([dmbot, "check"], cwd=work, env=env).stdout.splitlines()
 
-    expected = ["✓ settings", "✓ database", "✓ redis", "✓ llm", "✓ commands"]
+    expected = ["✓ settings", "✓ database", "✓ redis", "✓ llm", "✓ narrator", "✓ commands"]
     assert [line.split(":")[0] for line in lines] == expected, lines
     assert "no DISCORD_TOKEN" in lines[0]
     assert re.fullmatch(r"✓ database: reachable in \d+ ms, schema at head", lines[1]), lines[1]
     assert re.fullmatch(r"✓ redis: reachable in \d+ ms", lines[2]), lines[2]
     assert lines[3] == "✓ llm: no OPENAI_API_KEY: the offline narrator tells the story"
-    assert re.fullmatch(r"✓ commands: \d+ commands, valid against Discord's published contract", lines[4])  # data ships
+    assert lines[4] == "✓ narrator: offline: the rule-based narrator decides checks itself"
+    assert re.fullmatch(r"✓ commands: \d+ commands, valid against Discord's published contract", lines[5])  # data ships
 
 
 # --- secrets and least privilege in the compose deployment -----------------------------------------------------

@@ -66,9 +66,11 @@ async def table(database_url: str) -> AsyncIterator[tuple[Table, Scripted]]:
             built.actor(user), name=name, race=race, klass=klass, background="acolyte", method="standard"
         )
         await characters.create(built.actor(user), draft, Choices(skills=skills))
-    async with db.transaction() as session:  # tough enough to follow a dragon's numbers
+    async with db.transaction() as session:  # tough enough to follow a dragon's numbers, and in the party
         await session.execute(
-            update(Character).where(Character.guild_id == guild).values(hp_max=TOUGH, hp_current=TOUGH)
+            update(Character)
+            .where(Character.guild_id == guild)
+            .values(hp_max=TOUGH, hp_current=TOUGH, campaign_id=campaign)
         )
     yield built, rng
     await db.dispose()
