@@ -351,7 +351,7 @@ async def test_i_cast_fire_bolt_at_the_goblin_in_a_narrated_turn(sqlite_session:
         await s.services.combat.next_turn(dm, combat_id)
     handle = await s.invoke("narrate", {"action": "I cast Fire Bolt at the goblin"}, user="alice")
     await handle.wait_for(
-        lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages for e in m.embeds), timeout=10
+        lambda h: any(e.get("title") == "🎲 What the dice said" for m in h.messages for e in m.embeds), timeout=60
     )
     said = next(e for m in handle.messages for e in m.embeds if e.get("title") == "🎲 What the dice said")
     body = embed_text(said)
