@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.data.srd import SRD
+from bot.engine import effects as timed_effects
 from bot.engine import rules
 from bot.engine.caps import check_characters
 from bot.engine.character_export import FORMAT, export_bytes, sheet_from_export
@@ -197,6 +198,8 @@ def new_row(sheet: Sheet) -> Character:
         portrait_url=sheet.portrait_url,
         subclass=sheet.subclass,
         custom=_plain(sheet.custom),
+        pronouns=sheet.pronouns,  # columns added after this mapping was written: keep them too
+        effects=timed_effects.dump(sheet.effects),
     )
 
 
