@@ -13,8 +13,18 @@ from typing import Any
 
 import jsonschema
 
+from bot.engine import effects as timed_effects
 from bot.engine import rules
-from bot.engine.sheet import MAX_INVENTORY_ROWS, MAX_NAME_LENGTH, MAX_STACK, ActiveCondition, Item, Sheet, spells_of
+from bot.engine.sheet import (
+    MAX_INVENTORY_ROWS,
+    MAX_NAME_LENGTH,
+    MAX_STACK,
+    ActiveCondition,
+    Item,
+    Sheet,
+    item_json,
+    spells_of,
+)
 from bot.errors import InvalidInput
 
 FORMAT = "dmbot-character"
@@ -40,6 +50,57 @@ _CUSTOM_ITEM = {
     "required": ["name", "quantity"],
     "additionalProperties": False,
 }
+_SHORT = {"type": "string", "maxLength": 64}
+# What a DM's item (`/dm award custom`, homebrew) says of itself: bot.engine.items reads these keys.
+_ITEM_DETAILS = {
+    "type": "object",
+    "maxProperties": 20,
+    "properties": {
+        "description": {"type": "string", "maxLength": 1000},
+        "weight": {"type": "number", "minimum": 0, "maximum": 10_000},
+        "value_gp": {"type": "number", "minimum": 0, "maximum": 10_000_000},
+        "weapon": {
+            "type": "object",
+            "properties": {"dice": {"type": "string", "pattern": r"^[1-9]\d?d\d{1,3}$"}, "type": _SHORT},
+            "required": ["dice", "type"],
+            "additionalProperties": False,
+        },
+        "ac_bonus": {"type": "integer", "minimum": 0, "maximum": 30},
+        "attack_bonus": {"type": "integer", "minimum": 0, "maximum": 5},
+        "armor": {"type": "object", "maxProperties": 5},
+        "attunement": {"type": "boolean"},
+        "homebrew": {"type": "boolean"},
+        "rarity": _SHORT,
+        "category": _SHORT,
+    },
+    "additionalProperties": False,
+}
+_BONUS = {"type": "string", "pattern": timed_effects.BONUS.pattern}
+_EFFECT = {  # bot.engine.effects' JSON, with every number bounded
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": timed_effects.MAX_NAME},
+        "bonuses": {"type": "object", "additionalProperties": _BONUS, "maxProperties": 8},
+        "ac": {"type": "integer", "minimum": -10, "maximum": 10},
+        "resistances": {"type": "array", "items": _SHORT, "maxItems": 13},
+        "edges": {"type": "object", "additionalProperties": {"enum": ["advantage", "disadvantage"]}},
+        "rounds": {"type": ["integer", "null"], "minimum": 0, "maximum": 100_000},
+        "ticks_on": {"type": ["string", "null"], "maxLength": 256},
+        "phase": {"enum": ["start", "end"]},
+        "caster": {"type": ["string", "null"], "maxLength": 256},
+        "conditions": {"type": "array", "items": _SHORT, "maxItems": 10},
+        "save_ends": {"type": "array", "prefixItems": [_SHORT, {"type": "integer"}], "minItems": 2, "maxItems": 2},
+        "ac_base": {"type": "integer", "minimum": 0, "maximum": 30},
+        "against": {"type": "string", "maxLength": 256},
+        "ends_on_damage": {"type": "boolean"},
+        "ward_dc": {"type": "integer", "minimum": 0, "maximum": 30},
+        "from_types": {"type": "array", "items": _SHORT, "maxItems": 14},
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+# Fields a file from before they existed may lack (read as "" and []); an export always writes them.
+OPTIONAL = ("pronouns", "effects")
 
 # The shape of the file; docs/CHARACTER_FORMAT.md describes each field (a test keeps the two in step).
 SCHEMA: dict[str, Any] = {
@@ -77,6 +138,7 @@ SCHEMA: dict[str, Any] = {
         "format": {"const": FORMAT},
         "version": {"const": VERSION},
         "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH * 2},
+        "pronouns": {"type": "string", "maxLength": 24},
         "race": {"type": "string", "maxLength": 64},
         "subrace": {"type": ["string", "null"], "maxLength": 64},
         "class": {"type": "string", "maxLength": 64},
@@ -122,6 +184,8 @@ SCHEMA: dict[str, Any] = {
                     "name": {"type": "string", "minLength": 1, "maxLength": 100},
                     "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_STACK},
                     "equipped": {"type": "boolean"},
+                    "attuned": {"type": "boolean"},
+                    "details": _ITEM_DETAILS,
                 },
                 "required": ["item", "name", "quantity", "equipped"],
                 "additionalProperties": False,
@@ -166,6 +230,7 @@ SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
             },
         },
+        "effects": {"type": "array", "items": _EFFECT, "maxItems": timed_effects.MAX_EFFECTS},
         "notes": {"type": "string", "maxLength": MAX_TEXT},
         "backstory": {"type": "string", "maxLength": MAX_TEXT},
         "portrait_url": {"type": ["string", "null"], "maxLength": 500},
@@ -195,6 +260,7 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "name": sheet.name,
+        "pronouns": sheet.pronouns,
         "race": sheet.race,
         "subrace": sheet.subrace,
         "class": sheet.class_index,
@@ -216,9 +282,7 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
         "expertise": list(sheet.expertise),
         "languages": list(sheet.languages),
         "features": list(sheet.features),
-        "inventory": [
-            {"item": i.item, "name": i.name, "quantity": i.quantity, "equipped": i.equipped} for i in sheet.inventory
-        ],
+        "inventory": [item_json(i) for i in sheet.inventory],
         "coins": dict(sheet.coins),
         "spell_slots": {"max": list(sheet.slots_max), "current": list(sheet.slots_current)},
         "spells": {
@@ -229,6 +293,7 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
             "may_prepare": sheet.spells.may_prepare,
         },
         "conditions": [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions],
+        "effects": timed_effects.dump(sheet.effects),
         "notes": sheet.notes,
         "backstory": sheet.backstory,
         "portrait_url": sheet.portrait_url,
@@ -288,7 +353,9 @@ def sheet_from_export(data: Mapping[str, Any], *, guild_id: int, owner_id: int) 
         notes=data["notes"],
         backstory=data["backstory"],
         portrait_url=data["portrait_url"],
+        pronouns=data.get("pronouns", ""),
         spells=spells_of(data["spells"]),
+        effects=timed_effects.load(data.get("effects")),
         subclass=data["subclass"],
         custom=dict(data["custom"]),
     )

@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.data.srd import SRD
-from bot.engine import effects as timed_effects
-from bot.engine import rules
+from bot.engine import items, rules
 from bot.engine.caps import check_characters
 from bot.engine.character_export import FORMAT, export_bytes, sheet_from_export
 from bot.engine.characters import CharacterRef, CharacterService, may_edit, name_taken
 from bot.engine.foundry_import import Report, from_foundry, is_foundry_actor
-from bot.engine.sheet import Actor, Sheet, clean_name, guild_of, item_json, name_key, spells_json, to_sheet
+from bot.engine.sheet import Actor, Sheet, clean_name, guild_of, name_key, to_sheet, write_back
 from bot.errors import Forbidden, InvalidInput
 from persistence.errors import Conflict
 from persistence.models import Character
@@ -100,9 +99,11 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     ):
         raise InvalidInput("This file's spell slots left are more than its slots.")
     report = Report(source="dmbot", mapped=["Every field: a dmbot character file, read as it was exported"])
-    items = srd.lookup("item")
+    srd_items, magic_items = srd.lookup("item"), srd.lookup("magic_item")
     for item in sheet.inventory:
-        if item.item not in items:
+        if item.details:  # a DM's item from another table: its numbers shown for this DM to judge
+            report.custom.append(f"Item: {items.describe(srd, item)} (a DM's item, kept as it was)")
+        elif item.item not in srd_items and item.item not in magic_items:
             report.custom.append(f"Item: {item.name} (not an SRD item, kept as it was)")
     custom = sheet.custom
     report.custom += [f"{k.capitalize()}: {custom[k]}" for k in ("race", "background", "subclass") if custom.get(k)]
@@ -159,48 +160,22 @@ class CharacterPorting:
 
 
 def new_row(sheet: Sheet) -> Character:
-    """A new, active character row with exactly the sheet's facts."""
-    return Character(
+    """A new, active character row with exactly the sheet's facts: who and what it is here, every other fact
+    through the sheet's own `write_back`, so a column that write-back keeps can't be forgotten on import
+    (tests/unit/test_import_row.py fails on a column neither sets)."""
+    row = Character(
         guild_id=sheet.guild_id,
         owner_id=sheet.owner_id,
         campaign_id=None,
-        name=sheet.name,
-        name_key=name_key(sheet.name),
         active=True,
-        version=1,
+        version=0,  # write_back counts it to 1
         race=sheet.race,
         subrace=sheet.subrace,
         class_index=sheet.class_index,
         background=sheet.background,
-        level=sheet.level,
-        xp=sheet.xp,
-        levelup_allowed=sheet.levelup_allowed,
-        base_scores=dict(sheet.base_scores),
-        bonus_scores=dict(sheet.bonus_scores),
-        hp_max=sheet.hp_max,
-        hp_current=sheet.hp_current,
-        hp_temp=sheet.hp_temp,
-        hit_dice_used=sheet.hit_dice_used,
-        death_successes=sheet.death_successes,
-        death_failures=sheet.death_failures,
-        proficiencies={k: list(v) for k, v in sheet.proficiencies.items()},
-        expertise=list(sheet.expertise),
-        languages=list(sheet.languages),
-        features=list(sheet.features),
-        inventory=[item_json(i) for i in sheet.inventory],
-        coins=dict(sheet.coins),
-        slots_max=list(sheet.slots_max),
-        slots_current=list(sheet.slots_current),
-        conditions=[{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions],
-        spells=spells_json(sheet.spells),
-        notes=sheet.notes,
-        backstory=sheet.backstory,
-        portrait_url=sheet.portrait_url,
-        subclass=sheet.subclass,
-        custom=_plain(sheet.custom),
-        pronouns=sheet.pronouns,  # columns added after this mapping was written: keep them too
-        effects=timed_effects.dump(sheet.effects),
     )
+    write_back(row, replace(sheet, custom=_plain(sheet.custom)))
+    return row
 
 
 def _plain(custom: Mapping[str, Any]) -> dict[str, Any]:

@@ -429,6 +429,7 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.bonus_scores = dict(sheet.bonus_scores)
     row.proficiencies = {k: list(v) for k, v in sheet.proficiencies.items()}
     row.expertise = list(sheet.expertise)
+    row.languages = list(sheet.languages)
     row.features = list(sheet.features)
     row.inventory = [item_json(i) for i in sheet.inventory]
     row.coins = dict(sheet.coins)
