@@ -13,6 +13,7 @@ helpers raise ``ValueError`` for out-of-range input (a level of 21 is a bug, not
 from __future__ import annotations
 
 import bisect
+import copy
 import functools
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
@@ -1020,12 +1021,22 @@ class SRD:
         """Autocomplete: (index, name) pairs, name-prefix matches first, then substrings."""
         return self.lookup(kind).search(text, limit)
 
+    def with_spells(self, extra: Iterable[Spell]) -> SRD:
+        """This SRD with more spells (a campaign's homebrew): found, listed by class and offered like its own."""
+        rows = tuple(extra)
+        if not rows:
+            return self
+        view = copy.copy(self)
+        view._lookups = {**self._lookups, "spell": Lookup("spell", [*self.data.spells, *rows])}
+        return view
+
     # Lists ----------------------------------------------------------------------------------------
 
     def spells_for_class(self, class_key: str, level: int | None = None) -> tuple[Spell, ...]:
-        """Spells on a class's list, optionally only of one spell level."""
+        """Spells on a class's list, optionally only of one spell level (homebrew ones too, `with_spells`)."""
         index = self.klass(class_key).index
-        return tuple(s for s in self.data.spells if index in s.classes and (level is None or s.level == level))
+        spells: Lookup[Spell] = self._lookups["spell"]
+        return tuple(s for s in spells if index in s.classes and (level is None or s.level == level))
 
     def monsters_by_cr(self, cr: float | str) -> tuple[Monster, ...]:
         """Monsters of exactly this CR (``0.25`` or ``"1/4"``), in index order."""

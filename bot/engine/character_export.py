@@ -51,6 +51,13 @@ _CUSTOM_ITEM = {
     "additionalProperties": False,
 }
 _SHORT = {"type": "string", "maxLength": 64}
+_DICE = {"type": "string", "maxLength": 40, "pattern": r"^[1-9]\d?d\d{1,3}([+-]\d{1,2}d\d{1,3}|[+-]\d{1,2})*$"}
+_DAMAGE_PART = {
+    "type": "object",
+    "properties": {"dice": _DICE, "type": _SHORT},
+    "required": ["dice", "type"],
+    "additionalProperties": False,
+}
 # What a DM's item (`/dm award custom`, homebrew) says of itself: bot.engine.items reads these keys.
 _ITEM_DETAILS = {
     "type": "object",
@@ -61,13 +68,26 @@ _ITEM_DETAILS = {
         "value_gp": {"type": "number", "minimum": 0, "maximum": 10_000_000},
         "weapon": {
             "type": "object",
-            "properties": {"dice": {"type": "string", "pattern": r"^[1-9]\d?d\d{1,3}$"}, "type": _SHORT},
+            "properties": {
+                "dice": _DICE,
+                "type": _SHORT,
+                "extra": {"type": "array", "items": _DAMAGE_PART, "maxItems": 4},
+                "properties": {"type": "array", "items": _SHORT, "maxItems": 10},
+            },
             "required": ["dice", "type"],
             "additionalProperties": False,
         },
         "ac_bonus": {"type": "integer", "minimum": 0, "maximum": 30},
         "attack_bonus": {"type": "integer", "minimum": 0, "maximum": 5},
-        "armor": {"type": "object", "maxProperties": 5},
+        "armor": {
+            "type": "object",
+            "properties": {
+                "base": {"type": "integer", "minimum": 0, "maximum": 30},
+                "type": {"enum": ["light", "medium", "heavy", "shield"]},
+            },
+            "required": ["base", "type"],
+            "additionalProperties": False,
+        },
         "attunement": {"type": "boolean"},
         "homebrew": {"type": "boolean"},
         "rarity": _SHORT,

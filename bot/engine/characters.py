@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import SRD, Condition, load_srd
+from bot.data.srd import SRD, Armor, Condition, load_srd
 from bot.discord_limits import is_http_url
 from bot.engine import events as log
 from bot.engine import integrity as table_rules
@@ -34,6 +34,7 @@ from bot.engine.sheet import (
     armor_class,
     clean_name,
     guild_of,
+    homebrew_armor,
     name_key,
     stats,
     to_sheet,
@@ -360,12 +361,12 @@ class CharacterService:
         """Armour replaces worn armour, a shield replaces a shield; the AC follows. A two-handed weapon and a
         shield never together."""
         weapons.check_equip(sheet, self.srd, index)
-        slot = self._armor_slot(index)
+        slot = self._armor_slot(sheet, index)
         items = []
         for entry in sheet.inventory:
             if entry.item == index:
                 entry = replace(entry, equipped=True)
-            elif slot and entry.equipped and self._armor_slot(entry.item) == slot:
+            elif slot and entry.equipped and self._armor_slot(sheet, entry.item) == slot:
                 entry = replace(entry, equipped=False)
             items.append(entry)
         note = ""
@@ -373,13 +374,22 @@ class CharacterService:
             note = f" {sheet.name} isn't proficient with it (the SRD gives disadvantage on Str and Dex rolls)."
         return tuple(items), f"Equipped {name}.{note}"
 
-    def _armor_slot(self, index: str) -> str | None:
-        if index not in self.srd.lookup("armor"):
+    def _armor_of(self, sheet: Sheet, index: str) -> Armor | None:
+        """SRD armour, or a DM's (homebrew) armour the sheet carries."""
+        if index in self.srd.lookup("armor"):
+            return self.srd.armor(index)
+        held = sheet.carried(index)
+        return homebrew_armor(held) if held is not None and (held.details or {}).get("armor") else None
+
+    def _armor_slot(self, sheet: Sheet, index: str) -> str | None:
+        armor = self._armor_of(sheet, index)
+        if armor is None:
             return None
-        return "shield" if self.srd.armor(index).category == "shield" else "body"
+        return "shield" if armor.category == "shield" else "body"
 
     def _armor_proficient(self, sheet: Sheet, index: str) -> bool:
-        armor = self.srd.armor(index)
+        armor = self._armor_of(sheet, index)
+        assert armor is not None
         have = set(sheet.proficiencies.get("armor", ()))
         wanted = {"shields"} if armor.category == "shield" else {"all-armor", f"{armor.category}-armor", index}
         return bool(have & wanted)

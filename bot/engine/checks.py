@@ -170,7 +170,7 @@ class CheckService:
         damage = None
         if attack.critical is not Critical.FAIL:
             dice = line.damage.partition(" ")[0]
-            expression = _crit_damage(dice) if critical else dice
+            expression = "+".join(_crit_damage(d) if critical else d for d in (dice, *(d for d, _ in line.extra)))
             damage = self.dice.roll(expression, label=f"{sheet.name}: {line.name} damage")
         return AttackResult(
             character=sheet.name,
@@ -179,7 +179,7 @@ class CheckService:
             to_hit=line.to_hit,
             attack=attack,
             damage=damage,
-            damage_type=line.damage.partition(" ")[2] or None,
+            damage_type=", ".join([line.damage.partition(" ")[2], *(t for _, t in line.extra)]) or None,
             critical=critical,
             reasons=mods.reasons,
             note=note,

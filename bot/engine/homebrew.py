@@ -20,10 +20,10 @@ from typing import Any, Literal
 import jsonschema
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import SRD, Monster, cr_label, parse_cr
+from bot.data.srd import SRD, Monster, Spell, cr_label, parse_cr
 from bot.engine.dice import Dice
 from bot.engine.homebrew_form import MonsterForm, monster_from_form
-from bot.engine.sheet import Actor, clean_name
+from bot.engine.sheet import Actor, Item, clean_name
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.errors import Conflict
@@ -35,6 +35,10 @@ Kind = Literal["monster", "item", "spell", "feat"]
 Scope = Literal["campaign", "server"]
 KINDS: tuple[Kind, ...] = ("monster", "item", "spell", "feat")
 PREFIX = "hb-"  # a homebrew monster's index in a fight: `hb-<id>`, never an SRD index
+# A homebrew spell's index on a sheet, `homebrew-<name>`, and an item's, `homebrew:<name>`: by name, so that a
+# DM who replaces an entry (remove, add again) keeps what the characters already have.
+SPELL_PREFIX = "homebrew-"
+ITEM_PREFIX = "homebrew:"
 BUNDLE = "dmbot-homebrew"
 MAX_FILE_BYTES = 500_000
 MAX_PER_SCOPE = 200
@@ -386,6 +390,111 @@ class HomebrewMonsters:
         return self.put(found.id, found.data)
 
 
+def to_spell(data: Mapping[str, Any], srd: SRD) -> Spell:
+    """The homebrew spell as the SRD's model: `/spell` and `/cast` use it as they use the SRD's. A caster's
+    own save DC and attack bonus apply (a file's `save.dc` is for the DM's reading); the first damage part is
+    the spell's damage, at every slot level."""
+    level = data["level"]
+    damage = data.get("damage") or []
+    dice = damage[0]["dice"].replace(" ", "").lower() if damage else None
+    save = data.get("save")
+    classes = tuple(
+        c.index for c in srd.data.classes if c.name.casefold() in {n.casefold() for n in data.get("classes", ())}
+    )
+    if dice and (save or data.get("attack")):
+        automation = "full"
+    else:
+        automation = "partial" if dice else "noted"
+    return Spell.model_validate(
+        {
+            "index": SPELL_PREFIX + "-".join(data["name"].casefold().split()),
+            "name": data["name"],
+            "level": level,
+            "school": data["school"],
+            "classes": classes,
+            "range": data.get("range", "Self"),
+            "components": ("V", "S"),
+            "concentration": bool(data.get("concentration")),
+            "casting_time": data.get("casting_time", "1 action"),
+            "duration": data.get("duration", "Instantaneous"),
+            "attack_type": data.get("attack"),
+            "damage_type": damage[0]["type"] if damage else None,
+            "damage_at_slot_level": {level: dice} if dice and level else {},
+            "damage_at_character_level": {1: dice} if dice and not level else {},
+            "save": {"ability": save["ability"], "success": save.get("success", "none")} if save else None,
+            "automation": automation,
+        }
+    )
+
+
+async def srd_with_spells(session: AsyncSession, srd: SRD, actor: Actor) -> SRD:
+    """The SRD with the homebrew spells of the actor's server and (in its channel) campaign: the one the spell
+    engine reads for `/spell` and `/cast`. A campaign's spell wins over the server's of the same name."""
+    if actor.guild_id is None:
+        return srd
+    repo = HomebrewRepository(session)
+    campaign = await repo.campaign_in(actor.channel_id or 0)
+    rows = sorted(await repo.visible(actor.guild_id, campaign, "spell"), key=lambda r: r.campaign_id is None)
+    spells: dict[str, Spell] = {}
+    for row in rows:
+        spell = to_spell(row.data, srd)
+        spells.setdefault(spell.index, spell)
+    return srd.with_spells(spells.values())
+
+
+def to_item(data: Mapping[str, Any], quantity: int = 1) -> Item:
+    """The homebrew item as a sheet carries it: its numbers in `details`, read by the sheet's rules as a DM's
+    custom item's are (bot.engine.sheet: a weapon's attack line, armour's AC, a wondrous item's AC bonus)."""
+    details: dict[str, Any] = {
+        "homebrew": True,
+        "category": data["category"],
+        "description": data.get("description", ""),
+        "weight": data.get("weight", 0),
+        "value_gp": data.get("cost_gp", 0),
+    }
+    for key in ("rarity", "attunement", "attack_bonus"):
+        if data.get(key):
+            details[key] = data[key]
+    damage = [{"dice": d["dice"].replace(" ", "").lower(), "type": d["type"]} for d in data.get("damage", ())]
+    if data["category"] == "weapon" and damage:
+        details["weapon"] = {**damage[0], "extra": damage[1:], "properties": list(data.get("properties", ()))}
+    armor_class = data.get("armor_class")
+    if data["category"] == "armor" and (armor_class or data.get("armor_type") == "shield"):
+        kind = data.get("armor_type", "light")
+        details["armor"] = {"base": armor_class if armor_class is not None else 2, "type": kind}
+    elif data["category"] == "wondrous" and armor_class:
+        details["ac_bonus"] = armor_class  # a ring or cloak of protection: what it adds while worn
+    name = clean_name(data["name"])
+    return Item(ITEM_PREFIX + name.casefold(), name, quantity, details=details)
+
+
+async def item_named(session: AsyncSession, actor: Actor, name: str, quantity: int = 1) -> Item | None:
+    """A homebrew item of the actor's campaign or server called `name`, as a sheet carries it (`/dm award`)."""
+    if actor.guild_id is None:
+        return None
+    repo = HomebrewRepository(session)
+    campaign = await repo.campaign_in(actor.channel_id or 0)
+    found = await repo.named(actor.guild_id, campaign, "item", " ".join(name.split()).casefold()[:256])
+    return to_item(found.data, quantity) if found is not None else None
+
+
+async def item_choices(session: AsyncSession, actor: Actor, text: str) -> list[tuple[str, str]]:
+    """Autocomplete pairs (value, label) of the actor's campaign's and server's homebrew items."""
+    if actor.guild_id is None:
+        return []
+    repo = HomebrewRepository(session)
+    campaign = await repo.campaign_in(actor.channel_id or 0)
+    return names_for([_entry(r) for r in await repo.visible(actor.guild_id, campaign, "item")], "item", text)
+
+
+def feats_of(entries: Iterable[Entry]) -> list[Entry]:
+    """The feats among entries, a campaign's before the server's of the same name."""
+    chosen: dict[str, Entry] = {}
+    for entry in sorted((e for e in entries if e.kind == "feat"), key=lambda e: e.scope != "campaign"):
+        chosen.setdefault(entry.name.casefold(), entry)
+    return sorted(chosen.values(), key=lambda e: e.name.casefold())
+
+
 # --- The service ----------------------------------------------------------------------------------
 
 
@@ -458,6 +567,14 @@ class HomebrewService:
             raise NotFound(f"This {scope} has no homebrew to export yet.")
         bundle = {"format": BUNDLE, "version": 1, "entries": [dict(e.data) for e in entries]}
         return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode()
+
+    async def feats_for(self, guild_id: int, campaign_id: int | None = None) -> Sequence[Entry]:
+        """The homebrew feats a character of this server (and campaign) may take: the server's, and the
+        campaign's, which win over the server's of the same name. For the ASI/feat choice at level-up and
+        the sheet; each `Entry.data` has `name`, `description` and perhaps `prerequisite`."""
+        async with self.reads.session() as session:
+            rows = await HomebrewRepository(session).visible(guild_id, campaign_id, "feat")
+        return feats_of(_entry(r) for r in rows)
 
     def monster_of(self, entry: Entry) -> Monster:
         return to_monster(f"{PREFIX}{entry.id}", entry.data, self.srd)

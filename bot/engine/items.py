@@ -133,7 +133,8 @@ def attune(srd: SRD, sheet: Sheet, key: str, *, on: bool) -> tuple[tuple[Item, .
         if not item.attuned:
             raise InvalidInput(f"{sheet.name} isn't attuned to {item.name}.")
         return _with(sheet, item, attuned=False), f"{sheet.name} ends their attunement to {item.name}."
-    if magic is None or not magic.attunement:
+    needs = magic.attunement if magic is not None else bool((item.details or {}).get("attunement"))
+    if not needs:
         raise InvalidInput(f"{item.name} doesn't require attunement: it works as carried.")
     if item.attuned:
         raise InvalidInput(f"{sheet.name} is already attuned to {item.name}.")
@@ -216,13 +217,24 @@ def describe(srd: SRD, item: Item) -> str:
     if item.item in HEALING_POTIONS:
         parts.append(f"heals {HEALING_POTIONS[item.item]}")
     if item.details:
-        value, weight = item.details.get("value_gp"), item.details.get("weight")
-        parts.append(f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom")
-        weapon = item.details.get("weapon")
+        details = item.details
+        if details.get("homebrew"):
+            parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", details.get("category", "")) if p))
+        weapon = details.get("weapon")
         if weapon:
-            parts.append(f"weapon, {weapon['dice']} {weapon['type']}")
-        if item.details.get("ac_bonus"):
-            parts.append(f"+{item.details['ac_bonus']} AC when equipped")
+            extra = "".join(f" + {e['dice']} {e['type']}" for e in weapon.get("extra", ()))
+            bonus = f", +{details['attack_bonus']} to hit and damage" if details.get("attack_bonus") else ""
+            parts.append(f"weapon, {weapon['dice']} {weapon['type']}{extra}{bonus}")
+        armor = details.get("armor")
+        if armor:
+            kind = armor["type"]
+            parts.append(f"shield, +{armor['base']} AC" if kind == "shield" else f"{kind} armour, AC {armor['base']}")
+        if details.get("ac_bonus"):
+            parts.append(f"+{details['ac_bonus']} AC when equipped")
+        if details.get("attunement"):
+            parts.append("requires attunement")
+        value, weight = details.get("value_gp"), details.get("weight")
+        parts.append(f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom")
         if item.details.get("description"):
             parts.append(str(item.details["description"]))
     return " · ".join(parts)

@@ -47,7 +47,12 @@ class Item:
     quantity: int
     equipped: bool = False
     attuned: bool = False
-    details: Mapping[str, Any] | None = None  # a custom item's description, weight and value
+    details: Mapping[str, Any] | None = None  # a DM's item's numbers: custom (bot.engine.items) or homebrew
+
+    @property
+    def magic_works(self) -> bool:
+        """A DM's item that needs attunement gives its magic (bonuses) only to the one attuned to it."""
+        return self.attuned or not (self.details or {}).get("attunement")
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,8 @@ class AttackLine:
     to_hit: int
     damage: str  # e.g. "1d8+3 piercing"
     proficient: bool
+    extra: tuple[tuple[str, str], ...] = ()  # more damage on a hit, (dice, type): a homebrew weapon's poison
+    magical: bool = False  # overcomes resistance to non-magical weapons
 
 
 @dataclass(frozen=True)
@@ -252,8 +259,12 @@ def worn_armor(sheet: Sheet, srd: SRD) -> tuple[Armor | None, Armor | None]:
     armor: Armor | None = None
     shield: Armor | None = None
     for entry in sheet.inventory:
+        piece = None
         if entry.equipped and entry.item in srd.lookup("armor"):
             piece = srd.armor(entry.item)
+        elif entry.equipped and (entry.details or {}).get("armor"):
+            piece = homebrew_armor(entry)
+        if piece is not None:
             if piece.category == "shield":
                 shield = piece
             else:
@@ -261,12 +272,31 @@ def worn_armor(sheet: Sheet, srd: SRD) -> tuple[Armor | None, Armor | None]:
     return armor, shield
 
 
+def homebrew_armor(item: Item) -> Armor:
+    """A DM's armour (`details.armor`: base AC and type) as the SRD's: Dex as its type allows (medium: +2 at
+    most, heavy: none), so it is worn, counted and limited like the SRD's."""
+    spec = (item.details or {})["armor"]
+    kind = spec["type"] if spec["type"] in ("light", "medium", "heavy", "shield") else "light"
+    return Armor.model_validate(
+        {
+            "index": item.item,
+            "name": item.name,
+            "category": kind,
+            "base_ac": int(spec["base"]),
+            "dex_bonus": kind in ("light", "medium"),
+            "max_dex_bonus": 2 if kind == "medium" else None,
+        }
+    )
+
+
 def armor_class(sheet: Sheet, srd: SRD) -> int:
     armor, shield = worn_armor(sheet, srd)
     scores = sheet.scores
     bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
     worn = rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
-    return worn + sum(int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped)
+    return worn + sum(
+        int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped and i.magic_works
+    )
 
 
 def hand_free(sheet: Sheet, srd: SRD, weapon: Weapon) -> bool:
@@ -300,18 +330,33 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
 
 
 def custom_attacks(sheet: Sheet) -> tuple[AttackLine, ...]:
-    """The DM's custom weapons (bot.engine.items): Strength or Dexterity, whichever is better, proficient."""
+    """The DM's weapons (custom and homebrew, bot.engine.items), proficient: a homebrew weapon's ability by its
+    properties (finesse: the better of Strength and Dexterity; ammunition: Dexterity; else Strength), a custom
+    one's the better; a magic bonus added to hit and damage (once attuned, if it needs that)."""
     lines = []
     for item in sheet.inventory:
-        weapon = (item.details or {}).get("weapon")
+        details = item.details or {}
+        weapon = details.get("weapon")
         if weapon:
             scores = sheet.scores
-            ability = "dex" if scores["dex"] > scores["str"] else "str"
+            ability = _custom_weapon_ability(scores, weapon.get("properties"))
+            bonus = int(details.get("attack_bonus", 0)) if item.magic_works else 0
             mod = rules.modifier(scores[ability])
-            to_hit = rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=True)
-            damage = f"{rules.damage_expression(weapon['dice'], mod)} {weapon['type']}"
-            lines.append(AttackLine(item.item, item.name, ability, to_hit, damage, True))
+            to_hit = rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=True) + bonus
+            damage = f"{rules.damage_expression(weapon['dice'], mod + bonus)} {weapon['type']}"
+            extra = tuple((str(e["dice"]), str(e["type"])) for e in weapon.get("extra", ()))
+            magical = bonus > 0 or bool(details.get("rarity"))
+            lines.append(AttackLine(item.item, item.name, ability, to_hit, damage, True, extra, magical))
     return tuple(lines)
+
+
+def _custom_weapon_ability(scores: Mapping[str, int], properties: Any) -> str:
+    better = "dex" if scores["dex"] > scores["str"] else "str"
+    if properties is None:  # the DM's custom weapon: no properties given
+        return better
+    if "finesse" in properties:
+        return better
+    return "dex" if "ammunition" in properties else "str"
 
 
 def _references(srd: SRD) -> dict[str, str | None]:

@@ -1,7 +1,8 @@
 """The `/spell` commands' unit of work: read a character's spells, and learn, forget or prepare one.
 
 Each change goes through `CharacterService.change` (row locked, owner or DM only, one transaction);
-the rules of what may be picked live in `bot.engine.spells`.
+the rules of what may be picked live in `bot.engine.spells`. The campaign's and server's homebrew spells are
+learnt like the SRD's (`srd_with_spells`), where their class lists allow.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Spell
 from bot.engine import rules, spells
 from bot.engine.characters import CharacterRef, CharacterService, Pending, lookup
+from bot.engine.homebrew import srd_with_spells
 from bot.engine.sheet import Actor, Sheet, SpellNumbers, stats
 from bot.errors import GameError, InvalidInput
 
@@ -45,20 +47,27 @@ class SpellService:
 
     # Reading ------------------------------------------------------------------------------------
 
-    async def show(self, actor: Actor, ref: CharacterRef | None = None) -> SpellSheet:
-        return self.spell_sheet(await self.characters.get(actor, ref))
+    async def srd_for(self, actor: Actor) -> SRD:
+        """The SRD with the homebrew spells where the actor is (its server, its channel's campaign)."""
+        async with self.characters.reads.session() as session:
+            return await srd_with_spells(session, self.srd, actor)
 
-    def spell_sheet(self, sheet: Sheet) -> SpellSheet:
-        room = spells.allowance(sheet, self.srd)
+    async def show(self, actor: Actor, ref: CharacterRef | None = None) -> SpellSheet:
+        sheet = await self.characters.get(actor, ref)
+        return self.spell_sheet(sheet, await self.srd_for(actor))
+
+    def spell_sheet(self, sheet: Sheet, srd: SRD | None = None) -> SpellSheet:
+        srd = srd or self.srd
+        room = spells.allowance(sheet, srd)
         if room.style == "none":
-            klass = self.srd.klass(sheet.class_index).name
+            klass = srd.klass(sheet.class_index).name
             raise InvalidInput(f"{sheet.name} is a {klass}; a {klass} casts no spells.")
 
-        def of(indexes: tuple[str, ...]) -> tuple[Spell, ...]:
-            return tuple(self.srd.spell(i) for i in indexes)
+        def of(indexes: tuple[str, ...]) -> tuple[Spell, ...]:  # a homebrew spell gone from here is left out
+            return tuple(srd.spell(i) for i in indexes if i in srd.lookup("spell"))
 
         s = sheet.spells
-        numbers = stats(sheet, self.srd).spellcasting
+        numbers = stats(sheet, srd).spellcasting
         return SpellSheet(sheet, room, numbers, of(s.cantrips), of(s.known), of(s.book), of(s.prepared))
 
     async def choices(
@@ -69,11 +78,12 @@ class SpellService:
             sheet = await self.characters.get(actor, ref)
         except GameError:  # no active character: nothing to offer
             return []
+        srd = await self.srd_for(actor)
         pool = {
-            "learn": lambda: spells.learnable(sheet, self.srd),
-            "forget": lambda: spells.forgettable(sheet, self.srd),
-            "prepare": lambda: spells.preparable(sheet, self.srd),
-            "unprepare": lambda: [self.srd.spell(i) for i in sheet.spells.prepared],
+            "learn": lambda: spells.learnable(sheet, srd),
+            "forget": lambda: spells.forgettable(sheet, srd),
+            "prepare": lambda: spells.preparable(sheet, srd),
+            "unprepare": lambda: [srd.spell(i) for i in sheet.spells.prepared if i in srd.lookup("spell")],
         }[purpose]()
         needle = text.strip().casefold()
         found = [s for s in pool if needle in s.name.casefold()]
@@ -82,42 +92,47 @@ class SpellService:
     # Changes ------------------------------------------------------------------------------------
 
     async def learn(self, actor: Actor, ref: CharacterRef, key: str) -> SpellChange:
-        spell = self._spell(key)
+        srd = await self.srd_for(actor)
+        spell = self._spell(key, srd)
 
         async def apply(_: AsyncSession, sheet: Sheet, __: Pending) -> tuple[Sheet, SpellChange]:
-            learnt = spells.learn(sheet, self.srd, spell)
+            learnt = spells.learn(sheet, srd, spell)
             coins = sheet.coins
             if learnt.copy_gp:  # copying into a full spellbook: the SRD's 50 gp and 2 hours per spell level
                 coins = rules.apply_coins(sheet.coins, {"gp": -learnt.copy_gp})
             new = replace(sheet, spells=learnt.spells, coins=coins)
-            return new, SpellChange(self.spell_sheet(new), _learnt_message(new, learnt))
+            return new, SpellChange(self.spell_sheet(new, srd), _learnt_message(new, learnt))
 
         return await self.characters.change(actor, ref, apply)
 
     async def forget(self, actor: Actor, ref: CharacterRef, key: str) -> SpellChange:
-        spell = self._spell(key)
+        srd = await self.srd_for(actor)
+        spell = self._spell(key, srd)
 
         async def apply(_: AsyncSession, sheet: Sheet, __: Pending) -> tuple[Sheet, SpellChange]:
             new = replace(sheet, spells=spells.forget(sheet, spell))
             where = "from the spellbook" if spell.index in sheet.spells.book else ""
-            return new, SpellChange(self.spell_sheet(new), f"{sheet.name} forgets {spell.name} {where}".strip() + ".")
+            text = f"{sheet.name} forgets {spell.name} {where}".strip() + "."
+            return new, SpellChange(self.spell_sheet(new, srd), text)
 
         return await self.characters.change(actor, ref, apply)
 
     async def prepare(self, actor: Actor, ref: CharacterRef, key: str, *, remove: bool = False) -> SpellChange:
-        spell = self._spell(key)
+        srd = await self.srd_for(actor)
+        spell = self._spell(key, srd)
 
         async def apply(_: AsyncSession, sheet: Sheet, __: Pending) -> tuple[Sheet, SpellChange]:
             if remove:
                 new = replace(sheet, spells=spells.unprepare(sheet, spell))
-                return new, SpellChange(self.spell_sheet(new), f"{sheet.name} no longer has {spell.name} prepared.")
-            new = replace(sheet, spells=spells.prepare(sheet, self.srd, spell))
-            return new, SpellChange(self.spell_sheet(new), _prepared_message(new, spell, self.srd))
+                text = f"{sheet.name} no longer has {spell.name} prepared."
+                return new, SpellChange(self.spell_sheet(new, srd), text)
+            new = replace(sheet, spells=spells.prepare(sheet, srd, spell))
+            return new, SpellChange(self.spell_sheet(new, srd), _prepared_message(new, spell, srd))
 
         return await self.characters.change(actor, ref, apply)
 
-    def _spell(self, key: str) -> Spell:
-        return lookup(self.srd.spell, key, "spell", self.srd.search("spell", key[:4], limit=8))
+    def _spell(self, key: str, srd: SRD) -> Spell:
+        return lookup(srd.spell, key, "spell", srd.search("spell", key[:4], limit=8))
 
 
 def level_label(level: int) -> str:

@@ -156,7 +156,8 @@ def preparable(sheet: Sheet, srd: SRD) -> list[Spell]:
     if room.style == "prepared":
         pool = class_list(srd, sheet.class_index, room.max_level)
     elif room.style == "spellbook":
-        pool = sorted((srd.spell(i) for i in sheet.spells.book), key=lambda s: (s.level, s.name))
+        book = (srd.spell(i) for i in sheet.spells.book if i in srd.lookup("spell"))  # homebrew gone: left out
+        pool = sorted(book, key=lambda s: (s.level, s.name))
         pool = [s for s in pool if 1 <= s.level <= room.max_level]
     else:
         pool = []
@@ -165,7 +166,7 @@ def preparable(sheet: Sheet, srd: SRD) -> list[Spell]:
 
 def forgettable(sheet: Sheet, srd: SRD) -> list[Spell]:
     spells = sheet.spells
-    return [srd.spell(i) for i in (*spells.cantrips, *spells.known, *spells.book)]
+    return [srd.spell(i) for i in (*spells.cantrips, *spells.known, *spells.book) if i in srd.lookup("spell")]
 
 
 # --- Changes --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import events as log
-from bot.engine import items, rules
+from bot.engine import homebrew, items, rules
 from bot.engine.advice import Asker, NarratorAdvice
 from bot.engine.campaign_info import CampaignInfo
 from bot.engine.campaigns import CampaignService, clean_text
@@ -197,16 +197,25 @@ class TableService:
     async def award_item(self, actor: Actor, target: str, item: str, quantity: int = 1) -> Awarded:
         if not 1 <= quantity <= MAX_AWARD_ITEMS:
             raise InvalidInput(f"Award 1 to {MAX_AWARD_ITEMS} items at once.")
-        entry = items.resolve(self.srd, item)  # SRD equipment or magic items (the loot generator's too)
+        async with self.reads.session() as session:  # the campaign's or server's homebrew takes an SRD name's place
+            made = await homebrew.item_named(session, actor, item, quantity)
+        if made is None:
+            entry = items.resolve(self.srd, item)  # SRD equipment or magic items (the loot generator's too)
+            made = Item(entry.index, entry.name, quantity)
 
         def give(row: Character) -> str:
             sheet = to_sheet(row)
-            write_back(
-                row, replace(sheet, inventory=add_item(sheet.inventory, Item(entry.index, entry.name, quantity)))
-            )
+            write_back(row, replace(sheet, inventory=add_item(sheet.inventory, made)))
             return ""
 
-        return await self._award(actor, target, f"{quantity} × {entry.name}", give)
+        return await self._award(actor, target, f"{quantity} × {made.name}", give)
+
+    async def item_names(self, actor: Actor, text: str) -> list[tuple[str, str]]:
+        """Autocomplete for `/dm award item`: the campaign's and server's homebrew items (marked), then the SRD's."""
+        async with self.reads.session() as session:
+            own = await homebrew.item_choices(session, actor, text)
+        srd = self.srd.search("magic_item", text, limit=25) + self.srd.search("item", text, limit=25)
+        return (own + [(name, name) for _, name in srd])[:25]
 
     async def award_custom(self, actor: Actor, target: str, spec: items.CustomSpec, quantity: int = 1) -> Awarded:
         """The DM's own item (players cannot invent items): described, weighed and valued by the DM."""

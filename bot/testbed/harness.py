@@ -21,7 +21,11 @@ from bot.sandbox.world import World
 from bot.services import Services, open_services
 from bot.settings import Settings
 
-CLASS_SKILLS = {"fighter": ("athletics", "perception"), "wizard": ("arcana", "history")}
+CLASS_SKILLS = {
+    "fighter": ("athletics", "perception"),
+    "wizard": ("arcana", "history"),
+    "druid": ("nature", "survival"),
+}
 
 
 @dataclass

@@ -346,11 +346,17 @@ class DMCog(
         award = await self.table.award_xp(actor_of(interaction), target, amount)
         await interaction.response.send_message(dm_views.award_text(award))
 
+    async def award_item_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[Choice[str]]:
+        pairs = await self.table.item_names(actor_of(interaction), current)
+        return [Choice(name=label[:100], value=value[:100]) for value, label in pairs]
+
     @award.command(name="item")
     @app_commands.describe(
-        target="A character of the campaign, or `party`", item="An SRD item", quantity="How many (each)"
+        target="A character of the campaign, or `party`",
+        item="An SRD item or magic item, or this campaign's or server's homebrew item",
+        quantity="How many (each)",
     )
-    @app_commands.autocomplete(target=award_autocomplete)
+    @app_commands.autocomplete(target=award_autocomplete, item=award_item_autocomplete)
     async def award_item(
         self,
         interaction: Interaction[DMBot],
@@ -358,7 +364,7 @@ class DMCog(
         item: Range[str, 1, 100],
         quantity: Range[int, 1, 100] = 1,
     ) -> None:
-        """Give an SRD item to a character or to each of the party."""
+        """Give an SRD or homebrew item to a character or to each of the party."""
         award = await self.table.award_item(actor_of(interaction), target, item, quantity)
         await interaction.response.send_message(dm_views.award_text(award))
 

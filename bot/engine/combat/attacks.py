@@ -177,8 +177,9 @@ class Attacks:
             line.name,
             line.to_hit,
             melee,
-            [DamageRoll(dice=dice, type=damage_type or "bludgeoning")],
-            cr.DamageSource(weapon=True),
+            [DamageRoll(dice=dice, type=damage_type or "bludgeoning")]
+            + [DamageRoll(dice=d, type=t) for d, t in line.extra],  # a homebrew weapon's poison too
+            cr.DamageSource(weapon=True, magical=line.magical),
             advantage,
             disadvantage,
             rolls,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import Monster, Spell
+from bot.data.srd import SRD, Monster, Spell
 from bot.engine import casting
 from bot.engine import combat_rules as cr
 from bot.engine.characters import lookup
@@ -19,6 +19,7 @@ from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef
 from bot.engine.combat.spellcasting import Caster, Resolver
+from bot.engine.homebrew import srd_with_spells
 from bot.engine.sheet import Actor, Sheet, guild_of, name_key, write_back
 from bot.engine.wording import counted
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
@@ -34,8 +35,10 @@ class Casts:
         self.srd = fights.srd
         self.resolver = Resolver(fights)
 
-    def spell(self, key: str) -> Spell:
-        return lookup(self.srd.spell, key, "spell", self.srd.search("spell", key[:4], limit=8))
+    def spell(self, key: str, srd: SRD | None = None) -> Spell:
+        """A spell by name or index: the SRD's, or (given the SRD `srd_with_spells` made) a homebrew one."""
+        srd = srd or self.srd
+        return lookup(srd.spell, key, "spell", srd.search("spell", key[:4], limit=8))
 
     async def castable(self, actor: Actor, text: str) -> list[tuple[str, str]]:
         """Autocomplete: the active character's spells it may cast now, as (index, label)."""
@@ -43,8 +46,10 @@ class Casts:
             sheet = await self.fights.characters.get(actor)
         except GameError:
             return []
+        async with self.fights.reads.session() as session:
+            srd = await srd_with_spells(session, self.srd, actor)
         needle = text.strip().casefold()
-        found = [s for s in casting.castable(sheet, self.srd) if needle in s.name.casefold()]
+        found = [s for s in casting.castable(sheet, srd) if needle in s.name.casefold()]
         return [(s.index, f"{s.name} ({'cantrip' if s.level == 0 else f'level {s.level}'})") for s in found[:25]]
 
     async def monster_spells(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
@@ -102,7 +107,8 @@ class Casts:
         caster: str | None = None,
     ) -> CastReport:
         """`cast` inside a transaction the caller holds (the narrator's round)."""
-        spell = self.spell(spell_key)
+        srd = await srd_with_spells(session, self.srd, actor)
+        spell = self.spell(spell_key, srd)
         fight = await self.fights.open(session, combat)
         row = self._caster_row(fight, actor, caster)
         if spell.casting_time == REACTION:  # Shield: on anyone's turn, by its player or the DM
@@ -113,7 +119,7 @@ class Casts:
         self._check_can_cast(fight, row)
         if ritual:
             raise InvalidInput("A ritual takes 10 minutes longer to cast: not in the middle of a fight.")
-        who, slot, left = self._spend(fight, row, spell, level, ritual)
+        who, slot, left = self._spend(fight, row, spell, level, ritual, srd)
         chosen = self._targets(fight, row, spell, slot, targets)
         done = self.resolver.resolve(fight, who, spell, slot, chosen)
         fight.combat.version += 1
@@ -152,20 +158,20 @@ class Casts:
             raise InvalidInput(f"{row.name} is {', '.join(blocking)} and can't cast.")
 
     def _spend(
-        self, fight: Fight, row: Combatant, spell: Spell, level: int | None, ritual: bool
+        self, fight: Fight, row: Combatant, spell: Spell, level: int | None, ritual: bool, srd: SRD
     ) -> tuple[Caster, int | None, tuple[int, ...]]:
         if row.kind == "monster":
             return self._monster_spend(row, self.fights.monster_of(row), spell, level)
         character = fight.characters[row.character_id or 0]
         sheet = fight.sheet(row)
-        who, slot, new = self._sheet_spend(row, sheet, spell, level, ritual)
+        who, slot, new = self._sheet_spend(row, sheet, spell, level, ritual, srd)
         write_back(character, new)
         return who, slot, new.slots_current
 
     def _sheet_spend(
-        self, row: Combatant, sheet: Sheet, spell: Spell, level: int | None, ritual: bool
+        self, row: Combatant, sheet: Sheet, spell: Spell, level: int | None, ritual: bool, srd: SRD
     ) -> tuple[Caster, int | None, Sheet]:
-        casting.find_castable(sheet, self.srd, spell, ritual=ritual)
+        casting.find_castable(sheet, srd, spell, ritual=ritual)
         slot = casting.slot_for(sheet, spell, level, ritual=ritual)
         numbers = self.fights.characters.stats(sheet)
         spellcasting = numbers.spellcasting
@@ -260,7 +266,8 @@ class Casts:
     ) -> CastReport:
         """A cast outside a fight by `me` on `others` (rows the caller has locked), or on itself;
         `bystanders` (the rest of the party) lose what `me`'s old concentration held on them."""
-        spell = self.spell(spell_key)
+        srd = await srd_with_spells(session, self.srd, actor)
+        spell = self.spell(spell_key, srd)
         if others and casting.harmful(spell):
             raise InvalidInput(
                 f"Outside a fight {spell.name} at another character is the DM's to rule: the DM starts a fight."
@@ -269,7 +276,7 @@ class Casts:
         before = [list(c.effects or []) for c in rows]
         stand_ins = [_stand_in(c) for c in rows]
         fight = Fight(Combat(id=0, round=0, turn_index=0), stand_ins, {c.id: c for c in rows}, None, fights=self.fights)
-        who, slot, new = self._sheet_spend(stand_ins[0], fight.sheet(stand_ins[0]), spell, level, ritual)
+        who, slot, new = self._sheet_spend(stand_ins[0], fight.sheet(stand_ins[0]), spell, level, ritual, srd)
         write_back(me, new)
         helps = not (spell.damage_at_slot_level or spell.damage_at_character_level)
         chosen = ([stand_ins[0]] if on_self else []) + stand_ins[1 : 1 + len(others)]
