@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Monster, Spell, cr_label, parse_cr
 from bot.engine.dice import Dice
 from bot.engine.homebrew_form import MonsterForm, monster_from_form
+from bot.engine.monster_traits import LEGENDARY_RESISTANCE
 from bot.engine.sheet import Actor, Item, clean_name
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
 from persistence.db import Database
@@ -79,6 +80,25 @@ _BY_ABILITY = {
     "additionalProperties": False,
 }
 _COMMON = {"kind": {"enum": list(KINDS)}, "name": _NAME, "description": _TEXT}
+_LEGENDARY = {  # a legendary action the engine runs: one of the monster's actions, or its own save and damage
+    "type": "object",
+    "properties": {
+        "name": _NAME,
+        "cost": {"type": "integer", "minimum": 1, "maximum": 3},
+        "uses": {"type": "string", "minLength": 1, "maxLength": 64},
+        "save": _SAVE,
+        "damage": _DAMAGE,
+        "description": {"type": "string", "maxLength": 500},
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+# Traits the combat engine applies, by their SRD names (bot.engine.monster_traits): a homebrew trait line that
+# starts with one of these ("Pack Tactics: ...") works as the SRD's does.
+AUTOMATED_TRAITS = (
+    "Pack Tactics", "Nimble Escape", "Sunlight Sensitivity", "Undead Fortitude", "Magic Resistance",
+    "Magic Weapons",
+)  # fmt: skip
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "monster": {
@@ -109,7 +129,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "languages": {"type": "string", "maxLength": 200},
             "cr": {"type": "string", "pattern": r"^(0|1/8|1/4|1/2|[1-9]|[12][0-9]|30)$"},
             "traits": _TEXTS,
-            "legendary_actions": _TEXTS,
+            "legendary_actions": {
+                "type": "array",
+                "maxItems": 10,
+                "items": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 500}, _LEGENDARY]},
+            },
+            "legendary_per_round": {"type": "integer", "minimum": 1, "maximum": 5},
+            "legendary_resistance": {"type": "integer", "minimum": 1, "maximum": 5},
+            "regeneration": {
+                "type": "object",
+                "properties": {
+                    "hp": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "stopped_by": {"type": "array", "items": {"enum": list(DAMAGE_TYPES)}, "maxItems": 13},
+                    "needs_hp": {"type": "boolean"},
+                },
+                "required": ["hp"],
+                "additionalProperties": False,
+            },
             "actions": {
                 "type": "array",
                 "minItems": 1,
@@ -121,6 +157,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "attack_bonus": {"type": "integer", "minimum": -5, "maximum": 30},
                         "damage": _DAMAGE,
                         "save": _SAVE,
+                        "recharge": {"type": "integer", "minimum": 2, "maximum": 6},
+                        "per_day": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "per_rest": {"type": "boolean"},
                         "multiattack": {
                             "type": "array",
                             "maxItems": 5,
@@ -244,11 +283,25 @@ def _dice_of(data: Mapping[str, Any]) -> Iterable[str]:
     for action in data.get("actions", ()):
         for part in action.get("damage", ()):
             yield part["dice"]
+    for legendary in data.get("legendary_actions", ()):
+        for part in legendary.get("damage", ()) if isinstance(legendary, dict) else ():
+            yield part["dice"]
 
 
 def _check_monster(data: Mapping[str, Any], at: str) -> None:
     names = {a["name"].casefold() for a in data["actions"]}
+    for legendary in data.get("legendary_actions", ()):
+        if isinstance(legendary, dict) and legendary.get("uses", "").casefold() not in names | {""}:
+            raise InvalidInput(
+                f"{at}{data['name']}: the legendary action `{legendary['name']}` uses `{legendary['uses']}`, "
+                "which is not one of its actions."
+            )
     for action in data["actions"]:
+        if sum(1 for k in ("recharge", "per_day", "per_rest") if action.get(k)) > 1:
+            raise InvalidInput(
+                f"{at}{data['name']}: the action `{action['name']}` has one limit at most: `recharge`, "
+                "`per_day` or `per_rest`."
+            )
         steps = action.get("multiattack")
         if steps:
             missing = [s["action"] for s in steps if s["action"].casefold() not in names]
@@ -315,8 +368,17 @@ def to_monster(index: str, data: Mapping[str, Any], srd: SRD) -> Monster:
         if "save" in action:
             save = action["save"]
             entry["dc"] = {"ability": save["ability"], "value": save["dc"], "success": save.get("success", "none")}
-        entry["damage"] = [{"dice": d["dice"].replace(" ", ""), "type": d["type"]} for d in action.get("damage", ())]
+        entry["damage"] = _damage(action)
+        usage = _usage(action)
+        if usage is not None:
+            entry["usage"] = usage
         actions.append(entry)
+    legendary = [_legendary(a) for a in data.get("legendary_actions", ()) if isinstance(a, dict)]
+    traits = [_trait(t) for t in data.get("traits", ())]
+    if data.get("legendary_resistance"):
+        traits.append(LEGENDARY_RESISTANCE)
+    if data.get("regeneration"):
+        traits.append("Regeneration")
     hp_dice = data["hp_dice"].replace(" ", "").lower()
     return Monster.model_validate(
         {
@@ -342,11 +404,54 @@ def to_monster(index: str, data: Mapping[str, Any], srd: SRD) -> Monster:
             "senses": data.get("senses", {}),
             "languages": data.get("languages", ""),
             "proficiency_bonus": proficiency_for_cr(cr),
-            "special_abilities": data.get("traits", []),
+            "special_abilities": traits,
             "actions": actions,
-            "legendary_actions": data.get("legendary_actions", []),
+            "legendary_actions": [_legendary_line(a) for a in data.get("legendary_actions", ())],
+            "legendary": legendary,
+            "legendary_per_round": data.get("legendary_per_round", 3) if legendary else 0,
+            "legendary_resistance": data.get("legendary_resistance", 0),
+            "regeneration": data.get("regeneration"),
         }
     )
+
+
+def _damage(part_of: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [{"dice": d["dice"].replace(" ", ""), "type": d["type"]} for d in part_of.get("damage", ())]
+
+
+def _usage(action: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Recharge 5–6, 3/Day or once a rest, in the SRD data's shape (bot.engine.combat.resources)."""
+    if action.get("recharge"):
+        return {"type": "recharge on roll", "dice": "1d6", "min_value": action["recharge"]}
+    if action.get("per_day"):
+        return {"type": "per day", "times": action["per_day"]}
+    if action.get("per_rest"):
+        return {"type": "recharge after rest", "rest_types": ["short", "long"]}
+    return None
+
+
+def _legendary(action: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": action["name"], "cost": action.get("cost", 1), "damage": _damage(action)}
+    if action.get("uses"):
+        entry["uses"] = [action["uses"]]
+    if action.get("save"):
+        save = action["save"]
+        entry["dc"] = {"ability": save["ability"], "value": save["dc"], "success": save.get("success", "none")}
+    return entry
+
+
+def _legendary_line(action: str | Mapping[str, Any]) -> str:
+    if isinstance(action, str):
+        return action
+    cost = action.get("cost", 1)
+    line = action["name"] + (f" (Costs {cost} Actions)" if cost > 1 else "")
+    return f"{line}: {action['description']}" if action.get("description") else line
+
+
+def _trait(text: str) -> str:
+    """A trait line; one named like a trait the engine applies ("Pack Tactics: ...") becomes that name."""
+    name = re.split(r"[:.(]", text, maxsplit=1)[0].strip()
+    return next((t for t in AUTOMATED_TRAITS if t.casefold() == name.casefold()), text)
 
 
 class HomebrewMonsters:
@@ -615,7 +720,13 @@ def describe(entry: Entry) -> list[str]:
         lines += [f"Trait: {t}" for t in d.get("traits", ())]
         for action in d["actions"]:
             lines.append(f"{action['name']}: {_action_text(action)}")
-        lines += [f"Legendary: {t}" for t in d.get("legendary_actions", ())]
+        lines += [f"Legendary: {_legendary_line(t)}" for t in d.get("legendary_actions", ())]
+        if d.get("legendary_resistance"):
+            lines.append(f"Legendary Resistance ({d['legendary_resistance']}/Day)")
+        if d.get("regeneration"):
+            regen = d["regeneration"]
+            stops = f", not after {' or '.join(regen['stopped_by'])} damage" if regen.get("stopped_by") else ""
+            lines.append(f"Regeneration: {regen['hp']} HP at the start of its turn{stops}")
     elif entry.kind == "item":
         parts = [d["category"], d.get("rarity", "")]
         if d.get("damage"):
@@ -633,6 +744,16 @@ def describe(entry: Entry) -> list[str]:
 
 
 def _action_text(action: Mapping[str, Any]) -> str:
+    limit = (
+        f" (Recharge {action['recharge']}–6)" if action.get("recharge") and action["recharge"] < 6 else
+        " (Recharge 6)" if action.get("recharge") else
+        f" ({action['per_day']}/Day)" if action.get("per_day") else
+        " (once a rest)" if action.get("per_rest") else ""
+    )  # fmt: skip
+    return _action_numbers(action) + limit
+
+
+def _action_numbers(action: Mapping[str, Any]) -> str:
     if action.get("multiattack"):
         return "Multiattack: " + ", ".join(f"{s['action']} ×{s['count']}" for s in action["multiattack"])
     damage = " + ".join(f"{p['dice']} {p['type']}" for p in action.get("damage", ()))

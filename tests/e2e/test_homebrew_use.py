@@ -145,3 +145,46 @@ async def test_the_homebrew_feats_are_there_for_a_level_up(grove: SandboxSession
     feats = await grove.services.homebrew.feats_for(grove.world.guild.id, grove.extras["campaign"])  # type: ignore[attr-defined]
     assert [(f.name, f.data["prerequisite"]) for f in feats] == [("Swamp Born", "Constitution 13")]
     assert await grove.services.homebrew.feats_for(grove.world.guild.id) == []  # the campaign's, not the server's
+
+
+WYRM = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "mire-wyrm.json").read_bytes()
+
+
+async def test_a_homebrew_monsters_recharge_uses_and_legendary_actions(grove: SandboxSession) -> None:
+    added = await run(grove, "homebrew add", {"file": File("mire-wyrm.json", WYRM)})
+    assert "monster: **Mire Wyrm**" in added.text
+    shown = await run(grove, "homebrew show", {"name": "Mire Wyrm"})
+    assert "Bog Breath: DC 14 CON save (half on a success), 8d6 poison (Recharge 5–6)" in shown.text
+    await run(grove, "dm-combat start")
+    await run(grove, "dm-combat add", {"monster": "Mire Wyrm"})
+    await run(grove, "combat join", user="alice")
+    await run(grove, "combat join", user="bob")
+    for name, initiative in (("Tordek", 20), ("Mire Wyrm", 10), ("Aoth", 5)):
+        await run(grove, "dm-combat move", {"name": name, "initiative": initiative})
+    first = await run(grove, "combat next")  # round 1: Tordek
+    assert "Tordek" in first.text
+
+    # legendary actions at the end of Tordek's turn: its Tail (1 point), a save for two (2 points), then none
+    lash = await run(grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Tail Lash", "target": "Tordek"})
+    assert "Mire Wyrm → Tordek: Tail" in lash.text and "legendary actions left 2/3" in lash.text, lash.text
+    churn = await run(
+        grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Churn the Mire", "target": "Tordek, Aoth"}
+    )
+    assert churn.text.count("DC 14 Dexterity save") == 2 and "legendary actions left 0/3" in churn.text, churn.text
+    spent = await run(grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Tail Lash", "target": "Tordek"})
+    assert spent.ephemeral and "0 legendary actions left this round" in spent.text
+
+    await run(grove, "dm damage", {"target": "Mire Wyrm", "amount": 20, "type": "slashing"})
+    wyrms_turn = await run(grove, "combat next")
+    assert "Mire Wyrm's legendary actions are back: 3." in wyrms_turn.text, wyrms_turn.text
+    assert "💚 Mire Wyrm regenerates 5 HP." in wyrms_turn.text  # slashing doesn't stop it; fire would
+    breath = await run(
+        grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Bog Breath", "target": "Tordek, Aoth"}
+    )
+    assert breath.text.count("DC 14 Constitution save") == 2 and "recharges on a 5–6" in breath.text, breath.text
+    again = await run(grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Bog Breath", "target": "Tordek"})
+    assert again.ephemeral and "isn't recharged" in again.text
+    roar = await run(grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Drowning Roar", "target": "Tordek"})
+    assert "0 of 1 use left today" in roar.text, roar.text
+    twice = await run(grove, "dm-combat act", {"monster": "Mire Wyrm", "action": "Drowning Roar", "target": "Aoth"})
+    assert twice.ephemeral and "none left" in twice.text, twice.text

@@ -3,6 +3,7 @@ marked, and the example files valid; and a homebrew monster as the SRD's model."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -58,3 +59,49 @@ def test_errors_name_the_field() -> None:
                  dice)  # fmt: skip
     with pytest.raises(InvalidInput, match="`category`"):
         validate({"kind": "item", "name": "Rock", "category": "pebble"}, dice)
+
+
+def test_a_legendary_homebrew_monster_has_the_srds_mechanics() -> None:
+    [wyrm] = entries_of_file((ROOT / "docs" / "examples" / "mire-wyrm.json").read_bytes(), Dice())
+    monster = to_monster("hb-1", wyrm, load_srd())
+    assert monster.legendary_per_round == 3 and monster.legendary_resistance == 1
+    assert [(a.name, a.cost, a.uses) for a in monster.legendary] == [
+        ("Tail Lash", 1, ("Tail",)),
+        ("Churn the Mire", 2, ()),
+    ]
+    assert monster.regeneration is not None and monster.regeneration.stopped_by == ("fire",)
+    assert {"Magic Resistance", "Legendary Resistance"} <= set(monster.special_abilities)  # applied by name
+    usage = {a.name: a.usage for a in monster.actions if a.usage}
+    assert (usage["Bog Breath"].type, usage["Bog Breath"].min_value) == ("recharge on roll", 5)
+    assert (usage["Drowning Roar"].type, usage["Drowning Roar"].times) == ("per day", 1)
+
+
+BITE = [{"dice": "1d6", "type": "piercing"}]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"legendary_actions": [{"name": "Lash", "uses": "Wing"}]}, "uses `Wing`, which is not one of its actions"),
+        (
+            {
+                "actions": [
+                    {
+                        "name": "Bite",
+                        "attack_bonus": 5,
+                        "damage": [{"dice": "1d6", "type": "piercing"}],
+                        "recharge": 5,
+                        "per_day": 1,
+                    }
+                ]
+            },
+            "one limit at most",
+        ),
+        ({"regeneration": {"hp": 0}}, "`regeneration/hp`"),
+    ],
+)
+def test_legendary_and_limited_actions_are_checked(change: dict[str, object], error: str) -> None:
+    base = json.loads((ROOT / "docs" / "examples" / "bog-hag.json").read_text())
+    with pytest.raises(InvalidInput) as raised:
+        validate({**base, **change}, Dice())
+    assert error in raised.value.message
