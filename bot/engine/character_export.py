@@ -122,6 +122,19 @@ _EFFECT = {  # bot.engine.effects' JSON, with every number bounded
 # Fields a file from before they existed may lack (read as "" and []); an export always writes them.
 OPTIONAL = ("pronouns", "effects")
 
+# A multiclass import's classes, the sheet's own first (bot.engine.foundry_import.multiclass).
+_CUSTOM_CLASS = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "index": {"type": "string", "maxLength": 64},
+        "levels": {"type": "integer", "minimum": 1, "maximum": 20},
+        "subclass": {"type": "string", "maxLength": 100},
+    },
+    "required": ["name", "levels"],
+    "additionalProperties": False,
+}
+
 # The shape of the file; docs/CHARACTER_FORMAT.md describes each field (a test keeps the two in step).
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -266,6 +279,7 @@ SCHEMA: dict[str, Any] = {
                 "languages": _NAMES,
                 "tools": _NAMES,
                 "items": {"type": "array", "items": _CUSTOM_ITEM, "maxItems": MAX_LIST},
+                "classes": {"type": "array", "items": _CUSTOM_CLASS, "maxItems": 12},
             },
             "additionalProperties": False,
         },

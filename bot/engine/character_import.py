@@ -110,6 +110,10 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     for key in ("features", "spells", "languages", "tools"):
         report.custom += [f"{key.capitalize()[:-1]}: {name}" for name in custom.get(key, ())]
     report.custom += [f"Item: {i['name']} ×{i['quantity']}" for i in custom.get("items", ())]
+    classes = custom.get("classes", ())
+    if classes:
+        levels = ", ".join(f"{c['name']} {c['levels']}" for c in classes)
+        report.custom.append(f"Classes: {levels} (the sheet plays its first class)")
     return report
 
 

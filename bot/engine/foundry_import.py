@@ -83,6 +83,7 @@ class _Reader:
         self.items: list[dict[str, Any]] = items
         self.report = Report(source="Foundry VTT dnd5e")
         self.custom: dict[str, Any] = {"source": "Foundry VTT dnd5e"}
+        self.other_classes: set[str] = set()  # a multiclass file's other SRD classes (their spells stay custom)
 
     def of_type(self, *kinds: str) -> list[dict[str, Any]]:
         return [i for i in self.items if i.get("type") in kinds]
@@ -163,13 +164,58 @@ class _Reader:
                     + "."
                 ) from None
         level = max(1, min(_int(main["system"].get("levels"), 1), 20))
-        self.report.mapped.append(f"Class: {klass.name} {level}")
-        for other in classes:
-            if other is not main:
-                self.report.unused.append(
-                    f"{_text(other.get('name'))} {_int(other['system'].get('levels'), 1)}: a dmbot sheet has one class"
-                )
+        if len(classes) == 1:
+            self.report.mapped.append(f"Class: {klass.name} {level}")
+        else:
+            self.multiclass(klass, level, main, classes)
         return klass, level
+
+    def multiclass(
+        self, klass: CharacterClass, level: int, main: dict[str, Any], classes: list[dict[str, Any]]
+    ) -> None:
+        """Every class's levels kept on the sheet (`custom.classes`, the main class first), the sheet playing the
+        main class at its levels; the draft says so plainly, with what it changes."""
+        kept = [self._class_entry(main, klass)] + [self._class_entry(c, None) for c in classes if c is not main]
+        self.custom["classes"] = kept
+        self.other_classes = {k["index"] for k in kept[1:] if "index" in k}
+        total = sum(k["levels"] for k in kept)
+        levels = ", ".join(f"{k['name']} {k['levels']}" for k in kept)
+        self.report.mapped.append(f"Class: {klass.name} {level}, the sheet's class (the file has {levels})")
+        self.report.custom += [
+            f"Class: {k['name']} {k['levels']}" + (f" ({k['subclass']})" if k.get("subclass") else "") for k in kept[1:]
+        ]
+        self.report.differences.append(
+            f"Multiclass: this is a level-{total} character ({levels}); dmbot sheets play one class for now, so "
+            f"this sheet is a level-{level} {klass.name}: hit points, proficiency bonus, spell slots and features "
+            f"are a {klass.name} {level}'s. The other classes' levels stay on the sheet (Custom) for your DM, and "
+            "their spells and features as custom entries; levelling up adds "
+            f"{klass.name} levels."
+        )
+
+    def _class_entry(self, entry: dict[str, Any], klass: CharacterClass | None) -> dict[str, Any]:
+        name = _text(entry.get("name"))[:100] or "Unknown class"
+        identifier = _text(entry["system"].get("identifier")) or name
+        found = klass
+        if found is None:
+            for key in (identifier, name):
+                if key in self.srd.lookup("class"):
+                    found = self.srd.klass(key)
+                    break
+        kept: dict[str, Any] = {"name": found.name if found else name}
+        if found is not None:
+            kept["index"] = found.index
+        kept["levels"] = max(1, min(_int(entry["system"].get("levels"), 1), 20))
+        sub = next(
+            (
+                _text(s.get("name"))[:100]
+                for s in self.of_type("subclass")
+                if _text(s["system"].get("classIdentifier")) in (identifier, kept.get("index"))
+            ),
+            "",
+        )
+        if sub and klass is None:
+            kept["subclass"] = sub
+        return kept
 
     def race(self) -> tuple[Race, Subrace | None]:
         found = self.of_type("race")
@@ -347,6 +393,12 @@ class _Reader:
                 self.report.custom.append(f"Spell: {name}")
                 continue
             spell = self.srd.spell(name)
+            source = _text(system.get("sourceClass"))
+            if source != klass.index and source in self.other_classes:  # another class's: its caster isn't here
+                owner = self.srd.klass(source).name
+                self.custom.setdefault("spells", []).append(f"{spell.name} ({owner})"[:100])
+                self.report.custom.append(f"Spell: {spell.name} (a {owner} spell)")
+                continue
             mode = _text(_path(system, "preparation", "mode")) or _text(system.get("method"))
             is_prepared = bool(_path(system, "preparation", "prepared") or system.get("prepared"))
             if spell.level == 0:

@@ -115,6 +115,8 @@ def custom_lines(custom: Mapping[str, Any]) -> list[str]:
     lines += [
         f"Item: {i['name']}" + (f" ×{i['quantity']}" if i["quantity"] > 1 else "") for i in custom.get("items", ())
     ]
+    if custom.get("classes"):  # a multiclass import: every class's levels, the sheet's class first
+        lines.insert(0, "Classes: " + ", ".join(f"{c['name']} {c['levels']}" for c in custom["classes"]))
     return lines
 
 

@@ -220,3 +220,48 @@ async def test_a_campaigns_dm_may_export_a_players_sheet_and_no_one_else(session
         async with session.services.db.transaction() as db:
             await db.execute(update(Character).where(Character.campaign_id == campaign.id).values(campaign_id=None))
             await db.execute(delete(Campaign).where(Campaign.id == campaign.id))
+
+
+def multiclass_randal() -> bytes:
+    """Randal (the fixture, a Fighter 1) made a Fighter 3 / Wizard 2 with Zanna's real wizard class item and
+    spells from ../shared/foundry-heroes, or a class item of the same shape when that folder is absent."""
+    hero = json.loads(read(FIXTURE))
+    fighter = next(i for i in hero["items"] if i["type"] == "class")
+    fighter["system"]["levels"] = 3
+    zanna = HEROES / "zanna-gnome-wizard.json"
+    if zanna.is_file():
+        items = json.loads(read(zanna))["items"]
+        wizard = next(i for i in items if i["type"] == "class")
+        spells = [i for i in items if i["type"] == "spell" and i["name"] in ("Magic Missile", "Fire Bolt")]
+    else:
+        wizard = {"type": "class", "name": "Wizard", "system": {"identifier": "wizard"}}
+        spells = [
+            {"type": "spell", "name": n, "system": {"level": lv, "sourceClass": "wizard", "preparation": {}}}
+            for n, lv in (("Magic Missile", 1), ("Fire Bolt", 0))
+        ]
+    wizard = json.loads(json.dumps(wizard))
+    wizard["system"]["levels"] = 2
+    hero["items"] += [wizard, *spells]
+    return json.dumps(hero).encode()
+
+
+async def test_a_multiclass_hero_keeps_every_class_and_says_so(session: SandboxSession) -> None:
+    handle = await import_file(session, "randal-multiclass.json", multiclass_randal())
+    text = handle.text
+    assert "Class: Fighter 3, the sheet's class (the file has Fighter 3, Wizard 2)" in text
+    assert "Class: Wizard 2" in text and "Spell: Magic Missile (a Wizard spell)" in text
+    assert "Multiclass: this is a level-5 character (Fighter 3, Wizard 2)" in text
+    assert "this sheet is a level-3 Fighter" in text
+    await confirm(session, handle.messages[-1])
+    sheet = await session.services.characters.get(Actor(session.user_id("alice"), session.world.guild.id))
+    assert (sheet.class_index, sheet.level) == ("fighter", 3)
+    assert sheet.custom["classes"] == [
+        {"name": "Fighter", "index": "fighter", "levels": 3},
+        {"name": "Wizard", "index": "wizard", "levels": 2},
+    ]
+    assert not sheet.spells.cantrips and "Fire Bolt (Wizard)" in sheet.custom["spells"]
+    shown = await session.run("character show", user="alice")
+    assert "Classes: Fighter 3, Wizard 2" in shown.text
+    exported = await session.run("character export", user="alice")
+    again = json.loads(exported.messages[-1].attachments[0].data)
+    assert again["custom"]["classes"] == sheet.custom["classes"]  # the export carries them, and imports back
