@@ -448,8 +448,8 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
-        "/dm award item target:<character|party> item:<SRD item> [quantity:<n>]",
-        "Give an SRD item or magic item (the loot generator's too).",
+        "/dm award item target:<character|party> item:<SRD or homebrew item> [quantity:<n>]",
+        "Give an SRD item or magic item (the loot generator's too), or your homebrew item.",
         "/dm award item target:Tordek item:potion of healing",
     ),
     CommandHelp(
