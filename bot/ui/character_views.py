@@ -70,7 +70,10 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
     embed.add_field(name="Saves", value=_saves(sheet, stats), inline=False)
     embed.add_field(name="Skills  (● proficient ◆ expertise)", value=_skills(sheet, stats, srd), inline=False)
     if stats.attacks:
-        attacks = [f"**{a.name}** {rules.signed(a.to_hit)} · {a.damage}" for a in stats.attacks[:8]]
+        attacks = [
+            f"**{a.name}** {rules.signed(a.to_hit)} · {a.damage}" + "".join(f" + {d} {t}" for d, t in a.extra)
+            for a in stats.attacks[:8]
+        ]
         embed.add_field(name="Attacks", value="\n".join(attacks), inline=False)
     embed.add_field(name="Inventory", value=_inventory(sheet), inline=False)
     embed.add_field(name="Hit dice", value=f"{stats.hit_dice_left}/{sheet.level} d{stats.hit_die}", inline=True)

@@ -93,8 +93,9 @@ async def test_a_homebrew_weapon_and_armour_are_awarded_worn_and_fought_with(gro
     expected = 15 + min(2, dex) + (shield.base_ac if shield else 0)  # medium armour: Dex up to +2
     shown = await run(grove, "character show", user="alice")
     assert f"AC {expected}" in shown.text or f"**{expected}**" in shown.text, shown.text
+    assert "Thornblade** +" in shown.text and "slashing + 1d4 poison" in shown.text  # its attack line, both parts
 
-    # not attuned: the blade is a fine sword, its +1 waits for attunement
+    # the blade needs no attunement: its +1 and its poison are there as carried; the mail takes attunement
     line = grove.services.checks.attack_line(sheet, "Thornblade")
     plain_hit = line.to_hit
     await run(grove, "character inventory", {"action": "attune", "item": "Barkskin Mail"}, user="alice")
