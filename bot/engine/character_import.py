@@ -21,6 +21,7 @@ from bot.engine.caps import check_characters
 from bot.engine.character_export import FORMAT, export_bytes, sheet_from_export
 from bot.engine.characters import CharacterRef, CharacterService, may_edit, name_taken
 from bot.engine.foundry_import import Report, from_foundry, is_foundry_actor
+from bot.engine.homebrew import SPELL_PREFIX
 from bot.engine.sheet import Actor, Sheet, clean_name, guild_of, name_key, to_sheet, write_back
 from bot.errors import Forbidden, InvalidInput
 from persistence.errors import Conflict
@@ -90,8 +91,11 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     for condition in sheet.conditions:
         known("condition", condition.name, "condition")
     spells = sheet.spells
-    for index in (*spells.cantrips, *spells.known, *spells.book, *spells.prepared):
-        known("spell", index, "spell")
+    every = (*spells.cantrips, *spells.known, *spells.book, *spells.prepared)
+    homebrew = sorted({i for i in every if i.startswith(SPELL_PREFIX)})
+    for index in every:
+        if not index.startswith(SPELL_PREFIX):  # a homebrew spell: cast where that homebrew is (a bundle)
+            known("spell", index, "spell")
     if sheet.hp_current > sheet.hp_max or sheet.hit_dice_used > sheet.level:
         raise InvalidInput("This file's hit points or hit dice are more than its maximum.")
     if len(sheet.slots_current) != len(sheet.slots_max) or any(
@@ -99,6 +103,11 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     ):
         raise InvalidInput("This file's spell slots left are more than its slots.")
     report = Report(source="dmbot", mapped=["Every field: a dmbot character file, read as it was exported"])
+    report.custom += [
+        f"Spell: {i.removeprefix(SPELL_PREFIX).replace('-', ' ').title()} (homebrew: cast where the same homebrew is, "
+        "e.g. after `/homebrew add` of its bundle)"
+        for i in homebrew
+    ]
     srd_items, magic_items = srd.lookup("item"), srd.lookup("magic_item")
     for item in sheet.inventory:
         if item.details:  # a DM's item from another table: its numbers shown for this DM to judge

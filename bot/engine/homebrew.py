@@ -532,6 +532,12 @@ def to_spell(data: Mapping[str, Any], srd: SRD) -> Spell:
     )
 
 
+def spell_label(spell: Spell) -> str:
+    """An autocomplete label: "Fire Bolt (cantrip)", "Mud Grasp (level 1, homebrew)"."""
+    level = "cantrip" if spell.level == 0 else f"level {spell.level}"
+    return f"{spell.name} ({level}{', homebrew' if spell.index.startswith(SPELL_PREFIX) else ''})"
+
+
 async def srd_with_spells(session: AsyncSession, srd: SRD, actor: Actor) -> SRD:
     """The SRD with the homebrew spells of the actor's server and (in its channel) campaign: the one the spell
     engine reads for `/spell` and `/cast`. A campaign's spell wins over the server's of the same name."""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import SRD, Spell
 from bot.engine import rules, spells
 from bot.engine.characters import CharacterRef, CharacterService, Pending, lookup
-from bot.engine.homebrew import srd_with_spells
+from bot.engine.homebrew import spell_label, srd_with_spells
 from bot.engine.sheet import Actor, Sheet, SpellNumbers, stats
 from bot.errors import GameError, InvalidInput
 
@@ -87,7 +87,7 @@ class SpellService:
         }[purpose]()
         needle = text.strip().casefold()
         found = [s for s in pool if needle in s.name.casefold()]
-        return [(s.index, f"{s.name} ({level_label(s.level)})") for s in found[:AUTOCOMPLETE_LIMIT]]
+        return [(s.index, spell_label(s)) for s in found[:AUTOCOMPLETE_LIMIT]]
 
     # Changes ------------------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ async def test_a_homebrew_spell_is_prepared_where_its_class_allows_and_cast(grov
         user_id=grove.user_id("bob"),
         channel_id=grove.channel_id(grove.extras["channel"]),  # type: ignore[attr-defined]
     )
-    assert any(o["name"].startswith("Mud Grasp") for o in offered), offered
+    assert {"name": "Mud Grasp (level 1, homebrew)", "value": "homebrew-mud-grasp"} in offered, offered
     prepared = await run(grove, "spell prepare", {"spell": "Mud Grasp"}, user="bob")
     assert "Aoth prepares Mud Grasp" in prepared.text, prepared.text
     listed = await run(grove, "spell list", user="bob")
@@ -135,8 +135,21 @@ async def test_a_homebrew_spell_is_prepared_where_its_class_allows_and_cast(grov
     await run(grove, "dm-combat add", {"monster": "Goblin"})
     await run(grove, "combat join", user="bob")
     await turn_of(grove, "Aoth")
+    castable = await grove.discord.autocomplete(
+        "cast",
+        {"spell": "mud"},
+        "spell",
+        user_id=grove.user_id("bob"),
+        channel_id=grove.channel_id(grove.extras["channel"]),  # type: ignore[attr-defined]
+    )
+    assert [o["name"] for o in castable] == ["Mud Grasp (level 1, homebrew)"]
     cast = await run(grove, "cast", {"spell": "Mud Grasp", "targets": "Goblin"}, user="bob")
     assert "Mud Grasp" in cast.text and "Strength" in cast.text and "bludgeoning" in cast.text, cast.text
+    # the character file keeps the homebrew spell, and an import says where it can be cast
+    exported = await run(grove, "character export", user="bob")
+    file = File("aoth.json", exported.messages[-1].attachments[0].data)
+    reimport = await run(grove, "character import", {"file": file}, user="carol")
+    assert "Spell: Mud Grasp (homebrew: cast where the same homebrew is" in reimport.text, reimport.text
     # elsewhere on the server (no campaign's channel) the campaign's spell is not there
     away = await grove.run("spell prepare", {"spell": "Mud Grasp"}, user="bob", channel="tavern")
     assert away.ephemeral and "Mud Grasp" in away.text and "prepares" not in away.text

@@ -19,7 +19,7 @@ from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef
 from bot.engine.combat.spellcasting import Caster, Resolver
-from bot.engine.homebrew import srd_with_spells
+from bot.engine.homebrew import spell_label, srd_with_spells
 from bot.engine.sheet import Actor, Sheet, guild_of, name_key, write_back
 from bot.engine.wording import counted
 from bot.errors import Forbidden, GameError, InvalidInput, NotFound
@@ -50,7 +50,7 @@ class Casts:
             srd = await srd_with_spells(session, self.srd, actor)
         needle = text.strip().casefold()
         found = [s for s in casting.castable(sheet, srd) if needle in s.name.casefold()]
-        return [(s.index, f"{s.name} ({'cantrip' if s.level == 0 else f'level {s.level}'})") for s in found[:25]]
+        return [(s.index, spell_label(s)) for s in found[:25]]
 
     async def monster_spells(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
         """Autocomplete for `/dm-combat act`: "Cast Fireball" for each spell the monster still may cast."""
