@@ -13,6 +13,7 @@ from bot.data.srd import SRD
 from bot.engine import casting
 from bot.engine.combat import CombatService
 from bot.engine.combat.cast_results import CastReport, outcome_summary
+from bot.engine.homebrew import srd_with_spells
 from bot.engine.sheet import name_key
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round
 
@@ -36,9 +37,10 @@ class CastTools:
             )
         if not round_.may_affect(caster):
             raise Refused(f"Only {caster.name}'s player (or the DM) decides what {caster.name} casts.")
-        if args["spell"] not in self.srd.lookup("spell"):
-            raise Refused(f"“{args['spell']}” is not an SRD 5.1 spell.")
-        spell = self.srd.spell(args["spell"])
+        srd = await srd_with_spells(round_.session, self.srd, round_.actor)  # the campaign's homebrew spells too
+        if args["spell"] not in srd.lookup("spell"):
+            raise Refused(f"“{args['spell']}” is not an SRD 5.1 spell or a homebrew spell of this campaign.")
+        spell = srd.spell(args["spell"])
         targets = [str(t) for t in args["targets"]]
         level = args.get("level")
         combat_id = await self.combat.active_for_campaign(round_.campaign.id)
