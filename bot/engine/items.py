@@ -11,6 +11,7 @@ attuned) and the DM's own custom items. Every item on a sheet is an `Item`; what
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -204,6 +205,25 @@ def _weapon_stats(srd: SRD, damage: str) -> dict[str, str]:
     return {"dice": found.group(1), "type": found.group(2)}
 
 
+def _numbers(details: Mapping[str, Any]) -> list[str]:
+    """A DM's item's rules: its weapon, armour, AC bonus and attunement."""
+    parts = []
+    weapon = details.get("weapon")
+    if weapon:
+        extra = "".join(f" + {e['dice']} {e['type']}" for e in weapon.get("extra", ()))
+        bonus = f", +{details['attack_bonus']} to hit and damage" if details.get("attack_bonus") else ""
+        parts.append(f"weapon, {weapon['dice']} {weapon['type']}{extra}{bonus}")
+    armor = details.get("armor")
+    if armor:
+        kind = armor["type"]
+        parts.append(f"shield, +{armor['base']} AC" if kind == "shield" else f"{kind} armour, AC {armor['base']}")
+    if details.get("ac_bonus"):
+        parts.append(f"+{details['ac_bonus']} AC when equipped")
+    if details.get("attunement"):
+        parts.append("requires attunement")
+    return parts
+
+
 def describe(srd: SRD, item: Item) -> str:
     """One line of the full inventory list: name, count, and what matters about it."""
     parts = [item.name + (f" ×{item.quantity}" if item.quantity > 1 else "")]
@@ -218,23 +238,16 @@ def describe(srd: SRD, item: Item) -> str:
         parts.append(f"heals {HEALING_POTIONS[item.item]}")
     if item.details:
         details = item.details
-        if details.get("homebrew"):
-            parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", details.get("category", "")) if p))
-        weapon = details.get("weapon")
-        if weapon:
-            extra = "".join(f" + {e['dice']} {e['type']}" for e in weapon.get("extra", ()))
-            bonus = f", +{details['attack_bonus']} to hit and damage" if details.get("attack_bonus") else ""
-            parts.append(f"weapon, {weapon['dice']} {weapon['type']}{extra}{bonus}")
-        armor = details.get("armor")
-        if armor:
-            kind = armor["type"]
-            parts.append(f"shield, +{armor['base']} AC" if kind == "shield" else f"{kind} armour, AC {armor['base']}")
-        if details.get("ac_bonus"):
-            parts.append(f"+{details['ac_bonus']} AC when equipped")
-        if details.get("attunement"):
-            parts.append("requires attunement")
+        homebrew = bool(details.get("homebrew"))
         value, weight = details.get("value_gp"), details.get("weight")
-        parts.append(f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom")
+        worth = f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom"
+        if homebrew:  # what it is and its numbers first: a long inventory line is cut short
+            parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", details.get("category", "")) if p))
+        else:
+            parts.append(worth)
+        parts += _numbers(details)
+        if homebrew:
+            parts.append(worth)
         if item.details.get("description"):
             parts.append(str(item.details["description"]))
     return " · ".join(parts)
