@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from bot.data.srd import load_srd
-from bot.engine import effects
+from bot.engine import effects, homebrew
 from bot.engine.character_export import export_bytes, to_export
 from bot.engine.character_import import new_row, read_upload
 from bot.engine.sheet import ActiveCondition, Item, Sheet, Spells, to_sheet
@@ -17,6 +17,11 @@ from persistence.models import Character
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "CHARACTER_FORMAT.md"
 NOT_FROM_THE_SHEET = {"id", "created_at", "updated_at"}  # the database's own
+
+
+def homebrew_kit() -> list[Item]:
+    kit = json.loads((DOC.parent / "examples" / "homebrew-kit.json").read_text(encoding="utf-8"))
+    return [homebrew.to_item(entry) for entry in kit if entry["kind"] == "item"]
 
 
 def full_sheet() -> Sheet:
@@ -32,7 +37,7 @@ def full_sheet() -> Sheet:
         death_failures=2,
         expertise=("athletics",),
         levelup_allowed=True,
-        inventory=(*sheet.inventory, Item("custom:ward", "Ward", 1, True, True, {"ac_bonus": 1})),
+        inventory=(*sheet.inventory, Item("custom:ward", "Ward", 1, True, True, {"ac_bonus": 1}), *homebrew_kit()),
         conditions=(ActiveCondition("exhaustion", 3, 2),),
         notes="notes",
         backstory="story",
