@@ -25,8 +25,10 @@ class MonsterForm:
 
 FORM_HELP = (
     "Actions: one a line (or separated by `;`): `name +to-hit dice [type]`, or a save `name DC n ability dice "
-    "[type] [half]`, e.g. `Claws +5 2d6+3 slashing` and `Mire Breath DC 13 con 3d6 poison half`."
+    "[type] [half]`, ending with `recharge 5` or `2/day` if it has one, e.g. `Claws +5 2d6+3 slashing` and "
+    "`Mire Breath DC 13 con 3d6 poison half recharge 5`."
 )
+_LIMIT = re.compile(r"\s+(?:recharge\s*(?P<recharge>[2-6])(?:\s*[-–]\s*6)?|(?P<per_day>\d{1,2})\s*/\s*day)$")
 
 
 def monster_from_form(form: MonsterForm) -> dict[str, Any]:
@@ -62,6 +64,17 @@ _SAVE = re.compile(
 
 
 def _form_action(line: str) -> dict[str, Any]:
+    """One action line, with its Recharge 5–6 or 2/Day at the end (as a stat block writes it)."""
+    limit = _LIMIT.search(line.casefold())
+    if limit is None:
+        return _plain_action(line)
+    action = _plain_action(line[: limit.start()])
+    if limit.group("recharge"):
+        return {**action, "recharge": int(limit.group("recharge"))}
+    return {**action, "per_day": int(limit.group("per_day"))}
+
+
+def _plain_action(line: str) -> dict[str, Any]:
     folded = line.casefold()
     attack, save = _ATTACK.match(folded), _SAVE.match(folded)
     found = attack or save

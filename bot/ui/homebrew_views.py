@@ -15,13 +15,20 @@ from bot.ui.character_views import answer_error
 from bot.ui.text import safe
 
 SaveForm = Callable[[MonsterForm], Awaitable[Entry]]
+ACTIONS_EXAMPLE = "Claws +5 2d6+3 slashing\nBreath DC 13 con 3d6 fire half recharge 5"
 # Not `required` for Discord: an empty box is answered by the engine with what to type there, as a wrong one is.
 FIELDS = (
     ("name", "Name", "Bog Hag", discord.TextStyle.short, 64),
     ("numbers", "AC, hit dice and CR", "15 8d8+16 3", discord.TextStyle.short, 40),
     ("abilities", "STR DEX CON INT WIS CHA", "16 12 14 13 14 15", discord.TextStyle.short, 40),
-    ("actions", "Actions, one a line", "Claws +5 2d6+3 slashing", discord.TextStyle.paragraph, 1000),
-    ("traits", "Traits, one a line (shown, not automated)", "Amphibious", discord.TextStyle.paragraph, 1000),
+    (
+        "actions",
+        "Actions, one a line",
+        "Claws +5 2d6+3 slashing\nBreath DC 13 con 3d6 fire half recharge 5",
+        discord.TextStyle.paragraph,
+        1000,
+    ),
+    ("traits", "Traits, one a line (SRD names work)", "Pack Tactics", discord.TextStyle.paragraph, 1000),
 )
 
 

@@ -168,7 +168,7 @@ async def test_a_monster_typed_into_the_form_fights_with_its_actions(bog: Sandbo
     form = await bog.invoke("homebrew monster", user=DM, channel=bog.extras["channel"])  # type: ignore[attr-defined]
     await form.response()
     custom_id = form.modal["custom_id"]
-    typed |= {"numbers": "12 3d6 1/2", "actions": "Bite +4 1d6+2 piercing\nSpit DC 11 dex 2d4 acid half"}
+    typed |= {"numbers": "12 3d6 1/2", "actions": "Bite +4 1d6+2 piercing\nSpit DC 11 dex 2d4 acid half recharge 5"}
     saved = await bog.discord.submit_modal(
         form, {f"{custom_id}:{k}": v for k, v in {**typed, "traits": "Sticky"}.items()}
     )
@@ -177,7 +177,7 @@ async def test_a_monster_typed_into_the_form_fights_with_its_actions(bog: Sandbo
     shown = await run(bog, "homebrew show", {"name": "Mud Imp"})
     assert (
         "AC 12 · HP 10 (3d6) · CR 1/2" in shown.text
-        and "Spit: DC 11 DEX save (half on a success), 2d4 acid" in shown.text
+        and "Spit: DC 11 DEX save (half on a success), 2d4 acid (Recharge 5–6)" in shown.text
     )
     await run(bog, "dm-combat start")
     await run(bog, "dm-combat add", {"monster": "Mud Imp"})
