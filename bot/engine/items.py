@@ -242,7 +242,8 @@ def describe(srd: SRD, item: Item) -> str:
         value, weight = details.get("value_gp"), details.get("weight")
         worth = f"{value:g} gp, {weight:g} lb" if value is not None and weight is not None else "custom"
         if homebrew:  # what it is and its numbers first: a long inventory line is cut short
-            parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", details.get("category", "")) if p))
+            kind = {"armor": "armour", "wondrous": "wondrous item"}.get(details.get("category", ""), "weapon")
+            parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", kind) if p))
         else:
             parts.append(worth)
         parts += _numbers(details)

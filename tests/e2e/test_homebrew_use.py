@@ -76,13 +76,13 @@ async def test_a_homebrew_weapon_and_armour_are_awarded_worn_and_fought_with(gro
     assert "1 × Thornblade" in given.text
     await run(grove, "dm award item", {"target": "Tordek", "item": "barkskin mail"})
     listed = await run(grove, "character inventory", {"action": "list"}, user="alice")
-    assert "Barkskin Mail · rare homebrew armor ·" in listed.text  # the list is paged, its lines cut short
+    assert "Barkskin Mail · rare homebrew armour ·" in listed.text  # the list is paged, its lines cut short
     sheet = await grove.services.characters.get(Actor(grove.user_id("alice"), grove.world.guild.id))
     srd = grove.services.characters.srd
     blade = items.describe(srd, items.find(sheet, "thornblade"))
     assert blade.startswith("Thornblade · uncommon homebrew weapon · weapon, 1d8 slashing + 1d4 poison, +1 to hit")
     mail = items.describe(srd, items.find(sheet, "barkskin mail"))
-    assert mail.startswith("Barkskin Mail · rare homebrew armor · medium armour, AC 15 · requires attunement")
+    assert mail.startswith("Barkskin Mail · rare homebrew armour · medium armour, AC 15 · requires attunement")
 
     worn = await run(grove, "character inventory", {"action": "equip", "item": "Barkskin Mail"}, user="alice")
     assert "Equipped Barkskin Mail" in worn.text

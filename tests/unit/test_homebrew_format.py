@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.data.srd import load_srd
+from bot.engine import rules
 from bot.engine.dice import Dice
-from bot.engine.homebrew import SCHEMAS, entries_of_file, to_monster, validate
+from bot.engine.homebrew import SCHEMAS, entries_of_file, to_item, to_monster, validate
+from bot.engine.sheet import Item, Sheet, stats
 from bot.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +108,45 @@ def test_legendary_and_limited_actions_are_checked(change: dict[str, object], er
     with pytest.raises(InvalidInput) as raised:
         validate({**base, **change}, Dice())
     assert error in raised.value.message
+
+
+def randal() -> Sheet:
+    """The character file's example (Randal: Dex 14, longsword, no armour worn)."""
+    from bot.engine.character_import import read_upload
+
+    text = (ROOT / "docs" / "CHARACTER_FORMAT.md").read_text(encoding="utf-8")
+    sheet = read_upload(text.split("```json\n")[1].split("```")[0].encode(), load_srd(), guild_id=1, owner_id=2).sheet
+    return replace(sheet, inventory=tuple(replace(i, equipped=False) for i in sheet.inventory))
+
+
+def item(**data: object) -> Item:
+    return replace(to_item({"kind": "item", "name": "Test", **data}), equipped=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "ac"),
+    [
+        ({"category": "armor", "armor_type": "heavy", "armor_class": 17}, 17),  # no Dex
+        ({"category": "armor", "armor_type": "medium", "armor_class": 14}, 16),  # Dex +2 at most
+        ({"category": "armor", "armor_type": "light", "armor_class": 12}, 14),
+        ({"category": "armor", "armor_type": "shield", "armor_class": 3}, 10 + 2 + 3),
+        ({"category": "wondrous", "armor_class": 1}, 13),  # a cloak of protection: a bonus while worn
+        ({"category": "wondrous", "armor_class": 1, "attunement": True}, 12),  # ... once attuned
+    ],
+)
+def test_homebrew_armour_sets_ac_as_the_srds_does(data: dict[str, object], ac: int) -> None:
+    sheet = randal()
+    assert rules.modifier(sheet.scores["dex"]) == 2
+    worn = replace(sheet, inventory=(*sheet.inventory, item(**data)))
+    assert stats(worn, load_srd()).armor_class == ac
+
+
+def test_a_homebrew_weapons_magic_waits_for_attunement() -> None:
+    blade = {"category": "weapon", "attack_bonus": 2, "damage": [{"dice": "1d8", "type": "slashing"}]}
+    sheet = randal()
+    plain = [a for a in stats(replace(sheet, inventory=(item(**blade),)), load_srd()).attacks if a.name == "Test"]
+    bound = replace(item(**blade, attunement=True), attuned=False)
+    waiting = [a for a in stats(replace(sheet, inventory=(bound,)), load_srd()).attacks if a.name == "Test"]
+    attuned = [a for a in stats(replace(sheet, inventory=(replace(bound, attuned=True),)), load_srd()).attacks]
+    assert plain[0].to_hit == waiting[0].to_hit + 2 == attuned[0].to_hit
+    assert plain[0].magical and plain[0].damage == attuned[0].damage != waiting[0].damage
