@@ -34,6 +34,7 @@ from bot.engine.combat.departures import leave_fight, lock_campaign_fight
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.generate import DIFFICULTIES
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
+from bot.engine.safety import Verdict, rules_of
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.engine.visibility import Role, Viewer, canon_audience, label, role_of, visible_canon, visible_npcs
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -406,6 +407,12 @@ class CampaignService:
                 data={"before": before, "after": row.scene, "by": "dm"},
             )
             return info_of(row, self.defaults)
+
+    async def dm_narration_crossing(self, actor: Actor, text: str) -> Verdict:
+        """The line and the veil the DM's own words would show (the DM is told before posting, never
+        overruled: the narrator's hold-back is for the narrator)."""
+        info = await self.require_dm(actor)
+        return rules_of(info.safety).check(clean_text(text, MAX_DM_TEXT, "Your narration"))
 
     async def dm_narrate(self, actor: Actor, text: str) -> tuple[CampaignInfo, str]:
         """The DM's own words: logged as canon narration, shown as they are."""

@@ -185,6 +185,44 @@ async def test_the_dm_crossing_a_line_is_told_privately_and_not_narrated(sqlite_
     assert not dm_inbox(s)  # the DM already saw the note
 
 
+def dm_voices(session: SandboxSession) -> list[str]:
+    """What the channel shows of the DM's own narration (the embeds authored "The DM")."""
+    public = session.discord.messages(session.channel_id(), ephemeral=False)
+    return [e.get("description", "") for m in public for e in m.embeds if e.get("author", {}).get("name") == "The DM"]
+
+
+async def test_the_dms_own_narration_across_a_line_or_veil_waits_for_the_dms_confirm(
+    sqlite_session: SandboxSession,
+) -> None:
+    """The DM is never overruled but is told: `/dm narrate` across a line (or showing a veil) is not posted
+    until the DM confirms it; clean words are posted at once."""
+    s = sqlite_session
+    await seat(s)
+    dm = s.user_id("dungeonmaster")
+    clean = await s.run("dm narrate", {"text": "The bells toll thirteen times."}, user="dungeonmaster")
+    assert not clean.ephemeral and dm_voices(s) == ["The bells toll thirteen times."]
+    for text, told in (
+        ("A spider as big as a cart drops from the rafters.", "crosses this table's line “spiders”"),
+        ("The jailer tortures the prisoner in the cellar.", "“torture”, which this table keeps off-screen"),
+    ):
+        posted_before = len(dm_voices(s))
+        asked = await s.run("dm narrate", {"text": text}, user="dungeonmaster")
+        assert asked.ephemeral and told in asked.content and "Nothing is posted yet" in asked.content, asked.content
+        assert len(dm_voices(s)) == posted_before  # not posted
+        assert asked.original is not None
+        cancelled = await (await s.discord.click(asked.original, "dm:cancel", user_id=dm)).done(5)
+        assert cancelled.source_message is not None and "nothing changed" in cancelled.source_message.content
+        assert len(dm_voices(s)) == posted_before
+        asked = await s.run("dm narrate", {"text": text}, user="dungeonmaster")
+        assert asked.original is not None
+        posted = await (await s.discord.click(asked.original, "dm:confirm", user_id=dm)).done(5)
+        await posted.wait_for(lambda h: len(h.messages) > 1, timeout=5)  # the note, then the public post
+        assert dm_voices(s)[-1] == text  # the DM's word stands, as written
+    assert len(dm_voices(s)) == 3
+    recap = (await s.run("recap", user="alice")).text
+    assert "spider as big as a cart" in recap  # posted narration is canon like any other
+
+
 # --- the LLM narrator (the real openai client, scripted replies) ---------------------------------------
 
 
