@@ -93,6 +93,10 @@ NEAR_MISSES = [
     "I laugh at the childish prank",
     "I read a nursery rhyme to the children",
     "I admire the spire of the temple",
+    "I watch the children hit the ball across the square",
+    "I admire the inspired carving on the door",
+    "I listen to the children's laughter in the square",
+    "I strike a deal with the stable boy",
 ]
 assert len(LINE_ACTIONS) + len(VEIL_ACTIONS) + len(LINE_REPLIES) + len(VEIL_REPLIES) >= 40
 
