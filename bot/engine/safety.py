@@ -1,7 +1,8 @@
 """The table's safety tools, enforced: lines (never in the story) and veils (only off-screen, faded to black).
 
 The matcher is small and explainable, no model and no network:
-1. normalise: Unicode folded to plain lowercase letters and digits, everything else a space; a run of single
+1. normalise: Unicode folded to plain lowercase letters and digits (look-alike letters of other scripts, digits
+   inside words and invisible characters too), everything else a space; a run of single
    letters is one word again (`t o r t u r e`, `t-o-r-t-u-r-e`) and two neighbouring words are tried joined
    (`tor ture`), so case, spacing and punctuation do not hide a word;
 2. stem: possessives, plurals and verb endings come off (`tortured`, `tortures`, `torturing` → `tortur`;
@@ -11,7 +12,10 @@ The matcher is small and explainable, no model and no network:
    a concept, widened to its synonym group when it has one (`harm` → hurt, beat, stab, kill…; `children` →
    kid, child, infant, toddler, boy, girl…; `torture` → torment, flay, waterboard…);
 4. a sentence crosses an entry when every one of its concepts occurs in it within `SPAN` words (so "I hit the
-   bandit, then I buy sweets for the kids at the market" does not cross "harm to children").
+   bandit, then I buy sweets for the kids at the market" does not cross "harm to children"); an entry of a
+   harm and its victims ("harm to children", "animal cruelty") is crossed only when word order says the harm
+   is done to them (`_done_to`: "the children hit the ball" is not), and harmless idioms of the harm words
+   ("strike a deal", "the drum beats") are masked first (`INNOCENT`).
 
 The turn engine (`bot.engine.turns`) refuses an action that crosses a line before anything is narrated, and
 passes every narrator's text through `HeldBack`: the text is shown a sentence at a time, once the sentence is
@@ -231,7 +235,8 @@ def entry_of(listed: str) -> Entry | None:
 
 def _done_to(sentence: Sequence[str], harm: int, victim: int) -> bool:
     """Whether the harm at `harm` is done to the victim at `victim` (as far as word order tells): the victim
-    after the harm ("beats the boy"), or before it in the passive ("the boy was beaten", "hurt by"), as
+    after the harm ("beats the boy"), or before it in the passive ("the boy was beaten", "hurt by", "the boy,
+    beaten and bloody": no object follows), as
     the object pronoun after it ("the boy screams as the goblin hits him") or the possessor ("the boy's
     beating"). "The children hit the ball" does them no harm."""
     if harm < victim <= harm + SPAN:
@@ -243,9 +248,13 @@ def _done_to(sentence: Sequence[str], harm: int, victim: int) -> bool:
     return (
         any(w in _be() for w in before)
         or (after[:1] == ["by"])
+        or (harm - victim == 1 and not DETERMINERS & set(after[:1]))  # "the child, beaten and bloody"
         or any(w in OBJECTS for w in after)
         or (harm - victim == 2 and sentence[victim + 1] == "s")
     )
+
+
+DETERMINERS = frozenset("the a an his her their its my your our this that".split())  # an object follows
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,8 @@ HITS = [
     ("The goblin beats the boy", "harm to children"),
     ("The children are beaten by the guards", "harm to children"),
     ("The child was badly hurt", "harm to children"),
+    ("The child, beaten and bloody, crawls away", "harm to children"),
+    ("Children hurt in the raid wait by the well", "harm to children"),
     ("The boy screams as the goblin hits him", "harm to children"),
     ("The orphan's beating lasts all night", "harm to children"),
     ("I hit the kid with the ball", "harm to children"),
