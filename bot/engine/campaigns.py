@@ -81,6 +81,7 @@ class Member:
     level: int
     hp_current: int
     hp_max: int
+    life: str = ""  # "dead", "dying" or "stable" for a character at 0 HP; "" on their feet
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,9 @@ class CampaignService:
     def _member(self, row: Character) -> Member:
         sheet = to_sheet(row)
         hp_max = self.characters.stats(sheet).hp_max
-        return Member(row.id, row.name, row.owner_id, row.level, row.hp_current, hp_max)
+        life = "" if sheet.hp_current > 0 else "stable" if sheet.death_successes >= 3 else "dying"
+        life = "dead" if sheet.death_failures >= 3 else life
+        return Member(row.id, row.name, row.owner_id, row.level, row.hp_current, hp_max, life)
 
     # Creating, joining, leaving -----------------------------------------------------------------
 

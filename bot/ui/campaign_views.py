@@ -35,12 +35,16 @@ def created_embed(info: CampaignInfo) -> discord.Embed:
     return _embed(f"📜 {safe(info.name, limit=100)} begins", "\n".join(lines))
 
 
+LIFE_WORDS = {"dead": "💀 dead", "dying": "🩸 dying (0 HP)", "stable": "🩹 stable at 0 HP"}
+
+
 def overview_embed(view: Overview) -> discord.Embed:
     info = view.info
     party = (
         fit_lines(
             (
-                f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
+                f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, "
+                + (LIFE_WORDS[m.life] if m.life else f"HP {m.hp_current}/{m.hp_max}")
                 for m in view.members
             ),
             limits.FIELD_VALUE,

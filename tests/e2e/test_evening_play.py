@@ -83,7 +83,8 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     )
     ended = between(out, "> /dm-combat end", "> /campaign info")
     assert "The fight is over" in ended and "Kira: 150 XP" in ended and "Tordek" not in ended  # the dead get none
-    assert "Combat" not in between(out, "> /dm-combat end\n", "> /dm award xp").split("> /campaign info")[1]
+    after_fight = between(out, "> /dm-combat end\n", "> /dm award xp").split("> /campaign info")[1]
+    assert "Combat" not in after_fight and "Tordek (@Brenna): level 1, 💀 dead" in after_fight, after_fight
     assert "Kira reaches level 2" in between(out, "Mara> /character levelup", "> /as Player")
     assert "Tordek is back with 1 HP" in between(out, "> /dm revive target:Tordek", "> /dm award item")
     assert "awards 1 × Potion of Healing to Tordek" in between(out, "> /dm award item", "> /dm-combat start")
@@ -111,6 +112,9 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     assert "goblin tracks" not in after and "Goblin 1 is slain" in after
     ended_session = between(out, "Player> /session end", "Player> /campaign export")
     assert "Attended\n  ┃   Kira, Tordek" in ended_session and "goblin tracks" not in ended_session
+    dice = ended_session.split("The dice this session", 1)[1]
+    assert "@Mara:" in dice and "@Brenna:" in dice and "player 1" not in dice, dice  # names, not ids
+    assert not re.search(r"\b1 (?:rolls|d20s)\b", dice), dice
     previously = between(out, "Session 2 begins. Previously…", "Player> /quit")
     assert 1 <= previously.count("•") <= 5, previously
     exported = json.loads((tmp_path / "data" / "exports" / "goblin-road.json").read_text())
