@@ -318,3 +318,18 @@ def test_at_a_terminal_tab_completes_values_and_markdown_is_styled(tmp_path: Pat
     assert "advantage:true" in out and "2d20kh1" in out  # a boolean's value, completed by Tab
     assert "Help: dice" in out  # a choice, completed by Tab
     assert "\x1b[1m" in out and "\x1b[9m" in out  # bold, and the dropped die struck through, in ANSI
+
+
+def test_a_subrace_typed_as_the_race_makes_that_race(run_play: PlayRun) -> None:
+    """A new player types the race as the books print it: "High Elf" is an elf of that subrace (it answered
+    "“high elf” is not an SRD race. Try one of: Half-Elf, Half-Orc, Halfling, Human", without Elf)."""
+    script = (
+        "/character create name:Aelar race:high elf class:wizard background:acolyte method:standard\n"
+        "1 Arcana, History\n3\n/character create name:Bo race:gnoll class:fighter background:acolyte\n"
+    )
+    result = run_play(script)
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "level 1 High Elf Wizard" in out, out
+    refused = out.split("race:gnoll", 1)[1]
+    assert "is not an SRD race" in refused and "Elf" in refused and "Dwarf" in refused, refused  # every race
