@@ -236,7 +236,7 @@ CATALOG: tuple[CommandHelp, ...] = (
         "dm",
         "campaigns",
         "/dm narrate text:<words>",
-        "Narrate in your own voice; remembered as canon.",
+        "Narrate in your own voice, as canon; across a line or veil you confirm first.",
         "/dm narrate text:The bells toll thirteen times.",
     ),
     CommandHelp(

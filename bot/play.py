@@ -86,6 +86,7 @@ class Terminal:
         self.text = TerminalText(Names(self._user_name, self._channel_name, self._role_name), ansi=ansi)
         self.directory = Directory(self.guild, self.world.users)
         self.menus: dict[int, list[Choice]] = {}  # each user's open choices: ephemeral menus are theirs alone
+        self.from_menu = False  # the answer being printed came from picking a choice (or its form)
         self.shown: dict[int, Shown] = {}
         self.line_open = False
         self.user, self.user_id = user, self.world.named_member(self.guild.id, user).user.id
@@ -143,6 +144,7 @@ class Terminal:
         self.say(f"  Now typing as {self.user} ({'new here, ' if is_new else ''}{role}).")
 
     async def command(self, line: str) -> None:
+        self.from_menu = False
         parsed = parse(line, self.session.discord.commands(), self.directory)
         self.check_permissions(parsed.path)
         await self.resolve_autocomplete(parsed)
@@ -213,6 +215,7 @@ class Terminal:
                 self.say(f"  Choose {count} of: {', '.join(labels)}")
                 self.say(f"  e.g. {number} {', '.join(labels[: max(1, low)]) or 'x'}")
                 return
+        self.from_menu = True
         handle = await self.session.discord.click(
             choice.message, str(choice.component["custom_id"]), user_id=self.user_id, values=values
         )
@@ -325,13 +328,17 @@ class Terminal:
         return True
 
     def update_menu(self, printed: list[Message]) -> None:
-        """Choices come from the messages just printed; an answer without any (an error) keeps the open menu."""
+        """Choices come from the messages just printed; an answer without any (an error) keeps the open menu,
+        and a player who picked from it is told so (after a command of its own, the menu is no news)."""
         fresh = [Choice(m, c) for m in printed for c in _interactive(m.components)]
         replaced = {c.message.id for c in self.choices} & {m.id for m in printed}
         if fresh or replaced:
             self.menus[self.user_id] = fresh
-        elif self.choices:
-            self.say(f"  (choices 1 to {len(self.choices)} above are still open)")
+        elif self.choices and self.from_menu:
+            count = len(self.choices)
+            self.say(
+                "  (choice 1 above is still open)" if count == 1 else f"  (choices 1 to {count} above are still open)"
+            )
 
     def render(self, message: Message, header: str | None = None) -> str:
         """A message as terminal text: content, embeds as boxes, files saved, components as numbered choices."""

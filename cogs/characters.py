@@ -60,7 +60,8 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         return _choices(self.srd.search(kind, current))
 
     async def race_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
-        return self._search("race", current)
+        """Races, then subraces ("High Elf" makes an elf of that subrace)."""
+        return _choices(self.srd.search("race", current) + self.srd.search("subrace", current))
 
     async def class_autocomplete(self, _: Interaction[DMBot], current: str) -> list[Choice[str]]:
         return self._search("class", current)

@@ -34,6 +34,7 @@ from bot.engine.combat.departures import leave_fight, lock_campaign_fight
 from bot.engine.events import EventLine, line_of, shorten
 from bot.engine.generate import DIFFICULTIES
 from bot.engine.memory import PromptBudget, PromptInputs, visible_text
+from bot.engine.safety import Verdict, rules_of
 from bot.engine.sheet import Actor, guild_of, name_key, to_sheet
 from bot.engine.visibility import Role, Viewer, canon_audience, label, role_of, visible_canon, visible_npcs
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -80,6 +81,7 @@ class Member:
     level: int
     hp_current: int
     hp_max: int
+    life: str = ""  # "dead", "dying" or "stable" for a character at 0 HP; "" on their feet
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,9 @@ class CampaignService:
     def _member(self, row: Character) -> Member:
         sheet = to_sheet(row)
         hp_max = self.characters.stats(sheet).hp_max
-        return Member(row.id, row.name, row.owner_id, row.level, row.hp_current, hp_max)
+        life = "" if sheet.hp_current > 0 else "stable" if sheet.death_successes >= 3 else "dying"
+        life = "dead" if sheet.death_failures >= 3 else life
+        return Member(row.id, row.name, row.owner_id, row.level, row.hp_current, hp_max, life)
 
     # Creating, joining, leaving -----------------------------------------------------------------
 
@@ -406,6 +410,12 @@ class CampaignService:
                 data={"before": before, "after": row.scene, "by": "dm"},
             )
             return info_of(row, self.defaults)
+
+    async def dm_narration_crossing(self, actor: Actor, text: str) -> Verdict:
+        """The line and the veil the DM's own words would show (the DM is told before posting, never
+        overruled: the narrator's hold-back is for the narrator)."""
+        info = await self.require_dm(actor)
+        return rules_of(info.safety).check(clean_text(text, MAX_DM_TEXT, "Your narration"))
 
     async def dm_narrate(self, actor: Actor, text: str) -> tuple[CampaignInfo, str]:
         """The DM's own words: logged as canon narration, shown as they are."""

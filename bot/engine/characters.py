@@ -397,8 +397,11 @@ class CharacterService:
     async def use_item(self, actor: Actor, ref: CharacterRef, item: str) -> items.Used:
         """Use a carried item: a potion of healing is drunk (its dice rolled and logged) and used up."""
 
-        async def apply(_: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, items.Used]:
+        async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, items.Used]:
             used = items.use(sheet, item, lambda expr, label: self._logged(pending, expr, label))
+            if sheet.campaign_id is not None:  # the story tells it: a potion in a fight is part of the fight
+                told = f"{sheet.name} drinks a {used.item} (+{used.healed} HP)."
+                log.tell(session, sheet.campaign_id, "use_item", told, actor_id=actor.user_id, character_id=sheet.id)
             return used.sheet, used
 
         return await self._change(actor, ref, apply)

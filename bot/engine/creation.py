@@ -121,6 +121,7 @@ class CharacterCreation(CharacterService):
         """Check the options, roll the scores for the rolled method (logged), suggest an assignment."""
         clean = clean_name(name)
         race_entry, class_entry = self._race(race), self._class(klass)
+        named = self._subrace_named(race)  # "high elf": the race, with that subrace picked first
         background_entry = backgrounds.choose(self.srd, background, custom_background)
         chosen = _method(method)
         await self._check_name_free(actor, clean)
@@ -131,6 +132,8 @@ class CharacterCreation(CharacterService):
         if rolls:
             await self._log(actor, rolls)
         draft = self._draft(actor, clean, race_entry, class_entry, background_entry, chosen, pool, rolls)
+        if named is not None:
+            draft = replace(draft, subraces=(named, *(s for s in draft.subraces if s.index != named.index)))
         return replace(draft, pronouns=clean_pronouns(pronouns))
 
     def _draft(
@@ -373,7 +376,17 @@ class CharacterCreation(CharacterService):
     # SRD lookups with player-facing errors ------------------------------------------------------
 
     def _race(self, key: str) -> Race:
-        return lookup(self.srd.race, key, "race", self.srd.search("race", key[:1]) or self.srd.search("race", ""))
+        """A race by its name, or by one of its subraces' ("High Elf" is an Elf); a typo is told every race."""
+        named = self._subrace_named(key)
+        if named is not None:
+            return self.srd.race(named.race)
+        return lookup(self.srd.race, key, "race", self.srd.search("race", ""))
+
+    def _subrace_named(self, key: str) -> Subrace | None:
+        try:
+            return self.srd.subrace(key)
+        except KeyError:
+            return None
 
     def _class(self, key: str) -> CharacterClass:
         return lookup(self.srd.klass, key, "class", self.srd.search("class", ""))

@@ -58,6 +58,9 @@ SUMMARY_KINDS = frozenset(
         "xp",
         "levelup",
         "death",
+        "revive",
+        "award",  # the DM's XP, items and coins
+        "use_item",
         "canon",
         "join",
         "leave",

@@ -1,7 +1,8 @@
 """The table's safety tools, enforced: lines (never in the story) and veils (only off-screen, faded to black).
 
 The matcher is small and explainable, no model and no network:
-1. normalise: Unicode folded to plain lowercase letters and digits, everything else a space; a run of single
+1. normalise: Unicode folded to plain lowercase letters and digits (look-alike letters of other scripts, digits
+   inside words and invisible characters too), everything else a space; a run of single
    letters is one word again (`t o r t u r e`, `t-o-r-t-u-r-e`) and two neighbouring words are tried joined
    (`tor ture`), so case, spacing and punctuation do not hide a word;
 2. stem: possessives, plurals and verb endings come off (`tortured`, `tortures`, `torturing` → `tortur`;
@@ -11,7 +12,10 @@ The matcher is small and explainable, no model and no network:
    a concept, widened to its synonym group when it has one (`harm` → hurt, beat, stab, kill…; `children` →
    kid, child, infant, toddler, boy, girl…; `torture` → torment, flay, waterboard…);
 4. a sentence crosses an entry when every one of its concepts occurs in it within `SPAN` words (so "I hit the
-   bandit, then I buy sweets for the kids at the market" does not cross "harm to children").
+   bandit, then I buy sweets for the kids at the market" does not cross "harm to children"); an entry of a
+   harm and its victims ("harm to children", "animal cruelty") is crossed only when word order says the harm
+   is done to them (`_done_to`: "the children hit the ball" is not), and harmless idioms of the harm words
+   ("strike a deal", "the drum beats") are masked first (`INNOCENT`).
 
 The turn engine (`bot.engine.turns`) refuses an action that crosses a line before anything is narrated, and
 passes every narrator's text through `HeldBack`: the text is shown a sentence at a time, once the sentence is
@@ -30,7 +34,18 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from bot.engine.campaign_info import Safety
-from bot.engine.safety_words import CONCEPTS, IRREGULAR, STOPWORDS, TOPICS
+from bot.engine.safety_words import (
+    BE,
+    CONCEPTS,
+    CONFUSABLES,
+    CONTRACTIONS,
+    HARM,
+    INNOCENT,
+    IRREGULAR,
+    OBJECTS,
+    STOPWORDS,
+    TOPICS,
+)
 from bot.errors import GameError
 
 SPAN = 8  # the concepts of an entry must fall within this many words of each other
@@ -39,15 +54,28 @@ OFF_SCREEN = "(off-screen)"  # a veiled phrase in a tool call's text (a check's 
 WITHDRAWN = "🛑 The narrator's reply crossed one of this table's lines and was withdrawn."
 TURNED_ASIDE = "*The story turns aside from something this table has ruled out.*"
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]*_]*\s+|\n+")  # a stop (and closing marks), then space
+LEET = str.maketrans("013457@$", "oieastas")
+NOT_LEET = re.compile(r"\d*d\d+|\d+(?:st|nd|rd|th|s|d|e|x|ft|gp|sp|cp|ep|pp|hp|xp|lb|lbs|th)")
 
 # --- words -----------------------------------------------------------------------------------------
 
 
 def normalise(text: str) -> str:
-    """Lowercase letters and digits separated by single spaces (accents and look-alike forms folded)."""
-    folded = unicodedata.normalize("NFKD", text).casefold()
+    """Lowercase letters and digits separated by single spaces: accents, full-width forms and look-alike
+    letters of other scripts folded (`tоrture` with a Cyrillic о), invisible characters dropped
+    (`tor\u200bture`), and digits standing for letters inside a word read as letters (`t0rture`)."""
+    seen = "".join(c for c in text if unicodedata.category(c) != "Cf").translate(CONFUSABLES)
+    folded = unicodedata.normalize("NFKD", seen).casefold().translate(CONFUSABLES)
     plain = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+    return " ".join(_letters(w) for w in re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+def _letters(word: str) -> str:
+    """`t0rture`, `sp1der`: digits among letters read as the letters they look like; dice (`2d6`), ordinals
+    (`3rd`) and numbers stay as they are."""
+    if word.isdigit() or word.isalpha() or NOT_LEET.fullmatch(word):
+        return word
+    return word.translate(LEET)
 
 
 def words(text: str) -> list[str]:
@@ -173,12 +201,19 @@ class Entry:
     listed: str
     concepts: tuple[Concept, ...]
     squeezed: str = ""
+    harm: Concept | None = None  # "harm to children": the harm must be done to the others (the victims)
 
     def crossed_by(self, sentence: Sequence[str], pairs: Sequence[str]) -> bool:
         if self.squeezed and (self.squeezed in sentence or self.squeezed in pairs):
             return True
         found = [c.positions(sentence, pairs) for c in self.concepts]
-        return bool(self.concepts) and all(found) and _within(found, SPAN)
+        if not (self.concepts and all(found)):
+            return False
+        if self.harm is None:
+            return _within(found, SPAN)
+        harms = self.harm.positions(sentence, pairs)
+        victims = [f for c, f in zip(self.concepts, found, strict=True) if c is not self.harm]
+        return any(all(any(_done_to(sentence, h, v) for v in f) for f in victims) for h in harms)
 
 
 def entry_of(listed: str) -> Entry | None:
@@ -188,11 +223,65 @@ def entry_of(listed: str) -> Entry | None:
     squeezed = stem("".join(words(listed))) if len(said) > 1 else ""
     topic = _topics().get(said)
     if topic is not None:
-        return Entry(listed, tuple(concept(name) for name in topic), squeezed)
-    groups = _word_concepts()
-    content = [s for s in said if s not in STOPWORDS] or list(said)
-    concepts = tuple(concept(groups[w]) if w in groups else Concept(frozenset({(w,)})) for w in content)
-    return Entry(listed, concepts, squeezed)
+        concepts = tuple(concept(name) for name in topic)
+    else:
+        groups = _word_concepts()
+        content = [s for s in said if s not in STOPWORDS] or list(said)
+        concepts = tuple(concept(groups[w]) if w in groups else Concept(frozenset({(w,)})) for w in content)
+    harm = concept(HARM)
+    directed = harm in concepts and len(concepts) > 1
+    return Entry(listed, concepts, squeezed, harm if directed else None)
+
+
+def _done_to(sentence: Sequence[str], harm: int, victim: int) -> bool:
+    """Whether the harm at `harm` is done to the victim at `victim` (as far as word order tells): the victim
+    after the harm ("beats the boy"), or before it in the passive ("the boy was beaten", "hurt by", "the boy,
+    beaten and bloody": no object follows), as
+    the object pronoun after it ("the boy screams as the goblin hits him") or the possessor ("the boy's
+    beating"). "The children hit the ball" does them no harm."""
+    if harm < victim <= harm + SPAN:
+        return True
+    if not 0 < harm - victim <= SPAN:
+        return False
+    before = sentence[max(0, harm - 2) : harm]
+    after = sentence[harm + 1 : harm + 3]
+    return (
+        any(w in _be() for w in before)
+        or (after[:1] == ["by"])
+        or (harm - victim == 1 and not DETERMINERS & set(after[:1]))  # "the child, beaten and bloody"
+        or any(w in OBJECTS for w in after)
+        or (harm - victim == 2 and sentence[victim + 1] == "s")
+    )
+
+
+DETERMINERS = frozenset("the a an his her their its my your our this that".split())  # an object follows
+
+
+@lru_cache(maxsize=1)
+def _be() -> frozenset[str]:
+    return frozenset(stem(w) for w in BE)
+
+
+@lru_cache(maxsize=1)
+def _innocent() -> re.Pattern[str]:
+    """The harmless senses of harm words ("hit the ball", "strike a deal", "heart beat")."""
+    return re.compile(r"\b(?:" + "|".join(INNOCENT) + r")\b")
+
+
+def _masked(sentence: str) -> tuple[str, ...]:
+    """The sentence's stems with the words of a harmless idiom blanked out (they stand for no concept)."""
+    plain = words(sentence)
+    said = tuple(stem(w) for w in plain)
+    text = " ".join(plain)
+    spans = [m.span() for m in _innocent().finditer(text)]
+    if not spans:
+        return said
+    out, at = [], 0
+    for word, stemmed in zip(plain, said, strict=True):
+        inside = any(start <= at < end for start, end in spans)
+        out.append("" if inside else stemmed)
+        at += len(word) + 1
+    return tuple(out)
 
 
 def _within(found: Sequence[Sequence[int]], span: int) -> bool:
@@ -224,7 +313,7 @@ class SafetyRules:
         """The first line and the first veil any sentence of the text crosses."""
         line = veil = None
         for sentence in sentences(text):
-            said = stems(sentence)
+            said = _masked(sentence)
             pairs = _pairs(sentence)
             line = line or next((e.listed for e in self.lines if e.crossed_by(said, pairs)), None)
             veil = veil or next((e.listed for e in self.veils if e.crossed_by(said, pairs)), None)
@@ -262,9 +351,15 @@ class SafetyRules:
 
 
 def _pairs(sentence: str) -> list[str]:
-    """Each word joined with the next, stemmed (`tor ture` is `torture`); index i starts at word i."""
+    """Each word joined with the next, stemmed (`tor ture` is `torture`); index i starts at word i. Not
+    joined: a contraction's or possessive's letters ("the children's laughter" is no `slaughter`) and two
+    words one of which already stands for a concept ("the kid naps" is no `kidnap`)."""
     said = words(sentence)
-    return [stem(a + b) for a, b in itertools.pairwise(said)]
+    known = _word_concepts()
+    return [
+        "" if {a, b} & CONTRACTIONS or stem(a) in known or stem(b) in known else stem(a + b)
+        for a, b in itertools.pairwise(said)
+    ]
 
 
 def sentences(text: str) -> list[str]:

@@ -18,9 +18,32 @@ IRREGULAR = dict(
         "slaying:slay beaten:beat hurt:hurt dying:die died:die dies:die lying:lie bled:bleed bleeding:bleed "
         "shot:shoot struck:strike stricken:strike striking:strike strikes:strike stung:sting flayed:flay "
         "flaying:flay flays:flay spat:spit drank:drink drunk:drink ate:eat eaten:eat rap:rapping raps:rapping "
-        "rapped:rapping"
+        "rapped:rapping kidding:kidding kidded:kidding"
     ).split()
 )  # "rap", "rapped": a knock at a door is not the other word's stem
+
+HARM = "harm"  # the concept of an entry's deed: "harm to children" is harm done to children
+BE = ("is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "gotten", "getting", "left")
+OBJECTS = frozenset("him her them it me us you".split())  # the victim named again after the deed
+CONTRACTIONS = frozenset("s t d m ll re ve".split())  # `children's`, `don't`, `I'd`, `we'll`
+
+# Harmless senses of the harm words, as regular expressions over the normalised words: their words stand
+# for nothing ("the children hit the ball", "the boy beats the drum", "I kill time", "strike a deal").
+INNOCENT = (
+    r"hit\w* (?:the |a )?(?:ball|road|target|mark|bullseye|spot|jackpot|books?|sack|note)s?",
+    r"hit\w* it off",
+    r"beat\w* (?:the |a |his |her |their )?(?:drums?|rugs?|carpets?|dust|eggs?|retreat|time|odds|clock|record|heat)",
+    r"(?:hearts?|pulses?|drums?|wings?) (?:\w+ )?beat\w*",
+    r"beat\w*(?: \w+){1,3} (?:at|in) (?:chess|cards?|dice|games?|races?|arm wrestling|contests?|draughts)",
+    r"(?:strik\w*|struck) (?:a |the |up )?(?:match|matches|deals?|bargains?|chords?|poses?|flint|bells?|gongs?"
+    r"|camp|balance|conversations?|friendships?)",
+    r"(?:clocks?|bells?|hours?|lightning|ideas?|inspiration) (?:\w+ )?(?:strik\w*|struck)",
+    r"(?:shoot\w*|shot) (?:a |the )?(?:glances?|looks?|breeze|grins?|smiles?|questions?)",
+    r"kill\w* (?:the |some )?time",
+    r"kick\w* (?:the |a )?(?:ball|stones?|pebbles?|habit|dust|bucket)",
+    r"kick\w* off",
+    r"heart attacks?",
+)
 
 # Synonym groups: the words and phrases a table means by one concept.
 CONCEPTS: dict[str, str] = {
@@ -133,4 +156,11 @@ TOPICS: tuple[tuple[str, str], ...] = (
         ("drugs, drug use, addiction"),
         "drug",
     ),
+)
+
+# Letters of other scripts that look like Latin ones (Unicode's confusables, the ones a word is hidden with):
+# Cyrillic, Greek and a few symbols; NFKD folds the full-width and styled forms itself.
+CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁӏкмнтвℓαεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧАВЕКМНОРСТХІЈЅ",
+    "aeopcyxijsdlkmhtblaeikvoptuxabehikmnoptyxabekmhopctxijs",
 )

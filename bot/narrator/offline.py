@@ -152,6 +152,36 @@ def context_block(acting_character: str, scene: str, npcs: Iterable[str] = (), *
     return f"<context>{json.dumps(data, ensure_ascii=False)}</context>"
 
 
+AGREEMENT = re.compile(r"\[([^|\]]+)\|([^\]]+)\]")
+# A scene's head noun is its last word before one of these ("the halls of the dwarf king" is plural).
+_AFTER_HEAD = re.compile(
+    r"\s(?:of|below|beneath|under|above|over|near|by|beside|behind|beyond|in|on|at|inside|outside|with|"
+    r"across|along|past|between|among|around|from|to|where|that|which)\s.*$",
+    re.I,
+)
+_SINGULAR_IN_S = frozenset(
+    "abyss pass moss fortress mess news chaos canvas campus oasis axis atlas gas lens bias iris cosmos "
+    "crossroads bus circus palace always series species".split()
+)
+_PLURALS = frozenset("people men women children mice teeth feet geese folk cattle".split())
+
+
+def is_plural(noun_phrase: str) -> bool:
+    """Whether a scene's noun phrase takes a plural verb: "the surroundings", "the Goblin Woods", "the halls
+    of the king" do; "the ruined inn", "the abyss", "the crossroads" do not."""
+    head = _AFTER_HEAD.sub("", " ".join(noun_phrase.split())).rsplit(" ", 1)[-1].casefold().strip(".,;:!?")
+    if head in _PLURALS:
+        return True
+    if head in _SINGULAR_IN_S or head.endswith(("ss", "us", "is", "ous")):
+        return False
+    return head.endswith("s") and len(head) > 2
+
+
+def agree(template: str, plural: bool) -> str:
+    """A template's `[one|several]` forms, chosen for the scene."""
+    return AGREEMENT.sub(lambda m: m[2] if plural else m[1], template)
+
+
 def _noun_phrase(scene: str) -> str:
     text = " ".join(scene.split()).rstrip(".!")[:120]
     return "t" + text[1:] if text.startswith("The ") else text  # it sits mid-sentence
@@ -663,7 +693,8 @@ class _Writer:
     def _written(self, templates: Sequence[str], extra: dict[str, Any]) -> list[str]:
         scene_used = self._values["scene"] in " ".join(self._sentences)
         pool = ([t for t in templates if "{scene" not in t] if scene_used else []) or list(templates)
-        return [_cap(t.format(**self._values, **extra)) for t in pool]
+        plural = is_plural(self._values["scene"])
+        return [_cap(agree(t, plural).format(**self._values, **extra)) for t in pool]
 
     def _fresh(self, written: Sequence[str]) -> list[str]:
         said = self._avoid | set(self._sentences)
@@ -690,7 +721,8 @@ def _write_check(writer: _Writer, check: Mapping[str, Any]) -> None:
     total, dc = check.get("total"), check.get("dc")
     if isinstance(total, int) and isinstance(dc, int):  # the engine's numbers, as it rolled them
         label = str(check.get("label") or f"{skill.replace('-', ' ')} check").strip()
-        writer.add(NUMBER_LINES, label=label, total=total, dc=dc)
+        verdict = "meets" if index == 0 else "falls short of"
+        writer.add(NUMBER_LINES, label=label, total=total, dc=dc, verdict=verdict)
     margin = _margin(check)
     writer.add(NEAR_MISS[index] if margin is not None and abs(margin) <= 1 else FOLLOW_UPS[index], optional=True)
 

@@ -1,7 +1,9 @@
 """The offline narrator's sentences (`bot.narrator.offline`): per skill and outcome, leads, beats and closers.
 
 `{name}` is the acting character, `{scene}` the scene's noun phrase (`{scene_cap}` capitalised), and `{they}`,
-`{them}`, `{their}`, `{have}` the character's pronouns (`bot.narrator.offline.pronoun_set`).
+`{them}`, `{their}`, `{have}` the character's pronouns (`bot.narrator.offline.pronoun_set`). After the scene,
+`[keeps|keep]` is its verb or pronoun for one thing and for several ("the crypt keeps its counsel", "the
+surroundings keep their counsel": `bot.narrator.offline.agree`).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "investigation": (
         (
             "{name}'s careful search pays off: a detail everyone else missed falls into place.",
-            "Piece by piece, {name} works it out, and {scene} gives up one of its secrets.",
+            "Piece by piece, {name} works it out, and {scene} [gives|give] up one of [its|their] secrets.",
         ),
         (
             "{name} searches thoroughly, yet whatever is hidden in {scene} stays hidden.",
@@ -83,7 +85,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Something small but telling does not escape {name}'s notice.",
         ),
         (
-            "{name} strains eyes and ears, but {scene} keeps its counsel.",
+            "{name} strains eyes and ears, but {scene} [keeps|keep] [its|their] counsel.",
             "Nothing seems amiss to {name}, though the feeling of being watched lingers.",
         ),
     ),
@@ -126,7 +128,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "performance": (
         (
-            "{name} holds the room; for a moment all of {scene} listens.",
+            "{name} holds the room; for a moment all of {scene} [listens|listen].",
             "Applause, or something close to it, rewards {name}'s performance.",
         ),
         (
@@ -214,7 +216,7 @@ ANY_OUTCOME = (
         "It works: {name} gets exactly what the moment asked for.",
         "{name} pulls it off, cleanly and without fuss.",
         "Skill and nerve hold, and {name} succeeds.",
-        "For once, {scene} yields to {name}.",
+        "For once, {scene} [yields|yield] to {name}.",
         "The attempt goes {name}'s way.",
         "{name} makes it look like it was never in doubt.",
     ),
@@ -222,7 +224,7 @@ ANY_OUTCOME = (
         "It does not go {name}'s way.",
         "{name} tries, and it is not enough.",
         "The attempt falls short, and {name} knows it at once.",
-        "{scene_cap} does not yield to {name} this time.",
+        "{scene_cap} [does|do] not yield to {name} this time.",
         "Nothing comes of it; {name} will have to think again.",
         "{name} comes up short.",
     ),
@@ -241,14 +243,14 @@ PLAIN_LEADS = ("{name} commits to the attempt.", "In {scene}, {name} makes the a
 IDLE_LEADS = ("{name} pauses to take stock of {scene}.", "{name} waits, watching {scene}.")
 FOLLOW_UPS = (
     ("The way forward looks a little clearer now.", "It is a small victory, but it counts."),
-    ("It will have to be done another way.", "The moment passes, and {scene} feels less welcoming than before."),
+    ("It will have to be done another way.", "The moment passes, and {scene} [feels|feel] less welcoming than before."),
 )
 NEAR_MISS = (("It is a near thing.", "Only just, but it holds."), ("So close it stings.", "A hair's breadth short."))
-CLOSERS = ("What does {name} do next?", "The next move is {name}'s.", "{scene_cap} waits for what comes next.")
+CLOSERS = ("What does {name} do next?", "The next move is {name}'s.", "{scene_cap} [waits|wait] for what comes next.")
 SCENE_BEATS = (
     "Shadows shift across {scene} as {name} goes about it.",
     "Nothing in {scene} rises to stop {them}.",
-    "{scene_cap} seems to hold its breath.",
+    "{scene_cap} [seems|seem] to hold [its|their] breath.",
     "A faint draught stirs the air in {scene}.",
     "For a moment, all is still.",
 )

@@ -118,5 +118,5 @@ NUMBER_LINES = (
     "The {label} comes to {total} against DC {dc}.",
     "{total} against a DC of {dc}: the dice have spoken.",
     "The roll stands at {total}, the mark at {dc}.",
-    "On the {label}, {total} meets DC {dc}.",
+    "On the {label}, {total} {verdict} DC {dc}.",  # "meets" or "falls short of", as the engine judged
 )

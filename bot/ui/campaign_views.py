@@ -35,12 +35,16 @@ def created_embed(info: CampaignInfo) -> discord.Embed:
     return _embed(f"📜 {safe(info.name, limit=100)} begins", "\n".join(lines))
 
 
+LIFE_WORDS = {"dead": "💀 dead", "dying": "🩸 dying (0 HP)", "stable": "🩹 stable at 0 HP"}
+
+
 def overview_embed(view: Overview) -> discord.Embed:
     info = view.info
     party = (
         fit_lines(
             (
-                f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, HP {m.hp_current}/{m.hp_max}"
+                f"**{safe(m.name)}** (<@{m.owner_id}>): level {m.level}, "
+                + (LIFE_WORDS[m.life] if m.life else f"HP {m.hp_current}/{m.hp_max}")
                 for m in view.members
             ),
             limits.FIELD_VALUE,
@@ -144,6 +148,15 @@ def session_embeds(report: SessionReport, *, started: bool) -> list[discord.Embe
 
 def scene_embed(info: CampaignInfo) -> discord.Embed:
     return _embed(f"🗺️ {safe(info.scene.location, limit=200)}", safe(info.scene.description))
+
+
+def dm_crossing_warning(line: str | None, veil: str | None) -> str:
+    """The DM's narration touches the table's safety tools: said privately, before anything is posted."""
+    if line is not None:
+        told = f"🛑 Your narration crosses this table's line “{safe(line)}”: the players asked that it never appear."
+    else:
+        told = f"🌫️ Your narration shows “{safe(veil or '')}”, which this table keeps off-screen (a veil)."
+    return f"{told} Nothing is posted yet. Post it as you wrote it, or cancel and reword it."
 
 
 def dm_voice_embed(text: str) -> discord.Embed:

@@ -255,9 +255,9 @@ def monster_turn_embeds(turn: MonsterTurn, *, for_dm: bool = False) -> list[disc
 
 def end_embed(end: CombatEnd) -> discord.Embed:
     defeated = fit_lines((safe(n) for n in end.defeated), DEFEATED_LIST, sep=", ") or "none"
-    lines = [f"Defeated: {defeated} — {end.xp_total:,} XP."]
-    if end.rewards:
-        lines.append(f"Each survivor earns **{end.share:,} XP**:")
+    lines = [f"Defeated: {defeated} — {end.xp_total:,} XP." if end.defeated else "No foe was defeated: no XP."]
+    if end.rewards and end.share:
+        lines.append(f"Each survivor earns **{end.share:,} XP**; their totals:")
         budget = limits.EMBED_DESCRIPTION - len("\n".join(lines)) - 1
         lines.append(fit_lines((_reward_line(r) for r in end.rewards), budget))
     if end.recovered:

@@ -22,13 +22,16 @@ CHART_NAME = "d20.png"
 FIGHT_CHART_NAME = "damage.png"
 MAX_FIGHTERS_CHARTED = 12
 
-Names = Callable[[int], str]  # a user id → the name to show
+Names = Callable[[int], str]  # a user id → the name to show, as Markdown
 
 
 def member_names(guild: discord.Guild | None) -> Names:
+    """A member's display name, or a mention when the member is not cached (Discord shows the name; mentions
+    ping no one here): never a bare id."""
+
     def name(user_id: int) -> str:
         member = guild.get_member(user_id) if guild is not None else None
-        return member.display_name if member is not None else f"player {user_id}"
+        return safe(member.display_name) if member is not None else f"<@{user_id}>"
 
     return name
 
@@ -38,19 +41,19 @@ def _d20_line(d20: D20Summary) -> str:
         return "no d20 rolls"
     luck = d20.mean - d20.expected
     return (
-        f"{d20.count:,} d20s · average {d20.mean:.2f} (a fair die: {d20.expected:.2f}, {luck:+.2f}) · "
+        f"{wording.counted(d20.count, 'd20')} · average {d20.mean:.2f} (a fair die: {d20.expected:.2f}, {luck:+.2f}) · "
         f"nat 20 ×{d20.nat20} · nat 1 ×{d20.nat1}"
     )
 
 
 def _group_lines(groups: Sequence[Group], label: Callable[[Group], str]) -> str:
-    return fit_lines((f"**{label(g)}**: {g.rolls:,} rolls · {_d20_line(g.d20)}" for g in groups), limits.FIELD_VALUE)
+    lines = (f"**{label(g)}**: {wording.counted(g.rolls, 'roll')} · {_d20_line(g.d20)}" for g in groups)
+    return fit_lines(lines, limits.FIELD_VALUE)
 
 
 def player_embed(stats: PlayerStats, name: str, *, chart: bool) -> discord.Embed:
-    lines = [
-        f"🎲 **{stats.rolls:,} rolls** here" + (" (the latest; older ones are not counted)" if stats.capped else "")
-    ]
+    capped = " (the latest; older ones are not counted)" if stats.capped else ""
+    lines = [f"🎲 **{wording.counted(stats.rolls, 'roll')}** here{capped}"]
     lines.append(f"🎯 {_d20_line(stats.d20)}")
     if stats.plain_rolls:
         lines.append(
@@ -90,7 +93,7 @@ def campaign_embed(stats: CampaignStats, names: Names, *, chart: bool, title: st
     if stats.players:
         embed.add_field(
             name="Who rolled what",
-            value=_group_lines(stats.players, lambda g: safe(names(g.user_id or 0))),
+            value=_group_lines(stats.players, lambda g: names(g.user_id or 0)),
             inline=False,
         )
     heroes = [f for f in stats.fighters if f.kind == "character"]

@@ -110,8 +110,19 @@ class DMCog(
     @app_commands.describe(text="Your words, posted as the DM and remembered as canon")
     async def narrate(self, interaction: Interaction[DMBot], text: Range[str, 1, MAX_DM_TEXT]) -> None:
         """Narrate in your own voice; the narrator treats it as canon."""
-        _, words = await self.campaigns.dm_narrate(actor_of(interaction), text)
-        await interaction.response.send_message(embed=views.dm_voice_embed(words))
+        crossing = await self.campaigns.dm_narration_crossing(actor_of(interaction), text)
+        if not (crossing.line or crossing.veil):
+            _, words = await self.campaigns.dm_narrate(actor_of(interaction), text)
+            await interaction.response.send_message(embed=views.dm_voice_embed(words))
+            return
+
+        async def post(click: Interaction[DMBot]) -> None:
+            _, words = await self.campaigns.dm_narrate(actor_of(click), text)
+            await click.response.edit_message(content="📜 Posted as you wrote it.", view=None)
+            await click.followup.send(embed=views.dm_voice_embed(words))
+
+        warning = views.dm_crossing_warning(crossing.line, crossing.veil)
+        await self._confirm(interaction, warning, "Post anyway", post)
 
     @app_commands.command(name="retcon")
     async def retcon(self, interaction: Interaction[DMBot]) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
-from persistence.models import Campaign, Combat
+from persistence.models import Campaign, Character, Combat
 
 make_settings = isolated_settings
 
@@ -38,3 +40,55 @@ async def sqlite_session(sqlite_url: str) -> AsyncIterator[SandboxSession]:
     async with running_bot(make_settings(sqlite_url), rng=random.Random(21)) as running:
         yield running
         running.discord.assert_no_violations()
+
+
+Hero = tuple[str, str, str, str]  # the user, the character's name, class and race
+FIGHTER_AND_WIZARD: tuple[Hero, ...] = (("alice", "Tordek", "fighter", "dwarf"), ("bob", "Lia", "wizard", "elf"))
+PartyCampaign = Callable[..., AbstractAsyncContextManager[tuple[int, int]]]
+
+
+@pytest.fixture
+def campaign_with_party(session: SandboxSession) -> PartyCampaign:
+    """`async with campaign_with_party("arena", "Arena", heroes) as (campaign_id, channel_id):` a campaign in
+    a new channel, run by dungeonmaster, with the heroes' fresh characters as its party."""
+    return partial(seated_party, session)
+
+
+@asynccontextmanager
+async def seated_party(
+    session: SandboxSession,
+    channel: str,
+    name: str,
+    heroes: Sequence[Hero] = FIGHTER_AND_WIZARD,
+    *,
+    hit_points: int | None = None,
+) -> AsyncIterator[tuple[int, int]]:
+    """The campaign row written directly (the campaign commands have tests of their own) and the heroes in
+    it: only a campaign's party joins its fights. `hit_points` sets their maximum and current HP. The
+    campaign is deleted afterwards, its fights with it (ON DELETE CASCADE)."""
+    guild = session.world.guild
+    room = session.world.add_channel(guild.id, channel)
+    for user, hero, klass, race in heroes:
+        await session.make_character(user, hero, klass=klass, race=race)
+    async with session.services.db.transaction() as db:
+        row = Campaign(
+            guild_id=guild.id,
+            channel_id=room.id,
+            dm_id=session.user_id("dungeonmaster"),
+            name=name,
+            settings={},
+            safety={},
+            scene={},
+        )
+        db.add(row)
+        await db.flush()
+        campaign = row.id
+        owners = [session.user_id(user) for user, *_ in heroes]  # each user's one live character here
+        sheets = {"hp_max": hit_points, "hp_current": hit_points} if hit_points is not None else {}
+        live = Character.owner_id.in_(owners) & (Character.guild_id == guild.id)
+        await db.execute(update(Character).where(live).values(campaign_id=campaign, **sheets))
+    try:
+        yield campaign, room.id
+    finally:
+        async with session.services.db.transaction() as db:
+            await db.execute(delete(Campaign).where(Campaign.id == campaign))

@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import delete, update
 
 from bot.engine.sheet import Actor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message, embed_text
 from bot.testbed.harness import SandboxSession
 from bot.ui.combat_views import TrackerBoard
-from persistence.models import Campaign, Character
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 CHANNEL = "arena"
 
@@ -73,31 +74,9 @@ def _embed(handle: InteractionHandle) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, CHANNEL)
-    await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
-    await session.make_character("bob", "Lia", klass="wizard", race="elf")
-    async with session.services.db.transaction() as db:
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Arena",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-        # The party: only a campaign's characters join its fights.
-        owners = [session.user_id("alice"), session.user_id("bob")]
-        live = Character.owner_id.in_(owners) & (Character.guild_id == guild.id)
-        await db.execute(update(Character).where(live).values(campaign_id=campaign))
-    yield Arena(session, campaign, channel.id)
-    async with session.services.db.transaction() as db:  # the fight goes with it (ON DELETE CASCADE)
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+async def arena(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[Arena]:
+    async with campaign_with_party(CHANNEL, "Arena") as (campaign, channel):
+        yield Arena(session, campaign, channel)
 
 
 async def test_a_fight_through_discord(arena: Arena) -> None:

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete, update
 
 from bot.engine.sheet import Actor
 from bot.sandbox.commandline import parse
 from bot.testbed.harness import SandboxSession
 from bot.testbed.statements import RoundTrips, counting
-from persistence.models import Campaign, Character
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 # command as typed → the most round trips it may make
 BUDGET = {
@@ -32,33 +34,18 @@ BUDGET = {
     "/dm damage target:Ogre amount:3": 8,  # + the campaign of the channel first; the tracker from the change
     "/combat status": 2,  # a read: the fight, then its combatants with their sheets
 }
+TORDEK = (("alice", "Tordek", "fighter", "dwarf"),)  # a party of one
 
 
 @pytest.fixture
-async def arena(session: SandboxSession) -> AsyncIterator[tuple[SandboxSession, int]]:
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, "round-trips")
-    await session.make_character("alice", "Tordek")
-    async with session.services.db.transaction() as db:
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Round trips",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-        await db.execute(update(Character).where(Character.name == "Tordek").values(campaign_id=campaign))
-    dm = Actor(session.user_id("dungeonmaster"), guild.id, channel.id)
-    combat_id = (await session.services.combat.start(dm, campaign, channel.id)).combat_id
-    await session.services.combat.add_monsters(dm, combat_id, "ogre", 1)
-    yield session, combat_id
-    async with session.services.db.transaction() as db:
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+async def arena(
+    session: SandboxSession, campaign_with_party: PartyCampaign
+) -> AsyncIterator[tuple[SandboxSession, int]]:
+    async with campaign_with_party("round-trips", "Round trips", TORDEK) as (campaign, channel):
+        dm = Actor(session.user_id("dungeonmaster"), session.world.guild.id, channel)
+        combat_id = (await session.services.combat.start(dm, campaign, channel)).combat_id
+        await session.services.combat.add_monsters(dm, combat_id, "ogre", 1)
+        yield session, combat_id
 
 
 async def measured(session: SandboxSession, trips: RoundTrips, line: str, user: str) -> list[str]:

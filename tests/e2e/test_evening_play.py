@@ -1,7 +1,9 @@
 """A table's first evening in `dmbot play`, piped, offline (issue 12, "Done when"): three users at one terminal
 (`/as NAME`: the DM and two players), a campaign with lines and a veil, narrated turns, a narrated fight with
 goblins to the death of one character, XP and a level-up, a long rest, a recap, a retcon, the session's end and
-the export; and not one error reply a user would not expect. Revives and potions are left to their own work."""
+the export; the dead character revived by the DM, a potion from the loot drunk in the next fight, and level-ups
+with XP; and not one error reply a user would not expect. The dice are not seeded: every outcome asserted holds
+whatever they show (the DM's damage kills outright, the potion's 2d4 + 2 lands between 5 and 11 HP)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,13 @@ EVENING = (
     "/dm-combat end\n"
     "/campaign info\n"
     "/dm award xp target:Kira amount:150\n"
-    "/as Mara\n/character levelup\n/character rest kind:long\n"
+    "/as Mara\n/character levelup\n"
+    "/as Player\n/dm revive target:Tordek\n/dm award item target:Tordek item:potion of healing\n"
+    "/dm-combat start\n/dm-combat add monster:goblin count:2\n"
+    "/as Mara\n/combat join\n/as Brenna\n/combat join\n/character use-item item:Potion of Healing\n"
+    "/as Player\n/combat next\n/dm damage target:Goblin 1 amount:50\n/dm damage target:Goblin 2 amount:50\n"
+    "/dm-combat end\n/dm award xp target:party amount:600\n"
+    "/as Brenna\n/character levelup\n/as Mara\n/character levelup\n/character rest kind:long\n"
     "/narrate action:I torture the last goblin scout for answers\n"
     "/narrate action:I follow the goblin tracks into the woods\n"
     "/recap\n"
@@ -61,7 +69,7 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert not [e for e in PYTHON_ERRORS if e in out + result.stderr], out
-    expected = ("New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign")
+    expected = ("New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign", "👹 Goblin")
     unexpected = [r for r in ephemeral_replies(out) if not any(e in r for e in expected)]
     assert not unexpected, unexpected  # no error reply a user would not expect
     assert out.count("— Turn ") == 7  # seven narrated turns (the line's action is not one)
@@ -75,19 +83,38 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     )
     ended = between(out, "> /dm-combat end", "> /campaign info")
     assert "The fight is over" in ended and "Kira: 150 XP" in ended and "Tordek" not in ended  # the dead get none
-    assert "Combat" not in between(out, "> /dm-combat end\n", "> /dm award xp").split("> /campaign info")[1]
-    assert "level 2" in between(out, "Mara> /character levelup", "Mara> /character rest")
+    after_fight = between(out, "> /dm-combat end\n", "> /dm award xp").split("> /campaign info")[1]
+    assert "Combat" not in after_fight and "Tordek (@Brenna): level 1, 💀 dead" in after_fight, after_fight
+    assert "Kira reaches level 2" in between(out, "Mara> /character levelup", "> /as Player")
+    assert "Tordek is back with 1 HP" in between(out, "> /dm revive target:Tordek", "> /dm award item")
+    assert "awards 1 × Potion of Healing to Tordek" in between(out, "> /dm award item", "> /dm-combat start")
+    drunk = between(out, "Brenna> /character use-item item:Potion of Healing", "> /as Player")
+    healed = re.search(r"HP (\d+)/14 \(\+(\d+)\)", drunk)
+    assert "Tordek drinks a Potion of Healing" in drunk and healed, drunk  # in the second fight, at 1 HP
+    assert 5 <= int(healed[1]) <= 11 and int(healed[1]) == 1 + int(healed[2]), drunk
+    second = out.split("> /dm-combat end", 2)[2].split("> /dm award xp", 1)[0]
+    assert "Each survivor earns 50 XP" in second and "Tordek: 50 XP" in second and "Kira: 350 XP" in second
+    awarded = between(out, "> /dm award xp target:party amount:600", "> /as Brenna")
+    assert "Kira: 950 XP — ready" in awarded and "Tordek: 650 XP — ready" in awarded, awarded
+    assert "Tordek reaches level 2" in between(out, "Brenna> /character levelup", "> /as Mara")
+    assert "Kira reaches level 3" in between(out, "Brenna> /as Mara", "Mara> /character rest")
     veiled = between(out, "I torture the last goblin", "Mara> ")
     assert "fades to black" in veiled and "tortur" not in veiled.split("\n", 1)[1]
     recap = between(out, "Mara> /recap", "> /as Player")
     for told in ("Combat starts against 3 × Goblin", "Goblin 1 is slain", "Tordek falls", "Tordek dies"):
         assert told in recap, (told, recap)
     assert "Kira gains 150 XP" in recap and "Kira reaches level 2" in recap and "goblin tracks" in recap
+    for told in ("The DM revives Tordek", "Tordek drinks a Potion of Healing", "The DM awards 600 XP to Kira, Tordek"):
+        assert told in recap, (told, recap)
+    assert "Tordek reaches level 2" in recap and "Kira reaches level 3" in recap
     assert "Turn 7 is retconned" in out
     after = between(out, "Player> /recap", "Player> /session end")
     assert "goblin tracks" not in after and "Goblin 1 is slain" in after
     ended_session = between(out, "Player> /session end", "Player> /campaign export")
     assert "Attended\n  ┃   Kira, Tordek" in ended_session and "goblin tracks" not in ended_session
+    dice = ended_session.split("The dice this session", 1)[1]
+    assert "@Mara:" in dice and "@Brenna:" in dice and "player 1" not in dice, dice  # names, not ids
+    assert not re.search(r"\b1 (?:rolls|d20s)\b", dice), dice
     previously = between(out, "Session 2 begins. Previously…", "Player> /quit")
     assert 1 <= previously.count("•") <= 5, previously
     exported = json.loads((tmp_path / "data" / "exports" / "goblin-road.json").read_text())

@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
 from bot import help_catalog as catalog
 from bot.sandbox.commandline import parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import File
 from bot.testbed.harness import SandboxSession
-from persistence.models import Campaign, Character, HomebrewEntry
+from persistence.models import HomebrewEntry
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 CHANNEL = "bog"
@@ -27,21 +31,14 @@ def read(name: str) -> bytes:
 
 
 @pytest.fixture
-async def bog(session: SandboxSession) -> AsyncIterator[SandboxSession]:
+async def bog(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[SandboxSession]:
     guild = session.world.guild
-    channel = session.world.add_channel(guild.id, f"{CHANNEL}-{len(guild.channels)}")
-    await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
-    async with session.services.db.transaction() as db:
-        bog = Campaign(guild_id=guild.id, channel_id=channel.id, dm_id=session.user_id(DM), name="The Bog",
-                       settings={}, safety={}, scene={})  # fmt: skip
-        db.add(bog)
-        await db.flush()  # Tordek plays in the campaign: only a party's characters join its fights
-        await db.execute(update(Character).where(Character.name == "Tordek").values(campaign_id=bog.id))
-    session.extras = {"channel": channel.name}  # type: ignore[attr-defined]
-    yield session
+    channel = f"{CHANNEL}-{len(guild.channels)}"
+    async with campaign_with_party(channel, "The Bog", (("alice", "Tordek", "fighter", "dwarf"),)):
+        session.extras = {"channel": channel}  # type: ignore[attr-defined]
+        yield session
     async with session.services.db.transaction() as db:
         await db.execute(delete(HomebrewEntry).where(HomebrewEntry.guild_id == guild.id))
-        await db.execute(delete(Campaign).where(Campaign.channel_id == channel.id))
 
 
 async def run(

@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete, update
 from test_tracker import Arena
 
 from bot import help_catalog as catalog
 from bot.engine.combat import TrackerEntry
 from bot.sandbox.interactions import InteractionHandle
 from bot.testbed.harness import SandboxSession
-from persistence.models import Campaign, Character
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 CHANNEL = "arena"
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,31 +39,9 @@ ORDER = (("Tordek", 25), ("Wolf 1", 22), ("Lia", 18), ("Mara", 16), ("Young Red 
 
 
 @pytest.fixture
-async def lair(session: SandboxSession) -> AsyncIterator[Arena]:
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, CHANNEL)
-    for user, name, klass, race in HEROES:
-        await session.make_character(user, name, klass=klass, race=race)
-    async with session.services.db.transaction() as db:
-        names = [h[1] for h in HEROES]
-        await db.execute(update(Character).where(Character.name.in_(names)).values(hp_max=TOUGH, hp_current=TOUGH))
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Lair",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-        # the heroes play in the campaign: only a party's characters join its fights
-        await db.execute(update(Character).where(Character.name.in_(names)).values(campaign_id=campaign))
-    yield Arena(session, campaign, channel.id)
-    async with session.services.db.transaction() as db:
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+async def lair(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[Arena]:
+    async with campaign_with_party(CHANNEL, "Lair", HEROES, hit_points=TOUGH) as (campaign, channel):
+        yield Arena(session, campaign, channel)
 
 
 def shown(handle: InteractionHandle) -> str:

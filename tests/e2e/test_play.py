@@ -150,6 +150,24 @@ def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_pl
     assert "There is nothing to pick right now" in out.split("✅ Kira is ready!")[1]
 
 
+def test_an_open_menu_is_mentioned_only_to_who_picked_from_it(run_play: PlayRun) -> None:
+    """A narration's "What the dice said" stays open; the commands after it say nothing of it (the stray
+    "(choices 1 to 1 above are still open)" after a `/roll` or a DM's note)."""
+    script = (
+        "/campaign create name:Quiet Road\n"
+        + CREATE.format(name="Kira")
+        + (
+            "/campaign join\n/narrate action:I wait by the road\n/roll 1d4\n/campaign safety lines:spiders\n"
+            "/narrate action:I look for spiders\n/roll 1d6\n"
+        )
+    )
+    result = run_play(script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "[1] What the dice said" in out and "still open" not in out, out
+
+
 def test_members_by_name_several_players_and_their_own_ids(run_play: PlayRun, tmp_path: Path) -> None:
     script = (
         "/campaign create name:Shared Table\n"
@@ -300,3 +318,18 @@ def test_at_a_terminal_tab_completes_values_and_markdown_is_styled(tmp_path: Pat
     assert "advantage:true" in out and "2d20kh1" in out  # a boolean's value, completed by Tab
     assert "Help: dice" in out  # a choice, completed by Tab
     assert "\x1b[1m" in out and "\x1b[9m" in out  # bold, and the dropped die struck through, in ANSI
+
+
+def test_a_subrace_typed_as_the_race_makes_that_race(run_play: PlayRun) -> None:
+    """A new player types the race as the books print it: "High Elf" is an elf of that subrace (it answered
+    "“high elf” is not an SRD race. Try one of: Half-Elf, Half-Orc, Halfling, Human", without Elf)."""
+    script = (
+        "/character create name:Aelar race:high elf class:wizard background:acolyte method:standard\n"
+        "1 Arcana, History\n3\n/character create name:Bo race:gnoll class:fighter background:acolyte\n"
+    )
+    result = run_play(script)
+    out = result.stdout
+    assert_no_python_errors(out + result.stderr)
+    assert "level 1 High Elf Wizard" in out, out
+    refused = out.split("race:gnoll", 1)[1]
+    assert "is not an SRD race" in refused and "Elf" in refused and "Dwarf" in refused, refused  # every race

@@ -8,9 +8,11 @@ The corpus: actions and model replies that cross the table's lines ("harm to chi
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -91,6 +93,10 @@ NEAR_MISSES = [
     "I laugh at the childish prank",
     "I read a nursery rhyme to the children",
     "I admire the spire of the temple",
+    "I watch the children hit the ball across the square",
+    "I admire the inspired carving on the door",
+    "I listen to the children's laughter in the square",
+    "I strike a deal with the stable boy",
 ]
 assert len(LINE_ACTIONS) + len(VEIL_ACTIONS) + len(LINE_REPLIES) + len(VEIL_REPLIES) >= 40
 
@@ -185,6 +191,44 @@ async def test_the_dm_crossing_a_line_is_told_privately_and_not_narrated(sqlite_
     assert not dm_inbox(s)  # the DM already saw the note
 
 
+def dm_voices(session: SandboxSession) -> list[str]:
+    """What the channel shows of the DM's own narration (the embeds authored "The DM")."""
+    public = session.discord.messages(session.channel_id(), ephemeral=False)
+    return [e.get("description", "") for m in public for e in m.embeds if e.get("author", {}).get("name") == "The DM"]
+
+
+async def test_the_dms_own_narration_across_a_line_or_veil_waits_for_the_dms_confirm(
+    sqlite_session: SandboxSession,
+) -> None:
+    """The DM is never overruled but is told: `/dm narrate` across a line (or showing a veil) is not posted
+    until the DM confirms it; clean words are posted at once."""
+    s = sqlite_session
+    await seat(s)
+    dm = s.user_id("dungeonmaster")
+    clean = await s.run("dm narrate", {"text": "The bells toll thirteen times."}, user="dungeonmaster")
+    assert not clean.ephemeral and dm_voices(s) == ["The bells toll thirteen times."]
+    for text, told in (
+        ("A spider as big as a cart drops from the rafters.", "crosses this table's line “spiders”"),
+        ("The jailer tortures the prisoner in the cellar.", "“torture”, which this table keeps off-screen"),
+    ):
+        posted_before = len(dm_voices(s))
+        asked = await s.run("dm narrate", {"text": text}, user="dungeonmaster")
+        assert asked.ephemeral and told in asked.content and "Nothing is posted yet" in asked.content, asked.content
+        assert len(dm_voices(s)) == posted_before  # not posted
+        assert asked.original is not None
+        cancelled = await (await s.discord.click(asked.original, "dm:cancel", user_id=dm)).done(5)
+        assert cancelled.source_message is not None and "nothing changed" in cancelled.source_message.content
+        assert len(dm_voices(s)) == posted_before
+        asked = await s.run("dm narrate", {"text": text}, user="dungeonmaster")
+        assert asked.original is not None
+        posted = await (await s.discord.click(asked.original, "dm:confirm", user_id=dm)).done(5)
+        await posted.wait_for(lambda h: len(h.messages) > 1, timeout=5)  # the note, then the public post
+        assert dm_voices(s)[-1] == text  # the DM's word stands, as written
+    assert len(dm_voices(s)) == 3
+    recap = (await s.run("recap", user="alice")).text
+    assert "spider as big as a cart" in recap  # posted narration is canon like any other
+
+
 # --- the LLM narrator (the real openai client, scripted replies) ---------------------------------------
 
 
@@ -196,6 +240,22 @@ async def llm() -> AsyncIterator[LocalLLM]:
 
 @pytest.fixture
 async def llm_table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM) -> AsyncIterator[SandboxSession]:
+    async with table_of(postgres_url, redis_url, key_prefix, llm, "tools") as session:  # the one-loop turn
+        yield session
+
+
+@pytest.fixture
+async def two_phase_table(
+    postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM
+) -> AsyncIterator[SandboxSession]:
+    async with table_of(postgres_url, redis_url, key_prefix, llm, "json_schema") as session:
+        yield session
+
+
+@asynccontextmanager
+async def table_of(
+    postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM, mode: str
+) -> AsyncIterator[SandboxSession]:
     settings = isolated_settings(
         postgres_url,
         redis_url=redis_url,
@@ -207,7 +267,7 @@ async def llm_table(postgres_url: str, redis_url: str, key_prefix: str, llm: Loc
         narration_edit_interval_seconds=0.01,  # nearly every chunk an edit: anything let through would show
         narrator_breaker_failures=1000,
         daily_token_budget=10_000_000,  # the host's ceiling: a server's admins may only lower it
-        narrator_decision_mode="tools",  # these scripts play the one-loop turn
+        narrator_decision_mode=mode,
     )
     async with running_bot(settings, rng=random.Random(11)) as session:
         # the database lives for the run: an earlier test may have left this guild a small budget
@@ -293,3 +353,44 @@ async def test_the_llm_narrators_tool_calls_keep_to_the_lines_and_veils(
     recap = (await s.run("recap", user="alice")).text
     assert not LINE_WORDS.search(recap) and not VEIL_WORDS.search(recap), recap
     assert "(off-screen)" in recap  # the check's reason, as the log keeps it
+
+
+def two_phase(story: str) -> Any:
+    """The decision call gets an empty decision (a JSON object), the story call `story` in small chunks."""
+
+    def responder(body: dict[str, Any]) -> Reply:
+        if "DECISION STEP" in str(body["messages"][-1]["content"]):
+            return Reply(text=json.dumps({"checks": [], "calls": []}))
+        return Reply(text=story, chunk_size=3)
+
+    return responder
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_the_two_phase_story_is_held_back_against_the_lines_and_veils(
+    two_phase_table: SandboxSession, llm: LocalLLM
+) -> None:
+    """The two-phase turn's story call (the decision first, then the prose with no tools) passes through the
+    same sentence-by-sentence hold-back as the one-loop turn: a line withdraws the reply before any of it
+    shows, a veil fades to black."""
+    s = two_phase_table
+    opening = "You step into the cellar. The air is cold. "
+    for reply in LINE_REPLIES[:4]:
+        llm.reset()
+        llm.responder = two_phase(opening + reply + " Then silence.")
+        handle = await narrate(s, "I look around the cellar")
+        assert len(llm.requests) == 2 and "response_format" in llm.requests[0].body  # two phases were played
+        texts = shown_texts(handle)
+        assert not [t for t in texts if LINE_WORDS.search(t)], (reply, texts)  # not for a single edit
+        story = handle.messages[0].content
+        assert WITHDRAWN in story and TURNED_ASIDE in story and "Then silence" not in story, (reply, story)
+    for reply in VEIL_REPLIES[:2]:
+        llm.reset()
+        llm.responder = two_phase(opening + reply + " Later, you climb back up.")
+        handle = await narrate(s, "I question the prisoner")
+        assert not [t for t in shown_texts(handle) if VEIL_WORDS.search(t)], reply
+        story = handle.messages[0].content
+        assert "fades to black" in story and "The air is cold." in story and "climb back up" in story, story
+    recap = (await s.run("recap", user="alice")).text
+    assert not LINE_WORDS.search(recap) and not VEIL_WORDS.search(recap), recap

@@ -4,9 +4,10 @@ the fights' own reports, and the chart attached as a PNG."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from bot import help_catalog as catalog
 from bot.engine.combat import InChannel
@@ -14,7 +15,10 @@ from bot.engine.sheet import Actor
 from bot.engine.stats import natural_d20
 from bot.sandbox.commandline import parse
 from bot.testbed.harness import SandboxSession
-from persistence.models import Campaign, Character, RollLog
+from persistence.models import RollLog
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ARENA = "stats-arena"
@@ -58,29 +62,15 @@ async def test_no_rolls_yet_is_a_clear_answer(session: SandboxSession) -> None:
     assert "There is no campaign in this channel" in nowhere.text or "Campaign statistics" in nowhere.text
 
 
+TORDEK = (("alice", "Tordek", "fighter", "dwarf"),)  # a party of one
+
+
 @pytest.fixture
-async def arena(session: SandboxSession) -> AsyncIterator[tuple[SandboxSession, int, int]]:
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, ARENA)
-    await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
-    async with session.services.db.transaction() as db:
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Stats Arena",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-        # Tordek plays in the campaign: only a party's characters join its fights
-        await db.execute(update(Character).where(Character.name == "Tordek").values(campaign_id=campaign))
-    yield session, campaign, channel.id
-    async with session.services.db.transaction() as db:
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+async def arena(
+    session: SandboxSession, campaign_with_party: PartyCampaign
+) -> AsyncIterator[tuple[SandboxSession, int, int]]:
+    async with campaign_with_party(ARENA, "Stats Arena", TORDEK) as (campaign, channel):
+        yield session, campaign, channel
 
 
 async def test_a_campaigns_stats_count_the_fights_attacks_damage_and_drops(

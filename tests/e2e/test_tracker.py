@@ -10,16 +10,17 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import delete, update
 
 from bot import help_catalog as catalog
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import Message
 from bot.testbed.harness import SandboxSession
-from persistence.models import Campaign, Character
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 CHANNEL = "arena"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "DM_GUIDE.md"
@@ -112,31 +113,9 @@ def _text(message: Message) -> str:
 
 
 @pytest.fixture
-async def arena(session: SandboxSession) -> AsyncIterator[Arena]:
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, CHANNEL)
-    await session.make_character("alice", "Tordek", klass="fighter", race="dwarf")
-    await session.make_character("bob", "Lia", klass="wizard", race="elf")
-    async with session.services.db.transaction() as db:
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Arena",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-        # The party: only a campaign's characters join its fights.
-        owners = [session.user_id("alice"), session.user_id("bob")]
-        live = Character.owner_id.in_(owners) & (Character.guild_id == guild.id)
-        await db.execute(update(Character).where(live).values(campaign_id=campaign))
-    yield Arena(session, campaign, channel.id)
-    async with session.services.db.transaction() as db:
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+async def arena(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[Arena]:
+    async with campaign_with_party(CHANNEL, "Arena") as (campaign, channel):
+        yield Arena(session, campaign, channel)
 
 
 async def test_a_fight_with_every_tracker_tool(arena: Arena) -> None:

@@ -13,14 +13,16 @@ import asyncio
 import itertools
 import statistics
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete
 
 from bot.engine.sheet import Actor
 from bot.testbed.harness import SandboxSession
 from bot.ui.combat_views import TRACKER_EDIT_INTERVAL
-from persistence.models import Campaign
+
+if TYPE_CHECKING:
+    from conftest import PartyCampaign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -31,34 +33,16 @@ DISCORD_EDITS_PER_5S = 5
 
 
 @pytest.fixture
-async def fight(session: SandboxSession) -> AsyncIterator[int]:
+async def fight(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[int]:
     """8 combatants: Tordek and Lia, 6 goblins; round 1 running."""
-    guild = session.world.guild
-    channel = session.world.add_channel(guild.id, CHANNEL)
-    await session.make_character("alice", "Tordek")
-    await session.make_character("bob", "Lia", klass="wizard", race="elf")
-    async with session.services.db.transaction() as db:
-        row = Campaign(
-            guild_id=guild.id,
-            channel_id=channel.id,
-            dm_id=session.user_id("dungeonmaster"),
-            name="Skirmish",
-            settings={},
-            safety={},
-            scene={},
-        )
-        db.add(row)
-        await db.flush()
-        campaign = row.id
-    dm = Actor(session.user_id("dungeonmaster"), guild.id, channel.id)
-    combat_id = (await session.services.combat.start(dm, campaign, channel.id)).combat_id
-    await session.services.combat.add_monsters(dm, combat_id, "goblin", 6)
-    for player in ("alice", "bob"):
-        await session.run("combat join", user=player, channel=CHANNEL)
-    await session.run("combat next", user="dungeonmaster", channel=CHANNEL)  # round 1
-    yield combat_id
-    async with session.services.db.transaction() as db:
-        await db.execute(delete(Campaign).where(Campaign.id == campaign))
+    async with campaign_with_party(CHANNEL, "Skirmish") as (campaign, channel):
+        dm = Actor(session.user_id("dungeonmaster"), session.world.guild.id, channel)
+        combat_id = (await session.services.combat.start(dm, campaign, channel)).combat_id
+        await session.services.combat.add_monsters(dm, combat_id, "goblin", 6)
+        for player in ("alice", "bob"):
+            await session.run("combat join", user=player, channel=CHANNEL)
+        await session.run("combat next", user="dungeonmaster", channel=CHANNEL)  # round 1
+        yield combat_id
 
 
 async def test_turns_as_fast_as_clicks_stay_under_the_edit_limit(session: SandboxSession, fight: int) -> None:

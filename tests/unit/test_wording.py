@@ -4,11 +4,26 @@ through `counted`, so no text says "1 hit dice", "for 1 rounds" or "change(s)" a
 from __future__ import annotations
 
 import io
+import json
 import re
 import tokenize
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 from bot.engine.wording import counted, plural
+from bot.narrator import (
+    NARRATOR_TOOLS,
+    OfflineNarrator,
+    ProposedCall,
+    TextDelta,
+    ToolCallsProposed,
+    assistant_message,
+    context_block,
+    offline_templates,
+    offline_voice,
+)
+from bot.narrator.offline import DEFAULT_SCENE, agree, is_plural
 
 ROOT = Path(__file__).parents[2]
 # The local Discord and the test bed speak to developers, not players (and may not import the engine).
@@ -57,3 +72,74 @@ def test_the_guard_finds_hand_made_plurals() -> None:
         """a = f"{n} rounds"\nb = f"{n} item{'s' if n > 1 else ''}"\nc = "change(s) waiting"\nd = f"{MAX} rounds"\n"""
     )
     assert [line for line, _ in hand_made_plurals(source)] == [1, 2, 3]
+
+
+# --- the offline narrator's sentences agree with the scene ----------------------------------------------
+
+
+def _strings(values: Iterable[object]) -> Iterator[str]:
+    """Every string in the template modules' tables, however nested."""
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from _strings(value.values())
+        elif isinstance(value, tuple | list):
+            yield from _strings(value)
+
+
+class Defaulted(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+SCENE_TEMPLATES = [
+    t for module in (offline_templates, offline_voice) for t in _strings(vars(module).values()) if "{scene" in t
+]
+THIRD_PERSON_AFTER_SCENE = re.compile(r"(?<!in )\{scene(?:_cap)?\} (?!as\b)([a-z]+s)\b")
+
+
+def test_a_scenes_number_is_read_from_its_head_noun() -> None:
+    for several in ("the surroundings", "the Goblin Woods", "the halls of the dwarf king", "the ruins below the keep"):
+        assert is_plural(several), several
+    for one in ("the ruined inn", "the flooded crypt below the chapel", "the abyss", "the crossroads", "the pass"):
+        assert not is_plural(one), one
+    assert agree("{scene} [keeps|keep] [its|their] counsel", True) == "{scene} keep their counsel"
+    assert agree("{scene} [keeps|keep] [its|their] counsel", False) == "{scene} keeps its counsel"
+
+
+def test_every_verb_after_the_scene_agrees_with_it() -> None:
+    """A template's verb right after `{scene}` is written in both numbers (`[keeps|keep]`): the offline
+    narrator said "the surroundings keeps its counsel" and "the surroundings waits"."""
+    assert len(SCENE_TEMPLATES) >= 15
+    bare = [t for t in SCENE_TEMPLATES if THIRD_PERSON_AFTER_SCENE.search(t)]
+    assert not bare, bare
+    values = Defaulted(scene=DEFAULT_SCENE, scene_cap="The surroundings")
+    told = " ".join(agree(t, is_plural(DEFAULT_SCENE)).format_map(values) for t in SCENE_TEMPLATES)
+    assert not re.search(r"surroundings (?:keeps|gives|waits|seems|feels|yields|listens|does)\b|its breath", told)
+
+
+async def test_a_failed_check_never_meets_its_dc() -> None:
+    """The number line said "On the Survival check, 7 meets DC 15" of a failure."""
+    narrator = OfflineNarrator()
+    system = {"role": "system", "content": context_block("Kira", "the ruined inn")}
+    failed = {"ok": True, "check": {"skill": "investigation", "total": 3, "dc": 14, "success": False}}
+    told = []
+    for n in range(40):  # the narrator picks its sentences by seed: enough turns to see every number line
+        messages = [system, {"role": "user", "content": f"I search the old waystone for runes, try {n}"}]
+        calls = [c async for e in narrator.stream(messages, NARRATOR_TOOLS) for c in _calls(e)]
+        answer = {"role": "tool", "tool_call_id": calls[0].id, "content": json.dumps(failed)}
+        replied = [*messages, assistant_message("", calls), answer]
+        told.append(
+            "".join([e.text async for e in narrator.stream(replied, NARRATOR_TOOLS) if isinstance(e, TextDelta)])
+        )
+    assert sum("3" in t and "14" in t for t in told) > 10
+    assert not [t for t in told if "meets DC" in t], told
+
+
+def _text(event: object) -> TypeGuard[TextDelta]:
+    return isinstance(event, TextDelta)
+
+
+def _calls(event: object) -> list[ProposedCall]:
+    return list(event.calls) if isinstance(event, ToolCallsProposed) else []
