@@ -112,7 +112,12 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
         f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {counted(b.items, 'item')}\n"
         f"**Levelling**: {'milestones (your `/dm allow-levelup`)' if s.levelling == 'milestone' else 'by XP'} · "
-        f"characters join up to level {s.start_level} (above: with your approval)"
+        f"characters join up to level {s.start_level} (above: with your approval)\n"
+        + (
+            f"**Pace**: rounds (everyone acts or passes; a round closes after {counted(s.round_minutes, 'minute')})"
+            if s.pace == "rounds"
+            else "**Pace**: one turn per action"
+        )
     )
     return _embed(f"⚙️ Narrator settings of {safe(info.name, limit=100)}", description, DM_COLOUR)
 
