@@ -158,7 +158,7 @@ class RoundService:
                 campaign.round_state = state.to_json()
                 ready = tuple(e.character_name for e in state.entries)
                 return RoundView(campaign.name, state.number, entry, ready, waiting, closes)
-            return self._close(campaign, state, ticket.actor, entry=entry)
+            return self._close(campaign, state, ticket.actor, entry=entry, absent=waiting)
 
     async def close(self, actor: Actor) -> RoundView:
         """The DM closes the open round now: whoever has not acted passes."""
@@ -174,7 +174,7 @@ class RoundService:
                 raise InvalidInput(
                     f"No round is open in {campaign.name}: it opens with the first `/narrate` of a party member."
                 )
-            return self._close(campaign, state, actor)
+            return self._close(campaign, state, actor, absent=await self._waiting(session, campaign, state))
 
     async def close_due(self, campaign_id: int) -> RoundView | None:
         """The timer's call: the round closes if its time is up (None: not open, or not yet)."""
@@ -187,7 +187,7 @@ class RoundService:
             if not state.entries or closes is None or self.clock() < closes:
                 return None
             actor = Actor(campaign.dm_id, campaign.guild_id, campaign.channel_id)
-            return self._close(campaign, state, actor)
+            return self._close(campaign, state, actor, absent=await self._waiting(session, campaign, state))
 
     async def deadline(self, campaign_id: int) -> datetime | None:
         """When the open round closes by itself (None: no round open)."""
@@ -201,10 +201,17 @@ class RoundService:
     # Inside the campaign's lock --------------------------------------------------------------
 
     def _close(
-        self, campaign: Campaign, state: RoundState, closer: Actor, *, entry: RoundEntry | None = None
+        self,
+        campaign: Campaign,
+        state: RoundState,
+        closer: Actor,
+        *,
+        entry: RoundEntry | None = None,
+        absent: Sequence[str] = (),
     ) -> RoundView:
+        """The round closes: its ticket in spotlight order; who passed or never came holds back."""
         acting = spotlight(state.entries, state.last_first)
-        passed = tuple(e.character_name for e in state.entries if e.passed)
+        passed = tuple(e.character_name for e in state.entries if e.passed) + tuple(absent)
         lead = acting[0].user_id if acting else state.last_first
         campaign.round_state = RoundState(state.number + 1, (), None, lead).to_json()
         ready = tuple(e.character_name for e in state.entries)

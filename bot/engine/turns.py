@@ -463,7 +463,7 @@ class TurnEngine:
         actions: list[EngineAction] = [action for result in rolled for action in result.actions]
         if rolled:
             messages.append(rolled_message(rolled))
-        checked = {name.casefold() for result in rolled for name in checked_names(result)}
+        checked = {name.casefold(): result for result in rolled for name in checked_names(result)}
         texts: list[str] = []
         model = narrator.model
         for round_no in range(self.config.max_tool_rounds + 1):
@@ -479,10 +479,12 @@ class TurnEngine:
             texts.append(text)
             if not calls or not offer:
                 break
-            again = [c for c in calls if c.name == "request_check" and _subject(c).casefold() in checked]
-            results = await self._execute(state, [c for c in calls if c not in again])
-            results += [refusal(c, f"The engine rolled {_subject(c)}'s check already: narrate it.") for c in again]
-            actions += [action for result in results for action in result.actions]
+            again = {c.id for c in calls if c.name == "request_check" and _subject(c).casefold() in checked}
+            fresh = iter(await self._execute(state, [c for c in calls if c.id not in again]))
+            results = [
+                already_rolled(checked[_subject(c).casefold()], c) if c.id in again else next(fresh) for c in calls
+            ]
+            actions += [a for c, r in zip(calls, results, strict=True) if c.id not in again for a in r.actions]
             messages.append(assistant_message(text, calls))
             messages += [{"role": "tool", "tool_call_id": r.call_id, "content": json.dumps(r.payload)} for r in results]
         narration = "\n\n".join(t.strip() for t in texts if t.strip())
@@ -705,6 +707,12 @@ def held_back(names: Sequence[str]) -> str:
     """The round's last line for those who passed."""
     who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     return f"{who} {'hold' if len(names) > 1 else 'holds'} back this round."
+
+
+def already_rolled(result: CallResult, call: ProposedCall) -> CallResult:
+    """The answer to a model's check for a character the engine rolled for already: that roll, once more."""
+    payload = {**result.payload, "note": "The engine rolled this check for the action already; narrate it."}
+    return replace(result, call_id=call.id, payload=payload)
 
 
 def _subject(call: ProposedCall) -> str:
