@@ -298,16 +298,9 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
-        "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [levelling:<xp|milestone>] ...",
-        "Show or change the narrator's persona, model, rating, approvals, levelling, waiting fights.",
+        "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [pace:<turns|rounds>] ...",
+        "Show or change the narrator's persona, model, rating, approvals, levelling, pace (rounds).",
         "/dm settings content_rating:family approval_bound:5",
-    ),
-    CommandHelp(
-        "dm",
-        "campaigns",
-        "/dm settings pace:<turns|rounds> [round_minutes:<n>]",
-        "Rounds: everyone acts or passes, then one narration resolves them all.",
-        "/dm settings pace:rounds round_minutes:15",
     ),
     CommandHelp(
         "dm",
