@@ -63,6 +63,7 @@ from bot.narrator import (
     estimate_tokens,
     validate_arguments,
 )
+from bot.narrator.offline import round_closer, without_closer
 from persistence.db import Database
 from persistence.models import Campaign, CampaignTurn, PendingChange
 from persistence.repositories import (
@@ -429,21 +430,20 @@ class TurnEngine:
         """A round told by the offline narrator: each act as its own paragraph, in order, then who held back."""
         texts: list[str] = []
         actions: list[EngineAction] = []
-        for index, entry in enumerate(state.ticket.round):
+        for entry in state.ticket.round:
             alone = state.ticket.one_of(entry)
             _, prompt = await self.build_prompt(alone)
-            if index:
-                await sink.text("\n\n")
-            played = await self._loop(
-                _State(alone, state.turn_id, state.number, state.info, prompt, state.tally), narrator, sink
-            )
-            texts.append(played.narration)
+            part = _State(alone, state.turn_id, state.number, state.info, prompt, state.tally)
+            kept = _Kept(sink)  # fast: told whole, without its own "what next?" (the round asks once)
+            played = await self._loop(part, narrator, kept)
+            texts.append(without_closer(kept.body or played.narration))
             actions += played.actions
         if state.ticket.passed:
-            line = held_back(state.ticket.passed)
-            await sink.text("\n\n" + line)
-            texts.append(line)
-        return _Played("\n\n".join(texts), actions, narrator.name, narrator.model)
+            texts.append(held_back(state.ticket.passed))
+        texts.append(round_closer([entry.character_name for entry in state.ticket.round]))
+        narration = "\n\n".join(text for text in texts if text)
+        await sink.text(narration)
+        return _Played(narration, actions, narrator.name, narrator.model)
 
     async def _engine_checks(self, state: _State, narrator: Narrator) -> list[CallResult]:
         """The checks the engine's own classification calls for, rolled before a model's one-loop turn (a model
@@ -707,6 +707,24 @@ def held_back(names: Sequence[str]) -> str:
     """The round's last line for those who passed."""
     who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     return f"{who} {'hold' if len(names) > 1 else 'holds'} back this round."
+
+
+class _Kept:
+    """A sink that keeps the text and passes everything else on (one act of a round, told once it is whole)."""
+
+    def __init__(self, sink: NarrationSink) -> None:
+        self.sink = sink
+        self.body = ""
+
+    async def text(self, delta: str) -> None:
+        self.body += delta
+
+    async def reset(self, note: str) -> None:
+        self.body = ""
+        await self.sink.reset(note)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sink, name)
 
 
 def already_rolled(result: CallResult, call: ProposedCall) -> CallResult:
