@@ -136,3 +136,29 @@ async def test_pass_in_a_campaign_of_turns_says_how_to_switch(sqlite_session: Sa
     assert reply.ephemeral and "pace:rounds" in reply.content, reply.content
     turn = await told(await s.invoke("narrate", {"action": "I climb the wall"}, user="alice"))
     assert "Round" not in turn.content  # one turn per action, as before
+
+
+async def test_a_round_nobody_finishes_is_told_in_the_channel_when_its_time_is_up(
+    sqlite_session: SandboxSession,
+) -> None:
+    s = sqlite_session
+    await rounds_table(s, minutes=5)
+    await act(s, "alice", "I climb the slick bell tower")
+    cog = s.bot.get_cog("NarrationCog")
+    assert cog is not None
+    campaign_id = next(iter(cog.timers))  # the round's timer, sleeping until its five minutes are up
+    cog.timers[campaign_id].cancel()
+    async with s.services.db.transaction() as tx:  # ...which they are now
+        row = await tx.get(Campaign, campaign_id)
+        assert row is not None
+        opened = RoundState.of(row.round_state)
+        assert opened.opened_at is not None
+        row.round_state = {**opened.to_json(), "opened_at": (opened.opened_at - timedelta(minutes=6)).isoformat()}
+    channel = s.bot.get_channel(s.channel_id())
+    await cog._timer(campaign_id, channel)
+    posted = [m for m in s.discord.messages(s.channel_id(), ephemeral=False) if "its time is up" in m.content]
+    assert len(posted) == 1, [m.content for m in s.discord.messages(s.channel_id())]
+    story = posted[0].content
+    assert "Round 1" in story and "Mira" in story and "Bram holds back this round." in story, story
+    assert any(e.get("title") == TRACE for e in posted[0].embeds)
+    assert (await state(s)).entries == ()
