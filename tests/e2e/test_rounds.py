@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import discord
 from sqlalchemy import select, update
 
 from bot.engine.rounds import RoundState
 from bot.sandbox.interactions import InteractionHandle
 from bot.testbed.harness import SandboxSession
+from cogs.narration import NarrationCog
 from persistence.models import Campaign, CampaignEvent, CampaignTurn
 
 TRACE = "🎲 What the dice said"
@@ -145,7 +147,7 @@ async def test_a_round_nobody_finishes_is_told_in_the_channel_when_its_time_is_u
     await rounds_table(s, minutes=5)
     await act(s, "alice", "I climb the slick bell tower")
     cog = s.bot.get_cog("NarrationCog")
-    assert cog is not None
+    assert isinstance(cog, NarrationCog)
     campaign_id = next(iter(cog.timers))  # the round's timer, sleeping until its five minutes are up
     cog.timers[campaign_id].cancel()
     async with s.services.db.transaction() as tx:  # ...which they are now
@@ -155,6 +157,7 @@ async def test_a_round_nobody_finishes_is_told_in_the_channel_when_its_time_is_u
         assert opened.opened_at is not None
         row.round_state = {**opened.to_json(), "opened_at": (opened.opened_at - timedelta(minutes=6)).isoformat()}
     channel = s.bot.get_channel(s.channel_id())
+    assert isinstance(channel, discord.TextChannel)
     await cog._timer(campaign_id, channel)
     posted = [m for m in s.discord.messages(s.channel_id(), ephemeral=False) if "its time is up" in m.content]
     assert len(posted) == 1, [m.content for m in s.discord.messages(s.channel_id())]
