@@ -47,6 +47,12 @@ class NarrationCog(commands.Cog):
         self.told: dict[tuple[int, int, str], float] = {}  # (DM, player, line) → when the DM was last told
         self.timers: dict[int, asyncio.Task[None]] = {}  # campaign → the task that closes its round on time
 
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Rounds left open by the last run of the bot get their timers again (each closes when due)."""
+        for campaign_id, channel_id in await self.rounds.open_rounds():
+            self._arm(campaign_id, self.bot.get_channel(channel_id))
+
     async def cog_unload(self) -> None:
         for task in self.timers.values():
             task.cancel()
@@ -97,12 +103,15 @@ class NarrationCog(commands.Cog):
 
     def _close_on_time(self, campaign_id: int, channel: object, view: RoundView) -> None:
         """A timer for the open round, unless one runs: when it fires the round closes (if still open and due)."""
-        if view.closes_at is None or not isinstance(channel, Messageable):
-            return
+        if view.closes_at is not None:
+            self._arm(campaign_id, channel)
+
+    def _arm(self, campaign_id: int, channel: object) -> None:
         running = self.timers.get(campaign_id)
-        if running is not None and not running.done():
-            return
-        self.timers[campaign_id] = asyncio.create_task(self._timer(campaign_id, channel), name=f"round-{campaign_id}")
+        if isinstance(channel, Messageable) and (running is None or running.done()):
+            self.timers[campaign_id] = asyncio.create_task(
+                self._timer(campaign_id, channel), name=f"round-{campaign_id}"
+            )
 
     async def _timer(self, campaign_id: int, channel: Messageable) -> None:
         while (closes := await self.rounds.deadline(campaign_id)) is not None:

@@ -198,6 +198,12 @@ class RoundService:
             state = RoundState.of(campaign.round_state)
             return state.closes_at(info_of(campaign, self.defaults).settings.round_minutes) if state.entries else None
 
+    async def open_rounds(self) -> list[tuple[int, int]]:
+        """(campaign, channel) of every round open now: the timers a restarted bot sets again."""
+        async with Reads(self.db).session() as session:
+            rows = await CampaignRepository(session).with_rounds()
+            return [(row.id, row.channel_id) for row in rows if RoundState.of(row.round_state).entries]
+
     # Inside the campaign's lock --------------------------------------------------------------
 
     def _close(
