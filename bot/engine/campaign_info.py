@@ -159,6 +159,8 @@ class CampaignInfo:
     summary_through: int
     turn_count: int
     created_at: datetime | None = None
+    round_number: int = 1  # the round open now or next (a campaign played in rounds, bot.engine.rounds)
+    round_ready: tuple[str, ...] = ()  # who has acted or passed in it
 
 
 def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
@@ -179,6 +181,8 @@ def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
         summary_through=row.summary_through or 0,
         turn_count=row.turn_count or 0,
         created_at=row.created_at,
+        round_number=int((row.round_state or {}).get("number") or 1),
+        round_ready=tuple(str(e.get("character")) for e in (row.round_state or {}).get("entries") or ()),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -76,6 +77,7 @@ from persistence.repositories import (
 
 log_ = structlog.get_logger(__name__)
 
+ROUND_TEXT = re.compile(r"Round (\d+), in this order:")  # how a round's turn begins (rounds.combined_action)
 SILENT_NARRATION = "*The narrator falls silent; the engine's results are below.*"
 
 
@@ -178,6 +180,7 @@ class RetconReport:
     undone: tuple[str, ...]
     fight_action: str | None = None  # the fight action undone instead of a turn (it was newer)
     combat_id: int | None = None  # its fight, whose tracker shows the state restored
+    round_number: int = 0  # the turn told a round (bot.engine.rounds)
 
 
 class NarrationSink(Protocol):
@@ -628,7 +631,8 @@ class TurnEngine:
             if turn is None:
                 raise InvalidInput("There is no turn to undo here yet.")
             report = await log.revert_turn(session, campaign, turn, by=actor.user_id, reason="retcon by the DM")
-            return RetconReport(info.name, turn.number, tuple(report.lines))
+            told = ROUND_TEXT.match(turn.action or "")
+            return RetconReport(info.name, turn.number, tuple(report.lines), round_number=int(told[1]) if told else 0)
 
     async def pending(self, actor: Actor) -> list[PendingInfo]:
         info = await self.campaigns.require_dm(actor)

@@ -60,6 +60,8 @@ def overview_embed(view: Overview) -> discord.Embed:
         enemies = fit_lines((safe(name) for name in view.fight.names()), limits.FIELD_VALUE, sep=", ")
         embed.add_field(name="Combat", value=enemies or "the fight goes on (no enemy standing)")
     settings = info.settings
+    if settings.pace == "rounds":
+        embed.add_field(name=f"Round {info.round_number}", value=round_line(info, view)[:1024], inline=False)
     embed.add_field(
         name="Table",
         value=(
@@ -73,6 +75,15 @@ def overview_embed(view: Overview) -> discord.Embed:
         inline=False,
     )
     return fit_embed(embed)
+
+
+def round_line(info: CampaignInfo, view: Overview) -> str:
+    """Who has acted in the open round and who it waits for."""
+    waiting = [m.name for m in view.members if m.name not in info.round_ready]
+    if not info.round_ready:
+        return "Not open yet: it opens with the first `/narrate`."
+    ready = ", ".join(safe(name) for name in info.round_ready)
+    return f"Ready: {ready} · waiting for: {', '.join(safe(n) for n in waiting) or 'nobody'}"
 
 
 def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
@@ -164,7 +175,12 @@ def retcon_embed(report: RetconReport) -> discord.Embed:
         said = safe(report.fight_action, limit=300)
         title = "⏪ The last fight action is undone" if said.startswith("Fight:") else "⏪ The last change is undone"
         return _embed(title, f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR)
-    return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
+    told = (
+        f"Round {report.round_number} (turn {report.turn_number})"
+        if report.round_number
+        else f"Turn {report.turn_number}"
+    )
+    return _embed(f"⏪ {told} is retconned", undone, DM_COLOUR)
 
 
 def pending_embed(items: Sequence[PendingInfo]) -> discord.Embed:

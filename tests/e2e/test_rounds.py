@@ -67,6 +67,8 @@ async def test_a_round_waits_for_everyone_then_one_narration_resolves_both_acts_
     assert not first.ephemeral and "Round 1" in first.content and "Mira" in first.content
     assert "Waiting for: Bram" in first.content, first.content
     assert len((await state(s)).entries) == 1  # the open round is in the database, not in memory only
+    info = everything(await s.run("campaign info", user="bob"))
+    assert "Round 1" in info and "Ready: Mira" in info and "waiting for: Bram" in info, info
     again = await act(s, "alice", "I also jump down")
     assert again.ephemeral and "has acted" in again.content and "waiting for Bram" in again.content, again.content
     last = await told(await s.invoke("narrate", {"action": "I sneak past the sleeping goblins"}, user="bob"))
@@ -124,7 +126,7 @@ async def test_a_round_past_its_time_closes_and_a_retcon_undoes_it_like_a_turn(s
     told_round = await told(await s.invoke("narrate", {"action": "I sneak past the goblins"}, user="bob"))
     assert "Round" in told_round.content
     undone = await s.run("dm retcon", user="dungeonmaster")
-    assert "retconned" in everything(undone), everything(undone)
+    assert "Round 2 (turn 1) is retconned" in everything(undone), everything(undone)
     recap = everything(await s.run("recap", user="bob"))
     assert "ivy" not in recap and "sneak past" not in recap, recap
 
