@@ -247,7 +247,7 @@ def round_heading(view: RoundView, why: str) -> str:
 
 
 def quiet_round(view: RoundView) -> str:
-    return f"🌙 Round {view.number} ends: everyone passed, and the story waits for the next action."
+    return f"🌙 Round {view.number} ends with nobody acting: the story waits for the next action."
 
 
 def round_narration(

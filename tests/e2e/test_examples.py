@@ -271,7 +271,7 @@ PLAN: list[Step] = [
     ("dm allow-levelup", DM),
     ("/dm settings pace:", DM),  # the table plays in rounds from here
     ("pass", "alice"),
-    ("dm end-round", DM),  # Brenna passed, Tordek and Lia never came: a quiet round
+    ("dm end-round", DM),  # Brenna passed, Tordek and Lia never came: a round with nobody acting
     back_to_turns,
     ("dm-combat start", DM),
     ("combat join", "bob"),
