@@ -196,6 +196,12 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "campaigns",
+        "/pass",
+        "Sit this round out (a campaign played in rounds): it resolves without you.",
+        "/pass",
+    ),
+    _player(
+        "campaigns",
         "/campaign join [character:<name>]",
         "Bring your character into this channel's campaign.",
         "/campaign join character:Brenna",
@@ -249,6 +255,13 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
+        "/dm end-round",
+        "Close the open round now: whoever has not acted passes, and the story resolves it.",
+        "/dm end-round",
+    ),
+    CommandHelp(
+        "dm",
+        "campaigns",
         "/dm pin fact:<sentence> [public:true]",
         "Pin a canon fact the narrator must always keep; yours alone (kept secret) unless `public:true`.",
         "/dm pin fact:Brother Aldous leads the cult",
@@ -285,8 +298,8 @@ CATALOG: tuple[CommandHelp, ...] = (
     CommandHelp(
         "dm",
         "campaigns",
-        "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [levelling:<xp|milestone>] ...",
-        "Show or change the narrator's persona, model, rating, approvals, levelling, waiting fights.",
+        "/dm settings [persona:<text>] [content_rating:<r>] [approval_bound:<n>] [pace:<turns|rounds>] ...",
+        "Show or change the narrator's persona, model, rating, approvals, levelling, pace (rounds).",
         "/dm settings content_rating:family approval_bound:5",
     ),
     CommandHelp(

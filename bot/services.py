@@ -31,6 +31,7 @@ from bot.engine.levelling import Milestones
 from bot.engine.memory import MemoryReader, PromptBudget
 from bot.engine.narrators import NarratorPool
 from bot.engine.rolls import RollService
+from bot.engine.rounds import RoundService
 from bot.engine.stats import StatsService
 from bot.engine.table import TableService
 from bot.engine.tools import ToolExecutor
@@ -52,6 +53,7 @@ class CampaignEngine:
     usage: UsageService
     turns: TurnEngine
     exports: CampaignExporter
+    rounds: RoundService
 
     async def aclose(self) -> None:
         await self.turns.narrators.aclose()
@@ -160,7 +162,7 @@ def build_campaign_engine(
         db, campaigns, executor, MemoryReader(db), prompt, usage, narrator_pool(settings), config, leases
     )
     exports = CampaignExporter(campaigns, leases, ExportLimits(max_bytes=settings.export_max_mb * 2**20))
-    return CampaignEngine(campaigns, usage, turns, exports)
+    return CampaignEngine(campaigns, usage, turns, exports, RoundService(db, campaigns.defaults))
 
 
 def campaign_defaults(settings: Settings) -> CampaignDefaults:

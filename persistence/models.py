@@ -157,6 +157,8 @@ class Campaign(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # persona, model, bounds, approvals
     safety: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # lines, veils
     scene: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # location, description, npcs, combat
+    # The open round when the campaign plays in rounds (bot.engine.rounds): its actions and passes, who led the last.
+    round_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_through: Mapped[int] = mapped_column(BigInteger, default=0)  # the last event id the summary covers
     events_since_summary: Mapped[int] = mapped_column(Integer, default=0)

@@ -231,6 +231,11 @@ class CampaignRepository:
             query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
+    async def with_rounds(self) -> Sequence[Campaign]:
+        """The campaigns that have not ended and keep a round's state (open or not: the caller reads it)."""
+        query = select(Campaign).where(Campaign.status != "ended", Campaign.round_state.is_not(None))
+        return (await self.session.scalars(query)).all()
+
     async def running_in_guild(self, guild_id: int) -> int:
         """How many of the guild's campaigns have not ended."""
         query = (

@@ -22,6 +22,10 @@ from persistence.repositories import CombatRepository
 NUMBERED = re.compile(r"\s+\d+$")
 ContentRating = Literal["family", "teen", "mature"]
 CONTENT_RATINGS: tuple[str, ...] = get_args(ContentRating)
+Pace = Literal["turns", "rounds"]
+PACES: tuple[str, ...] = get_args(Pace)
+ROUND_MINUTES = 10
+MAX_ROUND_MINUTES = 24 * 60
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class CampaignSettings:
     fights_wait_above: Difficulty = (
         "deadly"  # a narrated fight rated above this waits for the DM (bot.engine.encounters)
     )
+    pace: Pace = "turns"  # turns: each /narrate narrated at once; rounds: one narration a round (engine.rounds)
+    round_minutes: int = ROUND_MINUTES  # an open round closes this long after its first action
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], defaults: CampaignDefaults) -> CampaignSettings:
@@ -81,6 +87,8 @@ class CampaignSettings:
             levelling="milestone" if data.get("levelling") == "milestone" else "xp",
             start_level=min(20, max(1, int(data.get("start_level") or 1))),
             fights_wait_above=fights if fights in DIFFICULTIES else "deadly",
+            pace="rounds" if data.get("pace") == "rounds" else "turns",
+            round_minutes=min(MAX_ROUND_MINUTES, max(1, int(data.get("round_minutes") or ROUND_MINUTES))),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -151,6 +159,8 @@ class CampaignInfo:
     summary_through: int
     turn_count: int
     created_at: datetime | None = None
+    round_number: int = 1  # the round open now or next (a campaign played in rounds, bot.engine.rounds)
+    round_ready: tuple[str, ...] = ()  # who has acted or passed in it
 
 
 def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
@@ -171,6 +181,8 @@ def info_of(row: Campaign, defaults: CampaignDefaults) -> CampaignInfo:
         summary_through=row.summary_through or 0,
         turn_count=row.turn_count or 0,
         created_at=row.created_at,
+        round_number=int((row.round_state or {}).get("number") or 1),
+        round_ready=tuple(str(e.get("character")) for e in (row.round_state or {}).get("entries") or ()),
     )
 
 

@@ -19,6 +19,8 @@ from bot.engine import events as log
 from bot.engine import levelling, party
 from bot.engine.campaign_info import (
     CONTENT_RATINGS,
+    MAX_ROUND_MINUTES,
+    PACES,
     CampaignDefaults,
     CampaignInfo,
     CampaignSettings,
@@ -378,6 +380,14 @@ class CampaignService:
             if changes["fights_wait_above"] not in DIFFICULTIES:
                 raise InvalidInput(f"Fights wait for you above one of {', '.join(DIFFICULTIES)}.")
             out["fights_wait_above"] = changes["fights_wait_above"]
+        if changes.get("pace") is not None:
+            if changes["pace"] not in PACES:
+                raise InvalidInput("The pace is `turns` (each action narrated at once) or `rounds` (one per round).")
+            out["pace"] = changes["pace"]
+        if changes.get("round_minutes") is not None:
+            if not 1 <= int(changes["round_minutes"]) <= MAX_ROUND_MINUTES:
+                raise InvalidInput(f"A round lasts 1 to {MAX_ROUND_MINUTES:,} minutes.")
+            out["round_minutes"] = int(changes["round_minutes"])
         for flag in ("auto_approve", "consequences", "auto_monsters", "secrets_on_player_turns"):
             if changes.get(flag) is not None:
                 out[flag] = bool(changes[flag])

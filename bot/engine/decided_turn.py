@@ -41,11 +41,13 @@ __all__ = [
     "DecisionStep",
     "Thinking",
     "TwoPhaseResult",
+    "checked_names",
     "context_window",
     "decide",
     "engine_check",
     "play_two_phase",
     "results_message",
+    "rolled_message",
     "structured",
     "thinking_while",
 ]
@@ -102,6 +104,21 @@ def _told(action: EngineAction) -> str:
     model copies whatever it is shown)."""
     total = action.numbers.get("total")
     return f"{action.subject}: {action.detail}" + (f" (total {total})" if total is not None else "")
+
+
+def checked_names(result: CallResult) -> list[str]:
+    """The characters a result rolled a check for."""
+    return [action.subject for action in result.actions if action.kind == "check"]
+
+
+def rolled_message(results: Sequence[CallResult]) -> dict[str, Any]:
+    """A one-loop turn's engine checks, rolled before the model speaks: it narrates them and asks for no other."""
+    lines = "\n".join(f"- {neutral(_told(action))}" for result in results for action in result.actions)
+    return {
+        "role": "system",
+        "content": f"ENGINE RESULTS already rolled for this action by the engine (final; do not request these checks "
+        f"again):\n{lines}\nNarrate them exactly as they are: a failed check fails, a success succeeds.",
+    }
 
 
 def results_message(results: Sequence[CallResult]) -> dict[str, Any]:
@@ -255,9 +272,10 @@ async def play_two_phase(
     async with thinking.shown():
         step = await _decision(hooks, state, narrator, messages, modes)
         calls = list(step.calls)
-        extra = engine_check(ticket.action, ticket.character_name, calls, f"{state.turn_id}")
-        if extra is not None:
-            calls.append(extra)
+        for index, (action, acting) in enumerate(ticket.acts()):  # a round: each act its own check
+            seed = f"{state.turn_id}-{index}" if ticket.round else f"{state.turn_id}"
+            if (extra := engine_check(action, acting, calls, seed)) is not None:
+                calls.append(extra)
         thinking.phase = "rolls the dice" if calls else "sets the scene"
         results = await hooks._execute(state, calls) if calls else []
         actions = [action for result in results for action in result.actions]

@@ -116,6 +116,7 @@ class PromptInputs:
     recalled: tuple[EventLine, ...] = ()  # best match first
     secret_canon: tuple[str, ...] = ()  # pinned by the DM for the DM alone (bot.engine.visibility)
     secrets: tuple[tuple[str, str], ...] = ()  # (NPC, secret): the DM's
+    round_of: tuple[str, ...] = ()  # a round's acting characters, in the order the story resolves them
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,16 @@ RECORD_BEGIN = "BEGIN CAMPAIGN RECORD (quoted data)"
 RECORD_END = "END CAMPAIGN RECORD"
 
 
-def turn_messages(acting: str | None, player: str, action: str, ctx: str, record: str = "") -> list[dict[str, Any]]:
+def turn_messages(
+    acting: str | None, player: str, action: str, ctx: str, record: str = "", round_of: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """The fixed boundary label (system), the record with the turn's context (user), the action (user)."""
     who = f"{neutral(acting)}'s player ({neutral(player)})" if acting else f"the DM ({neutral(player)})"
+    if round_of:  # one narration for a round: every act, in order, each character's checks for that character
+        who = (
+            f"the players of {', '.join(neutral(name) for name in round_of)}, one action each: a round. Resolve "
+            "every action in the numbered order in one narration; each check is for the character who acts"
+        )
     body = "\n\n".join(part for part in (ctx, record, f"The action below was typed by {who}.") if part)
     return [
         _system(BOUNDARY),
@@ -261,7 +269,9 @@ class PromptBudget:
         ]
         kept = (canon_message(inputs.canon, inputs.secret_canon), secrets_message(inputs.secrets))
         messages += [m for m in kept if m]
-        return messages + turn_messages(inputs.acting_character, inputs.player_name, inputs.action, ctx)
+        return messages + turn_messages(
+            inputs.acting_character, inputs.player_name, inputs.action, ctx, round_of=inputs.round_of
+        )
 
     def assemble(self, inputs: PromptInputs, *, tools: bool = True, window: int | None = None) -> Prompt:
         """The prompt; `tools=False` when no tool schemas are sent (a two-phase turn asks for JSON instead)."""

@@ -79,9 +79,10 @@ class Round:
     turn_id: int | None
     tally: TurnTally
     approved: bool = False  # the DM approved this call already
+    actors: frozenset[int] = frozenset()  # a round's other players: each may be the subject of their own check
 
     def may_affect(self, row: Character) -> bool:
-        return self.is_dm or row.owner_id == self.actor.user_id
+        return self.is_dm or row.owner_id == self.actor.user_id or row.owner_id in self.actors
 
 
 Handler = Callable[[Round, dict[str, Any]], Awaitable[CallResult]]

@@ -95,10 +95,12 @@ class ToolExecutor:
         turn_id: int | None,
         tally: TurnTally,
         tools: Sequence[ToolSpec] = NARRATOR_TOOLS,
+        actors: frozenset[int] = frozenset(),
     ) -> list[CallResult]:
-        """Every call of one round, in one transaction."""
+        """Every call of one round, in one transaction; `actors`: the other players of a round of actions."""
         async with self.db.transaction() as session:
             round_ = await self.open_round(session, campaign_id, actor=actor, is_dm=is_dm, turn_id=turn_id, tally=tally)
+            round_.actors = actors
             results = [await self.one(round_, validate_arguments(call, tools)) for call in calls]
         for result in results:  # the roll log, once the round is committed
             for check in result.checks:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,7 +32,16 @@ from bot.engine import levelling, party
 from bot.engine.campaign_info import CampaignInfo, fight_of, info_of
 from bot.engine.campaigns import CampaignService
 from bot.engine.combat import undo as fight_undo
-from bot.engine.decided_turn import DecisionModes, context_window, play_two_phase, structured, thinking_while
+from bot.engine.decided_turn import (
+    DecisionModes,
+    checked_names,
+    context_window,
+    engine_check,
+    play_two_phase,
+    rolled_message,
+    structured,
+    thinking_while,
+)
 from bot.engine.leases import BUSY, CampaignQueue, LeaseBusy, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
 from bot.engine.narrators import NarratorPool
@@ -54,6 +64,7 @@ from bot.narrator import (
     estimate_tokens,
     validate_arguments,
 )
+from bot.narrator.offline import round_closer, without_closer
 from persistence.db import Database
 from persistence.models import Campaign, CampaignTurn, PendingChange
 from persistence.repositories import (
@@ -66,6 +77,7 @@ from persistence.repositories import (
 
 log_ = structlog.get_logger(__name__)
 
+ROUND_TEXT = re.compile(r"Round (\d+), in this order:")  # how a round's turn begins (rounds.combined_action)
 SILENT_NARRATION = "*The narrator falls silent; the engine's results are below.*"
 
 
@@ -82,8 +94,23 @@ class TurnConfig:
 
 
 @dataclass(frozen=True)
+class RoundEntry:
+    """One player's part of a round (`bot.engine.rounds`): what their character does, or a pass."""
+
+    user_id: int
+    player_name: str
+    character_id: int
+    character_name: str
+    action: str
+    passed: bool = False
+
+
+@dataclass(frozen=True)
 class TurnTicket:
-    """A validated request for a turn (from `prepare`, before the reply is deferred)."""
+    """A validated request for a turn (from `prepare`, before the reply is deferred).
+
+    A round's ticket carries the actions of the round in the order the story resolves them (`round`); its
+    `action` is all of them as one text, and its `actor` the player who goes first."""
 
     campaign_id: int
     campaign_name: str
@@ -93,6 +120,34 @@ class TurnTicket:
     is_dm: bool
     character_id: int | None
     character_name: str | None
+    pace: str = "turns"  # the campaign's pace when the ticket was made (rounds: `/narrate` joins the open round)
+    round: tuple[RoundEntry, ...] = ()
+    passed: tuple[str, ...] = ()  # the characters who sat the round out
+    round_number: int = 0
+
+    def acts(self) -> tuple[tuple[str, str | None], ...]:
+        """(action, acting character) of each act this ticket resolves, in order."""
+        if self.round:
+            return tuple((entry.action, entry.character_name) for entry in self.round)
+        return ((self.action, self.character_name),)
+
+    def actors(self) -> frozenset[int]:
+        """The players whose characters act in it (each may be the subject of their own check)."""
+        return frozenset(entry.user_id for entry in self.round)
+
+    def one_of(self, entry: RoundEntry) -> TurnTicket:
+        """The ticket of one act of a round, as if its player had taken a turn alone (the offline narrator's way)."""
+        actor = replace(self.actor, user_id=entry.user_id)
+        return replace(
+            self,
+            actor=actor,
+            player_name=entry.player_name,
+            action=entry.action,
+            character_id=entry.character_id,
+            character_name=entry.character_name,
+            round=(),
+            passed=(),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,6 +162,7 @@ class TurnOutcome:
     model: str
     fallback_reason: str | None = None
     prompt_tokens: int = 0
+    round_number: int = 0  # the round it told (a campaign played in rounds), else 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +180,7 @@ class RetconReport:
     undone: tuple[str, ...]
     fight_action: str | None = None  # the fight action undone instead of a turn (it was newer)
     combat_id: int | None = None  # its fight, whose tracker shows the state restored
+    round_number: int = 0  # the turn told a round (bot.engine.rounds)
 
 
 class NarrationSink(Protocol):
@@ -227,7 +284,8 @@ class TurnEngine:
         if self.locks.full(campaign.id):
             raise LeaseBusy(BUSY["turn"])
         who = character.name if character else "The DM"
-        safety = info_of(campaign, self.campaigns.defaults).safety
+        safety_info = info_of(campaign, self.campaigns.defaults)
+        safety = safety_info.safety
         check_action(safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated
         return TurnTicket(
             campaign.id,
@@ -238,6 +296,7 @@ class TurnEngine:
             is_dm,
             character.id if character else None,
             character.name if character else None,
+            pace=safety_info.settings.pace,
         )
 
     # The turn -------------------------------------------------------------------------------
@@ -296,10 +355,10 @@ class TurnEngine:
         narrator = self.narrators.for_model(info.settings.model)
         window = await context_window(narrator)
         rows = await self.memory.read(info.id, ticket.action, info.scene.npcs, to_sheet)
-        party = tuple(
-            party_line(s, self.stats(s), ticket.player_name if s.owner_id == ticket.actor.user_id else "another player")
-            for s in rows.party
-        )
+        players = {entry.user_id: entry.player_name for entry in ticket.round} or {
+            ticket.actor.user_id: ticket.player_name
+        }
+        party = tuple(party_line(s, self.stats(s), players.get(s.owner_id, "another player")) for s in rows.party)
         npcs = rows.npcs + tuple(NpcNote(n) for n in info.scene.npcs if n not in {x.name for x in rows.npcs})
         inputs = PromptInputs(
             campaign_name=info.name,
@@ -313,6 +372,7 @@ class TurnEngine:
             action=ticket.action,
             player_name=ticket.player_name,
             acting_character=ticket.character_name,
+            round_of=tuple(entry.character_name for entry in ticket.round),
             summary=info.summary,
             location=info.scene.location,
             scene_description=info.scene.description,
@@ -340,22 +400,27 @@ class TurnEngine:
                 status="running",
             )
             await TurnRepository(session).create(turn)
-            who = ticket.character_name or "The DM"
-            log.record(
-                session,
-                campaign,
-                "action",
-                f"{who}: {rules_of(info.safety).faded(ticket.action)}",  # a veiled deed is told as a fade
-                actor_id=ticket.actor.user_id,
-                character_id=ticket.character_id,
-                turn_id=turn.id,
-            )
+            acts: list[tuple[int, int | None, str, str]] = [
+                (e.user_id, e.character_id, e.character_name, e.action) for e in ticket.round
+            ] or [(ticket.actor.user_id, ticket.character_id, ticket.character_name or "The DM", ticket.action)]
+            for user_id, character_id, who, action in acts:
+                log.record(
+                    session,
+                    campaign,
+                    "action",
+                    f"{who}: {rules_of(info.safety).faded(action)}",  # a veiled deed is told as a fade
+                    actor_id=user_id,
+                    character_id=character_id,
+                    turn_id=turn.id,
+                )
             return _State(ticket, turn.id, turn.number, info, prompt)
 
     def _two_phase(self, narrator: Narrator) -> bool:
         return structured(narrator) and self.modes.mode(narrator) != "tools"
 
     async def _play(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
+        if state.ticket.round and narrator.name == "offline":
+            return await self._play_acts(state, narrator, sink)
         if self._two_phase(narrator):
             done = await play_two_phase(self, state, narrator, sink, self.modes, asyncio.get_running_loop().time)
             if not done.narration:
@@ -364,9 +429,44 @@ class TurnEngine:
         async with thinking_while(sink, narrator, asyncio.get_running_loop().time) as shown:
             return await self._loop(state, narrator, shown)
 
+    async def _play_acts(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
+        """A round told by the offline narrator: each act as its own paragraph, in order, then who held back."""
+        texts: list[str] = []
+        actions: list[EngineAction] = []
+        for entry in state.ticket.round:
+            alone = state.ticket.one_of(entry)
+            _, prompt = await self.build_prompt(alone)
+            part = _State(alone, state.turn_id, state.number, state.info, prompt, state.tally)
+            kept = _Kept(sink)  # fast: told whole, without its own "what next?" (the round asks once)
+            played = await self._loop(part, narrator, kept)
+            texts.append(without_closer(kept.body or played.narration))
+            actions += played.actions
+        if state.ticket.passed:
+            texts.append(held_back(state.ticket.passed))
+        texts.append(round_closer([entry.character_name for entry in state.ticket.round]))
+        narration = "\n\n".join(text for text in texts if text)
+        await sink.text(narration)
+        return _Played(narration, actions, narrator.name, narrator.model)
+
+    async def _engine_checks(self, state: _State, narrator: Narrator) -> list[CallResult]:
+        """The checks the engine's own classification calls for, rolled before a model's one-loop turn (a model
+        that asks for none must not decide the outcome itself); the offline narrator proposes its own."""
+        if narrator.name == "offline":
+            return []
+        calls: list[ProposedCall] = []
+        for index, (action, acting) in enumerate(state.ticket.acts()):
+            seed = f"{state.turn_id}-{index}" if state.ticket.round else f"{state.turn_id}"
+            if (extra := engine_check(action, acting, calls, seed)) is not None:
+                calls.append(extra)
+        return await self._execute(state, calls) if calls else []
+
     async def _loop(self, state: _State, narrator: Narrator, sink: NarrationSink) -> _Played:
         messages = list(state.prompt.messages)
-        actions: list[EngineAction] = []
+        rolled = await self._engine_checks(state, narrator)
+        actions: list[EngineAction] = [action for result in rolled for action in result.actions]
+        if rolled:
+            messages.append(rolled_message(rolled))
+        checked = {name.casefold(): result for result in rolled for name in checked_names(result)}
         texts: list[str] = []
         model = narrator.model
         for round_no in range(self.config.max_tool_rounds + 1):
@@ -382,8 +482,12 @@ class TurnEngine:
             texts.append(text)
             if not calls or not offer:
                 break
-            results = await self._execute(state, calls)
-            actions += [action for result in results for action in result.actions]
+            again = {c.id for c in calls if c.name == "request_check" and _subject(c).casefold() in checked}
+            fresh = iter(await self._execute(state, [c for c in calls if c.id not in again]))
+            results = [
+                already_rolled(checked[_subject(c).casefold()], c) if c.id in again else next(fresh) for c in calls
+            ]
+            actions += [a for c, r in zip(calls, results, strict=True) if c.id not in again for a in r.actions]
             messages.append(assistant_message(text, calls))
             messages += [{"role": "tool", "tool_call_id": r.call_id, "content": json.dumps(r.payload)} for r in results]
         narration = "\n\n".join(t.strip() for t in texts if t.strip())
@@ -426,6 +530,7 @@ class TurnEngine:
             is_dm=state.ticket.is_dm,
             turn_id=state.turn_id,
             tally=state.tally,
+            actors=state.ticket.actors(),
         )
         too_many = f"At most {self.config.max_calls_per_round} tool calls at once."
         return results + [refusal(call, too_many) for call in calls[len(allowed) :]]
@@ -473,13 +578,14 @@ class TurnEngine:
             state.turn_id,
             state.number,
             state.info.name,
-            state.ticket.character_name,
+            state.ticket.character_name or (", ".join(e.character_name for e in state.ticket.round) or None),
             played.narration,
             tuple(played.actions),
             played.narrator,
             played.model,
             played.fallback,
             state.prompt.tokens,
+            state.ticket.round_number,
         )
 
     async def _undo(self, state: _State, reason: str, *, keep: frozenset[str]) -> None:
@@ -525,7 +631,8 @@ class TurnEngine:
             if turn is None:
                 raise InvalidInput("There is no turn to undo here yet.")
             report = await log.revert_turn(session, campaign, turn, by=actor.user_id, reason="retcon by the DM")
-            return RetconReport(info.name, turn.number, tuple(report.lines))
+            told = ROUND_TEXT.match(turn.action or "")
+            return RetconReport(info.name, turn.number, tuple(report.lines), round_number=int(told[1]) if told else 0)
 
     async def pending(self, actor: Actor) -> list[PendingInfo]:
         info = await self.campaigns.require_dm(actor)
@@ -598,3 +705,37 @@ class TurnEngine:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def held_back(names: Sequence[str]) -> str:
+    """The round's last line for those who passed."""
+    who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return f"{who} {'hold' if len(names) > 1 else 'holds'} back this round."
+
+
+class _Kept:
+    """A sink that keeps the text and passes everything else on (one act of a round, told once it is whole)."""
+
+    def __init__(self, sink: NarrationSink) -> None:
+        self.sink = sink
+        self.body = ""
+
+    async def text(self, delta: str) -> None:
+        self.body += delta
+
+    async def reset(self, note: str) -> None:
+        self.body = ""
+        await self.sink.reset(note)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sink, name)
+
+
+def already_rolled(result: CallResult, call: ProposedCall) -> CallResult:
+    """The answer to a model's check for a character the engine rolled for already: that roll, once more."""
+    payload = {**result.payload, "note": "The engine rolled this check for the action already; narrate it."}
+    return replace(result, call_id=call.id, payload=payload)
+
+
+def _subject(call: ProposedCall) -> str:
+    return str((call.arguments or {}).get("character") or "")

@@ -88,7 +88,7 @@ from bot.narrator.offline_voice import (
 )
 from bot.narrator.tools import validate_arguments
 
-__all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block"]
+__all__ = ["OfflineNarrator", "SceneContext", "choose_check", "context_block", "round_closer", "without_closer"]
 
 CONTEXT_PATTERN = re.compile(r"<context>(.*?)</context>", re.DOTALL)
 DEFAULT_NAME = "the adventurer"
@@ -814,3 +814,24 @@ def _cap(text: str) -> str:
 def _pieces(text: str) -> list[str]:
     words = re.findall(r"\S+\s*", text)
     return ["".join(words[i : i + WORDS_PER_CHUNK]) for i in range(0, len(words), WORDS_PER_CHUNK)]
+
+
+# --- a round of several acts (bot.engine.turns tells each act, then asks once) -------------------
+
+_CLOSER = re.compile(
+    r"\s*(?:What does [^.?!]+ do next\?|The next move is [^.?!]+'s\.|[^.?!]+ waits for what comes next\.)$"
+)
+
+
+def without_closer(text: str) -> str:
+    """An act's paragraph without its closing "what next?" line."""
+    return _CLOSER.sub("", text.strip())
+
+
+def round_closer(names: Sequence[str]) -> str:
+    """The one question that ends a round: everyone who acted, by name."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"What does {names[0]} do next?"
+    return f"What do {', '.join(names[:-1])} and {names[-1]} do next?"

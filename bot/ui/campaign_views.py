@@ -64,6 +64,8 @@ def overview_embed(view: Overview) -> discord.Embed:
         enemies = fit_lines((safe(name) for name in view.fight.names()), limits.FIELD_VALUE, sep=", ")
         embed.add_field(name="Combat", value=enemies or "the fight goes on (no enemy standing)")
     settings = info.settings
+    if settings.pace == "rounds":
+        embed.add_field(name=f"Round {info.round_number}", value=round_line(info, view)[:1024], inline=False)
     embed.add_field(
         name="Table",
         value=(
@@ -77,6 +79,15 @@ def overview_embed(view: Overview) -> discord.Embed:
         inline=False,
     )
     return fit_embed(embed)
+
+
+def round_line(info: CampaignInfo, view: Overview) -> str:
+    """Who has acted in the open round and who it waits for."""
+    waiting = [m.name for m in view.members if m.name not in info.round_ready]
+    if not info.round_ready:
+        return "Not open yet: it opens with the first `/narrate`."
+    ready = ", ".join(safe(name) for name in info.round_ready)
+    return f"Ready: {ready} · waiting for: {', '.join(safe(n) for n in waiting) or 'nobody'}"
 
 
 def list_embed(campaigns: Sequence[CampaignInfo]) -> discord.Embed:
@@ -116,7 +127,12 @@ def settings_embed(info: CampaignInfo, default_model: str) -> discord.Embed:
         f"**Failed risky checks hurt**: {'yes' if s.consequences else 'no'}\n"
         f"**Bounds a turn**: {b.damage} damage, {b.heal} healing, {b.xp} XP, {counted(b.items, 'item')}\n"
         f"**Levelling**: {'milestones (your `/dm allow-levelup`)' if s.levelling == 'milestone' else 'by XP'} · "
-        f"characters join up to level {s.start_level} (above: with your approval)"
+        f"characters join up to level {s.start_level} (above: with your approval)\n"
+        + (
+            f"**Pace**: rounds (everyone acts or passes; a round closes after {counted(s.round_minutes, 'minute')})"
+            if s.pace == "rounds"
+            else "**Pace**: one turn per action"
+        )
     )
     return _embed(f"⚙️ Narrator settings of {safe(info.name, limit=100)}", description, DM_COLOUR)
 
@@ -172,7 +188,12 @@ def retcon_embed(report: RetconReport) -> discord.Embed:
         said = safe(report.fight_action, limit=300)
         title = "⏪ The last fight action is undone" if said.startswith("Fight:") else "⏪ The last change is undone"
         return _embed(title, f"*{said}*\n{undone}"[: limits.EMBED_DESCRIPTION], DM_COLOUR)
-    return _embed(f"⏪ Turn {report.turn_number} is retconned", undone, DM_COLOUR)
+    told = (
+        f"Round {report.round_number} (turn {report.turn_number})"
+        if report.round_number
+        else f"Turn {report.turn_number}"
+    )
+    return _embed(f"⏪ {told} is retconned", undone, DM_COLOUR)
 
 
 def pending_embed(items: Sequence[PendingInfo]) -> discord.Embed:

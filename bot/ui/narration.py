@@ -19,6 +19,7 @@ import discord
 import structlog
 
 from bot import discord_limits as limits
+from bot.engine.rounds import RoundView
 from bot.engine.tool_calls import EngineAction
 from bot.engine.turns import TurnOutcome
 from bot.engine.wording import counted
@@ -78,7 +79,8 @@ def trace_embed(outcome: TurnOutcome, *, full: bool = False) -> discord.Embed:
         lines.append(f"⛔ {counted(refused, 'proposal')} refused by the rules (button below).")
     description = fit_lines(lines, limits.EMBED_DESCRIPTION) or "No rolls and no changes this turn."
     embed = discord.Embed(title="🎲 What the dice said", description=description, colour=discord.Colour.gold())
-    embed.set_footer(text=f"Turn {outcome.number} · {outcome.campaign_name} · narrator: {outcome.narrator}")
+    told = f"Round {outcome.round_number} (turn {outcome.number})" if outcome.round_number else f"Turn {outcome.number}"
+    embed.set_footer(text=f"{told} · {outcome.campaign_name} · narrator: {outcome.narrator}")
     return fit_embed(embed)
 
 
@@ -191,3 +193,67 @@ class DiscordNarration:
 def describe_actions(actions: Sequence[EngineAction]) -> str:
     """The trace as plain lines (for DM replies such as an approval)."""
     return fit_lines((trace_line(a) for a in actions), limits.EMBED_DESCRIPTION) or "Nothing changed."
+
+
+class ChannelNarration:
+    """`NarrationSink` without an interaction (a round closed by its timer): the story posted to the channel
+    when it is written, then the trace, as a turn's reply would show them."""
+
+    def __init__(self, channel: discord.abc.Messageable, heading: str) -> None:
+        self.channel = channel
+        self.heading = heading
+        self.note = ""
+        self.body = ""
+
+    async def status(self, text: str) -> None:
+        return None  # no "thinking" reply to edit: the story arrives whole
+
+    async def text(self, delta: str) -> None:
+        self.body += delta
+
+    async def reset(self, note: str) -> None:
+        self.body, self.note = "", note + "\n\n"
+
+    async def finish(self, outcome: TurnOutcome) -> None:
+        text = discord.utils.escape_mentions(f"{self.heading}\n\n{self.note}{self.body.strip() or outcome.narration}")
+        pages = pages_of(text)
+        try:
+            for page in pages[:-1]:
+                await self.channel.send(page, allowed_mentions=NONE)
+            view = TraceView(outcome)
+            view.message = await self.channel.send(  # type: ignore[assignment]  # a channel message edits the same way
+                pages[-1], embed=trace_embed(outcome), view=view, allowed_mentions=NONE
+            )
+        except discord.HTTPException as error:
+            log.warning("could not post a round's narration", status=error.status)
+
+
+def round_note(view: RoundView) -> str:
+    """The public line once a player's action or pass is in the round (the round still open)."""
+    entry = view.entry
+    assert entry is not None
+    did = "passes" if entry.passed else f"is ready: *{safe(entry.action, limit=300)}*"
+    waiting = ", ".join(safe(name, limit=64) for name in view.waiting)
+    closes = f" It closes <t:{int(view.closes_at.timestamp())}:R> at the latest." if view.closes_at else ""
+    return (
+        f"📝 Round {view.number} · **{safe(entry.character_name, limit=64)}** {did}\n"
+        f"Waiting for: {waiting}.{closes} (`/pass` sits a round out; the DM can `/dm end-round`.)"
+    )
+
+
+def round_heading(view: RoundView, why: str) -> str:
+    """The line above a round's narration: which round, and why it closed."""
+    return f"🎬 **Round {view.number}** ({why})"
+
+
+def quiet_round(view: RoundView) -> str:
+    return f"🌙 Round {view.number} ends with nobody acting: the story waits for the next action."
+
+
+def round_narration(
+    interaction: discord.Interaction[Any], view: RoundView, why: str, interval: float
+) -> DiscordNarration:
+    """The reply that tells a closed round: its heading, then the story as it streams."""
+    sink = DiscordNarration(interaction, interval=interval)
+    sink.note = round_heading(view, why) + "\n\n"
+    return sink

@@ -15,12 +15,14 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.app import DMBot
+from bot.engine.campaign_info import MAX_ROUND_MINUTES
 from bot.engine.campaigns import MAX_CANON_FACT, MAX_DM_TEXT, MAX_LOCATION, MAX_PERSONA, MAX_SCENE, CampaignService
 from bot.engine.combat import CombatService, TrackerState
 from bot.engine.death import Revival
 from bot.engine.generate import Difficulty, LocationKind, LootKind
 from bot.engine.items import CustomSpec
 from bot.engine.levelling import Milestones
+from bot.engine.rounds import RoundService
 from bot.engine.table import TableService
 from bot.engine.turns import TurnEngine
 from bot.engine.wording import counted
@@ -30,6 +32,7 @@ from bot.ui import campaign_views as views
 from bot.ui import combat_views as fights
 from bot.ui import dm_views
 from bot.ui.fit import choices, fit_content
+from bot.ui.narration import quiet_round, round_narration
 from bot.ui.replies import reply
 from bot.ui.text import safe
 from cogs.common import actor_of, here
@@ -68,7 +71,9 @@ class DMCog(
         board: fights.TrackerBoard,
         revival: Revival,
         milestones: Milestones,
+        rounds: RoundService,
     ) -> None:
+        self.rounds = rounds
         self.revival = revival
         self.milestones = milestones
         self.campaigns = campaigns
@@ -134,6 +139,17 @@ class DMCog(
         await interaction.followup.send(embed=views.retcon_embed(report))
         await self.refresh_tracker(interaction, report.combat_id)  # a fight action undone: the tracker follows
 
+    @app_commands.command(name="end-round")
+    async def end_round(self, interaction: Interaction[DMBot]) -> None:
+        """Close the open round now: who has not acted passes, and one narration resolves the round."""
+        view = await self.rounds.close(actor_of(interaction))  # refused privately, before the public "thinking…"
+        await interaction.response.defer(thinking=True)
+        if view.ticket is None:
+            await interaction.followup.send(quiet_round(view))
+            return
+        interval = interaction.client.services.settings.narration_edit_interval_seconds
+        await self.turns.run(view.ticket, round_narration(interaction, view, "closed by the DM", interval))
+
     # Canon --------------------------------------------------------------------------------------
 
     @app_commands.command(name="pin")
@@ -187,6 +203,8 @@ class DMCog(
         levelling="xp: XP allows a level (or you do); milestone: only your /dm allow-levelup does",
         start_level="Characters above it (and above what they earned) join only with your approval",
         fights_wait_above="A fight the narrator starts waits for your approval when it is harder than this",
+        pace="turns: each /narrate is narrated at once; rounds: everyone acts or passes, one narration a round",
+        round_minutes="A round closes this long after its first action (default 10)",
     )
     @app_commands.autocomplete(model=model_autocomplete)
     async def settings(
@@ -203,6 +221,8 @@ class DMCog(
         levelling: Literal["xp", "milestone"] | None = None,
         start_level: Range[int, 1, 20] | None = None,
         fights_wait_above: Literal["easy", "medium", "hard", "deadly"] | None = None,
+        pace: Literal["turns", "rounds"] | None = None,
+        round_minutes: Range[int, 1, MAX_ROUND_MINUTES] | None = None,
     ) -> None:
         """Show or change the narrator's persona, model, rating and approvals."""
         actor = actor_of(interaction)
@@ -218,6 +238,8 @@ class DMCog(
             "levelling": levelling,
             "start_level": start_level,
             "fights_wait_above": fights_wait_above,
+            "pace": pace,
+            "round_minutes": round_minutes,
         }
         if all(value is None for value in changes.values()):
             info = await self.campaigns.require_dm(actor)
@@ -627,6 +649,7 @@ async def setup(bot: DMBot) -> None:
             bot.services.board,
             bot.services.revival,
             bot.services.milestones,
+            engine.rounds,
         )
     )
     services = bot.services

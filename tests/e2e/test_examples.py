@@ -178,6 +178,10 @@ async def tordeks_turn(session: SandboxSession) -> None:
     await turn_of(session, "Tordek")
 
 
+async def back_to_turns(session: SandboxSession) -> None:
+    await run(session, "/dm settings pace:turns", DM)
+
+
 async def wolves_turn(session: SandboxSession) -> None:
     await turn_of(session, "Wolf 1")
 
@@ -265,6 +269,10 @@ PLAN: list[Step] = [
     ("dm generate", DM),
     ("dm award", DM),
     ("dm allow-levelup", DM),
+    ("/dm settings pace:", DM),  # the table plays in rounds from here
+    ("pass", "alice"),
+    ("dm end-round", DM),  # Brenna passed, Tordek and Lia never came: a round with nobody acting
+    back_to_turns,
     ("dm-combat start", DM),
     ("combat join", "bob"),
     goblins_and_turns,

@@ -116,7 +116,7 @@ def after_tools(body: dict[str, Any]) -> bool:
 
 async def test_the_reply_is_deferred_then_edited_as_the_story_streams(table: SandboxSession, llm: LocalLLM) -> None:
     llm.enqueue(Reply(text=STORY * 6, chunk_size=12, delay_between_chunks=0.01))
-    handle = await narrate(table, "I listen at the door")
+    handle = await narrate(table, "I hum a tune by the fire")
     assert handle.callback is not None and handle.callback.type == 5  # deferred at once
     original = handle.original
     assert original is not None and not original.ephemeral
@@ -129,7 +129,7 @@ async def test_the_reply_is_deferred_then_edited_as_the_story_streams(table: San
     assert trace(handle)["description"] == "No rolls and no changes this turn."
     request = llm.requests[0]
     assert request.stream and request.stream_options == {"include_usage": True} and request.tools
-    assert request.messages[-1]["content"] == "<<<I listen at the door>>>"
+    assert request.messages[-1]["content"] == "<<<I hum a tune by the fire>>>"
 
 
 def itertools_pairs(items: list[str]) -> list[tuple[str, str]]:
@@ -194,7 +194,7 @@ async def test_a_call_written_as_text_is_rolled_by_the_engine_and_never_shown(
         return Reply(text=written, chunk_size=3)
 
     llm.responder = responder
-    handle = await narrate(table, "I climb through the window")
+    handle = await narrate(table, "I go through the window")  # no check by the engine's rules: the model's
     seen = [edit.get("content") or "" for m in handle.messages for edit in m.edits] + [story(handle)]
     assert not [text for text in seen if "<" in text or "{" in text or "request_check" in text]
     assert "Acrobatics check vs DC 15" in trace(handle)["description"]  # the engine rolled it
@@ -291,3 +291,29 @@ async def test_usage_is_recorded_and_the_budget_turns_the_model_off(table: Sandb
     assert budget.ephemeral and "100 tokens a day" in budget.content
     handle = await narrate(table, "I rest again")
     assert "daily token budget is spent" in story(handle) and len(llm.requests) == 1
+
+
+async def test_a_one_loop_turn_gets_the_engines_check_when_the_model_asks_none(
+    table: SandboxSession, llm: LocalLLM
+) -> None:
+    """NARRATOR_DECISION_MODE=tools: the engine rolls the check its classification calls for before the model
+    speaks, and tells it the result; a model that asks for the same check gets that roll back, not a second one."""
+
+    def responder(body: dict[str, Any]) -> Reply:
+        told = " ".join(str(m.get("content")) for m in body["messages"] if m["role"] == "system")
+        assert "ENGINE RESULTS already rolled" in told and "Mira: Athletics check vs DC" in told
+        if after_tools(body):
+            results = [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
+            assert results[0]["ok"] is True and "rolled this check" in results[0]["note"]
+            return Reply(text="Mira reaches the ledge.")
+        check = {"character": "Mira", "skill_or_ability": "athletics", "dc": 18, "reason": "the wet wall"}
+        return Reply(tool_calls=[ToolCall("request_check", check)])
+
+    llm.responder = responder
+    handle = await narrate(table, "I climb the slick wall")
+    description = trace(handle)["description"]
+    assert description.count("Athletics check") == 1 and "refused" not in description, description
+    assert "Mira reaches the ledge." in story(handle)
+    async with table.services.db.transaction() as tx:
+        checks = (await tx.scalars(select(CampaignEvent).where(CampaignEvent.kind == "check"))).all()
+    assert len([c for c in checks if "slick wall" in c.text]) == 1  # rolled once, by the engine
