@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BindParameter,
@@ -582,15 +582,59 @@ def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
     )
 
 
-def _which(
-    combat: type[Combat] | Any, combat_id: int | None, channel_id: int | None, campaign_id: int | None
-) -> tuple[ColumnElement[bool], ...]:
-    """Which fight: by id, else the running one of a campaign, else of a channel (`combat` may be an alias)."""
+Which = Literal["combat_id", "channel_id", "campaign_id"]  # how a fight is found (see `_which`)
+
+
+def _which(combat: type[Combat] | Any, by: Which) -> tuple[ColumnElement[bool], ...]:
+    """Which fight: by id, or the running one of a campaign or a channel (`combat` may be an alias); the
+    value is the bind parameter named `by`."""
+    if by == "combat_id":
+        return (combat.id == bindparam(by),)
+    if by == "campaign_id":
+        return (combat.campaign_id == bindparam(by), combat.status == "active")
+    return (combat.channel_id == bindparam(by), combat.status == "active")
+
+
+def _found_by(combat_id: int | None, channel_id: int | None, campaign_id: int | None) -> tuple[Which, int | None]:
     if combat_id is not None:
-        return (combat.id == combat_id,)
+        return "combat_id", combat_id
     if campaign_id is not None:
-        return (combat.campaign_id == campaign_id, combat.status == "active")
-    return (combat.channel_id == channel_id, combat.status == "active")
+        return "campaign_id", campaign_id
+    return "channel_id", channel_id
+
+
+@functools.cache
+def _fight_locked(by: Which, lock: bool) -> Select[Any]:
+    """The fight, its campaign's DM and status, and the turn as the statement first saw it: built once (its
+    column proxies are costly)."""
+    seen = aliased(Combat)
+    current = and_(Combatant.combat_id == seen.id, Combatant.position == seen.turn_index)
+    before = (
+        select(seen.id, seen.round, Combatant.id.label("current"))
+        .outerjoin(Combatant, current)
+        .where(*_which(seen, by))
+        .cte("seen")
+    )
+    query = (
+        select(Combat, Campaign.dm_id, Campaign.status, before.c.round, before.c.current)
+        .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        .join(before, before.c.id == Combat.id)
+        .where(*_which(Combat, by))
+    )
+    return query.with_for_update(of=Combat, key_share=True) if lock else query
+
+
+@functools.cache
+def _fight_read(by: Which) -> Select[Any]:
+    """The fight with its campaign's DM and status, its combatants and their characters: built once."""
+    return (
+        select(Combat, Campaign.dm_id, Campaign.status, Combatant, Character)
+        .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        .outerjoin(Combatant, Combatant.combat_id == Combat.id)
+        .outerjoin(Character, Character.id == Combatant.character_id)
+        .where(*_which(Combat, by))
+        .order_by(Combat.id, Combatant.position, Combatant.id)
+    )
 
 
 class CombatRepository:
@@ -632,23 +676,9 @@ class CombatRepository:
         combat row as the other transaction left it, but the turn it saw before waiting: the two differ when
         another `/combat next` ended the turn meanwhile (compare-and-set without a read of its own).
         """
-        seen = aliased(Combat)
-        current = and_(Combatant.combat_id == seen.id, Combatant.position == seen.turn_index)
-        before = (
-            select(seen.id, seen.round, Combatant.id.label("current"))
-            .outerjoin(Combatant, current)
-            .where(*_which(seen, combat_id, channel_id, campaign_id))
-            .cte("seen")
-        )
-        query = (
-            select(Combat, Campaign.dm_id, Campaign.status, before.c.round, before.c.current)
-            .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
-            .join(before, before.c.id == Combat.id)
-            .where(*_which(Combat, combat_id, channel_id, campaign_id))
-        )
-        if lock:
-            query = query.with_for_update(of=Combat, key_share=True)
-        row = (await self.session.execute(query)).first()
+        by, value = _found_by(combat_id, channel_id, campaign_id)
+        query = _fight_locked(by, lock)
+        row = (await self.session.execute(query, {by: value})).first()
         return (row[0], row[1], row[2], (row[3], row[4])) if row is not None else None
 
     async def fight_as_read(
@@ -656,14 +686,8 @@ class CombatRepository:
     ) -> tuple[Combat, int | None, str | None, list[Combatant], list[Character]] | None:
         """For a read (nothing locked): the fight as `combat_and_campaign` finds it, with its combatants in
         initiative order and their characters' rows, in one query (one snapshot, so they agree)."""
-        query = (
-            select(Combat, Campaign.dm_id, Campaign.status, Combatant, Character)
-            .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
-            .outerjoin(Combatant, Combatant.combat_id == Combat.id)
-            .outerjoin(Character, Character.id == Combatant.character_id)
-            .where(*_which(Combat, combat_id, channel_id, campaign_id))
-        )
-        rows = (await self.session.execute(query.order_by(Combat.id, Combatant.position, Combatant.id))).all()
+        by, value = _found_by(combat_id, channel_id, campaign_id)
+        rows = (await self.session.execute(_fight_read(by), {by: value})).all()
         if not rows:
             return None
         combat, dm, status = rows[0][0], rows[0][1], rows[0][2]
