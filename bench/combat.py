@@ -6,7 +6,9 @@ then every combatant takes a turn in initiative order: a player `/attack`s an og
 also edits the fight's one tracker message. dmbot runs as in production: Postgres, the Redis rate limiter,
 every roll logged. The bare bot answers `/ping` with a constant: its figures are the floor.
 
-Figures: the median and p99 of each command's round trip (dispatch → the bot's response), the wall time of a
+Figures: the median and p99 of each command's round trip (dispatch → the bot's response) with the database round
+trips it made (BEGIN, statements, COMMIT of its own task: the tracker's coalesced edits and the roll log are
+background tasks, not counted), the wall time of a
 whole round against 15 sequential bare `/ping`s, and interactions per second with several fights at once
 against the bare bot with as many callers.
 
@@ -30,15 +32,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import update
+
 from bench.common import bare_bot_session, response_time
 from bot.engine.creation import Choices
-from bot.engine.sheet import Actor
+from bot.engine.sheet import Actor, name_key
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.server import LocalDiscord
 from bot.settings import Settings
 from bot.testbed.databases import temporary_postgres
 from bot.testbed.harness import SandboxSession, running_bot
-from persistence.models import Campaign
+from bot.testbed.statements import RoundTrips, counting
+from persistence.models import Campaign, Character
 
 PLAYERS = {"alice": "Tordek", "bob": "Brienne", "carol": "Mira", "dave": "Odo"}
 MONSTERS = ("ogre", 2)
@@ -49,6 +54,7 @@ TURN = re.compile(r"It's \*\*(.+?)\*\*'s turn")
 @dataclass
 class Samples:
     by_command: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # round trips of each
     rounds: list[float] = field(default_factory=list)
     interactions: int = 0
 
@@ -68,15 +74,20 @@ def p99_ms(values: list[float]) -> float:
 class Table:
     """One channel with a campaign whose DM is `dungeonmaster`, where rounds are played."""
 
-    def __init__(self, session: SandboxSession, channel_id: int, campaign_id: int) -> None:
-        self.session, self.channel, self.campaign = session, channel_id, campaign_id
+    def __init__(self, session: SandboxSession, channel_id: int, campaign_id: int, party: dict[str, str]) -> None:
+        self.session, self.channel, self.campaign, self.party = session, channel_id, campaign_id, party
+        self.trips: RoundTrips | None = None  # counting the database round trips of each command (one fight only)
         self.dm = Actor(session.user_id("dungeonmaster"), session.world.guild.id, channel_id)
 
     async def timed(self, samples: Samples, command: str, options: dict[str, object] | None, user: str) -> str:
+        if self.trips is not None:
+            self.trips.start()
         handle = await self.session.discord.invoke(
             command, options, user_id=self.session.user_id(user), channel_id=self.channel
         )
         samples.by_command[command].append(await response_time(handle))
+        if self.trips is not None:  # the command's own: BEGIN, statements, COMMIT (not the tracker's edits)
+            samples.statements[command].append(len(self.trips.of_commands()))
         samples.interactions += 1
         if handle.ephemeral:
             raise RuntimeError(f"/{command} by {user} was refused: {handle.content}")
@@ -91,7 +102,7 @@ class Table:
         for user in PLAYERS:
             await self.timed(samples, "combat join", None, user)
         content = await self.timed(samples, "combat next", None, "dungeonmaster")
-        owners = {name: user for user, name in PLAYERS.items()}
+        owners = {name: user for user, name in self.party.items()}
         for _ in range(len(PLAYERS) + MONSTERS[1]):
             current = TURN.search(content)
             player = owners.get(current.group(1)) if current else None
@@ -102,7 +113,8 @@ class Table:
         await combat.end(self.dm, combat_id)
 
 
-async def open_table(session: SandboxSession, name: str) -> Table:
+async def open_table(session: SandboxSession, name: str, number: int) -> Table:
+    """A campaign in a channel of its own, with a party of its own (only a campaign's party joins its fights)."""
     guild = session.world.guild
     channel = session.world.add_channel(guild.id, name)
     async with session.services.db.transaction() as db:
@@ -117,19 +129,25 @@ async def open_table(session: SandboxSession, name: str) -> Table:
         )
         db.add(row)
         await db.flush()
-        return Table(session, channel.id, row.id)
+        campaign_id = row.id
+    party = {user: f"{hero} {number}" if number else hero for user, hero in PLAYERS.items()}
+    await make_party(session, party, campaign_id)
+    return Table(session, channel.id, campaign_id, party)
 
 
-async def make_party(session: SandboxSession) -> None:
+async def make_party(session: SandboxSession, party: dict[str, str], campaign_id: int) -> None:
     guild = session.world.guild
     if "dave" not in {u.name for u in session.world.users.values()}:
         session.world.add_member(guild.id, name="dave")
-    for user, name in PLAYERS.items():
+    for user, name in party.items():
         actor = Actor(session.user_id(user), guild.id)
         draft = await session.services.characters.start_draft(
             actor, name=name, race="human", klass="fighter", background="acolyte", method="standard"
         )
         await session.services.characters.create(actor, draft, Choices(skills=("athletics", "perception")))
+    async with session.services.db.transaction() as db:
+        names = [name_key(name) for name in party.values()]
+        await db.execute(update(Character).where(Character.name_key.in_(names)).values(campaign_id=campaign_id))
 
 
 async def dmbot_figures(
@@ -145,13 +163,15 @@ async def dmbot_figures(
         log_level="WARNING",
     )
     async with running_bot(settings, rng=random.Random(7)) as session:
-        await make_party(session)
-        tables = [await open_table(session, f"arena-{i}") for i in range(fights)]
+        tables = [await open_table(session, f"arena-{i}", i) for i in range(fights)]
         for _ in range(3):  # warm-up
             await tables[0].round(Samples())
         samples = Samples()
-        for _ in range(rounds):
-            await tables[0].round(samples)
+        with counting(session.services.db.engine) as trips:
+            tables[0].trips = trips
+            for _ in range(rounds):
+                await tables[0].round(samples)
+            tables[0].trips = None
         busy = Samples()
         deadline = time.monotonic() + seconds
 
@@ -210,13 +230,13 @@ def print_report(bare: tuple[list[float], list[float], float], dmbot: tuple[Samp
         f"== a combat round: 6 combatants ({len(PLAYERS)} players, {MONSTERS[1]} ogres), "
         f"{INTERACTIONS_PER_ROUND} interactions"
     )
-    print(f"{'':<24}{'median ms':>10}{'p99 ms':>10}{'ratio':>8}{'n':>7}")
+    print(f"{'':<24}{'median ms':>10}{'p99 ms':>10}{'ratio':>8}{'n':>7}{'statements':>12}")
     print(f"{'bare bot /ping':<24}{base:>10.2f}{p99_ms(pings):>10.2f}{1.0:>8.2f}{len(pings):>7}")
     for command in ("combat join", "attack", "combat next"):
         values = samples.by_command[command]
         print(
             f"{'dmbot /' + command:<24}{median_ms(values):>10.2f}{p99_ms(values):>10.2f}"
-            f"{median_ms(values) / base:>8.2f}{len(values):>7}"
+            f"{median_ms(values) / base:>8.2f}{len(values):>7}{statistics.median(samples.statements[command]):>12.0f}"
         )
     bare_round, round_ = median_ms(bare_rounds), median_ms(samples.rounds)
     print(

@@ -12,9 +12,22 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import BindParameter, Row, Select, and_, bindparam, column, delete, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -574,6 +587,61 @@ def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
     )
 
 
+Which = Literal["combat_id", "channel_id", "campaign_id"]  # how a fight is found (see `_which`)
+
+
+def _which(combat: type[Combat] | Any, by: Which) -> tuple[ColumnElement[bool], ...]:
+    """Which fight: by id, or the running one of a campaign or a channel (`combat` may be an alias); the
+    value is the bind parameter named `by`."""
+    if by == "combat_id":
+        return (combat.id == bindparam(by),)
+    if by == "campaign_id":
+        return (combat.campaign_id == bindparam(by), combat.status == "active")
+    return (combat.channel_id == bindparam(by), combat.status == "active")
+
+
+def _found_by(combat_id: int | None, channel_id: int | None, campaign_id: int | None) -> tuple[Which, int | None]:
+    if combat_id is not None:
+        return "combat_id", combat_id
+    if campaign_id is not None:
+        return "campaign_id", campaign_id
+    return "channel_id", channel_id
+
+
+@functools.cache
+def _fight_locked(by: Which, lock: bool) -> Select[Any]:
+    """The fight, its campaign's DM and status, and the turn as the statement first saw it: built once (its
+    column proxies are costly)."""
+    seen = aliased(Combat)
+    current = and_(Combatant.combat_id == seen.id, Combatant.position == seen.turn_index)
+    before = (
+        select(seen.id, seen.round, Combatant.id.label("current"))
+        .outerjoin(Combatant, current)
+        .where(*_which(seen, by))
+        .cte("seen")
+    )
+    query = (
+        select(Combat, Campaign.dm_id, Campaign.status, before.c.round, before.c.current)
+        .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        .join(before, before.c.id == Combat.id)
+        .where(*_which(Combat, by))
+    )
+    return query.with_for_update(of=Combat, key_share=True) if lock else query
+
+
+@functools.cache
+def _fight_read(by: Which) -> Select[Any]:
+    """The fight with its campaign's DM and status, its combatants and their characters: built once."""
+    return (
+        select(Combat, Campaign.dm_id, Campaign.status, Combatant, Character)
+        .outerjoin(Campaign, Campaign.id == Combat.campaign_id)
+        .outerjoin(Combatant, Combatant.combat_id == Combat.id)
+        .outerjoin(Character, Character.id == Combatant.character_id)
+        .where(*_which(Combat, by))
+        .order_by(Combat.id, Combatant.position, Combatant.id)
+    )
+
+
 class CombatRepository:
     """Fights and their combatants. A change locks the combat row first, so changes to one fight queue up."""
 
@@ -605,23 +673,32 @@ class CombatRepository:
         channel_id: int | None = None,
         campaign_id: int | None = None,
         lock: bool = False,
-    ) -> tuple[Combat, int | None, str | None] | None:
-        """A fight (by id, or the running one of a channel or a campaign) with its campaign's DM and status, in
-        one query.
+    ) -> tuple[Combat, int | None, str | None, tuple[int, int | None]] | None:
+        """A fight (by id, or the running one of a channel or a campaign) with its campaign's DM and status, and
+        the turn as it was when the query started (round, the id of the combatant whose turn it was), in one query.
 
-        The lock covers the combat row only, never the campaign's.
+        The lock covers the combat row only, never the campaign's. A query that waits for the lock returns the
+        combat row as the other transaction left it, but the turn it saw before waiting: the two differ when
+        another `/combat next` ended the turn meanwhile (compare-and-set without a read of its own).
         """
-        query = select(Combat, Campaign.dm_id, Campaign.status).outerjoin(Campaign, Campaign.id == Combat.campaign_id)
-        if combat_id is not None:
-            query = query.where(Combat.id == combat_id)
-        elif campaign_id is not None:
-            query = query.where(Combat.campaign_id == campaign_id, Combat.status == "active")
-        else:
-            query = query.where(Combat.channel_id == channel_id, Combat.status == "active")
-        if lock:
-            query = query.with_for_update(of=Combat, key_share=True)
-        row = (await self.session.execute(query)).first()
-        return (row[0], row[1], row[2]) if row is not None else None
+        by, value = _found_by(combat_id, channel_id, campaign_id)
+        query = _fight_locked(by, lock)
+        row = (await self.session.execute(query, {by: value})).first()
+        return (row[0], row[1], row[2], (row[3], row[4])) if row is not None else None
+
+    async def fight_as_read(
+        self, *, combat_id: int | None = None, channel_id: int | None = None, campaign_id: int | None = None
+    ) -> tuple[Combat, int | None, str | None, list[Combatant], list[Character]] | None:
+        """For a read (nothing locked): the fight as `combat_and_campaign` finds it, with its combatants in
+        initiative order and their characters' rows, in one query (one snapshot, so they agree)."""
+        by, value = _found_by(combat_id, channel_id, campaign_id)
+        rows = (await self.session.execute(_fight_read(by), {by: value})).all()
+        if not rows:
+            return None
+        combat, dm, status = rows[0][0], rows[0][1], rows[0][2]
+        mine = [r for r in rows if r[0] is combat]  # a channel has one running fight; by id, one
+        combatants = [r[3] for r in mine if r[3] is not None]
+        return combat, dm, status, combatants, [r[4] for r in mine if r[4] is not None]
 
     async def turn_key(
         self, *, combat_id: int | None = None, channel_id: int | None = None, campaign_id: int | None = None

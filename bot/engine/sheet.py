@@ -8,6 +8,7 @@ which only composes the formulas in `bot.engine.rules`.
 from __future__ import annotations
 
 import unicodedata
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -387,7 +388,36 @@ def toughness(subrace: Subrace | None) -> int:
 # --- Conversions ----------------------------------------------------------------------------------
 
 
+# The columns `to_sheet` reads. A row's sheet is kept with it while every one of them is the very object it was
+# built from: the engine replaces a column's value to change it (the ORM sees nothing else), so a change is seen.
+_SHEET_SOURCES = (
+    "id", "guild_id", "owner_id", "campaign_id", "name", "active", "version", "race", "subrace", "class_index",
+    "background", "level", "xp", "levelup_allowed", "base_scores", "bonus_scores", "hp_max", "hp_current",
+    "hp_temp", "hit_dice_used", "death_successes", "death_failures", "proficiencies", "expertise", "languages",
+    "features", "inventory", "coins", "slots_max", "slots_current", "conditions", "notes", "backstory",
+    "portrait_url", "pronouns", "spells", "effects", "subclass", "custom",
+)  # fmt: skip
+_NOT_LOADED = object()
+_built: weakref.WeakKeyDictionary[Character, tuple[tuple[Any, ...], Sheet]] = weakref.WeakKeyDictionary()
+
+
 def to_sheet(row: Character | Row[Any]) -> Sheet:
+    """The sheet of a character's row; building one costs (a fight reads each several times per command), so
+    a row's is built once until one of its columns is given a new value."""
+    if not isinstance(row, Character):
+        return _sheet_of(row)
+    loaded = row.__dict__
+    sources = tuple(loaded.get(name, _NOT_LOADED) for name in _SHEET_SOURCES)
+    known = _built.get(row)
+    if known is not None and all(a is b for a, b in zip(known[0], sources, strict=True)):
+        return known[1]
+    sheet = _sheet_of(row)
+    if not any(value is _NOT_LOADED for value in sources):
+        _built[row] = (sources, sheet)
+    return sheet
+
+
+def _sheet_of(row: Character | Row[Any]) -> Sheet:
     # A Row (a Core select of the columns, see persistence.repositories.SHEET_COLUMNS) reads alike.
     return Sheet(
         id=row.id,

@@ -451,6 +451,19 @@ async def test_two_nexts_by_the_player_advance_once(pg: World) -> None:
 
 
 @pytest.mark.postgres
+async def test_two_nexts_by_the_dm_advance_once(pg: World) -> None:
+    """The DM may end anyone's turn, so only the turn seen as the fight was locked (before waiting for the
+    other `next`'s lock) tells the second click from a new one."""
+    combat_id = await fight(pg, ("goblin", 3))
+    await pg.combat.next_turn(pg.dm, combat_id)
+    before = await pg.combat.status(combat_id)
+    results = await asyncio.gather(*(pg.combat.next_turn(pg.dm, combat_id) for _ in range(2)), return_exceptions=True)
+    assert sum(isinstance(r, TurnMoved) for r in results) == 1, results
+    after = await pg.combat.status(combat_id)
+    assert after.version == before.version + 1
+
+
+@pytest.mark.postgres
 async def test_two_nexts_seen_at_the_same_turn_advance_once(pg: World) -> None:
     combat_id = await fight(pg, ("goblin", 3))
     await pg.combat.next_turn(pg.dm, combat_id)

@@ -31,6 +31,7 @@ class Fight:
     dm_id: int | None
     campaign_status: str | None = None  # "active", "paused" or "ended", as read with the fight
     fights: Fights | None = None  # what loaded it: the dice and saves that damage's concentration checks use
+    seen_turn: TurnKey | None = None  # locked: whose turn it was before the lock was waited for (`turn_key()`)
 
     def current(self) -> Combatant | None:
         if self.combat.round == 0 or not self.rows:

@@ -129,23 +129,29 @@ class Fights:
 
     async def load(self, session: AsyncSession, ref: CombatRef, *, lock: bool, need_dm: bool = True) -> Fight:
         """The fight (its row locked first when changing it), its combatants and their characters' rows:
-        two queries."""
+        one query for a read, two for a change."""
         repo = CombatRepository(session)
-        if isinstance(ref, InChannel):
-            found = await repo.combat_and_campaign(channel_id=ref.channel_id, lock=lock)
-        elif isinstance(ref, OfCampaign):
-            found = await repo.combat_and_campaign(campaign_id=ref.campaign_id, lock=lock)
+        if not lock:
+            read = await repo.fight_as_read(**_where(ref))
+            if read is None:
+                raise _missing(ref)
+            combat, dm, campaign_status, rows, characters = read
+            seen_turn = None
         else:
-            found = await repo.combat_and_campaign(combat_id=ref, lock=lock)
-        if found is None:
-            raise _missing(ref)
-        combat, dm, campaign_status = found
-        rows, characters = await repo.combatants_and_characters(combat.id, lock=lock)
+            found = await repo.combat_and_campaign(**_where(ref), lock=True)
+            if found is None:
+                raise _missing(ref)
+            combat, dm, campaign_status, (seen_round, seen_current) = found
+            seen_turn = (seen_round, (seen_current or 0) if seen_round else 0)
+            # A second query, after the lock: a change committed while this one waited for it is seen.
+            rows, characters = await repo.combatants_and_characters(combat.id, lock=True)
         if self.homebrew is not None:  # homebrew monsters' stat blocks, for the synchronous `monster()`
             await self.homebrew.warm(session, (r.monster_index for r in rows))
         if need_dm and self.campaign_dm is not None:
             dm = await self.campaign_dm(combat.campaign_id)
-        return Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status, fights=self)
+        fight = Fight(combat, rows, {c.id: c for c in characters}, dm, campaign_status, fights=self)
+        fight.seen_turn = seen_turn
+        return fight
 
     async def dm_of(self, session: AsyncSession, campaign_id: int) -> int | None:
         if self.campaign_dm is not None:
@@ -246,6 +252,14 @@ def refuse_unless_running(campaign_status: str | None) -> None:
         raise InvalidInput("This campaign is paused by its DM; the fight waits until `/dm resume`.")
     if campaign_status == "ended":
         raise InvalidInput("This campaign has ended; its fights are over.")
+
+
+def _where(ref: CombatRef) -> dict[str, int]:
+    if isinstance(ref, InChannel):
+        return {"channel_id": ref.channel_id}
+    if isinstance(ref, OfCampaign):
+        return {"campaign_id": ref.campaign_id}
+    return {"combat_id": ref}
 
 
 def _missing(ref: CombatRef) -> NotFound:

@@ -31,14 +31,14 @@ class TurnOrder:
         """End the current turn: by its player or the DM. Ticks conditions and effects, skips the dead and
         those holding their turn, counts rounds.
 
-        `expected` is the turn the caller saw (read now when not given); if another `next` ended that turn
-        first, this one raises `TurnMoved` instead of advancing again.
+        `expected` is the turn the caller saw (by default the one found as the fight is locked, before waiting
+        for the lock); if another `next` ended that turn first, this one raises `TurnMoved` instead of advancing
+        again.
         """
-        combat_id, now_key = await self.fights.turn_key(combat)
-        seen = expected if expected is not None else now_key
         async with self.fights.db.transaction() as session:
-            fight = await self.fights.open(session, combat_id)
+            fight = await self.fights.open(session, combat)
             current = fight.current()
+            seen = expected if expected is not None else fight.seen_turn  # as the command found it
             if fight.turn_key() != seen:
                 name = current.name if current else "nobody"
                 raise TurnMoved(f"That turn already ended: it's {name}'s turn now (round {fight.combat.round}).")
