@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 FAIL_FAST_SECONDS = 1.5
-# Connections of the pool for hot single-row reads (`Database.fetchrow`), taken out of the overflow.
+# Connections of the pool for hot reads and log appends (`fetchrow`, `copy_rows`), taken out of the overflow.
 HOT_CONNECTIONS = 2
 BEFORE_COMMIT = "before_commit"  # session.info key: hooks to run at the end of a successful transaction
 
@@ -67,6 +67,15 @@ class Database:
         """
         pool = await self._hot_pool()
         return await pool.fetchrow(query, *args, timeout=FAIL_FAST_SECONDS + 0.5)
+
+    async def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Append rows in one COPY on asyncpg directly (Postgres only): a log's batch in one round trip,
+        without the BEGIN, INSERT and COMMIT (and ~1 ms of CPU) of an ORM insert. All or nothing."""
+        pool = await self._hot_pool()
+        async with pool.acquire(timeout=FAIL_FAST_SECONDS) as connection:
+            await connection.copy_records_to_table(
+                table, records=rows, columns=list(columns), timeout=FAIL_FAST_SECONDS + 0.5
+            )
 
     async def _hot_pool(self) -> asyncpg.Pool:
         if self._hot is None:
