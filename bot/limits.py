@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from string import Template
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from redis import exceptions as redis_errors
@@ -35,8 +35,61 @@ UNAVAILABLE_SCOPE = "unavailable"
 # Keys live this long after they would have refilled completely (a missing key is a full bucket).
 EXPIRY_SLACK_MS = 1000
 
-# One script run decides a batch of checks, in order, as if each ran alone (the client sends the checks
-# that queue up while a batch is in flight as the next one, see RedisBuckets): per check, ARGV holds its
+# One check alone (the usual case: nothing else in flight), written out without tables or loops, which
+# cost the batch script a few microseconds more per run. KEYS[1] = user bucket, KEYS[2] = guild bucket
+# (absent outside guilds); ARGV[1] = cost.
+# The bucket sizes are written into the script text ($placeholders, see RedisBuckets), not sent as
+# arguments: each argument costs the (pure Python) client a few microseconds to encode.
+# Returns one integer: 0 = allowed, else the wait in microseconds, positive when the user bucket
+# refused and negative when the guild bucket did (the longer wait wins; a tie goes to the guild).
+# Written out per bucket, without tables or loops: the script's cost is mostly its redis.call()s,
+# and every microsecond here is one the round trip pays. So a bucket is one number, the server time
+# (ms) at which it is full again (as in GCRA: its level is capacity - (full_at - now) * rate), in a
+# string key that expires then (plus slack): one MGET reads both buckets and one SET ... PX writes
+# value and expiry together, 4 calls in all (TIME, MGET, 2 SET) where hashes needed 7. A missing key
+# is a full bucket. Numbers handed to redis.call are converted exactly (Lua's tostring would not).
+# The server's clock (TIME) is the one truth shared by every bot process; if it steps back by d, a
+# bucket looks d ms further from full: a wait longer by d at worst, never a token too many.
+TOKEN_BUCKET_LUA = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] * 0.001
+local want = tonumber(ARGV[1])
+local min, max, ceil = math.min, math.max, math.ceil
+local saved
+if KEYS[2] then saved = redis.call('MGET', KEYS[1], KEYS[2]) else saved = {redis.call('GET', KEYS[1])} end
+
+local ucap, urate = $user_capacity, $user_per_ms
+local ucost = min(want, ucap)
+local udebt = 0
+if saved[1] then udebt = max(0, tonumber(saved[1]) - now) end
+local ulevel = ucap - udebt * urate
+local uwait = 0
+if ulevel < ucost then uwait = (ucost - ulevel) / urate end
+
+if KEYS[2] then
+  local gcap, grate = $guild_capacity, $guild_per_ms
+  local gcost = min(want, gcap)
+  local gdebt = 0
+  if saved[2] then gdebt = max(0, tonumber(saved[2]) - now) end
+  local glevel = gcap - gdebt * grate
+  if glevel < gcost then
+    local gwait = (gcost - glevel) / grate
+    if gwait >= uwait then return -min(ceil(gwait * 1000), 1e15) end
+  end
+  if uwait == 0 then
+    gdebt = gdebt + gcost / grate
+    redis.call('SET', KEYS[2], now + gdebt, 'PX', ceil(gdebt) + $slack_ms)
+  end
+end
+
+if uwait > 0 then return min(ceil(uwait * 1000), 1e15) end
+udebt = udebt + ucost / urate
+redis.call('SET', KEYS[1], now + udebt, 'PX', ceil(udebt) + $slack_ms)
+return 0
+"""
+
+# A batch of checks, decided in order as if each ran alone, in one script run (the checks that queue
+# up while a run is in flight go out together as the next one, see RedisBuckets): per check, ARGV holds its
 # cost, and KEYS its user bucket then its guild bucket; a negative cost marks a check without a guild
 # (direct messages), which has the user key only. The bucket sizes are written into the script text
 # ($placeholders), not sent as arguments: each argument costs the (pure Python) client time to encode.
@@ -48,7 +101,7 @@ EXPIRY_SLACK_MS = 1000
 # in a batch). A missing key is a full bucket. Numbers handed to redis.call are converted exactly.
 # The server's clock (TIME) is the one truth shared by every bot process; if it steps back by d, a
 # bucket looks d ms further from full: a wait longer by d at worst, never a token too many.
-TOKEN_BUCKET_LUA = """
+BATCH_LUA = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] * 0.001
 local min, max, ceil = math.min, math.max, math.ceil
@@ -141,9 +194,10 @@ class RedisBuckets:
     """Both buckets checked and charged by one Lua script: atomic across processes.
 
     One script run is in flight at a time per process: a check that finds none goes out at once (one
-    EVALSHA, no delay), and the checks that arrive meanwhile wait and go out together as the next run,
-    decided in arrival order. Under load a check then costs a fraction of a round trip, on the client
-    and on the server (one TIME and one MGET per batch), instead of a round trip of its own each.
+    EVALSHA of the one-check script, no delay), and the checks that arrive meanwhile wait and go out
+    together as the next run (the batch script), decided in arrival order. Under load a check then
+    costs a fraction of a round trip, on the client and on the server (one TIME and one MGET per
+    batch), instead of a round trip of its own each.
 
     Owns `client` (closed by `aclose`). Outage errors (see REDIS_OUTAGE_ERRORS) propagate.
     """
@@ -151,14 +205,17 @@ class RedisBuckets:
     def __init__(self, client: Redis, user: BucketSpec, guild: BucketSpec, *, prefix: str = "dmbot:rl:") -> None:
         self.client = client
         self.prefix = prefix
-        self.script = Template(TOKEN_BUCKET_LUA).substitute(
-            user_capacity=user.capacity,
-            guild_capacity=guild.capacity,
-            user_per_ms=repr(user.refill_per_second / 1000),  # repr: a valid Lua number, exact
-            guild_per_ms=repr(guild.refill_per_second / 1000),
-            slack_ms=EXPIRY_SLACK_MS,
-        )
+        sizes = {
+            "user_capacity": user.capacity,
+            "guild_capacity": guild.capacity,
+            "user_per_ms": repr(user.refill_per_second / 1000),  # repr: a valid Lua number, exact
+            "guild_per_ms": repr(guild.refill_per_second / 1000),
+            "slack_ms": EXPIRY_SLACK_MS,
+        }
+        self.script = Template(TOKEN_BUCKET_LUA).substitute(sizes)
         self.sha = hashlib.sha1(self.script.encode()).hexdigest()
+        self.batch_script = Template(BATCH_LUA).substitute(sizes)
+        self.batch_sha = hashlib.sha1(self.batch_script.encode()).hexdigest()
         self._busy = False  # a script run is in flight
         self._queued: list[_Queued] = []
         self._batches: set[asyncio.Task[None]] = set()
@@ -175,20 +232,19 @@ class RedisBuckets:
     async def check(self, user_id: int, guild_id: int | None, cost: int) -> LimitDecision:
         if cost <= 0:
             return _allowed()
-        if guild_id is None:
-            keys, signed = [self.user_key(user_id)], -cost
-        else:
-            keys, signed = [self.user_key(user_id), self.guild_key(guild_id)], cost
+        keys = [self.user_key(user_id)]
+        if guild_id is not None:
+            keys.append(self.guild_key(guild_id))
         if self._busy:
             answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            self._queued.append((keys, signed, answer))
+            self._queued.append((keys, cost if guild_id is not None else -cost, answer))
             return _decision(await answer)
         self._busy = True
         try:
-            (wait_us,) = await self._run(keys, [signed])
+            wait_us = await self._run(self.sha, self.script, keys, [cost])
         finally:
             self._next_batch()
-        return _decision(wait_us)
+        return _decision(int(wait_us))
 
     def _next_batch(self) -> None:
         """Send what queued up while a run was in flight, or mark the line free."""
@@ -202,7 +258,8 @@ class RedisBuckets:
 
     async def _send(self, batch: list[_Queued]) -> None:
         try:
-            waits = await self._run([key for keys, _, _ in batch for key in keys], [signed for _, signed, _ in batch])
+            keys = [key for keys, _, _ in batch for key in keys]
+            waits = await self._run(self.batch_sha, self.batch_script, keys, [signed for _, signed, _ in batch])
         except asyncio.CancelledError:
             for _, _, answer in batch:
                 answer.cancel()
@@ -218,13 +275,13 @@ class RedisBuckets:
         finally:
             self._next_batch()
 
-    async def _run(self, keys: list[str], costs: list[int]) -> list[int]:
+    async def _run(self, sha: str, script: str, keys: list[str], costs: list[int]) -> Any:
         try:
-            return await self.client.evalsha(self.sha, len(keys), *keys, *costs)
+            return await self.client.evalsha(sha, len(keys), *keys, *costs)
         except redis_errors.NoScriptError:
             # Script cache emptied (restart, failover, SCRIPT FLUSH): load it and retry once.
-            await self.client.script_load(self.script)
-            return await self.client.evalsha(self.sha, len(keys), *keys, *costs)
+            await self.client.script_load(script)
+            return await self.client.evalsha(sha, len(keys), *keys, *costs)
 
     async def ping(self) -> float:
         started = time.perf_counter()

@@ -176,7 +176,7 @@ async def test_checks_sent_together_decide_as_one_after_another(shared: tuple[Re
 async def test_concurrent_checks_share_script_runs(own_redis: RedisProcess) -> None:
     client = Redis.from_url(own_redis.url)
     rb = buckets(client, "t:", user=(100, 0.001), guild=(1000, 0.001))
-    await rb.check(1, 7, 1)  # loads the script
+    await asyncio.gather(rb.check(1, 7, 1), rb.check(2, 7, 1))  # loads both scripts (one check, a batch)
     await client.config_resetstat()
     decisions = await asyncio.gather(*(rb.check(user, 7, 1) for user in range(40)))
     assert all(d.allowed for d in decisions)
