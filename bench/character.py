@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
+from bench.common import Figures, bare_bot_session, bench_discord, measure, merge, ping_invoker, report
 from bot.sandbox.interactions import InteractionHandle
 from bot.testbed.databases import temporary_postgres
 from bot.testbed.harness import isolated_settings, running_bot
@@ -42,7 +42,7 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float) -> dict
         log_level="WARNING",
     )
     figures: dict[str, Figures] = {}
-    async with running_bot(settings, rng=random.Random(1)) as session:
+    async with bench_discord() as discord, running_bot(settings, rng=random.Random(1), discord=discord) as session:
         await session.make_character()
         user, channel = session.user_id("alice"), session.channel_id("tavern")
         for label, (command, options) in COMMANDS.items():

@@ -414,7 +414,7 @@ def print_tally(title: str, tally: Tally, elapsed: float) -> None:
 
 async def run_bare(guilds: int, players: int, seconds: float) -> tuple[Tally, float, float]:
     world, crowd = big_world(guilds, players)
-    async with LocalDiscord(world, strict=False) as discord, bare_process(discord) as bare:
+    async with LocalDiscord(world, strict=False, enforce_contract=False) as discord, bare_process(discord) as bare:
         tally, elapsed = await drive(discord, crowd, (("ping", 1),), seconds)
         return tally, elapsed, bare.memory_mb()
 
@@ -424,7 +424,10 @@ async def run_dmbot(
 ) -> DmbotRun:
     """The mix against `shards` dmbot processes (one shard each); peak figures are the largest process's."""
     world, crowd = big_world(guilds, players)
-    async with LocalDiscord(world, strict=False) as discord, LocalLLM(first_token_delay=0.2, chunk_delay=0.01) as llm:
+    async with (
+        LocalDiscord(world, strict=False, enforce_contract=False) as discord,
+        LocalLLM(first_token_delay=0.2, chunk_delay=0.01) as llm,
+    ):
         env = bot_env(
             discord,
             database_url,
@@ -628,7 +631,7 @@ class TwoProcessResult:
 
 async def two_processes(database_url: str, redis_url: str = REDIS_URL, coin_changes: int = 40) -> TwoProcessResult:
     world, first, second = two_shard_world()
-    async with LocalDiscord(world, strict=False) as discord:
+    async with LocalDiscord(world, strict=False, enforce_contract=False) as discord:
         # Bucket of 50 per user: room for the coin changes; a roll costs 25, so a third one is refused.
         env = bot_env(
             discord,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Figures, bare_bot_session, measure, merge, ping_invoker, report
+from bench.common import Figures, bare_bot_session, bench_discord, measure, merge, ping_invoker, report
 from bot.sandbox.interactions import InteractionHandle
 from bot.settings import Settings
 from bot.testbed.databases import temporary_postgres
@@ -34,7 +34,7 @@ async def dmbot_figures(database_url: str, samples: int, seconds: float, redis_u
         rate_guild_capacity=10**9,
         log_level="WARNING",
     )
-    async with running_bot(settings) as session:
+    async with bench_discord() as discord, running_bot(settings, discord=discord) as session:
         user, channel = session.user_id("alice"), session.channel_id("tavern")
         expressions = ["1d20+5", "4d6kh3", "2d6+1d4+3", "1d20+7 [slashing]"]
 

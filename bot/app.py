@@ -221,6 +221,16 @@ async def admitted(interaction: discord.Interaction[DMBot], read: Awaitable[T]) 
     return result
 
 
+async def admitted_now(interaction: discord.Interaction[DMBot]) -> bool:
+    """For an overlapped command that decides, this time, to wait for the limit before its work: whether
+    the rate limit allows it (when refused, the refusal is answered)."""
+    pending: asyncio.Future[LimitDecision] | None = interaction.extras.pop(PENDING_LIMIT, None)
+    if pending is None:
+        return True
+    command = interaction.command.qualified_name if interaction.command else "unknown"
+    return await _admit(interaction, command, await pending)
+
+
 async def _admit(interaction: discord.Interaction[DMBot], command: str, decision: LimitDecision) -> bool:
     if decision.allowed:
         return True

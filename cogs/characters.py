@@ -24,6 +24,7 @@ from bot.engine.checks import AttackResult, CheckResult, CheckService
 from bot.engine.combat import CombatService, NoFight
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.sheet import Sheet
+from bot.engine.sheet_reads import Derived
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
@@ -49,10 +50,11 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         self.srd = characters.srd
         self.draft_timeout = draft_timeout  # seconds a creation or deletion flow waits for the player
         self.porting = CharacterPorting(characters)
+        self._embeds = Derived(lambda sheet: views.sheet_embed(sheet, self.characters.stats(sheet), self.srd))
         super().__init__()
 
     def render(self, sheet: Sheet) -> discord.Embed:
-        return views.sheet_embed(sheet, self.characters.stats(sheet), self.srd)
+        return self._embeds(sheet)  # the same embed for the same sheet (sending one does not change it)
 
     # --- autocomplete ---------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ import structlog
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.app import DMBot
+from bot.app import LIMIT_OVERLAPS_READ, DMBot, admitted, admitted_now
 from bot.engine.aliases import AliasService
-from bot.engine.rolls import MAX_DC, MAX_TIMES, RollService
+from bot.engine.rolls import MAX_DC, MAX_TIMES, RollBatch, RollService, cheap_to_roll
+from bot.engine.sheet import Actor
 from bot.ui.embeds import rolls_embed
 from bot.ui.text import safe
 from cogs.common import actor_of
@@ -21,7 +22,7 @@ class DiceCog(commands.Cog):
         self.rolls = rolls
         self.aliases = aliases
 
-    @app_commands.command(name="roll")
+    @app_commands.command(name="roll", extras={LIMIT_OVERLAPS_READ: True})
     @app_commands.describe(
         expression="Dice to roll, e.g. 1d20+5, 4d6kh3, 2d6e6, or a saved roll's name (/alias)",
         advantage="Roll the leading d20 twice and keep the higher",
@@ -44,15 +45,13 @@ class DiceCog(commands.Cog):
     ) -> None:
         """Roll dice: 1d20+5, 4d6kh3 (keep highest 3), 2d6e6 (explode), many times, against a DC."""
         actor = actor_of(interaction)
-        saved = await self.aliases.expand(actor, expression)
-        batch = self.rolls.roll_batch(
-            saved.expression,
-            times=times,
-            dc=dc,
-            advantage=advantage,
-            disadvantage=disadvantage,
-            label=label if label is not None else saved.label,
-        )
+        # A small roll is rolled while the limit is checked (rolling changes nothing; the roll is logged
+        # only once admitted); a big one waits for the limit first.
+        if not cheap_to_roll(expression, times) and not await admitted_now(interaction):
+            return
+        batch = await admitted(interaction, self._rolled(actor, expression, times, dc, advantage, disadvantage, label))
+        if batch is None:
+            return
         await interaction.response.send_message(
             embed=rolls_embed(batch, safe(interaction.user.display_name)), ephemeral=private
         )
@@ -60,6 +59,26 @@ class DiceCog(commands.Cog):
             await self.rolls.record_batch(actor, batch)
         except Exception:  # the player has the result; a lost log line must not turn into an error reply
             log.exception("could not write the roll log")
+
+    async def _rolled(
+        self,
+        actor: Actor,
+        expression: str,
+        times: int,
+        dc: int | None,
+        advantage: bool,
+        disadvantage: bool,
+        label: str | None,
+    ) -> RollBatch:
+        saved = await self.aliases.expand(actor, expression)
+        return self.rolls.roll_batch(
+            saved.expression,
+            times=times,
+            dc=dc,
+            advantage=advantage,
+            disadvantage=disadvantage,
+            label=label if label is not None else saved.label,
+        )
 
     @roll.autocomplete("expression")
     async def expression_autocomplete(

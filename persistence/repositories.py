@@ -159,6 +159,7 @@ class Reads:
     """
 
     def __init__(self, db: Database) -> None:
+        self.db = db
         self._engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
 
@@ -188,6 +189,36 @@ STAMP_COLUMNS = (
     _CHARACTERS.c.campaign_id,
     _CHARACTERS.c.created_at,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StampRow:
+    id: int
+    version: int
+    active: bool
+    campaign_id: int | None
+    created_at: Any
+
+
+_STAMP_SQL = (
+    f"SELECT {', '.join(c.name for c in STAMP_COLUMNS)} FROM {Character.__tablename__}"
+    " WHERE guild_id = $1 AND owner_id = $2"
+)
+STAMP_OF_ACTIVE = _STAMP_SQL + " AND active"
+STAMP_BY_NAME = _STAMP_SQL + " AND name_key = $3"
+
+
+async def character_stamp(reads: Reads, guild_id: int, owner_id: int, name_key: str | None) -> StampRow | None:
+    """A character's stamp in one round trip: on asyncpg directly where the database has hot reads."""
+    if reads.db.has_hot_reads:
+        if name_key is None:
+            record = await reads.db.fetchrow(STAMP_OF_ACTIVE, guild_id, owner_id)
+        else:
+            record = await reads.db.fetchrow(STAMP_BY_NAME, guild_id, owner_id, name_key)
+        return None if record is None else StampRow(*record.values())
+    async with reads.connection() as connection:
+        row = await CharacterRows(connection).stamp(guild_id, owner_id, name_key)
+    return None if row is None else StampRow(*row)
 
 
 class CharacterRows:

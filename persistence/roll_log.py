@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import structlog
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -18,6 +19,18 @@ from persistence.models import RollLog, utcnow
 
 log = structlog.get_logger(__name__)
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # while the database restarts; then the batch is given up and counted
+COLUMNS = tuple(c.name for c in RollLog.__table__.c if c.name != "id")
+# The connection, not the data: retried. (asyncpg's, on Postgres; SQLAlchemy's, on SQLite.)
+AWAY = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+REFUSED = (DBAPIError, asyncpg.PostgresError)  # the data: each row on its own, to save what can be saved
 
 
 class RollLogWriter:
@@ -64,12 +77,12 @@ class RollLogWriter:
             try:
                 await self._insert(batch)
                 return
-            except (OperationalError, InterfaceError, OSError, TimeoutError) as away:
+            except AWAY as away:
                 if delay is None:
                     log.error("could not write the roll log", rows_lost=len(batch), error=repr(away))
                     return
                 await asyncio.sleep(delay)
-            except DBAPIError:  # the data, not the connection: save every row that can be saved
+            except REFUSED:  # the data, not the connection: save every row that can be saved
                 await self._insert_one_by_one(batch)
                 return
 
@@ -78,11 +91,14 @@ class RollLogWriter:
         for row in batch:
             try:
                 await self._insert([row])
-            except DBAPIError:
+            except REFUSED:
                 lost += 1
         if lost:
             log.error("roll log rows refused by the database", rows_lost=lost, rows_saved=len(batch) - lost)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if self.db.has_hot_reads:
+            await self.db.copy_rows(RollLog.__tablename__, COLUMNS, [[row.get(c) for c in COLUMNS] for row in rows])
+            return
         async with self.db.transaction() as session:
             await session.execute(insert(RollLog), rows)

@@ -41,7 +41,7 @@ from bot.engine.sheet import (
     toughness,
     write_back,
 )
-from bot.engine.sheet_reads import SheetReads
+from bot.engine.sheet_reads import Derived, SheetReads
 from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
@@ -145,6 +145,7 @@ class CharacterService:
         self.caps = caps or Caps()
         self.reads = Reads(db)  # the hot read path (/character show, /check) skips BEGIN/COMMIT
         self.sheets = SheetReads(self.reads)
+        self._stats = Derived(lambda sheet: stats(sheet, self.srd))
         self.dice = dice
         self.srd = srd or load_srd()
         self.campaign_dm = campaign_dm  # the campaigns issue plugs in "who is this campaign's DM"
@@ -174,7 +175,7 @@ class CharacterService:
             return list(found)
 
     def stats(self, sheet: Sheet) -> Stats:
-        return stats(sheet, self.srd)
+        return self._stats(sheet)
 
     def _summary(self, sheet: Sheet) -> Summary:
         s = self.stats(sheet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,17 @@ MAX_DC = 1000
 # Dice in one `/roll` over all its times: rolling blocks the event loop, ~15 ms per 1,000 dice here, so a
 # batch of 25 rolls of 1,000 dice (430 ms) would stall every other player's command.
 MAX_BATCH_DICE = 2000
+
+
+# A roll this small costs the bot nothing worth a refusal: `/roll` rolls it while the rate limit is
+# checked. A larger one (10d6, a dozen terms, several times) waits for the limit first, so a limited
+# player cannot make the bot roll big batches it will only refuse to show.
+_MANY_DICE = re.compile(r"\d{2,}\s*d", re.IGNORECASE)
+CHEAP_ROLL_LENGTH = 40
+
+
+def cheap_to_roll(expression: str, times: int) -> bool:
+    return times == 1 and len(expression) <= CHEAP_ROLL_LENGTH and _MANY_DICE.search(expression) is None
 
 
 class RollService:

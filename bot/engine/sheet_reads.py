@@ -9,18 +9,20 @@ one Core select. So a change made by any process (another shard) is seen by the 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Row
 
 from bot.engine.sheet import Sheet, to_sheet
-from persistence.repositories import CharacterRows, Reads
+from persistence.repositories import CharacterRows, Reads, StampRow, character_stamp
 
 # Sheets kept per process (least recently used dropped first): a few KB each.
 CACHE_SIZE = 2048
 
-Lookup = tuple[int, int, str | None]  # guild, owner, name key (None: the active character)
+Lookup = tuple[int, int, str | None]
+T = TypeVar("T")  # guild, owner, name key (None: the active character)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class Stamp:
     created_at: Any  # compared, never read
 
     @classmethod
-    def of(cls, row: Row[Any]) -> Stamp:
+    def of(cls, row: Row[Any] | StampRow) -> Stamp:
         return cls(row.id, row.version, row.created_at)
 
 
@@ -54,16 +56,15 @@ class SheetReads:
     async def find(self, guild_id: int, owner_id: int, name_key: str | None) -> Sheet | None:
         lookup = (guild_id, owner_id, name_key)
         cached = self._cache.get(lookup)
+        if cached is not None:
+            stamp = await character_stamp(self.reads, guild_id, owner_id, name_key)
+            if stamp is None:
+                self._cache.pop(lookup, None)
+                return None
+            if Stamp.of(stamp) == cached.stamp:
+                return self._refreshed(lookup, cached, stamp)
         async with self.reads.connection() as connection:
-            rows = CharacterRows(connection)
-            if cached is not None:
-                stamp = await rows.stamp(guild_id, owner_id, name_key)
-                if stamp is None:
-                    self._cache.pop(lookup, None)
-                    return None
-                if Stamp.of(stamp) == cached.stamp:
-                    return self._refreshed(lookup, cached, stamp)
-            row = await rows.sheet_row(guild_id, owner_id, name_key)
+            row = await CharacterRows(connection).sheet_row(guild_id, owner_id, name_key)
         if row is None:
             self._cache.pop(lookup, None)
             return None
@@ -71,7 +72,7 @@ class SheetReads:
         self._keep(lookup, Cached(Stamp.of(row), sheet))
         return sheet
 
-    def _refreshed(self, lookup: Lookup, cached: Cached, stamp: Row[Any]) -> Sheet:
+    def _refreshed(self, lookup: Lookup, cached: Cached, stamp: StampRow) -> Sheet:
         """The cached sheet, with the columns that change without a version bump as they are now."""
         sheet = cached.sheet
         if (sheet.active, sheet.campaign_id) != (stamp.active, stamp.campaign_id):
@@ -85,3 +86,27 @@ class SheetReads:
         self._cache.move_to_end(lookup)
         while len(self._cache) > self.size:
             self._cache.popitem(last=False)
+
+
+class Derived(Generic[T]):
+    """What a pure function of a sheet makes of it (its numbers, its embed), made once per sheet object.
+
+    A cache hit hands out the very Sheet it handed out before (a new version is a new object), so the
+    numbers and the embed are not composed again for every `/check` and `/character show`. Keyed by
+    identity, holding the sheet itself, so an id is never mistaken for a later object's.
+    """
+
+    def __init__(self, make: Callable[[Sheet], T], *, size: int = CACHE_SIZE) -> None:
+        self.make = make
+        self.size = size
+        self._made: OrderedDict[int, tuple[Sheet, T]] = OrderedDict()
+
+    def __call__(self, sheet: Sheet) -> T:
+        made = self._made.get(id(sheet))
+        if made is not None and made[0] is sheet:
+            return made[1]
+        value = self.make(sheet)
+        self._made[id(sheet)] = (sheet, value)
+        while len(self._made) > self.size:
+            self._made.popitem(last=False)
+        return value

@@ -1,4 +1,4 @@
-"""`/character show` and `/check` check the rate limit while they read the sheet (LIMIT_OVERLAPS_READ):
+"""`/character show`, `/check` and small `/roll`s check the rate limit while they read or roll (LIMIT_OVERLAPS_READ):
 a refused command is still answered with the refusal only, and a refused check logs no roll."""
 
 from __future__ import annotations
@@ -69,3 +69,16 @@ async def test_the_refusal_wins_over_the_reads_own_error(session: SandboxSession
     # alice has no "Nobody": allowed, that would be an error reply; refused, it is the refusal
     missing = await session.run("character show", {"name": "Nobody"})
     assert refused(missing)
+
+
+async def test_a_refused_roll_shows_and_logs_nothing_small_or_big(session: SandboxSession) -> None:
+    rolls_before = await logged_rolls(session)
+    answers = [
+        await session.run("roll", {"expression": "1d20+5"}),  # rolled while the limit is checked
+        await session.run("roll", {"expression": "20d6", "times": 3}),  # waits for the limit first
+        await session.run("roll", {"expression": "2d6+3"}),
+        await session.run("roll", {"expression": "1d20+5"}),  # over the capacity of 3
+        await session.run("roll", {"expression": "20d6", "times": 3}),
+    ]
+    assert [refused(a) for a in answers] == [False, False, False, True, True]
+    assert await logged_rolls(session) == rolls_before + 1 + 3 + 1

@@ -16,7 +16,14 @@ import pytest
 import structlog
 from redis.asyncio import Redis
 
-from bot.limits import EXPIRY_SLACK_MS, BucketSpec, InProcessBuckets, RateLimiter, RedisBuckets
+from bot.limits import (
+    EXPIRY_SLACK_MS,
+    REDIS_OUTAGE_ERRORS,
+    BucketSpec,
+    InProcessBuckets,
+    RateLimiter,
+    RedisBuckets,
+)
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.testbed.processes import RedisProcess
@@ -149,6 +156,46 @@ async def test_same_decisions_as_the_in_process_buckets(shared: tuple[Redis, str
         remote, here = await rb.check(user_id, guild_id, cost), local.check(user_id, guild_id, cost)
         assert (remote.allowed, remote.scope) == (here.allowed, here.scope), (user_id, guild_id, cost)
         assert remote.retry_after == pytest.approx(here.retry_after, rel=1e-3)
+
+
+async def test_checks_sent_together_decide_as_one_after_another(shared: tuple[Redis, str]) -> None:
+    # Checks that queue while a run is in flight go out as one batch, decided in arrival order, with
+    # keys repeated within it (one user, one guild) and checks without a guild among them.
+    client, prefix = shared
+    user, guild = BucketSpec(6, 0.001), BucketSpec(9, 0.002)
+    rb = RedisBuckets(client, user, guild, prefix=prefix)
+    local = InProcessBuckets(user, guild, clock=FakeClock())
+    steps = [(1, 7, 2), (2, 7, 3), (1, 7, 5), (1, None, 4), (3, 7, 1), (2, 7, 2), (3, 7, 1), (4, 7, 20), (4, None, 20)]
+    remote = await asyncio.gather(*(rb.check(*step) for step in steps))
+    for step, decision in zip(steps, remote, strict=True):
+        here = local.check(*step)
+        assert (decision.allowed, decision.scope) == (here.allowed, here.scope), step
+        assert decision.retry_after == pytest.approx(here.retry_after, rel=1e-3)
+
+
+async def test_concurrent_checks_share_script_runs(own_redis: RedisProcess) -> None:
+    client = Redis.from_url(own_redis.url)
+    rb = buckets(client, "t:", user=(100, 0.001), guild=(1000, 0.001))
+    await asyncio.gather(rb.check(1, 7, 1), rb.check(2, 7, 1))  # loads both scripts (one check, a batch)
+    await client.config_resetstat()
+    decisions = await asyncio.gather(*(rb.check(user, 7, 1) for user in range(40)))
+    assert all(d.allowed for d in decisions)
+    calls = (await client.info("commandstats"))["cmdstat_evalsha"]["calls"]
+    assert calls == 2  # the first alone, the 39 that queued behind it together
+    assert await client.get(rb.guild_key(7)) is not None
+    await rb.aclose()
+
+
+async def test_an_outage_reaches_every_check_of_a_batch(own_redis: RedisProcess) -> None:
+    client = Redis.from_url(own_redis.url, socket_timeout=2.0)
+    rb = buckets(client, "t:", user=(100, 0.001), guild=(1000, 0.001))
+    await rb.check(1, 7, 1)
+    own_redis.stop()
+    results = await asyncio.gather(*(rb.check(user, 7, 1) for user in range(5)), return_exceptions=True)
+    assert all(isinstance(r, REDIS_OUTAGE_ERRORS) for r in results), results
+    own_redis.start()
+    assert (await rb.check(1, 7, 1)).allowed  # the line is free again
+    await rb.aclose()
 
 
 async def test_one_check_is_four_server_calls(own_redis: RedisProcess) -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import CharacterCreation, Choices
@@ -18,6 +18,7 @@ from bot.engine.sheet import Actor, Sheet, guild_of
 from bot.engine.sheet_reads import SheetReads
 from bot.errors import NotFound
 from persistence.db import Database
+from persistence.models import Character
 
 
 @pytest.fixture
@@ -47,16 +48,25 @@ async def make(service: CharacterCreation, actor: Actor, name: str) -> Sheet:
 
 @contextmanager
 def counted_queries(db: Database) -> Iterator[list[str]]:
+    """Every statement sent: through SQLAlchemy, and the hot reads on asyncpg directly (Postgres)."""
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
+    real_fetchrow = db.fetchrow
+
+    async def fetchrow(query: str, *args: Any) -> Any:
+        statements.append(query)
+        return await real_fetchrow(query, *args)
+
     event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    db.fetchrow = fetchrow  # type: ignore[method-assign]
     try:
         yield statements
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+        db.fetchrow = real_fetchrow  # type: ignore[method-assign]
 
 
 async def test_a_read_is_one_query_cold_and_warm(
@@ -71,6 +81,7 @@ async def test_a_read_is_one_query_cold_and_warm(
     assert first == made and second is first  # the warm read is the cached sheet
     assert len(cold) == 1 and len(warm) == 1
     assert "inventory" in cold[0] and "inventory" not in warm[0]  # warm: the stamp only
+    assert db.has_hot_reads is not db.is_sqlite  # on Postgres the stamp goes to asyncpg directly
 
 
 async def test_a_change_by_another_process_is_seen(
@@ -83,6 +94,29 @@ async def test_a_change_by_another_process_is_seen(
     after = await here.get(alice)
     assert after.coins["gp"] == before.coins["gp"] + 7
     assert after.coins == changed.coins and after.version == before.version + 1
+
+
+async def test_a_version_bumped_on_another_connection_is_never_served_stale(
+    db: Database, database_url: str, alice: Actor
+) -> None:
+    # Another process: its own engine and pools. Its write (a plain UPDATE bumping the version) is
+    # seen by the very next read here, warm cache or not, through the hot read path too.
+    here = CharacterCreation(db, Dice(random.Random(1)))
+    other = Database(database_url)
+    try:
+        made = await make(here, alice, "Tordek")
+        assert (await here.get(alice)).hp_current == made.hp_current
+        for hp in (1, 2, 3):
+            async with other.transaction() as session:
+                await session.execute(
+                    update(Character)
+                    .where(Character.id == made.id)
+                    .values(hp_current=hp, version=Character.version + 1)
+                )
+            seen = await here.get(alice)
+            assert (seen.hp_current, seen.version) == (hp, made.version + hp)
+    finally:
+        await other.dispose()
 
 
 async def test_the_active_flag_is_fresh_without_a_version_bump(
