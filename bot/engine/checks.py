@@ -20,6 +20,7 @@ from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
 from bot.errors import InvalidInput, NotFound
+from persistence.repositories import CombatRepository
 
 MAX_TARGET_LENGTH = 100
 UNARMED = "unarmed-strike"
@@ -98,7 +99,7 @@ class CheckService:
         skill, ability = self._skill_or_ability(what)
         bonus = stats.skills[skill] if skill else stats.modifiers[ability]
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
-        fx = effects.rolls_for("check", sheet.effects, ability=ability)  # Guidance cast before: +1d4
+        fx = effects.rolls_for("check", await self._effects_on(sheet), ability=ability)  # Guidance: +1d4
         mods = rules.condition_modifiers(
             "check",
             active_conditions(sheet, self.srd),
@@ -122,7 +123,7 @@ class CheckService:
         sheet = await self.characters.get(actor, ref)
         key = self._ability(ability)
         bonus = self.characters.stats(sheet).saves[key]
-        fx = effects.rolls_for("save", sheet.effects, ability=key)  # Bless or Resistance cast before: +1d4
+        fx = effects.rolls_for("save", await self._effects_on(sheet), ability=key)  # Bless, Resistance: +1d4
         mods = rules.condition_modifiers(
             "save",
             active_conditions(sheet, self.srd),
@@ -233,6 +234,12 @@ class CheckService:
         return self._attack_line(sheet, weapon, two_handed)
 
     # Helpers ------------------------------------------------------------------------------------
+
+    async def _effects_on(self, sheet: Sheet) -> tuple[effects.Effect, ...]:
+        """The sheet's timed effects and, in a running fight, its combatant's (Bless cast there or before it)."""
+        async with self.characters.reads.session() as session:
+            in_fight = await CombatRepository(session).fight_effects(sheet.id)
+        return (*sheet.effects, *effects.load(in_fight))
 
     def _roll(
         self,

@@ -14,7 +14,7 @@ effects with `preset` or the constructor, exactly as the DM's `/dm-combat effect
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -151,15 +151,20 @@ def removed(effects: Sequence[Effect], name: str) -> tuple[Effect, ...]:
     return kept
 
 
-def tick(effects: Sequence[Effect], creature: str, phase: Phase) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
-    """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round.
+def tick(
+    effects: Sequence[Effect], creature: str, phase: Phase, *, holder: str | None = None, present: Collection[str] = ()
+) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round. On the
+    turns of their `holder`, effects whose clock-keeper is not in the fight (`present`: a Bless cast before
+    it by someone who stayed out) tick too, so that nothing outlasts its rounds.
 
     Returns the effects kept and the names of those that ran out.
     """
     kept: list[Effect] = []
     expired: list[str] = []
     for effect in effects:
-        if effect.rounds is None or effect.ticks_on != creature or effect.phase != phase:
+        keeper = effect.ticks_on if effect.ticks_on in present or holder != creature else creature
+        if effect.rounds is None or keeper != creature or effect.phase != phase:
             kept.append(effect)
         elif effect.rounds <= 1:
             expired.append(effect.name)

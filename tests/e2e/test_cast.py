@@ -551,3 +551,38 @@ async def test_a_paralysed_caster_loses_its_concentration(arena: Arena) -> None:
     assert "Concentration ends: Sera: Bless" in hold
     refused = await arena.run("cast", {"spell": "Bless"})
     assert refused.ephemeral and "paralyzed" in refused.content  # and she can't cast while held
+
+
+async def test_spells_cast_before_a_fight_tick_in_it_by_rounds_and_carry_back_out(arena: Arena) -> None:
+    """Bless cast before initiative moves onto the combatants: it counts down on the caster's turns (on the
+    target's own when the caster stays out), shows on the tracker, and goes back to the sheets with what is left."""
+    await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("guidance", "light", "thaumaturgy"),
+        spells=("bless", "cure-wounds"),
+    )
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    await arena.run("cast", {"spell": "Bless", "targets": "Sera, Tordek"})
+    combat_id = await arena.fight(("goblin", 1), joining=("bob",))  # Sera stays out of the fight
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Tordek"].effects)] == ["Bless"]
+    assert not (await arena.session.services.characters.get(tordek)).effects  # moved, not counted twice
+    shown = await arena.session.services.combat.status(combat_id)
+    labels = [line for e in shown.entries if e.name == "Tordek" for line in e.effects]
+    assert labels == ["Bless (10 rounds, concentration: Sera)"]
+    for _ in range(3):  # Tordek's turn ends three times: his Bless ticks on his turns, its caster being away
+        await arena.turn_of(combat_id, "Tordek")
+        await arena.session.services.combat.next_turn(arena.actor("dungeonmaster"), combat_id)
+    rows = await arena.rows(combat_id)
+    assert next(e for e in effects.load(rows["Tordek"].effects) if e.name == "Bless").rounds == 7
+    save = text(await arena.run("save", {"ability": "Wisdom"}, user="bob"))
+    assert "(Bless +1d4)" in save  # once, from the combatant
+    await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+    after = (await arena.session.services.characters.get(tordek)).effects
+    assert [(e.name, e.rounds) for e in after] == [("Bless", 7)]

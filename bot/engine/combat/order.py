@@ -171,8 +171,9 @@ def _tick(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
 
 def _tick_effects(fight: Fight, creature: str, phase: cr.Phase) -> list[str]:
     expired: list[str] = []
+    present = {r.name_key for r in fight.rows}
     for row in fight.rows:
-        kept, gone = effects.tick(effects.load(row.effects), creature, phase)
+        kept, gone = effects.tick(effects.load(row.effects), creature, phase, holder=row.name_key, present=present)
         if kept != effects.load(row.effects):
             row.effects = effects.dump(kept)
         expired += [f"{row.name}: {name}" for name in gone]

@@ -122,14 +122,15 @@ def end_of_turn_saves(fight: Fight, row: Combatant) -> list[str]:
     return lines
 
 
-def carry_out(fight: Fight) -> None:
-    """The fight ends: what spells left on the characters (Mage Armor's 8 hours, Aid) goes onto their sheets
-    with the rounds it has left; what a monster's concentration held ends with the fight."""
-    characters = {r.name_key for r in fight.rows if r.kind == "character"}
-    for row in fight.rows:
+def carry_out(fight: Fight, *, only: Combatant | None = None) -> None:
+    """The fight ends (or `only` leaves it): what spells left on the characters (Mage Armor's 8 hours, Aid, a
+    Bless cast before the fight) goes onto their sheets with the rounds it has left; what a monster's
+    concentration held ends with the fight."""
+    monsters = {r.name_key for r in fight.rows if r.kind != "character"}
+    for row in fight.rows if only is None else [only]:
         if row.kind != "character" or row.character_id not in fight.characters:
             continue
-        lasting = [e for e in effects.load(row.effects) if e.rounds and (e.caster is None or e.caster in characters)]
+        lasting = [e for e in effects.load(row.effects) if e.rounds and e.caster not in monsters]
         if lasting:
             sheet = fight.sheet(row)
             kept = tuple(e for e in sheet.effects if e.key not in {n.key for n in lasting})

@@ -73,7 +73,7 @@ def _effect_label(effect: effects.Effect, names: dict[str, str]) -> str:
     label = effects.label(effect)
     if effect.caster is None:
         return label
-    caster = f"concentration: {names.get(effect.caster, effect.caster)}"
+    caster = f"concentration: {names.get(effect.caster, effect.caster.title())}"  # a caster out of the fight: its key
     return f"{label[:-1]}, {caster})" if label.endswith(")") else f"{label} ({caster})"
 
 
