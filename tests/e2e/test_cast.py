@@ -28,6 +28,7 @@ from bot.sandbox.commandline import parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import embed_text
 from bot.testbed.harness import SandboxSession
+from bot.ui import cast_views
 from persistence.models import Campaign, Combatant
 
 CHANNEL = "spell-arena"
@@ -586,3 +587,37 @@ async def test_spells_cast_before_a_fight_tick_in_it_by_rounds_and_carry_back_ou
     await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
     after = (await arena.session.services.characters.get(tordek)).effects
     assert [(e.name, e.rounds) for e in after] == [("Bless", 7)]
+
+
+async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(arena: Arena) -> None:
+    """SRD Mage (slots 4/3/3/3/1): against two fighters Cone of Cold (8d8, its one 5th-level slot) is worth
+    most, then Fireball (8d6) from a 3rd-level slot; a Priest heals its wounded ally with Cure Wounds."""
+    await make(arena.session, "alice", "Tordek", "fighter", ("athletics", "perception"))
+    await make(arena.session, "bob", "Lia", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+    combat_id = await arena.fight(("priest", 1), ("goblin", 1), joining=("alice", "bob"))
+    await combat.damage(dm, arena.campaign, "Goblin", 5)  # 2 of its 7 HP left: under half
+    await arena.turn_of(combat_id, "Priest")
+    healed = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert healed.action == "Cast Cure Wounds" and [o.target for o in healed.casts[0].outcomes] == ["Goblin"]
+    assert ((await arena.rows(combat_id))["Goblin"].hp or 0) > 2
+    await combat.end(dm, combat_id)
+
+    combat_id = await arena.fight(("mage", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Mage")
+    first = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert first.action == "Cast Cone of Cold" and len(first.casts) == 1
+    cone = first.casts[0]
+    assert cone.slot == 5 and {o.target for o in cone.outcomes} == {"Tordek", "Lia"}
+    assert cone.slots_left == (4, 3, 3, 3, 0, 0, 0, 0, 0)
+    shown = embed_text(cast_views.monster_turn_embeds(first)[0].to_dict())  # type: ignore[arg-type]
+    assert "Mage casts Cone of Cold (level-5 slot)" in shown and "DC 14 Constitution save" in shown
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mage")
+    second = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert second.action == "Cast Fireball" and second.casts[0].slot == 3
+    assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
+    rows = await arena.rows(combat_id)
+    assert rows["Mage"].spells_used == {"5": 1, "3": 1}

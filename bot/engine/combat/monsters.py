@@ -1,5 +1,6 @@
 """Monsters' actions: the DM runs one (an attack, a save action or its Multiattack routine), or in auto mode
-the monster whose turn it is acts as the narrator planned (when still legal) or as the engine picks: its
+the monster whose turn it is acts as the narrator planned (when still legal) or as the engine picks: a spell
+worth more than its weapons (`monster_spells`: from its slots, at-will and per-day spells), else its
 Multiattack or best attack at a random standing character, conscious ones first. The engine rolls either way."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import Monster
+from bot.engine import casting
 from bot.engine import combat_rules as cr
-from bot.engine.combat import areas, legendary, lookups, resources
+from bot.engine.combat import areas, custom, legendary, lookups, monster_spells, resources, saves
 from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.casts import Casts
 from bot.engine.combat.fight import Fight
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
@@ -25,9 +28,10 @@ from persistence.models import Combatant
 
 
 class MonsterActions:
-    def __init__(self, fights: Fights, attacks: Attacks) -> None:
+    def __init__(self, fights: Fights, attacks: Attacks, casts: Casts) -> None:
         self.fights = fights
         self.attacks = attacks
+        self.casts = casts
         self.legendary = legendary.Legendary(fights, attacks)
 
     async def action_names(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
@@ -83,7 +87,7 @@ class MonsterActions:
                 raise InvalidInput("It isn't a monster's turn.")
             turns = [await self._auto_act(session, fight, actor, current, rng, plan)]
             for member in fight.members(current)[1:]:
-                if not member.dead and self._targets(fight) and cr.pick_action(self.fights.monster_of(member)):
+                if not member.dead and self._targets(fight) and _acts(self.fights.monster_of(member)):
                     turns.append(await self._auto_act(session, fight, actor, member, rng, None))
             return _together(turns, current.group_name)
 
@@ -97,10 +101,42 @@ class MonsterActions:
         plan: MonsterPlan | None,
     ) -> MonsterTurn:
         if plan is not None and self._legal(fight, row, plan):
+            spell = self._narrated_spell(fight, row, plan)
+            if spell is not None:
+                return replace(self._cast(session, fight, actor, row, spell), chosen_by="narrator")
             turn = await self._act(session, fight, actor, row, plan.action, [fight.find(plan.target)])
             return replace(turn, chosen_by="narrator")
+        spell = self._spell_plan(fight, row)
+        if spell is not None:
+            return self._cast(session, fight, actor, row, spell)
         chosen = self._plan(fight, row, rng)
         return await self._act(session, fight, actor, row, chosen.action, [fight.find(chosen.target)])
+
+    def _spell_plan(self, fight: Fight, row: Combatant) -> monster_spells.SpellPlan | None:
+        """A spell worth more this turn than its weapons (a Mage's Fireball at three of the party, a Priest's
+        Cure Wounds on a wounded ally), from what it has left; None: it attacks."""
+        monster = self.fights.monster_of(row)
+        if monster.spellcasting is None or row.dead:
+            return None
+        if cr.incapacitated_by(self.fights.creature(fight, row).conditions):
+            return None
+        allies = [(r, r.hp or 0, r.hp_max or 0) for r in fight.rows if r.kind == "monster" and fight.alive(r)]
+        return monster_spells.best(
+            self.fights.srd,
+            row,
+            monster,
+            self._targets(fight),
+            [a for a in allies if a[2] and not custom.is_lair(a[0])],
+            concentrating=saves.concentrating(fight, row),
+            weapon_worth=monster_spells.weapon_worth(monster),
+        )
+
+    def _cast(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, plan: monster_spells.SpellPlan
+    ) -> MonsterTurn:
+        report = self.casts.cast_in(session, fight, actor, row, plan.spell, plan.slot, plan.targets)
+        action = f"{casting.CAST_ACTION}{plan.spell.name}"
+        return MonsterTurn(row.name, action, (), (), self.fights.state(fight, for_dm=True), casts=(report,))
 
     async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
         """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
@@ -112,6 +148,7 @@ class MonsterActions:
                 return None
             monster = self.fights.monster_of(row)
             actions = tuple(a for a in lookups.usable_actions(monster) if _ready(row, monster, a))
+            actions += self._spell_actions(row)
             targets = self._targets(fight)
             if not actions or not targets:
                 return None
@@ -134,9 +171,25 @@ class MonsterActions:
         standing = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
         return [r for r in standing if fight.sheet(r).hp_current > 0] or standing
 
+    def _spell_actions(self, row: Combatant) -> tuple[str, ...]:
+        """ "Cast Fire Bolt" for each spell it may cast at a foe now (the narrator's choices too)."""
+        ready = monster_spells.ready(self.fights.srd, row, self.fights.monster_of(row))
+        aimed = [s for s, _ in ready if s.casting_time in monster_spells.ACTION_TIMES and casting.needs_target(s)]
+        return tuple(f"{casting.CAST_ACTION}{s.name}" for s in aimed)
+
+    def _narrated_spell(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> monster_spells.SpellPlan | None:
+        name = casting.spell_of_action(plan.action)
+        if name is None:
+            return None
+        monster = self.fights.monster_of(row)
+        spell, slot = next((s, n) for s, n in monster_spells.ready(self.fights.srd, row, monster) if s.name == name)
+        return monster_spells.SpellPlan(spell, slot, (plan.target,), 0.0)
+
     def _legal(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> bool:
         if row.dead or plan.monster != row.name:
             return False
+        if casting.spell_of_action(plan.action) is not None:
+            return plan.action in self._spell_actions(row) and plan.target in {t.name for t in self._targets(fight)}
         if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
         if not _ready(row, self.fights.monster_of(row), plan.action):
@@ -194,7 +247,13 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
         tuple(n for t in turns for n in t.notes),
         turns[-1].state,
         turns[0].chosen_by,
+        tuple(c for t in turns for c in t.casts),
     )
+
+
+def _acts(monster: Monster) -> bool:
+    """Auto mode can run its turn: an attack, or spells to choose from."""
+    return cr.pick_action(monster) is not None or monster.spellcasting is not None
 
 
 def _ready(row: Combatant, monster: Monster, name: str) -> bool:
