@@ -621,3 +621,71 @@ async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(are
     assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
     rows = await arena.rows(combat_id)
     assert rows["Mage"].spells_used == {"5": 1, "3": 1}
+
+
+async def test_haste_slow_and_protection_change_turns_as_the_srd_says(arena: Arena) -> None:
+    """Haste: +2 AC, one more weapon attack for a monster in auto mode, lethargy when it ends. Slow: -2 AC,
+    no reactions, a Multiattack makes one attack. Protection from Evil and Good: a fiend can't charm."""
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    for _ in range(4):  # level 5: third-level slots
+        await arena.run("character levelup")
+    for spell in ("Haste", "Slow"):
+        await arena.run("spell learn", {"spell": spell})
+        await arena.run("spell prepare", {"spell": spell})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), ("bandit-captain", 1), joining=("alice", "bob"))
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+
+    await arena.turn_of(combat_id, "Mira")
+    hasted = text(await arena.run("cast", {"spell": "Haste", "targets": "Goblin"}))
+    assert "AC +2" in hasted and "extra action" in hasted
+    await arena.turn_of(combat_id, "Goblin")
+    turn = await combat.run_monster_turn(dm, combat_id, random.Random(2))
+    assert len(turn.reports) == 2 and "Haste: one more weapon attack." in turn.notes  # Scimitar or Shortbow, twice
+    arena.dice.force(1)  # Mira's concentration save fails on the goblin's turn: Haste ends, lethargy
+    lost = await combat.damage(dm, arena.campaign, "Mira", 1)  # lasts through the goblin's next turn
+    assert "Goblin: Haste" in lost.concentration_ended
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Goblin"].effects)] == ["Haste lethargy"]
+    with pytest.raises(InvalidInput, match="Goblin can't take actions now: Haste lethargy"):
+        await combat.monster_act(dm, combat_id, "Goblin", "Scimitar", "Tordek")
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Goblin")
+    idle = await combat.run_monster_turn(dm, combat_id, random.Random(2))
+    assert idle.action == "nothing" and not idle.reports
+    await combat.next_turn(dm, combat_id)  # after its turn the lethargy is gone
+    assert not effects.load((await arena.rows(combat_id))["Goblin"].effects)
+
+    await arena.turn_of(combat_id, "Mira")
+    arena.dice.force(1)  # the captain's WIS save (+0) against DC 13: fails
+    slowed = text(await arena.run("cast", {"spell": "Slow", "targets": "Bandit Captain"}))
+    assert "AC -2" in slowed and "no reactions" in slowed and "one attack" in slowed
+    captain = next(e for e in (await combat.status(combat_id, for_dm=True)).entries if e.name == "Bandit Captain")
+    assert captain.ac == 15 - 2  # studded leather: AC 15
+    routine = await combat.monster_act(dm, combat_id, "Bandit Captain", "Multiattack", "Tordek")
+    assert len(routine.reports) == 1 and any("Slow: one attack of its Multiattack" in n for n in routine.notes)
+    await arena.turn_of(combat_id, "Tordek")
+    with pytest.raises(InvalidInput, match="can't take reactions now: Slow"):
+        await combat.opportunity(dm, combat_id, "Tordek", attacker="Bandit Captain")
+    await combat.end(dm, combat_id)
+    assert not (await arena.session.services.characters.get(arena.actor("alice"))).effects
+
+
+async def test_protection_from_evil_and_good_keeps_a_fiend_from_charming(arena: Arena) -> None:
+    await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
+    await arena.run("spell prepare", {"spell": "Protection from Evil and Good"})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("rakshasa", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Sera")
+    await arena.run("cast", {"spell": "Protection from Evil and Good", "targets": "Tordek"})
+    for target in ("Tordek", "Sera"):
+        arena.dice.force(1)  # a natural 1 on the WIS save against DC 18
+        options = {"monster": "Rakshasa", "action": "Cast Charm Person", "target": target}
+        await arena.run("dm-combat act", options, user="dungeonmaster")
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Sera"].effects)] == ["Charm Person"]  # unwarded: charmed
+    assert "Charm Person" not in [e.name for e in effects.load(rows["Tordek"].effects)]  # a fiend can't charm him

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import Monster, Spell
-from bot.engine import casting
+from bot.engine import casting, effects
 from bot.engine import combat_rules as cr
 from bot.engine.characters import lookup
-from bot.engine.combat import monster_spells
+from bot.engine.combat import monster_spells, saves
 from bot.engine.combat.cast_results import CastReport
 from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
@@ -115,6 +115,11 @@ class Casts:
         """The cast by `row` in a fight already open and authorised (a monster's turn in auto mode too)."""
         ritual = False
         self._check_can_cast(fight, row)
+        creature = self.fights.creature(fight, row)
+        if spell.casting_time == REACTION:
+            saves.check_turn_rule(creature, effects.NO_REACTIONS, "take reactions")  # Slow
+        else:
+            saves.check_turn_rule(creature, effects.NO_ACTIONS, "take actions")  # Haste's lethargy
         who, slot, left = self._spend(fight, row, spell, level, ritual)
         chosen = self._targets(fight, row, spell, slot, targets)
         done = self.resolver.resolve(fight, who, spell, slot, chosen)

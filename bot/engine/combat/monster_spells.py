@@ -91,11 +91,12 @@ def weapon_worth(monster: Monster) -> float:
         return 0.0
     if action.multiattack:
         steps = cr.multiattack_steps(monster, action)
-        return sum(_attack_damage(a) * count for a, _, count in steps if a is not None) * HIT_CHANCE
-    return _attack_damage(action) * HIT_CHANCE
+        return sum(attack_damage(a) * count for a, _, count in steps if a is not None) * HIT_CHANCE
+    return attack_damage(action) * HIT_CHANCE
 
 
-def _attack_damage(action: MonsterAction) -> float:
+def attack_damage(action: MonsterAction) -> float:
+    """An attack's average damage on a hit."""
     return sum(cr.average_damage(d.dice) for d in action.damage or action.damage_one_of[:1])
 
 

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import Monster
-from bot.engine import casting
+from bot.data.srd import Monster, MonsterAction
+from bot.engine import casting, effects
 from bot.engine import combat_rules as cr
 from bot.engine.combat import areas, custom, legendary, lookups, monster_spells, resources, saves
 from bot.engine.combat.attacks import Attacks
@@ -25,6 +25,8 @@ from bot.engine.sheet import Actor
 from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
+
+NOTHING = "nothing"  # a turn in which the monster can't act
 
 
 class MonsterActions:
@@ -100,6 +102,29 @@ class MonsterActions:
         rng: random.Random,
         plan: MonsterPlan | None,
     ) -> MonsterTurn:
+        turn = await self._auto_action(session, fight, actor, row, rng, plan)
+        haste = effects.ruled_by(self.fights.creature(fight, row).effects, effects.EXTRA_ACTION)
+        if haste is None or turn.action == NOTHING:
+            return turn
+        extra = await self._extra_attack(session, fight, actor, row, rng)
+        if extra is None:
+            return turn
+        notes = (*turn.notes, *extra.notes, f"{haste.name}: one more weapon attack.")
+        return replace(turn, reports=turn.reports + extra.reports, notes=notes, state=extra.state)
+
+    async def _auto_action(
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        rng: random.Random,
+        plan: MonsterPlan | None,
+    ) -> MonsterTurn:
+        tired = effects.ruled_by(self.fights.creature(fight, row).effects, effects.NO_ACTIONS)
+        if tired is not None:  # Haste's lethargy: the turn passes
+            note = f"{row.name} can't move or act this turn: {tired.name}."
+            return MonsterTurn(row.name, NOTHING, (), (note,), self.fights.state(fight, for_dm=True))
         if plan is not None and self._legal(fight, row, plan):
             spell = self._narrated_spell(fight, row, plan)
             if spell is not None:
@@ -111,6 +136,17 @@ class MonsterActions:
             return self._cast(session, fight, actor, row, spell)
         chosen = self._plan(fight, row, rng)
         return await self._act(session, fight, actor, row, chosen.action, [fight.find(chosen.target)])
+
+    async def _extra_attack(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, rng: random.Random
+    ) -> MonsterTurn | None:
+        """Haste's extra action as the SRD allows it: one weapon attack (its best single one)."""
+        attacks = [a for a in cr.attack_actions(self.fights.monster_of(row)) if a.attack_bonus is not None]
+        targets = self._targets(fight)
+        if not attacks or not targets or row.dead:
+            return None
+        best = max(attacks, key=monster_spells.attack_damage)
+        return await self._act(session, fight, actor, row, best.name, [targets[rng.randrange(len(targets))]])
 
     def _spell_plan(self, fight: Fight, row: Combatant) -> monster_spells.SpellPlan | None:
         """A spell worth more this turn than its weapons (a Mage's Fireball at three of the party, a Priest's
@@ -226,8 +262,14 @@ class MonsterActions:
     ) -> MonsterTurn:
         monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
+        creature = self.fights.creature(fight, row)
+        saves.check_turn_rule(creature, effects.NO_ACTIONS, "take actions")  # Haste's lethargy
+        slowed = effects.ruled_by(creature.effects, effects.ONE_ATTACK)
+        lone = _first_attack(monster, action) if slowed is not None else None
         rolls: list[RollOutcome] = []
-        reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls, edges)
+        reports, notes = areas.run(self.attacks, fight, actor, row, monster, lone or action, targets, rolls, edges)
+        if lone is not None and slowed is not None:
+            notes.append(f"{slowed.name}: one attack of its {action.name} ({lone.name}).")
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
         for report in reports:  # who hit whom for how much: the campaign's /stats
@@ -249,6 +291,13 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
         turns[0].chosen_by,
         tuple(c for t in turns for c in t.casts),
     )
+
+
+def _first_attack(monster: Monster, action: MonsterAction) -> MonsterAction | None:
+    """Slow: a Multiattack makes only its first weapon attack (None: not a Multiattack)."""
+    if not action.multiattack:
+        return None
+    return next((step for step, _, _ in cr.multiattack_steps(monster, action) if step is not None), None)
 
 
 def _acts(monster: Monster) -> bool:

@@ -241,6 +241,7 @@ class Resolver:
         self, fight: Fight, caster: Caster, spell: Spell, row: Combatant, creature: Creature
     ) -> Effect | None:
         immune = set(creature.monster.condition_immunities) if creature.monster else set()
+        immune |= self._warded(caster, creature)
         held = tuple(c for c in spell.conditions if c not in immune)
         if not held:
             return None
@@ -256,6 +257,16 @@ class Resolver:
         )
         _put(row, effect)
         return effect
+
+    def _warded(self, caster: Caster, target: Creature) -> set[str]:
+        """SRD Protection from Evil and Good: the warded creature can't be charmed or frightened by an
+        aberration, celestial, elemental, fey, fiend or undead."""
+        if caster.row.kind != "monster":
+            return set()
+        kind = self.fights.monster_of(caster.row).type
+        if any(kind in e.from_types for e in target.effects):
+            return set(spell_effects.WARDED_CONDITIONS)
+        return set()
 
     def _healing(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
