@@ -27,6 +27,7 @@ class SpellEffect:
     ac: int = 0
     edges: dict[str, Edge] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
+    ac_base: int = 0  # a floor for AC (Barkskin: 16)
     rounds: int = MINUTE
     targeting: Targeting = "creatures"
     targets: int = 1  # at the spell's own level
@@ -77,6 +78,8 @@ SPELL_EFFECTS: dict[str, SpellEffect] = {
     ),
     "sanctuary": SpellEffect(note="an attacker that fails the save must choose a new target"),
     "invisibility": SpellEffect(conditions=("invisible",), rounds=HOUR, per_slot=1, note="ends on an attack or spell"),
+    "greater-invisibility": SpellEffect(conditions=("invisible",), note="lasts through attacks and spells"),
+    "barkskin": SpellEffect(ac_base=16, rounds=HOUR, note="AC at least 16, whatever armour it wears"),
     "blur": SpellEffect(edges={"attacked": "disadvantage"}, targeting="self"),
     "mirror-image": SpellEffect({"duplicates": "+3"}, targeting="self", note="three duplicates draw the attacks"),
 }
@@ -116,7 +119,7 @@ def effect_for(
         ac=spec.ac,
         edges=dict(spec.edges),
         conditions=spec.conditions,
-        ac_base=13 + target_dex_mod if index == "mage-armor" else 0,
+        ac_base=13 + target_dex_mod if index == "mage-armor" else spec.ac_base,
         against=target if spec.mark else None,
         save_ends=(spec.resisted_by, dc) if spec.repeat_save and spec.resisted_by else None,
         ward_dc=dc if index == "sanctuary" else 0,

@@ -689,3 +689,52 @@ async def test_protection_from_evil_and_good_keeps_a_fiend_from_charming(arena: 
     rows = await arena.rows(combat_id)
     assert [e.name for e in effects.load(rows["Sera"].effects)] == ["Charm Person"]  # unwarded: charmed
     assert "Charm Person" not in [e.name for e in effects.load(rows["Tordek"].effects)]  # a fiend can't charm him
+
+
+async def test_color_spray_greater_invisibility_and_the_power_words(arena: Arena) -> None:
+    """Color Spray: 6d10 of hit points, blinded until the end of the caster's next turn. A Mage's Greater
+    Invisibility lasts through its attacks. A Glabrezu's Power Word Stun (150 HP or fewer), a Lich's Power
+    Word Kill (100 or fewer)."""
+    book = ("magic-missile", "shield", "sleep", "mage-armor", "burning-hands", "color-spray")
+    await make(
+        arena.session, "alice", "Mira", "wizard", ("arcana", "history"), cantrips=WIZARD["cantrips"], spells=book
+    )
+    await arena.run("spell prepare", {"spell": "Color Spray"})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 2), ("mage", 1), joining=("alice", "bob"))
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+    await arena.turn_of(combat_id, "Mira")
+    spray = text(await arena.run("cast", {"spell": "Color Spray", "targets": "Goblin 1, Goblin 2"}))
+    pool = rolled(spray, "Mira: Color Spray (hit points)")  # 6d10
+    assert spray.count("is blinded (7 HP)") == min(2, pool // 7) and "Color Spray's pool" in spray
+    blinded = [n for n, r in (await arena.rows(combat_id)).items() if effects.load(r.effects)]
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mira")
+    assert [n for n, r in (await arena.rows(combat_id)).items() if effects.load(r.effects)] == blinded
+    await combat.next_turn(dm, combat_id)  # the end of Mira's next turn: it wears off
+    assert not any(effects.load(r.effects) for r in (await arena.rows(combat_id)).values())
+
+    options = {"monster": "Mage", "action": "Cast Greater Invisibility", "target": "Mage"}
+    unseen = text(await arena.run("dm-combat act", options, user="dungeonmaster"))
+    assert "Mage: Greater Invisibility (10 rounds): invisible" in unseen
+    bolt = {"monster": "Mage", "action": "Cast Fire Bolt", "target": "Tordek"}
+    await arena.run("dm-combat act", bolt, user="dungeonmaster")
+    mage = effects.load((await arena.rows(combat_id))["Mage"].effects)
+    assert [e.name for e in mage] == ["Greater Invisibility"]  # casting doesn't end it
+    await combat.end(dm, combat_id)
+
+    combat_id = await arena.fight(("glabrezu", 1), ("lich", 1), joining=("alice", "bob"))
+    stun = {"monster": "Glabrezu", "action": "Cast Power Word Stun", "target": "Tordek"}
+    stunned = text(await arena.run("dm-combat act", stun, user="dungeonmaster"))
+    assert "stunned (12 HP)" in stunned  # a level-1 fighter: 10 + CON +2
+    assert "CON save DC 16 ends it" in stunned
+    kill = {"monster": "Lich", "action": "Cast Power Word Kill", "target": "Mira"}
+    killed = text(await arena.run("dm-combat act", kill, user="dungeonmaster"))
+    assert "dies (8 HP)" in killed  # a level-1 wizard: 6 + CON +2
+    mira = await arena.session.services.characters.get(arena.actor("alice"))
+    assert mira.death_failures >= 3 and mira.hp_current == 0
+    lich = {"monster": "Lich", "action": "Cast Power Word Kill", "target": "Tordek"}
+    refused = await arena.run("dm-combat act", lich, user="dungeonmaster")
+    assert refused.ephemeral and "no level-9 slots left" in refused.content
