@@ -198,7 +198,7 @@ async def test_a_wizard_copies_from_a_scroll_with_an_arcana_check(
     async def found(_: object, sheet: Sheet, __: object) -> tuple[Sheet, None]:
         return replace(sheet, coins={**sheet.coins, "gp": 200}, inventory=(*sheet.inventory, *scrolls)), None
 
-    await service.change(alice, ME, found)  # type: ignore[arg-type]
+    await service.change(alice, ME, found)
     service.dice.rng = FixedD20(10)  # 10 + 5 (INT +3, proficient +2) = 15 against DC 11
     copied = await spellbook.learn(alice, ME, "thunderwave")
     sheet = copied.view.sheet
