@@ -590,11 +590,14 @@ async def test_spells_cast_before_a_fight_tick_in_it_by_rounds_and_carry_back_ou
 
 
 async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(arena: Arena) -> None:
-    """SRD Mage (slots 4/3/3/3/1): against two fighters Cone of Cold (8d8, its one 5th-level slot) is worth
-    most, then Fireball (8d6) from a 3rd-level slot; a Priest heals its wounded ally with Cure Wounds."""
+    """SRD Mage (slots 4/3/3/3/1): against two level-5 fighters Cone of Cold (8d8, its one 5th-level slot) is
+    worth most, then Fireball (8d6) from a 3rd-level slot; against a level-1 wizard (8 HP) a 1st-level Magic
+    Missile does, its damage not wasted. A Priest heals its wounded ally with Cure Wounds."""
     await make(arena.session, "alice", "Tordek", "fighter", ("athletics", "perception"))
     await make(arena.session, "bob", "Lia", "fighter", ("athletics", "perception"))
     for user in ("alice", "bob"):
+        for _ in range(4):
+            await arena.run("character levelup", user=user)
         await join_campaign(arena, user)
     combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
     combat_id = await arena.fight(("priest", 1), ("goblin", 1), joining=("alice", "bob"))
@@ -621,6 +624,14 @@ async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(are
     assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
     rows = await arena.rows(combat_id)
     assert rows["Mage"].spells_used == {"5": 1, "3": 1}
+    await combat.end(dm, combat_id)
+
+    await make(arena.session, "carol", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await join_campaign(arena, "carol")
+    combat_id = await arena.fight(("mage", 1), joining=("carol",))
+    await arena.turn_of(combat_id, "Mage")
+    small = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert small.action == "Cast Magic Missile" and small.casts[0].slot == 1
 
 
 async def test_haste_slow_and_protection_change_turns_as_the_srd_says(arena: Arena) -> None:

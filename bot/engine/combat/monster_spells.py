@@ -21,6 +21,7 @@ HIT_CHANCE = 0.65  # a rough share of spell attacks and weapon attacks that land
 FAILED_SAVE = 0.6  # a rough share of targets that fail a save
 CONDITION_WORTH = 14.0  # a held or frightened foe, weighed as damage (a round of the party's attacks lost)
 HEAL_BELOW = 0.5  # an ally under half its hit points is worth healing
+SLOT_COST = 2.0  # a slot's worth per level: a cantrip or a low slot does when the damage would be wasted
 HEALING_WEIGHT = 3.0  # a hit point kept on a falling ally against one taken off a foe
 
 
@@ -62,14 +63,15 @@ def best(
     srd: SRD,
     row: Combatant,
     monster: Monster,
-    foes: Sequence[Combatant],
+    foes: Sequence[tuple[Combatant, int]],
     allies: Sequence[tuple[Combatant, int, int]],
     *,
     concentrating: bool,
     weapon_worth: float,
 ) -> SpellPlan | None:
     """The spell worth more this turn than the monster's best weapon attack (`weapon_worth`), or None.
-    `allies` are the monster's side as (row, hp, hp_max); a concentration spell is skipped while it holds one."""
+    `foes` are the party as (row, hp); `allies` the monster's side as (row, hp, hp_max); a concentration
+    spell is skipped while it holds one."""
     sc = monster.spellcasting
     if sc is None or not foes:
         return None
@@ -105,39 +107,40 @@ def _plan(
     slot: int | None,
     level: int,
     monster: Monster,
-    foes: Sequence[Combatant],
+    foes: Sequence[tuple[Combatant, int]],
     allies: Sequence[tuple[Combatant, int, int]],
 ) -> SpellPlan | None:
     if spell.heal_at_slot_level:
         return _healing(spell, slot, monster, allies)
     if spell.index in SPELL_EFFECTS or (not casting.harmful(spell) and not casting.attack_type(spell)):
         return None  # buffs and utilities: the DM's to time
-    most = min(casting.max_targets(spell, slot), len(foes))
-    chosen = _fresh(spell, foes)[:most]
-    if not chosen:
-        return None
     shape = casting.shape(spell, slot, level)
-    dice = shape.dice if shape.kind in ("darts", "rays") else casting.damage_dice(spell, slot, level)
-    each = cr.average_damage(dice) * (shape.count if shape.kind in ("darts", "rays") else 1) if dice else 0.0
     if shape.kind == "pool":
         return None  # Sleep's pool against the party's hit points: the DM's call
+    dice = shape.dice if shape.kind in ("darts", "rays") else casting.damage_dice(spell, slot, level)
+    each = cr.average_damage(dice) * (shape.count if shape.kind in ("darts", "rays") else 1) if dice else 0.0
     if casting.attack_type(spell):
         odds = HIT_CHANCE
     elif spell.save is not None:
         odds = FAILED_SAVE + (1 - FAILED_SAVE) * (0.5 if spell.save.success == "half" else 0.0)
     else:
         odds = 1.0  # Magic Missile's darts always hit
-    worth = (each + (CONDITION_WORTH if spell.conditions else 0.0)) * odds
-    if shape.kind in ("darts", "rays"):
-        return SpellPlan(spell, slot, tuple(r.name for r in chosen[:1]), worth)
-    return SpellPlan(spell, slot, tuple(r.name for r in chosen), worth * len(chosen))
+    extra = CONDITION_WORTH if spell.conditions else 0.0
+    # Damage past a foe's hit points is wasted: the most it can take first, then the weakest.
+    fresh = sorted(_fresh(spell, foes), key=lambda f: (-min(each, f[1]), f[1]))
+    most = 1 if shape.kind in ("darts", "rays") else casting.max_targets(spell, slot)
+    chosen = fresh[:most]
+    if not chosen:
+        return None
+    worth = sum((min(each, hp) + extra) * odds for _, hp in chosen) - SLOT_COST * (slot or 0)
+    return SpellPlan(spell, slot, tuple(r.name for r, _ in chosen), worth)
 
 
-def _fresh(spell: Spell, foes: Sequence[Combatant]) -> list[Combatant]:
+def _fresh(spell: Spell, foes: Sequence[tuple[Combatant, int]]) -> list[tuple[Combatant, int]]:
     """The foes a spell would change: for a condition spell without damage (Hold Person), those not held."""
     if spell.damage_at_slot_level or spell.damage_at_character_level or not spell.conditions:
         return list(foes)
-    return [r for r in foes if not any(e.key == spell.name.casefold() for e in effects.load(r.effects))]
+    return [f for f in foes if not any(e.key == spell.name.casefold() for e in effects.load(f[0].effects))]
 
 
 def _healing(

@@ -161,7 +161,7 @@ class MonsterActions:
             self.fights.srd,
             row,
             monster,
-            self._targets(fight),
+            [(r, fight.sheet(r).hp_current) for r in self._targets(fight)],
             [a for a in allies if a[2] and not custom.is_lair(a[0])],
             concentrating=saves.concentrating(fight, row),
             weapon_worth=monster_spells.weapon_worth(monster),
