@@ -20,7 +20,6 @@ from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
 from bot.errors import InvalidInput, NotFound
-from persistence.repositories import CombatRepository
 
 MAX_TARGET_LENGTH = 100
 UNARMED = "unarmed-strike"
@@ -237,9 +236,7 @@ class CheckService:
 
     async def _effects_on(self, sheet: Sheet) -> tuple[effects.Effect, ...]:
         """The sheet's timed effects and, in a running fight, its combatant's (Bless cast there or before it)."""
-        async with self.characters.reads.session() as session:
-            in_fight = await CombatRepository(session).fight_effects(sheet.id)
-        return (*sheet.effects, *effects.load(in_fight))
+        return (await self.characters.with_fight_effects(sheet)).effects
 
     def _roll(
         self,

@@ -749,3 +749,15 @@ async def test_color_spray_greater_invisibility_and_the_power_words(arena: Arena
     lich = {"monster": "Lich", "action": "Cast Power Word Kill", "target": "Tordek"}
     refused = await arena.run("dm-combat act", lich, user="dungeonmaster")
     assert refused.ephemeral and "no level-9 slots left" in refused.content
+
+
+async def test_mage_armor_cast_before_the_fight_shows_on_the_tracker_and_the_sheet(arena: Arena) -> None:
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("spell prepare", {"spell": "Mage Armor"})
+    await join_campaign(arena, "alice")
+    await arena.run("cast", {"spell": "Mage Armor"})
+    combat_id = await arena.fight(("goblin", 1))
+    state = await arena.session.services.combat.status(combat_id, for_dm=True)
+    mira = next(e for e in state.entries if e.name == "Mira")
+    assert mira.ac == 13 + 2 and mira.effects == ("Mage Armor (8 h)",)  # 13 + DEX +2, not the 12 unarmoured
+    assert "AC **15**" in text(await arena.run("character show"))  # the sheet in the fight reads it too

@@ -65,7 +65,8 @@ def _with_resources(
 def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
     """Its timed effects (with the concentrating caster), whether it holds its turn, and its group."""
     labels = tuple(_effect_label(e, names) for e in effects.load(row.effects))
-    ac = entry.ac + sum(e.ac for e in effects.load(row.effects)) if entry.ac is not None else None
+    on_it = effects.load(row.effects)
+    ac = effects.armour_class(entry.ac, on_it) if entry.ac is not None else None  # Mage Armor's floor too
     return replace(entry, ac=ac, effects=labels, held=bool(row.held), group=row.group_name)
 
 
