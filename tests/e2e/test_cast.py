@@ -761,3 +761,18 @@ async def test_mage_armor_cast_before_the_fight_shows_on_the_tracker_and_the_she
     mira = next(e for e in state.entries if e.name == "Mira")
     assert mira.ac == 13 + 2 and mira.effects == ("Mage Armor (8 h)",)  # 13 + DEX +2, not the 12 unarmoured
     assert "AC **15**" in text(await arena.run("character show"))  # the sheet in the fight reads it too
+    await arena.turn_of(combat_id, "Goblin")
+    await arena.session.services.combat.remove(arena.actor("dungeonmaster"), combat_id, "Mira")  # she flees
+    after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
+    assert [e.name for e in after] == ["Mage Armor"]  # and takes her spell with her
+
+
+async def test_a_character_leaving_the_campaign_mid_fight_keeps_its_spells(arena: Arena) -> None:
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("spell prepare", {"spell": "Mage Armor"})
+    await join_campaign(arena, "alice")
+    await arena.run("cast", {"spell": "Mage Armor"})
+    await arena.fight(("goblin", 1))
+    await arena.session.services.campaign.campaigns.leave(arena.actor("alice"))
+    after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
+    assert [(e.name, e.rounds) for e in after] == [("Mage Armor", 8 * 600)]
