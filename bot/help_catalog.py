@@ -568,7 +568,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "spells",
         "/spell learn spell:<spell> [name:<character>]",
-        "Learn a cantrip or spell your class may (wizards: into the spellbook).",
+        "Learn a cantrip or spell (wizards: into the spellbook, or copied from a scroll you carry).",
         "/spell learn spell:Fire Bolt",
     ),
     _player(

@@ -148,7 +148,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
     ) -> None:
         """Show a character sheet."""
         ref = CharacterRef(name=name, owner_id=player.id if player else None)
-        sheet = await admitted(interaction, self.characters.get(actor_of(interaction), ref))
+        sheet = await admitted(interaction, self.characters.shown(actor_of(interaction), ref))
         if sheet is not None:
             await interaction.response.send_message(embed=self.render(sheet))
 

@@ -15,8 +15,8 @@ from bot.app import DMBot
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import CombatService, TrackerState
 from bot.errors import GameError
+from bot.ui import cast_views, tracker_views
 from bot.ui import combat_views as views
-from bot.ui import tracker_views
 from bot.ui.fit import choices
 from cogs.common import actor_of, here
 
@@ -134,7 +134,7 @@ class CombatCog(commands.GroupCog, group_name="combat", group_description="The f
         services = interaction.client.services
         auto = await services.table.auto_turns(combat_id, services.dice.rng)
         for turn, change in zip(auto.turns, auto.changes, strict=True):
-            await interaction.followup.send(embeds=views.monster_turn_embeds(turn))
+            await interaction.followup.send(embeds=cast_views.monster_turn_embeds(turn))
             content, mentions = views.turn_message(change, interaction.user.id)
             await interaction.followup.send(content, allowed_mentions=mentions)
             await self.show(interaction, change.state)

@@ -57,7 +57,7 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
 
     def _homebrew_embed(self, entry: Entry) -> discord.Embed:
         if entry.kind == "monster" and self.homebrew is not None:
-            embed = views.monster_embed(self.homebrew.monster_of(entry))
+            embed = views.monster_embed(self.homebrew.monster_of(entry), self.srd)
             return fit_embed(embed.set_footer(text=f"Homebrew of this {entry.scope}"))
         lines = "\n".join(safe(line) for line in describe(entry))
         return fit_embed(discord.Embed(title=f"🧪 {safe(entry.name)} (homebrew)", description=lines))
@@ -120,7 +120,7 @@ class LookupCog(commands.GroupCog, group_name="lookup", group_description="SRD f
             await self._answer(interaction, self._homebrew_embed(own), public)
             return
         entry = self._find("monster", "monster", name)
-        await self._answer(interaction, views.monster_embed(entry), public)
+        await self._answer(interaction, views.monster_embed(entry, self.srd), public)
 
     @app_commands.command(name="item")
     @app_commands.describe(name="SRD equipment, e.g. Longsword", public="Post it for everyone at once")

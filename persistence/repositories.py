@@ -793,6 +793,15 @@ class CombatRepository:
             query = query.with_for_update(key_share=True)
         return (await self.session.scalars(query)).first()
 
+    async def fight_effects(self, character_id: int) -> list[dict[str, Any]]:
+        """The timed effects on the character's combatant in a running fight (none when it isn't in one)."""
+        query = (
+            select(Combatant.effects)
+            .join(Combat, Combat.id == Combatant.combat_id)
+            .where(Combatant.character_id == character_id, Combat.status == "active")
+        )
+        return list((await self.session.scalars(query.limit(1))).first() or [])
+
     async def in_active_fight(self, character_id: int) -> bool:
         """Whether the character is a combatant of a running fight."""
         query = (

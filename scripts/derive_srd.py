@@ -941,8 +941,13 @@ HAND_TIMED_EFFECT_SPELLS = frozenset(
         "invisibility",
         "blur",
         "mirror-image",
+        "greater-invisibility",
+        "barkskin",
     }
 )
+# Spells the engine resolves by rules of their own (`bot.engine.combat.spellcasting`): Color Spray's pool
+# of hit points (as Sleep's), the power words by the target's hit points.
+HAND_RULED_SPELLS = frozenset({"color-spray", "power-word-stun", "power-word-kill"})
 CONDITION_NAMES = (
     "blinded",
     "charmed",
@@ -993,7 +998,7 @@ def automation(spell: Json) -> str:
     partial: a spell attack or a condition without numbers to compute; noted: the rest (an area alone,
     such as Detect Magic's sphere, is only where a utility works).
     """
-    if spell["index"] in HAND_TIMED_EFFECT_SPELLS:
+    if spell["index"] in HAND_TIMED_EFFECT_SPELLS | HAND_RULED_SPELLS:
         return "full"
     if spell["damage_at_slot_level"] or spell["damage_at_character_level"] or spell["heal_at_slot_level"]:
         return "full"
@@ -1081,7 +1086,8 @@ META = {
         "monsters[].xp where the source disagrees with the CR table (listed in meta.errata)",
         "tables.encounter_thresholds and encounter_multipliers (5e DMG; not part of SRD 5.1)",
         "conditions[].effects (structured summary of SRD 5.1 Conditions)",
-        "spells[].automation: the timed-effect spells (bot.engine.spell_effects) are 'full'",
+        "spells[].automation: the timed-effect spells (bot.engine.spell_effects) and those resolved by rules "
+        "of their own (Color Spray, the power words) are 'full'",
     ],
 }
 

@@ -23,6 +23,7 @@ RITUAL_FROM = {"bard": "known", "cleric": "prepared", "druid": "prepared", "wiza
 PACT_MAGIC = frozenset({"warlock"})  # all slots of one level, back after a short rest
 CANTRIP_STEPS = (1, 5, 11, 17)  # character levels where cantrips grow (Eldritch Blast: one more beam)
 MAX_TARGETS = 12
+POWER_WORDS = ("power-word-stun", "power-word-kill")  # a word at one creature: no roll, its hit points decide
 CAST_ACTION = "Cast "  # `/dm-combat act action:Cast Fireball`: a monster's spell, as one of its actions
 _MOD = re.compile(r"\s*\+\s*MOD\b")
 
@@ -136,7 +137,7 @@ def cantrip_step(character_level: int) -> int:
 def shape(spell: Spell, slot: int | None, character_level: int) -> Shape:
     """How the spell's dice fall: Magic Missile's darts (3 + 1 a slot level above 1st, 1d4 + 1 each),
     Eldritch Blast's beams (by character level), Scorching Ray's rays (3 + 1 a slot level above 2nd),
-    Sleep's pool (5d8 + 2d8 a slot level above 1st)."""
+    Sleep's pool (5d8 + 2d8 a slot level above 1st), Color Spray's (6d10 + 2d10)."""
     above = (slot or spell.level) - spell.level
     if spell.index == "magic-missile":
         return Shape("darts", 3 + above, "1d4+1")
@@ -146,6 +147,8 @@ def shape(spell: Spell, slot: int | None, character_level: int) -> Shape:
         return Shape("rays", 3 + above, "2d6")
     if spell.index == "sleep":
         return Shape("pool", 1, f"{5 + 2 * above}d8")
+    if spell.index == "color-spray":
+        return Shape("pool", 1, f"{6 + 2 * above}d10")
     return Shape("single")
 
 
@@ -195,6 +198,7 @@ def needs_target(spell: Spell) -> bool:
         or spell.heal_at_slot_level
         or spell.conditions
         or attack_type(spell)
+        or spell.index in POWER_WORDS
     )
 
 
@@ -259,4 +263,6 @@ def harmful(spell: Spell) -> bool:
     effect = spell_effects.SPELL_EFFECTS.get(spell.index)
     if effect is not None:
         return effect.resisted_by is not None
-    return bool(spell.damage_at_slot_level or spell.damage_at_character_level or spell.save)
+    return bool(spell.damage_at_slot_level or spell.damage_at_character_level or spell.save) or (
+        spell.index in POWER_WORDS
+    )

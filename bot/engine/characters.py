@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Armor, Condition, load_srd
 from bot.discord_limits import is_http_url
+from bot.engine import effects as timed_effects
 from bot.engine import events as log
 from bot.engine import integrity as table_rules
 from bot.engine import items, levelling, rests, rules, spells, weapons
@@ -46,7 +47,13 @@ from bot.engine.text import prose, visible
 from bot.errors import Forbidden, InvalidInput, NotFound
 from persistence.db import Database
 from persistence.models import Campaign, Character, RollLog
-from persistence.repositories import CharacterRepository, PartyRepository, Reads, RollLogRepository
+from persistence.repositories import (
+    CharacterRepository,
+    CombatRepository,
+    PartyRepository,
+    Reads,
+    RollLogRepository,
+)
 
 MAX_NOTES = 1000
 MAX_BACKSTORY = 4000
@@ -161,6 +168,16 @@ class CharacterService:
         if sheet is None:
             raise _not_found(ref, mine=owner == actor.user_id)
         return sheet
+
+    async def shown(self, actor: Actor, ref: CharacterRef | None = None) -> Sheet:
+        """The sheet as `/character show` and rolls read it: in a running fight, with its combatant's timed
+        effects too (Mage Armor's AC, Bless). For reading only: never written back."""
+        return await self.with_fight_effects(await self.get(actor, ref))
+
+    async def with_fight_effects(self, sheet: Sheet) -> Sheet:
+        async with self.reads.session() as session:
+            found = await CombatRepository(session).fight_effects(sheet.id)
+        return replace(sheet, effects=(*sheet.effects, *timed_effects.load(found))) if found else sheet
 
     async def list_characters(self, actor: Actor, owner_id: int | None = None) -> list[Summary]:
         async with self.reads.session() as session:

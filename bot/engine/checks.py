@@ -98,7 +98,7 @@ class CheckService:
         skill, ability = self._skill_or_ability(what)
         bonus = stats.skills[skill] if skill else stats.modifiers[ability]
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
-        fx = effects.rolls_for("check", sheet.effects, ability=ability)  # Guidance cast before: +1d4
+        fx = effects.rolls_for("check", await self._effects_on(sheet), ability=ability)  # Guidance: +1d4
         mods = rules.condition_modifiers(
             "check",
             active_conditions(sheet, self.srd),
@@ -122,7 +122,7 @@ class CheckService:
         sheet = await self.characters.get(actor, ref)
         key = self._ability(ability)
         bonus = self.characters.stats(sheet).saves[key]
-        fx = effects.rolls_for("save", sheet.effects, ability=key)  # Bless or Resistance cast before: +1d4
+        fx = effects.rolls_for("save", await self._effects_on(sheet), ability=key)  # Bless, Resistance: +1d4
         mods = rules.condition_modifiers(
             "save",
             active_conditions(sheet, self.srd),
@@ -233,6 +233,10 @@ class CheckService:
         return self._attack_line(sheet, weapon, two_handed)
 
     # Helpers ------------------------------------------------------------------------------------
+
+    async def _effects_on(self, sheet: Sheet) -> tuple[effects.Effect, ...]:
+        """The sheet's timed effects and, in a running fight, its combatant's (Bless cast there or before it)."""
+        return (await self.characters.with_fight_effects(sheet)).effects
 
     def _roll(
         self,

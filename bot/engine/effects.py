@@ -14,7 +14,7 @@ effects with `preset` or the constructor, exactly as the DM's `/dm-combat effect
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -53,6 +53,9 @@ class Effect:
     ends_on_damage: bool = False
     ward_dc: int = 0  # Sanctuary: who targets the creature first makes a Wisdom save against this DC
     from_types: tuple[str, ...] = ()  # its "attacked" edge holds only against these creature types (PfEG)
+    # What it does to the creature's turn (`TURN_RULES`): Haste's extra action, Slow's lone attack and lost
+    # reactions, the lethargy after Haste.
+    turn_rules: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -60,6 +63,12 @@ class Effect:
 
     def bonus(self, kind: str) -> str | None:
         return self.bonuses.get(kind)
+
+
+NO_ACTIONS, NO_REACTIONS, ONE_ATTACK, EXTRA_ACTION = "no actions", "no reactions", "one attack", "extra action"
+TURN_RULES = (NO_ACTIONS, NO_REACTIONS, ONE_ATTACK, EXTRA_ACTION)
+HASTE = "haste"  # the effect's key: when it ends, lethargy
+LETHARGY = "Haste lethargy"
 
 
 @dataclass(frozen=True)
@@ -151,15 +160,20 @@ def removed(effects: Sequence[Effect], name: str) -> tuple[Effect, ...]:
     return kept
 
 
-def tick(effects: Sequence[Effect], creature: str, phase: Phase) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
-    """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round.
+def tick(
+    effects: Sequence[Effect], creature: str, phase: Phase, *, holder: str | None = None, present: Collection[str] = ()
+) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
+    """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round. On the
+    turns of their `holder`, effects whose clock-keeper is not in the fight (`present`: a Bless cast before
+    it by someone who stayed out) tick too, so that nothing outlasts its rounds.
 
     Returns the effects kept and the names of those that ran out.
     """
     kept: list[Effect] = []
     expired: list[str] = []
     for effect in effects:
-        if effect.rounds is None or effect.ticks_on != creature or effect.phase != phase:
+        keeper = effect.ticks_on if effect.ticks_on in present or holder != creature else creature
+        if effect.rounds is None or keeper != creature or effect.phase != phase:
             kept.append(effect)
         elif effect.rounds <= 1:
             expired.append(effect.name)
@@ -235,6 +249,23 @@ def damaged(effects: Sequence[Effect]) -> tuple[tuple[Effect, ...], tuple[str, .
     return tuple(e for e in effects if not e.ends_on_damage), tuple(e.name for e in effects if e.ends_on_damage)
 
 
+def ruled_by(effects: Iterable[Effect], rule: str) -> Effect | None:
+    """The effect that imposes a turn rule on the creature (Slow: "no reactions"), if any."""
+    return next((e for e in effects if rule in e.turn_rules), None)
+
+
+def with_lethargy(
+    before: Sequence[Effect], after: Sequence[Effect], holder: str, *, own_turn: bool
+) -> tuple[Effect, ...]:
+    """SRD Haste: when it ends, the creature can't move or take actions until after its next turn. `after`
+    with that lethargy when Haste was in `before` and is gone (on its own turn: through the next one too)."""
+    if not any(e.key == HASTE for e in before) or any(e.key == HASTE for e in after):
+        return tuple(after)
+    rounds = 2 if own_turn else 1
+    tired = Effect(LETHARGY, rounds=rounds, ticks_on=holder, phase="end", turn_rules=(NO_ACTIONS,))
+    return (*(e for e in after if e.key != LETHARGY.casefold()), tired)
+
+
 def resistances(effects: Sequence[Effect]) -> frozenset[str]:
     return frozenset(r for e in effects for r in e.resistances)
 
@@ -273,6 +304,7 @@ def describe(effect: Effect) -> str:
         parts.append(f"by {', '.join(effect.from_types)}")
     if effect.ward_dc:
         parts.append(f"attackers make a WIS save DC {effect.ward_dc} first")
+    parts += list(effect.turn_rules)
     return ", ".join(parts) or "no mechanical change"
 
 
@@ -311,6 +343,8 @@ def _spell_parts(effect: Effect) -> dict[str, Any]:
         parts["ward_dc"] = effect.ward_dc
     if effect.from_types:
         parts["from_types"] = list(effect.from_types)
+    if effect.turn_rules:
+        parts["turn_rules"] = list(effect.turn_rules)
     return parts
 
 
@@ -335,6 +369,7 @@ def from_json(entry: Mapping[str, Any]) -> Effect:
         ends_on_damage=bool(entry.get("ends_on_damage")),
         ward_dc=int(entry.get("ward_dc") or 0),
         from_types=tuple(str(t) for t in entry.get("from_types") or ()),
+        turn_rules=tuple(str(r) for r in entry.get("turn_rules") or () if r in TURN_RULES),
     )
 
 

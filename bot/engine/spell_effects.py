@@ -27,6 +27,7 @@ class SpellEffect:
     ac: int = 0
     edges: dict[str, Edge] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
+    ac_base: int = 0  # a floor for AC (Barkskin: 16)
     rounds: int = MINUTE
     targeting: Targeting = "creatures"
     targets: int = 1  # at the spell's own level
@@ -35,6 +36,7 @@ class SpellEffect:
     repeat_save: bool = False  # the save again at the end of each of the target's turns (Slow)
     phase: effects.Phase = "end"
     mark: bool = False  # on the caster, against the one target (Hunter's Mark)
+    turn_rules: tuple[str, ...] = ()  # Haste's extra action, Slow's lone attack and lost reactions
     note: str = ""  # what the SRD says that the numbers above don't carry
 
 
@@ -51,7 +53,11 @@ SPELL_EFFECTS: dict[str, SpellEffect] = {
     ),
     "faerie-fire": SpellEffect(edges={"attacked": "advantage"}, targets=6, resisted_by="dex"),
     "haste": SpellEffect(
-        ac=2, edges={"save:dex": "advantage"}, note="speed doubled and one more action (the DM keeps to it)"
+        ac=2,
+        edges={"save:dex": "advantage"},
+        turn_rules=(effects.EXTRA_ACTION,),
+        note="speed doubled; the extra action is one weapon attack, Dash, Disengage, Hide or Use an Object; "
+        "when it ends, no move or action until after the creature's next turn",
     ),
     "slow": SpellEffect(
         {"save:dex": "-2"},
@@ -59,20 +65,28 @@ SPELL_EFFECTS: dict[str, SpellEffect] = {
         targets=6,
         resisted_by="wis",
         repeat_save=True,
-        note="half speed, no reactions, one action or bonus action (the DM keeps to it)",
+        turn_rules=(effects.NO_REACTIONS, effects.ONE_ATTACK),
+        note="half speed; an action or a bonus action, not both (the DM keeps to these)",
     ),
     "aid": SpellEffect({"hp_max": "+5"}, rounds=8 * HOUR, targets=3, note="+5 HP maximum and current HP"),
     "heroism": SpellEffect(note="immune to frightened; temporary HP equal to the modifier at each turn's start"),
     "protection-from-evil-and-good": SpellEffect(
-        edges={"attacked": "disadvantage"}, rounds=10 * MINUTE, note="its other wards are the DM's to apply"
+        edges={"attacked": "disadvantage"},
+        rounds=10 * MINUTE,
+        note="aberrations, celestials, elementals, fey, fiends and undead attack it with disadvantage and "
+        "can't charm or frighten it",
     ),
     "sanctuary": SpellEffect(note="an attacker that fails the save must choose a new target"),
     "invisibility": SpellEffect(conditions=("invisible",), rounds=HOUR, per_slot=1, note="ends on an attack or spell"),
+    "greater-invisibility": SpellEffect(conditions=("invisible",), note="lasts through attacks and spells"),
+    "barkskin": SpellEffect(ac_base=16, rounds=HOUR, note="AC at least 16, whatever armour it wears"),
     "blur": SpellEffect(edges={"attacked": "disadvantage"}, targeting="self"),
     "mirror-image": SpellEffect({"duplicates": "+3"}, targeting="self", note="three duplicates draw the attacks"),
 }
-# SRD Protection from Evil and Good: the creature types whose attacks it hinders.
+# SRD Protection from Evil and Good: the creature types whose attacks it hinders, and the conditions those
+# creatures can't impose on the warded one.
 WARDED_TYPES = ("aberration", "celestial", "elemental", "fey", "fiend", "undead")
+WARDED_CONDITIONS = ("charmed", "frightened")
 # Spells that impose a condition through their save (Hold Person), kept as an effect so that the
 # condition ends with the spell: its concentration, its duration or the target's save at the end of
 # each of its turns. Sleep (no save, a pool of hit points) is `casting.sleep_order`'s.
@@ -105,11 +119,12 @@ def effect_for(
         ac=spec.ac,
         edges=dict(spec.edges),
         conditions=spec.conditions,
-        ac_base=13 + target_dex_mod if index == "mage-armor" else 0,
+        ac_base=13 + target_dex_mod if index == "mage-armor" else spec.ac_base,
         against=target if spec.mark else None,
         save_ends=(spec.resisted_by, dc) if spec.repeat_save and spec.resisted_by else None,
         ward_dc=dc if index == "sanctuary" else 0,
         from_types=WARDED_TYPES if index == "protection-from-evil-and-good" else (),
+        turn_rules=spec.turn_rules,
     )
     return replace(
         base,

@@ -7,15 +7,16 @@ learnt like the SRD's (`srd_with_spells`), where their class lists allow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Spell
-from bot.engine import rules, spells
+from bot.engine import items, rules, spells
 from bot.engine.characters import CharacterRef, CharacterService, Pending, lookup
 from bot.engine.homebrew import spell_label, srd_with_spells
-from bot.engine.sheet import Actor, Sheet, SpellNumbers, stats
+from bot.engine.sheet import Actor, Item, Sheet, SpellNumbers, stats
 from bot.errors import GameError, InvalidInput
 
 AUTOCOMPLETE_LIMIT = 25
@@ -100,6 +101,9 @@ class SpellService:
             coins = sheet.coins
             if learnt.copy_gp:  # copying into a full spellbook: the SRD's 50 gp and 2 hours per spell level
                 coins = rules.apply_coins(sheet.coins, {"gp": -learnt.copy_gp})
+                scroll = spells.scroll_of(sheet, spell)
+                if scroll is not None:
+                    return self._from_scroll(sheet, learnt, scroll, coins, srd)
             new = replace(sheet, spells=learnt.spells, coins=coins)
             return new, SpellChange(self.spell_sheet(new, srd), _learnt_message(new, learnt))
 
@@ -130,6 +134,24 @@ class SpellService:
             return new, SpellChange(self.spell_sheet(new, srd), _prepared_message(new, spell, srd))
 
         return await self.characters.change(actor, ref, apply)
+
+    def _from_scroll(
+        self, sheet: Sheet, learnt: spells.Learnt, scroll: Item, coins: Mapping[str, int], srd: SRD
+    ) -> tuple[Sheet, SpellChange]:
+        """SRD Spell Scroll: the copier makes an Intelligence (Arcana) check, DC 10 + the spell's level; the
+        scroll is destroyed either way. The inks are spent only on a success."""
+        dc = spells.scroll_copy_dc(learnt.spell)
+        bonus = stats(sheet, srd).skills["arcana"]
+        roll = self.characters.dice.roll(f"1d20{rules.signed(bonus)}", label=f"{sheet.name}: Arcana (copying)")
+        left = items.removed(sheet.inventory, scroll.item, 1)
+        check = f"Arcana {roll.total} ({roll.breakdown}) against DC {dc}"
+        if roll.total < dc:
+            new = replace(sheet, inventory=left)
+            lost = f"{sheet.name} fails to copy {learnt.spell.name} ({check}); the {scroll.name} crumbles to dust."
+            return new, SpellChange(self.spell_sheet(new, srd), lost)
+        new = replace(sheet, spells=learnt.spells, coins=coins, inventory=left)
+        done = f"{_learnt_message(new, learnt)} From the {scroll.name} ({check}); the scroll is used up."
+        return new, SpellChange(self.spell_sheet(new, srd), done)
 
     def _spell(self, key: str, srd: SRD) -> Spell:
         return lookup(srd.spell, key, "spell", srd.search("spell", key[:4], limit=8))

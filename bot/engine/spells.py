@@ -19,7 +19,7 @@ from typing import Literal
 
 from bot.data.srd import SRD, CharacterClass, Spell
 from bot.engine import rules
-from bot.engine.sheet import Sheet, Spells
+from bot.engine.sheet import Item, Sheet, Spells
 from bot.errors import InvalidInput
 
 Style = Literal["known", "prepared", "spellbook", "none"]
@@ -194,6 +194,17 @@ def learn(sheet: Sheet, srd: SRD, spell: Spell) -> Learnt:
         return Learnt(book, spell, COPY_GP_PER_SPELL_LEVEL * spell.level, COPY_HOURS_PER_SPELL_LEVEL * spell.level)
     klass = srd.klass(sheet.class_index).name
     raise InvalidInput(f"A {klass} doesn't learn spells: prepare them from the class list with `/spell prepare`.")
+
+
+def scroll_of(sheet: Sheet, spell: Spell) -> Item | None:
+    """A scroll of the spell the character carries (the DM's "Scroll of Fireball", "Spell Scroll (Fireball)")."""
+    name = spell.name.casefold()
+    return next((i for i in sheet.inventory if "scroll" in i.name.casefold() and name in i.name.casefold()), None)
+
+
+def scroll_copy_dc(spell: Spell) -> int:
+    """SRD Spell Scroll: copying its spell takes an Intelligence (Arcana) check, DC 10 + the spell's level."""
+    return 10 + spell.level
 
 
 def _check_on_list(sheet: Sheet, srd: SRD, spell: Spell, room: Allowance) -> None:

@@ -9,9 +9,11 @@ import discord
 from bot import discord_limits as limits
 from bot.engine import effects
 from bot.engine.combat.cast_results import CastReport, TargetOutcome
+from bot.engine.combat.results import MonsterTurn
 from bot.engine.rules import ABILITY_NAMES
+from bot.ui import combat_views
 from bot.ui.combat_views import damage_outcome
-from bot.ui.fit import fit_embed, fit_lines
+from bot.ui.fit import fit_embed, fit_embeds, fit_lines
 from bot.ui.text import safe
 
 CAST_COLOUR = discord.Colour.purple()
@@ -36,6 +38,14 @@ def cast_embed(report: CastReport, *, for_dm: bool = False) -> discord.Embed:
         left = " · ".join(f"L{n} {c}" for n, c in enumerate(report.slots_left, start=1) if c or n == report.slot)
         embed.add_field(name="Slots left", value=left or "none", inline=False)
     return fit_embed(embed)
+
+
+def monster_turn_embeds(turn: MonsterTurn, *, for_dm: bool = False) -> list[discord.Embed]:
+    """A monster's turn: the spells it cast (auto mode's Mage), then its attacks and notes."""
+    casts = [cast_embed(c, for_dm=for_dm) for c in turn.casts]
+    if casts and not turn.reports and not turn.notes:
+        return fit_embeds(casts)
+    return fit_embeds(casts + combat_views.monster_turn_embeds(turn, for_dm=for_dm))
 
 
 def _no_target_line(report: CastReport) -> str:

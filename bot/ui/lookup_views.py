@@ -26,6 +26,7 @@ from bot.data.srd import (
     MagicItem,
     Monster,
     MonsterAction,
+    MonsterSpellcasting,
     Race,
     RuleSection,
     SaveDC,
@@ -187,7 +188,7 @@ def spell_mechanics(spell: Spell) -> list[tuple[str, str]]:
 # --- Monsters -------------------------------------------------------------------------------------
 
 
-def monster_embed(monster: Monster) -> discord.Embed:
+def monster_embed(monster: Monster, srd: SRD | None = None) -> discord.Embed:
     kind = f"{monster.type} ({monster.subtype})" if monster.subtype else monster.type
     head = f"{monster.size} {kind}, {monster.alignment}"
     cr = f"CR {cr_label(monster.cr)} ({monster.xp:,} XP) · proficiency {rules.signed(monster.proficiency_bonus)}"
@@ -212,11 +213,43 @@ def monster_embed(monster: Monster) -> discord.Embed:
         card.field(label, joined([*plain, *qualified]))
     card.field("Condition immunities", joined(monster.condition_immunities))
     card.field("Traits", joined(monster.special_abilities), inline=False)
+    if monster.spellcasting is not None and srd is not None:
+        card.lines_field("Spellcasting", spellcasting_lines(monster.spellcasting, srd))
     card.lines_field("Actions", [action_line(a) for a in monster.actions])
     card.field("Reactions", joined(monster.reactions), inline=False)
     card.field("Legendary actions", joined(monster.legendary_actions), inline=False)
     card.footer = "SRD 5.1 facts"
     return card.build()
+
+
+def ordinal(number: int) -> str:
+    """1 → "1st", 11 → "11th", 22 → "22nd"."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def spellcasting_lines(sc: MonsterSpellcasting, srd: SRD) -> list[str]:
+    """A stat block's spellcasting as numbers: ability, DC, attack bonus, caster level, slots, the spells by
+    level (or by uses a day), each as `/dm-combat act action:Cast <spell>` runs it."""
+    head = [sc.ability.upper()]
+    head += [f"DC {sc.dc}"] if sc.dc else []
+    head += [f"{rules.signed(sc.attack_bonus)} to hit"] if sc.attack_bonus is not None else []
+    head += [f"{ordinal(sc.level)}-level caster"] if sc.level else []
+    lines = [" · ".join(head)]
+    if sc.slots:
+        lines.append("Slots: " + " · ".join(f"{ordinal(n)} {c}" for n, c in sorted(sc.slots.items())))
+    spells = [srd.spell(i) for i in sc.spells if i in srd.lookup("spell")]
+    groups: dict[str, list[str]] = {}
+    for spell in sorted(spells, key=lambda s: (s.level, s.name)):
+        uses = sc.uses_per_day.get(spell.index)
+        if uses is not None:
+            group = "At will" if uses == 0 else f"{uses}/day"
+        else:
+            group = "Cantrips" if spell.level == 0 else ordinal(spell.level)
+        groups.setdefault(group, []).append(spell.name)
+    by_name = ("At will", *(g for g in groups if g.endswith("/day")))  # innate spells: alphabetical
+    lines += [f"{g}: {', '.join(sorted(n) if g in by_name else n)}" for g, n in groups.items()]
+    return lines
 
 
 def abilities_text(abilities: Mapping[str, int]) -> str:

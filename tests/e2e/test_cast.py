@@ -28,6 +28,7 @@ from bot.sandbox.commandline import parse
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import embed_text
 from bot.testbed.harness import SandboxSession
+from bot.ui import cast_views
 from persistence.models import Campaign, Combatant
 
 CHANNEL = "spell-arena"
@@ -551,3 +552,227 @@ async def test_a_paralysed_caster_loses_its_concentration(arena: Arena) -> None:
     assert "Concentration ends: Sera: Bless" in hold
     refused = await arena.run("cast", {"spell": "Bless"})
     assert refused.ephemeral and "paralyzed" in refused.content  # and she can't cast while held
+
+
+async def test_spells_cast_before_a_fight_tick_in_it_by_rounds_and_carry_back_out(arena: Arena) -> None:
+    """Bless cast before initiative moves onto the combatants: it counts down on the caster's turns (on the
+    target's own when the caster stays out), shows on the tracker, and goes back to the sheets with what is left."""
+    await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("guidance", "light", "thaumaturgy"),
+        spells=("bless", "cure-wounds"),
+    )
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    await arena.run("cast", {"spell": "Bless", "targets": "Sera, Tordek"})
+    combat_id = await arena.fight(("goblin", 1), joining=("bob",))  # Sera stays out of the fight
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Tordek"].effects)] == ["Bless"]
+    assert not (await arena.session.services.characters.get(tordek)).effects  # moved, not counted twice
+    shown = await arena.session.services.combat.status(combat_id)
+    labels = [line for e in shown.entries if e.name == "Tordek" for line in e.effects]
+    assert labels == ["Bless (10 rounds, concentration: Sera)"]
+    for _ in range(3):  # Tordek's turn ends three times: his Bless ticks on his turns, its caster being away
+        await arena.turn_of(combat_id, "Tordek")
+        await arena.session.services.combat.next_turn(arena.actor("dungeonmaster"), combat_id)
+    rows = await arena.rows(combat_id)
+    assert next(e for e in effects.load(rows["Tordek"].effects) if e.name == "Bless").rounds == 7
+    save = text(await arena.run("save", {"ability": "Wisdom"}, user="bob"))
+    assert "(Bless +1d4)" in save  # once, from the combatant
+    await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+    after = (await arena.session.services.characters.get(tordek)).effects
+    assert [(e.name, e.rounds) for e in after] == [("Bless", 7)]
+
+
+async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(arena: Arena) -> None:
+    """SRD Mage (slots 4/3/3/3/1): against two level-5 fighters Cone of Cold (8d8, its one 5th-level slot) is
+    worth most, then Fireball (8d6) from a 3rd-level slot; against a level-1 wizard (8 HP) a 1st-level Magic
+    Missile does, its damage not wasted. A Priest heals its wounded ally with Cure Wounds."""
+    await make(arena.session, "alice", "Tordek", "fighter", ("athletics", "perception"))
+    await make(arena.session, "bob", "Lia", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        for _ in range(4):
+            await arena.run("character levelup", user=user)
+        await join_campaign(arena, user)
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+    combat_id = await arena.fight(("priest", 1), ("goblin", 1), joining=("alice", "bob"))
+    await combat.damage(dm, arena.campaign, "Goblin", 5)  # 2 of its 7 HP left: under half
+    await arena.turn_of(combat_id, "Priest")
+    healed = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert healed.action == "Cast Cure Wounds" and [o.target for o in healed.casts[0].outcomes] == ["Goblin"]
+    assert ((await arena.rows(combat_id))["Goblin"].hp or 0) > 2
+    await combat.end(dm, combat_id)
+
+    combat_id = await arena.fight(("mage", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Mage")
+    first = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert first.action == "Cast Cone of Cold" and len(first.casts) == 1
+    cone = first.casts[0]
+    assert cone.slot == 5 and {o.target for o in cone.outcomes} == {"Tordek", "Lia"}
+    assert cone.slots_left == (4, 3, 3, 3, 0, 0, 0, 0, 0)
+    shown = embed_text(cast_views.monster_turn_embeds(first)[0].to_dict())  # type: ignore[arg-type]
+    assert "Mage casts Cone of Cold (level-5 slot)" in shown and "DC 14 Constitution save" in shown
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mage")
+    second = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert second.action == "Cast Fireball" and second.casts[0].slot == 3
+    assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
+    rows = await arena.rows(combat_id)
+    assert rows["Mage"].spells_used == {"5": 1, "3": 1}
+    await combat.end(dm, combat_id)
+
+    await make(arena.session, "carol", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await join_campaign(arena, "carol")
+    combat_id = await arena.fight(("mage", 1), joining=("carol",))
+    await arena.turn_of(combat_id, "Mage")
+    small = await combat.run_monster_turn(dm, combat_id, random.Random(1))
+    assert small.action == "Cast Magic Missile" and small.casts[0].slot == 1
+
+
+async def test_haste_slow_and_protection_change_turns_as_the_srd_says(arena: Arena) -> None:
+    """Haste: +2 AC, one more weapon attack for a monster in auto mode, lethargy when it ends. Slow: -2 AC,
+    no reactions, a Multiattack makes one attack. Protection from Evil and Good: a fiend can't charm."""
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    for _ in range(4):  # level 5: third-level slots
+        await arena.run("character levelup")
+    for spell in ("Haste", "Slow"):
+        await arena.run("spell learn", {"spell": spell})
+        await arena.run("spell prepare", {"spell": spell})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), ("bandit-captain", 1), joining=("alice", "bob"))
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+
+    await arena.turn_of(combat_id, "Mira")
+    hasted = text(await arena.run("cast", {"spell": "Haste", "targets": "Goblin"}))
+    assert "AC +2" in hasted and "extra action" in hasted
+    await arena.turn_of(combat_id, "Goblin")
+    turn = await combat.run_monster_turn(dm, combat_id, random.Random(2))
+    assert len(turn.reports) == 2 and "Haste: one more weapon attack." in turn.notes  # Scimitar or Shortbow, twice
+    arena.dice.force(1)  # Mira's concentration save fails on the goblin's turn: Haste ends, lethargy
+    lost = await combat.damage(dm, arena.campaign, "Mira", 1)  # lasts through the goblin's next turn
+    assert "Goblin: Haste" in lost.concentration_ended
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Goblin"].effects)] == ["Haste lethargy"]
+    with pytest.raises(InvalidInput, match="Goblin can't take actions now: Haste lethargy"):
+        await combat.monster_act(dm, combat_id, "Goblin", "Scimitar", "Tordek")
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Goblin")
+    idle = await combat.run_monster_turn(dm, combat_id, random.Random(2))
+    assert idle.action == "nothing" and not idle.reports
+    await combat.next_turn(dm, combat_id)  # after its turn the lethargy is gone
+    assert not effects.load((await arena.rows(combat_id))["Goblin"].effects)
+
+    await arena.turn_of(combat_id, "Mira")
+    arena.dice.force(1)  # the captain's WIS save (+0) against DC 13: fails
+    slowed = text(await arena.run("cast", {"spell": "Slow", "targets": "Bandit Captain"}))
+    assert "AC -2" in slowed and "no reactions" in slowed and "one attack" in slowed
+    captain = next(e for e in (await combat.status(combat_id, for_dm=True)).entries if e.name == "Bandit Captain")
+    assert captain.ac == 15 - 2  # studded leather: AC 15
+    routine = await combat.monster_act(dm, combat_id, "Bandit Captain", "Multiattack", "Tordek")
+    assert len(routine.reports) == 1 and any("Slow: one attack of its Multiattack" in n for n in routine.notes)
+    await arena.turn_of(combat_id, "Tordek")
+    with pytest.raises(InvalidInput, match="can't take reactions now: Slow"):
+        await combat.opportunity(dm, combat_id, "Tordek", attacker="Bandit Captain")
+    await combat.end(dm, combat_id)
+    assert not (await arena.session.services.characters.get(arena.actor("alice"))).effects
+
+
+async def test_protection_from_evil_and_good_keeps_a_fiend_from_charming(arena: Arena) -> None:
+    await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
+    await arena.run("spell prepare", {"spell": "Protection from Evil and Good"})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("rakshasa", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Sera")
+    await arena.run("cast", {"spell": "Protection from Evil and Good", "targets": "Tordek"})
+    for target in ("Tordek", "Sera"):
+        arena.dice.force(1)  # a natural 1 on the WIS save against DC 18
+        options = {"monster": "Rakshasa", "action": "Cast Charm Person", "target": target}
+        await arena.run("dm-combat act", options, user="dungeonmaster")
+    rows = await arena.rows(combat_id)
+    assert [e.name for e in effects.load(rows["Sera"].effects)] == ["Charm Person"]  # unwarded: charmed
+    assert "Charm Person" not in [e.name for e in effects.load(rows["Tordek"].effects)]  # a fiend can't charm him
+
+
+async def test_color_spray_greater_invisibility_and_the_power_words(arena: Arena) -> None:
+    """Color Spray: 6d10 of hit points, blinded until the end of the caster's next turn. A Mage's Greater
+    Invisibility lasts through its attacks. A Glabrezu's Power Word Stun (150 HP or fewer), a Lich's Power
+    Word Kill (100 or fewer)."""
+    book = ("magic-missile", "shield", "sleep", "mage-armor", "burning-hands", "color-spray")
+    await make(
+        arena.session, "alice", "Mira", "wizard", ("arcana", "history"), cantrips=WIZARD["cantrips"], spells=book
+    )
+    await arena.run("spell prepare", {"spell": "Color Spray"})
+    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 2), ("mage", 1), joining=("alice", "bob"))
+    combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
+    await arena.turn_of(combat_id, "Mira")
+    spray = text(await arena.run("cast", {"spell": "Color Spray", "targets": "Goblin 1, Goblin 2"}))
+    pool = rolled(spray, "Mira: Color Spray (hit points)")  # 6d10
+    assert spray.count("is blinded (7 HP)") == min(2, pool // 7) and "Color Spray's pool" in spray
+    blinded = [n for n, r in (await arena.rows(combat_id)).items() if effects.load(r.effects)]
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mira")
+    assert [n for n, r in (await arena.rows(combat_id)).items() if effects.load(r.effects)] == blinded
+    await combat.next_turn(dm, combat_id)  # the end of Mira's next turn: it wears off
+    assert not any(effects.load(r.effects) for r in (await arena.rows(combat_id)).values())
+
+    options = {"monster": "Mage", "action": "Cast Greater Invisibility", "target": "Mage"}
+    unseen = text(await arena.run("dm-combat act", options, user="dungeonmaster"))
+    assert "Mage: Greater Invisibility (10 rounds): invisible" in unseen
+    bolt = {"monster": "Mage", "action": "Cast Fire Bolt", "target": "Tordek"}
+    await arena.run("dm-combat act", bolt, user="dungeonmaster")
+    mage = effects.load((await arena.rows(combat_id))["Mage"].effects)
+    assert [e.name for e in mage] == ["Greater Invisibility"]  # casting doesn't end it
+    await combat.end(dm, combat_id)
+
+    combat_id = await arena.fight(("glabrezu", 1), ("lich", 1), joining=("alice", "bob"))
+    stun = {"monster": "Glabrezu", "action": "Cast Power Word Stun", "target": "Tordek"}
+    stunned = text(await arena.run("dm-combat act", stun, user="dungeonmaster"))
+    assert "stunned (12 HP)" in stunned  # a level-1 fighter: 10 + CON +2
+    assert "CON save DC 16 ends it" in stunned
+    kill = {"monster": "Lich", "action": "Cast Power Word Kill", "target": "Mira"}
+    killed = text(await arena.run("dm-combat act", kill, user="dungeonmaster"))
+    assert "dies (8 HP)" in killed  # a level-1 wizard: 6 + CON +2
+    mira = await arena.session.services.characters.get(arena.actor("alice"))
+    assert mira.death_failures >= 3 and mira.hp_current == 0
+    lich = {"monster": "Lich", "action": "Cast Power Word Kill", "target": "Tordek"}
+    refused = await arena.run("dm-combat act", lich, user="dungeonmaster")
+    assert refused.ephemeral and "no level-9 slots left" in refused.content
+
+
+async def test_mage_armor_cast_before_the_fight_shows_on_the_tracker_and_the_sheet(arena: Arena) -> None:
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("spell prepare", {"spell": "Mage Armor"})
+    await join_campaign(arena, "alice")
+    await arena.run("cast", {"spell": "Mage Armor"})
+    combat_id = await arena.fight(("goblin", 1))
+    state = await arena.session.services.combat.status(combat_id, for_dm=True)
+    mira = next(e for e in state.entries if e.name == "Mira")
+    assert mira.ac == 13 + 2 and mira.effects == ("Mage Armor (8 h)",)  # 13 + DEX +2, not the 12 unarmoured
+    assert "AC **15**" in text(await arena.run("character show"))  # the sheet in the fight reads it too
+    await arena.turn_of(combat_id, "Goblin")
+    await arena.session.services.combat.remove(arena.actor("dungeonmaster"), combat_id, "Mira")  # she flees
+    after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
+    assert [e.name for e in after] == ["Mage Armor"]  # and takes her spell with her
+
+
+async def test_a_character_leaving_the_campaign_mid_fight_keeps_its_spells(arena: Arena) -> None:
+    await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    await arena.run("spell prepare", {"spell": "Mage Armor"})
+    await join_campaign(arena, "alice")
+    await arena.run("cast", {"spell": "Mage Armor"})
+    await arena.fight(("goblin", 1))
+    await arena.session.services.campaign.campaigns.leave(arena.actor("alice"))
+    after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
+    assert [(e.name, e.rounds) for e in after] == [("Mage Armor", 8 * 600)]

@@ -77,6 +77,13 @@ async def test_spell_and_monster_facts(session: SandboxSession) -> None:
     text = " ".join(f"{f['name']} {f['value']}" for f in goblin["fields"])
     assert "CR 1/4 (50 XP)" in goblin["description"]
     assert "**Scimitar** · +4 to hit · 1d6+2 slashing" in text and "Hit points 7 (2d6)" in text
+    mage = {f["name"]: f["value"] for f in (await look_up(session, "monster", "mage"))["fields"]}
+    assert mage["Spellcasting"].startswith("INT · DC 14 · +6 to hit · 9th-level caster\nSlots: 1st 4 · 2nd 3")
+    assert "Cantrips: Fire Bolt, Light, Mage Hand, Prestidigitation" in mage["Spellcasting"]
+    assert "5th: Cone of Cold" in mage["Spellcasting"]
+    rakshasa = {f["name"]: f["value"] for f in (await look_up(session, "monster", "rakshasa"))["fields"]}
+    assert "At will: Detect Thoughts, Disguise Self, Mage Hand, Minor Illusion" in rakshasa["Spellcasting"]
+    assert "1/day: Dominate Person, Fly, Plane Shift, True Seeing" in rakshasa["Spellcasting"]
     prone = {f["name"]: f["value"] for f in (await look_up(session, "condition", "prone"))["fields"]}
     assert "**Its attack rolls**: disadvantage" in prone["Effects"]
 

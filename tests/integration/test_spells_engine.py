@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,7 @@ from bot.engine import spells
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
-from bot.engine.sheet import Actor, Sheet
+from bot.engine.sheet import Actor, Item, Sheet
 from bot.engine.spellbook import SpellService
 from bot.errors import InvalidInput
 from persistence.db import Database
@@ -168,3 +169,43 @@ def test_counts_by_the_class_rules() -> None:
     life = [s.index for s in spells.subclass_spells(srd, "life", 3)]
     assert life == ["bless", "cure-wounds", "lesser-restoration", "spiritual-weapon"]
     assert spells.subclass_spells(srd, "land", 3) == ()  # by terrain: not on sheets yet
+
+
+class FixedD20(random.Random):
+    """A source whose d20s (d20 draws `randrange(20)`) all come up `value`."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(1)
+        self.value = value
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        if (stop is None and start == 20) or (start == 1 and stop == 21):
+            return self.value - 1 if stop is None else self.value
+        return super().randrange(start, stop, step) if stop is not None else super().randrange(start)
+
+
+async def test_a_wizard_copies_from_a_scroll_with_an_arcana_check(
+    alice: Actor, service: CharacterCreation, spellbook: SpellService
+) -> None:
+    """SRD Spell Scroll: copying takes an Intelligence (Arcana) check, DC 10 + the spell's level; the scroll
+    is destroyed whether it succeeds or fails. The book's inks (50 gp a level) are spent on a success."""
+    await make(service, alice, "elf", "wizard", ("arcana", "history"), cantrips=WIZARD_CANTRIPS, spells=WIZARD_BOOK)
+    scrolls = (
+        Item("custom:scroll-of-thunderwave", "Scroll of Thunderwave", 1),
+        Item("custom:cs", "Spell Scroll (Color Spray)", 1),
+    )
+
+    async def found(_: object, sheet: Sheet, __: object) -> tuple[Sheet, None]:
+        return replace(sheet, coins={**sheet.coins, "gp": 200}, inventory=(*sheet.inventory, *scrolls)), None
+
+    await service.change(alice, ME, found)
+    service.dice.rng = FixedD20(10)  # 10 + 5 (INT +3, proficient +2) = 15 against DC 11
+    copied = await spellbook.learn(alice, ME, "thunderwave")
+    sheet = copied.view.sheet
+    assert "Arcana 15" in copied.message and "DC 11" in copied.message and "thunderwave" in sheet.spells.book
+    assert sheet.coins["gp"] == 150 and "Scroll of Thunderwave" not in [i.name for i in sheet.inventory]
+    service.dice.rng = FixedD20(1)  # 1 + 5 = 6: the scroll crumbles, nothing is copied, no gold spent
+    failed = await spellbook.learn(alice, ME, "color-spray")
+    sheet = failed.view.sheet
+    assert "fails to copy Color Spray" in failed.message and "color-spray" not in sheet.spells.book
+    assert sheet.coins["gp"] == 150 and not any("Color Spray" in i.name for i in sheet.inventory)

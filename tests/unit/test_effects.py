@@ -113,3 +113,29 @@ def test_generic_attack_lines_and_initiative() -> None:
     )
     with pytest.raises(InvalidInput, match="Initiative is a number"):
         initiative_of("fast", 7, 2)
+
+
+def test_barkskin_sets_a_floor_of_16_and_haste_leaves_lethargy_when_it_ends() -> None:
+    from bot.engine import spell_effects
+
+    bark = spell_effects.effect_for(
+        "barkskin", "Barkskin", caster="ida", concentration=True, slot=2, spell_level=2, target="tordek"
+    )
+    assert (effects.armour_class(12, [bark]), effects.armour_class(18, [bark])) == (16, 18)
+    haste = spell_effects.effect_for(
+        "haste", "Haste", caster="mira", concentration=True, slot=3, spell_level=3, target="tordek"
+    )
+    assert effects.ruled_by([haste], effects.EXTRA_ACTION) is haste
+    kept, gone = effects.without_concentration([haste], "mira")
+    tired = effects.with_lethargy([haste], kept, "tordek", own_turn=False)
+    assert gone == ("Haste",) and [(e.name, e.rounds, e.ticks_on) for e in tired] == [("Haste lethargy", 1, "tordek")]
+    assert effects.ruled_by(tired, effects.NO_ACTIONS) is not None
+    assert effects.from_json(effects.to_json(tired[0])) == tired[0]  # stored as JSON on the combatant
+
+
+def test_effects_of_an_absent_caster_tick_on_their_holders_turns() -> None:
+    held = bless(3, on="sera", caster="sera")
+    kept, _ = effects.tick([held], "tordek", "end", holder="tordek", present={"tordek", "goblin"})
+    assert kept[0].rounds == 2  # Sera is not in the fight: Tordek's turns keep the clock
+    kept, _ = effects.tick([held], "tordek", "end", holder="tordek", present={"tordek", "sera"})
+    assert kept[0].rounds == 3  # she is: her turns do

@@ -27,12 +27,15 @@ TIMED = {
     "invisibility",
     "blur",
     "mirror-image",
+    "greater-invisibility",
+    "barkskin",
 }
+RULED = {"color-spray", "power-word-stun", "power-word-kill"}  # rules of their own in combat/spellcasting.py
 
 
 def expected(spell: Spell) -> str:
     """The rule written out again from the loaded facts, independently of the derive script."""
-    if spell.index in TIMED:
+    if spell.index in TIMED | RULED:
         return "full"
     if spell.damage_at_slot_level or spell.damage_at_character_level or spell.heal_at_slot_level:
         return "full"
@@ -47,7 +50,9 @@ def test_all_319_spells_are_classified_by_the_rule() -> None:
     spells = load_srd().data.spells
     assert len(spells) == 319
     assert [s.index for s in spells if s.automation != expected(s)] == []
-    assert Counter(s.automation for s in spells) == {"full": 139, "partial": 28, "noted": 152}
+    # Before this session's spells helper: 139 / 28 / 152. Moved to full: Greater Invisibility, Color Spray and
+    # Power Word Stun (partial), Barkskin and Power Word Kill (noted).
+    assert Counter(s.automation for s in spells) == {"full": 144, "partial": 25, "noted": 150}
 
 
 def test_named_spells_land_where_the_issue_says() -> None:

@@ -153,6 +153,8 @@ class Attacks:
             self.fights.check_may_act(actor, fight, attacker_row)
         attacker, target = self.fights.creature(fight, attacker_row), self.fights.creature(fight, target_row)
         _check_attack(attacker, target)
+        if not reaction:
+            saves.check_turn_rule(attacker, effects.NO_ACTIONS, "take actions")  # Haste's lethargy
         saves.sanctuary(self.fights, fight, attacker_row, target_row)
         saves.reveal(attacker_row)  # attacking ends Invisibility (the roll still has its advantage)
         if attacker.monster is not None:

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Monster, Spell
-from bot.engine import casting
+from bot.engine import casting, effects
 from bot.engine import combat_rules as cr
 from bot.engine.characters import lookup
+from bot.engine.combat import monster_spells, saves
 from bot.engine.combat.cast_results import CastReport
 from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
@@ -59,21 +60,8 @@ class Casts:
             row = fight.find(monster)
         if row.kind != "monster" or row.monster_index is None:
             return []
-        sc = self.fights.monster_of(row).spellcasting
-        if sc is None:
-            return []
-        used = row.spells_used or {}
-        names = []
-        for index in sc.spells:
-            spell = self.srd.spell(index)
-            times = sc.uses_per_day.get(index)
-            if times is not None:
-                ready = times == 0 or used.get(f"uses:{index}", 0) < times
-            else:
-                ready = spell.level == 0 or sc.slots.get(spell.level, 0) > used.get(str(spell.level), 0)
-            if ready and text.casefold() in spell.name.casefold():
-                names.append(f"{casting.CAST_ACTION}{spell.name}")
-        return names[:25]
+        ready = monster_spells.ready(self.srd, row, self.fights.monster_of(row))
+        return [f"{casting.CAST_ACTION}{s.name}" for s, _ in ready if text.casefold() in s.name.casefold()][:25]
 
     # --- In a fight ------------------------------------------------------------------------------
 
@@ -116,10 +104,31 @@ class Casts:
                 raise Forbidden(f"Only {row.name}'s player (or the DM) casts for {row.name}.")
         else:
             self.fights.check_may_act(actor, fight, row)
-        self._check_can_cast(fight, row)
         if ritual:
             raise InvalidInput("A ritual takes 10 minutes longer to cast: not in the middle of a fight.")
-        who, slot, left = self._spend(fight, row, spell, level, ritual, srd)
+        return self.cast_in(session, fight, actor, row, spell, level, targets, srd)
+
+    def cast_in(
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        spell: Spell,
+        level: int | None,
+        targets: Sequence[str],
+        srd: SRD | None = None,
+    ) -> CastReport:
+        """The cast by `row` in a fight already open and authorised (a monster's turn in auto mode too);
+        `srd` holds the guild's homebrew spells."""
+        ritual = False
+        self._check_can_cast(fight, row)
+        creature = self.fights.creature(fight, row)
+        if spell.casting_time == REACTION:
+            saves.check_turn_rule(creature, effects.NO_REACTIONS, "take reactions")  # Slow
+        else:
+            saves.check_turn_rule(creature, effects.NO_ACTIONS, "take actions")  # Haste's lethargy
+        who, slot, left = self._spend(fight, row, spell, level, ritual, srd or self.srd)
         chosen = self._targets(fight, row, spell, slot, targets)
         done = self.resolver.resolve(fight, who, spell, slot, chosen)
         fight.combat.version += 1
@@ -197,7 +206,7 @@ class Casts:
                 raise InvalidInput(f"{row.name} has used {spell.name} {times}/day already.")
             used[key] = used.get(key, 0) + 1
         elif spell.level > 0:
-            slot = level or spell.level
+            slot = level or monster_spells.free_slot(sc, used, spell.level) or spell.level  # its own, else higher
             if slot < spell.level or sc.slots.get(slot, 0) == 0:
                 raise InvalidInput(f"{row.name} has no level-{slot} slots for {spell.name}.")
             if used.get(str(slot), 0) >= sc.slots[slot]:

@@ -8,10 +8,13 @@ character is known."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.models import Combat
-from persistence.repositories import CombatRepository
+from bot.engine import effects
+from persistence.models import Combat, Combatant
+from persistence.repositories import CombatRepository, PartyRepository
 
 
 async def lock_campaign_fight(session: AsyncSession, campaign_id: int) -> Combat | None:
@@ -33,6 +36,7 @@ async def leave_fight(session: AsyncSession, combat: Combat | None, character_id
     current = rows[index] if combat.round else None
     earlier = sum(1 for n, r in enumerate(rows) if r in leaving and n < index)
     for row in leaving:
+        await _carry_out(session, rows, row)
         await repo.delete_combatant(row)
     rows = [r for r in rows if r not in leaving]
     for position, row in enumerate(rows):
@@ -46,3 +50,18 @@ async def leave_fight(session: AsyncSession, combat: Combat | None, character_id
             combat.round += 1
     combat.version += 1
     return True
+
+
+async def _carry_out(session: AsyncSession, rows: Sequence[Combatant], leaving: Combatant) -> None:
+    """Its spells go with it onto its sheet, as when a fight ends (`saves.carry_out`): what a monster of the
+    fight holds up stays behind."""
+    monsters = {r.name_key for r in rows if r.kind != "character"}
+    lasting = [
+        e for e in effects.load(leaving.effects) if e.rounds and e.caster not in monsters and e.name != effects.LETHARGY
+    ]
+    character = await PartyRepository(session).by_id(leaving.character_id) if leaving.character_id else None
+    if not lasting or character is None:
+        return
+    kept = [e for e in effects.load(character.effects) if e.key not in {n.key for n in lasting}]
+    character.effects = effects.dump([*kept, *lasting])
+    character.version += 1

@@ -205,7 +205,7 @@ class Lifecycle:
                 f"1d20{rules.signed(stats.initiative)}", advantage=mods.advantage, label=f"{sheet.name}: Initiative"
             )
             fight.characters[row.id] = row
-            await insert(session, fight, [self._new_character(fight, row, sheet, stats, roll.total)])
+            await insert(session, fight, [carried_in(self._new_character(fight, row, sheet, stats, roll.total), row)])
             self.fights.log(session, actor, [roll])
             return Joined(self.fights.state(fight, for_dm=False), sheet.name, roll, mods.reasons)
 
@@ -282,6 +282,7 @@ class Lifecycle:
             current = fight.current()
             if row is current:
                 raise InvalidInput(f"It's {row.name}'s turn; end it with `/combat next` first.")
+            saves.carry_out(fight, only=row)  # its spells go with it, on its sheet
             await CombatRepository(session).delete_combatant(row)
             fight.rows.remove(row)
             reorder(fight, current)
@@ -323,6 +324,15 @@ class Lifecycle:
             write_back(fight.characters[character_id(row)], new)
         can_level = new.level < rules.MAX_LEVEL and new.xp >= self.fights.srd.xp_for_level(new.level + 1)
         return Reward(sheet.name, sheet.owner_id, new.xp, can_level)
+
+
+def carried_in(combatant: Combatant, character: Character) -> Combatant:
+    """What was cast on the character before the fight (Mage Armor, Bless) moves from its sheet onto its
+    combatant, to tick there by rounds; `saves.carry_out` puts what is left back when it leaves."""
+    if character.effects:
+        combatant.effects, character.effects = list(character.effects), []
+        character.version += 1  # cached sheets are read again
+    return combatant
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Monsters' actions: the DM runs one (an attack, a save action or its Multiattack routine), or in auto mode
-the monster whose turn it is acts as the narrator planned (when still legal) or as the engine picks: its
+the monster whose turn it is acts as the narrator planned (when still legal) or as the engine picks: a spell
+worth more than its weapons (`monster_spells`: from its slots, at-will and per-day spells), else its
 Multiattack or best attack at a random standing character, conscious ones first. The engine rolls either way."""
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import Monster
+from bot.data.srd import Monster, MonsterAction
+from bot.engine import casting, effects
 from bot.engine import combat_rules as cr
-from bot.engine.combat import areas, legendary, lookups, resources
+from bot.engine.combat import areas, custom, legendary, lookups, monster_spells, resources, saves
 from bot.engine.combat.attacks import Attacks
+from bot.engine.combat.casts import Casts
 from bot.engine.combat.fight import Fight
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, MonsterOptions, MonsterPlan, MonsterTurn
@@ -23,11 +26,14 @@ from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
 
+NOTHING = "nothing"  # a turn in which the monster can't act
+
 
 class MonsterActions:
-    def __init__(self, fights: Fights, attacks: Attacks) -> None:
+    def __init__(self, fights: Fights, attacks: Attacks, casts: Casts) -> None:
         self.fights = fights
         self.attacks = attacks
+        self.casts = casts
         self.legendary = legendary.Legendary(fights, attacks)
 
     async def action_names(self, combat: CombatRef, monster: str, text: str = "") -> list[str]:
@@ -83,7 +89,7 @@ class MonsterActions:
                 raise InvalidInput("It isn't a monster's turn.")
             turns = [await self._auto_act(session, fight, actor, current, rng, plan)]
             for member in fight.members(current)[1:]:
-                if not member.dead and self._targets(fight) and cr.pick_action(self.fights.monster_of(member)):
+                if not member.dead and self._targets(fight) and _acts(self.fights.monster_of(member)):
                     turns.append(await self._auto_act(session, fight, actor, member, rng, None))
             return _together(turns, current.group_name)
 
@@ -96,11 +102,77 @@ class MonsterActions:
         rng: random.Random,
         plan: MonsterPlan | None,
     ) -> MonsterTurn:
+        turn = await self._auto_action(session, fight, actor, row, rng, plan)
+        haste = effects.ruled_by(self.fights.creature(fight, row).effects, effects.EXTRA_ACTION)
+        if haste is None or turn.action == NOTHING:
+            return turn
+        extra = await self._extra_attack(session, fight, actor, row, rng)
+        if extra is None:
+            return turn
+        notes = (*turn.notes, *extra.notes, f"{haste.name}: one more weapon attack.")
+        return replace(turn, reports=turn.reports + extra.reports, notes=notes, state=extra.state)
+
+    async def _auto_action(
+        self,
+        session: AsyncSession,
+        fight: Fight,
+        actor: Actor,
+        row: Combatant,
+        rng: random.Random,
+        plan: MonsterPlan | None,
+    ) -> MonsterTurn:
+        tired = effects.ruled_by(self.fights.creature(fight, row).effects, effects.NO_ACTIONS)
+        if tired is not None:  # Haste's lethargy: the turn passes
+            note = f"{row.name} can't move or act this turn: {tired.name}."
+            return MonsterTurn(row.name, NOTHING, (), (note,), self.fights.state(fight, for_dm=True))
         if plan is not None and self._legal(fight, row, plan):
+            spell = self._narrated_spell(fight, row, plan)
+            if spell is not None:
+                return replace(self._cast(session, fight, actor, row, spell), chosen_by="narrator")
             turn = await self._act(session, fight, actor, row, plan.action, [fight.find(plan.target)])
             return replace(turn, chosen_by="narrator")
+        spell = self._spell_plan(fight, row)
+        if spell is not None:
+            return self._cast(session, fight, actor, row, spell)
         chosen = self._plan(fight, row, rng)
         return await self._act(session, fight, actor, row, chosen.action, [fight.find(chosen.target)])
+
+    async def _extra_attack(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, rng: random.Random
+    ) -> MonsterTurn | None:
+        """Haste's extra action as the SRD allows it: one weapon attack (its best single one)."""
+        attacks = [a for a in cr.attack_actions(self.fights.monster_of(row)) if a.attack_bonus is not None]
+        targets = self._targets(fight)
+        if not attacks or not targets or row.dead:
+            return None
+        best = max(attacks, key=monster_spells.attack_damage)
+        return await self._act(session, fight, actor, row, best.name, [targets[rng.randrange(len(targets))]])
+
+    def _spell_plan(self, fight: Fight, row: Combatant) -> monster_spells.SpellPlan | None:
+        """A spell worth more this turn than its weapons (a Mage's Fireball at three of the party, a Priest's
+        Cure Wounds on a wounded ally), from what it has left; None: it attacks."""
+        monster = self.fights.monster_of(row)
+        if monster.spellcasting is None or row.dead:
+            return None
+        if cr.incapacitated_by(self.fights.creature(fight, row).conditions):
+            return None
+        allies = [(r, r.hp or 0, r.hp_max or 0) for r in fight.rows if r.kind == "monster" and fight.alive(r)]
+        return monster_spells.best(
+            self.fights.srd,
+            row,
+            monster,
+            [(r, fight.sheet(r).hp_current) for r in self._targets(fight)],
+            [a for a in allies if a[2] and not custom.is_lair(a[0])],
+            concentrating=saves.concentrating(fight, row),
+            weapon_worth=monster_spells.weapon_worth(monster),
+        )
+
+    def _cast(
+        self, session: AsyncSession, fight: Fight, actor: Actor, row: Combatant, plan: monster_spells.SpellPlan
+    ) -> MonsterTurn:
+        report = self.casts.cast_in(session, fight, actor, row, plan.spell, plan.slot, plan.targets)
+        action = f"{casting.CAST_ACTION}{plan.spell.name}"
+        return MonsterTurn(row.name, action, (), (), self.fights.state(fight, for_dm=True), casts=(report,))
 
     async def monster_options(self, combat: CombatRef) -> MonsterOptions | None:
         """The current monster's usable actions and the opponents it may attack (None: not a monster's turn,
@@ -112,6 +184,7 @@ class MonsterActions:
                 return None
             monster = self.fights.monster_of(row)
             actions = tuple(a for a in lookups.usable_actions(monster) if _ready(row, monster, a))
+            actions += self._spell_actions(row)
             targets = self._targets(fight)
             if not actions or not targets:
                 return None
@@ -134,9 +207,25 @@ class MonsterActions:
         standing = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
         return [r for r in standing if fight.sheet(r).hp_current > 0] or standing
 
+    def _spell_actions(self, row: Combatant) -> tuple[str, ...]:
+        """ "Cast Fire Bolt" for each spell it may cast at a foe now (the narrator's choices too)."""
+        ready = monster_spells.ready(self.fights.srd, row, self.fights.monster_of(row))
+        aimed = [s for s, _ in ready if s.casting_time in monster_spells.ACTION_TIMES and casting.needs_target(s)]
+        return tuple(f"{casting.CAST_ACTION}{s.name}" for s in aimed)
+
+    def _narrated_spell(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> monster_spells.SpellPlan | None:
+        name = casting.spell_of_action(plan.action)
+        if name is None:
+            return None
+        monster = self.fights.monster_of(row)
+        spell, slot = next((s, n) for s, n in monster_spells.ready(self.fights.srd, row, monster) if s.name == name)
+        return monster_spells.SpellPlan(spell, slot, (plan.target,), 0.0)
+
     def _legal(self, fight: Fight, row: Combatant, plan: MonsterPlan) -> bool:
         if row.dead or plan.monster != row.name:
             return False
+        if casting.spell_of_action(plan.action) is not None:
+            return plan.action in self._spell_actions(row) and plan.target in {t.name for t in self._targets(fight)}
         if plan.action not in lookups.usable_actions(self.fights.monster_of(row)):
             return False
         if not _ready(row, self.fights.monster_of(row), plan.action):
@@ -173,8 +262,14 @@ class MonsterActions:
     ) -> MonsterTurn:
         monster = self.fights.monster_of(row)
         action = lookups.action(monster, what)
+        creature = self.fights.creature(fight, row)
+        saves.check_turn_rule(creature, effects.NO_ACTIONS, "take actions")  # Haste's lethargy
+        slowed = effects.ruled_by(creature.effects, effects.ONE_ATTACK)
+        lone = _first_attack(monster, action) if slowed is not None else None
         rolls: list[RollOutcome] = []
-        reports, notes = areas.run(self.attacks, fight, actor, row, monster, action, targets, rolls, edges)
+        reports, notes = areas.run(self.attacks, fight, actor, row, monster, lone or action, targets, rolls, edges)
+        if lone is not None and slowed is not None:
+            notes.append(f"{slowed.name}: one attack of its {action.name} ({lone.name}).")
         fight.combat.version += 1
         self.fights.log(session, actor, rolls)
         for report in reports:  # who hit whom for how much: the campaign's /stats
@@ -194,7 +289,20 @@ def _together(turns: list[MonsterTurn], group: str | None) -> MonsterTurn:
         tuple(n for t in turns for n in t.notes),
         turns[-1].state,
         turns[0].chosen_by,
+        tuple(c for t in turns for c in t.casts),
     )
+
+
+def _first_attack(monster: Monster, action: MonsterAction) -> MonsterAction | None:
+    """Slow: a Multiattack makes only its first weapon attack (None: not a Multiattack)."""
+    if not action.multiattack:
+        return None
+    return next((step for step, _, _ in cr.multiattack_steps(monster, action) if step is not None), None)
+
+
+def _acts(monster: Monster) -> bool:
+    """Auto mode can run its turn: an attack, or spells to choose from."""
+    return cr.pick_action(monster) is not None or monster.spellcasting is not None
 
 
 def _ready(row: Combatant, monster: Monster, name: str) -> bool:

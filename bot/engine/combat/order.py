@@ -171,9 +171,13 @@ def _tick(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
 
 def _tick_effects(fight: Fight, creature: str, phase: cr.Phase) -> list[str]:
     expired: list[str] = []
+    present = {r.name_key for r in fight.rows}
     for row in fight.rows:
-        kept, gone = effects.tick(effects.load(row.effects), creature, phase)
-        if kept != effects.load(row.effects):
+        before = effects.load(row.effects)
+        kept, gone = effects.tick(before, creature, phase, holder=row.name_key, present=present)
+        if gone:  # Haste ran out: lethargy through the creature's next turn
+            kept = effects.with_lethargy(before, kept, row.name_key, own_turn=False)
+        if kept != before:
             row.effects = effects.dump(kept)
         expired += [f"{row.name}: {name}" for name in gone]
     return expired

@@ -8,9 +8,10 @@ left; a creature with Nimble Escape leaves without provoking (it Disengages as a
 
 from __future__ import annotations
 
+from bot.engine import effects
 from bot.engine import monster_traits as traits
 from bot.engine.checks import UNARMED
-from bot.engine.combat import lookups, resources
+from bot.engine.combat import lookups, resources, saves
 from bot.engine.combat.attacks import Attacks, is_melee
 from bot.engine.combat.fight import Fight
 from bot.engine.combat.loading import Fights
@@ -69,6 +70,7 @@ class Reactions:
             raise InvalidInput(f"It's {row.name}'s own turn: reactions are taken on other creatures' turns.")
         if resources.reaction_spent(row):
             raise InvalidInput(f"{row.name} has used its reaction this round; it comes back at the start of its turn.")
+        saves.check_turn_rule(self.fights.creature(fight, row), effects.NO_REACTIONS, "take reactions")
         if victim.kind == "monster" and traits.escapes_nimbly(self.fights.monster_of(victim)):
             raise InvalidInput(
                 f"{victim.name} has Nimble Escape: it Disengages as a bonus action and leaves without provoking."

@@ -4,13 +4,16 @@ results every change returns (`TrackerState` is what the one tracker message of 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.engine import combat_rules as cr
 from bot.engine.death import TurnDeathSave
 from bot.engine.dice import RollOutcome
 from bot.engine.effects import Effect
 from bot.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:  # cast_results builds on this module's reports
+    from bot.engine.combat.cast_results import CastReport
 
 TurnKey = tuple[int, int]  # (round, id of the combatant whose turn it is; 0 before round 1)
 NO_FIGHT = "No fight is running in this channel; the DM starts one."
@@ -235,6 +238,7 @@ class MonsterTurn:
     notes: tuple[str, ...]
     state: TrackerState
     chosen_by: Literal["engine", "narrator"] = "engine"
+    casts: tuple[CastReport, ...] = ()  # a spellcaster's spell, cast in auto mode
 
 
 @dataclass(frozen=True)

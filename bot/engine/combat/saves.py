@@ -69,12 +69,14 @@ def concentrating(fight: Fight, row: Combatant) -> bool:
 
 
 def end_concentration(fight: Fight, caster: Combatant, *, keep: str | None = None) -> tuple[str, ...]:
-    """The caster's concentration ends (but for the effect `keep`): every effect it holds up, on anyone."""
+    """The caster's concentration ends (but for the effect `keep`): every effect it holds up, on anyone
+    (a hasted creature turns lethargic)."""
     ended: list[str] = []
     for row in fight.rows:
-        kept, gone = effects.without_concentration(effects.load(row.effects), caster.name_key, keep=keep)
+        before = effects.load(row.effects)
+        kept, gone = effects.without_concentration(before, caster.name_key, keep=keep)
         if gone:
-            row.effects = effects.dump(kept)
+            row.effects = effects.dump(lethargic(fight, row, before, kept))
             ended += [f"{row.name}: {name}" for name in gone]
     return tuple(ended)
 
@@ -122,14 +124,33 @@ def end_of_turn_saves(fight: Fight, row: Combatant) -> list[str]:
     return lines
 
 
-def carry_out(fight: Fight) -> None:
-    """The fight ends: what spells left on the characters (Mage Armor's 8 hours, Aid) goes onto their sheets
-    with the rounds it has left; what a monster's concentration held ends with the fight."""
-    characters = {r.name_key for r in fight.rows if r.kind == "character"}
-    for row in fight.rows:
+def lethargic(
+    fight: Fight, row: Combatant, before: Sequence[effects.Effect], after: Sequence[effects.Effect]
+) -> tuple[effects.Effect, ...]:
+    """`after`, with Haste's lethargy if Haste just ended on the creature in a running fight."""
+    if fight.current() is None:
+        return tuple(after)  # outside a fight (or before round 1) there is no next turn to lose
+    own = row in fight.members(fight.current() or row)
+    return effects.with_lethargy(before, after, row.name_key, own_turn=own)
+
+
+def check_turn_rule(creature: Creature, rule: str, what: str) -> None:
+    """Refuse what a spell on the creature forbids (Slow: reactions; Haste's lethargy: actions)."""
+    found = effects.ruled_by(creature.effects, rule)
+    if found is not None:
+        raise InvalidInput(f"{creature.name} can't {what} now: {found.name}.")
+
+
+def carry_out(fight: Fight, *, only: Combatant | None = None) -> None:
+    """The fight ends (or `only` leaves it): what spells left on the characters (Mage Armor's 8 hours, Aid, a
+    Bless cast before the fight) goes onto their sheets with the rounds it has left; what a monster's
+    concentration held ends with the fight."""
+    monsters = {r.name_key for r in fight.rows if r.kind != "character"}
+    for row in fight.rows if only is None else [only]:
         if row.kind != "character" or row.character_id not in fight.characters:
             continue
-        lasting = [e for e in effects.load(row.effects) if e.rounds and (e.caster is None or e.caster in characters)]
+        on_it = effects.load(row.effects)
+        lasting = [e for e in on_it if e.rounds and e.caster not in monsters and e.name != effects.LETHARGY]
         if lasting:
             sheet = fight.sheet(row)
             kept = tuple(e for e in sheet.effects if e.key not in {n.key for n in lasting})

@@ -66,11 +66,11 @@ class CombatService:
         self.attack = attacks.attack
         self.player_attack = attacks.player_attack
         self.player_attacks = attacks.player_attacks
-        self._monsters(MonsterActions(fights, attacks))
+        casts = Casts(fights)
+        self._monsters(MonsterActions(fights, attacks, casts))
         self.opportunity = Reactions(fights, attacks).opportunity
         self.set_sunlight = extras.set_sunlight
         self._corrections(Corrections(fights))
-        casts = Casts(fights)
         self.cast = casts.cast
         self.cast_outside = casts.cast_outside
         self.cast_with = casts.cast_with  # in a transaction the caller holds (the narrator's round)

@@ -69,8 +69,10 @@ class Resolver:
         done = Resolved([], [], [], ended)
         if spell.index in spell_effects.SPELL_EFFECTS:
             self._timed(fight, caster, spell, slot, targets, done)
-        elif spell.index == "sleep":
-            self._sleep(fight, caster, spell, slot, targets, done)
+        elif spell.index in POOLS:
+            self._pool(fight, caster, spell, slot, targets, done)
+        elif spell.index in POWER_WORDS:
+            self._power_word(fight, caster, spell, targets, done)
         elif casting.shape(spell, slot, caster.level).kind == "darts":
             self._darts(fight, caster, spell, slot, targets, done)
         elif casting.attack_type(spell):
@@ -136,9 +138,12 @@ class Resolver:
             return f"immune to frightened; {caster.modifier} temporary HP at the start of each of its turns"
         return ""
 
-    def _sleep(
+    def _pool(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
     ) -> None:
+        """Sleep and Color Spray: a pool of hit points rolled once, spent on the targets lowest HP first; each
+        it covers falls asleep (until damaged, a minute) or is blinded (until the end of the caster's next turn)."""
+        rule = POOLS[spell.index]
         pool_dice = casting.shape(spell, slot, caster.level).dice
         pool = self.fights.dice.roll(pool_dice, label=f"{caster.row.name}: {spell.name} (hit points)")
         done.shared.append(pool)
@@ -147,31 +152,54 @@ class Resolver:
         for row in targets:
             creature = self.fights.creature(fight, row)
             if creature.monster is not None and (
-                creature.monster.type == "undead" or "charmed" in creature.monster.condition_immunities
+                creature.monster.type in rule.unaffected_types
+                or rule.immune_if in creature.monster.condition_immunities
             ):
-                done.outcomes.append(TargetOutcome(row.name, note="unaffected (undead or immune to charm)"))
+                done.outcomes.append(TargetOutcome(row.name, note=f"unaffected ({rule.why})"))
                 continue
             hp.append((row.name_key, _current_hp(fight, row)))
-        asleep, left = casting.sleep_order(hp, pool.total)
+        covered, left = casting.sleep_order(hp, pool.total)
         for name_key, current in sorted(hp, key=lambda pair: pair[1]):
             row = by_key[name_key]
-            if name_key in asleep:
+            if name_key in covered:
                 effect = replace(
                     spell_effects.condition_effect(
                         spell.name,
-                        ("unconscious",),
+                        (rule.condition,),
                         caster=caster.row.name_key,
                         concentration=False,
-                        rounds=10,
+                        rounds=rule.rounds,
                         save=None,
                     ),
-                    ends_on_damage=True,
+                    ends_on_damage=rule.ends_on_damage,
                 )
                 _put(row, effect)
-                done.outcomes.append(TargetOutcome(row.name, effect=effect, note=f"falls asleep ({current} HP)"))
+                done.outcomes.append(TargetOutcome(row.name, effect=effect, note=f"{rule.hit} ({current} HP)"))
             else:
-                done.outcomes.append(TargetOutcome(row.name, note=f"stays awake ({current} HP)"))
-        done.notes.append(f"Sleep's pool: {pool.total} HP; {pool.total - left} used, lowest HP first.")
+                done.outcomes.append(TargetOutcome(row.name, note=f"{rule.missed} ({current} HP)"))
+        done.notes.append(f"{spell.name}'s pool: {pool.total} HP; {pool.total - left} used, lowest HP first.")
+
+    def _power_word(
+        self, fight: Fight, caster: Caster, spell: Spell, targets: Sequence[Combatant], done: Resolved
+    ) -> None:
+        """Power Word Stun (150 HP or fewer: stunned, a CON save at the end of each of its turns ends it) and
+        Power Word Kill (100 HP or fewer: it dies). No roll but the target's hit points."""
+        most = POWER_WORDS[spell.index]
+        for row in targets:
+            current = _current_hp(fight, row)
+            if current > most:
+                done.outcomes.append(TargetOutcome(row.name, note=f"unaffected: {current} HP, more than {most}"))
+            elif spell.index == "power-word-kill":
+                maximum = (row.hp_max or 0) if row.kind == "monster" else fight.sheet(row).hp_max
+                deadly = cr.DamageTaken(current + maximum, current + maximum, None, None)  # dies outright
+                report = hurt(fight, row, [deadly], critical=False)
+                done.outcomes.append(TargetOutcome(row.name, damage=report, note=f"dies ({current} HP)"))
+            else:
+                effect = Effect(
+                    spell.name, conditions=("stunned",), save_ends=("con", caster.dc), caster=None, ticks_on=None
+                )
+                _put(row, effect)
+                done.outcomes.append(TargetOutcome(row.name, effect=effect, note=f"stunned ({current} HP)"))
 
     def _darts(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
@@ -241,6 +269,7 @@ class Resolver:
         self, fight: Fight, caster: Caster, spell: Spell, row: Combatant, creature: Creature
     ) -> Effect | None:
         immune = set(creature.monster.condition_immunities) if creature.monster else set()
+        immune |= self._warded(caster, creature)
         held = tuple(c for c in spell.conditions if c not in immune)
         if not held:
             return None
@@ -256,6 +285,16 @@ class Resolver:
         )
         _put(row, effect)
         return effect
+
+    def _warded(self, caster: Caster, target: Creature) -> set[str]:
+        """SRD Protection from Evil and Good: the warded creature can't be charmed or frightened by an
+        aberration, celestial, elemental, fey, fiend or undead."""
+        if caster.row.kind != "monster":
+            return set()
+        kind = self.fights.monster_of(caster.row).type
+        if any(kind in e.from_types for e in target.effects):
+            return set(spell_effects.WARDED_CONDITIONS)
+        return set()
 
     def _healing(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
@@ -298,6 +337,27 @@ def _dex_mod(creature: Creature) -> int:
         return creature.monster.modifier("dex")
     assert creature.sheet is not None
     return (creature.sheet.scores["dex"] - 10) // 2
+
+
+@dataclass(frozen=True)
+class PoolRule:
+    condition: str
+    rounds: int  # on the caster's turns: Color Spray's "until the end of your next turn" is 2 from its own
+    ends_on_damage: bool
+    unaffected_types: tuple[str, ...]
+    immune_if: str
+    why: str
+    hit: str
+    missed: str
+
+
+POOLS = {
+    "sleep": PoolRule(
+        "unconscious", 10, True, ("undead",), "charmed", "undead or immune to charm", "falls asleep", "stays awake"
+    ),
+    "color-spray": PoolRule("blinded", 2, False, (), "blinded", "immune to blindness", "is blinded", "sees on"),
+}
+POWER_WORDS = {"power-word-stun": 150, "power-word-kill": 100}  # the most hit points each works on
 
 
 def _current_hp(fight: Fight, row: Combatant) -> int:

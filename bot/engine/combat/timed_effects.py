@@ -13,6 +13,7 @@ from bot.engine import effects
 from bot.engine.combat.hit_points import end_concentration
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef, EffectChange
+from bot.engine.combat.saves import lethargic
 from bot.engine.effects import Edge, Effect
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -79,7 +80,8 @@ class TimedEffects:
                 if not ended:
                     raise InvalidInput(f"{row.name} isn't concentrating on anything.")
             else:
-                row.effects = effects.dump(effects.removed(effects.load(row.effects), name))
+                before = effects.load(row.effects)
+                row.effects = effects.dump(lethargic(fight, row, before, effects.removed(before, name)))
                 ended = (f"{row.name}: {' '.join(name.split())[: effects.MAX_NAME]}",)
             fight.combat.version += 1
             return EffectChange(self.fights.state(fight, for_dm=True), row.name, None, ended)

@@ -65,7 +65,8 @@ def _with_resources(
 def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
     """Its timed effects (with the concentrating caster), whether it holds its turn, and its group."""
     labels = tuple(_effect_label(e, names) for e in effects.load(row.effects))
-    ac = entry.ac + sum(e.ac for e in effects.load(row.effects)) if entry.ac is not None else None
+    on_it = effects.load(row.effects)
+    ac = effects.armour_class(entry.ac, on_it) if entry.ac is not None else None  # Mage Armor's floor too
     return replace(entry, ac=ac, effects=labels, held=bool(row.held), group=row.group_name)
 
 
@@ -73,7 +74,7 @@ def _effect_label(effect: effects.Effect, names: dict[str, str]) -> str:
     label = effects.label(effect)
     if effect.caster is None:
         return label
-    caster = f"concentration: {names.get(effect.caster, effect.caster)}"
+    caster = f"concentration: {names.get(effect.caster, effect.caster.title())}"  # a caster out of the fight: its key
     return f"{label[:-1]}, {caster})" if label.endswith(")") else f"{label} ({caster})"
 
 
