@@ -200,6 +200,8 @@ def new_row(sheet: Sheet) -> Character:
         custom=_plain(sheet.custom),
         pronouns=sheet.pronouns,  # columns added after this mapping was written: keep them too
         effects=timed_effects.dump(sheet.effects),
+        choices=_plain(sheet.choices),
+        class_levels=dict(sheet.class_levels),
     )
 
 

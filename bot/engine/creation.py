@@ -33,21 +33,7 @@ from persistence.errors import Conflict
 from persistence.models import Character
 from persistence.repositories import CharacterRepository, RollLogRepository
 
-# Which abilities a class wants highest, to suggest an assignment the player can accept as is.
-ABILITY_PRIORITY: Mapping[str, tuple[str, ...]] = {
-    "barbarian": ("str", "con", "dex", "wis", "cha", "int"),
-    "bard": ("cha", "dex", "con", "wis", "int", "str"),
-    "cleric": ("wis", "con", "str", "dex", "cha", "int"),
-    "druid": ("wis", "con", "dex", "int", "cha", "str"),
-    "fighter": ("str", "con", "dex", "wis", "cha", "int"),
-    "monk": ("dex", "wis", "con", "str", "int", "cha"),
-    "paladin": ("str", "cha", "con", "wis", "dex", "int"),
-    "ranger": ("dex", "wis", "con", "str", "int", "cha"),
-    "rogue": ("dex", "con", "int", "wis", "cha", "str"),
-    "sorcerer": ("cha", "con", "dex", "wis", "int", "str"),
-    "warlock": ("cha", "con", "dex", "wis", "int", "str"),
-    "wizard": ("int", "con", "dex", "wis", "cha", "str"),
-}
+ABILITY_PRIORITY = rules.ABILITY_PRIORITY
 POINT_BUY_SUGGESTION: tuple[int, ...] = (15, 15, 15, 8, 8, 8)  # 9 + 9 + 9 = 27 points
 # When the SRD says "any martial weapon" (or any holy symbol), the default kit takes one of these.
 PREFERRED_PICKS: tuple[str, ...] = ("longsword", "shortsword", "mace", "quarterstaff", "handaxe", "amulet")

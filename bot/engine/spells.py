@@ -321,7 +321,10 @@ def _checked(
 
 def level_gains(srd: SRD, class_index: str, old_level: int, new_level: int, scores: Mapping[str, int]) -> LevelGains:
     klass = srd.klass(class_index)
-    before, after = allowance_for(klass, old_level, scores, srd), allowance_for(klass, new_level, scores, srd)
+    after = allowance_for(klass, new_level, scores, srd)
+    before = (
+        allowance_for(klass, old_level, scores, srd) if old_level else Allowance("none", None, 0, None, None, None, 0)
+    )
     return LevelGains(
         cantrips=after.cantrips - before.cantrips,
         known=(after.known or 0) - (before.known or 0),
