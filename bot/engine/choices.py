@@ -104,6 +104,18 @@ def creation_asks(srd: SRD, sheet: Sheet) -> tuple[Ask, ...]:
     return tuple(found)
 
 
+def draft_sheet(srd: SRD, *, race: str, class_index: str, proficiencies: Mapping[str, Sequence[str]]) -> Sheet:
+    """A stand-in level-1 sheet for asking a creation draft's choices (nothing of it is stored)."""
+    scores = dict.fromkeys(rules.ABILITIES, 10)
+    return Sheet(
+        id=0, guild_id=0, owner_id=0, campaign_id=None, name="", active=False, version=0, race=race, subrace=None,
+        class_index=class_index, background="", level=1, xp=0, levelup_allowed=False, base_scores=scores,
+        bonus_scores={}, hp_max=1, hp_current=1, hp_temp=0, hit_dice_used=0, death_successes=0, death_failures=0,
+        proficiencies={k: tuple(v) for k, v in proficiencies.items()}, expertise=(), languages=(), features=(),
+        inventory=(), coins={}, slots_max=(), slots_current=(), conditions=(),
+    )  # fmt: skip
+
+
 def _other_subclass(sheet: Sheet, class_index: str) -> str | None:
     """A second class's subclass, kept in the choices (the first class's is Sheet.subclass)."""
     return (sheet.choices.get("subclasses") or {}).get(class_index)
@@ -262,15 +274,7 @@ def _improve(srd: SRD, sheet: Sheet, chosen: Sequence[str], level: int) -> Sheet
         bonus[ability] = bonus.get(ability, 0) + step
     improved = replace(sheet, bonus_scores=bonus)
     record = {"level": level, "scores": {a: step for a in chosen}}
-    improved = replace(improved, choices={**sheet.choices, "asi": [*_as_list(sheet.choices.get("asi")), record]})
-    return _con_hp(sheet, improved)
-
-
-def _con_hp(before: Sheet, after: Sheet) -> Sheet:
-    """A Constitution modifier that rises raises the HP maximum by as much for every level (SRD)."""
-    delta = rules.modifier(after.scores["con"]) - rules.modifier(before.scores["con"])
-    gain = delta * after.level
-    return replace(after, hp_max=after.hp_max + gain, hp_current=after.hp_current + gain)
+    return replace(improved, choices={**sheet.choices, "asi": [*_as_list(sheet.choices.get("asi")), record]})
 
 
 # --- HP by choices --------------------------------------------------------------------------------

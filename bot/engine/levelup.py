@@ -90,8 +90,15 @@ def apply(
     if chosen.new_class:
         new = replace(new, proficiencies=class_levels.added_proficiencies(srd, new, klass))
     made = chosen.suggested if picks is None else picks
-    new = choices.apply(srd, new, chosen.asks, made, class_level)
-    return new, gain + (new.hp_max - sheet.hp_max - gain)
+    new = _con_hp(sheet, choices.apply(srd, new, chosen.asks, made, class_level))
+    return new, new.hp_max - sheet.hp_max
+
+
+def _con_hp(before: Sheet, after: Sheet) -> Sheet:
+    """A Constitution modifier that rises (an ASI, Primal Champion) raises the HP maximum by as much for
+    every level, the new one included (SRD); the new level's die was counted with the old modifier."""
+    gain = (rules.modifier(after.scores["con"]) - rules.modifier(before.scores["con"])) * after.level
+    return replace(after, hp_max=after.hp_max + gain, hp_current=after.hp_current + gain)
 
 
 def _subclass_features(srd: SRD, sheet: Sheet, class_index: str, class_level: int) -> tuple[str, ...]:

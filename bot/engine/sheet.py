@@ -26,6 +26,7 @@ MAX_NAME_LENGTH = 64
 MAX_INVENTORY_ROWS = 100
 MAX_STACK = 10_000
 NO_GUILD = 0  # characters made in direct messages live under guild id 0
+PRIMAL_CHAMPION_MAX = 24
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,10 @@ class Sheet:
 
     @property
     def scores(self) -> dict[str, int]:
-        return rules.final_scores(self.base_scores, self.bonus_scores)
+        scores = rules.final_scores(self.base_scores, self.bonus_scores)
+        if class_levels.level_in(self, "barbarian") >= rules.MAX_LEVEL:  # Primal Champion: STR, CON +4, to 24
+            scores = {a: min(PRIMAL_CHAMPION_MAX, v + 4) if a in ("str", "con") else v for a, v in scores.items()}
+        return scores
 
     def proficient(self, group: str, slug: str) -> bool:
         return slug in self.proficiencies.get(group, ())
