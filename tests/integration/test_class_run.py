@@ -19,7 +19,7 @@ import pytest
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
-from bot.engine.sheet import Actor
+from bot.engine.sheet import Actor, Sheet
 from bot.errors import InvalidInput
 from persistence.db import Database
 
@@ -152,7 +152,7 @@ async def service(sqlite_url: str) -> CharacterCreation:
     return CharacterCreation(Database(sqlite_url), Dice(random.Random(16)))
 
 
-def numbers(service: CharacterCreation, sheet, weapon: str) -> Numbers:  # type: ignore[no-untyped-def]
+def numbers(service: CharacterCreation, sheet: Sheet, weapon: str) -> Numbers:
     stats = service.stats(sheet)
     attack = next(a for a in stats.attacks if a.name == weapon)
     dc = stats.spellcasting.save_dc if stats.spellcasting else None
