@@ -199,6 +199,16 @@ def apply(srd: SRD, sheet: Sheet, asked: Sequence[Ask], picks: Mapping[str, Sequ
     return sheet
 
 
+def describe(sheet: Sheet, ask: Ask, picked: Sequence[str]) -> str:
+    """The picks as the player reads them: an ASI as its new scores ('Strength 16 → 17, Constitution 15 → 16')."""
+    labels = dict(ask.options)
+    if ask.key != "asi" or not picked or picked[0].startswith(FEAT_PREFIX):
+        return ", ".join(labels.get(v, v) for v in picked) or "—"
+    step = 2 if len(picked) == 1 else 1
+    scores = sheet.scores
+    return ", ".join(f"{rules.ABILITY_NAMES[a]} {scores[a]} → {scores[a] + step}" for a in picked if a in scores)
+
+
 def missing(asked: Sequence[Ask], picks: Mapping[str, Sequence[str]]) -> list[str]:
     """The labels of the choices not made yet (the view's Confirm says which)."""
     return [a.label for a in asked if not a.low <= len(tuple(picks.get(a.key, ()))) <= a.high]
