@@ -250,9 +250,17 @@ class CharacterService:
     # Levels and rests ---------------------------------------------------------------------------
 
     async def level_plan(self, actor: Actor, ref: CharacterRef, klass: str | None = None) -> levelup.Plan:
-        """What the next level asks (the level-up view's menus); nothing changes."""
-        sheet = await self.get(actor, ref)
-        return levelup.plan(self.srd, sheet, self._class_key(klass))
+        """What the next level asks (the level-up view's menus), once the table allows the level; nothing changes."""
+        async with self.db.transaction() as session:
+            row = await self._find(session, actor, ref, lock=False)
+            dm = await self.campaign_dm(row.campaign_id) if self.campaign_dm and row.campaign_id else None
+            if not may_edit(actor, row.owner_id, dm):
+                raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can level {row.name} up.")
+            sheet = to_sheet(row)
+            chosen = levelup.plan(self.srd, sheet, self._class_key(klass))
+            campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
+            levelling.check_level_up(self.srd, sheet, sheet.level + 1, campaign)
+            return chosen
 
     async def level_up(
         self,
