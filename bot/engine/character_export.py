@@ -186,6 +186,13 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+# Written by bot.engine.choices and bot.engine.class_levels; optional, so files of before them still import.
+SCHEMA["properties"]["choices"] = {"type": "object", "maxProperties": 40}
+SCHEMA["properties"]["class_levels"] = {
+    "type": "object",
+    "maxProperties": 12,
+    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 20},
+}
 CUSTOM_SCHEMA: dict[str, Any] = SCHEMA["properties"]["custom"]
 
 
@@ -233,6 +240,8 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
         "backstory": sheet.backstory,
         "portrait_url": sheet.portrait_url,
         "custom": dict(sheet.custom),
+        **({"choices": dict(sheet.choices)} if sheet.choices else {}),  # written only when there are some,
+        **({"class_levels": dict(sheet.class_levels)} if sheet.class_levels else {}),  # so older files match
     }
 
 
@@ -291,4 +300,6 @@ def sheet_from_export(data: Mapping[str, Any], *, guild_id: int, owner_id: int) 
         spells=spells_of(data["spells"]),
         subclass=data["subclass"],
         custom=dict(data["custom"]),
+        choices=dict(data.get("choices", {})),
+        class_levels=dict(data.get("class_levels", {})),
     )

@@ -86,6 +86,13 @@ def hit_dice(srd: SRD, sheet: Sheet) -> dict[int, int]:
     return dice
 
 
+def hit_dice_to_spend(srd: SRD, sheet: Sheet, count: int) -> str:
+    """The next `count` unspent hit dice as an expression ('2d10', '1d10+1d6'): the largest are spent first."""
+    pool = sorted((die for die, n in hit_dice(srd, sheet).items() for _ in range(n)), reverse=True)
+    spent = pool[sheet.hit_dice_used : sheet.hit_dice_used + count]
+    return "+".join(f"{spent.count(die)}d{die}" for die in sorted(set(spent), reverse=True))
+
+
 def spell_slots(srd: SRD, levels: Mapping[str, int]) -> tuple[int, ...]:
     """Slots of spell levels 1..9: one class's own table, else the Multiclass Spellcaster table.
 

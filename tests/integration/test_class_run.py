@@ -11,11 +11,14 @@ with the Con modifier of the level reached.
 
 from __future__ import annotations
 
+import json
 import random
 from typing import NamedTuple
 
 import pytest
 
+from bot.engine import class_levels
+from bot.engine.character_export import sheet_from_export, to_export
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import CharacterCreation, Choices
 from bot.engine.dice import Dice
@@ -195,6 +198,10 @@ async def test_fighter_1_wizard_1(service: CharacterCreation) -> None:
     assert stats.class_name == "Fighter 1 / Wizard 1"
     assert stats.spellcasting is not None and stats.spellcasting.save_dc == 8 + 2 + 1  # INT 13
     assert stats.proficiency_bonus == 2
+    assert class_levels.hit_dice_to_spend(service.srd, up.sheet, 2) == "1d10+1d6"  # the largest first
+    data = json.loads(json.dumps(to_export(up.sheet)))  # a dmbot file keeps the classes and the choices
+    back = sheet_from_export(data, guild_id=1, owner_id=2)
+    assert back.class_levels == up.sheet.class_levels and back.choices == up.sheet.choices
 
 
 async def test_multiclassing_needs_the_scores(service: CharacterCreation) -> None:
