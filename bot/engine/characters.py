@@ -291,7 +291,8 @@ class CharacterService:
             index, class_level = chosen.klass.index, chosen.class_level
             gains = spells.level_gains(self.srd, index, class_level - 1, class_level, new.scores)
             learns = gains if chosen.klass.spellcasting_ability is not None else None
-            features = tuple(f for f in new.features if f not in sheet.features)
+            chosen_names = tuple(f"{a.feature}: " for a in chosen.asks if a.feature)  # listed with the choices
+            features = tuple(f for f in new.features if f not in sheet.features and not f.startswith(chosen_names))
             if sheet.campaign_id is not None:  # the campaign's story tells it (recaps, session summaries)
                 told = f"{sheet.name} reaches level {new_level} (+{gain} HP)."
                 log.tell(session, sheet.campaign_id, "levelup", told, actor_id=actor.user_id, character_id=sheet.id)

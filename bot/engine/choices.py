@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 from bot.data.srd import SRD, FeatureChoice
@@ -308,11 +309,14 @@ def summary(srd: SRD, sheet: Sheet) -> list[str]:
         lines.append(f"{srd.subclass(sheet.subclass).flavor}: {srd.subclass(sheet.subclass).name}")
     for index, sub in (sheet.choices.get("subclasses") or {}).items():
         lines.append(f"{srd.klass(index).name}: {srd.subclass(sub).name}")
+    names = option_names(srd)
     for key, value in sheet.choices.items():
         if key in ("asi", "subclasses"):
             continue
-        values = _as_list(value)
-        lines.append(f"{_title(key)}: {', '.join(_title(v) for v in values)}")
+        shown = [names.get(str(v), _title(str(v))) for v in _as_list(value)]
+        if key == "feats":
+            shown = [srd.feat(v).name for v in _as_list(value)]
+        lines.append(f"{_title(key)}: {', '.join(shown)}")
     for record in _as_list(sheet.choices.get("asi")):
         raised = ", ".join(f"{a.upper()} +{n}" for a, n in record["scores"].items())
         lines.append(f"Ability Score Improvement (level {record['level']}): {raised}")
@@ -344,6 +348,12 @@ def resistances(srd: SRD, sheet: Sheet) -> tuple[str, ...]:
 # --- Helpers --------------------------------------------------------------------------------------
 
 
+@cache
+def option_names(srd: SRD) -> dict[str, str]:
+    """Stored values to the names the SRD gives them ('devils-sight' -> "Devil's Sight")."""
+    return {_value(o.name): _label(o.name) for f in srd.data.feature_options for o in f.options}
+
+
 def key_of(feature_index: str) -> str:
     return next((key for start, key in KEY_OF_FEATURE if feature_index.startswith(start)), feature_index)
 
@@ -358,7 +368,8 @@ def _label(name: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    """'Devil's Sight' -> 'devils-sight'."""
+    return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", text.casefold())).strip("-")
 
 
 def _title(slug: str) -> str:

@@ -488,10 +488,11 @@ class CreationView(OwnedView):
         keep their numbers in `dmbot play`), pre-filled with the suggestion; what doesn't fit keeps it."""
         d, picks = self.draft, self.choices.picks or {}
         rows_free = MAX_ROWS - 1 - sum(isinstance(i, discord.ui.Select) for i in self.children)
-        for ask in d.level_asks[: max(rows_free, 0)]:
+        menus = [a for a in d.level_asks if len(a.options) > 1]  # a single option (the SRD's subclass) needs none
+        for ask in menus[: max(rows_free, 0)]:
             options = ask.options[:SELECT_OPTIONS]
             self._select(f"ask-{ask.key}", ask.label, options, min(ask.high, len(options)), picks.get(ask.key, ()))
-        return len(d.level_asks) <= rows_free
+        return len(menus) <= rows_free
 
     def _spell_selects(self) -> bool:
         """Cantrip and 1st-level spell menus, after the buttons so the menus above keep their places, as

@@ -31,7 +31,9 @@ class LevelUpView(OwnedView):
         self.plan = plan
         self.picks: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in plan.suggested.items()}
         self._confirm = confirm
-        self.shown = plan.asks[: MAX_ROWS - 1]  # the last row holds the buttons
+        menus = [a for a in plan.asks if len(a.options) > 1]  # a single option (the SRD's subclass) needs none
+        self.shown = menus[: MAX_ROWS - 1]  # the last row holds the buttons
+        self.hidden = len(menus) > len(self.shown)
         self._build()
 
     def _build(self) -> None:
@@ -73,7 +75,7 @@ class LevelUpView(OwnedView):
         lines = [f"**{plan.klass.name} {plan.class_level}** (character level {plan.sheet.level + 1})"]
         for ask in plan.asks:
             lines.append(f"• {ask.label}: **{choices.describe(plan.sheet, ask, self.picks.get(ask.key, ()))}**")
-        if len(plan.asks) > len(self.shown):
+        if self.hidden:
             lines.append("Not every menu fits one message: the others keep the suggestion shown.")
         lines.append("Change any choice in the menus, then **Confirm**. Nothing changes before Confirm.")
         title = f"⬆️ {safe(plan.sheet.name)}: level {plan.sheet.level + 1}"

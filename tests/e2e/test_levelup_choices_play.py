@@ -30,7 +30,7 @@ SCRIPT = """\
 /as Player
 /character levelup
 /character levelup
-2
+1
 /character levelup
 3
 /character levelup
@@ -63,7 +63,8 @@ def test_choices_at_creation_and_level_up(run_play: PlayRun) -> None:
     assert "Dragonborn ancestry: Red" in created and "Breath weapon: 2d6 fire, 15 ft cone" in created
     assert "Kriv reaches level 2!" in reply_to(out, "/character levelup", 1)  # nothing to choose
     archetype = reply_to(out, "/character levelup", 2)
-    assert "Martial Archetype (pick one): Champion" in archetype and "Nothing changes before Confirm" in archetype
+    assert "• Martial Archetype: Champion" in archetype and "Nothing changes before Confirm" in archetype
+    assert "[1] Confirm" in archetype  # one option: no menu
     assert "Level-up cancelled; nothing changed." in out  # the Cancel of the second view (3)
     assert "Kriv reaches level 3!" in out and "Martial Archetype: Champion" in out
     asi = reply_to(out, "1 str, con")
