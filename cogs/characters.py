@@ -250,7 +250,7 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         """Go up a level (when your XP allows, or your campaign's DM does)."""
         actor, ref = actor_of(interaction), CharacterRef(name=name)
         plan = await self.characters.level_plan(actor, ref, klass)
-        if not plan.asks:
+        if all(len(ask.options) == 1 for ask in plan.asks):  # nothing to choose (the SRD's one subclass)
             result = await self.characters.level_up(actor, ref, hp, klass)
             await interaction.response.send_message(embed=views.levelup_embed(result))
             return
