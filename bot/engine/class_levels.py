@@ -96,20 +96,28 @@ def hit_dice_to_spend(srd: SRD, sheet: Sheet, count: int) -> str:
 def spell_slots(srd: SRD, levels: Mapping[str, int]) -> tuple[int, ...]:
     """Slots of spell levels 1..9: one class's own table, else the Multiclass Spellcaster table.
 
-    A warlock's pact slots are not in it (see `pact_slots`); a single warlock's are (the casting engine
-    reads a warlock's slots as pact slots).
+    A warlock's pact slots are not in it (see `pact_slots`), unless the warlock's other classes give no
+    table slots: then the sheet's slots are its pact slots.
     """
     if len(levels) == 1:
         ((index, level),) = levels.items()
         return srd.spell_slots(index, level)
-    caster_level = sum(n for c, n in levels.items() if c in FULL_CASTERS)
-    caster_level += sum(n // 2 for c, n in levels.items() if c in HALF_CASTERS)
-    if caster_level == 0:
-        return (0,) * 9
+    caster_level = _caster_level(levels)
+    if caster_level == 0:  # a warlock with a class that doesn't cast (or casts from a later level): pact slots
+        return srd.spell_slots(PACT_CASTER, levels.get(PACT_CASTER, 0)) if levels.get(PACT_CASTER) else (0,) * 9
     return srd.spell_slots(SLOT_TABLE_CLASS, caster_level)
 
 
 def pact_slots(srd: SRD, levels: Mapping[str, int]) -> tuple[int, ...]:
-    """A multiclassed warlock's pact slots, apart from the table's (all zeros without warlock levels)."""
+    """A warlock's pact slots kept apart from a multiclass table's (all zeros when there is no table)."""
     warlock = levels.get(PACT_CASTER, 0)
-    return srd.spell_slots(PACT_CASTER, warlock) if warlock and len(levels) > 1 else (0,) * 9
+    if not warlock or len(levels) == 1 or _caster_level(levels) == 0:
+        return (0,) * 9
+    return srd.spell_slots(PACT_CASTER, warlock)
+
+
+def _caster_level(levels: Mapping[str, int]) -> int:
+    """The Multiclass Spellcaster table's level: full casters' levels and half the paladin's and ranger's."""
+    return sum(n for c, n in levels.items() if c in FULL_CASTERS) + sum(
+        n // 2 for c, n in levels.items() if c in HALF_CASTERS
+    )

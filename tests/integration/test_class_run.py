@@ -212,3 +212,16 @@ async def test_multiclassing_needs_the_scores(service: CharacterCreation) -> Non
     await service.grant_xp(actor, CharacterRef(), 300)
     with pytest.raises(InvalidInput, match="Intelligence 13"):
         await service.level_up(actor, CharacterRef(), klass="wizard")
+
+
+def test_the_multiclass_slot_table_and_pact_magic(service: CharacterCreation) -> None:
+    srd = service.srd
+    # cleric 2 + paladin 2 // 2 = caster level 3: four 1st-level and two 2nd-level slots
+    assert class_levels.spell_slots(srd, {"cleric": 2, "paladin": 2})[:3] == (4, 2, 0)
+    # a ranger 1 gives no caster level: a fighter 5 / ranger 1 has none
+    assert class_levels.spell_slots(srd, {"fighter": 5, "ranger": 1}) == (0,) * 9
+    # a warlock 2 / fighter 1 keeps its two 1st-level pact slots; with a wizard 1 the table gives 2 apart
+    assert class_levels.spell_slots(srd, {"warlock": 2, "fighter": 1})[:1] == (2,)
+    assert class_levels.spell_slots(srd, {"warlock": 2, "wizard": 1})[:1] == (2,)
+    assert class_levels.pact_slots(srd, {"warlock": 2, "wizard": 1})[:1] == (2,)
+    assert class_levels.pact_slots(srd, {"warlock": 2, "fighter": 1}) == (0,) * 9
