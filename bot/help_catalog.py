@@ -135,8 +135,8 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
-        "/character levelup [hp:<average|roll>] [name:<character>]",
-        "Go up a level when your XP allows (in a campaign: as your DM levels).",
+        "/character levelup [hp:<average|roll>] [class:<class>] [name:<character>]",
+        "Go up a level as your XP (or your DM) allows; pick what the level gives, then Confirm.",
         "/character levelup hp:roll",
     ),
     _player(

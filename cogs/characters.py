@@ -7,7 +7,7 @@ engine; the tree's error handler (and the views' `on_error`) turn them into ephe
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import discord
@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.app import LIMIT_OVERLAPS_READ, DMBot, admitted
 from bot.data.srd import SearchKind
 from bot.engine.character_import import MAX_FILE_BYTES, CharacterPorting
-from bot.engine.characters import CharacterRef
+from bot.engine.characters import CharacterRef, LevelUp
 from bot.engine.checks import AttackResult, CheckResult, CheckService
 from bot.engine.combat import CombatService, NoFight
 from bot.engine.creation import CharacterCreation, Choices
@@ -28,7 +28,7 @@ from bot.engine.sheet_reads import Derived
 from bot.errors import GameError, InvalidInput
 from bot.ui import character_views as views
 from bot.ui import combat_views as fights
-from bot.ui import import_views, inventory_views
+from bot.ui import import_views, inventory_views, levelup_views
 from bot.ui import targets as several
 from bot.ui.fit import choices
 from bot.ui.text import safe
@@ -237,14 +237,33 @@ class CharacterCog(commands.GroupCog, group_name="character", group_description=
         view.message = await interaction.followup.send(embeds=view.embeds(), view=view, ephemeral=True, wait=True)
 
     @app_commands.command(name="levelup")
-    @app_commands.describe(hp="Take the average HP or roll the hit die")
-    @app_commands.autocomplete(name=name_autocomplete)
+    @app_commands.describe(
+        hp="Take the average HP or roll the hit die",
+        klass="The class that gains the level (default: your first; another one multiclasses)",
+    )
+    @app_commands.rename(klass="class")
+    @app_commands.autocomplete(name=name_autocomplete, klass=class_autocomplete)
     async def levelup(
-        self, interaction: Interaction[DMBot], hp: Literal["average", "roll"] = "average", name: str | None = None
+        self,
+        interaction: Interaction[DMBot],
+        hp: Literal["average", "roll"] = "average",
+        klass: str | None = None,
+        name: str | None = None,
     ) -> None:
         """Go up a level (when your XP allows, or your campaign's DM does)."""
-        result = await self.characters.level_up(actor_of(interaction), CharacterRef(name=name), hp)
-        await interaction.response.send_message(embed=views.levelup_embed(result))
+        actor, ref = actor_of(interaction), CharacterRef(name=name)
+        plan = await self.characters.level_plan(actor, ref, klass)
+        if all(len(ask.options) == 1 for ask in plan.asks):  # nothing to choose (the SRD's one subclass)
+            result = await self.characters.level_up(actor, ref, hp, klass)
+            await interaction.response.send_message(embed=views.levelup_embed(result))
+            return
+
+        async def confirm(picks: Mapping[str, Sequence[str]]) -> LevelUp:
+            return await self.characters.level_up(actor, ref, hp, klass, picks)
+
+        view = levelup_views.LevelUpView(plan, confirm=confirm, timeout=self.draft_timeout)
+        await interaction.response.send_message(embed=view.embed(), view=view)
+        view.message = await interaction.original_response()
 
     @app_commands.command(name="rest")
     @app_commands.describe(kind="Short (spend hit dice) or long (recover everything)", dice="Hit dice to spend")

@@ -124,6 +124,10 @@ class Character(Base):
     subclass: Mapped[str | None] = mapped_column(String(64), default=None)
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     pronouns: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    # migration 0016_choices: what the player chose at each level (bot.engine.choices), and the levels of
+    # each class of a multiclassed character (empty: all levels in class_index)
+    choices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    class_levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -428,9 +428,87 @@ def derive_classes(source: Path, groups: dict[str, str]) -> list[Json]:
                 "starting_equipment_options": [choice(o) for o in c["starting_equipment_options"]],
                 "levels": [class_level(lv) for lv in mine],
                 "subclasses": refs(c["subclasses"]),
+                "multiclassing": multiclassing(c["multi_classing"], groups),
             }
         )
     return by_index(rows)
+
+
+def multiclassing(raw: Json, groups: dict[str, str]) -> Json:
+    """What a character needs to take the class as a second one, and the proficiencies it then gains."""
+    options = raw.get("prerequisite_options")
+    needs = options["from"]["options"] if options else raw.get("prerequisites", [])
+    skill = next((c for c in raw.get("proficiency_choices", []) if c["choose"]), None)
+    skill_options = [o["item"]["index"] for o in skill["from"]["options"]] if skill else []
+    return {
+        "requires": {p["ability_score"]["index"]: p["minimum_score"] for p in needs},
+        "requires_any": options is not None,  # fighter: Strength 13 OR Dexterity 13
+        "proficiencies": split_profs(refs(raw["proficiencies"]), groups),
+        "skill_choose": skill["choose"] if skill else 0,
+        "skill_options": [o.removeprefix("skill-") for o in skill_options],
+    }
+
+
+def derive_feature_options(source: Path) -> list[Json]:
+    """Class features that ask the player to choose (fighting style, expertise, favoured enemy, pact boon...)."""
+    features = {f["index"]: f for f in load(source, "Features")}
+    rows = []
+    for f in features.values():
+        specific = f.get("feature_specific") or {}
+        choice, options = feature_choice(specific, features)
+        if choice is None:
+            continue
+        rows.append(
+            {
+                "index": f["index"],
+                "name": f["name"],
+                "class_index": f["class"]["index"],
+                "subclass": f["subclass"]["index"] if f.get("subclass") else None,
+                "level": f["level"],
+                "choose": choice,
+                "options": options,
+            }
+        )
+    return by_index(rows)
+
+
+def feature_choice(specific: Json, features: dict[str, Json]) -> tuple[int | None, list[Json]]:
+    """(how many to choose, the options) of one feature's `feature_specific` block."""
+    if "invocations" in specific:  # how many a warlock knows is the class table's `invocations_known`
+        return 0, [invocation(ref, features) for ref in specific["invocations"]]
+    for key in ("subfeature_options", "expertise_options", "enemy_type_options", "terrain_type_options"):
+        block = specific.get(key)
+        if block is None:
+            continue
+        options = block["from"]["options"]
+        if (
+            options and isinstance(options[0], dict) and options[0]["option_type"] == "choice"
+        ):  # rogue 1: two skills, or one and thieves' tools
+            return options[0]["choice"]["choose"], [option_entry(o) for o in options[0]["choice"]["from"]["options"]]
+        return block["choose"], [option_entry(o) for o in options]
+    return None, []
+
+
+def option_entry(option: Json | str) -> Json:
+    if isinstance(option, str):
+        return {"index": option, "name": option.capitalize()}
+    item = option["item"]
+    return {"index": item["index"].removeprefix("skill-"), "name": item["name"].split(": ", 1)[-1]}
+
+
+def invocation(ref: Json, features: dict[str, Json]) -> Json:
+    """An eldritch invocation with what it needs: a warlock level, a pact boon or the Eldritch Blast cantrip."""
+    needs = features[ref["index"]].get("prerequisites", [])
+    level = next((p["level"] for p in needs if p["type"] == "level"), 1)
+    feature = next((p["feature"].rsplit("/", 1)[1] for p in needs if p["type"] == "feature"), None)
+    spell = next((p["spell"].rsplit("/", 1)[1] for p in needs if p["type"] == "spell"), None)
+    return {
+        "index": ref["index"],
+        "name": ref["name"].split(": ", 1)[-1],
+        "level": level,
+        "feature": feature,
+        "spell": spell,
+    }
 
 
 def derive_subclasses(source: Path) -> list[Json]:
@@ -1124,6 +1202,7 @@ def derive(source: Path) -> tuple[Json, list[str]]:
         "draconic_ancestries": derive_draconic_ancestries(source),
         "classes": classes,
         "subclasses": derive_subclasses(source),
+        "feature_options": derive_feature_options(source),
         "backgrounds": derive_backgrounds(source, groups),
         "weapons": weapons,
         "armor": armor,

@@ -246,6 +246,38 @@ class ClassLevel(_Model):
     class_specific: Mapping[str, Any] = {}  # e.g. rage_count, sneak_attack {dice_count, dice_value}
 
 
+class Multiclassing(_Model):
+    """SRD "Multiclassing": the scores a character needs for the class, what a second class teaches."""
+
+    requires: Mapping[str, int] = {}
+    requires_any: bool = False  # fighter: one of the scores suffices
+    proficiencies: Proficiencies = Proficiencies()
+    skill_choose: int = 0
+    skill_options: tuple[str, ...] = ()
+
+
+class FeatureOption(_Model):
+    """One option of a feature that asks for a choice; invocations carry their prerequisites."""
+
+    index: str
+    name: str
+    level: int = 1
+    feature: str | None = None  # an invocation's pact boon (feature index)
+    spell: str | None = None  # an invocation's cantrip
+
+
+class FeatureChoice(_Model):
+    """A class feature that asks the player to choose (fighting style, expertise, favoured enemy...)."""
+
+    index: str  # the feature's SRD index, e.g. "fighter-fighting-style"
+    name: str
+    class_index: str
+    subclass: str | None = None
+    level: int
+    choose: int  # 0 for invocations: the class table's invocations_known says how many
+    options: tuple[FeatureOption, ...] = ()
+
+
 class CharacterClass(_Model):
     """A class: hit die, saves, proficiencies, spellcasting, equipment and its 20 levels."""
 
@@ -262,6 +294,7 @@ class CharacterClass(_Model):
     starting_equipment_options: tuple[Choice, ...] = ()
     levels: tuple[ClassLevel, ...]
     subclasses: tuple[str, ...] = ()
+    multiclassing: Multiclassing = Multiclassing()
 
     def level(self, level: int) -> ClassLevel:
         """The class table row for ``level`` (1..20)."""
@@ -738,6 +771,7 @@ class SRDData(_Model):
     draconic_ancestries: tuple[DraconicAncestry, ...]
     classes: tuple[CharacterClass, ...]
     subclasses: tuple[Subclass, ...]
+    feature_options: tuple[FeatureChoice, ...] = ()
     backgrounds: tuple[Background, ...]
     weapons: tuple[Weapon, ...]
     armor: tuple[Armor, ...]

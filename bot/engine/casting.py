@@ -48,9 +48,8 @@ def castable(sheet: Sheet, srd: SRD) -> list[Spell]:
 
 
 def granted_spells(sheet: Sheet, srd: SRD) -> tuple[str, ...]:
-    """Hook for subclass spells always prepared (a Life domain's, a Devotion oath's): `spells.subclass_spells`
-    lists them once sheets carry a subclass; the subclass work plugs it in here. None yet."""
-    return ()
+    """Subclass spells always prepared (a Life domain's, a Devotion oath's, a land druid's circle spells)."""
+    return tuple(s.index for s in spells.granted(sheet, srd))
 
 
 def ritual_only(sheet: Sheet, srd: SRD) -> tuple[str, ...]:

@@ -119,8 +119,9 @@ _EFFECT = {  # bot.engine.effects' JSON, with every number bounded
     "required": ["name"],
     "additionalProperties": False,
 }
-# Fields a file from before they existed may lack (read as "" and []); an export always writes them.
-OPTIONAL = ("pronouns", "effects")
+# Fields a file from before they existed may lack (read as "", [] and {}); an export always writes the
+# first two, and choices and class levels only when a character has some.
+OPTIONAL = ("pronouns", "effects", "choices", "class_levels")
 
 # A multiclass import's classes, the sheet's own first (bot.engine.foundry_import.multiclass).
 _CUSTOM_CLASS = {
@@ -285,6 +286,13 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+# Written by bot.engine.choices and bot.engine.class_levels; optional, so files of before them still import.
+SCHEMA["properties"]["choices"] = {"type": "object", "maxProperties": 40}
+SCHEMA["properties"]["class_levels"] = {
+    "type": "object",
+    "maxProperties": 12,
+    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 20},
+}
 CUSTOM_SCHEMA: dict[str, Any] = SCHEMA["properties"]["custom"]
 
 
@@ -332,6 +340,8 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
         "backstory": sheet.backstory,
         "portrait_url": sheet.portrait_url,
         "custom": dict(sheet.custom),
+        **({"choices": dict(sheet.choices)} if sheet.choices else {}),  # written only when there are some,
+        **({"class_levels": dict(sheet.class_levels)} if sheet.class_levels else {}),  # so older files match
     }
 
 
@@ -392,4 +402,6 @@ def sheet_from_export(data: Mapping[str, Any], *, guild_id: int, owner_id: int) 
         effects=timed_effects.load(data.get("effects")),
         subclass=data["subclass"],
         custom=dict(data["custom"]),
+        choices=dict(data.get("choices", {})),
+        class_levels=dict(data.get("class_levels", {})),
     )

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Armor, Condition, load_srd
 from bot.discord_limits import is_http_url
+from bot.engine import choices, items, levelling, levelup, rests, rules, spells, weapons
 from bot.engine import effects as timed_effects
 from bot.engine import events as log
 from bot.engine import integrity as table_rules
-from bot.engine import items, levelling, rests, rules, spells, weapons
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
 from bot.engine.rests import Rest, RestKind
@@ -89,6 +89,9 @@ class LevelUp:
     slots: tuple[int, ...]
     features: tuple[str, ...]
     spells: spells.LevelGains | None = None  # new cantrips, spells known or prepared; None for non-casters
+    class_index: str = ""  # the class that gained the level
+    class_level: int = 0  # its level in that class
+    choices: tuple[str, ...] = ()  # the choices made, as the sheet shows them
 
 
 @dataclass(frozen=True)
@@ -265,45 +268,65 @@ class CharacterService:
 
     # Levels and rests ---------------------------------------------------------------------------
 
-    async def level_up(self, actor: Actor, ref: CharacterRef, hp_method: HpMethod = "average") -> LevelUp:
+    async def level_plan(self, actor: Actor, ref: CharacterRef, klass: str | None = None) -> levelup.Plan:
+        """What the next level asks (the level-up view's menus), once the table allows the level; nothing changes."""
+        async with self.db.transaction() as session:
+            row = await self._find(session, actor, ref, lock=False)
+            dm = await self.campaign_dm(row.campaign_id) if self.campaign_dm and row.campaign_id else None
+            if not may_edit(actor, row.owner_id, dm):
+                raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can level {row.name} up.")
+            sheet = to_sheet(row)
+            chosen = levelup.plan(self.srd, sheet, self._class_key(klass))
+            campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
+            levelling.check_level_up(self.srd, sheet, sheet.level + 1, campaign)
+            return chosen
+
+    async def level_up(
+        self,
+        actor: Actor,
+        ref: CharacterRef,
+        hp_method: HpMethod = "average",
+        klass: str | None = None,
+        picks: Mapping[str, Sequence[str]] | None = None,
+    ) -> LevelUp:
+        """One level more in `klass` (default: the first class) with the choices in `picks` (None: the
+        suggested ones, as the level-up view pre-fills them)."""
         if hp_method not in ("average", "roll"):
             raise InvalidInput("Take HP by `average` or `roll`.")
+        class_key = self._class_key(klass)
 
         async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, LevelUp]:
+            chosen = levelup.plan(self.srd, sheet, class_key)
             new_level = sheet.level + 1
-            if new_level > rules.MAX_LEVEL:
-                raise InvalidInput(f"{sheet.name} is level {rules.MAX_LEVEL}, the highest level there is.")
             campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
             levelling.check_level_up(self.srd, sheet, new_level, campaign)
-            klass = self.srd.klass(sheet.class_index)
-            roll = self.dice.roll(f"1d{klass.hit_die}", label="Hit points") if hp_method == "roll" else None
+            die = chosen.klass.hit_die
+            roll = self.dice.roll(f"1d{die}", label="Hit points") if hp_method == "roll" else None
             if roll:
                 pending.rolls.append(roll)
-            die_value = roll.total if roll else rules.hp_average_gain(klass.hit_die)
-            con_mod = rules.modifier(sheet.scores["con"])
-            gain = rules.hp_gain(die_value, con_mod, per_level_bonus=self._toughness_of(sheet))
-            slots = self.srd.spell_slots(klass.index, new_level)
-            features = klass.level(new_level).features
-            new = replace(
-                sheet,
-                level=new_level,
-                levelup_allowed=False,
-                hp_max=sheet.hp_max + gain,
-                hp_current=sheet.hp_current + gain,
-                slots_max=slots,
-                slots_current=_grow_slots(sheet.slots_current, sheet.slots_max, slots),
-                features=tuple(dict.fromkeys((*sheet.features, *features))),
-                spells=spells.after_long_rest(sheet.spells),  # a new level may change the prepared list
-            )
+            die_value = roll.total if roll else rules.hp_average_gain(die)
+            new, gain = levelup.apply(self.srd, chosen, die_value, picks)
             prof = rules.proficiency_bonus(new_level)
-            gains = spells.level_gains(self.srd, klass.index, sheet.level, new_level, sheet.scores)
-            learns = gains if klass.spellcasting_ability is not None else None
+            index, class_level = chosen.klass.index, chosen.class_level
+            gains = spells.level_gains(self.srd, index, class_level - 1, class_level, new.scores)
+            learns = gains if chosen.klass.spellcasting_ability is not None else None
+            chosen_names = tuple(f"{a.feature}: " for a in chosen.asks if a.feature)  # listed with the choices
+            features = tuple(f for f in new.features if f not in sheet.features and not f.startswith(chosen_names))
             if sheet.campaign_id is not None:  # the campaign's story tells it (recaps, session summaries)
                 told = f"{sheet.name} reaches level {new_level} (+{gain} HP)."
                 log.tell(session, sheet.campaign_id, "levelup", told, actor_id=actor.user_id, character_id=sheet.id)
-            return new, LevelUp(new, sheet.level, new_level, gain, roll, prof, slots, features, learns)
+            made = choices.summary_of_change(self.srd, sheet, new)
+            result = LevelUp(
+                new, sheet.level, new_level, gain, roll, prof, new.slots_max, features, learns, index, class_level, made
+            )
+            return new, result
 
         return await self._change(actor, ref, apply)
+
+    def _class_key(self, klass: str | None) -> str | None:
+        if not klass:
+            return None
+        return lookup(self.srd.klass, klass, "class", self.srd.search("class", "")).index
 
     def _logged(self, pending: Pending, expression: str, label: str) -> RollOutcome:
         outcome = self.dice.roll(expression, label=label)

@@ -8,11 +8,11 @@ sheets (checks, combat, turns, campaigns) take a plain `CharacterService` and ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.data.srd import SRD, Background, CharacterClass, Race, Spell, Subrace
-from bot.engine import backgrounds, rules, spells
+from bot.engine import backgrounds, choices, levelup, rules, spells
 from bot.engine.caps import check_characters
 from bot.engine.characters import CharacterService, clean_pronouns, log_entry, lookup, name_taken
 from bot.engine.dice import RollOutcome
@@ -33,21 +33,7 @@ from persistence.errors import Conflict
 from persistence.models import Character
 from persistence.repositories import CharacterRepository, RollLogRepository
 
-# Which abilities a class wants highest, to suggest an assignment the player can accept as is.
-ABILITY_PRIORITY: Mapping[str, tuple[str, ...]] = {
-    "barbarian": ("str", "con", "dex", "wis", "cha", "int"),
-    "bard": ("cha", "dex", "con", "wis", "int", "str"),
-    "cleric": ("wis", "con", "str", "dex", "cha", "int"),
-    "druid": ("wis", "con", "dex", "int", "cha", "str"),
-    "fighter": ("str", "con", "dex", "wis", "cha", "int"),
-    "monk": ("dex", "wis", "con", "str", "int", "cha"),
-    "paladin": ("str", "cha", "con", "wis", "dex", "int"),
-    "ranger": ("dex", "wis", "con", "str", "int", "cha"),
-    "rogue": ("dex", "con", "int", "wis", "cha", "str"),
-    "sorcerer": ("cha", "con", "dex", "wis", "int", "str"),
-    "warlock": ("cha", "con", "dex", "wis", "int", "str"),
-    "wizard": ("int", "con", "dex", "wis", "cha", "str"),
-}
+ABILITY_PRIORITY = rules.ABILITY_PRIORITY
 POINT_BUY_SUGGESTION: tuple[int, ...] = (15, 15, 15, 8, 8, 8)  # 9 + 9 + 9 = 27 points
 # When the SRD says "any martial weapon" (or any holy symbol), the default kit takes one of these.
 PREFERRED_PICKS: tuple[str, ...] = ("longsword", "shortsword", "mace", "quarterstaff", "handaxe", "amulet")
@@ -82,6 +68,8 @@ class Draft:
     spell_choose: int = 0  # be picked later with /spell
     spell_options: tuple[Spell, ...] = ()
     pronouns: str = ""
+    level_asks: tuple[choices.Ask, ...] = ()  # the class's level-1 choices and a dragonborn's ancestry
+    suggested_picks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +82,7 @@ class Choices:
     expertise: tuple[str, ...] = ()
     cantrips: tuple[str, ...] = ()  # SRD spell indexes
     spells: tuple[str, ...] = ()
+    picks: Mapping[str, tuple[str, ...]] | None = None  # the draft's level_asks (None: its suggested picks)
 
 
 # --- The wizard -----------------------------------------------------------------------------------
@@ -158,6 +147,9 @@ class CharacterCreation(CharacterService):
         # and the race's fixed bonuses, and `create` checks again with the final ones
         likely = rules.final_scores(suggested, race.ability_bonuses)
         picks = spells.creation_picks(self.srd, klass, likely)
+        profs = {"skills": skill_choice.options if skill_choice else (), "tools": ()}
+        stand_in = choices.draft_sheet(self.srd, race=race.index, class_index=klass.index, proficiencies=profs)
+        asked = choices.creation_asks(self.srd, stand_in)
         return Draft(
             guild_id=guild_of(actor),
             owner_id=actor.user_id,
@@ -180,6 +172,8 @@ class CharacterCreation(CharacterService):
             cantrip_options=picks.cantrip_options,
             spell_choose=picks.spells,
             spell_options=picks.spell_options,
+            level_asks=asked,
+            suggested_picks=levelup.suggest(stand_in, asked),
         )
 
     def parse_scores(self, draft: Draft, text: str) -> dict[str, int]:
@@ -213,7 +207,17 @@ class CharacterCreation(CharacterService):
         except Conflict:  # the same name created at the same moment by a second click
             raise InvalidInput(name_taken(draft.name)) from None
 
-    def _new_character(self, draft: Draft, choices: Choices) -> Character:
+    def _new_character(self, draft: Draft, chosen: Choices) -> Character:
+        """The row of the new character, its level-1 choices made (subclass, style, ancestry...)."""
+        row = self._first_level(draft, chosen)
+        picks = draft.suggested_picks if chosen.picks is None else chosen.picks
+        made = choices.apply(self.srd, to_sheet(row), draft.level_asks, picks, 1)
+        row.subclass, row.choices = made.subclass, dict(made.choices)
+        row.features = list(made.features)
+        row.hp_max = row.hp_current = made.hp_max  # Draconic Resilience
+        return row
+
+    def _first_level(self, draft: Draft, choices: Choices) -> Character:
         scores = dict(choices.scores) if choices.scores is not None else dict(draft.suggested)
         check_scores(draft, scores)
         subrace = self._subrace(draft, choices.subrace)
@@ -268,6 +272,10 @@ class CharacterCreation(CharacterService):
             backstory="",
             portrait_url=None,
             pronouns=draft.pronouns,
+            subclass=None,
+            custom={},
+            choices={},
+            class_levels={},
         )
 
     def _subrace(self, draft: Draft, chosen: str | None) -> Subrace | None:

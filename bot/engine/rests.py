@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.data.srd import SRD
-from bot.engine import casting, rules, spells
+from bot.engine import casting, class_levels, rules, spells
 from bot.engine.dice import RollOutcome
 from bot.engine.sheet import Sheet
 from bot.engine.wording import counted
@@ -53,7 +53,7 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
     healed = 0
     if dice:
         bonus = "" if con_mod == 0 else rules.signed(con_mod * dice)
-        outcome = roll(f"{dice}d{klass.hit_die}{bonus}")
+        outcome = roll(f"{class_levels.hit_dice_to_spend(srd, sheet, dice)}{bonus}")
         healed = max(0, outcome.total)
     current = rules.heal(sheet.hp_current, sheet.hp_max, healed)
     slots = sheet.slots_max if klass.index in SHORT_REST_SLOT_CLASSES else sheet.slots_current

@@ -32,6 +32,22 @@ MAX_LEVEL = 20
 COIN_VALUES_CP: Mapping[str, int] = {"cp": 1, "sp": 10, "ep": 50, "gp": 100, "pp": 1000}
 UNARMORED_DEFENCE: Mapping[str, str] = {"barbarian": "con", "monk": "wis"}  # class -> added ability
 
+# Which abilities a class wants highest, to suggest an assignment the player can accept as is.
+ABILITY_PRIORITY: Mapping[str, tuple[str, ...]] = {
+    "barbarian": ("str", "con", "dex", "wis", "cha", "int"),
+    "bard": ("cha", "dex", "con", "wis", "int", "str"),
+    "cleric": ("wis", "con", "str", "dex", "cha", "int"),
+    "druid": ("wis", "con", "dex", "int", "cha", "str"),
+    "fighter": ("str", "con", "dex", "wis", "cha", "int"),
+    "monk": ("dex", "wis", "con", "str", "int", "cha"),
+    "paladin": ("str", "cha", "con", "wis", "dex", "int"),
+    "ranger": ("dex", "wis", "con", "str", "int", "cha"),
+    "rogue": ("dex", "con", "int", "wis", "cha", "str"),
+    "sorcerer": ("cha", "con", "dex", "wis", "int", "str"),
+    "warlock": ("cha", "con", "dex", "wis", "int", "str"),
+    "wizard": ("int", "con", "dex", "wis", "cha", "str"),
+}
+
 RollKind = Literal["attack", "check", "save"]
 Method = Literal["standard", "pointbuy", "rolled"]
 

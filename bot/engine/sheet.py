@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Row
 
 from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
+from bot.engine import class_levels, rules
 from bot.engine import effects as timed_effects
-from bot.engine import rules
 from bot.engine.backgrounds import background_name
 from bot.engine.effects import Effect
 from bot.errors import InvalidInput
@@ -27,6 +27,7 @@ MAX_NAME_LENGTH = 64
 MAX_INVENTORY_ROWS = 100
 MAX_STACK = 10_000
 NO_GUILD = 0  # characters made in direct messages live under guild id 0
+PRIMAL_CHAMPION_MAX = 24
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,17 @@ class Sheet:
     subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
     # What an imported sheet kept outside the SRD, shown to its player and DM (see bot.engine.character_import)
     custom: Mapping[str, Any] = field(default_factory=dict)
+    # The player's choices by level (bot.engine.choices): fighting_style, favored_enemy, asi, feats, ...
+    choices: Mapping[str, Any] = field(default_factory=dict)
+    # Levels by class of a multiclassed character; empty: all levels in class_index (bot.engine.class_levels)
+    class_levels: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def scores(self) -> dict[str, int]:
-        return rules.final_scores(self.base_scores, self.bonus_scores)
+        scores = rules.final_scores(self.base_scores, self.bonus_scores)
+        if class_levels.level_in(self, "barbarian") >= rules.MAX_LEVEL:  # Primal Champion: STR, CON +4, to 24
+            scores = {a: min(PRIMAL_CHAMPION_MAX, v + 4) if a in ("str", "con") else v for a, v in scores.items()}
+        return scores
 
     def proficient(self, group: str, slug: str) -> bool:
         return slug in self.proficiencies.get(group, ())
@@ -214,6 +222,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
     }
     armor, _shield = worn_armor(sheet, srd)
     klass = srd.klass(sheet.class_index)
+    caster, caster_level = casting_class(sheet, srd)
     race = srd.race(sheet.race)
     exhaustion = condition_level(sheet, "exhaustion")
     base_speed = rules.speed(race.speed, armor=armor, strength=scores["str"])
@@ -236,11 +245,21 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         )
         + custom_attacks(sheet),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
-        class_name=klass.name,
+        class_name=class_levels.classes_text(srd, sheet),
         background_name=background_name(srd, sheet.background, sheet.custom.get("background")),
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
-        spellcasting=spell_numbers(casting_ability(klass, sheet.level), mods, prof),
+        spellcasting=spell_numbers(casting_ability(caster, caster_level), mods, prof),
     )
+
+
+def casting_class(sheet: Sheet, srd: SRD) -> tuple[CharacterClass, int]:
+    """The class whose spellcasting the sheet shows: the first one that casts at its level."""
+    levels = class_levels.levels_by_class(sheet)
+    for index, level in levels.items():
+        klass = srd.klass(index)
+        if casting_ability(klass, level):
+            return klass, level
+    return srd.klass(sheet.class_index), levels.get(sheet.class_index, sheet.level)
 
 
 def casting_ability(klass: CharacterClass, level: int) -> str | None:
@@ -293,11 +312,37 @@ def homebrew_armor(item: Item) -> Armor:
 def armor_class(sheet: Sheet, srd: SRD) -> int:
     armor, shield = worn_armor(sheet, srd)
     scores = sheet.scores
-    bonus = rules.unarmored_bonus(sheet.class_index, scores, wearing_shield=shield is not None)
-    worn = rules.armor_class(dex_mod=rules.modifier(scores["dex"]), armor=armor, shield=shield, unarmored_bonus=bonus)
+    dex_mod = rules.modifier(scores["dex"])
+    bonus = _unarmored_bonus(sheet, scores, wearing_shield=shield is not None)
+    worn = rules.armor_class(dex_mod=dex_mod, armor=armor, shield=shield, unarmored_bonus=bonus)
+    if armor is None and _has_draconic_resilience(sheet):  # 13 + Dex unarmoured, not with Unarmored Defense
+        worn = max(worn, 13 + dex_mod + (shield.base_ac if shield else 0))
+    if armor is not None and "defense" in fighting_styles(sheet):  # Defense: +1 AC while wearing armour
+        worn += 1
     return worn + sum(
         int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped and i.magic_works
     )
+
+
+def _unarmored_bonus(sheet: Sheet, scores: Mapping[str, int], *, wearing_shield: bool) -> int | None:
+    """Unarmored Defense of the first class that has it (a barbarian's Con, a monk's Wis); they don't stack."""
+    for index in class_levels.levels_by_class(sheet):
+        bonus = rules.unarmored_bonus(index, scores, wearing_shield=wearing_shield)
+        if bonus is not None:
+            return bonus
+    return None
+
+
+def _has_draconic_resilience(sheet: Sheet) -> bool:
+    sorcerer = sheet.subclass if sheet.class_index == "sorcerer" else None
+    sorcerer = sorcerer or (sheet.choices.get("subclasses") or {}).get("sorcerer")
+    return sorcerer == "draconic"
+
+
+def fighting_styles(sheet: Sheet) -> tuple[str, ...]:
+    """The fighting styles chosen (bot.engine.choices keeps them): 'archery', 'defense', 'dueling', ..."""
+    styles = sheet.choices.get("fighting_style") or ()
+    return tuple(styles) if isinstance(styles, list | tuple) else (str(styles),)
 
 
 def hand_free(sheet: Sheet, srd: SRD, weapon: Weapon) -> bool:
@@ -320,14 +365,25 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
     mod = str_mod if ability == "str" else dex_mod
     proficient = rules.weapon_proficient(weapon, sheet.proficiencies.get("weapons", ()), _references(srd))
     dice = (weapon.two_handed_dice if two_handed and weapon.two_handed_dice else weapon.damage_dice) or "1"
+    styles = fighting_styles(sheet)
+    archery = 2 if "archery" in styles and weapon.range_type == "ranged" else 0  # Archery: +2 to hit
+    dueling = 2 if "dueling" in styles and _one_handed_alone(sheet, srd, weapon, two_handed=two_handed) else 0
     return AttackLine(
         weapon=weapon.index,
         name=weapon.name,
         ability=ability,
-        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient),
-        damage=f"{rules.damage_expression(dice, mod)} {weapon.damage_type or ''}".strip(),
+        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient) + archery,
+        damage=f"{rules.damage_expression(dice, mod + dueling)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
+
+
+def _one_handed_alone(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool) -> bool:
+    """Dueling: a melee weapon in one hand and no other weapon (a shield is fine)."""
+    if weapon.range_type != "melee" or two_handed or weapon.has("two-handed"):
+        return False
+    weapons = srd.lookup("weapon")
+    return not [i for i in sheet.inventory if i.equipped and i.item in weapons and i.item != weapon.index]
 
 
 def custom_attacks(sheet: Sheet) -> tuple[AttackLine, ...]:
@@ -459,6 +515,8 @@ def _sheet_of(row: Character | Row[Any]) -> Sheet:
         effects=timed_effects.load(row.effects),
         subclass=row.subclass,
         custom=dict(row.custom or {}),
+        choices=dict(row.choices or {}),
+        class_levels=dict(row.class_levels or {}),
     )
 
 
@@ -515,6 +573,8 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.effects = timed_effects.dump(sheet.effects)
     row.subclass = sheet.subclass
     row.custom = dict(sheet.custom)
+    row.choices = dict(sheet.choices)
+    row.class_levels = dict(sheet.class_levels)
     row.version = row.version + 1
 
 

@@ -33,6 +33,7 @@ class SpellSheet:
     known: tuple[Spell, ...]
     book: tuple[Spell, ...]
     prepared: tuple[Spell, ...]
+    always: tuple[Spell, ...] = ()  # subclass spells always prepared, not counted (bot.engine.spells.granted)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class SpellService:
 
         s = sheet.spells
         numbers = stats(sheet, srd).spellcasting
-        return SpellSheet(sheet, room, numbers, of(s.cantrips), of(s.known), of(s.book), of(s.prepared))
+        always = spells.granted(sheet, srd)
+        return SpellSheet(sheet, room, numbers, of(s.cantrips), of(s.known), of(s.book), of(s.prepared), always)
 
     async def choices(
         self, actor: Actor, purpose: str, text: str, ref: CharacterRef | None = None

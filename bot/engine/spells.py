@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.data.srd import SRD, CharacterClass, Spell
-from bot.engine import rules
-from bot.engine.sheet import Item, Sheet, Spells
+from bot.engine import class_levels, rules
+from bot.engine.sheet import Item, Sheet, Spells, casting_class
 from bot.errors import InvalidInput
 
 Style = Literal["known", "prepared", "spellbook", "none"]
@@ -33,8 +33,8 @@ BOOK_PER_LEVEL = 2
 COPY_GP_PER_SPELL_LEVEL = 50
 COPY_HOURS_PER_SPELL_LEVEL = 2
 # Subclass spells the SRD says are always prepared and don't count against the number prepared.
-# (Circle of the Land's depend on a terrain; the Fiend's only widen the warlock's list to learn from.)
-ALWAYS_PREPARED_SUBCLASSES = frozenset({"life", "devotion"})
+# (Circle of the Land's by the druid's land; the Fiend's only widen the warlock's list to learn from.)
+ALWAYS_PREPARED_SUBCLASSES = frozenset({"life", "devotion", "land"})
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,31 @@ def allowance_for(klass: CharacterClass, level: int, scores: Mapping[str, int], 
 
 
 def allowance(sheet: Sheet, srd: SRD) -> Allowance:
-    return allowance_for(srd.klass(sheet.class_index), sheet.level, sheet.scores, srd)
+    """By the level in the class the sheet casts with (a fighter 1 / wizard 1 casts as a level-1 wizard)."""
+    klass, level = casting_class(sheet, srd)
+    return allowance_for(klass, level, sheet.scores, srd)
 
 
-def subclass_spells(srd: SRD, subclass: str, class_level: int) -> tuple[Spell, ...]:
-    """Domain and oath spells always prepared at this class level (for when sheets carry a subclass)."""
+def caster_of(sheet: Sheet, srd: SRD) -> str:
+    """The class whose spell list the sheet learns and prepares from (its first casting class)."""
+    return casting_class(sheet, srd)[0].index
+
+
+def subclass_spells(srd: SRD, subclass: str, class_level: int, land: str | None = None) -> tuple[Spell, ...]:
+    """Domain, oath and circle spells always prepared at this class level (a land druid's by its land)."""
     if subclass not in ALWAYS_PREPARED_SUBCLASSES:
         return ()
+    terrain = f"circle-of-the-land-{land}" if land else None
     granted = srd.subclass(subclass).spells
-    return tuple(srd.spell(s.spell) for s in granted if s.level <= class_level)
+    return tuple(srd.spell(s.spell) for s in granted if s.level <= class_level and s.feature in (None, terrain))
+
+
+def granted(sheet: Sheet, srd: SRD) -> tuple[Spell, ...]:
+    """The sheet's always-prepared subclass spells (Life domain, Devotion oath, the land's circle spells)."""
+    if not sheet.subclass:
+        return ()
+    level = class_levels.level_in(sheet, srd.subclass(sheet.subclass).class_index)
+    return subclass_spells(srd, sheet.subclass, level, sheet.choices.get("druid_land"))
 
 
 # --- What may be picked ---------------------------------------------------------------------------
@@ -140,12 +156,12 @@ def learnable(sheet: Sheet, srd: SRD) -> list[Spell]:
     """Spells `/spell learn` may add now: cantrips while places are left, and spells of slot levels."""
     room = allowance(sheet, srd)
     mine = had(sheet.spells)
-    cantrips = [s for s in srd.spells_for_class(sheet.class_index, 0) if s.index not in mine]
+    cantrips = [s for s in srd.spells_for_class(caster_of(sheet, srd), 0) if s.index not in mine]
     picks: list[Spell] = sorted(cantrips, key=lambda s: s.name) if len(sheet.spells.cantrips) < room.cantrips else []
     if room.style == "known" and len(sheet.spells.known) < (room.known or 0):
-        picks += [s for s in class_list(srd, sheet.class_index, room.max_level) if s.index not in mine]
+        picks += [s for s in class_list(srd, caster_of(sheet, srd), room.max_level) if s.index not in mine]
     if room.style == "spellbook" and room.max_level:
-        picks += [s for s in class_list(srd, sheet.class_index, room.max_level) if s.index not in mine]
+        picks += [s for s in class_list(srd, caster_of(sheet, srd), room.max_level) if s.index not in mine]
     return picks
 
 
@@ -154,7 +170,7 @@ def preparable(sheet: Sheet, srd: SRD) -> list[Spell]:
     room = allowance(sheet, srd)
     prepared = set(sheet.spells.prepared)
     if room.style == "prepared":
-        pool = class_list(srd, sheet.class_index, room.max_level)
+        pool = class_list(srd, caster_of(sheet, srd), room.max_level)
     elif room.style == "spellbook":
         book = (srd.spell(i) for i in sheet.spells.book if i in srd.lookup("spell"))  # homebrew gone: left out
         pool = sorted(book, key=lambda s: (s.level, s.name))
@@ -192,7 +208,7 @@ def learn(sheet: Sheet, srd: SRD, spell: Spell) -> Learnt:
         if len(spells.book) < (room.book_free or 0):
             return Learnt(book, spell, 0, 0)
         return Learnt(book, spell, COPY_GP_PER_SPELL_LEVEL * spell.level, COPY_HOURS_PER_SPELL_LEVEL * spell.level)
-    klass = srd.klass(sheet.class_index).name
+    klass = srd.klass(caster_of(sheet, srd)).name
     raise InvalidInput(f"A {klass} doesn't learn spells: prepare them from the class list with `/spell prepare`.")
 
 
@@ -208,7 +224,7 @@ def scroll_copy_dc(spell: Spell) -> int:
 
 
 def _check_on_list(sheet: Sheet, srd: SRD, spell: Spell, room: Allowance) -> None:
-    klass = srd.klass(sheet.class_index)
+    klass = srd.klass(caster_of(sheet, srd))
     if room.style == "none":
         raise InvalidInput(f"A {klass.name} casts no spells.")
     if klass.index not in spell.classes:
@@ -242,7 +258,7 @@ def prepare(sheet: Sheet, srd: SRD, spell: Spell) -> Spells:
     room = allowance(sheet, srd)
     spells = sheet.spells
     if room.prepared is None:
-        klass = srd.klass(sheet.class_index).name
+        klass = srd.klass(caster_of(sheet, srd)).name
         raise InvalidInput(f"A {klass} doesn't prepare spells; it casts the ones it knows (`/spell learn`).")
     if spell.index in spells.prepared:
         raise InvalidInput(f"{spell.name} is already prepared.")
@@ -333,7 +349,10 @@ def _checked(
 
 def level_gains(srd: SRD, class_index: str, old_level: int, new_level: int, scores: Mapping[str, int]) -> LevelGains:
     klass = srd.klass(class_index)
-    before, after = allowance_for(klass, old_level, scores, srd), allowance_for(klass, new_level, scores, srd)
+    after = allowance_for(klass, new_level, scores, srd)
+    before = (
+        allowance_for(klass, old_level, scores, srd) if old_level else Allowance("none", None, 0, None, None, None, 0)
+    )
     return LevelGains(
         cantrips=after.cantrips - before.cantrips,
         known=(after.known or 0) - (before.known or 0),

@@ -17,7 +17,7 @@ import structlog
 
 from bot import discord_limits as limits
 from bot.data.srd import SRD
-from bot.engine import items, rules
+from bot.engine import choices, class_levels, items, rules
 from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
 from bot.engine.creation import Choices, Draft
@@ -75,8 +75,11 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
             for a in stats.attacks[:8]
         ]
         embed.add_field(name="Attacks", value="\n".join(attacks), inline=False)
+    made = _choice_lines(sheet, srd)
+    if made:
+        embed.add_field(name="Choices", value=fit_lines(made, limits.FIELD_VALUE), inline=False)
     embed.add_field(name="Inventory", value=_inventory(sheet), inline=False)
-    embed.add_field(name="Hit dice", value=f"{stats.hit_dice_left}/{sheet.level} d{stats.hit_die}", inline=True)
+    embed.add_field(name="Hit dice", value=_hit_dice(sheet, stats, srd), inline=True)
     if any(sheet.slots_max):
         embed.add_field(name="Spell slots", value=_slots(sheet), inline=True)
     if stats.spellcasting:
@@ -97,6 +100,22 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
     footer = f"{stats.background_name} · {sheet.xp:,} XP" + (" · active" if sheet.active else "")
     embed.set_footer(text=footer)
     return fit_embed(embed)
+
+
+def _choice_lines(sheet: Sheet, srd: SRD) -> list[str]:
+    """What the player chose by level (the subclass is in the title), and a dragonborn's breath weapon."""
+    lines = [safe(line) for line in choices.summary(srd, sheet)]
+    if sheet.subclass and lines:
+        lines = lines[1:]
+    breath = choices.breath_weapon(srd, sheet)
+    return [*lines, breath] if breath else lines
+
+
+def _hit_dice(sheet: Sheet, stats: Stats, srd: SRD) -> str:
+    if not class_levels.is_multiclassed(sheet):
+        return f"{stats.hit_dice_left}/{sheet.level} d{stats.hit_die}"
+    dice = " + ".join(f"{n}d{die}" for die, n in class_levels.hit_dice(srd, sheet).items())
+    return f"{stats.hit_dice_left}/{sheet.level} ({dice})"
 
 
 def _life(sheet: Sheet) -> list[str]:
@@ -287,9 +306,12 @@ def levelup_embed(result: LevelUp) -> discord.Embed:
         lines.append("🔮 Slots: " + " · ".join(f"{ORDINALS[i]} {n}" for i, n in enumerate(result.slots) if n))
     if result.features:
         lines.append("🆕 " + ", ".join(result.features))
+    lines.extend(f"🎯 {safe(line)}" for line in result.choices)
     if result.spells and _spell_gains(result.spells):
         lines.append(_spell_gains(result.spells))
     title = f"⬆️ {safe(result.sheet.name)} reaches level {result.new_level}!"
+    if result.class_level and result.class_level != result.new_level:  # multiclassed: which class rose
+        title += f" ({safe(result.class_index.capitalize())} {result.class_level})"
     return fit_embed(discord.Embed(title=title, description="\n".join(lines), colour=CRITICAL_COLOUR))
 
 
@@ -429,7 +451,8 @@ class CreationView(OwnedView):
         super().__init__(draft.owner_id, timeout=timeout)
         self.draft = draft
         subrace = draft.subraces[0].index if draft.subraces else None
-        self.choices = Choices(scores=dict(draft.suggested), subrace=subrace)
+        picks = {k: tuple(v) for k, v in draft.suggested_picks.items()}
+        self.choices = Choices(scores=dict(draft.suggested), subrace=subrace, picks=picks)
         self._confirm, self._parse, self._render = confirm, parse_scores, render
         self._build()
 
@@ -462,7 +485,19 @@ class CreationView(OwnedView):
         self._button("scores", "Scores…", discord.ButtonStyle.secondary, self._open_scores)
         self._button("confirm", "Confirm", discord.ButtonStyle.success, self._on_confirm)
         self._button("cancel", "Cancel", discord.ButtonStyle.danger, self._on_cancel)
+        self.asks_fit = self._level_selects()
         self.spells_fit = self._spell_selects()
+
+    def _level_selects(self) -> bool:
+        """The class's level-1 choices and a dragonborn's ancestry, after the buttons (so the menus above
+        keep their numbers in `dmbot play`), pre-filled with the suggestion; what doesn't fit keeps it."""
+        d, picks = self.draft, self.choices.picks or {}
+        rows_free = MAX_ROWS - 1 - sum(isinstance(i, discord.ui.Select) for i in self.children)
+        menus = [a for a in d.level_asks if len(a.options) > 1]  # a single option (the SRD's subclass) needs none
+        for ask in menus[: max(rows_free, 0)]:
+            options = ask.options[:SELECT_OPTIONS]
+            self._select(f"ask-{ask.key}", ask.label, options, min(ask.high, len(options)), picks.get(ask.key, ()))
+        return len(menus) <= rows_free
 
     def _spell_selects(self) -> bool:
         """Cantrip and 1st-level spell menus, after the buttons so the menus above keep their places, as
@@ -523,6 +558,10 @@ class CreationView(OwnedView):
         self.add_item(button)
 
     def _set(self, name: str, values: tuple[str, ...]) -> None:
+        if name.startswith("ask-"):
+            picks = {**(self.choices.picks or {}), name.removeprefix("ask-"): values}
+            self.choices = replace(self.choices, picks=picks)
+            return
         if name.startswith("spells-"):  # one of a wizard's two menus: keep what the other one holds
             menu = {sp.index for sp in _spell_chunks(self.draft.spell_options)[int(name.removeprefix("spells-"))]}
             self.choices = replace(self.choices, spells=(*(i for i in self.choices.spells if i not in menu), *values))
@@ -552,10 +591,21 @@ class CreationView(OwnedView):
             lines.append(f"Points spent: {_safe_cost(scores)}/{rules.POINT_BUY_BUDGET}")
         if d.skill_choose:
             lines.append(f"Skills: {', '.join(c.skills) or f'pick {d.skill_choose}'}")
+        lines.extend(self._ask_lines())
         lines.extend(self._spell_lines())
         lines.append("Change the scores with **Scores…**, pick from the menus, then **Confirm**.")
         embed = discord.Embed(title=f"New character: {safe(d.name)}", description="\n".join(lines), colour=SHEET_COLOUR)
         return fit_embed(embed)
+
+    def _ask_lines(self) -> list[str]:
+        picks = self.choices.picks or {}
+        lines = []
+        for ask in self.draft.level_asks:
+            labels = dict(ask.options)
+            lines.append(f"{ask.label}: {', '.join(labels.get(v, v) for v in picks.get(ask.key, ())) or '—'}")
+        if not getattr(self, "asks_fit", True):
+            lines.append("Not every choice has a menu here: the others keep the one shown.")
+        return lines
 
     def _spell_lines(self) -> list[str]:
         d, c = self.draft, self.choices

@@ -67,6 +67,9 @@ def spell_sheet_embed(view: SpellSheet, *, book: bool = False) -> discord.Embed:
         state = "" if sheet.spells.may_prepare else " · set until a long rest"
         name = f"Prepared {len(view.prepared)}/{room.prepared}{state}"
         embed.add_field(name=name, value=spell_names(view.prepared), inline=False)
+    if view.always:
+        name = f"Always prepared ({len(view.always)}, not counted)"
+        embed.add_field(name=name, value=spell_names(view.always), inline=False)
     embed.set_footer(text="⚙️ the engine resolves it · 🎲 dice rolled, the DM applies the effect · 📝 utility")
     return embed
 

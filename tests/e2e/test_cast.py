@@ -69,6 +69,20 @@ class Arena:
     ) -> InteractionHandle:
         return await self.session.run(command, options, user=user, channel=CHANNEL)
 
+    async def level_up(self, *, user: str = "alice", picks: dict[str, list[str]] | None = None) -> None:
+        """`/character levelup`, confirming the level-up menus (with `picks`, else the suggested choices)."""
+        handle = await self.run("character levelup", user=user)
+        message = handle.messages[-1]
+        ids = [c.get("custom_id", "") for c in message.iter_components()]
+        confirm = next((i for i in ids if i.endswith(":confirm")), None)
+        if confirm is None:
+            return
+        who = self.session.user_id(user)
+        for key, values in (picks or {}).items():
+            menu = next(i for i in ids if i.endswith(f":{key}"))
+            await (await self.session.discord.click(message, menu, user_id=who, values=values)).done()
+        await (await self.session.discord.click(message, confirm, user_id=who)).done()
+
     async def fight(self, *monsters: tuple[str, int], joining: tuple[str, ...] = ("alice",)) -> int:
         combat = self.session.services.combat
         dm = self.actor("dungeonmaster")
@@ -303,8 +317,8 @@ async def test_a_level_five_warlock_blasts_twice_and_spends_its_pact_slots(arena
         cantrips=("eldritch-blast", "mage-hand"),
         spells=("hellish-rebuke", "charm-person"),
     )
-    for _ in range(4):
-        await arena.run("character levelup")
+    for level in range(2, 6):  # the ASI at 4 raises CON, so CHA stays 16 (+3)
+        await arena.level_up(picks={"asi": ["con"]} if level == 4 else None)
     await join_campaign(arena, "alice")
     combat_id = await arena.fight(("ogre", 1))
     await arena.turn_of(combat_id, "Vex")
@@ -444,7 +458,7 @@ async def test_outside_a_fight_bless_lasts_on_the_party_until_a_new_concentratio
 
 async def test_heroism_gives_temporary_hit_points_at_the_start_of_each_turn(arena: Arena) -> None:
     paladin = await make(arena.session, "alice", "Ser Ana", "paladin", ("athletics", "persuasion"))
-    await arena.run("character levelup")  # paladins cast from level 2
+    await arena.level_up()  # paladins cast from level 2 (and take a fighting style)
     await arena.run("spell prepare", {"spell": "Heroism"})
     sheet = await arena.session.services.characters.get(paladin)
     cha = arena.session.services.characters.stats(sheet).modifiers["cha"]

@@ -149,9 +149,14 @@ WARLOCK = """\
 /campaign join
 /dm award xp target:Vex amount:6500
 /character levelup
+2
 /character levelup
+2
 /character levelup
+1 con
+2
 /character levelup
+2
 /dm-combat start
 /dm-combat add monster:ogre
 /combat join
@@ -169,6 +174,7 @@ WARLOCK = """\
 
 
 def test_a_warlock_blasts_twice_and_its_pact_slots_come_back_in_dmbot_play(run_play: PlayRun) -> None:
+    # Levels 2-5 ask invocations, a pact boon, an ASI (CON: CHA stays 16) and one invocation more: 2 confirms.
     result = run_play(WARLOCK)
     assert result.returncode == 0, result.stderr
     out = result.stdout

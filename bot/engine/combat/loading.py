@@ -15,8 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import SRD, Monster
+from bot.engine import choices, effects
 from bot.engine import combat_rules as cr
-from bot.engine import effects
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
 from bot.engine.combat import custom, lookups, undo
@@ -203,7 +203,8 @@ class Fights:
         known = {c.index for c, _ in conditions}
         conditions += lookups.with_implied(self.srd, [h for h in held if h[0] not in known])
         defences = cr.Defences.of_traits(sheet.features).with_conditions(conditions)
-        defences = replace(defences, resistances=defences.resistances | effects.resistances(on_it))
+        chosen = frozenset(choices.resistances(self.srd, sheet))  # a dragonborn's ancestry
+        defences = replace(defences, resistances=defences.resistances | effects.resistances(on_it) | chosen)
         ac = effects.armour_class(self.characters.stats(sheet).armor_class, in_fight)  # the sheet's are in stats
         return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
