@@ -124,6 +124,9 @@ class Character(Base):
     subclass: Mapped[str | None] = mapped_column(String(64), default=None)
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     pronouns: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    # migration 0016_powers: uses spent per feature key, and custom counters (bot.engine.features)
+    feature_spent: Mapped[dict[str, int] | None] = mapped_column(JSON, default=dict)
+    counters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -200,6 +200,8 @@ def new_row(sheet: Sheet) -> Character:
         custom=_plain(sheet.custom),
         pronouns=sheet.pronouns,  # columns added after this mapping was written: keep them too
         effects=timed_effects.dump(sheet.effects),
+        feature_spent=dict(sheet.feature_spent),
+        counters=[vars(c).copy() for c in sheet.counters],
     )
 
 

@@ -69,6 +69,16 @@ class Spells:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """A custom counter a player or DM keeps (Avrae's `!cc`): uses of something the SRD data does not track."""
+
+    name: str
+    maximum: int
+    reset: str = "long"  # "short", "long" or "never"
+    spent: int = 0
+
+
+@dataclass(frozen=True)
 class Sheet:
     """The stored facts of one character, detached from the database."""
 
@@ -112,6 +122,9 @@ class Sheet:
     subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
     # What an imported sheet kept outside the SRD, shown to its player and DM (see bot.engine.character_import)
     custom: Mapping[str, Any] = field(default_factory=dict)
+    # Uses spent of the class features with uses (bot.engine.features: "rage" → 1), reset by rests
+    feature_spent: Mapping[str, int] = field(default_factory=dict)
+    counters: tuple[Counter, ...] = ()  # custom counters (bot.engine.features), reset by rests as each says
 
     @property
     def scores(self) -> dict[str, int]:
@@ -384,6 +397,8 @@ def to_sheet(row: Character | Row[Any]) -> Sheet:
         effects=timed_effects.load(row.effects),
         subclass=row.subclass,
         custom=dict(row.custom or {}),
+        feature_spent=dict(row.feature_spent or {}),
+        counters=tuple(Counter(**entry) for entry in row.counters or ()),
     )
 
 
@@ -439,6 +454,8 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.effects = timed_effects.dump(sheet.effects)
     row.subclass = sheet.subclass
     row.custom = dict(sheet.custom)
+    row.feature_spent = dict(sheet.feature_spent)
+    row.counters = [vars(c).copy() for c in sheet.counters]
     row.version = row.version + 1
 
 

@@ -4,10 +4,11 @@ the sheet (written back inside the fight's transaction) by `bot.engine.hit_point
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.engine import combat_rules as cr
 from bot.engine import hit_points
-from bot.engine.combat import saves
+from bot.engine.combat import saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.combat.traits import Guard, Guarded
@@ -56,10 +57,34 @@ def _hurt(
         )
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
+    notes: tuple[str, ...] = ()
+    dealt = total
+    if wild_shape.beast(row) is not None:  # the beast's HP first; at 0 the rest carries over (SRD)
+        shape = wild_shape.beast(row) or {}
+        before, carried, note = wild_shape.absorb(row, total)
+        if carried is None:
+            left = before - total
+            health = cr.health_word(left, int(shape["hp_max"]))
+            return DamageReport(
+                row.name,
+                "character",
+                sheet.owner_id,
+                tuple(parts),
+                total,
+                before,
+                left,
+                int(shape["hp_max"]),
+                0,
+                "up",
+                health,
+                notes=(note,),
+            )
+        notes, total = (note,), carried
     after, hit = hit_points.hit(sheet, total, critical=critical)
     write_back(character, after)
     row.dead = hit.after.state == "dead"
-    return _character_report(sheet, hit.before, hit.after, tuple(parts), total, hit)
+    report = _character_report(sheet, hit.before, hit.after, tuple(parts), dealt, hit)
+    return replace(report, notes=notes) if notes else report
 
 
 def heal(fight: Fight, row: Combatant, amount: int) -> DamageReport:

@@ -1,0 +1,30 @@
+"""powers: the uses a character has spent of its class features (Rage, Ki, ...), reset by rests, and the
+custom counters a player or DM keeps on the sheet (bot.engine.features)
+
+Revision ID: 0016_powers
+Revises: 0015
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0016_powers"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Existing characters have spent nothing and keep no counters.
+    with op.batch_alter_table("characters") as batch:
+        batch.add_column(sa.Column("feature_spent", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("counters", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("characters") as batch:
+        batch.drop_column("counters")
+        batch.drop_column("feature_spent")
