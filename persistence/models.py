@@ -339,6 +339,8 @@ class Combat(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change
     reroll_each_round: Mapped[bool] = mapped_column(Boolean, default=False)  # everyone rolls initiative anew
     sunlight: Mapped[bool] = mapped_column(Boolean, default=False)  # the fight is in sunlight (Sunlight Sensitivity)
+    # migration 0016_powers: what each combatant did this turn (attacks, Sneak Attack): bot.engine.combat.powers
+    turn_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     started_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

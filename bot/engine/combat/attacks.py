@@ -231,7 +231,7 @@ class Attacks:
             state = powers.turn(fight, attacker.row)
             if state["attacks"] >= state["actions"] and not fight.is_dm(actor):
                 raise InvalidInput(f"The {beast.name} has made its attack this turn. End the turn with `/combat next`.")
-            powers.put_turn(attacker.row, {**state, "attacks": int(state["attacks"]) + 1})
+            powers.put_turn(fight, attacker.row, {**state, "attacks": int(state["attacks"]) + 1})
         as_beast = replace(attacker, monster=beast)
         report = self._monster_attack(fight, as_beast, target, action, *edges, rolls)
         return replace(report, attacker_kind="character", notes=(f"as the {beast.name} (Wild Shape)", *report.notes))

@@ -2,9 +2,9 @@
 character's features add to its attacks (Rage, Sneak Attack once a turn, Improved Critical, Divine Smite,
 Martial Arts), Wild Shape's beast, and Dark One's Blessing on a kill.
 
-A character's turn in a fight is kept on its combatant row (`resources["turn"]`), keyed by the fight's turn, so
-a new turn starts afresh without a write: the attacks it made, the actions it has (Action Surge adds one), the
-bonus attacks a feature gave, and whether its Sneak Attack is spent."""
+What each combatant did in the fight's current turn is kept on the combat row (`combats.turn_state`), keyed by
+the turn, so a new turn starts afresh without a write: the attacks it made, the actions it has (Action Surge
+adds one), the bonus attacks a feature gave (Flurry of Blows), and whether its Sneak Attack is spent."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.data.srd import DamageRoll, Weapon
-from bot.engine.combat import resources
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.dice import Advantage
@@ -30,15 +29,17 @@ UNARMED = "unarmed-strike"
 
 def turn(fight: Fight, row: Combatant) -> dict[str, Any]:
     """What the combatant has done in the fight's current turn (a fresh turn when the stored one is older)."""
+    stored = fight.combat.turn_state or {}
+    mine = stored.get(str(row.id)) if stored.get("key") == list(fight.turn_key()) else None
+    return dict(mine) if isinstance(mine, dict) else {"attacks": 0, "actions": 1, "bonus": 0, "sneak": False}
+
+
+def put_turn(fight: Fight, row: Combatant, state: dict[str, Any]) -> None:
+    """Kept on the combat row, which every change of a fight writes anyway (its version): no statement more."""
     key = list(fight.turn_key())
-    state = resources.get(row).get("turn")
-    if isinstance(state, dict) and state.get("key") == key:
-        return dict(state)
-    return {"key": key, "attacks": 0, "actions": 1, "bonus": 0, "sneak": False}
-
-
-def put_turn(row: Combatant, state: dict[str, Any]) -> None:
-    resources.put(row, turn=state)
+    stored = fight.combat.turn_state or {}
+    others = {k: v for k, v in stored.items() if k != "key"} if stored.get("key") == key else {}
+    fight.combat.turn_state = {**others, "key": key, str(row.id): state}
 
 
 def allowed(sheet: Sheet, state: dict[str, Any]) -> int:
@@ -61,7 +62,7 @@ def count_attack(fight: Fight, row: Combatant, sheet: Sheet, *, limited: bool) -
             "End the turn with `/combat next`."
         )
     state["attacks"] = int(state["attacks"]) + 1
-    put_turn(row, state)
+    put_turn(fight, row, state)
     if most <= 1:
         return None
     return f"Attack {state['attacks']} of {most} this turn"
@@ -129,7 +130,7 @@ def sneak_applies(strike: Strike, advantage: Advantage) -> bool:
 def spend_sneak(fight: Fight, row: Combatant) -> None:
     state = turn(fight, row)
     state["sneak"] = True
-    put_turn(row, state)
+    put_turn(fight, row, state)
 
 
 def spend_slot(sheet: Sheet, level: int) -> Sheet:

@@ -136,7 +136,7 @@ class FeatureService:
             )
         else:  # Flurry of Blows
             state = powers.turn(fight, row)
-            powers.put_turn(row, {**state, "bonus": int(state["bonus"]) + 2})
+            powers.put_turn(fight, row, {**state, "bonus": int(state["bonus"]) + 2})
             use.lines.append(
                 f"{use.sheet.name} spends 1 ki on Flurry of Blows: two more unarmed strikes this turn "
                 f"(`/attack weapon:unarmed`). Ki left: {left.left if left else 0}/{left.maximum if left else 0}."
@@ -161,7 +161,7 @@ class FeatureService:
         fight, row = _require_fight(use, "Action Surge")
         _on_own_turn(use, "Action Surge")
         state = powers.turn(fight, row)
-        powers.put_turn(row, {**state, "actions": int(state["actions"]) + 1})
+        powers.put_turn(fight, row, {**state, "actions": int(state["actions"]) + 1})
         most = powers.allowed(use.sheet, {**state, "actions": int(state["actions"]) + 1})
         use.lines.append(
             f"⚡ {use.sheet.name} surges: one more action this turn ({most - int(state['attacks'])} more attacks "
