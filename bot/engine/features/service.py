@@ -106,6 +106,12 @@ class FeatureService:
             self.fights.log(session, actor, use.rolls)
             return result
 
+    def on_sheet(self, sheet: Sheet, name: str, amount: int = 1) -> tuple[Sheet, FeatureUse]:
+        """A feature spent on a sheet outside a fight (the narrator's `use_feature`): the sheet and what it did."""
+        use = _Use(sheet, [], [])
+        result = self._apply(use, name, amount, None)
+        return use.sheet, result
+
     def _apply(self, use: _Use, name: str, amount: int, target: str | None) -> FeatureUse:
         key = "-".join(name.casefold().replace("'", "").split())
         action = ACTIONS.get(key) or next((a for a in ACTIONS.values() if a[0].casefold() == name.casefold()), None)
