@@ -125,8 +125,10 @@ def add_counter(sheet: Sheet, name: str, maximum: int, reset: str) -> Sheet:
     if not 1 <= maximum <= MAX_COUNTER_VALUE:
         raise InvalidInput(f"A counter's maximum is 1 to {MAX_COUNTER_VALUE}.")
     key = _counter_key(clean)
-    if any(u.key == key or u.name.casefold() == clean.casefold() for u in uses_of(sheet)):
-        raise InvalidInput(f"{sheet.name} already has “{clean}”: `/feature remove` it first to change it.")
+    same = next((u for u in uses_of(sheet) if u.key == key or u.name.casefold() == clean.casefold()), None)
+    if same is not None:
+        remove = "`/feature remove` it first to change it" if same.custom else "it is a class feature"
+        raise InvalidInput(f"{sheet.name} already has “{same.name}”: {remove}.")
     if len(sheet.counters) >= MAX_COUNTERS:
         raise InvalidInput(f"A sheet holds at most {MAX_COUNTERS} counters; remove one first.")
     return replace(sheet, counters=(*sheet.counters, Counter(clean, maximum, _reset(reset))))
