@@ -45,6 +45,8 @@ async def lair(session: SandboxSession) -> AsyncIterator[Arena]:
     async with session.services.db.transaction() as db:
         names = [h[1] for h in HEROES]
         await db.execute(update(Character).where(Character.name.in_(names)).values(hp_max=TOUGH, hp_current=TOUGH))
+        # level 5: Extra Attack's two attacks, which `/attack` splits between two wolves
+        await db.execute(update(Character).where(Character.name == "Tordek").values(level=5))
         row = Campaign(
             guild_id=guild.id,
             channel_id=channel.id,
