@@ -170,3 +170,75 @@ def test_rage_sneak_attack_extra_attack_smite_flurry_wild_shape_and_rests(run_pl
     lists = replies(out, "/feature list")
     assert "Action Surge 1/1 (short rest)" in lists[0]
     assert "Rage 1/2 (long rest)" in lists[1] and "Rage 2/2 (long rest)" in lists[2]
+
+
+CLERIC_CREATE = """\
+/campaign create name:Crypt
+/character create name:Cleo race:human class:cleric background:acolyte method:standard
+1 History, Medicine
+3
+/campaign join
+/as Grog
+/character create name:Grog race:half-orc class:barbarian background:acolyte method:standard
+1 Athletics, Perception
+3
+/campaign join
+/as Vex
+/character create name:Vex race:halfling class:rogue background:acolyte method:standard
+1 Acrobatics, Stealth, Perception, Deception
+3
+/campaign join
+/quit
+"""
+CLERIC_LEVELS = (
+    "UPDATE characters SET level = 5, subclass = 'life', hp_max = 38, hp_current = 10 WHERE name = 'Cleo'",
+    "UPDATE characters SET level = 2 WHERE name = 'Grog'",
+    "UPDATE characters SET level = 7, hp_max = 40, hp_current = 40 WHERE name = 'Vex'",
+)
+CLERIC_FIGHT = """\
+/dm-combat start
+/dm-combat add monster:skeleton count:2
+/dm-combat add monster:young red dragon initiative:1
+/combat join
+/as Grog
+/combat join
+/as Vex
+/combat join
+/as Player
+/dm-combat move name:Cleo position:1
+/dm-combat move name:Grog position:2
+/combat next
+/feature use name:Channel Divinity
+/combat next
+/as Grog
+/feature use name:Reckless Attack
+/combat status
+/as Player
+/dm-combat act monster:Young Red Dragon action:Fire Breath target:Vex
+/dm-combat end
+/character rest kind:short
+/feature use name:Channel Divinity target:Cleo
+/quit
+"""
+
+
+def test_turn_undead_reckless_attack_evasion_and_preserve_life(run_play: PlayRun, tmp_path: Path) -> None:
+    assert run_play(CLERIC_CREATE).stdout.count("is ready!") == 3
+    database = sqlite3.connect(tmp_path / "data" / "dmbot.sqlite3")
+    for statement in CLERIC_LEVELS:
+        database.execute(statement)
+    database.commit()
+    result = run_play(CLERIC_FIGHT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    turned = replies(out, "/feature use name:Channel Divinity")[0]
+    assert "Cleo turns undead, Wisdom save DC 14: " in turned and "Channel Divinity left: 0/1" in turned
+    for skeleton in ("Skeleton 1", "Skeleton 2"):  # CR 1/4: a failed save destroys it at cleric level 5
+        assert f"{skeleton} saves" in turned or (f"{skeleton} fails" in turned and "is destroyed" in turned)
+    assert "Young Red Dragon" not in turned  # a dragon is no undead
+    assert "Reckless Attack (1 round)" in replies(out, "/combat status")[0]
+    breath = replies(out, "/dm-combat act monster:Young Red Dragon action:Fire Breath target:Vex")[0]
+    assert "(Evasion: none on the save: 0)" in breath or "(Evasion: half on a failed save: " in breath
+    assert "Back: Channel Divinity." in replies(out, "/character rest kind:short")[0]
+    preserved = replies(out, "/feature use name:Channel Divinity target:Cleo")[0]
+    assert "Preserve Life: 9 HP to Cleo (up to half their maximum)" in preserved  # 38 // 2 - 10

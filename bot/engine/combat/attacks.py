@@ -18,6 +18,7 @@ from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
 from bot.engine.combat.targets import targets_of
 from bot.engine.dice import Advantage, RollOutcome
+from bot.engine.features import rules as feature_rules
 from bot.engine.sheet import Actor, to_sheet, write_back
 from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
@@ -474,7 +475,11 @@ class Attacks:
         else:  # rolled once for every target of the area (already in `rolls`)
             parts = zip(action.damage, shared, strict=True)
             taken = [cr.modify_damage(roll.total, part.type, target.defences, source) for part, roll in parts]
-        taken = [_on_save(t, save.success, action.dc.success) for t in taken]
+        evades = target.sheet is not None and feature_rules.evasion(target.sheet) and action.dc.ability == "dex"
+        if evades and action.dc.success == "half":  # Evasion: none on a success, half on a failure
+            taken = [_evaded(t, save.success) for t in taken]
+        else:
+            taken = [_on_save(t, save.success, action.dc.success) for t in taken]
         guard = self.fights.traits.guard
         damage = hurt(fight, target.row, taken, critical=False, guard=guard) if any(t.raw for t in taken) else None
         rolls.extend(_save_rolls(save) + damage_rolls + list(damage.trait_rolls if damage else ()))
@@ -539,6 +544,13 @@ def _is_melee(action: MonsterAction) -> bool:
     """The SRD data doesn't mark monster attacks melee or ranged; a bow, sling or thrown rock is ranged."""
     name = action.name.casefold()
     return not any(word in name for word in RANGED_ACTION_WORDS)
+
+
+def _evaded(taken: cr.DamageTaken, success: bool) -> cr.DamageTaken:
+    """A rogue's or monk's Evasion on a Dexterity save for half: nothing on a success, half on a failure."""
+    amount = 0 if success else taken.amount // 2
+    said = "Evasion: none on the save" if success else "Evasion: half on a failed save"
+    return replace(taken, amount=amount, effect=f"{taken.effect}, {said}" if taken.effect else said)
 
 
 def _on_save(taken: cr.DamageTaken, success: bool, on_success: str) -> cr.DamageTaken:

@@ -88,6 +88,16 @@ def dark_ones_blessing(sheet: Sheet) -> int:
     return max(1, rules.modifier(sheet.scores["cha"]) + level_in(sheet, "warlock"))
 
 
+TURNED_ROUNDS = 10  # Turn Undead: a minute
+
+
+def destroy_undead_cr(sheet: Sheet) -> float | None:
+    """Destroy Undead: from cleric level 5, a turned undead of this CR or lower is destroyed."""
+    level = level_in(sheet, "cleric")
+    table = ((17, 4.0), (14, 3.0), (11, 2.0), (8, 1.0), (5, 0.5))
+    return next((cr for at, cr in table if level >= at), None)
+
+
 def evasion(sheet: Sheet) -> bool:
     return level_in(sheet, "rogue") >= 7 or level_in(sheet, "monk") >= 7
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine import combat_rules as cr
 from bot.engine import effects, hit_points
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.combat import hit_points as fight_hp
-from bot.engine.combat import lookups, powers, wild_shape
-from bot.engine.combat.fight import Fight, character_id
+from bot.engine.combat import lookups, powers, saves, wild_shape
+from bot.engine.combat.fight import Fight, character_id, condition_json
 from bot.engine.combat.loading import Fights
 from bot.engine.dice import RollOutcome
 from bot.engine.features import rules
@@ -216,6 +217,74 @@ class FeatureService:
         else:
             use.lines.append(f"🐺 {use.sheet.name} becomes a {beast.name} ({beast.hp} HP of its own). {_left(left)}")
 
+    def _channel_divinity(self, use: _Use, left: Uses, _: int, target: str | None) -> None:
+        """Turn Undead (the default), or a Life cleric's Preserve Life on a named creature."""
+        if target and target.casefold().strip() != "turn undead":
+            if use.sheet.subclass != "life":
+                raise InvalidInput(
+                    "Channel Divinity here is Turn Undead (`target:Turn Undead`); Life clerics add Preserve Life."
+                )
+            self._preserve_life(use, target)
+        else:
+            self._turn_undead(use)
+        use.lines.append(_left(left))
+
+    def _turn_undead(self, use: _Use) -> None:
+        fight, _ = _require_fight(use, "Turn Undead")
+        stats = self.fights.characters.stats(use.sheet)
+        dc = stats.spellcasting.save_dc if stats.spellcasting else 8 + stats.proficiency_bonus
+        destroy = rules.destroy_undead_cr(use.sheet)
+        results = []
+        for row in fight.rows:
+            if row.kind != "monster" or row.dead or self.fights.monster_of(row).type != "undead":
+                continue
+            creature = self.fights.creature(fight, row)
+            save = saves.saving_throw(self.fights, creature, "wis", dc)
+            use.rolls.extend([save.roll] if save.roll else [])
+            if save.success:
+                results.append(f"{row.name} saves ({save.total})")
+            elif destroy is not None and self.fights.monster_of(row).cr <= destroy:
+                row.hp, row.dead = 0, True
+                results.append(f"{row.name} fails ({save.total}) and is destroyed")
+            else:
+                turned = cr.TimedCondition("frightened", rules.TURNED_ROUNDS, "end", 1)
+                row.conditions = [*row.conditions, condition_json(turned)]
+                results.append(f"{row.name} fails ({save.total}) and is turned for a minute (frightened)")
+        found = "; ".join(results) or "no undead in the fight"
+        use.lines.append(f"☀️ {use.sheet.name} turns undead, Wisdom save DC {dc}: {found}.")
+
+    def _preserve_life(self, use: _Use, target: str) -> None:
+        """5 × cleric level HP, on one creature here, never past half its maximum."""
+        budget = 5 * level_in(use.sheet, "cleric")
+        if use.fight is not None:
+            row = use.fight.find(target)
+            if row.kind != "character":
+                raise InvalidInput("Preserve Life heals the party's characters; name one.")
+            sheet = use.fight.sheet(row) if row is not use.row else use.sheet
+        elif target.casefold() == use.sheet.name.casefold():
+            sheet = use.sheet
+        else:
+            raise InvalidInput("Outside a fight Preserve Life heals its own cleric; in a fight, name anyone.")
+        amount = max(0, min(budget, sheet.hp_max // 2 - sheet.hp_current))
+        if amount:
+            self._heal(use, target, amount)
+        use.lines.append(f"🌿 Preserve Life: {amount} HP to {sheet.name} (up to half their maximum).")
+
+    def _arcane_recovery(self, use: _Use, left: Uses, _: int, __: str | None) -> None:
+        """Spell slots back, levels adding up to half the wizard level (rounded up), none of 6th level or more:
+        the highest spent first."""
+        budget = (level_in(use.sheet, "wizard") + 1) // 2
+        current, most = list(use.sheet.slots_current), list(use.sheet.slots_max)
+        back: list[int] = []
+        for level in range(min(5, len(current)), 0, -1):
+            while current[level - 1] < most[level - 1] and level <= budget:
+                current[level - 1] += 1
+                budget -= level
+                back.append(level)
+        use.sheet = replace(use.sheet, slots_current=tuple(current))
+        got = ", ".join(f"level {n}" for n in back) or "none (no spent slots it can recover)"
+        use.lines.append(f"📖 Arcane Recovery: slots back: {got}. {_left(left)}")
+
     def _heal(self, use: _Use, target: str | None, amount: int) -> str:
         """Heal the user (or, in a fight, the target combatant); the sheet in `use` stays current."""
         if use.fight is not None and use.row is not None:
@@ -255,6 +324,8 @@ EFFECTS: dict[str, Effect] = {
     "lay-on-hands": FeatureService._lay_on_hands,
     "bardic-inspiration": FeatureService._bardic,
     "wild-shape": FeatureService._wild_shape,
+    "channel-divinity": FeatureService._channel_divinity,
+    "arcane-recovery": FeatureService._arcane_recovery,
 }
 
 
