@@ -149,7 +149,7 @@ def test_rage_sneak_attack_extra_attack_smite_flurry_wild_shape_and_rests(run_pl
     )
 
     punches = replies(out, PUNCH)
-    assert "1d4" in punches[0] or missed in punches[0]  # Martial Arts' die
+    assert re.search(r"\dd4 \(", punches[0]) or missed in punches[0]  # Martial Arts' die (2d4 on a crit)
     assert "Ko spends 1 ki on Flurry of Blows" in out and "Ki left: 2/3" in out
     assert "Attack 2 of 3 this turn" in punches[1] and "Attack 3 of 3 this turn" in punches[2]
     assert "Ko has made 3 attacks this turn" in punches[3]
@@ -215,6 +215,10 @@ CLERIC_FIGHT = """\
 /combat status
 /as Player
 /dm-combat act monster:Young Red Dragon action:Fire Breath target:Vex
+/dm-combat act monster:Young Red Dragon action:Bite target:Vex advantage:true
+/as Vex
+/feature use name:Uncanny Dodge
+/as Player
 /dm-combat end
 /character rest kind:short
 /feature use name:Channel Divinity target:Cleo
@@ -222,7 +226,7 @@ CLERIC_FIGHT = """\
 """
 
 
-def test_turn_undead_reckless_attack_evasion_and_preserve_life(run_play: PlayRun, tmp_path: Path) -> None:
+def test_turn_undead_reckless_attack_evasion_uncanny_dodge_and_preserve_life(run_play: PlayRun, tmp_path: Path) -> None:
     assert run_play(CLERIC_CREATE).stdout.count("is ready!") == 3
     database = sqlite3.connect(tmp_path / "data" / "dmbot.sqlite3")
     for statement in CLERIC_LEVELS:
@@ -239,6 +243,13 @@ def test_turn_undead_reckless_attack_evasion_and_preserve_life(run_play: PlayRun
     assert "Reckless Attack (1 round)" in replies(out, "/combat status")[0]
     breath = replies(out, "/dm-combat act monster:Young Red Dragon action:Fire Breath target:Vex")[0]
     assert "(Evasion: none on the save: 0)" in breath or "(Evasion: half on a failed save: " in breath
+    bite = replies(out, "/dm-combat act monster:Young Red Dragon action:Bite target:Vex advantage:true")[0]
+    dodged = replies(out, "/feature use name:Uncanny Dodge")[0]
+    hit = re.search(r"Damage (\d+):", bite)
+    if hit:  # a reaction halves the damage of the attack that just hit
+        assert f"Uncanny Dodge: {hit.group(1)} damage halved to {int(hit.group(1)) // 2}" in dodged
+    else:
+        assert "No attack has hit Vex this turn" in dodged
     assert "Back: Channel Divinity." in replies(out, "/character rest kind:short")[0]
     preserved = replies(out, "/feature use name:Channel Divinity target:Cleo")[0]
     assert "Preserve Life: 9 HP to Cleo (up to half their maximum)" in preserved  # 38 // 2 - 10

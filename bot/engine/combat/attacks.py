@@ -323,6 +323,8 @@ class Attacks:
         elif resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
             notes += powers.on_kill(fight, attacker, target, damage)  # Dark One's Blessing
+            powers.remember_hit(fight, target.row, damage)  # for an Uncanny Dodge
+        powers.spend_once(attacker.row, fx.dice)  # a Bardic Inspiration die is used once
         if parried:
             notes.insert(0, parried)
         rolls.extend(damage_rolls + _save_rolls(save) + list(damage.trait_rolls if damage else ()))

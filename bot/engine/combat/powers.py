@@ -8,10 +8,12 @@ adds one), the bonus attacks a feature gave (Flurry of Blows), and whether its S
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.data.srd import DamageRoll, Weapon
+from bot.engine import effects
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.dice import Advantage
@@ -143,6 +145,18 @@ def spend_slot(sheet: Sheet, level: int) -> Sheet:
         raise InvalidInput(f"{sheet.name} has no level-{level} slot left for Divine Smite (slots left: {have}).")
     slots[level - 1] -= 1
     return replace(sheet, slots_current=tuple(slots))
+
+
+def remember_hit(fight: Fight, row: Combatant, damage: DamageReport) -> None:
+    """The last attack's damage to a character this turn: what an Uncanny Dodge halves."""
+    if row.kind == "character" and damage.total:
+        put_turn(fight, row, {**turn(fight, row), "hit": damage.total})
+
+
+def spend_once(row: Combatant, dice: Sequence[tuple[str, str]]) -> None:
+    """Bardic Inspiration's die is added to one roll, then it is gone."""
+    if any(name == powers.BARDIC for name, _ in dice):
+        row.effects = effects.dump(e for e in effects.load(row.effects) if e.name != powers.BARDIC)
 
 
 def on_kill(fight: Fight, attacker: Creature, target: Creature, damage: DamageReport | None) -> list[str]:

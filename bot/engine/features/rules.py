@@ -10,6 +10,7 @@ from bot.engine.sheet import Sheet
 
 RAGE = "Rage"
 RECKLESS = "Reckless Attack"
+BARDIC = "Bardic Inspiration"
 RAGE_ROUNDS = 10  # a minute
 PHYSICAL = ("bludgeoning", "piercing", "slashing")
 EXTRA_ATTACK_CLASSES = ("barbarian", "monk", "paladin", "ranger")  # two attacks from level 5

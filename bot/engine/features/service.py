@@ -14,7 +14,7 @@ from bot.engine import combat_rules as cr
 from bot.engine import effects, hit_points
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.combat import hit_points as fight_hp
-from bot.engine.combat import lookups, powers, saves, wild_shape
+from bot.engine.combat import lookups, powers, resources, saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id, condition_json
 from bot.engine.combat.loading import Fights
 from bot.engine.dice import RollOutcome
@@ -31,6 +31,7 @@ BARDIC_ROUNDS = 100  # ten minutes
 ACTIONS: dict[str, tuple[str, str, int, str | None, int]] = {
     "reckless-attack": ("Reckless Attack", "barbarian", 2, None, 0),
     "flurry-of-blows": ("Flurry of Blows", "monk", 2, "ki", 1),
+    "uncanny-dodge": ("Uncanny Dodge", "rogue", 5, None, 0),
 }
 
 
@@ -131,6 +132,8 @@ class FeatureService:
         if level_in(use.sheet, klass) < level:
             raise InvalidInput(f"{name} is a {klass}'s feature from level {level}.")
         fight, row = _require_fight(use, name)
+        if name == "Uncanny Dodge":
+            return self._uncanny_dodge(use, fight, row)
         _on_own_turn(use, name)
         left = None
         if spends:
@@ -149,6 +152,23 @@ class FeatureService:
                 f"(`/attack weapon:unarmed`). Ki left: {left.left if left else 0}/{left.maximum if left else 0}."
             )
         return FeatureUse(use.sheet.name, name, left, tuple(use.lines), tuple(use.rolls))
+
+    def _uncanny_dodge(self, use: _Use, fight: Fight, row: Combatant) -> FeatureUse:
+        """A reaction to the attack that just hit: its damage halved (the other half given back)."""
+        if resources.reaction_spent(row):
+            raise InvalidInput(f"{row.name} has used its reaction this round; it comes back at the start of its turn.")
+        hit = int(powers.turn(fight, row).get("hit", 0))
+        if not hit:
+            raise InvalidInput(f"No attack has hit {row.name} this turn: Uncanny Dodge halves one that just did.")
+        back = hit - hit // 2
+        use.sheet = hit_points.healed(use.sheet, back) if use.sheet.death_failures < 3 else use.sheet
+        resources.put(row, reaction=True)
+        powers.put_turn(fight, row, {**powers.turn(fight, row), "hit": 0})
+        use.lines.append(
+            f"🤸 Uncanny Dodge: {hit} damage halved to {hit // 2}; {use.sheet.name} at "
+            f"{use.sheet.hp_current}/{use.sheet.hp_max} HP (reaction used)."
+        )
+        return FeatureUse(use.sheet.name, "Uncanny Dodge", None, tuple(use.lines), ())
 
     # What each feature does once spent ---------------------------------------------------------------
 
@@ -192,14 +212,14 @@ class FeatureService:
         die = f"1d{rules.bardic_die(use.sheet)}"
         if use.fight is not None and target:
             row = use.fight.find(target)
-            inspired = effects.make("Bardic Inspiration", attack=die, save=die, check=die)
+            inspired = effects.make(rules.BARDIC, attack=die, save=die, check=die)
             _add_effect(row, effects.timed(inspired, BARDIC_ROUNDS, on=row.name_key, phase="end", caster=None))
             who = row.name
         else:
             who = target or "an ally"
         use.lines.append(
             f"🎵 {use.sheet.name} inspires {who}: +{die} on attacks, checks and saves for 10 minutes "
-            f"(the DM removes it once it is used: `/dm-combat effect remove`). {_left(left)}"
+            f"(gone once added to an attack; on a check or save the DM removes it). {_left(left)}"
         )
 
     def _wild_shape(self, use: _Use, left: Uses, _: int, target: str | None) -> None:
