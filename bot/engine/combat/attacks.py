@@ -187,6 +187,7 @@ class Attacks:
             own_effects=attacker.effects,
             smite=smite,
             target_type=target.monster.type if target.monster is not None else "humanoid",
+            target_hurt=_hurt(target),
         )
         done = weapons.spend(attacker.sheet, self.fights.srd, line.weapon, thrown=thrown)
         if done.ammunition or done.thrown:  # counted on the combatant: recovered when the fight ends
@@ -361,6 +362,8 @@ class Attacks:
         """What a character's features add to a hit: Rage, Divine Smite (its slot spent now), Sneak Attack."""
         extra = [part for _, part in power.on_hit]
         notes = [*notes, *(name for name, _ in power.on_hit)]
+        if any(name.startswith("Colossus Slayer") for name, _ in power.on_hit):
+            powers.put_turn(fight, attacker.row, {**powers.turn(fight, attacker.row), "colossus": True})
         if power.smite:
             row = fight.characters[character_id(attacker.row)]
             write_back(row, powers.spend_slot(to_sheet(row), power.smite))
@@ -522,6 +525,13 @@ def _check_attack(attacker: Creature, target: Creature) -> None:
         raise InvalidInput(f"{attacker.name} is {', '.join(blocking)} and can't attack.")
     if target.row.dead or (target.sheet is not None and target.sheet.death_failures >= 3):
         raise InvalidInput(f"{target.name} is already dead.")
+
+
+def _hurt(target: Creature) -> bool:
+    """Below its hit point maximum (Colossus Slayer)."""
+    if target.sheet is not None:
+        return target.sheet.hp_current < target.sheet.hp_max
+    return (target.row.hp or 0) < (target.row.hp_max or 0)
 
 
 def _save_rolls(save: SaveRoll | None) -> list[RollOutcome]:

@@ -18,6 +18,7 @@ from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.dice import Advantage
 from bot.engine.features import rules as powers
+from bot.engine.features.uses import level_in
 from bot.engine.sheet import AttackLine, Sheet, to_sheet, write_back
 from bot.engine.wording import counted
 from bot.errors import InvalidInput
@@ -97,6 +98,7 @@ def strike(
     own_effects: tuple[Any, ...],
     smite: int = 0,
     target_type: str | None = None,
+    target_hurt: bool = False,
 ) -> Strike:
     """The features on this attack (a Divine Smite is refused now if its slot is missing, spent on a hit)."""
     kind = line.damage.partition(" ")[2] or "bludgeoning"
@@ -113,6 +115,13 @@ def strike(
         against = " (undead or fiend: +1d8)" if target_type in powers.UNDEAD_AND_FIENDS else ""
         name = f"Divine Smite {smite_dice} radiant{against}, a level-{smite} slot"
         on_hit.append((name, DamageRoll(dice=smite_dice, type="radiant")))
+    if (
+        target_hurt
+        and sheet.subclass == "hunter"
+        and level_in(sheet, "ranger") >= 3
+        and not turn(fight, row).get("colossus")
+    ):
+        on_hit.append(("Colossus Slayer 1d8", DamageRoll(dice="1d8", type=kind)))  # once a turn, on a hurt foe
     sneak = None
     finesse_or_ranged = weapon is not None and (weapon.has("finesse") or weapon.range_type == "ranged")
     dice = powers.sneak_attack_dice(sheet)

@@ -32,6 +32,7 @@ ACTIONS: dict[str, tuple[str, str, int, str | None, int]] = {
     "reckless-attack": ("Reckless Attack", "barbarian", 2, None, 0),
     "flurry-of-blows": ("Flurry of Blows", "monk", 2, "ki", 1),
     "uncanny-dodge": ("Uncanny Dodge", "rogue", 5, None, 0),
+    "frenzy": ("Frenzy", "barbarian", 3, None, 0),
 }
 
 
@@ -138,7 +139,13 @@ class FeatureService:
         left = None
         if spends:
             use.sheet, left = feature_uses.spend(use.sheet, spends, cost)
-        if name == "Reckless Attack":
+        if name == "Frenzy":
+            if use.sheet.subclass != "berserker" or not rules.raging(effects.load(row.effects)):
+                raise InvalidInput("Frenzy is a raging Berserker's: `/feature use name:Rage` first.")
+            state = powers.turn(fight, row)
+            powers.put_turn(fight, row, {**state, "bonus": int(state["bonus"]) + 1})
+            use.lines.append(f"🪓 {use.sheet.name} frenzies: one more melee attack this turn (a bonus action).")
+        elif name == "Reckless Attack":
             _add_effect(row, effects.timed(rules.reckless_effect(), 1, on=row.name_key, phase="start", caster=None))
             use.lines.append(
                 f"{use.sheet.name} attacks recklessly: advantage on attacks this turn, and attacks against "
