@@ -236,7 +236,7 @@ def test_turn_undead_reckless_attack_evasion_uncanny_dodge_and_preserve_life(run
     assert result.returncode == 0, result.stderr
     out = result.stdout
     turned = replies(out, "/feature use name:Channel Divinity")[0]
-    assert "Cleo turns undead, Wisdom save DC 14: " in turned and "Channel Divinity left: 0/1" in turned
+    assert "Turn Undead by Cleo, Wisdom save DC 14: " in turned and "Channel Divinity left: 0/1" in turned
     for skeleton in ("Skeleton 1", "Skeleton 2"):  # CR 1/4: a failed save destroys it at cleric level 5
         assert f"{skeleton} saves" in turned or (f"{skeleton} fails" in turned and "is destroyed" in turned)
     assert "Young Red Dragon" not in turned  # a dragon is no undead

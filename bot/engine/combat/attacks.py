@@ -227,7 +227,7 @@ class Attacks:
         action = lookups.action(beast, what)
         if action.attack_bonus is None:
             names = ", ".join(a.name for a in beast.actions if a.attack_bonus is not None)
-            raise InvalidInput(f"In the {beast.name}'s shape {attacker.name} attacks with: {names}.")
+            raise InvalidInput(f"In the {beast.name}'s shape, the attacks of {attacker.name}: {names}.")
         if not reaction:
             assert attacker.sheet is not None
             state = powers.turn(fight, attacker.row)

@@ -148,7 +148,7 @@ class FeatureService:
         elif name == "Reckless Attack":
             _add_effect(row, effects.timed(rules.reckless_effect(), 1, on=row.name_key, phase="start", caster=None))
             use.lines.append(
-                f"{use.sheet.name} attacks recklessly: advantage on attacks this turn, and attacks against "
+                f"Reckless Attack: {use.sheet.name} has advantage on attacks this turn, and attacks against "
                 f"{use.sheet.name} have advantage until the next turn."
             )
         else:  # Flurry of Blows
@@ -278,7 +278,7 @@ class FeatureService:
                 row.conditions = [*row.conditions, condition_json(turned)]
                 results.append(f"{row.name} fails ({save.total}) and is turned for a minute (frightened)")
         found = "; ".join(results) or "no undead in the fight"
-        use.lines.append(f"☀️ {use.sheet.name} turns undead, Wisdom save DC {dc}: {found}.")
+        use.lines.append(f"☀️ Turn Undead by {use.sheet.name}, Wisdom save DC {dc}: {found}.")
 
     def _preserve_life(self, use: _Use, target: str) -> None:
         """5 × cleric level HP, on one creature here, never past half its maximum."""
