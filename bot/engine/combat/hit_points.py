@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.engine import combat_rules as cr
-from bot.engine import hit_points
+from bot.engine import effects, hit_points
 from bot.engine.combat import saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.combat.traits import Guard, Guarded
+from bot.engine.features.rules import RAGE
 from bot.engine.sheet import Sheet, to_sheet, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
@@ -83,6 +84,9 @@ def _hurt(
     after, hit = hit_points.hit(sheet, total, critical=critical)
     write_back(character, after)
     row.dead = hit.after.state == "dead"
+    if hit.dropped and any(e.name == RAGE for e in effects.load(row.effects)):  # unconscious: the rage ends
+        row.effects = effects.dump(e for e in effects.load(row.effects) if e.name != RAGE)
+        notes = (*notes, f"{row.name}'s rage ends.")
     report = _character_report(sheet, hit.before, hit.after, tuple(parts), dealt, hit)
     return replace(report, notes=notes) if notes else report
 
