@@ -6,7 +6,7 @@ import discord
 
 from bot import discord_limits as limits
 from bot.engine.features import uses
-from bot.engine.features.data import DESCRIPTIONS, RESOURCES
+from bot.engine.features.data import describe
 from bot.engine.features.service import FeatureUse
 from bot.engine.sheet import Sheet
 from bot.ui.fit import fit_embed, fit_lines
@@ -29,9 +29,8 @@ def uses_field(sheet: Sheet) -> str:
 def feature_list_embed(sheet: Sheet) -> discord.Embed:
     embed = discord.Embed(title=f"✨ {safe(sheet.name)}'s features"[:256], colour=FEATURE_COLOUR)
     embed.add_field(name="With uses (`/feature use`)", value=uses_field(sheet) or "none", inline=False)
-    what = {**{r.name: r.what for r in RESOURCES}, **DESCRIPTIONS}
-    described = [f"**{safe(f)}**: {what[f]}" for f in sheet.features if f in what]
-    others = [safe(f) for f in sheet.features if f not in what]
+    described = [f"**{safe(f)}**: {what}" for f in sheet.features if (what := describe(f))]
+    others = [safe(f) for f in sheet.features if not describe(f)]
     if described:
         embed.add_field(name="What they do", value=fit_lines(described, limits.FIELD_VALUE), inline=False)
     if others:

@@ -127,3 +127,15 @@ def test_damage_takes_temporary_hit_points_first() -> None:
 
     hurt = damaged(replace(sheet("warlock", 3), hp_temp=6), 8)
     assert (hurt.hp_temp, hurt.hp_current) == (0, 28)
+
+
+def test_every_srd_class_feature_but_the_subclass_choices_has_a_sentence() -> None:
+    from bot.data.srd import load_srd
+    from bot.engine.features.data import describe
+
+    srd = load_srd()
+    names = {f for c in srd.data.classes for row in c.levels for f in row.features}
+    choices = ("Archetype", "College", "Domain", "Circle", "Tradition", "Path", "Oath", "Origin", "Patron")
+    missing = {n for n in names if not describe(n) and not any(word in n for word in choices)}
+    assert not missing, missing  # "Flexible Casting: ..." reads as Flexible Casting
+    assert describe("Action Surge (1 use)") == describe("Action Surge") and describe("Spellcasting: Bard")
