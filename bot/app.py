@@ -42,6 +42,7 @@ COGS = (
     "cogs.homebrew",
     "cogs.help",
     "cogs.aliases",
+    "cogs.features",
 )
 
 

@@ -147,6 +147,27 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "characters",
+        "/feature use name:<feature or counter> [amount:<points>] [target:<who or beast>]",
+        "Use a feature (Rage, Action Surge, Ki, Wild Shape...) or a counter; rests restore them.",
+        "/feature use name:Luck",
+    ),
+    _player(
+        "characters",
+        "/feature list",
+        "Your features with uses and counters, what is left, and what your features do.",
+        "/feature list",
+    ),
+    _player(
+        "characters",
+        "/feature add name:<name> maximum:<n> [reset:<short|long|never>]",
+        "Add a counter of your own (like Avrae's !cc): uses the SRD doesn't track.",
+        "/feature add name:Luck maximum:3 reset:long",
+    ),
+    _player(
+        "characters", "/feature remove name:<counter>", "Remove one of your counters.", "/feature remove name:Luck"
+    ),
+    _player(
+        "characters",
         "/character inventory action:<add|remove|equip|unequip|attune|unattune|coins|list> [item:<item>] [gp:n]",
         "Add SRD (and magic) items, drop, equip, attune, change coins, or list it all.",
         "/character inventory action:add item:Torch quantity:5",
@@ -177,8 +198,8 @@ CATALOG: tuple[CommandHelp, ...] = (
     ),
     _player(
         "checks",
-        "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:false] [thrown:true]",
-        "Attack from your sheet; shots spend ammunition, thrown weapons leave your pack.",
+        "/attack weapon:<weapon> [target:<text>] [advantage:true] [two_handed:false] [thrown:true] [smite:<n>]",
+        "Attack from your sheet (Extra Attack, Rage, Sneak Attack apply); smite: Divine Smite.",
         "/attack weapon:Longsword target:Goblin 1",
     ),
     _player(

@@ -446,6 +446,7 @@ class SheetRollsCog(commands.Cog):
         target="Who you attack; several separated by commas (one attack each)",
         two_handed="Versatile grip (default: two hands when the other hand is free)",
         thrown="Throw it (daggers, javelins...): it leaves your pack until picked up",
+        smite="Paladins: Divine Smite on a hit, with a spell slot of this level",
     )
     @app_commands.autocomplete(weapon=weapon_autocomplete, target=targets_autocomplete)
     async def attack(
@@ -457,6 +458,7 @@ class SheetRollsCog(commands.Cog):
         disadvantage: bool = False,
         two_handed: bool | None = None,
         thrown: bool = False,
+        smite: app_commands.Range[int, 1, 5] | None = None,
     ) -> None:
         """Attack with a weapon: to-hit and damage from your sheet (in a fight: against the target's AC)."""
         if target and await self._attack_in_fight(
@@ -467,8 +469,11 @@ class SheetRollsCog(commands.Cog):
             disadvantage=disadvantage,
             two_handed=two_handed,
             thrown=thrown,
+            smite=smite or 0,
         ):
             return
+        if smite:
+            raise InvalidInput("Divine Smite goes with an attack on one target in a fight: `/attack ... target:`.")
         result = await self.checks.attack(
             actor_of(interaction),
             weapon,
@@ -490,10 +495,13 @@ class SheetRollsCog(commands.Cog):
         disadvantage: bool,
         two_handed: bool | None,
         thrown: bool,
+        smite: int = 0,
     ) -> bool:
         """`/attack weapon target` inside a fight: against the target's AC, damage applied. False: no fight here.
         Several targets (`Goblin 1, Goblin 2`): one attack at each, reported together."""
         if "," in target:
+            if smite:
+                raise InvalidInput("Divine Smite goes with one hit: attack one target with `smite:`.")
             try:
                 reports = await self.combat.player_attacks(
                     actor_of(interaction),
@@ -519,6 +527,7 @@ class SheetRollsCog(commands.Cog):
                 disadvantage=disadvantage,
                 two_handed=two_handed,
                 thrown=thrown,
+                smite=smite,
             )
         except NoFight:
             return False  # no fight here: a free attack roll

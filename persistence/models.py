@@ -128,6 +128,9 @@ class Character(Base):
     # each class of a multiclassed character (empty: all levels in class_index)
     choices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     class_levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # migration 0016_powers: uses spent per feature key, and custom counters (bot.engine.features)
+    feature_spent: Mapped[dict[str, int] | None] = mapped_column(JSON, default=dict)
+    counters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -342,6 +345,8 @@ class Combat(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change
     reroll_each_round: Mapped[bool] = mapped_column(Boolean, default=False)  # everyone rolls initiative anew
     sunlight: Mapped[bool] = mapped_column(Boolean, default=False)  # the fight is in sunlight (Sunlight Sensitivity)
+    # migration 0016_powers: what each combatant did this turn (attacks, Sneak Attack): bot.engine.combat.powers
+    turn_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     started_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,8 @@ from bot.engine import death, effects, rules, weapons
 from bot.engine import events as log
 from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
+from bot.engine.features import rules as feature_rules
+from bot.engine.features.uses import level_in
 from bot.engine.rolls import RollService
 from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
 from bot.errors import InvalidInput, NotFound
@@ -303,9 +305,16 @@ class CheckService:
 
 
 def _unarmed(sheet: Sheet) -> AttackLine:
-    """Unarmed strike: 1 + Str bludgeoning, proficient for everyone."""
-    mod = rules.modifier(sheet.scores["str"])
+    """Unarmed strike: 1 + Str bludgeoning, proficient for everyone; a monk's Martial Arts: Dexterity if better,
+    and the martial arts die."""
     prof = rules.proficiency_bonus(sheet.level)
+    if level_in(sheet, "monk"):
+        scores = sheet.scores
+        ability = "dex" if scores["dex"] > scores["str"] else "str"
+        mod = rules.modifier(scores[ability])
+        dice = rules.damage_expression(f"1d{feature_rules.martial_arts_die(sheet)}", mod)
+        return AttackLine(UNARMED, "Unarmed strike", ability, mod + prof, f"{dice} bludgeoning", True)
+    mod = rules.modifier(sheet.scores["str"])
     damage = max(1, 1 + mod)
     return AttackLine(UNARMED, "Unarmed strike", "str", mod + prof, f"{damage} bludgeoning", True)
 

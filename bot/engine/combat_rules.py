@@ -69,15 +69,18 @@ class AttackResolution:
     reason: str  # "natural 1", "natural 20", "18 vs AC 15", ...
 
 
-def resolve_attack(natural: int, total: int, ac: int, *, auto_crit: bool = False) -> AttackResolution:
+def resolve_attack(
+    natural: int, total: int, ac: int, *, auto_crit: bool = False, crit_from: int = 20
+) -> AttackResolution:
     """A natural 1 always misses; a natural 20 always hits and crits; otherwise the total must reach the AC.
 
     `auto_crit`: a hit from within 5 feet on a paralysed or unconscious target is a critical hit.
+    `crit_from`: a Champion's Improved Critical crits on 19 too (a critical hit is a hit).
     """
     if natural == 1:
         return AttackResolution(False, False, "natural 1")
-    if natural == 20:
-        return AttackResolution(True, True, "natural 20")
+    if natural >= crit_from:
+        return AttackResolution(True, True, f"natural {natural}")
     if total >= ac:
         return AttackResolution(True, auto_crit, f"{total} vs AC {ac}")
     return AttackResolution(False, False, f"{total} vs AC {ac}")

@@ -40,8 +40,9 @@ STATE_FIELDS = (
     "conditions",
     "inventory",
     "coins",
+    "feature_spent",  # a feature the narrator spent (bot.engine.features)
 )
-STATE_KINDS = frozenset({"damage", "heal", "condition", "item", "xp"})
+STATE_KINDS = frozenset({"damage", "heal", "condition", "item", "xp", "feature"})
 # Events worth a line in a summary, in the order a reader cares about them.
 SUMMARY_KINDS = frozenset(
     {
@@ -65,6 +66,7 @@ SUMMARY_KINDS = frozenset(
         "join",
         "leave",
         "check",
+        "feature",
     }
 )
 SUMMARY_LINE_CHARS = 160
@@ -109,6 +111,7 @@ def state_of(sheet: Sheet) -> dict[str, Any]:
         "conditions": [{"name": c.name, "rounds": c.rounds, "level": c.level} for c in sheet.conditions],
         "inventory": [item_json(i) for i in sheet.inventory],
         "coins": dict(sheet.coins),
+        "feature_spent": dict(sheet.feature_spent),
     }
 
 
@@ -120,7 +123,7 @@ def with_state(sheet: Sheet, state: Mapping[str, Any]) -> Sheet:
             changes[name] = tuple(ActiveCondition(**entry) for entry in value)
         elif name == "inventory":
             changes[name] = tuple(Item(**entry) for entry in value)
-        elif name == "coins":
+        elif name in ("coins", "feature_spent"):
             changes[name] = dict(value)
         elif name in STATE_FIELDS:
             changes[name] = value
@@ -150,7 +153,7 @@ def invert(sheet: Sheet, before: Mapping[str, Any], after: Mapping[str, Any]) ->
             restored[name] = _undo_keyed(current or [], old, new or [], "name")
         elif name == "inventory":
             restored[name] = _undo_inventory(current or [], old, new or [])
-        elif name == "coins":
+        elif name in ("coins", "feature_spent"):  # counts by key: the change's delta goes back
             restored[name] = _undo_coins(current or {}, old, new or {})
         elif isinstance(old, int) and isinstance(new, int) and isinstance(current, int):
             restored[name] = max(0, current + old - new)

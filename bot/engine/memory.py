@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.events import EventLine, line_of, shorten
+from bot.engine.features.uses import uses_of
 from bot.engine.sheet import Sheet, Stats
 from bot.engine.visibility import Audience
 from bot.narrator import ToolSpec, context_block, estimate_tokens
@@ -386,10 +387,12 @@ def party_line(sheet: Sheet, stats: Stats, owner: str) -> str:
     conditions = ", ".join(c.name for c in sheet.conditions) or "none"
     items = ", ".join(f"{i.name} ×{i.quantity}" if i.quantity > 1 else i.name for i in sheet.inventory[:6])
     pronouns = f", {sheet.pronouns}" if sheet.pronouns else ""
+    temp = f" (+{sheet.hp_temp} temp)" if sheet.hp_temp else ""
+    left = ", ".join(f"{u.name} {u.left}/{u.maximum}" if u.maximum < 99 else u.name for u in uses_of(sheet)[:8])
     return neutral(
         f"{sheet.name} ({owner}'s{pronouns}): level {sheet.level} {stats.race_name} {stats.class_name}, "
-        f"HP {sheet.hp_current}/{stats.hp_max}, AC {stats.armor_class}, conditions: {conditions}; "
-        f"carries: {items or 'nothing'}"
+        f"HP {sheet.hp_current}/{stats.hp_max}{temp}, AC {stats.armor_class}, conditions: {conditions}; "
+        f"carries: {items or 'nothing'}" + (f"; features left: {left}" if left else "")
     )
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 from bot.data.srd import SRD
 from bot.engine import casting, class_levels, rules, spells
 from bot.engine.dice import RollOutcome
+from bot.engine.features import uses
 from bot.engine.sheet import Sheet
 from bot.engine.wording import counted
 from bot.errors import InvalidInput
@@ -34,6 +35,7 @@ class Rest:
     slots_regained: int = 0  # spell slots that came back
     death_saves_reset: bool = False
     exhaustion_before: int = 0  # the level before a long rest lowered it
+    features_regained: tuple[str, ...] = ()  # the features with uses (and counters) that came back
 
 
 def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutcome]) -> Rest:
@@ -66,6 +68,7 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
         death_successes=0 if revived else sheet.death_successes,
         death_failures=0 if revived else sheet.death_failures,
     )
+    new, back = uses.after_rest(new, "short")  # Action Surge, Ki, Wild Shape, Channel Divinity...
     return Rest(
         new,
         "short",
@@ -75,6 +78,7 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
         outcome,
         slots_regained=sum(slots) - sum(sheet.slots_current),
         death_saves_reset=revived and bool(sheet.death_successes or sheet.death_failures),
+        features_regained=back,
     )
 
 
@@ -97,6 +101,7 @@ def long_rest(sheet: Sheet) -> Rest:
         conditions=conditions,
         spells=spells.after_long_rest(sheet.spells),  # SRD: prepared spells change after a long rest
     )
+    new, back = uses.after_rest(new, "long")  # every feature with uses
     return Rest(
         new,
         "long",
@@ -107,6 +112,7 @@ def long_rest(sheet: Sheet) -> Rest:
         slots_regained=sum(sheet.slots_max) - sum(sheet.slots_current),
         death_saves_reset=bool(sheet.death_successes or sheet.death_failures),
         exhaustion_before=exhaustion,
+        features_regained=back,
     )
 
 
@@ -122,6 +128,8 @@ def rest_lines(rest: Rest) -> list[str]:
         lines.append(f"Regained {counted(rest.hit_dice_regained, 'hit die')}.")
     if rest.slots_regained:
         lines.append(f"🔮 Regained {counted(rest.slots_regained, 'spell slot')}.")
+    if rest.features_regained:
+        lines.append("🔋 Back: " + ", ".join(rest.features_regained) + ".")
     if rest.death_saves_reset:
         lines.append("Death saves reset.")
     if rest.exhaustion_before:

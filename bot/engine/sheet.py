@@ -76,6 +76,16 @@ class Spells:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """A custom counter a player or DM keeps (Avrae's `!cc`): uses of something the SRD data does not track."""
+
+    name: str
+    maximum: int
+    reset: str = "long"  # "short", "long" or "never"
+    spent: int = 0
+
+
+@dataclass(frozen=True)
 class Sheet:
     """The stored facts of one character, detached from the database."""
 
@@ -123,6 +133,9 @@ class Sheet:
     choices: Mapping[str, Any] = field(default_factory=dict)
     # Levels by class of a multiclassed character; empty: all levels in class_index (bot.engine.class_levels)
     class_levels: Mapping[str, int] = field(default_factory=dict)
+    # Uses spent of the class features with uses (bot.engine.features: "rage" → 1), reset by rests
+    feature_spent: Mapping[str, int] = field(default_factory=dict)
+    counters: tuple[Counter, ...] = ()  # custom counters (bot.engine.features), reset by rests as each says
 
     @property
     def scores(self) -> dict[str, int]:
@@ -517,6 +530,8 @@ def _sheet_of(row: Character | Row[Any]) -> Sheet:
         custom=dict(row.custom or {}),
         choices=dict(row.choices or {}),
         class_levels=dict(row.class_levels or {}),
+        feature_spent=dict(row.feature_spent or {}),
+        counters=tuple(Counter(**entry) for entry in row.counters or ()),
     )
 
 
@@ -575,6 +590,8 @@ def write_back(row: Character, sheet: Sheet) -> None:
     row.custom = dict(sheet.custom)
     row.choices = dict(sheet.choices)
     row.class_levels = dict(sheet.class_levels)
+    row.feature_spent = dict(sheet.feature_spent)
+    row.counters = [vars(c).copy() for c in sheet.counters]
     row.version = row.version + 1
 
 

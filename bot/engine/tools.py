@@ -81,6 +81,7 @@ class ToolExecutor:
             "give_item": self._give_item,
             "take_item": self._take_item,
             "award_xp": self._award_xp,
+            "use_feature": self._use_feature,
             **StoryTools(combat, srd, defaults.caps, self._pend).handlers(),
             **CastTools(combat, srd).handlers(),
         }
@@ -519,6 +520,20 @@ class ToolExecutor:
         )
         action = EngineAction("item", row.name, f"loses {quantity} × {item_name}", numbers={"quantity": quantity})
         return CallResult("", {"ok": True, "item": {"target": row.name, "item": item_name, "lost": quantity}}, action)
+
+    async def _use_feature(self, round_: Round, args: dict[str, Any]) -> CallResult:
+        """A feature the player invoked ("I rage"): spent on the sheet by its rules; in a fight, `/feature use`
+        does what it does there (the narrator's round holds no fight)."""
+        row = await self._target(round_, args["character"], "features")
+        sheet = to_sheet(row)
+        new, used = self.combat.features.on_sheet(sheet, str(args["feature"]), int(args.get("amount") or 1))
+        text = " ".join(used.lines)
+        self._write(round_, row, new, "feature", text, {"feature": used.feature})
+        left = {"left": used.uses.left, "maximum": used.uses.maximum} if used.uses else {}
+        numbers = {**left, **{f"roll_{n}": r.total for n, r in enumerate(used.rolls, 1)}}
+        dice = " · ".join(r.breakdown for r in used.rolls)  # Second Wind's d10
+        action = EngineAction("feature", row.name, text, dice=dice, numbers=numbers)
+        return CallResult("", {"ok": True, "feature": {"character": row.name, "used": used.feature, **left}}, action)
 
     def _count_items(self, round_: Round, quantity: int) -> int:
         bound = round_.info.settings.bounds.items

@@ -173,6 +173,16 @@ NARRATOR_TOOLS: list[ToolSpec] = [
         targets={"type": "array", "maxItems": 12, "description": "Target names.", "items": _text("A name.", 80)},
     ),
     _tool(
+        "use_feature",
+        "A player character uses a class feature it has uses of (Rage, Second Wind, Ki...); the engine spends it.",
+        character=_text("The character, by name.", 80),
+        feature=_text("The feature, e.g. 'Rage', as the party block lists it.", 40),
+        amount={
+            **_int("Points of a pool (Ki, Lay on Hands), or null for one use.", 1, 100),
+            "type": ["integer", "null"],
+        },
+    ),
+    _tool(
         "introduce_npc",
         "Bring a new non-player character into the story.",
         name=_text("The NPC's name.", 80),

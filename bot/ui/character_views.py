@@ -28,6 +28,7 @@ from bot.engine.spells import LevelGains
 from bot.engine.wording import counted
 from bot.errors import GameError
 from bot.ui.embeds import CRITICAL_COLOUR, FUMBLE_COLOUR, NEUTRAL_COLOUR
+from bot.ui.feature_views import uses_field
 from bot.ui.fit import fit_embed, fit_lines
 from bot.ui.replies import reply
 from bot.ui.text import safe
@@ -88,6 +89,11 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
         embed.add_field(
             name="Death saves", value=f"✅ {sheet.death_successes}/3 · ❌ {sheet.death_failures}/3", inline=True
         )
+    if uses_field(sheet):
+        embed.add_field(name="Features with uses", value=uses_field(sheet), inline=False)
+    if sheet.features:
+        features = fit_lines((safe(f) for f in sheet.features), limits.FIELD_VALUE, sep=", ")
+        embed.add_field(name="Features (`/feature list`)", value=features, inline=False)
     if sheet.conditions:
         embed.add_field(name="Conditions", value=_conditions(sheet, srd), inline=False)
     if sheet.notes:

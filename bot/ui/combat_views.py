@@ -151,7 +151,7 @@ def turn_message(change: TurnChange, typed_by: int | None = None) -> tuple[str, 
 def attack_embed(report: AttackReport, *, for_dm: bool = False, title: str = "⚔️") -> discord.Embed:
     title = f"{title} {safe(report.attacker)} → {safe(report.target)}: {safe(report.action)}"
     lines = _attack_lines(report) if report.kind == "attack" else _save_lines(report)
-    lines += [f"🛡️ {safe(note)}" for note in report.notes]  # a parry
+    lines += [f"✨ {safe(note)}" for note in report.notes]  # a parry, Rage, Sneak Attack, the attack's count
     if report.save is not None and report.save.note:
         lines.append(f"👑 {safe(report.save.note)}")
     if report.damage is not None:

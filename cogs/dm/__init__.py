@@ -300,7 +300,8 @@ class DMCog(
         """Deal damage to a combatant or a character (resistances by type apply)."""
         actor = actor_of(interaction)
         report = await self.fight.damage(actor, await self.table.campaign_id(actor), target, amount, type)
-        await interaction.response.send_message(f"💥 {fights.damage_outcome(report)}")
+        notes = "".join(f"{safe(note)}\n" for note in report.notes)  # Wild Shape's beast dropping, a threshold
+        await interaction.response.send_message(f"💥 {notes}{fights.damage_outcome(report)}")
         await fights.show_quietly(self.board, interaction.client, report.tracker)
 
     @app_commands.command(name="heal")

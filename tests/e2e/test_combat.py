@@ -113,13 +113,22 @@ async def test_a_fight_through_discord(arena: Arena) -> None:
     assert out_of_turn.ephemeral and "Tordek's turn" in out_of_turn.content
 
     hits = 0
-    for _ in range(12):
+    for turn_no in range(12):  # a level-1 fighter's attack action is one attack: a turn each
         attack = await arena.run("attack", {"weapon": "longsword", "target": "Goblin 1"})
         embed = _embed(attack)
         assert embed["title"] == "⚔️ Tordek → Goblin 1: Longsword" and "vs AC 15" in embed["description"]
         hits += "Damage" in embed["description"]
         if "dies" in embed["description"]:
             break
+        if turn_no == 0:
+            again = await arena.run("attack", {"weapon": "longsword", "target": "Goblin 1"})
+            assert again.ephemeral and "Tordek has made 1 attack this turn" in again.content
+        await arena.run("combat next", user="dungeonmaster")
+        for _ in range(8):
+            state = await arena.session.services.combat.status(combat_id)
+            if state.current and state.current.name == "Tordek":
+                break
+            await arena.run("combat next", user="dungeonmaster")
     assert hits >= 1
     await arena.tracker_shows("~~Goblin 1~~")
 

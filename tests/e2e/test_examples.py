@@ -230,6 +230,10 @@ PLAN: list[Step] = [
     brenna_is_hurt_with_xp,
     ("character levelup", "alice"),
     ("character rest", "alice"),  # level 2: two hit dice to spend
+    ("feature add", "alice"),  # Brenna's Luck counter, then a use of it (no dice: the evening's rolls stay)
+    ("feature use", "alice"),
+    ("feature list", "alice"),
+    ("feature remove", "alice"),
     ("spell list", "carol"),
     ("spell learn", "carol"),
     ("spell forget", "carol"),

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import update
 from test_tracker import Arena
 
 from bot import help_catalog as catalog
 from bot.engine.combat import TrackerEntry
 from bot.sandbox.interactions import InteractionHandle
 from bot.testbed.harness import SandboxSession
+from persistence.models import Character
 
 if TYPE_CHECKING:
     from conftest import PartyCampaign
@@ -41,6 +43,9 @@ ORDER = (("Tordek", 25), ("Wolf 1", 22), ("Lia", 18), ("Mara", 16), ("Young Red 
 @pytest.fixture
 async def lair(session: SandboxSession, campaign_with_party: PartyCampaign) -> AsyncIterator[Arena]:
     async with campaign_with_party(CHANNEL, "Lair", HEROES, hit_points=TOUGH) as (campaign, channel):
+        async with session.services.db.transaction() as db:  # level 5: Extra Attack's two attacks, which
+            tordek = update(Character).where(Character.name == "Tordek")  # `/attack` splits between two wolves
+            await db.execute(tordek.values(level=5))
         yield Arena(session, campaign, channel)
 
 

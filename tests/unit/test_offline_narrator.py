@@ -316,6 +316,7 @@ def test_tool_enums_match_the_srd() -> None:
         "give_item",
         "take_item",
         "award_xp",
+        "use_feature",
         "cast_spell",
         "introduce_npc",
         "move_scene",

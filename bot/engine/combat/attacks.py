@@ -11,14 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.data.srd import DamageRoll, MonsterAction
 from bot.engine import combat_rules as cr
 from bot.engine import effects, rules, weapons
-from bot.engine.combat import custom, lookups, resources, saves
+from bot.engine.combat import custom, lookups, powers, resources, saves, wild_shape
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.hit_points import hurt
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import AttackReport, CombatRef, DamageReport, SaveRoll
 from bot.engine.combat.targets import targets_of
-from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Actor, write_back
+from bot.engine.dice import Advantage, RollOutcome
+from bot.engine.features import rules as feature_rules
+from bot.engine.sheet import Actor, to_sheet, write_back
 from bot.engine.stats import record_outcome
 from bot.errors import InvalidInput
 from persistence.models import Combatant
@@ -70,8 +71,10 @@ class Attacks:
         disadvantage: bool = False,
         two_handed: bool | None = None,
         thrown: bool = False,
+        smite: int = 0,
     ) -> AttackReport:
-        """`/attack weapon target` in a fight: the attacker is the player's character in it."""
+        """`/attack weapon target` in a fight: the attacker is the player's character in it. `smite`: a
+        paladin's Divine Smite with a slot of that level, spent if the attack hits."""
         async with self.fights.db.transaction() as session:
             fight = await self.fights.open(session, combat)
             mine = [r for r in fight.rows if r.kind == "character" and r.owner_id == actor.user_id]
@@ -91,6 +94,7 @@ class Attacks:
                 two_handed,
                 rolls,
                 thrown=thrown,
+                smite=smite,
             )
             return self.finish(session, fight, actor, rolls, report)
 
@@ -144,6 +148,7 @@ class Attacks:
         *,
         reaction: bool = False,
         thrown: bool = False,
+        smite: int = 0,
     ) -> AttackReport:
         """One attack (or save action) against one target. `reaction`: off its turn (an opportunity attack),
         so the player's own creature may act whoever's turn it is."""
@@ -164,9 +169,28 @@ class Attacks:
                 return self._save_action(fight, attacker, target, action, rolls)
             return self._monster_attack(fight, attacker, target, action, advantage, disadvantage, rolls)
         assert attacker.sheet is not None
+        if wild_shape.beast(attacker_row) is not None:  # a druid in a beast's shape attacks as the beast
+            return self._beast_attack(fight, actor, attacker, target, what, (advantage, disadvantage), reaction, rolls)
         line = self.fights.checks.attack_line(attacker.sheet, what, two_handed=two_handed)
         srd_weapon = self.fights.srd.weapon(line.weapon) if line.weapon in self.fights.srd.lookup("weapon") else None
         melee = not thrown and (srd_weapon is None or srd_weapon.range_type == "melee")  # unarmed, custom: melee
+        count = (
+            None
+            if reaction
+            else powers.count_attack(fight, attacker_row, attacker.sheet, limited=not fight.is_dm(actor))
+        )
+        power = powers.strike(
+            fight,
+            attacker_row,
+            attacker.sheet,
+            line,
+            srd_weapon,
+            melee=melee,
+            own_effects=attacker.effects,
+            smite=smite,
+            target_type=target.monster.type if target.monster is not None else "humanoid",
+            target_hurt=_hurt(target),
+        )
         done = weapons.spend(attacker.sheet, self.fights.srd, line.weapon, thrown=thrown)
         if done.ammunition or done.thrown:  # counted on the combatant: recovered when the fight ends
             write_back(fight.characters[character_id(attacker_row)], done.sheet)
@@ -185,8 +209,37 @@ class Attacks:
             advantage,
             disadvantage,
             rolls,
+            power=replace(power, notes=(*((count,) if count else ()), *power.notes)),
         )
         return replace(report, note=done.note) if done.note else report
+
+    def _beast_attack(
+        self,
+        fight: Fight,
+        actor: Actor,
+        attacker: Creature,
+        target: Creature,
+        what: str,
+        edges: tuple[bool, bool],
+        reaction: bool,
+        rolls: list[RollOutcome],
+    ) -> AttackReport:
+        """A wild-shaped druid attacks with the beast's attacks (a wolf's Bite), one an attack action."""
+        shape = wild_shape.beast(attacker.row) or {}
+        beast = self.fights.monster(str(shape["beast"]))
+        action = lookups.action(beast, what)
+        if action.attack_bonus is None:
+            names = ", ".join(a.name for a in beast.actions if a.attack_bonus is not None)
+            raise InvalidInput(f"In the {beast.name}'s shape, the attacks of {attacker.name}: {names}.")
+        if not reaction:
+            assert attacker.sheet is not None
+            state = powers.turn(fight, attacker.row)
+            if state["attacks"] >= state["actions"] and not fight.is_dm(actor):
+                raise InvalidInput(f"The {beast.name} has made its attack this turn. End the turn with `/combat next`.")
+            powers.put_turn(fight, attacker.row, {**state, "attacks": int(state["attacks"]) + 1})
+        as_beast = replace(attacker, monster=beast)
+        report = self._monster_attack(fight, as_beast, target, action, *edges, rolls)
+        return replace(report, attacker_kind="character", notes=(f"as the {beast.name} (Wild Shape)", *report.notes))
 
     def _monster_attack(
         self,
@@ -228,6 +281,8 @@ class Attacks:
         advantage: bool,
         disadvantage: bool,
         rolls: list[RollOutcome],
+        *,
+        power: powers.Strike | None = None,
     ) -> AttackReport:
         kind = attacker.monster.type if attacker.monster is not None else "humanoid"
         fx = effects.rolls_for("attack", attacker.effects, target.effects, attacker_type=kind)
@@ -250,7 +305,11 @@ class Attacks:
         natural = roll.total - to_hit  # the kept d20 of `1d20+bonus`
         total = roll.total + sum(sign * r.total for _, r, sign in bonus)
         resolution = cr.resolve_attack(
-            natural, total, ac, auto_crit=decoy is None and cr.auto_crit(target.conditions, melee=melee)
+            natural,
+            total,
+            ac,
+            auto_crit=decoy is None and cr.auto_crit(target.conditions, melee=melee),
+            crit_from=power.crit_from if power else 20,
         )
         parried = self.fights.traits.parry(target, resolution, total, melee=melee)
         if parried:
@@ -258,12 +317,20 @@ class Attacks:
         damage_rolls: list[RollOutcome] = []
         damage, save = None, None
         parts = [*parts, *_damage_bonus(attacker, parts, target.row.name_key)]
+        notes = list(power.notes) if power else []
+        if power is not None and resolution.hit and decoy is None:
+            parts, notes = self._features_on_hit(fight, attacker, power, mods.advantage, parts, notes)
         if decoy is not None:
             name = f"{name} → a duplicate (Mirror Image d20: {decoy[1]})"
             if resolution.hit:
                 saves.destroy_duplicate(target.row)
         elif resolution.hit:
             damage, save = self._hit(fight, attacker, target, parts, resolution.critical, source, damage_rolls)
+            notes += powers.on_kill(fight, attacker, target, damage)  # Dark One's Blessing
+            powers.remember_hit(fight, target.row, damage)  # for an Uncanny Dodge
+        powers.spend_once(attacker.row, fx.dice)  # a Bardic Inspiration die is used once
+        if parried:
+            notes.insert(0, parried)
         rolls.extend(damage_rolls + _save_rolls(save) + list(damage.trait_rolls if damage else ()))
         return AttackReport(
             combat_id=fight.combat.id,
@@ -283,8 +350,31 @@ class Attacks:
             damage=damage,
             reasons=mods.reasons,
             bonus_rolls=bonus,
-            notes=(parried,) if parried else (),
+            notes=tuple(notes),
         )
+
+    def _features_on_hit(
+        self,
+        fight: Fight,
+        attacker: Creature,
+        power: powers.Strike,
+        advantage: Advantage,
+        parts: list[DamageRoll],
+        notes: list[str],
+    ) -> tuple[list[DamageRoll], list[str]]:
+        """What a character's features add to a hit: Rage, Divine Smite (its slot spent now), Sneak Attack."""
+        extra = [part for _, part in power.on_hit]
+        notes = [*notes, *(name for name, _ in power.on_hit)]
+        if any(name.startswith("Colossus Slayer") for name, _ in power.on_hit):
+            powers.put_turn(fight, attacker.row, {**powers.turn(fight, attacker.row), "colossus": True})
+        if power.smite:
+            row = fight.characters[character_id(attacker.row)]
+            write_back(row, powers.spend_slot(to_sheet(row), power.smite))
+        if power.sneak is not None and powers.sneak_applies(power, advantage):
+            extra.append(power.sneak)
+            notes.append(f"Sneak Attack {power.sneak.dice}")
+            powers.spend_sneak(fight, attacker.row)
+        return [*parts, *extra], notes
 
     def _effect_dice(self, dice: Sequence[tuple[str, str]], who: str) -> tuple[tuple[str, RollOutcome, int], ...]:
         """The effects' dice on a d20 roll (Bless: +1d4, Bane: -1d4), each rolled on its own."""
@@ -393,7 +483,11 @@ class Attacks:
         else:  # rolled once for every target of the area (already in `rolls`)
             parts = zip(action.damage, shared, strict=True)
             taken = [cr.modify_damage(roll.total, part.type, target.defences, source) for part, roll in parts]
-        taken = [_on_save(t, save.success, action.dc.success) for t in taken]
+        evades = target.sheet is not None and feature_rules.evasion(target.sheet) and action.dc.ability == "dex"
+        if evades and action.dc.success == "half":  # Evasion: none on a success, half on a failure
+            taken = [_evaded(t, save.success) for t in taken]
+        else:
+            taken = [_on_save(t, save.success, action.dc.success) for t in taken]
         guard = self.fights.traits.guard
         damage = hurt(fight, target.row, taken, critical=False, guard=guard) if any(t.raw for t in taken) else None
         rolls.extend(_save_rolls(save) + damage_rolls + list(damage.trait_rolls if damage else ()))
@@ -436,6 +530,13 @@ def _check_attack(attacker: Creature, target: Creature) -> None:
         raise InvalidInput(f"{target.name} is already dead.")
 
 
+def _hurt(target: Creature) -> bool:
+    """Below its hit point maximum (Colossus Slayer)."""
+    if target.sheet is not None:
+        return target.sheet.hp_current < target.sheet.hp_max
+    return (target.row.hp or 0) < (target.row.hp_max or 0)
+
+
 def _save_rolls(save: SaveRoll | None) -> list[RollOutcome]:
     if save is None:
         return []
@@ -458,6 +559,13 @@ def _is_melee(action: MonsterAction) -> bool:
     """The SRD data doesn't mark monster attacks melee or ranged; a bow, sling or thrown rock is ranged."""
     name = action.name.casefold()
     return not any(word in name for word in RANGED_ACTION_WORDS)
+
+
+def _evaded(taken: cr.DamageTaken, success: bool) -> cr.DamageTaken:
+    """A rogue's or monk's Evasion on a Dexterity save for half: nothing on a success, half on a failure."""
+    amount = 0 if success else taken.amount // 2
+    said = "Evasion: none on the save" if success else "Evasion: half on a failed save"
+    return replace(taken, amount=amount, effect=f"{taken.effect}, {said}" if taken.effect else said)
 
 
 def _on_save(taken: cr.DamageTaken, success: bool, on_success: str) -> cr.DamageTaken:

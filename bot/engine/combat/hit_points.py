@@ -4,13 +4,15 @@ the sheet (written back inside the fight's transaction) by `bot.engine.hit_point
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.engine import combat_rules as cr
-from bot.engine import hit_points
-from bot.engine.combat import saves
+from bot.engine import effects, hit_points
+from bot.engine.combat import saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.combat.traits import Guard, Guarded
+from bot.engine.features.rules import RAGE
 from bot.engine.sheet import Sheet, to_sheet, write_back
 from bot.errors import InvalidInput
 from persistence.models import Combatant
@@ -56,10 +58,37 @@ def _hurt(
         )
     character = fight.characters[character_id(row)]
     sheet = to_sheet(character)
+    notes: tuple[str, ...] = ()
+    dealt = total
+    if wild_shape.beast(row) is not None:  # the beast's HP first; at 0 the rest carries over (SRD)
+        shape = wild_shape.beast(row) or {}
+        before, carried, note = wild_shape.absorb(row, total)
+        if carried is None:
+            left = before - total
+            health = cr.health_word(left, int(shape["hp_max"]))
+            return DamageReport(
+                row.name,
+                "character",
+                sheet.owner_id,
+                tuple(parts),
+                total,
+                before,
+                left,
+                int(shape["hp_max"]),
+                0,
+                "up",
+                health,
+                notes=(note,),
+            )
+        notes, total = (note,), carried
     after, hit = hit_points.hit(sheet, total, critical=critical)
     write_back(character, after)
     row.dead = hit.after.state == "dead"
-    return _character_report(sheet, hit.before, hit.after, tuple(parts), total, hit)
+    if hit.dropped and any(e.name == RAGE for e in effects.load(row.effects)):  # unconscious: the rage ends
+        row.effects = effects.dump(e for e in effects.load(row.effects) if e.name != RAGE)
+        notes = (*notes, f"{row.name}'s rage ends.")
+    report = _character_report(sheet, hit.before, hit.after, tuple(parts), dealt, hit)
+    return replace(report, notes=notes) if notes else report
 
 
 def heal(fight: Fight, row: Combatant, amount: int) -> DamageReport:

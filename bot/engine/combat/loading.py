@@ -19,7 +19,7 @@ from bot.engine import choices, effects
 from bot.engine import combat_rules as cr
 from bot.engine.characters import CharacterService
 from bot.engine.checks import CheckService
-from bot.engine.combat import custom, lookups, undo
+from bot.engine.combat import custom, lookups, undo, wild_shape
 from bot.engine.combat.fight import Creature, Fight, timed
 from bot.engine.combat.results import CombatRef, InChannel, NoFight, OfCampaign, TrackerState, TurnKey
 from bot.engine.combat.tracker import tracker_state
@@ -206,6 +206,12 @@ class Fights:
         chosen = frozenset(choices.resistances(self.srd, sheet))  # a dragonborn's ancestry
         defences = replace(defences, resistances=defences.resistances | effects.resistances(on_it) | chosen)
         ac = effects.armour_class(self.characters.stats(sheet).armor_class, in_fight)  # the sheet's are in stats
+        shape = wild_shape.beast(row)
+        if shape is not None:  # Wild Shape: the beast's AC and defences (the druid's mind and conditions)
+            beast = self.monster(str(shape["beast"]))
+            defences = cr.Defences.of_monster(beast).with_conditions(conditions)
+            defences = replace(defences, resistances=defences.resistances | effects.resistances(on_it))
+            ac = effects.armour_class(beast.armor_class[0].value, in_fight)
         return Creature(row, ac, conditions, defences, None, sheet, on_it)
 
     def monster(self, key: str) -> Monster:

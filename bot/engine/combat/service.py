@@ -32,6 +32,7 @@ from bot.engine.combat.placing import Placing
 from bot.engine.combat.reactions import Reactions
 from bot.engine.combat.timed_effects import TimedEffects
 from bot.engine.dice import Dice
+from bot.engine.features.service import FeatureService
 from bot.engine.homebrew import HomebrewMonsters
 from persistence.db import Database
 
@@ -79,6 +80,7 @@ class CombatService:
         self.castable = casts.castable
         self.monster_spells = casts.monster_spells
         self.concentration_outside = partial(saves.concentration_outside, fights)  # damage away from a fight
+        self.features = FeatureService(characters, fights)  # /feature use: on the sheet, or in the fight
 
     def _reading(self, fights: Fights) -> None:
         self.active_in_channel = fights.active_in_channel

@@ -64,8 +64,11 @@ def _with_resources(
 
 def _with_extras(entry: TrackerEntry, row: Combatant, names: dict[str, str]) -> TrackerEntry:
     """Its timed effects (with the concentrating caster), whether it holds its turn, and its group."""
-    labels = tuple(_effect_label(e, names) for e in effects.load(row.effects))
     on_it = effects.load(row.effects)
+    labels = tuple(_effect_label(e, names) for e in on_it)
+    shape = (row.resources or {}).get("wild_shape") if row.kind == "character" else None
+    if isinstance(shape, dict):  # Wild Shape: the beast's hit points come off first
+        labels = (f"Wild Shape: {shape['name']} {shape['hp']}/{shape['hp_max']} HP", *labels)
     ac = effects.armour_class(entry.ac, on_it) if entry.ac is not None else None  # Mage Armor's floor too
     return replace(entry, ac=ac, effects=labels, held=bool(row.held), group=row.group_name)
 

@@ -1,7 +1,7 @@
 """choices: what a player chose at each level (subclass aside), and the levels of a multiclassed character
 
 Revision ID: 0016_choices
-Revises: 0015
+Revises: 0016_rounds
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_choices"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016_rounds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

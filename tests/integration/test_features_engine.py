@@ -1,0 +1,132 @@
+"""Features with uses through the engine on Postgres and SQLite: the narrator sees what each character has
+left in the party block and spends a feature the player invoked (`use_feature`), refused when none is left or
+on another player's character; a short rest brings Second Wind back; custom counters persist."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.engine.characters import CharacterRef
+from bot.engine.creation import Choices
+from bot.engine.sheet import Actor, Sheet
+from bot.engine.turns import TurnOutcome
+from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
+from bot.services import Services, open_services
+from bot.settings import Settings
+
+
+def call(n: int, tool: str, /, **arguments: Any) -> ProposedCall:
+    return ProposedCall(f"call_{n}", tool, arguments, None, json.dumps(arguments))
+
+
+class Scripted:
+    name = "scripted"
+    model = "gpt-4o-mini"
+
+    def __init__(self, *steps: Sequence[NarratorEvent]) -> None:
+        self.steps = list(steps)
+        self.requests: list[list[dict[str, Any]]] = []
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
+    ) -> AsyncIterator[NarratorEvent]:
+        self.requests.append(list(messages))
+        for item in self.steps.pop(0) if self.steps else [TextDelta("Bram breathes.")]:
+            yield item
+        yield Usage(self.model, 1000, 50, False, 0.2, 0.0)
+
+    async def probe(self) -> float:
+        return 0.0
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Sink:
+    outcome: TurnOutcome | None = None
+
+    async def status(self, text: str) -> None: ...
+
+    async def text(self, delta: str) -> None: ...
+
+    async def reset(self, note: str) -> None: ...
+
+    async def finish(self, outcome: TurnOutcome) -> None:
+        self.outcome = outcome
+
+
+@pytest.fixture
+async def table(database_url: str) -> AsyncIterator[tuple[Services, Actor, Actor]]:
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    guild, channel = random.randrange(1, 2**60), random.randrange(1, 2**60)
+    async with open_services(settings, rng=random.Random(7)) as services:
+        dm, alice, bob = (Actor(random.randrange(1, 2**60), guild, channel) for _ in range(3))
+        for who, name, klass in ((alice, "Grog", "barbarian"), (bob, "Bram", "fighter")):
+            draft = await services.characters.start_draft(
+                who, name=name, race="human", klass=klass, background="acolyte", method="standard"
+            )
+            await services.characters.create(who, draft, Choices(skills=("athletics", "perception")))
+        await services.campaign.campaigns.create(dm, "The Sunken Crypt", "grim", "a drowned chapel")
+        await services.campaign.campaigns.join(alice)
+        await services.campaign.campaigns.join(bob)
+        yield services, alice, bob
+
+
+async def test_the_narrator_spends_a_feature_the_player_invoked(table: tuple[Services, Actor, Actor]) -> None:
+    services, _, bob = table
+
+    async def hurt(_: object, sheet: Sheet, __: object) -> tuple[Sheet, None]:
+        return replace(sheet, hp_current=3), None
+
+    await services.characters.change(bob, CharacterRef(), hurt)
+    narrator = Scripted(
+        [
+            ToolCallsProposed(
+                [
+                    call(1, "use_feature", character="Bram", feature="Second Wind", amount=None),
+                    call(2, "use_feature", character="Bram", feature="Second Wind", amount=None),
+                    call(3, "use_feature", character="Bram", feature="Rage", amount=None),
+                    call(4, "use_feature", character="Grog", feature="Rage", amount=None),
+                ]
+            )
+        ]
+    )
+    turns = services.campaign.turns
+    turns.narrators.default = narrator
+    ticket = await turns.prepare(bob, "I catch my breath behind the pillar", "Bob")
+    await turns.run(ticket, Sink())
+    prompt = " ".join(str(m["content"]) for m in narrator.requests[0])
+    assert "features left: Second Wind 1/1" in prompt and "Rage 2/2" in prompt  # the party block
+    results = [json.loads(m["content"]) for m in narrator.requests[1] if m["role"] == "tool"]
+    assert [r["ok"] for r in results] == [True, False, False, False], results
+    assert results[0]["feature"] == {"character": "Bram", "used": "Second Wind", "left": 0, "maximum": 1}
+    assert "0 uses of Second Wind left" in results[1]["error"]
+    assert "no feature with uses called “Rage”" in results[2]["error"]
+    assert "Bob's turn" in results[3]["error"] or "only their own character" in results[3]["error"]
+    bram = await services.characters.get(bob)
+    assert bram.hp_current > 3 and bram.feature_spent == {"second-wind": 1}  # 1d10 + 1 healed
+    rest = await services.characters.rest(bob, CharacterRef(), "short")
+    assert rest.features_regained == ("Second Wind",) and not rest.sheet.feature_spent
+
+
+async def test_custom_counters_are_kept_on_the_sheet(table: tuple[Services, Actor, Actor]) -> None:
+    services, alice, _ = table
+    features = services.combat.features
+    await features.add_counter(alice, "Luck", 3, "long")
+    used = await features.use(alice, None, "Luck", 2)
+    assert used.uses is not None and (used.uses.left, used.uses.maximum) == (1, 3)
+    raged = await features.use(alice, None, "rage")
+    assert "Rage left: 1/2" in raged.lines[0]
+    sheet = await services.characters.get(alice)
+    assert [(c.name, c.spent) for c in sheet.counters] == [("Luck", 2)] and sheet.feature_spent == {"rage": 1}
+    assert "Rage" in [e.name for e in sheet.effects]  # raging for a minute, outside a fight too
+    assert await features.names(alice, "") == ["Rage", "Luck"]  # Reckless Attack comes at level 2
+    assert await features.remove_counter(alice, "luck") == "Luck"
+    rested = await services.characters.rest(alice, CharacterRef(), "long")
+    assert rested.features_regained == ("Rage",) and not rested.sheet.counters
