@@ -43,7 +43,8 @@ def test_homebrew_items_spells_and_a_legendary_monster_from_the_terminal(run_pla
         "/dm award item target:Aoth item:Thornblade\n/dm award item target:Aoth item:Barkskin Mail\n"
         "/character inventory action:equip item:Barkskin Mail\n/character show\n"
         "/spell prepare spell:Mud Grasp\n"
-        "/dm-combat start\n/dm-combat add monster:Mire Wyrm\n/dm-combat add monster:Goblin\n/combat join\n"
+        "/dm-combat start\n/dm-combat add monster:Mire Wyrm\n"
+        "/dm-combat add monster:Goblin hit_points:90\n/combat join\n"  # it lives through all of it
         "/dm-combat move name:Aoth initiative:20\n/dm-combat move name:Goblin initiative:10\n"
         "/dm-combat move name:Mire Wyrm initiative:5\n"
         "/combat next\n/cast spell:Mud Grasp targets:Goblin\n"
