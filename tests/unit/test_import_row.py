@@ -12,7 +12,7 @@ from bot.data.srd import load_srd
 from bot.engine import effects, homebrew
 from bot.engine.character_export import export_bytes, to_export
 from bot.engine.character_import import new_row, read_upload
-from bot.engine.sheet import ActiveCondition, Item, Sheet, Spells, to_sheet
+from bot.engine.sheet import ActiveCondition, Counter, Item, Sheet, Spells, to_sheet
 from persistence.models import Character
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "CHARACTER_FORMAT.md"
@@ -47,6 +47,7 @@ def full_sheet() -> Sheet:
         effects=(effects.make("Blessing", attack="1d4"),),
         subclass="champion",
         custom={"source": "test", "features": ["Defense"]},
+        counters=(Counter("Luck", 3, "long", 1),),
     )
 
 
