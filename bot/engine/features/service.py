@@ -17,6 +17,7 @@ from bot.engine.combat import hit_points as fight_hp
 from bot.engine.combat import lookups, powers, resources, saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id, condition_json
 from bot.engine.combat.loading import Fights
+from bot.engine.combat.results import TrackerState
 from bot.engine.dice import RollOutcome
 from bot.engine.features import rules
 from bot.engine.features import uses as feature_uses
@@ -44,6 +45,7 @@ class FeatureUse:
     uses: Uses | None  # what is left (None: a feature with no uses of its own)
     lines: tuple[str, ...]
     rolls: tuple[RollOutcome, ...] = ()
+    state: TrackerState | None = None  # the fight after it, when used in one (the tracker shows Rage at once)
 
 
 @dataclass
@@ -108,7 +110,7 @@ class FeatureService:
             write_back(character, use.sheet)
             fight.combat.version += 1
             self.fights.log(session, actor, use.rolls)
-            return result
+            return replace(result, state=self.fights.state(fight, for_dm=False))
 
     def on_sheet(self, sheet: Sheet, name: str, amount: int = 1) -> tuple[Sheet, FeatureUse]:
         """A feature spent on a sheet outside a fight (the narrator's `use_feature`): the sheet and what it did."""
