@@ -13,6 +13,7 @@ from bot.engine.characters import CharacterService
 from bot.engine.combat import CombatService
 from bot.engine.features import uses
 from bot.engine.features.service import FeatureService
+from bot.ui import combat_views as fights
 from bot.ui.feature_views import counter_added, feature_list_embed, feature_use_embed
 from cogs.common import actor_of
 
@@ -20,9 +21,10 @@ Reset = Literal["short", "long", "never"]
 
 
 class FeatureCog(commands.GroupCog, group_name="feature", group_description="Class features with uses, counters"):
-    def __init__(self, features: FeatureService, characters: CharacterService) -> None:
+    def __init__(self, features: FeatureService, characters: CharacterService, board: fights.TrackerBoard) -> None:
         self.features = features
         self.characters = characters
+        self.board = board  # the fight's tracker, updated after a use in a fight
         super().__init__()
 
     @app_commands.command(name="use")
@@ -41,6 +43,7 @@ class FeatureCog(commands.GroupCog, group_name="feature", group_description="Cla
         """Use a feature of your active character: in a fight it does what it does there."""
         used = await self.features.use(actor_of(interaction), interaction.channel_id, name, amount, target)
         await interaction.response.send_message(embed=feature_use_embed(used))
+        await fights.show_quietly(self.board, interaction.client, used.state)
 
     @use.autocomplete("name")
     async def name_autocomplete(self, interaction: Interaction[DMBot], current: str) -> list[app_commands.Choice[str]]:
@@ -78,4 +81,4 @@ class FeatureCog(commands.GroupCog, group_name="feature", group_description="Cla
 
 async def setup(bot: DMBot) -> None:
     combat: CombatService = bot.services.combat
-    await bot.add_cog(FeatureCog(combat.features, bot.services.characters))
+    await bot.add_cog(FeatureCog(combat.features, bot.services.characters, bot.services.board))

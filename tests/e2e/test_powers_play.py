@@ -92,6 +92,9 @@ FIGHT = f"""\
 /attack weapon:Bite target:Ogre advantage:true
 /as Player
 /dm damage target:Fern amount:15
+/as Fern
+/feature use name:Wild Shape target:end
+/as Player
 /dm-combat end
 /as Tordek
 /character rest kind:short
@@ -162,6 +165,7 @@ def test_rage_sneak_attack_extra_attack_smite_flurry_wild_shape_and_rests(run_pl
     carried = 15 - (int(wolf_hp.group(1)) if wolf_hp else 11)
     assert f"The Wolf drops to 0 HP: Fern changes back; {carried} damage carries over" in dropped
     assert f"Fern: ❤️ {17 - carried}/17 HP" in dropped
+    assert "Fern is in their own shape" in replies(out, "/feature use name:Wild Shape target:end")[0]
 
     tordek_rest = replies(out, "/character rest kind:short")[0]
     assert "Back: Action Surge." in tordek_rest

@@ -24,6 +24,7 @@ from bot.engine.combat.hit_points import heal, hurt
 from bot.engine.combat.loading import Fights
 from bot.engine.dice import RollOutcome
 from bot.engine.effects import Effect
+from bot.engine.features import rules as feature_rules
 from bot.engine.sheet import write_back
 from bot.engine.wording import counted
 from bot.errors import InvalidInput
@@ -256,7 +257,10 @@ class Resolver:
             damage = None
             if shared is not None:
                 taken = cr.modify_damage(shared.total, spell.damage_type, creature.defences, SPELL_SOURCE)
-                if save.success:
+                evades = creature.sheet is not None and feature_rules.evasion(creature.sheet)
+                if evades and spell.save.ability == "dex" and spell.save.success == "half":  # Evasion
+                    taken = replace(taken, amount=0 if save.success else taken.amount // 2)
+                elif save.success:
                     taken = replace(taken, amount=taken.amount // 2 if spell.save.success == "half" else 0)
                 damage = hurt(fight, row, [taken], critical=False) if taken.amount > 0 else None
             effect = None

@@ -28,7 +28,7 @@ from persistence.models import CampaignEvent, Combatant
 from persistence.repositories import CombatRepository, EventRepository, PartyRepository
 
 FIGHT_KINDS = frozenset({"fight", "fight_step"})
-COMBAT_FIELDS = ("status", "round", "turn_index", "sunlight")
+COMBAT_FIELDS = ("status", "round", "turn_index", "sunlight", "turn_state")  # turn_state: attacks made this turn
 COMBATANT_FIELDS = (
     "kind",
     "character_id",
@@ -157,7 +157,7 @@ async def undo_last(session: AsyncSession, event: CampaignEvent) -> list[str]:
         if running is not None:
             raise InvalidInput("Another fight is running here now; end it before undoing the end of this one.")
     if combat is not None:
-        for name in COMBAT_FIELDS:
+        for name in (n for n in COMBAT_FIELDS if n in after["combat"]):  # events before 0016 lack turn_state
             if getattr(combat, name) == after["combat"][name]:
                 setattr(combat, name, before["combat"][name])
         combat.version += 1

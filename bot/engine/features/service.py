@@ -17,6 +17,7 @@ from bot.engine.combat import hit_points as fight_hp
 from bot.engine.combat import lookups, powers, resources, saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id, condition_json
 from bot.engine.combat.loading import Fights
+from bot.engine.combat.results import TrackerState
 from bot.engine.dice import RollOutcome
 from bot.engine.features import rules
 from bot.engine.features import uses as feature_uses
@@ -27,6 +28,7 @@ from bot.errors import InvalidInput, NotFound
 from persistence.models import Combatant
 
 BARDIC_ROUNDS = 100  # ten minutes
+REVERT_WORDS = ("end", "revert", "back", "none")  # `/feature use name:Wild Shape target:end` changes back
 # Features used through a command that spend another's points, or nothing: (name, class, level, spends, amount)
 ACTIONS: dict[str, tuple[str, str, int, str | None, int]] = {
     "reckless-attack": ("Reckless Attack", "barbarian", 2, None, 0),
@@ -43,6 +45,7 @@ class FeatureUse:
     uses: Uses | None  # what is left (None: a feature with no uses of its own)
     lines: tuple[str, ...]
     rolls: tuple[RollOutcome, ...] = ()
+    state: TrackerState | None = None  # the fight after it, when used in one (the tracker shows Rage at once)
 
 
 @dataclass
@@ -107,7 +110,7 @@ class FeatureService:
             write_back(character, use.sheet)
             fight.combat.version += 1
             self.fights.log(session, actor, use.rolls)
-            return result
+            return replace(result, state=self.fights.state(fight, for_dm=False))
 
     def on_sheet(self, sheet: Sheet, name: str, amount: int = 1) -> tuple[Sheet, FeatureUse]:
         """A feature spent on a sheet outside a fight (the narrator's `use_feature`): the sheet and what it did."""
@@ -120,6 +123,8 @@ class FeatureService:
         action = ACTIONS.get(key) or next((a for a in ACTIONS.values() if a[0].casefold() == name.casefold()), None)
         if action is not None:
             return self._action(use, action)
+        if key == "wild-shape" and (target or "").casefold().strip() in REVERT_WORDS:
+            return self._revert(use)
         use.sheet, left = feature_uses.spend(use.sheet, name, amount)
         effect = EFFECTS.get(left.key)
         if effect is not None:
@@ -311,6 +316,16 @@ class FeatureService:
         use.sheet = replace(use.sheet, slots_current=tuple(current))
         got = ", ".join(f"level {n}" for n in back) or "none (no spent slots it can recover)"
         use.lines.append(f"📖 Arcane Recovery: slots back: {got}. {_left(left)}")
+
+    def _revert(self, use: _Use) -> FeatureUse:
+        """The druid changes back (a bonus action), spending nothing."""
+        _, row = _require_fight(use, "Changing back from Wild Shape")
+        shape = wild_shape.beast(row)
+        if shape is None:
+            raise InvalidInput(f"{use.sheet.name} is in their own shape.")
+        wild_shape.end(row)
+        use.lines.append(f"{use.sheet.name} changes back from the {shape['name']}'s shape.")
+        return FeatureUse(use.sheet.name, "Wild Shape", feature_uses.find(use.sheet, "wild-shape"), tuple(use.lines))
 
     def _heal(self, use: _Use, target: str | None, amount: int) -> str:
         """Heal the user (or, in a fight, the target combatant); the sheet in `use` stays current."""
