@@ -14,11 +14,11 @@ from typing import Any
 
 from bot.data.srd import DamageRoll, Weapon
 from bot.engine import effects
+from bot.engine.class_levels import level_in
 from bot.engine.combat.fight import Creature, Fight, character_id
 from bot.engine.combat.results import DamageReport
 from bot.engine.dice import Advantage
 from bot.engine.features import rules as powers
-from bot.engine.features.uses import level_in
 from bot.engine.sheet import AttackLine, Sheet, to_sheet, write_back
 from bot.engine.wording import counted
 from bot.errors import InvalidInput

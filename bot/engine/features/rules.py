@@ -4,8 +4,8 @@ bot.engine.combat.powers and the attack path)."""
 from __future__ import annotations
 
 from bot.engine import effects, rules
+from bot.engine.class_levels import level_in
 from bot.engine.effects import Effect
-from bot.engine.features.uses import level_in
 from bot.engine.sheet import Sheet
 
 RAGE = "Rage"

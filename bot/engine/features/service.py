@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import combat_rules as cr
 from bot.engine import effects, hit_points
 from bot.engine.characters import CharacterRef, CharacterService, Pending
+from bot.engine.class_levels import level_in
 from bot.engine.combat import hit_points as fight_hp
 from bot.engine.combat import lookups, powers, resources, saves, wild_shape
 from bot.engine.combat.fight import Fight, character_id, condition_json
@@ -22,7 +23,7 @@ from bot.engine.dice import RollOutcome
 from bot.engine.features import rules
 from bot.engine.features import uses as feature_uses
 from bot.engine.features.data import UNLIMITED
-from bot.engine.features.uses import Uses, level_in
+from bot.engine.features.uses import Uses
 from bot.engine.sheet import Actor, Sheet, write_back
 from bot.errors import InvalidInput, NotFound
 from persistence.models import Combatant

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from bot.engine.class_levels import level_in
 from bot.engine.features.data import BY_KEY, RESOURCES, Level, Reset, Resource
 from bot.engine.sheet import Counter, Sheet
 from bot.engine.wording import counted
@@ -16,12 +17,6 @@ MAX_COUNTER_NAME = 32
 MAX_COUNTER_VALUE = 999
 RESETS: tuple[Reset, ...] = ("short", "long", "never")
 RESET_WORDS = {"short": "short rest", "long": "long rest", "never": "never resets"}
-
-
-def level_in(sheet: Sheet, class_index: str) -> int:
-    """The character's level in a class (one class until multiclassing: the lead points this at
-    `bot.engine.class_levels.level_in` at the merge)."""
-    return sheet.level if sheet.class_index == class_index else 0
 
 
 @dataclass(frozen=True)
