@@ -117,3 +117,15 @@ def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: P
     assert "✨ Tordek is back with 1 HP." in between(out, "/dm revive target:Tordek")
     outside = out.split("> /dm damage target:Tordek amount:1\n")[1]
     assert re.search(r"Tordek — death save: \d+", outside)  # outside a fight, /deathsave rolls
+
+
+def test_a_gain_waiting_for_the_dm_is_news_not_a_warning(run_play: PlayRun) -> None:
+    """In a campaign a player's own gain waits for the DM: said as "⏳ Asked the DM…", not "⚠️ ⏳ Asked…"
+    (the error boundary marked every refusal ⚠️, even one the engine had marked itself)."""
+    script = CREATE.replace(
+        "/campaign create name:Goblin Hill\n", "/as Dana\n/campaign create name:Goblin Hill\n/as Player\n"
+    )
+    result = run_play(script + "/character inventory action:add item:Greataxe\n/quit\n")
+    out = result.stdout
+    asked = between(out, "/character inventory action:add item:Greataxe")
+    assert "⏳ Asked the DM: 1 × Greataxe for Tordek" in asked and "⚠️" not in asked, asked
