@@ -129,3 +129,15 @@ def test_a_gain_waiting_for_the_dm_is_news_not_a_warning(run_play: PlayRun) -> N
     out = result.stdout
     asked = between(out, "/character inventory action:add item:Greataxe")
     assert "⏳ Asked the DM: 1 × Greataxe for Tordek" in asked and "⚠️" not in asked, asked
+
+
+def test_the_sheet_shows_what_is_attuned(run_play: PlayRun) -> None:
+    """An attuned magic item leads the sheet's inventory, marked (it was lost among 20 items, unmarked)."""
+    script = CREATE + (
+        "/dm award item target:Tordek item:Cloak of Protection\n"
+        "/character inventory action:attune item:Cloak of Protection\n/character show\n/quit\n"
+    )
+    out = run_play(script).stdout
+    sheet = between(out, "/character show")
+    assert "Cloak of Protection *(attuned)*" in sheet or "Cloak of Protection (attuned)" in sheet, sheet
+    assert sheet.index("Cloak of Protection") < sheet.index("Backpack"), sheet
