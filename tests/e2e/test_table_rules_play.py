@@ -141,3 +141,24 @@ def test_the_sheet_shows_what_is_attuned(run_play: PlayRun) -> None:
     sheet = between(out, "/character show")
     assert "Cloak of Protection *(attuned)*" in sheet or "Cloak of Protection (attuned)" in sheet, sheet
     assert sheet.index("Cloak of Protection") < sheet.index("Backpack"), sheet
+
+
+def test_a_potion_in_a_fight_is_drunk_on_its_drinkers_turn(run_play: PlayRun) -> None:
+    """Drinking a potion takes an action: in a fight, on the character's own turn, as an attack is (it was
+    drunk before round 1 and on a goblin's turn)."""
+    script = CREATE.replace(
+        "/campaign create name:Goblin Hill\n", "/as Dana\n/campaign create name:Goblin Hill\n/as Player\n"
+    )
+    script += (
+        "/as Dana\n/dm award item target:Tordek item:potion of healing quantity:3\n/dm damage target:Tordek amount:6\n"
+        "/dm-combat start\n/dm-combat add monster:goblin\n/as Player\n/combat join\n"
+        "/character use-item item:Potion of Healing\n"  # before round 1: refused
+        "/as Dana\n/dm-combat move name:Goblin position:1\n/combat next\n"
+        "/as Player\n/character use-item item:Potion of Healing\n"  # the goblin's turn: refused
+        "/as Dana\n/combat next\n/as Player\n/character use-item item:Potion of Healing\n/quit\n"  # Tordek's turn
+    )
+    out = run_play(script).stdout
+    early, on_goblins, on_his = out.split("> /character use-item item:Potion of Healing")[1:4]
+    assert "The fight hasn't started" in early.split("> ", 1)[0], early
+    assert "It's Goblin's turn; Tordek uses it on their own turn." in on_goblins.split("> ", 1)[0], on_goblins
+    assert "Tordek drinks a Potion of Healing" in on_his.split("> ", 1)[0], on_his
