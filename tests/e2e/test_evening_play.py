@@ -71,8 +71,8 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert not [e for e in PYTHON_ERRORS if e in out + result.stderr], out
-    expected = ("New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign", "👹 Goblin")
-    expected += ("↕️ Tordek moves",)  # the DM's private replies: what the DM asked for
+    expected = ["New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign", "👹 Goblin"]
+    expected.append("↕️ Tordek moves")  # the DM's private replies: what the DM asked for
     unexpected = [r for r in ephemeral_replies(out) if not any(e in r for e in expected)]
     assert not unexpected, unexpected  # no error reply a user would not expect
     assert out.count("— Turn ") == 7  # seven narrated turns (the line's action is not one)
