@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import unicodedata
 import uuid
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -78,10 +79,15 @@ class DMTree(app_commands.CommandTree["DMBot"]):
             log.warning("could not deliver the error reply", outcome=outcome)
 
 
+def marked(message: str) -> str:
+    """A refusal marked ⚠️, unless the engine gave it its own mark ("⏳ Asked the DM: …" is no warning)."""
+    return message if message[:1] and unicodedata.category(message[0]) == "So" else f"⚠️ {message}"
+
+
 def describe_failure(cause: BaseException) -> tuple[Outcome, str]:
     """What the user is told (and the metric's outcome); unexpected errors are logged with an id."""
     if isinstance(cause, GameError):
-        return "game_error", f"⚠️ {cause.message}"
+        return "game_error", marked(cause.message)
     if isinstance(cause, app_commands.TransformerError):
         return "game_error", describe_bad_option(cause)
     if isinstance(cause, app_commands.AppCommandError) and not isinstance(cause, app_commands.CommandInvokeError):

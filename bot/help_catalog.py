@@ -175,7 +175,7 @@ CATALOG: tuple[CommandHelp, ...] = (
     _player(
         "characters",
         "/character use-item item:<item you carry> [name:<character>]",
-        "Use an item: a potion of healing heals by its dice (at 0 HP it gets you up).",
+        "Drink a potion of healing (its dice heal, even at 0 HP); in a fight, on your turn.",
         "/character use-item item:Potion of Healing",
     ),
     _player(

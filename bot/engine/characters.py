@@ -439,6 +439,7 @@ class CharacterService:
         """Use a carried item: a potion of healing is drunk (its dice rolled and logged) and used up."""
 
         async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, items.Used]:
+            await self._check_its_turn(session, actor, sheet)
             used = items.use(sheet, item, lambda expr, label: self._logged(pending, expr, label))
             if sheet.campaign_id is not None:  # the story tells it: a potion in a fight is part of the fight
                 told = f"{sheet.name} drinks a {used.item} (+{used.healed} HP)."
@@ -446,6 +447,27 @@ class CharacterService:
             return used.sheet, used
 
         return await self._change(actor, ref, apply)
+
+    async def _check_its_turn(self, session: AsyncSession, actor: Actor, sheet: Sheet) -> None:
+        """In a running fight a character uses an item on its own turn (an action, as an attack is); the
+        campaign's DM is not held to it."""
+        if sheet.campaign_id is None:
+            return
+        repo = CombatRepository(session)
+        combat = await repo.active_for_campaign(sheet.campaign_id)
+        rows = list(await repo.combatants(combat.id)) if combat is not None else []
+        mine = next((r for r in rows if r.character_id == sheet.id), None)
+        if combat is None or mine is None or actor.user_id == await self._dm_of(sheet.campaign_id):
+            return
+        if combat.round == 0:
+            raise InvalidInput(f"The fight hasn't started: the DM starts round 1 with `/combat next`; {sheet.name} "
+                               "uses it on their turn.")  # fmt: skip
+        current = rows[min(combat.turn_index, len(rows) - 1)]
+        if current.id != mine.id:
+            raise InvalidInput(f"It's {current.name}'s turn; {sheet.name} uses it on their own turn.")
+
+    async def _dm_of(self, campaign_id: int) -> int | None:
+        return await self.campaign_dm(campaign_id) if self.campaign_dm is not None else None
 
     async def coins(self, actor: Actor, ref: CharacterRef, deltas: Mapping[str, int]) -> Sheet:
         for coin, delta in deltas.items():

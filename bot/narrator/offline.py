@@ -502,6 +502,11 @@ _PRONOUNS = (
     (re.compile(r"\bme\b", re.I), "them"),
     (re.compile(r"\bmine\b", re.I), "theirs"),
     (re.compile(r"\bI\b"), "they"),
+    (re.compile(r"\bourselves\b", re.I), "themselves"),  # the party the player speaks for
+    (re.compile(r"\bours\b", re.I), "the party's"),
+    (re.compile(r"\bour\b", re.I), "the party's"),
+    (re.compile(r"\bus\b", re.I), "the party"),
+    (re.compile(r"\bwe\b", re.I), "they"),
 )
 # The acting character's pronouns, by the first word of the sheet's "pronouns" ("she/her"); "they" by default.
 PRONOUN_SETS = {

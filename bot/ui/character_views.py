@@ -175,10 +175,11 @@ def _skills(sheet: Sheet, stats: Stats, srd: SRD) -> str:
 def _inventory(sheet: Sheet, limit: int = 12) -> str:
     def entry(item: Any) -> str:
         count = f" ×{item.quantity}" if item.quantity > 1 else ""
-        worn = " *(equipped)*" if item.equipped else ""
+        marks = [m for m, on in (("equipped", item.equipped), ("attuned", item.attuned)) if on]
+        worn = f" *({', '.join(marks)})*" if marks else ""
         return f"{safe(item.name)}{count}{worn}"
 
-    shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
+    shown = sorted(sheet.inventory, key=lambda i: (not (i.equipped or i.attuned), i.name))
     coins = " ".join(f"{sheet.coins.get(c, 0)} {c}" for c in ("pp", "gp", "ep", "sp", "cp") if sheet.coins.get(c))
     purse = f"\n💰 {coins or 'no coins'}"
     more = f" … (+{len(shown) - limit} more: `/character inventory action:list`)" if len(shown) > limit else ""
@@ -354,7 +355,7 @@ def inventory_embed(change: InventoryChange) -> discord.Embed:
 
 def inventory_lines(sheet: Sheet, srd: SRD) -> list[str]:
     """Every item carried, one line each (equipped first), for the paged list."""
-    shown = sorted(sheet.inventory, key=lambda i: (not i.equipped, i.name))
+    shown = sorted(sheet.inventory, key=lambda i: (not (i.equipped or i.attuned), i.name))
     return [items.describe(srd, i) for i in shown]
 
 

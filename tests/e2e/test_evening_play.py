@@ -42,8 +42,10 @@ EVENING = (
     "/as Mara\n/character levelup\n"
     "/as Player\n/dm revive target:Tordek\n/dm award item target:Tordek item:potion of healing\n"
     "/dm-combat start\n/dm-combat add monster:goblin count:2\n"
-    "/as Mara\n/combat join\n/as Brenna\n/combat join\n/character use-item item:Potion of Healing\n"
-    "/as Player\n/combat next\n/dm damage target:Goblin 1 amount:50\n/dm damage target:Goblin 2 amount:50\n"
+    "/as Mara\n/combat join\n/as Brenna\n/combat join\n"
+    "/as Player\n/dm-combat move name:Tordek position:1\n/combat next\n"  # Tordek's turn first, whatever he rolled
+    "/as Brenna\n/character use-item item:Potion of Healing\n"
+    "/as Player\n/dm damage target:Goblin 1 amount:50\n/dm damage target:Goblin 2 amount:50\n"
     "/dm-combat end\n/dm award xp target:party amount:600\n"
     "/as Brenna\n/character levelup\n/as Mara\n/character levelup\n/character rest kind:long\n"
     "/narrate action:I torture the last goblin scout for answers\n"
@@ -69,7 +71,8 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert not [e for e in PYTHON_ERRORS if e in out + result.stderr], out
-    expected = ("New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign", "👹 Goblin")
+    expected = ["New character:", "is ready!", "Out of character:", "📜 Goblin Road", "📦 The campaign", "👹 Goblin"]
+    expected.append("↕️ Tordek moves")  # the DM's private replies: what the DM asked for
     unexpected = [r for r in ephemeral_replies(out) if not any(e in r for e in expected)]
     assert not unexpected, unexpected  # no error reply a user would not expect
     assert out.count("— Turn ") == 7  # seven narrated turns (the line's action is not one)

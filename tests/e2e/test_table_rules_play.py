@@ -117,3 +117,48 @@ def test_death_saves_once_a_turn_heal_wakes_the_dead_wait_for_the_dm(run_play: P
     assert "✨ Tordek is back with 1 HP." in between(out, "/dm revive target:Tordek")
     outside = out.split("> /dm damage target:Tordek amount:1\n")[1]
     assert re.search(r"Tordek — death save: \d+", outside)  # outside a fight, /deathsave rolls
+
+
+def test_a_gain_waiting_for_the_dm_is_news_not_a_warning(run_play: PlayRun) -> None:
+    """In a campaign a player's own gain waits for the DM: said as "⏳ Asked the DM…", not "⚠️ ⏳ Asked…"
+    (the error boundary marked every refusal ⚠️, even one the engine had marked itself)."""
+    script = CREATE.replace(
+        "/campaign create name:Goblin Hill\n", "/as Dana\n/campaign create name:Goblin Hill\n/as Player\n"
+    )
+    result = run_play(script + "/character inventory action:add item:Greataxe\n/quit\n")
+    out = result.stdout
+    asked = between(out, "/character inventory action:add item:Greataxe")
+    assert "⏳ Asked the DM: 1 × Greataxe for Tordek" in asked and "⚠️" not in asked, asked
+
+
+def test_the_sheet_shows_what_is_attuned(run_play: PlayRun) -> None:
+    """An attuned magic item leads the sheet's inventory, marked (it was lost among 20 items, unmarked)."""
+    script = CREATE + (
+        "/dm award item target:Tordek item:Cloak of Protection\n"
+        "/character inventory action:attune item:Cloak of Protection\n/character show\n/quit\n"
+    )
+    out = run_play(script).stdout
+    sheet = between(out, "/character show")
+    assert "Cloak of Protection *(attuned)*" in sheet or "Cloak of Protection (attuned)" in sheet, sheet
+    assert sheet.index("Cloak of Protection") < sheet.index("Backpack"), sheet
+
+
+def test_a_potion_in_a_fight_is_drunk_on_its_drinkers_turn(run_play: PlayRun) -> None:
+    """Drinking a potion takes an action: in a fight, on the character's own turn, as an attack is (it was
+    drunk before round 1 and on a goblin's turn)."""
+    script = CREATE.replace(
+        "/campaign create name:Goblin Hill\n", "/as Dana\n/campaign create name:Goblin Hill\n/as Player\n"
+    )
+    script += (
+        "/as Dana\n/dm award item target:Tordek item:potion of healing quantity:3\n/dm damage target:Tordek amount:6\n"
+        "/dm-combat start\n/dm-combat add monster:goblin\n/as Player\n/combat join\n"
+        "/character use-item item:Potion of Healing\n"  # before round 1: refused
+        "/as Dana\n/dm-combat move name:Goblin position:1\n/combat next\n"
+        "/as Player\n/character use-item item:Potion of Healing\n"  # the goblin's turn: refused
+        "/as Dana\n/combat next\n/as Player\n/character use-item item:Potion of Healing\n/quit\n"  # Tordek's turn
+    )
+    out = run_play(script).stdout
+    early, on_goblins, on_his = out.split("> /character use-item item:Potion of Healing")[1:4]
+    assert "The fight hasn't started" in early.split("> ", 1)[0], early
+    assert "It's Goblin's turn; Tordek uses it on their own turn." in on_goblins.split("> ", 1)[0], on_goblins
+    assert "Tordek drinks a Potion of Healing" in on_his.split("> ", 1)[0], on_his

@@ -23,7 +23,7 @@ from bot.narrator import (
     offline_templates,
     offline_voice,
 )
-from bot.narrator.offline import DEFAULT_SCENE, agree, is_plural
+from bot.narrator.offline import DEFAULT_SCENE, action_phrase, agree, is_plural
 
 ROOT = Path(__file__).parents[2]
 # The local Discord and the test bed speak to developers, not players (and may not import the engine).
@@ -143,3 +143,11 @@ def _text(event: object) -> TypeGuard[TextDelta]:
 
 def _calls(event: object) -> list[ProposedCall]:
     return list(event.calls) if isinstance(event, ToolCallsProposed) else []
+
+
+def test_an_action_told_in_the_third_person_speaks_of_the_party_too() -> None:
+    """ "Kira tries to persuade the ghost to let us pass": the player's "us" and "our" are the party's."""
+    told = action_phrase("I try to persuade the ghost to let us pass", "Kira")
+    assert told == "persuade the ghost to let the party pass"
+    assert action_phrase("I guard our camp", "Kira") == "guard the party's camp"
+    assert action_phrase("I tell the guard we are pilgrims", "Kira") == "tell the guard they are pilgrims"
