@@ -776,3 +776,45 @@ async def test_a_character_leaving_the_campaign_mid_fight_keeps_its_spells(arena
     await arena.session.services.campaign.campaigns.leave(arena.actor("alice"))
     after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
     assert [(e.name, e.rounds) for e in after] == [("Mage Armor", 8 * 600)]
+
+
+async def test_spare_the_dying_lesser_restoration_and_revivify(arena: Arena) -> None:
+    sera = await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("spare-the-dying", "light", "guidance"),
+        spells=("bless", "cure-wounds"),
+    )
+    for _ in range(4):  # level 5: third-level slots
+        await arena.run("character levelup")
+    for spell in ("Lesser Restoration", "Revivify"):
+        await arena.run("spell prepare", {"spell": spell})
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), joining=("alice", "bob"))
+    combat, dm, characters = (
+        arena.session.services.combat,
+        arena.actor("dungeonmaster"),
+        arena.session.services.characters,
+    )
+    await arena.turn_of(combat_id, "Sera")
+
+    await combat.set_condition(dm, combat_id, "Tordek", "poisoned", add=True)
+    restored = text(await arena.run("cast", {"spell": "Lesser Restoration", "targets": "Tordek"}))
+    assert "no longer poisoned" in restored
+    assert not (await characters.get(tordek)).conditions
+    await combat.damage(dm, arena.campaign, "Tordek", 12)  # 12 HP: down to 0, dying
+    spared = text(await arena.run("cast", {"spell": "Spare the Dying", "targets": "Tordek"}))
+    assert "stable at 0 HP" in spared
+    assert (await characters.get(tordek)).death_successes == 3
+    await combat.damage(dm, arena.campaign, "Tordek", 12)  # at 0 HP, damage of his HP maximum kills him
+    assert (await characters.get(tordek)).death_failures >= 3
+    back = text(await arena.run("cast", {"spell": "Revivify", "targets": "Tordek"}))
+    assert "returns to life with 1 HP" in back and "L3 1" in back  # a level-5 cleric: two 3rd-level slots
+    alive = await characters.get(tordek)
+    assert (alive.hp_current, alive.death_failures, alive.death_successes) == (1, 0, 0)
+    del sera
