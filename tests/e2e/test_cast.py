@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from bot.engine import effects
 from bot.engine.characters import CharacterRef
+from bot.engine.combat import MonsterPlan
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -624,6 +625,16 @@ async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(are
     assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
     rows = await arena.rows(combat_id)
     assert rows["Mage"].spells_used == {"5": 1, "3": 1}
+    options = await combat.monster_options(combat_id)
+    assert options is not None and {"Cast Fire Bolt", "Cast Fireball", "Dagger"} <= set(options.actions)
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mage")
+    told = await combat.run_monster_turn(dm, combat_id, random.Random(1), MonsterPlan("Mage", "Cast Fire Bolt", "Lia"))
+    assert (told.action, told.chosen_by, [o.target for o in told.casts[0].outcomes]) == (
+        "Cast Fire Bolt",
+        "narrator",
+        ["Lia"],
+    )
     await combat.end(dm, combat_id)
 
     await make(arena.session, "carol", "Mira", "wizard", ("arcana", "history"), **WIZARD)
