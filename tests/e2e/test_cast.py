@@ -829,3 +829,27 @@ async def test_spare_the_dying_lesser_restoration_and_revivify(arena: Arena) -> 
     alive = await characters.get(tordek)
     assert (alive.hp_current, alive.death_failures, alive.death_successes) == (1, 0, 0)
     del sera
+
+
+async def test_heroism_keeps_fear_off(arena: Arena) -> None:
+    """SRD Heroism: the creature is immune to being frightened (a failed save against Fear does nothing)."""
+    await make(arena.session, "alice", "Ser Ana", "paladin", ("athletics", "persuasion"))
+    await arena.run("character levelup")
+    await arena.run("spell prepare", {"spell": "Heroism"})
+    await make(arena.session, "bob", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    for _ in range(4):
+        await arena.run("character levelup", user="bob")
+    await arena.run("spell learn", {"spell": "Fear"}, user="bob")
+    await arena.run("spell prepare", {"spell": "Fear"}, user="bob")
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Ser Ana")
+    await arena.run("cast", {"spell": "Heroism", "targets": "Ser Ana"})
+    await arena.turn_of(combat_id, "Mira")
+    arena.dice.force(1, 1)  # both fail their WIS saves against DC 14
+    fear = text(await arena.run("cast", {"spell": "Fear", "targets": "Ser Ana, Goblin"}, user="bob"))
+    assert "Ser Ana fails" in fear and "Goblin fails" in fear
+    rows = await arena.rows(combat_id)
+    assert "Fear" in [e.name for e in effects.load(rows["Goblin"].effects)]
+    assert "Fear" not in [e.name for e in effects.load(rows["Ser Ana"].effects)]

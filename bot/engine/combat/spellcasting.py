@@ -290,14 +290,15 @@ class Resolver:
         return effect
 
     def _warded(self, caster: Caster, target: Creature) -> set[str]:
-        """SRD Protection from Evil and Good: the warded creature can't be charmed or frightened by an
-        aberration, celestial, elemental, fey, fiend or undead."""
+        """Conditions the target's spells keep off: Heroism's fear; Protection from Evil and Good's charm and
+        fear by an aberration, celestial, elemental, fey, fiend or undead."""
+        kept = {"frightened"} if any(e.key == "heroism" for e in target.effects) else set()
         if caster.row.kind != "monster":
-            return set()
+            return kept
         kind = self.fights.monster_of(caster.row).type
         if any(kind in e.from_types for e in target.effects):
-            return set(spell_effects.WARDED_CONDITIONS)
-        return set()
+            kept |= set(spell_effects.WARDED_CONDITIONS)
+        return kept
 
     def _healing(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
