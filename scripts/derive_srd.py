@@ -1024,8 +1024,11 @@ HAND_TIMED_EFFECT_SPELLS = frozenset(
     }
 )
 # Spells the engine resolves by rules of their own (`bot.engine.combat.spellcasting`): Color Spray's pool
-# of hit points (as Sleep's), the power words by the target's hit points.
-HAND_RULED_SPELLS = frozenset({"color-spray", "power-word-stun", "power-word-kill"})
+# of hit points (as Sleep's), the power words by the target's hit points, and the spells that undo
+# (Spare the Dying stabilises, Revivify brings back, Lesser Restoration ends a condition).
+HAND_RULED_SPELLS = frozenset(
+    {"color-spray", "power-word-stun", "power-word-kill", "spare-the-dying", "revivify", "lesser-restoration"}
+)
 CONDITION_NAMES = (
     "blinded",
     "charmed",
@@ -1165,7 +1168,7 @@ META = {
         "tables.encounter_thresholds and encounter_multipliers (5e DMG; not part of SRD 5.1)",
         "conditions[].effects (structured summary of SRD 5.1 Conditions)",
         "spells[].automation: the timed-effect spells (bot.engine.spell_effects) and those resolved by rules "
-        "of their own (Color Spray, the power words) are 'full'",
+        "of their own (Color Spray, the power words, Spare the Dying, Revivify, Lesser Restoration) are 'full'",
     ],
 }
 

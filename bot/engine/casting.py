@@ -23,7 +23,12 @@ RITUAL_FROM = {"bard": "known", "cleric": "prepared", "druid": "prepared", "wiza
 PACT_MAGIC = frozenset({"warlock"})  # all slots of one level, back after a short rest
 CANTRIP_STEPS = (1, 5, 11, 17)  # character levels where cantrips grow (Eldritch Blast: one more beam)
 MAX_TARGETS = 12
-POWER_WORDS = ("power-word-stun", "power-word-kill")  # a word at one creature: no roll, its hit points decide
+POWER_WORDS = ("power-word-stun", "power-word-kill")
+RESTORING = (
+    "spare-the-dying",
+    "revivify",
+    "lesser-restoration",
+)  # spells that undo: by `spellcasting._restore`  # a word at one creature: no roll, its hit points decide
 CAST_ACTION = "Cast "  # `/dm-combat act action:Cast Fireball`: a monster's spell, as one of its actions
 _MOD = re.compile(r"\s*\+\s*MOD\b")
 
@@ -198,6 +203,7 @@ def needs_target(spell: Spell) -> bool:
         or spell.conditions
         or attack_type(spell)
         or spell.index in POWER_WORDS
+        or spell.index in RESTORING
     )
 
 

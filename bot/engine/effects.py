@@ -164,8 +164,8 @@ def tick(
     effects: Sequence[Effect], creature: str, phase: Phase, *, holder: str | None = None, present: Collection[str] = ()
 ) -> tuple[tuple[Effect, ...], tuple[str, ...]]:
     """The turn of the creature keyed `creature` starts or ends: effects ticking then lose a round. On the
-    turns of their `holder`, effects whose clock-keeper is not in the fight (`present`: a Bless cast before
-    it by someone who stayed out) tick too, so that nothing outlasts its rounds.
+    turns of their `holder`, effects whose clock-keeper takes no turns in the fight (`present`: a Bless cast before
+    it by someone who stayed out, or has died) tick too, so that nothing outlasts its rounds.
 
     Returns the effects kept and the names of those that ran out.
     """

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from bot.engine import effects
 from bot.engine.characters import CharacterRef
+from bot.engine.combat import MonsterPlan
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor
 from bot.errors import InvalidInput
@@ -638,6 +639,16 @@ async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(are
     assert second.casts[0].slots_left[:5] == (4, 3, 2, 3, 0)
     rows = await arena.rows(combat_id)
     assert rows["Mage"].spells_used == {"5": 1, "3": 1}
+    options = await combat.monster_options(combat_id)
+    assert options is not None and {"Cast Fire Bolt", "Cast Fireball", "Dagger"} <= set(options.actions)
+    await combat.next_turn(dm, combat_id)
+    await arena.turn_of(combat_id, "Mage")
+    told = await combat.run_monster_turn(dm, combat_id, random.Random(1), MonsterPlan("Mage", "Cast Fire Bolt", "Lia"))
+    assert (told.action, told.chosen_by, [o.target for o in told.casts[0].outcomes]) == (
+        "Cast Fire Bolt",
+        "narrator",
+        ["Lia"],
+    )
     await combat.end(dm, combat_id)
 
     await make(arena.session, "carol", "Mira", "wizard", ("arcana", "history"), **WIZARD)
@@ -790,3 +801,69 @@ async def test_a_character_leaving_the_campaign_mid_fight_keeps_its_spells(arena
     await arena.session.services.campaign.campaigns.leave(arena.actor("alice"))
     after = (await arena.session.services.characters.get(arena.actor("alice"))).effects
     assert [(e.name, e.rounds) for e in after] == [("Mage Armor", 8 * 600)]
+
+
+async def test_spare_the_dying_lesser_restoration_and_revivify(arena: Arena) -> None:
+    sera = await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("spare-the-dying", "light", "guidance"),
+        spells=("bless", "cure-wounds"),
+    )
+    for _ in range(4):  # level 5: third-level slots
+        await arena.run("character levelup")
+    for spell in ("Lesser Restoration", "Revivify"):
+        await arena.run("spell prepare", {"spell": spell})
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), joining=("alice", "bob"))
+    combat, dm, characters = (
+        arena.session.services.combat,
+        arena.actor("dungeonmaster"),
+        arena.session.services.characters,
+    )
+    await arena.turn_of(combat_id, "Sera")
+
+    await combat.set_condition(dm, combat_id, "Tordek", "poisoned", add=True)
+    restored = text(await arena.run("cast", {"spell": "Lesser Restoration", "targets": "Tordek"}))
+    assert "no longer poisoned" in restored
+    assert not (await characters.get(tordek)).conditions
+    await combat.damage(dm, arena.campaign, "Tordek", 12)  # 12 HP: down to 0, dying
+    spared = text(await arena.run("cast", {"spell": "Spare the Dying", "targets": "Tordek"}))
+    assert "stable at 0 HP" in spared
+    assert (await characters.get(tordek)).death_successes == 3
+    await combat.damage(dm, arena.campaign, "Tordek", 12)  # at 0 HP, damage of his HP maximum kills him
+    assert (await characters.get(tordek)).death_failures >= 3
+    back = text(await arena.run("cast", {"spell": "Revivify", "targets": "Tordek"}))
+    assert "returns to life with 1 HP" in back and "L3 1" in back  # a level-5 cleric: two 3rd-level slots
+    alive = await characters.get(tordek)
+    assert (alive.hp_current, alive.death_failures, alive.death_successes) == (1, 0, 0)
+    del sera
+
+
+async def test_heroism_keeps_fear_off(arena: Arena) -> None:
+    """SRD Heroism: the creature is immune to being frightened (a failed save against Fear does nothing)."""
+    await make(arena.session, "alice", "Ser Ana", "paladin", ("athletics", "persuasion"))
+    await arena.run("character levelup")
+    await arena.run("spell prepare", {"spell": "Heroism"})
+    await make(arena.session, "bob", "Mira", "wizard", ("arcana", "history"), **WIZARD)
+    for _ in range(4):
+        await arena.run("character levelup", user="bob")
+    await arena.run("spell learn", {"spell": "Fear"}, user="bob")
+    await arena.run("spell prepare", {"spell": "Fear"}, user="bob")
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    combat_id = await arena.fight(("goblin", 1), joining=("alice", "bob"))
+    await arena.turn_of(combat_id, "Ser Ana")
+    await arena.run("cast", {"spell": "Heroism", "targets": "Ser Ana"})
+    await arena.turn_of(combat_id, "Mira")
+    arena.dice.force(1, 1)  # both fail their WIS saves against DC 14
+    fear = text(await arena.run("cast", {"spell": "Fear", "targets": "Ser Ana, Goblin"}, user="bob"))
+    assert "Ser Ana fails" in fear and "Goblin fails" in fear
+    rows = await arena.rows(combat_id)
+    assert "Fear" in [e.name for e in effects.load(rows["Goblin"].effects)]
+    assert "Fear" not in [e.name for e in effects.load(rows["Ser Ana"].effects)]

@@ -154,3 +154,20 @@ def test_only_the_books_rituals_are_castable_unprepared() -> None:
     with pytest.raises(InvalidInput, match="cast it as a ritual"):
         casting.find_castable(wizard, SRD, SRD.spell("detect-magic"))
     casting.find_castable(wizard, SRD, SRD.spell("detect-magic"), ritual=True)
+
+
+def test_a_monsters_ready_spells_and_the_slot_each_would_spend() -> None:
+    from bot.engine.combat import monster_spells
+    from persistence.models import Combatant
+
+    mage = SRD.monster("mage")
+    row = Combatant(name="Mage", name_key="mage", kind="monster", spells_used={"1": 4, "5": 1})
+    ready = {s.index: slot for s, slot in monster_spells.ready(SRD, row, mage)}
+    assert ready["fire-bolt"] is None  # a cantrip
+    assert ready["magic-missile"] == 2  # its four 1st-level slots are spent: the next one up
+    assert "cone-of-cold" not in ready  # its one 5th-level slot is gone
+    glabrezu = SRD.monster("glabrezu")
+    used = Combatant(name="Glabrezu", name_key="glabrezu", kind="monster", spells_used={"uses:power-word-stun": 1})
+    innate = {s.index for s, _ in monster_spells.ready(SRD, used, glabrezu)}
+    assert "darkness" in innate and "power-word-stun" not in innate  # at will; 1/day, used
+    assert monster_spells.weapon_worth(SRD.monster("goblin")) == pytest.approx(5.5 * monster_spells.HIT_CHANCE)

@@ -225,7 +225,7 @@ class Casts:
         found: list[Combatant] = []
         for name in names:
             row = fight.find(name)
-            if row.dead or not fight.alive(row):
+            if (row.dead or not fight.alive(row)) and spell.index != "revivify":
                 raise InvalidInput(f"{row.name} is dead; pick a living target.")
             if row not in found:
                 found.append(row)

@@ -134,6 +134,9 @@ class MonsterActions:
         spell = self._spell_plan(fight, row)
         if spell is not None:
             return self._cast(session, fight, actor, row, spell)
+        if cr.pick_action(self.fights.monster_of(row)) is None and self.fights.monster_of(row).spellcasting:
+            note = f"{row.name} has no spell worth casting now and no attack: the DM describes its turn."
+            return MonsterTurn(row.name, NOTHING, (), (note,), self.fights.state(fight, for_dm=True))
         chosen = self._plan(fight, row, rng)
         return await self._act(session, fight, actor, row, chosen.action, [fight.find(chosen.target)])
 

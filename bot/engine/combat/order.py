@@ -171,7 +171,7 @@ def _tick(fight: Fight, row: Combatant, phase: cr.Phase) -> list[str]:
 
 def _tick_effects(fight: Fight, creature: str, phase: cr.Phase) -> list[str]:
     expired: list[str] = []
-    present = {r.name_key for r in fight.rows}
+    present = {r.name_key for r in fight.rows if fight.alive(r)}  # whose turns still come
     for row in fight.rows:
         before = effects.load(row.effects)
         kept, gone = effects.tick(before, creature, phase, holder=row.name_key, present=present)

@@ -74,6 +74,9 @@ class Resolver:
             self._pool(fight, caster, spell, slot, targets, done)
         elif spell.index in POWER_WORDS:
             self._power_word(fight, caster, spell, targets, done)
+        elif spell.index in casting.RESTORING:
+            for row in targets:
+                done.outcomes.append(TargetOutcome(row.name, note=_restore(fight, spell, row)))
         elif casting.shape(spell, slot, caster.level).kind == "darts":
             self._darts(fight, caster, spell, slot, targets, done)
         elif casting.attack_type(spell):
@@ -291,14 +294,15 @@ class Resolver:
         return effect
 
     def _warded(self, caster: Caster, target: Creature) -> set[str]:
-        """SRD Protection from Evil and Good: the warded creature can't be charmed or frightened by an
-        aberration, celestial, elemental, fey, fiend or undead."""
+        """Conditions the target's spells keep off: Heroism's fear; Protection from Evil and Good's charm and
+        fear by an aberration, celestial, elemental, fey, fiend or undead."""
+        kept = {"frightened"} if any(e.key == "heroism" for e in target.effects) else set()
         if caster.row.kind != "monster":
-            return set()
+            return kept
         kind = self.fights.monster_of(caster.row).type
         if any(kind in e.from_types for e in target.effects):
-            return set(spell_effects.WARDED_CONDITIONS)
-        return set()
+            kept |= set(spell_effects.WARDED_CONDITIONS)
+        return kept
 
     def _healing(
         self, fight: Fight, caster: Caster, spell: Spell, slot: int | None, targets: Sequence[Combatant], done: Resolved
@@ -341,6 +345,46 @@ def _dex_mod(creature: Creature) -> int:
         return creature.monster.modifier("dex")
     assert creature.sheet is not None
     return (creature.sheet.scores["dex"] - 10) // 2
+
+
+LESSER_RESTORATION = ("paralyzed", "blinded", "poisoned", "deafened")  # the one it ends: the worst first
+
+
+def _restore(fight: Fight, spell: Spell, row: Combatant) -> str:
+    """Spare the Dying (a dying creature becomes stable), Revivify (a creature dead within the minute returns
+    with 1 HP) and Lesser Restoration (one of blinded, deafened, paralyzed, poisoned ends, whatever its
+    source: a spell holding it ends too). What changed, or why nothing did."""
+    held = [e for e in effects.load(row.effects) if e.conditions]
+    if spell.index == "lesser-restoration":
+        own = [c["name"] for c in row.conditions or []] if row.kind == "monster" else []
+        if row.kind == "character":
+            own = [c.name for c in fight.sheet(row).conditions]
+        present = [c for c in LESSER_RESTORATION if c in own or any(c in e.conditions for e in held)]
+        if not present:
+            return "nothing to end: not blinded, deafened, paralyzed or poisoned"
+        ended = present[0]
+        row.effects = effects.dump(e for e in effects.load(row.effects) if ended not in e.conditions)
+        if row.kind == "monster":
+            row.conditions = [c for c in row.conditions or [] if c["name"] != ended]
+        else:
+            sheet = fight.sheet(row)
+            kept = tuple(c for c in sheet.conditions if c.name != ended)
+            write_back(fight.characters[character_id(row)], replace(sheet, conditions=kept))
+        return f"no longer {ended}"
+    if row.kind != "character":
+        return "unaffected: the DM decides what a monster's body does"
+    sheet = fight.sheet(row)
+    if spell.index == "spare-the-dying":
+        if sheet.hp_current > 0 or sheet.death_failures >= 3:
+            return "unaffected: only a creature dying at 0 HP is stabilised"
+        write_back(fight.characters[character_id(row)], replace(sheet, death_successes=3))
+        return "stable at 0 HP"
+    if sheet.death_failures < 3:
+        return "unaffected: Revivify brings back the dead"
+    woken = tuple(c for c in sheet.conditions if c.name != "unconscious")
+    back = replace(sheet, hp_current=1, death_successes=0, death_failures=0, conditions=woken)
+    write_back(fight.characters[character_id(row)], back)
+    return "returns to life with 1 HP (if dead no longer than a minute: the DM holds to it)"
 
 
 @dataclass(frozen=True)
