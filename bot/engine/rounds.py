@@ -12,6 +12,7 @@ two players acting at once (or two processes) never lose an action or close a ro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -130,12 +131,23 @@ class RoundService:
     db: Database
     defaults: CampaignDefaults
     clock: Callable[[], datetime] = field(default=utcnow)
+    # One change of a campaign's round at a time in this process: SQLite has no row locks (Postgres's row lock
+    # covers other processes), and two players pressing enter together must not both read the round unchanged.
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
+
+    def _lock(self, campaign_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(campaign_id, asyncio.Lock())
 
     async def submit(self, ticket: TurnTicket, *, passed: bool = False) -> RoundView:
         """The player's action (or pass) joins the open round; the round closes if it was the last one awaited or
         the round's time is up."""
         if ticket.character_id is None or ticket.character_name is None:
             raise InvalidInput("Only a party member acts in a round; as the DM, `/dm narrate` or `/dm end-round`.")
+        async with self._lock(ticket.campaign_id):
+            return await self._submit(ticket, passed)
+
+    async def _submit(self, ticket: TurnTicket, passed: bool) -> RoundView:
+        assert ticket.character_id is not None and ticket.character_name is not None
         now = self.clock()
         async with self.db.transaction() as session:
             campaign = await self._campaign(session, ticket.campaign_id)
@@ -162,13 +174,14 @@ class RoundService:
 
     async def close(self, actor: Actor) -> RoundView:
         """The DM closes the open round now: whoever has not acted passes."""
-        async with self.db.transaction() as session:
-            campaign = await CampaignRepository(session).in_channel(actor.channel_id or 0)
-            if campaign is None:
-                raise NotFound("There is no campaign in this channel. A DM starts one with `/campaign create`.")
-            if campaign.dm_id != actor.user_id:
-                raise InvalidInput(f"Only the DM of {campaign.name} closes its rounds.")
-            campaign = await self._campaign(session, campaign.id)
+        async with Reads(self.db).session() as session:
+            here = await CampaignRepository(session).in_channel(actor.channel_id or 0)
+        if here is None:
+            raise NotFound("There is no campaign in this channel. A DM starts one with `/campaign create`.")
+        if here.dm_id != actor.user_id:
+            raise InvalidInput(f"Only the DM of {here.name} closes its rounds.")
+        async with self._lock(here.id), self.db.transaction() as session:
+            campaign = await self._campaign(session, here.id)
             state = RoundState.of(campaign.round_state)
             if not state.entries:
                 raise InvalidInput(
@@ -178,7 +191,7 @@ class RoundService:
 
     async def close_due(self, campaign_id: int) -> RoundView | None:
         """The timer's call: the round closes if its time is up (None: not open, or not yet)."""
-        async with self.db.transaction() as session:
+        async with self._lock(campaign_id), self.db.transaction() as session:
             campaign = await CampaignRepository(session).get(campaign_id, lock=True)
             if campaign is None:
                 return None

@@ -5,6 +5,7 @@ acted player waits; the open round survives in the database; a retcon undoes a r
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any, cast
@@ -169,3 +170,19 @@ async def test_a_round_nobody_finishes_is_told_in_the_channel_when_its_time_is_u
     assert "Round 1" in story and "Mira" in story and "Bram holds back this round." in story, story
     assert any(e.get("title") == TRACE for e in posted[0].embeds)
     assert (await state(s)).entries == ()
+
+
+async def test_two_players_acting_at_once_make_one_round_and_one_narration(sqlite_session: SandboxSession) -> None:
+    s = sqlite_session
+    await rounds_table(s)
+    both = await asyncio.gather(
+        s.invoke("narrate", {"action": "I climb the slick bell tower"}, user="alice"),
+        s.invoke("narrate", {"action": "I sneak past the sleeping goblins"}, user="bob"),
+    )
+    for handle in both:
+        await handle.wait_for(lambda h: traced(h) or any("Waiting for" in m.content for m in h.messages), timeout=20)
+    told_it = [h for h in both if traced(h)]
+    assert len(told_it) == 1 and [h for h in both if "Waiting for" in h.content], [h.content for h in both]
+    text = told_it[0].content
+    assert "Mira" in text and "Bram" in text and "Round 1" in text, text
+    assert (await state(s)).entries == () and (await state(s)).number == 2

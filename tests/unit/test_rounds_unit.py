@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.engine.rounds import RoundState, combined_action, spotlight
 from bot.engine.sheet import Actor
 from bot.engine.turns import RoundEntry, TurnTicket, held_back
+from bot.narrator.offline import round_closer, without_closer
 
 MIRA = RoundEntry(1, "alice", 10, "Mira", "I climb the wall")
 BRAM = RoundEntry(2, "bob", 20, "Bram", "I keep watch")
@@ -52,3 +53,13 @@ def test_a_round_ticket_acts_for_each_player_and_splits_into_single_turns() -> N
         "I keep watch",
     )
     assert alone.round == () and alone.acts() == (("I keep watch", "Bram"),) and alone.actors() == frozenset()
+
+
+def test_an_acts_own_what_next_goes_and_the_round_asks_once() -> None:
+    assert without_closer("Mira climbs. What does Mira do next?") == "Mira climbs."
+    assert without_closer("Mira climbs. The next move is Mira's.") == "Mira climbs."
+    assert without_closer("Mira climbs. The old chapel waits for what comes next.") == "Mira climbs."
+    assert without_closer("Mira climbs.") == "Mira climbs."
+    assert round_closer(["Mira"]) == "What does Mira do next?"
+    assert round_closer(["Bram", "Mira", "Tess"]) == "What do Bram, Mira and Tess do next?"
+    assert round_closer([]) == ""
