@@ -149,3 +149,14 @@ async def test_a_second_class_gives_its_multiclass_proficiencies(service: Charac
     assert "thieves-tools" in up.sheet.proficiencies["tools"] and "stealth" in up.sheet.proficiencies["skills"]
     assert up.sheet.expertise == ("athletics", "perception")
     assert up.sheet.class_levels == {"fighter": 1, "rogue": 1} and up.hp_gain == 5 + 2
+
+
+async def test_a_rogues_first_expertise_may_take_thieves_tools(service: CharacterCreation) -> None:
+    draft = await service.start_draft(ACTOR, name="Sly", race="human", klass="rogue", background="acolyte",
+                                      method="standard")  # fmt: skip
+    skills = ("stealth", "perception", "acrobatics", "deception")
+    with pytest.raises(InvalidInput, match="expertise"):
+        await service.create(ACTOR, draft, Choices(skills=skills, expertise=("stealth", "arcana")))
+    sheet = await service.create(ACTOR, draft, Choices(skills=skills, expertise=("stealth", "thieves-tools")))
+    assert service.stats(sheet).skills["stealth"] == 3 + 2 * 2  # DEX 16 and double proficiency
+    assert sheet.expertise == ("stealth", "thieves-tools")
