@@ -210,11 +210,6 @@ def describe(sheet: Sheet, ask: Ask, picked: Sequence[str]) -> str:
     return ", ".join(f"{rules.ABILITY_NAMES[a]} {scores[a]} → {scores[a] + step}" for a in picked if a in scores)
 
 
-def missing(asked: Sequence[Ask], picks: Mapping[str, Sequence[str]]) -> list[str]:
-    """The labels of the choices not made yet (the view's Confirm says which)."""
-    return [a.label for a in asked if not a.low <= len(tuple(picks.get(a.key, ()))) <= a.high]
-
-
 def _check(ask: Ask, chosen: Sequence[str]) -> None:
     values = {v for v, _ in ask.options}
     bad = [c for c in chosen if c not in values]
