@@ -148,6 +148,14 @@ def shape(spell: Spell, slot: int | None, character_level: int) -> Shape:
     return Shape("single")
 
 
+def beam_bonus(sheet: Sheet | None, spell: Spell, modifier: int) -> str:
+    """Agonizing Blast (an eldritch invocation, bot.engine.choices): + the Charisma modifier to each beam."""
+    chosen = (sheet.choices.get("invocations") or ()) if sheet is not None else ()
+    if spell.index != "eldritch-blast" or "agonizing-blast" not in chosen or not modifier:
+        return ""
+    return f"{modifier:+d}"
+
+
 def attack_type(spell: Spell) -> str | None:
     """Scorching Ray is a ranged spell attack that the data doesn't mark as one."""
     return "ranged" if spell.index == "scorching-ray" else spell.attack_type
