@@ -1,6 +1,7 @@
-"""Choices through a piped `dmbot play` (issue 16): the creation draft's fighting style and dragonborn ancestry,
-the SRD's one subclass taken at once, the level-up view's Ability Score Improvement (a number picks, Confirm stores, nothing before),
-the multiclassing prerequisite refused with what it needs, and a fighter 1 / wizard 1 with 2 first-level slots."""
+"""Choices through a piped `dmbot play` (issue 16): the creation draft's fighting style and dragonborn
+ancestry, the SRD's one subclass taken at once, the level-up view's Ability Score Improvement (a number picks,
+Confirm stores, nothing before), the multiclassing prerequisite refused with what it needs, and a fighter 1 /
+wizard 1 with 2 first-level slots."""
 
 from __future__ import annotations
 
