@@ -28,6 +28,7 @@ SCRIPT = """\
 /campaign join
 /as Mara
 /dm award xp target:Kriv amount:2700
+/dm damage target:Kriv amount:10 type:fire
 /as Player
 /character levelup
 /character levelup
@@ -61,6 +62,7 @@ def test_choices_at_creation_and_level_up(run_play: PlayRun) -> None:
     created = out.split("✅ Kriv is ready!")[1].split("Player> ")[0]
     assert "AC 19" in created  # chain mail 16 + shield 2 + Defense 1
     assert "Dragonborn ancestry: Red" in created and "Breath weapon: 2d6 fire, 15 ft cone" in created
+    assert "Kriv: ❤️ 7/12 HP" in reply_to(out, "/dm damage target:Kriv amount:10 type:fire")  # red: fire halved
     assert "Kriv reaches level 2!" in reply_to(out, "/character levelup", 1)  # nothing to choose
     archetype = reply_to(out, "/character levelup", 2)  # the SRD's one archetype: nothing to choose
     assert "Kriv reaches level 3!" in archetype and "Martial Archetype: Champion" in archetype
