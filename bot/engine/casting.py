@@ -14,13 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.data.srd import SRD, Spell
-from bot.engine import effects, spell_effects, spells
+from bot.engine import class_levels, effects, spell_effects, spells
 from bot.engine.sheet import Sheet
 from bot.errors import InvalidInput
 
 # SRD 5.1: Ritual Casting (bard: spells known; cleric, druid: prepared; wizard: any ritual in the book).
 RITUAL_FROM = {"bard": "known", "cleric": "prepared", "druid": "prepared", "wizard": "book"}
-PACT_MAGIC = frozenset({"warlock"})  # all slots of one level, back after a short rest
 CANTRIP_STEPS = (1, 5, 11, 17)  # character levels where cantrips grow (Eldritch Blast: one more beam)
 MAX_TARGETS = 12
 CAST_ACTION = "Cast "  # `/dm-combat act action:Cast Fireball`: a monster's spell, as one of its actions
@@ -100,7 +99,7 @@ def slot_for(sheet: Sheet, spell: Spell, level: int | None, *, ritual: bool) -> 
             raise InvalidInput("A ritual is cast at the spell's own level.")
         return None
     slots = sheet.slots_current
-    if sheet.class_index in PACT_MAGIC:
+    if class_levels.slots_are_pact(sheet):
         pact = spells.max_spell_level(sheet.slots_max)
         if level and level != pact:
             raise InvalidInput(f"A warlock's pact slots are all level {pact}: spells are cast at level {pact}.")
@@ -112,7 +111,7 @@ def slot_for(sheet: Sheet, spell: Spell, level: int | None, *, ritual: bool) -> 
         raise InvalidInput(f"{sheet.name} has no level-{chosen} spell slots.")
     if slots[chosen - 1] <= 0:
         left = ", ".join(f"level {i} ×{n}" for i, n in enumerate(slots, start=1) if n > 0) or "none"
-        rest = "short or long" if sheet.class_index in PACT_MAGIC else "long"
+        rest = "short or long" if class_levels.slots_are_pact(sheet) else "long"
         raise InvalidInput(
             f"{sheet.name} has no level-{chosen} slots left (left: {left}). A {rest} rest restores them."
         )
