@@ -14,13 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.data.srd import SRD, Spell
-from bot.engine import effects, spell_effects, spells
+from bot.engine import class_levels, effects, spell_effects, spells
 from bot.engine.sheet import Sheet
 from bot.errors import InvalidInput
 
 # SRD 5.1: Ritual Casting (bard: spells known; cleric, druid: prepared; wizard: any ritual in the book).
 RITUAL_FROM = {"bard": "known", "cleric": "prepared", "druid": "prepared", "wizard": "book"}
-PACT_MAGIC = frozenset({"warlock"})  # all slots of one level, back after a short rest
 CANTRIP_STEPS = (1, 5, 11, 17)  # character levels where cantrips grow (Eldritch Blast: one more beam)
 MAX_TARGETS = 12
 POWER_WORDS = ("power-word-stun", "power-word-kill")
@@ -106,7 +105,7 @@ def slot_for(sheet: Sheet, spell: Spell, level: int | None, *, ritual: bool) -> 
             raise InvalidInput("A ritual is cast at the spell's own level.")
         return None
     slots = sheet.slots_current
-    if sheet.class_index in PACT_MAGIC:
+    if class_levels.slots_are_pact(sheet):
         pact = spells.max_spell_level(sheet.slots_max)
         if level and level != pact:
             raise InvalidInput(f"A warlock's pact slots are all level {pact}: spells are cast at level {pact}.")
@@ -118,7 +117,7 @@ def slot_for(sheet: Sheet, spell: Spell, level: int | None, *, ritual: bool) -> 
         raise InvalidInput(f"{sheet.name} has no level-{chosen} spell slots.")
     if slots[chosen - 1] <= 0:
         left = ", ".join(f"level {i} ×{n}" for i, n in enumerate(slots, start=1) if n > 0) or "none"
-        rest = "short or long" if sheet.class_index in PACT_MAGIC else "long"
+        rest = "short or long" if class_levels.slots_are_pact(sheet) else "long"
         raise InvalidInput(
             f"{sheet.name} has no level-{chosen} slots left (left: {left}). A {rest} rest restores them."
         )
@@ -154,6 +153,14 @@ def shape(spell: Spell, slot: int | None, character_level: int) -> Shape:
     if spell.index == "color-spray":
         return Shape("pool", 1, f"{6 + 2 * above}d10")
     return Shape("single")
+
+
+def beam_bonus(sheet: Sheet | None, spell: Spell, modifier: int) -> str:
+    """Agonizing Blast (an eldritch invocation, bot.engine.choices): + the Charisma modifier to each beam."""
+    chosen = (sheet.choices.get("invocations") or ()) if sheet is not None else ()
+    if spell.index != "eldritch-blast" or "agonizing-blast" not in chosen or not modifier:
+        return ""
+    return f"{modifier:+d}"
 
 
 def attack_type(spell: Spell) -> str | None:

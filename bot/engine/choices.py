@@ -75,7 +75,8 @@ def asks(srd: SRD, sheet: Sheet, class_index: str, class_level: int) -> tuple[As
     klass = srd.klass(class_index)
     found: list[Ask] = []
     subclass = sheet.subclass if class_index == sheet.class_index else _other_subclass(sheet, class_index)
-    if class_level == subclass_level(srd, class_index) and klass.subclasses and subclass is None:
+    # at its level, or later for a character made before levels asked for one (its features come with it)
+    if class_level >= subclass_level(srd, class_index) and klass.subclasses and subclass is None:
         options = tuple((s, srd.subclass(s).name) for s in klass.subclasses)
         flavour = srd.subclass(klass.subclasses[0]).flavor
         found.append(Ask("subclass", flavour, 1, 1, options))
@@ -208,11 +209,6 @@ def describe(sheet: Sheet, ask: Ask, picked: Sequence[str]) -> str:
     step = 2 if len(picked) == 1 else 1
     scores = sheet.scores
     return ", ".join(f"{rules.ABILITY_NAMES[a]} {scores[a]} → {scores[a] + step}" for a in picked if a in scores)
-
-
-def missing(asked: Sequence[Ask], picks: Mapping[str, Sequence[str]]) -> list[str]:
-    """The labels of the choices not made yet (the view's Confirm says which)."""
-    return [a.label for a in asked if not a.low <= len(tuple(picks.get(a.key, ()))) <= a.high]
 
 
 def _check(ask: Ask, chosen: Sequence[str]) -> None:

@@ -116,6 +116,13 @@ def pact_slots(srd: SRD, levels: Mapping[str, int]) -> tuple[int, ...]:
     return srd.spell_slots(PACT_CASTER, warlock)
 
 
+def slots_are_pact(sheet: Sheet) -> bool:
+    """Whether the sheet's slots are pact slots (all of one level, back after a short rest): a warlock's,
+    unless another class gives it slots of the multiclass table."""
+    levels = levels_by_class(sheet)
+    return PACT_CASTER in levels and _caster_level(levels) == 0
+
+
 def _caster_level(levels: Mapping[str, int]) -> int:
     """The Multiclass Spellcaster table's level: full casters' levels and half the paladin's and ranger's."""
     return sum(n for c, n in levels.items() if c in FULL_CASTERS) + sum(

@@ -223,7 +223,7 @@ class CharacterCreation(CharacterService):
         subrace = self._subrace(draft, choices.subrace)
         skills = self._skills(draft, choices)
         bonuses = self._bonuses(draft, subrace, choices.bonus_abilities)
-        expertise = _expertise(draft.klass, skills, choices.expertise)
+        expertise = _expertise(draft.klass, expertise_options(draft, skills), choices.expertise)
         final = rules.final_scores(scores, bonuses)
         con_mod = rules.modifier(final["con"])
         hp = rules.hp_first_level(draft.klass.hit_die, con_mod, per_level_bonus=toughness(subrace))
@@ -448,11 +448,22 @@ def _pick(chosen: Sequence[str], options: Sequence[str], count: int, what: str) 
     return picked
 
 
+def has_first_level_expertise(klass: CharacterClass) -> bool:
+    return "Expertise" in klass.level(1).features
+
+
+def expertise_options(draft: Draft, skills: Sequence[str]) -> tuple[str, ...]:
+    """What a rogue's level-1 Expertise may double: its proficient skills (class, race, background picks)
+    and thieves' tools (SRD: two skills, or one skill and thieves' tools)."""
+    fixed = (*draft.background.skill_proficiencies, *draft.race.proficiencies.skills)
+    return (*dict.fromkeys((*skills, *fixed)), "thieves-tools")
+
+
 def _expertise(klass: CharacterClass, skills: Sequence[str], chosen: Sequence[str]) -> tuple[str, ...]:
     """Classes with Expertise at level 1 (rogue) may pick two proficient skills; optional here."""
     if not chosen:
         return ()
-    if "Expertise" not in klass.level(1).features:
+    if not has_first_level_expertise(klass):
         raise InvalidInput(f"A level-1 {klass.name} has no Expertise.")
     return _pick(chosen, skills, 2, "expertise skills (from your proficient skills)")
 

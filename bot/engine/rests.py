@@ -19,7 +19,6 @@ from bot.engine.wording import counted
 from bot.errors import InvalidInput
 
 RestKind = Literal["short", "long"]
-SHORT_REST_SLOT_CLASSES = ("warlock",)  # Pact Magic slots come back on a short rest
 SHORT_REST_ROUNDS = 600  # an hour, in the rounds timed effects count (10 a minute)
 LONG_REST_ROUNDS = 4800  # 8 hours
 
@@ -49,7 +48,6 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
             f"{sheet.name} is at full HP ({sheet.hp_current}/{sheet.hp_max}): there is nothing for hit dice to heal. "
             "Rest without `dice:`."
         )
-    klass = srd.klass(sheet.class_index)
     con_mod = rules.modifier(sheet.scores["con"])
     outcome = None
     healed = 0
@@ -58,7 +56,7 @@ def short_rest(sheet: Sheet, srd: SRD, dice: int, roll: Callable[[str], RollOutc
         outcome = roll(f"{class_levels.hit_dice_to_spend(srd, sheet, dice)}{bonus}")
         healed = max(0, outcome.total)
     current = rules.heal(sheet.hp_current, sheet.hp_max, healed)
-    slots = sheet.slots_max if klass.index in SHORT_REST_SLOT_CLASSES else sheet.slots_current
+    slots = sheet.slots_max if class_levels.slots_are_pact(sheet) else sheet.slots_current  # Pact Magic
     revived = current > 0 and sheet.hp_current <= 0
     new = replace(
         sheet,

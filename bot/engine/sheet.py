@@ -126,7 +126,7 @@ class Sheet:
     pronouns: str = ""  # "she/her", "he/him", "they/them", ...; empty: the narrators say "they"
     spells: Spells = Spells()
     effects: tuple[Effect, ...] = ()  # timed effects outside a fight (Mage Armor), by `bot.engine.effects`
-    subclass: str | None = None  # an SRD subclass index (set by an import; levelling does not pick one yet)
+    subclass: str | None = None  # an SRD subclass index of the first class (bot.engine.choices, or an import)
     # What an imported sheet kept outside the SRD, shown to its player and DM (see bot.engine.character_import)
     custom: Mapping[str, Any] = field(default_factory=dict)
     # The player's choices by level (bot.engine.choices): fighting_style, favored_enemy, asi, feats, ...

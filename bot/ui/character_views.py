@@ -20,7 +20,7 @@ from bot.data.srd import SRD
 from bot.engine import choices, class_levels, items, rules
 from bot.engine.characters import InventoryChange, LevelUp, Rest, Summary
 from bot.engine.checks import AttackResult, CheckResult, DeathSaveResult
-from bot.engine.creation import Choices, Draft
+from bot.engine.creation import Choices, Draft, expertise_options, has_first_level_expertise
 from bot.engine.dice import Advantage, Critical, RollOutcome
 from bot.engine.rests import rest_lines
 from bot.engine.sheet import Sheet, Stats
@@ -499,6 +499,10 @@ class CreationView(OwnedView):
         """The class's level-1 choices and a dragonborn's ancestry, after the buttons (so the menus above
         keep their numbers in `dmbot play`), pre-filled with the suggestion; what doesn't fit keeps it."""
         d, picks = self.draft, self.choices.picks or {}
+        if has_first_level_expertise(d.klass):  # a rogue: two of the skills picked above, or thieves' tools
+            proficient = _skill_options(expertise_options(d, (*self.choices.skills, *self.choices.race_skills)))
+            label = "Expertise: 2 proficient skills (or one and thieves' tools)"
+            self._select("expertise", label, proficient, 2, self.choices.expertise, optional=True)
         rows_free = MAX_ROWS - 1 - sum(isinstance(i, discord.ui.Select) for i in self.children)
         menus = [a for a in d.level_asks if len(a.options) > 1]  # a single option (the SRD's subclass) needs none
         for ask in menus[: max(rows_free, 0)]:
@@ -576,7 +580,13 @@ class CreationView(OwnedView):
         if name == "cantrips":
             self.choices = replace(self.choices, cantrips=values)
             return
-        field = {"subrace": "subrace", "skills": "skills", "race_skills": "race_skills", "bonus": "bonus_abilities"}
+        field = {
+            "subrace": "subrace",
+            "skills": "skills",
+            "race_skills": "race_skills",
+            "bonus": "bonus_abilities",
+            "expertise": "expertise",
+        }
         value: Any = values[0] if name == "subrace" else values
         self.choices = replace(self.choices, **{field[name]: value})
 
@@ -607,6 +617,9 @@ class CreationView(OwnedView):
     def _ask_lines(self) -> list[str]:
         picks = self.choices.picks or {}
         lines = []
+        if has_first_level_expertise(self.draft.klass):
+            doubled = ", ".join(e.replace("-", " ").title() for e in self.choices.expertise) or "pick 2 (optional)"
+            lines.append(f"Expertise: {doubled}")
         for ask in self.draft.level_asks:
             labels = dict(ask.options)
             lines.append(f"{ask.label}: {', '.join(labels.get(v, v) for v in picks.get(ask.key, ())) or '—'}")

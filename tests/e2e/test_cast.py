@@ -318,7 +318,7 @@ async def test_a_level_five_warlock_blasts_twice_and_spends_its_pact_slots(arena
         cantrips=("eldritch-blast", "mage-hand"),
         spells=("hellish-rebuke", "charm-person"),
     )
-    for level in range(2, 6):  # the ASI at 4 raises CON, so CHA stays 16 (+3)
+    for level in range(2, 6):  # invocations (Agonizing Blast first), a pact; the ASI at 4 to CON: CHA 16 (+3)
         await arena.level_up(picks={"asi": ["con"]} if level == 4 else None)
     await join_campaign(arena, "alice")
     combat_id = await arena.fight(("ogre", 1))
@@ -327,6 +327,7 @@ async def test_a_level_five_warlock_blasts_twice_and_spends_its_pact_slots(arena
     blast = text(await arena.run("cast", {"spell": "Eldritch Blast", "targets": "Ogre"}))
     assert "Eldritch Blast (1st beam)" in blast and "Eldritch Blast (2nd beam)" in blast
     assert blast.count("to hit **18** vs AC 11: **Hit.**") == 2
+    assert blast.count("1d10+3") == 2, blast  # Agonizing Blast, the invocation suggested at level 2: + CHA
     hex_spell = await arena.run("cast", {"spell": "Hex"})
     assert hex_spell.ephemeral  # SRD 5.1 has no Hex
     # Pact Magic at level 5: two 3rd-level slots; Hellish Rebuke (a reaction) is cast at 3rd: 4d10.

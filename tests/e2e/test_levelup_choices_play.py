@@ -1,6 +1,7 @@
-"""Choices through a piped `dmbot play` (issue 16): the creation draft's fighting style and dragonborn ancestry,
-the level-up view's subclass and Ability Score Improvement (a number picks, Confirm stores, nothing before),
-the multiclassing prerequisite refused with what it needs, and a fighter 1 / wizard 1 with 2 first-level slots."""
+"""Choices through a piped `dmbot play` (issue 16): the creation draft's fighting style and dragonborn
+ancestry, the SRD's one subclass taken at once, the level-up view's Ability Score Improvement (a number picks,
+Confirm stores, nothing before), the multiclassing prerequisite refused with what it needs, and a fighter 1 /
+wizard 1 with 2 first-level slots."""
 
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ SCRIPT = """\
 /campaign join
 /as Mara
 /dm award xp target:Kriv amount:2700
+/dm damage target:Kriv amount:10 type:fire
 /as Player
 /character levelup
 /character levelup
-1
 /character levelup
 3
 /character levelup
@@ -61,12 +62,13 @@ def test_choices_at_creation_and_level_up(run_play: PlayRun) -> None:
     created = out.split("✅ Kriv is ready!")[1].split("Player> ")[0]
     assert "AC 19" in created  # chain mail 16 + shield 2 + Defense 1
     assert "Dragonborn ancestry: Red" in created and "Breath weapon: 2d6 fire, 15 ft cone" in created
+    assert "Kriv: ❤️ 7/12 HP" in reply_to(out, "/dm damage target:Kriv amount:10 type:fire")  # red: fire halved
     assert "Kriv reaches level 2!" in reply_to(out, "/character levelup", 1)  # nothing to choose
-    archetype = reply_to(out, "/character levelup", 2)
-    assert "• Martial Archetype: Champion" in archetype and "Nothing changes before Confirm" in archetype
-    assert "[1] Confirm" in archetype  # one option: no menu
-    assert "Level-up cancelled; nothing changed." in out  # the Cancel of the second view (3)
-    assert "Kriv reaches level 3!" in out and "Martial Archetype: Champion" in out
+    archetype = reply_to(out, "/character levelup", 2)  # the SRD's one archetype: nothing to choose
+    assert "Kriv reaches level 3!" in archetype and "Martial Archetype: Champion" in archetype
+    asi_menu = reply_to(out, "/character levelup", 3)
+    assert "Nothing changes before Confirm" in asi_menu and "[2] Confirm" in asi_menu
+    assert "Level-up cancelled; nothing changed." in out  # the Cancel of the first ASI view (3)
     asi = reply_to(out, "1 str, con")
     assert "Strength 17 → 18, Constitution 14 → 15" in asi
     shown = reply_to(out, "/character show", 1)

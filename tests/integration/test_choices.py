@@ -81,9 +81,11 @@ async def test_ability_score_improvement_and_the_grappler_feat(service: Characte
 
 
 async def test_an_asi_never_passes_20(service: CharacterCreation) -> None:
+    from dataclasses import replace
+
     sheet = await make(service, "human", "fighter")
     plan = levelup.plan(service.srd, sheet)
-    nineteen = replace_scores(sheet, str=19)
+    nineteen = replace(replace_scores(sheet, str=19), subclass="champion")
     asked = choices.asks(service.srd, nineteen, "fighter", 4)
     with pytest.raises(InvalidInput, match="would pass 20"):
         choices.apply(service.srd, nineteen, asked, {"asi": ("str",)}, 4)
@@ -149,3 +151,28 @@ async def test_a_second_class_gives_its_multiclass_proficiencies(service: Charac
     assert "thieves-tools" in up.sheet.proficiencies["tools"] and "stealth" in up.sheet.proficiencies["skills"]
     assert up.sheet.expertise == ("athletics", "perception")
     assert up.sheet.class_levels == {"fighter": 1, "rogue": 1} and up.hp_gain == 5 + 2
+
+
+async def test_a_rogues_first_expertise_may_take_thieves_tools(service: CharacterCreation) -> None:
+    draft = await service.start_draft(ACTOR, name="Sly", race="human", klass="rogue", background="acolyte",
+                                      method="standard")  # fmt: skip
+    skills = ("stealth", "perception", "acrobatics", "deception")
+    with pytest.raises(InvalidInput, match="expertise"):
+        await service.create(ACTOR, draft, Choices(skills=skills, expertise=("stealth", "arcana")))
+    sheet = await service.create(ACTOR, draft, Choices(skills=skills, expertise=("stealth", "thieves-tools")))
+    assert service.stats(sheet).skills["stealth"] == 3 + 2 * 2  # DEX 16 and double proficiency
+    assert sheet.expertise == ("stealth", "thieves-tools")
+
+
+async def test_a_character_made_before_subclasses_gets_one_at_its_next_level(service: CharacterCreation) -> None:
+    from dataclasses import replace
+
+    sheet = await up_to(service, await make(service, "human", "fighter"), 6)  # level 4
+    sheet = (await service.level_up(ACTOR, CharacterRef())).sheet  # 5
+    old = replace(sheet, subclass=None, features=tuple(f for f in sheet.features if f != "Improved Critical"))
+    asked = choices.asks(service.srd, old, "fighter", 6)
+    assert [a.key for a in asked] == ["subclass", "asi"]
+    caught_up = choices.apply(
+        service.srd, replace(old, level=6), asked, {"subclass": ("champion",), "asi": ("str",)}, 6
+    )
+    assert caught_up.subclass == "champion" and "Improved Critical" in caught_up.features

@@ -225,3 +225,16 @@ def test_the_multiclass_slot_table_and_pact_magic(service: CharacterCreation) ->
     assert class_levels.spell_slots(srd, {"warlock": 2, "wizard": 1})[:1] == (2,)
     assert class_levels.pact_slots(srd, {"warlock": 2, "wizard": 1})[:1] == (2,)
     assert class_levels.pact_slots(srd, {"warlock": 2, "fighter": 1}) == (0,) * 9
+
+
+async def test_a_fighter_warlock_keeps_pact_magic(service: CharacterCreation) -> None:
+    """A warlock level on a fighter: its pact slots are the sheet's, back after a short rest."""
+    actor = Actor(user_id=19, guild_id=16, channel_id=1)
+    scores = {"str": 15, "dex": 13, "con": 14, "int": 8, "wis": 10, "cha": 12}  # human: CHA 13
+    draft = await service.start_draft(actor, name="Hexblade", race="human", klass="fighter", background="acolyte",
+                                      method="standard")  # fmt: skip
+    await service.create(actor, draft, Choices(scores=scores, skills=draft.skill_options[:2]))
+    await service.grant_xp(actor, CharacterRef(), 300)
+    up = await service.level_up(actor, CharacterRef(), klass="warlock")
+    assert up.sheet.slots_max[:1] == (1,) and class_levels.slots_are_pact(up.sheet)
+    assert up.sheet.subclass is None and up.sheet.choices["subclasses"] == {"warlock": "fiend"}

@@ -226,6 +226,8 @@ class Resolver:
     ) -> None:
         shape = casting.shape(spell, slot, caster.level)
         dice = shape.dice or casting.damage_dice(spell, slot, caster.level)
+        sheet = fight.sheet(caster.row) if caster.row.kind == "character" else None
+        dice = f"{dice}{casting.beam_bonus(sheet, spell, caster.modifier)}" if dice else dice
         share = _spread(shape.count, len(targets)) if shape.kind == "rays" else [1] * len(targets)
         melee = casting.attack_type(spell) == "melee"
         for row, count in zip(targets, share, strict=True):
