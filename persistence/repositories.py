@@ -19,11 +19,15 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Table,
     and_,
     bindparam,
     column,
     delete,
     func,
+    insert,
+    inspect,
+    literal,
     or_,
     select,
     update,
@@ -32,6 +36,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from persistence.db import Database
 from persistence.errors import Conflict
@@ -49,6 +54,7 @@ from persistence.models import (
     Npc,
     PendingChange,
     RollLog,
+    utcnow,
 )
 
 
@@ -341,6 +347,22 @@ class EventRepository:
     def add_all(self, events: Sequence[CampaignEvent]) -> None:
         self.session.add_all(events)
 
+    async def add_with_changes_of(self, event: dict[str, Any], rows: Sequence[Any]) -> None:
+        """Add the event (its columns) and write the changed columns of `rows` (the fight's combat, combatant
+        and character rows) in the same statement, each row's UPDATE a CTE of the INSERT: one round trip where
+        the flush would make one per table. SQLite has no UPDATE in a CTE: there the flush writes them."""
+        changes = [(row, _changed(row)) for row in rows] if self.session.bind.dialect.name == "postgresql" else []
+        changes = [(row, changed) for row, changed in changes if changed]
+        row = {"actor_id": None, "character_id": None, "data": {}, "retconned": False, "created_at": utcnow(), **event}
+        statement = insert(EVENTS).values(row)
+        for n, (changed_row, changed) in enumerate(changes):
+            statement = statement.add_cte(_update_of(changed_row, changed, f"row_{n}").cte(f"change_{n}"))
+        with self.session.no_autoflush:  # the changes are in this statement, not in a flush before it
+            await self.session.execute(statement)
+        for changed_row, changed in changes:  # what the rows now hold: nothing left for the flush to write
+            for key, value in changed.items():
+                set_committed_value(changed_row, key, value)
+
     async def recent(self, campaign_id: int, limit: int, *, before_id: int | None = None) -> Sequence[CampaignEvent]:
         """The newest live events, newest first."""
         query = select(CampaignEvent).where(
@@ -616,6 +638,28 @@ def _fight_rows(lock: bool) -> Select[tuple[Combatant, Character]]:
         .where(Combatant.combat_id == combat_id)
         .order_by(Combatant.position, Combatant.id)
     )
+
+
+EVENTS: Table = CampaignEvent.__table__  # type: ignore[assignment]
+
+
+def _changed(row: Any) -> dict[str, Any]:
+    """The columns of a stored row given new values in this transaction (none for a row not stored yet)."""
+    state = inspect(row)
+    if not state.persistent:
+        return {}
+    columns = (state.attrs[c.key] for c in state.mapper.column_attrs)
+    return {a.key: a.value for a in columns if a.history.added or a.history.deleted}
+
+
+def _update_of(row: Any, changed: dict[str, Any], name: str) -> Any:
+    """A Core UPDATE of one row's changed columns, with bind parameters of its own and the table under an alias
+    `name` of its own (several UPDATEs of one table share a statement)."""
+    mapper = inspect(type(row))
+    table = mapper.local_table.alias(name)
+    columns = {key: mapper.column_attrs[key].columns[0] for key in changed}
+    values = {columns[key].name: literal(value, columns[key].type) for key, value in changed.items()}
+    return update(table).where(table.c.id == literal(row.id, table.c.id.type)).values(values).returning(table.c.id)
 
 
 Which = Literal["combat_id", "channel_id", "campaign_id"]  # how a fight is found (see `_which`)

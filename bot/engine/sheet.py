@@ -8,7 +8,7 @@ which only composes the formulas in `bot.engine.rules`.
 from __future__ import annotations
 
 import unicodedata
-import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -457,8 +457,8 @@ def toughness(subrace: Subrace | None) -> int:
 # --- Conversions ----------------------------------------------------------------------------------
 
 
-# The columns `to_sheet` reads. A row's sheet is kept with it while every one of them is the very object it was
-# built from: the engine replaces a column's value to change it (the ORM sees nothing else), so a change is seen.
+# The columns `to_sheet` reads. A character's sheet is kept (by id) while its row's columns are equal to those it
+# was built from: a fight reads each sheet several times a command, and every command loads the rows anew.
 _SHEET_SOURCES = (
     "id", "guild_id", "owner_id", "campaign_id", "name", "active", "version", "race", "subrace", "class_index",
     "background", "level", "xp", "levelup_allowed", "base_scores", "bonus_scores", "hp_max", "hp_current",
@@ -467,22 +467,25 @@ _SHEET_SOURCES = (
     "portrait_url", "pronouns", "spells", "effects", "subclass", "custom",
 )  # fmt: skip
 _NOT_LOADED = object()
-_built: weakref.WeakKeyDictionary[Character, tuple[tuple[Any, ...], Sheet]] = weakref.WeakKeyDictionary()
+_BUILT_KEPT = 2048  # characters whose sheets are kept, the least recently read dropped first
+_built: OrderedDict[int, tuple[tuple[Any, ...], Sheet]] = OrderedDict()
 
 
 def to_sheet(row: Character | Row[Any]) -> Sheet:
-    """The sheet of a character's row; building one costs (a fight reads each several times per command), so
-    a row's is built once until one of its columns is given a new value."""
+    """The sheet of a character's row (a Sheet is immutable, so one built from equal columns is shared)."""
     if not isinstance(row, Character):
         return _sheet_of(row)
     loaded = row.__dict__
     sources = tuple(loaded.get(name, _NOT_LOADED) for name in _SHEET_SOURCES)
-    known = _built.get(row)
-    if known is not None and all(a is b for a, b in zip(known[0], sources, strict=True)):
+    known = _built.get(row.id)
+    if known is not None and known[0] == sources:  # the very objects (the same row), else equal values
+        _built.move_to_end(row.id)
         return known[1]
     sheet = _sheet_of(row)
-    if not any(value is _NOT_LOADED for value in sources):
-        _built[row] = (sources, sheet)
+    if row.id is not None and not any(value is _NOT_LOADED for value in sources):
+        _built[row.id] = (sources, sheet)
+        if len(_built) > _BUILT_KEPT:
+            _built.popitem(last=False)
     return sheet
 
 

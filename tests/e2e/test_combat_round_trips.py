@@ -1,14 +1,16 @@
 """The database round trips of each combat command, counted with SQLAlchemy's engine events, so they can't
 creep back up: a combat command reads the fight (and locks it) in one query, its combatants with their
-characters' rows in a second, and writes one statement per changed table, plus the change as an event of the
-campaign's log (what `/dm retcon` undoes and recaps tell); its rolls go to the batched roll log after the
-commit. An attack's outcome (for `/stats`: who hit whom for how much) is a row of its own in the
-transaction. A read (`/combat status`, the tracker's coalesced edit that follows a change) is one query.
+characters' rows in a second, and writes the change as an event of the campaign's log (what `/dm retcon` undoes
+and recaps tell) whose INSERT carries every changed row's UPDATE as a CTE: one statement on Postgres. Its rolls go
+to the batched roll log after the commit. An attack's outcome (for `/stats`: who hit whom for how much) is a row
+of its own in the transaction. A read (`/combat status`, the tracker's coalesced edit that follows a change) is one
+query.
 
 Each figure is BEGIN + statements + COMMIT of the command's own task, its reply and what it does after it (the
 tracker's edits and the roll log's batches run in tasks of their own and are counted apart). Measured before
 this test: /combat join 11, /combat next 8, /attack 9, /dm damage 11, a tracker refresh 3; then /combat next 7,
-/combat status 2, a tracker refresh 2."""
+/combat status 2, a tracker refresh 2; then (the event's INSERT carries the rows' UPDATEs as CTEs) /combat join 7,
+/combat next 5, /attack 6-7, /dm damage 6."""
 
 from __future__ import annotations
 
@@ -28,11 +30,11 @@ if TYPE_CHECKING:
 
 # command as typed → the most round trips it may make
 BUDGET = {
-    "/combat join": 9,  # + the joiner's sheet, locked; the combatant's row; everyone's new places
-    "/combat next": 6,  # + the combat row (the turn it compares against comes with the locked fight)
-    "/attack weapon:longsword target:Ogre": 8,  # + the monster's hit points; the combat's version; the outcome
-    "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 8,  # the same, Tordek's sheet on a hit
-    "/dm damage target:Ogre amount:3": 8,  # + the campaign of the channel first; the tracker from the change
+    "/combat join": 7,  # + the joiner's sheet, locked; the combatant's row (then everyone's places, in the event)
+    "/combat next": 5,  # the turn it compares against comes with the locked fight; the writes are one statement
+    "/attack weapon:longsword target:Ogre": 7,  # + the outcome (the monster's hit points are in the event)
+    "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 7,  # the same, Tordek's sheet on a hit
+    "/dm damage target:Ogre amount:3": 6,  # + the campaign of the channel first; the tracker from the change
     "/combat status": 1,  # a read: the fight with its combatants and their sheets, one query
 }
 TORDEK = (("alice", "Tordek", "fighter", "dwarf"),)  # a party of one

@@ -457,7 +457,11 @@ async def test_two_nexts_by_the_dm_advance_once(pg: World) -> None:
     combat_id = await fight(pg, ("goblin", 3))
     await pg.combat.next_turn(pg.dm, combat_id)
     before = await pg.combat.status(combat_id)
-    results = await asyncio.gather(*(pg.combat.next_turn(pg.dm, combat_id) for _ in range(2)), return_exceptions=True)
+    async with pg.db.transaction() as session:  # both find the turn, then wait for this lock
+        await CombatRepository(session).combat(combat_id, lock=True)
+        racing = [asyncio.create_task(pg.combat.next_turn(pg.dm, combat_id)) for _ in range(2)]
+        await asyncio.sleep(0.5)
+    results = await asyncio.gather(*racing, return_exceptions=True)
     assert sum(isinstance(r, TurnMoved) for r in results) == 1, results
     after = await pg.combat.status(combat_id)
     assert after.version == before.version + 1

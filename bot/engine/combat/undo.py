@@ -79,16 +79,16 @@ def watch(session: AsyncSession, fight: Fight) -> None:
         if after == before:
             return
         text, notable = describe(before, after)
-        EventRepository(session).add(
-            CampaignEvent(
-                campaign_id=fight.combat.campaign_id,
-                turn_id=None,
-                kind="fight" if notable else "fight_step",
-                text=text[:2000],
-                data={"combat_id": fight.combat.id, "before": before, "after": after},
-                retconned=False,
-            )
-        )
+        event = {
+            "campaign_id": fight.combat.campaign_id,
+            "turn_id": None,
+            "kind": "fight" if notable else "fight_step",
+            "text": text[:2000],
+            "data": {"combat_id": fight.combat.id, "before": before, "after": after},
+            "retconned": False,
+        }
+        rows = [fight.combat, *fight.rows, *fight.characters.values()]
+        await EventRepository(session).add_with_changes_of(event, rows)  # with their changes, in one statement
 
     before_commit(session, record)
 
