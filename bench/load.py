@@ -51,6 +51,10 @@ from bot.testbed.databases import temporary_postgres
 from persistence.models import Character
 
 DMBOT = str(Path(sys.executable).parent / "dmbot")
+# How long the local Discord waits after the bot's last change before a click (only clicks wait, the
+# mix is commands): discord.py stores a view once it has read the callback's response, and with 60
+# characters made at once on a loaded machine a click 50 ms after the answer found no view yet.
+SETUP_REACTION = 1.0
 THIS_FILE = str(Path(__file__).resolve())  # the bare bot runs as `python bench/load.py --serve-bare ...`
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RSS_TARGET_MB = 250.0
@@ -425,7 +429,7 @@ async def run_dmbot(
     """The mix against `shards` dmbot processes (one shard each); peak figures are the largest process's."""
     world, crowd = big_world(guilds, players)
     async with (
-        LocalDiscord(world, strict=False, enforce_contract=False) as discord,
+        LocalDiscord(world, strict=False, enforce_contract=False, reaction_time=SETUP_REACTION) as discord,
         LocalLLM(first_token_delay=0.2, chunk_delay=0.01) as llm,
     ):
         env = bot_env(
@@ -631,7 +635,7 @@ class TwoProcessResult:
 
 async def two_processes(database_url: str, redis_url: str = REDIS_URL, coin_changes: int = 40) -> TwoProcessResult:
     world, first, second = two_shard_world()
-    async with LocalDiscord(world, strict=False, enforce_contract=False) as discord:
+    async with LocalDiscord(world, strict=False, enforce_contract=False, reaction_time=SETUP_REACTION) as discord:
         # Bucket of 50 per user: room for the coin changes; a roll costs 25, so a third one is refused.
         env = bot_env(
             discord,

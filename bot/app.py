@@ -191,7 +191,9 @@ def is_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, sqlalchemy.exc.OperationalError):
         return True
-    return isinstance(error, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError)
+    # ConnectionDoesNotExistError: a hot read's asyncpg connection closed under it (the server restarted).
+    lost = asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError | asyncpg.ConnectionDoesNotExistError
+    return isinstance(error, OSError | TimeoutError | lost)
 
 
 def _refusal(decision: LimitDecision) -> str:

@@ -13,8 +13,9 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 FAIL_FAST_SECONDS = 1.5
-# Connections of the pool for hot reads and log appends (`fetchrow`, `copy_rows`), taken out of the overflow.
-HOT_CONNECTIONS = 2
+# Connections for hot reads and log appends (`fetchrow`, `copy_rows`): a quarter of the process's share,
+# two at least, taken out of the overflow first. A hot read that finds them all busy goes to the main pool.
+HOT_SHARE, HOT_MIN = 4, 2
 BEFORE_COMMIT = "before_commit"  # session.info key: hooks to run at the end of a successful transaction
 
 
@@ -27,7 +28,8 @@ class Database:
         options: dict[str, Any] = {"echo": echo}
         overflow = pool_size if max_overflow is None else max_overflow
         # Only where the budget leaves the main pool two connections or more (the settings' minimum).
-        self.hot_size = HOT_CONNECTIONS if not self.is_sqlite and pool_size + overflow >= 2 + HOT_CONNECTIONS else 0
+        hot = max(HOT_MIN, (pool_size + overflow) // HOT_SHARE)
+        self.hot_size = hot if not self.is_sqlite and pool_size + overflow >= 2 + hot else 0
         self._hot: asyncio.Future[asyncpg.Pool] | None = None
         if not self.is_sqlite:
             # No pre-ping: it costs a round trip per checkout. A connection that died with the server
@@ -57,6 +59,15 @@ class Database:
     @property
     def has_hot_reads(self) -> bool:
         return self.hot_size > 0
+
+    @property
+    def hot_saturated(self) -> bool:
+        """Every hot connection is busy: a read would queue behind them (the main pool may have one free)."""
+        hot = self._hot
+        if hot is None or not hot.done() or hot.cancelled() or hot.exception() is not None:
+            return False
+        pool = hot.result()
+        return pool.get_idle_size() == 0 and pool.get_size() >= self.hot_size
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
         """One row of a hot read, on asyncpg directly (Postgres only: see `has_hot_reads`).

@@ -216,7 +216,7 @@ STAMP_BY_NAME = _STAMP_SQL + " AND name_key = $3"
 
 async def character_stamp(reads: Reads, guild_id: int, owner_id: int, name_key: str | None) -> StampRow | None:
     """A character's stamp in one round trip: on asyncpg directly where the database has hot reads."""
-    if reads.db.has_hot_reads:
+    if reads.db.has_hot_reads and not reads.db.hot_saturated:
         if name_key is None:
             record = await reads.db.fetchrow(STAMP_OF_ACTIVE, guild_id, owner_id)
         else:

@@ -75,3 +75,25 @@ async def test_restart_mid_stream(bot_on_own_postgres: SandboxSession, own_postg
     final_gp = (await session.services.characters.get(actor, CharacterRef())).coins["gp"]
     assert final_gp == start_gp + outcomes.count(True)  # nothing half-applied, nothing lost
     session.discord.assert_no_violations()  # every command answered in time, once
+
+
+async def test_sheets_read_on_asyncpg_directly_come_back_after_a_restart(
+    bot_on_own_postgres: SandboxSession, own_postgres: PostgresProcess
+) -> None:
+    # `/character show` reads its stamp on the hot asyncpg pool (not SQLAlchemy's): a crash of the
+    # server is a clear message while it is down, and the sheet again once it is back.
+    session = bot_on_own_postgres
+    await session.make_character()
+    assert (await session.run("character show")).messages[-1].embeds  # the sheet, cached
+    await asyncio.to_thread(own_postgres.stop, "immediate")
+    down = await session.run("character show", timeout=10)
+    assert down.ephemeral and OUTAGE_MESSAGE in down.messages[-1].content, down.messages[-1].content
+    await asyncio.to_thread(own_postgres.start)
+    for _ in range(50):
+        back = await session.run("character show", timeout=10)
+        if not back.ephemeral:
+            break
+        assert OUTAGE_MESSAGE in back.messages[-1].content, back.messages[-1].content
+        await asyncio.sleep(0.1)
+    assert back.messages[-1].embeds, "the sheet never came back"
+    session.discord.assert_no_violations()

@@ -3,6 +3,7 @@ checked against the row every time, so a change made by another process (shard) 
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -157,3 +158,24 @@ async def test_the_cache_keeps_the_most_recently_used(db: Database, shards: tupl
     with counted_queries(db) as statements:
         await reads.find(guild_of(actors[0]), actors[0].user_id, None)  # dropped: read in full again
     assert "inventory" in statements[0]
+
+
+async def test_a_read_finding_every_hot_connection_busy_takes_the_main_pool(postgres_url: str, alice: Actor) -> None:
+    db = Database(postgres_url)
+    service = CharacterCreation(db, Dice(random.Random(1)))
+    try:
+        made = await make(service, alice, "Tordek")
+        await service.get(alice)  # opens the hot pool; the sheet is cached
+        pool = await db._hot_pool()
+        held = [await pool.acquire() for _ in range(db.hot_size)]
+        try:
+            assert db.hot_saturated
+            with counted_queries(db) as warm:
+                assert (await asyncio.wait_for(service.get(alice), 5)).version == made.version
+            assert len(warm) == 1 and "inventory" not in warm[0]  # the stamp, through SQLAlchemy
+        finally:
+            for connection in held:
+                await pool.release(connection)
+        assert not db.hot_saturated
+    finally:
+        await db.dispose()
