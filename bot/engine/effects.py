@@ -279,12 +279,15 @@ def label(effect: Effect, *, with_conditions: bool = True) -> str:
 
 
 def duration_words(rounds: int) -> str:
-    """Rounds as a player counts them: "3 rounds", "10 min" (10 rounds a minute), "8 h"."""
-    if rounds >= 600 and rounds % 600 == 0:
-        return f"{rounds // 600} h"
-    if rounds >= 100 and rounds % 10 == 0:
-        return f"{rounds // 10} min"
-    return counted(rounds, "round")
+    """Rounds as a player counts them: "3 rounds", "10 min" (10 rounds a minute), "8 h", "7 h 59 min" (a
+    long spell part-way through: whole minutes, rounded up)."""
+    if rounds < 100:
+        return counted(rounds, "round")
+    minutes = -(-rounds // 10)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
 
 
 def describe(effect: Effect) -> str:

@@ -868,3 +868,55 @@ async def test_heroism_keeps_fear_off(arena: Arena) -> None:
     rows = await arena.rows(combat_id)
     assert "Fear" in [e.name for e in effects.load(rows["Goblin"].effects)]
     assert "Fear" not in [e.name for e in effects.load(rows["Ser Ana"].effects)]
+
+
+async def test_concentration_lost_in_a_fight_ends_the_spell_on_those_who_stayed_out(arena: Arena) -> None:
+    await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("guidance", "light", "thaumaturgy"),
+        spells=("bless", "cure-wounds"),
+    )
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    await arena.run("cast", {"spell": "Bless", "targets": "Sera, Tordek"})
+    combat_id = await arena.fight(("goblin", 1))  # Sera alone: Tordek keeps watch outside
+    await arena.turn_of(combat_id, "Sera")
+    await arena.run("cast", {"spell": "Guidance"})  # a new concentration: Bless ends, on Tordek too
+    await arena.session.services.combat.end(arena.actor("dungeonmaster"), combat_id)
+    assert not (await arena.session.services.characters.get(tordek)).effects
+
+
+async def test_a_caster_joining_keeps_concentrating_on_a_spell_held_outside(arena: Arena) -> None:
+    await make(
+        arena.session,
+        "alice",
+        "Sera",
+        "cleric",
+        ("history", "medicine"),
+        cantrips=("guidance", "light", "thaumaturgy"),
+        spells=("bless", "cure-wounds"),
+    )
+    tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
+    for user in ("alice", "bob"):
+        await join_campaign(arena, user)
+    await arena.run("cast", {"spell": "Bless", "targets": "Tordek"})
+    combat_id = await arena.fight(("goblin", 1))  # Sera alone; her Bless is on Tordek, outside
+    dm = arena.actor("dungeonmaster")
+    arena.dice.force(20)  # damage calls for her concentration save: kept
+    kept = await arena.session.services.combat.damage(dm, arena.campaign, "Sera", 2)
+    assert kept.concentration_save is not None and kept.concentration_save.success
+    await arena.session.services.combat.end(dm, combat_id)
+    assert [e.name for e in (await arena.session.services.characters.get(tordek)).effects] == ["Bless"]
+    combat_id = await arena.fight(("goblin", 1))
+    arena.dice.force(1)  # this time the save fails: Bless ends, on Tordek outside too
+    lost = await arena.session.services.combat.damage(dm, arena.campaign, "Sera", 2)
+    assert lost.concentration_ended == ("Sera: Bless",)
+    await arena.session.services.combat.end(dm, combat_id)
+    assert not (await arena.session.services.characters.get(tordek)).effects
+    sera = await arena.session.services.characters.get(arena.actor("alice"))
+    assert not sera.effects  # no marker is left on her sheet

@@ -135,6 +135,7 @@ def test_effects_round_trip_and_time_passing() -> None:
     kept, ended = effects.elapsed([held, long], 600)
     assert kept == (replace(long, rounds=4200),) and ended == ("Hold Person",)
     assert effects.duration_words(4800) == "8 h" and effects.duration_words(100) == "10 min"
+    assert effects.duration_words(4799) == "8 h" and effects.duration_words(3605) == "6 h 1 min"  # part-way: minutes up
     asleep = replace(held, ends_on_damage=True)
     assert effects.damaged([asleep, long]) == ((long,), ("Hold Person",))
 

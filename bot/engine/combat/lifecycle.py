@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.data.srd import Monster
 from bot.engine import combat_rules as cr
-from bot.engine import rules, weapons
+from bot.engine import effects, rules, weapons
 from bot.engine.characters import CharacterRef
 from bot.engine.combat import custom, saves
 from bot.engine.combat.fight import Fight, character_id
@@ -205,7 +205,9 @@ class Lifecycle:
                 f"1d20{rules.signed(stats.initiative)}", advantage=mods.advantage, label=f"{sheet.name}: Initiative"
             )
             fight.characters[row.id] = row
-            await insert(session, fight, [carried_in(self._new_character(fight, row, sheet, stats, roll.total), row)])
+            combatant = carried_in(self._new_character(fight, row, sheet, stats, roll.total), row)
+            await self._concentrating_outside(session, fight, combatant)
+            await insert(session, fight, [combatant])
             self.fights.log(session, actor, [roll])
             return Joined(self.fights.state(fight, for_dm=False), sheet.name, roll, mods.reasons)
 
@@ -299,12 +301,44 @@ class Lifecycle:
             survivors = [r for r in fight.rows if r.kind == "character" and fight.alive(r)]
             share = cr.xp_share(total, len(survivors))
             rewards = tuple(self._reward(fight, r, share) for r in survivors)
+            await self._lapse_outside(session, fight)
             saves.carry_out(fight)  # Mage Armor cast in the fight outlasts it, on the sheet
             recovered = self._recover(fight)
             fight.combat.status, fight.combat.ended_at = "ended", self.fights.clock()
             fight.combat.version += 1
             state = self.fights.state(fight, for_dm=True)
             return CombatEnd(state, tuple(r.name for r in defeated), total, share, rewards, recovered)
+
+    async def _concentrating_outside(self, session: AsyncSession, fight: Fight, combatant: Combatant) -> None:
+        """A caster joining while a spell it concentrates on sits only on party members outside the fight
+        (Bless on a friend who keeps watch) carries that concentration in, as a marker on itself: damage
+        then calls for its save, and `_lapse_outside` knows whether it held."""
+        if fight.combat.campaign_id is None:
+            return
+        own = effects.load(combatant.effects)
+        inside = {r.character_id for r in fight.rows} | {combatant.character_id}
+        for member in await PartyRepository(session).members(fight.combat.campaign_id):
+            for held in effects.load(member.effects) if member.id not in inside else ():
+                if held.caster == combatant.name_key and all(e.key != held.key for e in own):
+                    marker = effects.Effect(
+                        held.name, rounds=held.rounds, ticks_on=held.ticks_on, phase=held.phase, caster=held.caster
+                    )
+                    own = (*own, marker)
+        combatant.effects = effects.dump(own)
+
+    async def _lapse_outside(self, session: AsyncSession, fight: Fight) -> None:
+        """A party member who stayed out of the fight loses what it held from a caster whose concentration
+        ended in the fight (Bless cast before it, then a new spell or a failed save)."""
+        if fight.combat.campaign_id is None:
+            return
+        held = {(e.caster, e.key) for r in fight.rows for e in effects.load(r.effects) if e.caster}
+        casters = {r.name_key for r in fight.rows if r.kind == "character"}
+        inside = {r.character_id for r in fight.rows}
+        for member in await PartyRepository(session).members(fight.combat.campaign_id, lock=True):
+            on_it = effects.load(member.effects)
+            kept = [e for e in on_it if e.caster not in casters or (e.caster, e.key) in held]
+            if member.id not in inside and len(kept) < len(on_it):
+                member.effects, member.version = effects.dump(kept), member.version + 1
 
     def _recover(self, fight: Fight) -> tuple[str, ...]:
         """Half the ammunition spent, and every thrown weapon, go back to their owners (bot.engine.weapons)."""
