@@ -57,6 +57,7 @@ log = structlog.get_logger(__name__)
 DECISION_TOKENS = 220  # two checks and a call or two fit; a grammar stops the object long before
 THINKING_EVERY = 4.0  # seconds between two updates of the "thinking" line (edits are coalesced anyway)
 ENGINE_REASON = "the engine's rules call for a check"
+ROUND_NOTE = "\nThis is a round: each numbered action is its own character's, and a check is for the character acting."
 
 
 class DecisionModes:
@@ -194,9 +195,12 @@ async def decide(
     *,
     tools: Sequence[ToolSpec] = NARRATOR_TOOLS,
     prefix: str = "decision",
+    several: bool = False,
 ) -> DecisionStep:
-    """Ask for the decision; raises `NarratorUnavailable` like any model call (a refusal says "rejected")."""
-    asked = [*messages, {"role": "system", "content": decision_instruction(mode, tools)}]
+    """Ask for the decision; raises `NarratorUnavailable` like any model call (a refusal says "rejected").
+    `several`: a round's actions, each its own character's."""
+    instruction = decision_instruction(mode, tools) + (ROUND_NOTE if several else "")
+    asked = [*messages, {"role": "system", "content": instruction}]
     response_format = decision_response_format(tools) if mode == "json_schema" else None
     parts: list[str] = []
     usage: Usage | None = None
@@ -296,12 +300,12 @@ async def _decision(
     mode = modes.mode(narrator)
     await hooks._allow(state, narrator, messages, tools=False)
     try:
-        step = await decide(narrator, messages, mode)
+        step = await decide(narrator, messages, mode, several=bool(state.ticket.round))
     except NarratorUnavailable as error:
         if error.reason != "rejected" or modes.setting != "auto" or mode == "text":
             raise
         modes.downgrade(narrator, f"the server refused response_format ({error.detail[:120]})")
-        step = await decide(narrator, messages, modes.mode(narrator))
+        step = await decide(narrator, messages, modes.mode(narrator), several=bool(state.ticket.round))
     if step.usage is not None:
         await hooks._record(state, narrator, step.usage)
     if step.problem is not None:

@@ -284,9 +284,8 @@ class TurnEngine:
         if self.locks.full(campaign.id):
             raise LeaseBusy(BUSY["turn"])
         who = character.name if character else "The DM"
-        safety_info = info_of(campaign, self.campaigns.defaults)
-        safety = safety_info.safety
-        check_action(safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated
+        info = info_of(campaign, self.campaigns.defaults)
+        check_action(info.safety, text, dm_id=campaign.dm_id, who=who, campaign=campaign.name)  # a line: never narrated
         return TurnTicket(
             campaign.id,
             campaign.name,
@@ -296,7 +295,7 @@ class TurnEngine:
             is_dm,
             character.id if character else None,
             character.name if character else None,
-            pace=safety_info.settings.pace,
+            pace=info.settings.pace,
         )
 
     # The turn -------------------------------------------------------------------------------

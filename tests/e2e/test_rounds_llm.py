@@ -82,6 +82,8 @@ async def test_one_narration_tells_both_acts_with_each_characters_check(table: S
     both = " ".join(str(m.get("content")) for m in asked[0].messages)
     assert "1. Mira: I climb the slick crypt wall" in both and "2. Bram: I sneak past" in both, both
     assert "a round" in both  # the record says whose actions these are and how to resolve them
+    decided = [r for r in llm.requests if not prose(r.body)]
+    assert all("This is a round" in str(r.messages[-1]["content"]) for r in decided)  # two-phase: the decision
 
 
 async def test_a_round_the_model_fails_is_told_by_the_offline_narrator_act_by_act(
