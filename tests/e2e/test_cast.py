@@ -234,8 +234,8 @@ async def test_a_level_one_wizard_in_a_fight(arena: Arena) -> None:
 
 async def test_magic_missile_at_second_level_on_two_targets(arena: Arena) -> None:
     await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
-    await arena.run("character levelup")
-    await arena.run("character levelup")  # level 3: four level-1 and two level-2 slots
+    await arena.level_up()
+    await arena.level_up()  # level 3: four level-1 and two level-2 slots
     await arena.run("spell prepare", {"spell": "Magic Missile"})
     await join_campaign(arena, "alice")
     combat_id = await arena.fight(("goblin", 2))
@@ -265,8 +265,8 @@ async def test_magic_missile_at_second_level_on_two_targets(arena: Arena) -> Non
 async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> None:
     sera = await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
     await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
-    await arena.run("character levelup")
-    await arena.run("character levelup")
+    await arena.level_up()
+    await arena.level_up()
     await arena.run("character rest", {"kind": "long"})  # a long rest opens the prepared list
     for spell in ("Bless", "Cure Wounds", "Hold Person"):
         await arena.run("spell prepare", {"spell": spell})
@@ -491,8 +491,8 @@ async def test_every_cast_example_of_the_player_guide_runs(arena: Arena) -> None
     examples = guide_casts()
     assert len(examples) >= 4 and any("ritual:true" in e for e in examples)
     await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
-    await arena.run("character levelup")
-    await arena.run("character levelup")
+    await arena.level_up()
+    await arena.level_up()
     for spell in ("Magic Missile", "Shield"):
         await arena.run("spell prepare", {"spell": spell})
     await join_campaign(arena, "alice")
@@ -513,7 +513,7 @@ async def test_sanctuary_protection_and_mirror_image_ward_their_creature(arena: 
     await arena.run("spell prepare", {"spell": "Sanctuary"})
     await arena.run("spell prepare", {"spell": "Protection from Evil and Good"})
     for _ in range(2):
-        await arena.run("character levelup", user="bob")
+        await arena.level_up(user="bob")
     await arena.run("spell learn", {"spell": "Mirror Image"}, user="bob")
     await arena.run("spell prepare", {"spell": "Mirror Image"}, user="bob")
     for user in ("alice", "bob"):
@@ -613,7 +613,7 @@ async def test_in_auto_mode_a_mage_casts_its_best_spell_and_spends_its_slots(are
     await make(arena.session, "bob", "Lia", "fighter", ("athletics", "perception"))
     for user in ("alice", "bob"):
         for _ in range(4):
-            await arena.run("character levelup", user=user)
+            await arena.level_up(user=user)
         await join_campaign(arena, user)
     combat, dm = arena.session.services.combat, arena.actor("dungeonmaster")
     combat_id = await arena.fight(("priest", 1), ("goblin", 1), joining=("alice", "bob"))
@@ -665,7 +665,7 @@ async def test_haste_slow_and_protection_change_turns_as_the_srd_says(arena: Are
     no reactions, a Multiattack makes one attack. Protection from Evil and Good: a fiend can't charm."""
     await make(arena.session, "alice", "Mira", "wizard", ("arcana", "history"), **WIZARD)
     for _ in range(4):  # level 5: third-level slots
-        await arena.run("character levelup")
+        await arena.level_up()
     for spell in ("Haste", "Slow"):
         await arena.run("spell learn", {"spell": spell})
         await arena.run("spell prepare", {"spell": spell})
@@ -815,7 +815,7 @@ async def test_spare_the_dying_lesser_restoration_and_revivify(arena: Arena) -> 
         spells=("bless", "cure-wounds"),
     )
     for _ in range(4):  # level 5: third-level slots
-        await arena.run("character levelup")
+        await arena.level_up()
     for spell in ("Lesser Restoration", "Revivify"):
         await arena.run("spell prepare", {"spell": spell})
     tordek = await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
@@ -849,11 +849,11 @@ async def test_spare_the_dying_lesser_restoration_and_revivify(arena: Arena) -> 
 async def test_heroism_keeps_fear_off(arena: Arena) -> None:
     """SRD Heroism: the creature is immune to being frightened (a failed save against Fear does nothing)."""
     await make(arena.session, "alice", "Ser Ana", "paladin", ("athletics", "persuasion"))
-    await arena.run("character levelup")
+    await arena.level_up()
     await arena.run("spell prepare", {"spell": "Heroism"})
     await make(arena.session, "bob", "Mira", "wizard", ("arcana", "history"), **WIZARD)
     for _ in range(4):
-        await arena.run("character levelup", user="bob")
+        await arena.level_up(user="bob")
     await arena.run("spell learn", {"spell": "Fear"}, user="bob")
     await arena.run("spell prepare", {"spell": "Fear"}, user="bob")
     for user in ("alice", "bob"):
