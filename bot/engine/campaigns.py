@@ -421,11 +421,11 @@ class CampaignService:
             )
             return info_of(row, self.defaults)
 
-    async def dm_narration_crossing(self, actor: Actor, text: str) -> Verdict:
-        """The line and the veil the DM's own words would show (the DM is told before posting, never
-        overruled: the narrator's hold-back is for the narrator)."""
+    async def dm_words_crossing(self, actor: Actor, *texts: str | None) -> Verdict:
+        """The line and the veil the DM's own words would show the table (a narration, a scene): the DM is
+        told before posting, never overruled (the narrator's hold-back is for the narrator)."""
         info = await self.require_dm(actor)
-        return rules_of(info.safety).check(clean_text(text, MAX_DM_TEXT, "Your narration"))
+        return rules_of(info.safety).check("\n".join(" ".join(t.split()) for t in texts if t))
 
     async def dm_narrate(self, actor: Actor, text: str) -> tuple[CampaignInfo, str]:
         """The DM's own words: logged as canon narration, shown as they are."""

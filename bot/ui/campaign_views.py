@@ -166,12 +166,12 @@ def scene_embed(info: CampaignInfo) -> discord.Embed:
     return _embed(f"🗺️ {safe(info.scene.location, limit=200)}", safe(info.scene.description))
 
 
-def dm_crossing_warning(line: str | None, veil: str | None) -> str:
-    """The DM's narration touches the table's safety tools: said privately, before anything is posted."""
+def dm_crossing_warning(line: str | None, veil: str | None, *, what: str = "narration") -> str:
+    """The DM's words touch the table's safety tools: said privately, before anything is posted."""
     if line is not None:
-        told = f"🛑 Your narration crosses this table's line “{safe(line)}”: the players asked that it never appear."
+        told = f"🛑 Your {what} crosses this table's line “{safe(line)}”: the players asked that it never appear."
     else:
-        told = f"🌫️ Your narration shows “{safe(veil or '')}”, which this table keeps off-screen (a veil)."
+        told = f"🌫️ Your {what} shows “{safe(veil or '')}”, which this table keeps off-screen (a veil)."
     return f"{told} Nothing is posted yet. Post it as you wrote it, or cancel and reword it."
 
 

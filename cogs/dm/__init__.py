@@ -108,14 +108,25 @@ class DMCog(
         location: Range[str, 1, MAX_LOCATION] | None = None,
     ) -> None:
         """Set the scene: where the party is and what is around them."""
-        info = await self.campaigns.set_scene(actor_of(interaction), text, location)
-        await interaction.response.send_message(embed=views.scene_embed(info))
+        crossing = await self.campaigns.dm_words_crossing(actor_of(interaction), text, location)
+        if not (crossing.line or crossing.veil):
+            info = await self.campaigns.set_scene(actor_of(interaction), text, location)
+            await interaction.response.send_message(embed=views.scene_embed(info))
+            return
+
+        async def post(click: Interaction[DMBot]) -> None:
+            info = await self.campaigns.set_scene(actor_of(click), text, location)
+            await click.response.edit_message(content="🗺️ Set as you wrote it.", view=None)
+            await click.followup.send(embed=views.scene_embed(info))
+
+        warning = views.dm_crossing_warning(crossing.line, crossing.veil, what="scene")
+        await self._confirm(interaction, warning, "Set it anyway", post)
 
     @app_commands.command(name="narrate")
     @app_commands.describe(text="Your words, posted as the DM and remembered as canon")
     async def narrate(self, interaction: Interaction[DMBot], text: Range[str, 1, MAX_DM_TEXT]) -> None:
         """Narrate in your own voice; the narrator treats it as canon."""
-        crossing = await self.campaigns.dm_narration_crossing(actor_of(interaction), text)
+        crossing = await self.campaigns.dm_words_crossing(actor_of(interaction), text)
         if not (crossing.line or crossing.veil):
             _, words = await self.campaigns.dm_narrate(actor_of(interaction), text)
             await interaction.response.send_message(embed=views.dm_voice_embed(words))

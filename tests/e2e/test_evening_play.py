@@ -106,6 +106,7 @@ def test_a_whole_evening_at_one_terminal(run_play: PlayRun, tmp_path: Path) -> N
     recap = between(out, "Mara> /recap", "> /as Player")
     for told in ("Combat starts against 3 × Goblin", "Goblin 1 is slain", "Tordek falls", "Tordek dies"):
         assert told in recap, (told, recap)
+    assert "Tordek is slain" not in recap  # told once: "Tordek dies"
     assert "Kira gains 150 XP" in recap and "Kira reaches level 2" in recap and "goblin tracks" in recap
     for told in ("The DM revives Tordek", "Tordek drinks a Potion of Healing", "The DM awards 600 XP to Kira, Tordek"):
         assert told in recap, (told, recap)

@@ -200,8 +200,8 @@ def dm_voices(session: SandboxSession) -> list[str]:
 async def test_the_dms_own_narration_across_a_line_or_veil_waits_for_the_dms_confirm(
     sqlite_session: SandboxSession,
 ) -> None:
-    """The DM is never overruled but is told: `/dm narrate` across a line (or showing a veil) is not posted
-    until the DM confirms it; clean words are posted at once."""
+    """The DM is never overruled but is told: `/dm narrate` (or `/dm scene`) across a line or showing a veil
+    is not posted until the DM confirms it; clean words are posted at once."""
     s = sqlite_session
     await seat(s)
     dm = s.user_id("dungeonmaster")
@@ -227,6 +227,13 @@ async def test_the_dms_own_narration_across_a_line_or_veil_waits_for_the_dms_con
     assert len(dm_voices(s)) == 3
     recap = (await s.run("recap", user="alice")).text
     assert "spider as big as a cart" in recap  # posted narration is canon like any other
+    scene = {"text": "Cobwebs choke the crypt; something skitters above.", "location": "The Crypt"}
+    asked = await s.run("dm scene", scene, user="dungeonmaster")
+    assert asked.ephemeral and "Your scene crosses this table's line “spiders”" in asked.content, asked.content
+    assert asked.original is not None
+    posted = await (await s.discord.click(asked.original, "dm:confirm", user_id=dm)).done(5)
+    await posted.wait_for(lambda h: len(h.messages) > 1, timeout=5)
+    assert "Cobwebs choke the crypt" in posted.messages[-1].embeds[0]["description"]
 
 
 # --- the LLM narrator (the real openai client, scripted replies) ---------------------------------------

@@ -105,7 +105,7 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, 
             continue
         if row["hp"] is not None and old["hp"] is not None and row["hp"] != old["hp"]:  # the players' words
             said.append(f"{row['name']} is {'wounded' if row['hp'] < old['hp'] else 'healed'}")
-        if row["dead"] and not old["dead"]:
+        if row["dead"] and not old["dead"] and not row["character_id"]:  # a character's death: "dies", below
             said.append(f"{row['name']} is slain")
             notable = True
         gained = {c["name"] for c in row["conditions"] or []} - {c["name"] for c in old["conditions"] or []}
