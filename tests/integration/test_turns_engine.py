@@ -95,7 +95,10 @@ class Table:
     async def sheet(self, who: Actor) -> Sheet:
         return await self.services.characters.get(who)
 
-    async def play(self, narrator: Scripted, action: str = "I look around", who: Actor | None = None) -> TurnOutcome:
+    async def play(
+        self, narrator: Scripted, action: str = "I hum a tune by the fire", who: Actor | None = None
+    ) -> TurnOutcome:
+        """A turn the model's script plays; the default action calls for no check of the engine's own."""
         self.turns.narrators.default = narrator
         ticket = await self.turns.prepare(who or self.alice, action, "Alice")
         sink = Sink()
@@ -436,7 +439,7 @@ async def test_the_narrators_start_combat_starts_a_real_fight_with_the_named_srd
             )
         ]
     )
-    outcome = await table.play(unknown, "I kick open the door")
+    outcome = await table.play(unknown, "I hum a tune by the fire")
     [refused] = tool_results(unknown)
     assert refused["ok"] is False and "Not SRD monsters: Mind Flayer Overlord" in refused["error"]
     assert kinds(outcome.actions) == ["refused"] and await combat.active_in_channel(channel) is None
