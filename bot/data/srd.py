@@ -1064,6 +1064,20 @@ class SRD:
         view._lookups = {**self._lookups, "spell": Lookup("spell", [*self.data.spells, *rows])}
         return view
 
+    def with_feats(self, extra: Iterable[Feat]) -> SRD:
+        """This SRD with more feats (a server's or campaign's homebrew), offered at an ASI like Grappler."""
+        rows = tuple(extra)
+        if not rows:
+            return self
+        view = copy.copy(self)
+        view._lookups = {**self._lookups, "feat": Lookup("feat", [*self.data.feats, *rows])}
+        return view
+
+    def feats(self) -> tuple[Feat, ...]:
+        """Every feat: the SRD's one (Grappler) and any homebrew ones (`with_feats`)."""
+        feats: Lookup[Feat] = self._lookups["feat"]
+        return feats.all()
+
     # Lists ----------------------------------------------------------------------------------------
 
     def spells_for_class(self, class_key: str, level: int | None = None) -> tuple[Spell, ...]:

@@ -23,6 +23,7 @@ from bot.engine import events as log
 from bot.engine import integrity as table_rules
 from bot.engine.caps import Caps
 from bot.engine.dice import Dice, RollOutcome
+from bot.engine.homebrew import srd_with_feats
 from bot.engine.rests import Rest, RestKind
 from bot.engine.sheet import (
     MAX_STACK,
@@ -276,7 +277,8 @@ class CharacterService:
             if not may_edit(actor, row.owner_id, dm):
                 raise Forbidden(f"Only {row.name}'s player (or their campaign's DM) can level {row.name} up.")
             sheet = to_sheet(row)
-            chosen = levelup.plan(self.srd, sheet, self._class_key(klass))
+            srd = await srd_with_feats(session, self.srd, actor)
+            chosen = levelup.plan(srd, sheet, self._class_key(klass))
             campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
             levelling.check_level_up(self.srd, sheet, sheet.level + 1, campaign)
             return chosen
@@ -296,7 +298,8 @@ class CharacterService:
         class_key = self._class_key(klass)
 
         async def apply(session: AsyncSession, sheet: Sheet, pending: Pending) -> tuple[Sheet, LevelUp]:
-            chosen = levelup.plan(self.srd, sheet, class_key)
+            srd = await srd_with_feats(session, self.srd, actor)
+            chosen = levelup.plan(srd, sheet, class_key)
             new_level = sheet.level + 1
             campaign = await session.get(Campaign, sheet.campaign_id) if sheet.campaign_id else None
             levelling.check_level_up(self.srd, sheet, new_level, campaign)
@@ -305,7 +308,7 @@ class CharacterService:
             if roll:
                 pending.rolls.append(roll)
             die_value = roll.total if roll else rules.hp_average_gain(die)
-            new, gain = levelup.apply(self.srd, chosen, die_value, picks)
+            new, gain = levelup.apply(srd, chosen, die_value, picks)
             prof = rules.proficiency_bonus(new_level)
             index, class_level = chosen.klass.index, chosen.class_level
             gains = spells.level_gains(self.srd, index, class_level - 1, class_level, new.scores)
@@ -315,7 +318,7 @@ class CharacterService:
             if sheet.campaign_id is not None:  # the campaign's story tells it (recaps, session summaries)
                 told = f"{sheet.name} reaches level {new_level} (+{gain} HP)."
                 log.tell(session, sheet.campaign_id, "levelup", told, actor_id=actor.user_id, character_id=sheet.id)
-            made = choices.summary_of_change(self.srd, sheet, new)
+            made = choices.summary_of_change(srd, sheet, new)
             result = LevelUp(
                 new, sheet.level, new_level, gain, roll, prof, new.slots_max, features, learns, index, class_level, made
             )

@@ -27,6 +27,7 @@ from bot.errors import InvalidInput
 
 ASI_FEATURE = "Ability Score Improvement"
 FEAT_PREFIX = "feat:"
+FEAT_LINE = "Feat: "  # a feat taken, on the sheet's feature list
 ASI_CAP = 20  # an Ability Score Improvement raises no score past 20
 # Feature index (or its start) -> the key its choice is kept under in Sheet.choices.
 KEY_OF_FEATURE: tuple[tuple[str, str], ...] = (
@@ -180,7 +181,7 @@ def _asi_ask(srd: SRD, sheet: Sheet) -> Ask:
     scores = sheet.scores
     options = [(a, f"{rules.ABILITY_NAMES[a]} {scores[a]}") for a in rules.ABILITIES if scores[a] < ASI_CAP]
     feats = set(_as_list(sheet.choices.get("feats")))
-    for feat in srd.data.feats:
+    for feat in srd.feats():
         if feat.index not in feats and all(scores[a] >= n for a, n in feat.prerequisites.items()):
             options.append((FEAT_PREFIX + feat.index, f"Feat: {feat.name}"))
     return Ask("asi", "Ability Score Improvement: one score +2, two +1, or a feat", 1, 2, tuple(options), ASI_FEATURE)
@@ -269,7 +270,7 @@ def _improve(srd: SRD, sheet: Sheet, chosen: Sequence[str], level: int) -> Sheet
         return replace(
             sheet,
             choices={**sheet.choices, "feats": feats},
-            features=tuple(dict.fromkeys((*sheet.features, f"Feat: {feat.name}"))),
+            features=tuple(dict.fromkeys((*sheet.features, f"{FEAT_LINE}{feat.name}"))),
         )
     step = 2 if len(chosen) == 1 else 1
     scores = sheet.scores
@@ -310,8 +311,8 @@ def summary(srd: SRD, sheet: Sheet) -> list[str]:
         if key in ("asi", "subclasses"):
             continue
         shown = [names.get(str(v), _title(str(v))) for v in _as_list(value)]
-        if key == "feats":
-            shown = [srd.feat(v).name for v in _as_list(value)]
+        if key == "feats":  # by the feature list's "Feat: Grappler": a homebrew feat is in no SRD lookup here
+            shown = [f.removeprefix(FEAT_LINE) for f in sheet.features if f.startswith(FEAT_LINE)]
         lines.append(f"{_title(key)}: {', '.join(shown)}")
     for record in _as_list(sheet.choices.get("asi")):
         raised = ", ".join(f"{a.upper()} +{n}" for a, n in record["scores"].items())

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import jsonschema
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.data.srd import SRD, Monster, Spell, cr_label, parse_cr
+from bot.data.srd import SRD, Feat, Monster, Spell, cr_label, parse_cr
 from bot.engine.dice import Dice
 from bot.engine.homebrew_form import MonsterForm, monster_from_form
 from bot.engine.monster_traits import LEGENDARY_RESISTANCE
@@ -39,6 +39,7 @@ PREFIX = "hb-"  # a homebrew monster's index in a fight: `hb-<id>`, never an SRD
 # A homebrew spell's index on a sheet, `homebrew-<name>`, and an item's, `homebrew:<name>`: by name, so that a
 # DM who replaces an entry (remove, add again) keeps what the characters already have.
 SPELL_PREFIX = "homebrew-"
+FEAT_PREFIX = "homebrew-feat-"  # a homebrew feat's index on a sheet: `homebrew-feat-<id>`
 ITEM_PREFIX = "homebrew:"
 BUNDLE = "dmbot-homebrew"
 MAX_FILE_BYTES = 500_000
@@ -551,6 +552,18 @@ async def srd_with_spells(session: AsyncSession, srd: SRD, actor: Actor) -> SRD:
         spell = to_spell(row.data, srd)
         spells.setdefault(spell.index, spell)
     return srd.with_spells(spells.values())
+
+
+async def srd_with_feats(session: AsyncSession, srd: SRD, actor: Actor) -> SRD:
+    """The SRD with the homebrew feats of the actor's server and (in its channel) campaign, offered at an
+    Ability Score Improvement beside the SRD's. A homebrew prerequisite is prose: the DM judges it."""
+    if actor.guild_id is None:
+        return srd
+    repo = HomebrewRepository(session)
+    campaign = await repo.campaign_in(actor.channel_id or 0)
+    rows = await repo.visible(actor.guild_id, campaign, "feat")
+    feats = (Feat(index=FEAT_PREFIX + str(e.id), name=e.name) for e in feats_of(_entry(r) for r in rows))
+    return srd.with_feats(feats)
 
 
 def to_item(data: Mapping[str, Any], quantity: int = 1) -> Item:

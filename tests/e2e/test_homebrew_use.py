@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from bot.engine import items, rules
+from bot.engine.characters import CharacterRef
 from bot.engine.sheet import Actor, worn_armor
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.messages import File
@@ -159,6 +160,20 @@ async def test_the_homebrew_feats_are_there_for_a_level_up(grove: SandboxSession
     feats = await grove.services.homebrew.feats_for(grove.world.guild.id, grove.extras["campaign"])  # type: ignore[attr-defined]
     assert [(f.name, f.data["prerequisite"]) for f in feats] == [("Swamp Born", "Constitution 13")]
     assert await grove.services.homebrew.feats_for(grove.world.guild.id) == []  # the campaign's, not the server's
+    # Tordek levels to 4 in the campaign's channel: its Ability Score Improvement offers Swamp Born beside Grappler
+    characters = grove.services.characters
+    alice = Actor(grove.user_id("alice"), grove.world.guild.id, grove.channel_id(grove.extras["channel"]))  # type: ignore[attr-defined]
+    await characters.grant_xp(alice, CharacterRef(), characters.srd.xp_for_level(4))
+    for _ in range(2):
+        await characters.level_up(alice, CharacterRef())
+    plan = await characters.level_plan(alice, CharacterRef())
+    (asi,) = plan.asks
+    feat = next(value for value, label in asi.options if label == "Feat: Swamp Born")
+    assert "Feat: Grappler" in [label for _, label in asi.options]
+    up = await characters.level_up(alice, CharacterRef(), picks={"asi": (feat,)})
+    assert "Feat: Swamp Born" in up.sheet.features and up.sheet.choices["feats"] == [feat.removeprefix("feat:")]
+    shown = await run(grove, "character show", user="alice")
+    assert "Feat: Swamp Born" in shown.text, shown.text
 
 
 WYRM = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "mire-wyrm.json").read_bytes()
