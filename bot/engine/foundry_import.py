@@ -185,11 +185,11 @@ class _Reader:
             f"Class: {k['name']} {k['levels']}" + (f" ({k['subclass']})" if k.get("subclass") else "") for k in kept[1:]
         ]
         self.report.differences.append(
-            f"Multiclass: this is a level-{total} character ({levels}); dmbot sheets play one class for now, so "
-            f"this sheet is a level-{level} {klass.name}: hit points, proficiency bonus, spell slots and features "
-            f"are a {klass.name} {level}'s. The other classes' levels stay on the sheet (Custom) for your DM, and "
-            "their spells and features as custom entries; levelling up adds "
-            f"{klass.name} levels."
+            f"Multiclass: this is a level-{total} character ({levels}); a Foundry import takes its main class "
+            f"only, so this sheet is a level-{level} {klass.name}: hit points, proficiency bonus, spell slots and "
+            f"features are a {klass.name} {level}'s. The other classes' levels stay on the sheet (Custom) for your "
+            "DM, and their spells and features as custom entries; `/character levelup class:` adds levels in "
+            "another class by the SRD's multiclassing rules."
         )
 
     def _class_entry(self, entry: dict[str, Any], klass: CharacterClass | None) -> dict[str, Any]:
