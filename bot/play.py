@@ -207,14 +207,16 @@ class Terminal:
         choice = self.choices[index]
         values = [v.strip() for v in rest.split(",") if v.strip()] if int(choice.component["type"]) in SELECTS else None
         if values is not None:
-            values = _option_values(choice.component, values)
+            typed, values = values, _option_values(choice.component, values)
             low, high = int(choice.component.get("min_values", 1)), int(choice.component.get("max_values", 1))
-            if not values or not low <= len(values) <= high:
+            if not values or len(values) < len(typed) or not low <= len(values) <= high:
                 count = str(low) if low == high else f"{low} to {high}"
                 labels = [str(o["label"]) for o in choice.component.get("options", [])]
                 self.say(f"  Choose {count} of: {', '.join(labels)}")
                 self.say(f"  e.g. {number} {', '.join(labels[: max(1, low)]) or 'x'}")
                 return
+            # said even when the message does not change (the suggested pick picked again)
+            self.say(f"  Picked: {', '.join(_option_labels(choice.component, values))}")
         self.from_menu = True
         handle = await self.session.discord.click(
             choice.message, str(choice.component["custom_id"]), user_id=self.user_id, values=values
@@ -452,6 +454,11 @@ def _option_values(component: dict[str, Any], typed: list[str]) -> list[str]:
                 chosen.append(str(option["value"]))
                 break
     return chosen
+
+
+def _option_labels(component: dict[str, Any], values: list[str]) -> list[str]:
+    labels = {str(o["value"]): str(o["label"]) for o in component.get("options", [])}
+    return [labels.get(v, v) for v in values]
 
 
 def _text_inputs(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -134,6 +134,7 @@ def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_pl
         "2\n"  # Scores…
         "STR 8 DEX 14 CON 13 INT 15 WIS 12 CHA 10 and more\n"  # 49 characters: asked again
         "9\n"  # fits, but is not six scores: the bot refuses
+        "1 Arcana, Hist\n"  # a word that is no option: asked again, nothing picked
         "1 Arcana, History\n"  # the draft's menu still works
         "3\n"
         "8\n"  # the menu is gone with the draft
@@ -146,6 +147,8 @@ def test_a_form_tells_its_limit_and_asks_again_and_failures_keep_the_menu(run_pl
     assert "(required, up to 40 characters" in out  # told before typing
     assert "That is 49 characters; this field takes at most 40. Type it again." in out
     assert "Type six numbers" in out and "(choices 1 to 7 above are still open)" in out
+    assert "Choose 2 of: Arcana, History, Investigation, Medicine" in out.split("Hist\n")[1]
+    assert "Picked: Arcana, History" in out  # said even where the message would not change
     assert "✅ Kira is ready!" in out
     assert "There is nothing to pick right now" in out.split("✅ Kira is ready!")[1]
 
