@@ -10,22 +10,19 @@ import asyncio
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from persistence.db import Database
 from persistence.models import RollLog, utcnow
 
 log = structlog.get_logger(__name__)
-ROLL_LOG: Table = RollLog.__table__  # type: ignore[assignment]
-COLUMNS = tuple(c.name for c in ROLL_LOG.columns if c.name != "id")
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # while the database restarts; then the batch is given up and counted
 
 
 class RollLogWriter:
     def __init__(self, db: Database, *, max_batch: int = 500, max_delay: float = 0.05) -> None:
         self.db = db
-        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.max_batch = max_batch
         self.max_delay = max_delay
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -87,9 +84,5 @@ class RollLogWriter:
             log.error("roll log rows refused by the database", rows_lost=lost, rows_saved=len(batch) - lost)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
-        # Core, not the ORM's bulk insert (which costs more than the round trip), and one statement in
-        # autocommit: the batch is one multi-row INSERT, whole or not at all, with no BEGIN or COMMIT.
-        # Every row names every column (as one statement's rows must); an unnamed one is NULL.
-        whole = [{name: row.get(name) for name in COLUMNS} for row in rows]
-        async with self._autocommit.connect() as connection:
-            await connection.execute(insert(ROLL_LOG), whole)
+        async with self.db.transaction() as session:
+            await session.execute(insert(RollLog), rows)
