@@ -356,7 +356,7 @@ class EventRepository:
         row = {"actor_id": None, "character_id": None, "data": {}, "retconned": False, "created_at": utcnow(), **event}
         statement = insert(EVENTS).values(row)
         for n, (changed_row, changed) in enumerate(changes):
-            statement = statement.add_cte(_update_of(changed_row, changed, f"row_{n}").cte(f"change_{n}"))
+            statement = statement.add_cte(_update_of(changed_row, changed, n).cte(f"change_{n}"))
         with self.session.no_autoflush:  # the changes are in this statement, not in a flush before it
             await self.session.execute(statement)
         for changed_row, changed in changes:  # what the rows now hold: nothing left for the flush to write
@@ -644,21 +644,33 @@ EVENTS: Table = CampaignEvent.__table__  # type: ignore[assignment]
 
 
 def _changed(row: Any) -> dict[str, Any]:
-    """The columns of a stored row given new values in this transaction (none for a row not stored yet)."""
+    """The columns of a stored row given new values in this transaction (none for a row not stored yet): the
+    attributes whose loaded values the ORM kept aside when they were set."""
     state = inspect(row)
-    if not state.persistent:
+    if not state.modified or not state.persistent:
         return {}
-    columns = (state.attrs[c.key] for c in state.mapper.column_attrs)
-    return {a.key: a.value for a in columns if a.history.added or a.history.deleted}
+    columns = _column_keys(row.__class__)
+    return {key: state.dict[key] for key in state.committed_state if key in columns}
 
 
-def _update_of(row: Any, changed: dict[str, Any], name: str) -> Any:
+@functools.cache
+def _column_keys(mapped: Any) -> frozenset[str]:
+    return frozenset(c.key for c in inspect(mapped).column_attrs)
+
+
+@functools.cache
+def _row_alias(mapped: Any, n: int) -> Any:
+    """The table of `mapped` under the name `row_<n>` (built once: an alias's columns cost to make)."""
+    return inspect(mapped).local_table.alias(f"row_{n}")
+
+
+def _update_of(row: Any, changed: dict[str, Any], n: int) -> Any:
     """A Core UPDATE of one row's changed columns, with bind parameters of its own and the table under an alias
-    `name` of its own (several UPDATEs of one table share a statement)."""
+    of its own (several UPDATEs of one table share a statement)."""
     mapper = inspect(type(row))
-    table = mapper.local_table.alias(name)
-    columns = {key: mapper.column_attrs[key].columns[0] for key in changed}
-    values = {columns[key].name: literal(value, columns[key].type) for key, value in changed.items()}
+    table = _row_alias(row.__class__, n)
+    columns = {key: table.c[mapper.column_attrs[key].columns[0].name] for key in changed}
+    values = {columns[key]: literal(value, columns[key].type) for key, value in changed.items()}
     return update(table).where(table.c.id == literal(row.id, table.c.id.type)).values(values).returning(table.c.id)
 
 

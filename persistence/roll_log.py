@@ -11,15 +11,14 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from persistence.db import Database
 from persistence.models import RollLog, utcnow
 
 log = structlog.get_logger(__name__)
-ROLL_LOG: Table = RollLog.__table__  # type: ignore[assignment]
-COLUMNS = tuple(c.name for c in ROLL_LOG.columns if c.name != "id")
+COLUMNS = tuple(c.name for c in RollLog.__table__.c if c.name != "id")
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # while the database restarts; then the batch is given up and counted
 # The connection, not the data: retried. (asyncpg's, on Postgres; SQLAlchemy's, on SQLite.)
 AWAY = (
@@ -37,7 +36,6 @@ REFUSED = (DBAPIError, asyncpg.PostgresError)  # the data: each row on its own, 
 class RollLogWriter:
     def __init__(self, db: Database, *, max_batch: int = 500, max_delay: float = 0.05) -> None:
         self.db = db
-        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.max_batch = max_batch
         self.max_delay = max_delay
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -102,9 +100,5 @@ class RollLogWriter:
         if self.db.has_hot_reads:
             await self.db.copy_rows(RollLog.__tablename__, COLUMNS, [[row.get(c) for c in COLUMNS] for row in rows])
             return
-        # Core, not the ORM's bulk insert (which costs more than the round trip), and one statement in
-        # autocommit: the batch is one multi-row INSERT, whole or not at all, with no BEGIN or COMMIT.
-        # Every row names every column (as one statement's rows must); an unnamed one is NULL.
-        whole = [{name: row.get(name) for name in COLUMNS} for row in rows]
-        async with self._autocommit.connect() as connection:
-            await connection.execute(insert(ROLL_LOG), whole)
+        async with self.db.transaction() as session:
+            await session.execute(insert(RollLog), rows)
