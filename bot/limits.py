@@ -185,6 +185,10 @@ def _allowed() -> LimitDecision:
 
 # Checks sent in one script run at most (a batch's keys are one MGET, its arguments one command).
 MAX_BATCH = 256
+# Script runs in flight at once per process before checks queue for a batch. One alone serialised every
+# check of a busy process behind one reply waiting in the event loop's queue: the load mix (20 players,
+# narrations) ran at 65 interactions/s, against 85/s sending every check at once.
+MAX_IN_FLIGHT = 4
 
 # One queued check: its keys, its cost (negative without a guild, as the script reads it), its answer.
 _Queued = tuple[list[str], int, "asyncio.Future[int]"]
@@ -193,11 +197,11 @@ _Queued = tuple[list[str], int, "asyncio.Future[int]"]
 class RedisBuckets:
     """Both buckets checked and charged by one Lua script: atomic across processes.
 
-    One script run is in flight at a time per process: a check that finds none goes out at once (one
-    EVALSHA of the one-check script, no delay), and the checks that arrive meanwhile wait and go out
-    together as the next run (the batch script), decided in arrival order. Under load a check then
-    costs a fraction of a round trip, on the client and on the server (one TIME and one MGET per
-    batch), instead of a round trip of its own each.
+    Up to MAX_IN_FLIGHT script runs are in flight per process: a check that finds a free one goes out at
+    once (one EVALSHA of the one-check script, no delay); past that, the checks that arrive wait and go
+    out together as the next run (the batch script) as soon as a run ends, decided in arrival order.
+    Under load a check then costs a fraction of a round trip, on the client and on the server (one
+    TIME and one MGET per batch), instead of a round trip of its own each.
 
     Owns `client` (closed by `aclose`). Outage errors (see REDIS_OUTAGE_ERRORS) propagate.
     """
@@ -216,7 +220,7 @@ class RedisBuckets:
         self.sha = hashlib.sha1(self.script.encode()).hexdigest()
         self.batch_script = Template(BATCH_LUA).substitute(sizes)
         self.batch_sha = hashlib.sha1(self.batch_script.encode()).hexdigest()
-        self._busy = False  # a script run is in flight
+        self._in_flight = 0  # script runs sent and not answered yet
         self._queued: list[_Queued] = []
         self._batches: set[asyncio.Task[None]] = set()
 
@@ -235,11 +239,11 @@ class RedisBuckets:
         keys = [self.user_key(user_id)]
         if guild_id is not None:
             keys.append(self.guild_key(guild_id))
-        if self._busy:
+        if self._in_flight >= MAX_IN_FLIGHT:
             answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             self._queued.append((keys, cost if guild_id is not None else -cost, answer))
             return _decision(await answer)
-        self._busy = True
+        self._in_flight += 1
         try:
             wait_us = await self._run(self.sha, self.script, keys, [cost])
         finally:
@@ -247,9 +251,9 @@ class RedisBuckets:
         return _decision(int(wait_us))
 
     def _next_batch(self) -> None:
-        """Send what queued up while a run was in flight, or mark the line free."""
+        """A run ended: send what queued up meanwhile in its place, or free its place."""
         if not self._queued:
-            self._busy = False
+            self._in_flight -= 1
             return
         batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
         task = asyncio.ensure_future(self._send(batch))

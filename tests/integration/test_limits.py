@@ -16,6 +16,7 @@ import pytest
 import structlog
 from redis.asyncio import Redis
 
+from bot import limits
 from bot.limits import (
     EXPIRY_SLACK_MS,
     REDIS_OUTAGE_ERRORS,
@@ -158,9 +159,13 @@ async def test_same_decisions_as_the_in_process_buckets(shared: tuple[Redis, str
         assert remote.retry_after == pytest.approx(here.retry_after, rel=1e-3)
 
 
-async def test_checks_sent_together_decide_as_one_after_another(shared: tuple[Redis, str]) -> None:
+async def test_checks_sent_together_decide_as_one_after_another(
+    shared: tuple[Redis, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Checks that queue while a run is in flight go out as one batch, decided in arrival order, with
-    # keys repeated within it (one user, one guild) and checks without a guild among them.
+    # keys repeated within it (one user, one guild) and checks without a guild among them. (One run in
+    # flight: several would race to the server in any order.)
+    monkeypatch.setattr(limits, "MAX_IN_FLIGHT", 1)
     client, prefix = shared
     user, guild = BucketSpec(6, 0.001), BucketSpec(9, 0.002)
     rb = RedisBuckets(client, user, guild, prefix=prefix)
@@ -176,12 +181,13 @@ async def test_checks_sent_together_decide_as_one_after_another(shared: tuple[Re
 async def test_concurrent_checks_share_script_runs(own_redis: RedisProcess) -> None:
     client = Redis.from_url(own_redis.url)
     rb = buckets(client, "t:", user=(100, 0.001), guild=(1000, 0.001))
-    await asyncio.gather(rb.check(1, 7, 1), rb.check(2, 7, 1))  # loads both scripts (one check, a batch)
+    # loads both scripts (one check alone, a batch)
+    await asyncio.gather(*(rb.check(user, 7, 1) for user in range(limits.MAX_IN_FLIGHT + 1)))
     await client.config_resetstat()
     decisions = await asyncio.gather(*(rb.check(user, 7, 1) for user in range(40)))
     assert all(d.allowed for d in decisions)
     calls = (await client.info("commandstats"))["cmdstat_evalsha"]["calls"]
-    assert calls == 2  # the first alone, the 39 that queued behind it together
+    assert calls == limits.MAX_IN_FLIGHT + 1  # the first ones alone, the rest that queued behind them together
     assert await client.get(rb.guild_key(7)) is not None
     await rb.aclose()
 
