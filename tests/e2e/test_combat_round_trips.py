@@ -10,7 +10,7 @@ Each figure is BEGIN + statements + COMMIT of the command's own task, its reply 
 tracker's edits and the roll log's batches run in tasks of their own and are counted apart). Measured before
 this test: /combat join 11, /combat next 8, /attack 9, /dm damage 11, a tracker refresh 3; then /combat next 7,
 /combat status 2, a tracker refresh 2; then (the event's INSERT carries the rows' UPDATEs as CTEs) /combat join 7,
-/combat next 5, /attack 6-7, /dm damage 6."""
+/combat next 5, /attack 6-7, /dm damage 6; then /combat join 8 (spells cast before a fight: the party's sheets)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 # command as typed → the most round trips it may make
 BUDGET = {
-    "/combat join": 7,  # + the joiner's sheet, locked; the combatant's row (then everyone's places, in the event)
+    # + the joiner's sheet, locked; the party's other sheets (a spell it concentrates on, held by a member who
+    # stays out, comes in with it); the combatant's row (then everyone's places, in the event)
+    "/combat join": 8,
     "/combat next": 5,  # the turn it compares against comes with the locked fight; the writes are one statement
     "/attack weapon:longsword target:Ogre": 7,  # + the outcome (the monster's hit points are in the event)
     "/dm-combat act monster:Ogre action:Greatclub target:Tordek": 7,  # the same, Tordek's sheet on a hit
