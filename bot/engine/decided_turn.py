@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from bot.engine.memory import neutral
+from bot.engine.memory import RECORD_BEGIN, RECORD_END, neutral
 from bot.engine.safety import HeldBack, rules_of
 from bot.engine.tool_calls import CallResult, EngineAction
 from bot.narrator import NARRATOR_TOOLS, Narrator, NarratorUnavailable, ProposedCall, TextDelta, ToolSpec, Usage
@@ -47,9 +47,9 @@ __all__ = [
     "engine_check",
     "play_two_phase",
     "results_message",
-    "rolled_message",
     "structured",
     "thinking_while",
+    "with_rolled",
 ]
 
 log = structlog.get_logger(__name__)
@@ -112,14 +112,23 @@ def checked_names(result: CallResult) -> list[str]:
     return [action.subject for action in result.actions if action.kind == "check"]
 
 
-def rolled_message(results: Sequence[CallResult]) -> dict[str, Any]:
-    """A one-loop turn's engine checks, rolled before the model speaks: it narrates them and asks for no other."""
+ROLLED_INSTRUCTION = (
+    "The engine has already rolled this action's checks: they are the ENGINE RESULTS at the end of the campaign "
+    "record, and they are final. Narrate them exactly as they are (a failed check fails, a success succeeds) and "
+    "do not request these checks again."
+)
+
+
+def with_rolled(messages: Sequence[dict[str, Any]], results: Sequence[CallResult]) -> list[dict[str, Any]]:
+    """A one-loop turn's engine checks, rolled before the model speaks. Their lines name characters (stored
+    text, a player's to choose), so they go into the record, quoted data in a user message; the fixed words
+    that tell the model what to do with them go into a system message."""
     lines = "\n".join(f"- {neutral(_told(action))}" for result in results for action in result.actions)
-    return {
-        "role": "system",
-        "content": f"ENGINE RESULTS already rolled for this action by the engine (final; do not request these checks "
-        f"again):\n{lines}\nNarrate them exactly as they are: a failed check fails, a success succeeds.",
-    }
+    rolled = f"ENGINE RESULTS already rolled for this action by the engine:\n{lines}\n{RECORD_END}"
+    out = [dict(m) for m in messages]
+    record = next(m for m in out if m["role"] == "user" and str(m["content"]).startswith(RECORD_BEGIN))
+    record["content"] = str(record["content"]).removesuffix(RECORD_END) + rolled
+    return [*out, {"role": "system", "content": ROLLED_INSTRUCTION}]
 
 
 def results_message(results: Sequence[CallResult]) -> dict[str, Any]:

@@ -38,9 +38,9 @@ from bot.engine.decided_turn import (
     context_window,
     engine_check,
     play_two_phase,
-    rolled_message,
     structured,
     thinking_while,
+    with_rolled,
 )
 from bot.engine.leases import BUSY, CampaignQueue, LeaseBusy, Leases
 from bot.engine.memory import MemoryReader, NpcNote, Prompt, PromptBudget, PromptInputs, clean_action, party_line
@@ -464,7 +464,7 @@ class TurnEngine:
         rolled = await self._engine_checks(state, narrator)
         actions: list[EngineAction] = [action for result in rolled for action in result.actions]
         if rolled:
-            messages.append(rolled_message(rolled))
+            messages = with_rolled(messages, rolled)
         checked = {name.casefold(): result for result in rolled for name in checked_names(result)}
         texts: list[str] = []
         model = narrator.model

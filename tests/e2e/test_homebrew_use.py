@@ -112,6 +112,7 @@ async def test_a_homebrew_weapon_and_armour_are_awarded_worn_and_fought_with(gro
         hit = await run(grove, "attack", {"weapon": "Thornblade", "target": "Goblin"}, user="alice")
         if "poison" in hit.text:
             break
+        await turn_of(grove, "Tordek")  # a level-1 fighter's attack action is one attack a turn
     assert "Thornblade" in hit.text and "poison" in hit.text, hit.text
 
 

@@ -246,6 +246,10 @@ async def table(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLL
     )
     async with running_bot(settings, rng=random.Random(8)) as session:
         await seat_players(session)
+        # The engine rolls the checks an action calls for, and a risky one failed badly may hurt within its
+        # bounds (tests/integration/test_turns_engine.py): the rules' doing, not an injection's. Off here, so
+        # any change at all is the injection's.
+        await session.run("dm settings", {"consequences": False}, user="dungeonmaster")
         yield session
         session.discord.assert_no_violations()
 
@@ -374,7 +378,8 @@ async def test_stored_text_never_steers_a_later_turn(table: SandboxSession, llm:
         before = await states(table)
         handle = await table.invoke("narrate", {"action": words}, user=user)
         await handle.wait_for(finished, timeout=15)
-        assert await states(table) == before, f"{user}'s turn was steered by stored text"
+        after = await states(table)
+        assert after == before, f"{user}'s turn was steered by stored text: {after} != {before}"
     leaked = [p.marker for p in PLANTED for r in llm.requests[start:] if in_system(r.messages, p.marker)]
     assert not leaked, f"stored player text reached system messages: {sorted(set(leaked))}"
     recorded = [r for r in llm.requests[start:] if any(m["role"] == "user" for m in r.messages)]

@@ -301,7 +301,9 @@ async def test_a_one_loop_turn_gets_the_engines_check_when_the_model_asks_none(
 
     def responder(body: dict[str, Any]) -> Reply:
         told = " ".join(str(m.get("content")) for m in body["messages"] if m["role"] == "system")
-        assert "ENGINE RESULTS already rolled" in told and "Mira: Athletics check vs DC" in told
+        record = " ".join(str(m.get("content")) for m in body["messages"] if m["role"] == "user")
+        assert "already rolled this action's checks" in told and "Mira" not in told  # names are stored text
+        assert "ENGINE RESULTS already rolled" in record and "Mira: Athletics check vs DC" in record
         if after_tools(body):
             results = [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
             assert results[0]["ok"] is True and "rolled this check" in results[0]["note"]
