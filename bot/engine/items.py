@@ -18,7 +18,7 @@ from typing import Any
 from bot.data.srd import SRD, MagicItem
 from bot.engine import hit_points
 from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Item, Sheet
+from bot.engine.sheet import Item, Sheet, magic_text
 from bot.engine.text import prose, visible
 from bot.errors import InvalidInput, NotFound
 
@@ -224,6 +224,14 @@ def _numbers(details: Mapping[str, Any]) -> list[str]:
     return parts
 
 
+def _needs_text(magic: MagicItem) -> str:
+    needs = magic.bonus.needs if magic.bonus else None
+    when = {"armor": "worn", "weapon": "equipped", "unarmored": "with no armour and no shield"}.get(needs or "")
+    if magic.attunement:
+        when = "attuned" + (f", {when}" if when else "")
+    return f" ({when})" if when else ""
+
+
 def describe(srd: SRD, item: Item) -> str:
     """One line of the full inventory list: name, count, and what matters about it."""
     parts = [item.name + (f" ×{item.quantity}" if item.quantity > 1 else "")]
@@ -234,6 +242,8 @@ def describe(srd: SRD, item: Item) -> str:
     magic = magic_of(srd, item)
     if magic is not None:
         parts.append(f"{magic.rarity.lower()} magic item" + (", requires attunement" if magic.attunement else ""))
+        if magic.bonus is not None:
+            parts.append(magic_text(magic.bonus) + _needs_text(magic))
     if item.item in HEALING_POTIONS:
         parts.append(f"heals {HEALING_POTIONS[item.item]}")
     if item.details:
