@@ -275,8 +275,8 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:
-    """The SRD magic items whose numbers count now: attuned where the item requires it; magic armour and weapons
-    equipped; Bracers of Defense with no armour worn and no shield."""
+    """The SRD magic items whose numbers count now: attuned where the item requires it; magic armour equipped;
+    Bracers of Defense with no armour worn and no shield."""
     magic_items = srd.lookup("magic_item")
     found = []
     for item in sheet.inventory:
@@ -284,7 +284,9 @@ def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:
         bonus = magic.bonus if magic is not None else None
         if bonus is None or (magic is not None and magic.attunement and not item.attuned):
             continue
-        if bonus.needs in ("armor", "weapon") and not item.equipped:
+        if bonus.needs == "weapon":  # a magic weapon's bonus needs its base weapon, which the item doesn't name yet
+            continue
+        if bonus.needs == "armor" and not item.equipped:
             continue
         if bonus.needs == "unarmored" and worn_armor(sheet, srd) != (None, None):
             continue

@@ -201,3 +201,8 @@ def test_the_inventory_line_says_what_the_item_does() -> None:
     line = items.describe(SRD, magic("cloak-of-protection", attuned=True))
     assert "+1 AC, +1 saves (attuned)" in line
     assert "Strength 21 (attuned)" in items.describe(SRD, magic("belt-of-giant-strength-hill"))
+
+
+def test_a_magic_weapon_without_its_base_weapon_claims_nothing_on_the_sheet() -> None:
+    held = stats(carrying(magic("weapon-1", equipped=True)), SRD)
+    assert held.magic == () and all(a.weapon != "weapon-1" for a in held.attacks)
