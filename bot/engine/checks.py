@@ -286,7 +286,7 @@ class CheckService:
         if weapon.strip().casefold() in ("unarmed", "unarmed strike", UNARMED):
             return _unarmed(sheet)
         wanted = " ".join(weapon.split()).casefold()
-        customs = custom_attacks(sheet, scores_of(sheet, self.srd))
+        customs = custom_attacks(sheet, scores_of(sheet, self.srd), self.srd)
         custom = next((a for a in customs if wanted in (a.weapon, a.name.casefold())), None)
         if custom is not None:
             return custom  # the DM's own weapon, as the DM described it

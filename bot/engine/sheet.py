@@ -263,7 +263,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
             attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
             for w in carried_weapons(sheet, srd)
         )
-        + custom_attacks(sheet, scores),
+        + custom_attacks(sheet, scores, srd),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=class_levels.classes_text(srd, sheet),
         background_name=background_name(srd, sheet.background, sheet.custom.get("background")),
@@ -419,7 +419,8 @@ def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:
     return [srd.weapon(i.item) for i in sheet.inventory if i.item in weapons and srd.weapon(i.item).damage_dice]
 
 
-def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False) -> AttackLine:
+def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False, plus: int = 0) -> AttackLine:
+    """A weapon's attack; `plus`: a magic weapon's bonus to hit and damage."""
     scores = scores_of(sheet, srd)
     str_mod, dex_mod = rules.modifier(scores["str"]), rules.modifier(scores["dex"])
     ability = rules.weapon_ability(weapon, str_mod, dex_mod)
@@ -433,8 +434,8 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
         weapon=weapon.index,
         name=weapon.name,
         ability=ability,
-        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient) + archery,
-        damage=f"{rules.damage_expression(dice, mod + dueling)} {weapon.damage_type or ''}".strip(),
+        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient) + archery + plus,
+        damage=f"{rules.damage_expression(dice, mod + dueling + plus)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
 
@@ -447,15 +448,24 @@ def _one_handed_alone(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: boo
     return not [i for i in sheet.inventory if i.equipped and i.item in weapons and i.item != weapon.index]
 
 
-def custom_attacks(sheet: Sheet, scores: Mapping[str, int] | None = None) -> tuple[AttackLine, ...]:
+def custom_attacks(
+    sheet: Sheet, scores: Mapping[str, int] | None = None, srd: SRD | None = None
+) -> tuple[AttackLine, ...]:
     """The DM's weapons (custom and homebrew, bot.engine.items), proficient: a homebrew weapon's ability by its
     properties (finesse: the better of Strength and Dexterity; ammunition: Dexterity; else Strength), a custom
-    one's the better; a magic bonus added to hit and damage (once attuned, if it needs that)."""
+    one's the better; a magic bonus added to hit and damage (once attuned, if it needs that). An SRD +1 weapon
+    (`details.base`) attacks as its base weapon does, with its bonus."""
     lines = []
     for item in sheet.inventory:
         details = item.details or {}
         weapon = details.get("weapon")
-        if weapon:
+        base = str(details.get("base") or "")
+        if weapon and srd is not None and base in srd.lookup("weapon"):
+            plain = srd.weapon(base)
+            two_handed = plain.has("versatile") and hand_free(sheet, srd, plain)
+            line = attack_line(sheet, srd, plain, two_handed=two_handed, plus=int(details.get("attack_bonus", 0)))
+            lines.append(replace(line, weapon=item.item, name=item.name, magical=True))
+        elif weapon:
             scores = scores or sheet.scores
             ability = _custom_weapon_ability(scores, weapon.get("properties"))
             bonus = int(details.get("attack_bonus", 0)) if item.magic_works else 0

@@ -1,6 +1,7 @@
 """SRD magic items with plain numbers through a piped `dmbot play` (issue 12): a wizard awarded a Cloak and a
 Ring of Protection has AC 12 and her saves until she attunes to them, then AC 14 and every save +2, on the
-sheet and in a /save; the sheet says what each item does."""
+sheet and in a /save; the sheet says what each item does. A +1 dagger attacks at +1 to hit and damage, a
++1 shield adds 3 AC."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ SCRIPT = """\
 /character show
 /save ability:wis
 /character inventory action:list
+/dm award item target:Kira item:+1 dagger
+/dm award item target:Kira item:Shield, +1
+/character inventory action:equip item:Shield, +1
+/attack weapon:Dagger, +1 target:goblin
 /quit
 """
 
@@ -52,3 +57,11 @@ def test_protection_items_count_once_attuned(run_play: PlayRun) -> None:
     assert re.search(rf"1d20 \(\d+\) \+ {wis} = \d+", replies(out, "/save ability:wis")[0])
     listing = replies(out, "/character inventory action:list")[0]
     assert "Cloak of Protection · attuned" in listing and "+1 AC, +1 saves (attuned)" in listing
+
+
+def test_plus_weapons_and_shields(run_play: PlayRun) -> None:
+    out = run_play(SCRIPT).stdout
+    assert "🎁 The DM awards 1 × Dagger, +1 to Kira." in out
+    assert "AC 14 → 17" in replies(out, "/character inventory action:equip item:Shield, +1")[0]
+    attack = replies(out, "/attack weapon:Dagger, +1 target:goblin")[0]
+    assert re.search(r"\+ 5 = \d+", attack) and re.search(r"1d4 \(\d\) \+ 3 = \d+ ?", attack)

@@ -206,3 +206,16 @@ def test_the_inventory_line_says_what_the_item_does() -> None:
 def test_a_magic_weapon_without_its_base_weapon_claims_nothing_on_the_sheet() -> None:
     held = stats(carrying(magic("weapon-1", equipped=True)), SRD)
     assert held.magic == () and all(a.weapon != "weapon-1" for a in held.attacks)
+
+
+def test_plus_weapons_armour_and_shields_by_their_base_item() -> None:
+    sword, mail, shield = (items.resolve(SRD, k) for k in ("+1 longsword", "Chain Mail, +2", "shield +3"))
+    assert (sword.index, sword.name) == ("weapon-1:longsword", "Longsword, +1")
+    held = [Item(r.index, r.name, 1, details=r.details) for r in (sword, mail, shield)]
+    numbers = stats(carrying(*held), SRD)
+    line = next(a for a in numbers.attacks if a.name == "Longsword, +1")
+    plain = stats(carrying(Item("longsword", "Longsword", 1)), SRD).attacks[0]
+    assert line.to_hit == plain.to_hit + 1 and line.damage == "1d10+1 slashing" and line.magical  # two hands free
+    worn = [replace(i, equipped=True) for i in held]
+    assert stats(carrying(*worn), SRD).armor_class == 16 + 2 + 2 + 3
+    assert "rare magic item" in items.describe(SRD, held[1]) and "+2 AC when equipped" in items.describe(SRD, held[1])
