@@ -29,6 +29,10 @@ SCRIPT = """\
 /dm award item target:Kira item:Shield, +1
 /character inventory action:equip item:Shield, +1
 /attack weapon:Dagger, +1 target:goblin
+/dm-combat start
+/dm-combat add monster:Goblin
+/combat join
+/combat status
 /quit
 """
 
@@ -43,7 +47,7 @@ def saves(sheet: str) -> list[int]:
     return [int(n) for n in re.findall(r"[A-Z]{3} ([+-]\d+)", line)]
 
 
-def test_protection_items_count_once_attuned(run_play: PlayRun) -> None:
+def test_magic_items_count_on_the_sheet_in_saves_attacks_and_fights(run_play: PlayRun) -> None:
     result = run_play(SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -58,10 +62,11 @@ def test_protection_items_count_once_attuned(run_play: PlayRun) -> None:
     listing = replies(out, "/character inventory action:list")[0]
     assert "Cloak of Protection · attuned" in listing and "+1 AC, +1 saves (attuned)" in listing
 
-
-def test_plus_weapons_and_shields(run_play: PlayRun) -> None:
-    out = run_play(SCRIPT).stdout
+    # a +1 dagger and a +1 shield
     assert "🎁 The DM awards 1 × Dagger, +1 to Kira." in out
     assert "AC 14 → 17" in replies(out, "/character inventory action:equip item:Shield, +1")[0]
     attack = replies(out, "/attack weapon:Dagger, +1 target:goblin")[0]
     assert re.search(r"\+ 5 = \d+", attack) and re.search(r"1d4 \(\d\) \+ 3 = \d+ ?", attack)
+
+    # the fight sees them all
+    assert re.search(r"Kira · ❤️ 8/8 · AC 17\b", replies(out, "/combat status")[0])  # 12 + cloak, ring, shield +1
