@@ -660,9 +660,53 @@ def derive_magic_items(source: Path) -> list[Json]:
                 "attunement": "requires attunement" in type_line,
                 "variant": m["variant"],
                 "variants": refs(m["variants"]),
+                **({"bonus": bonus} if (bonus := magic_bonus(m)) else {}),
             }
         )
     return by_index(rows)
+
+
+_ABILITY_WORDS = {
+    "strength": "str",
+    "dexterity": "dex",
+    "constitution": "con",
+    "intelligence": "int",
+    "wisdom": "wis",
+    "charisma": "cha",
+}
+# The SRD's sentences of plain numbers, and what each gives: (pattern, bonus fields, what the bonus needs).
+_MAGIC_BONUSES: list[tuple[re.Pattern[str], tuple[str, ...], str | None]] = [
+    (re.compile(r"\+(\d) bonus to ac and saving throws while (?:you wear|wearing)"), ("ac", "saves"), None),
+    (re.compile(r"\+(\d) bonus to ability checks and saving throws"), ("checks", "saves"), None),
+    (re.compile(r"\+(\d) bonus to ac if you are wearing no armor and using no shield"), ("ac",), "unarmored"),
+    (re.compile(r"\+(\d) bonus to ac while wearing this armor"), ("ac",), "armor"),
+    (re.compile(r"\+(\d) bonus to ac while this [a-z ]+ orbits your head"), ("ac",), None),
+    (re.compile(r"\+(\d) bonus to attack and damage rolls made with this magic"), ("attack", "damage"), "weapon"),
+]  # fmt: skip
+_SCORE_SETS = [
+    re.compile(r"your (strength|dexterity|constitution|intelligence|wisdom|charisma) score is (\d+) while"),
+    re.compile(r"your (strength) score changes to (?:a )?(\d+)"),
+]
+
+
+def magic_bonus(item: Json) -> Json | None:
+    """A magic item's plain numbers from its text ("a +1 bonus to AC and saving throws while you wear", "your
+    Constitution score is 19"); None when it has none the engine applies. A family (Ioun Stone) has none: its
+    text tells every member's, and a character holds a member."""
+    if item["variants"]:
+        return None
+    text = " ".join(" ".join(item.get("desc", [])).lower().split())
+    bonus: Json = {}
+    for pattern, fields, needs in _MAGIC_BONUSES:
+        found = pattern.search(text)
+        if found:
+            bonus |= dict.fromkeys(fields, int(found.group(1)))
+            if needs:
+                bonus["needs"] = needs
+    scores = {_ABILITY_WORDS[f.group(1)]: int(f.group(2)) for p in _SCORE_SETS for f in [p.search(text)] if f}
+    if scores:
+        bonus["scores"] = scores
+    return bonus or None
 
 
 def derive_conditions(source: Path) -> list[Json]:

@@ -416,8 +416,22 @@ class Gear(_Model):
 Item = Weapon | Armor | Gear
 
 
+class MagicBonus(_Model):
+    """A magic item's plain numbers, derived from its SRD text: bonuses to AC, saves, checks, attack and damage,
+    and ability scores it sets (a score lower than the item's becomes it). ``needs``: what the bonus asks of its
+    wearer: the item equipped as armour or a weapon, or no armour and no shield (Bracers of Defense)."""
+
+    ac: int = 0
+    saves: int = 0
+    checks: int = 0
+    attack: int = 0
+    damage: int = 0
+    scores: Mapping[str, int] = {}
+    needs: Literal["armor", "weapon", "unarmored"] | None = None
+
+
 class MagicItem(_Model):
-    """A magic item: rarity, category, attunement, variant links."""
+    """A magic item: rarity, category, attunement, variant links, and its numbers where the SRD gives plain ones."""
 
     index: str
     name: str
@@ -426,6 +440,7 @@ class MagicItem(_Model):
     attunement: bool = False
     variant: bool = False
     variants: tuple[str, ...] = ()
+    bonus: MagicBonus | None = None
 
 
 # --- Conditions ----------------------------------------------------------------------------------------

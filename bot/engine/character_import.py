@@ -110,6 +110,8 @@ def check_against_srd(sheet: Sheet, srd: SRD) -> Report:
     ]
     srd_items, magic_items = srd.lookup("item"), srd.lookup("magic_item")
     for item in sheet.inventory:
+        if item.details and items.magic_of(srd, item) is not None:  # an SRD +1 weapon or armour: the SRD's
+            continue
         if item.details:  # a DM's item from another table: its numbers shown for this DM to judge
             report.custom.append(f"Item: {items.describe(srd, item)} (a DM's item, kept as it was)")
         elif item.item not in srd_items and item.item not in magic_items:

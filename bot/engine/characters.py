@@ -371,7 +371,8 @@ class CharacterService:
                 inventory, message = items.attune(self.srd, sheet, item, on=action == "attune")
             else:
                 index, name = (entry.index, entry.name) if entry else _carried(self.srd, sheet, item)
-                inventory, message = self._inventory_change(sheet, action, index, name, quantity)
+                details = entry.details if entry else None  # a +1 weapon's numbers
+                inventory, message = self._inventory_change(sheet, action, index, name, quantity, details)
             new = replace(sheet, inventory=inventory)
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
@@ -380,11 +381,12 @@ class CharacterService:
         return await self._change(actor, ref, apply, gain=asked)
 
     def _inventory_change(
-        self, sheet: Sheet, action: str, index: str, name: str, quantity: int
+        self, sheet: Sheet, action: str, index: str, name: str, quantity: int, details: Any = None
     ) -> tuple[tuple[Item, ...], str]:
         held = sheet.carried(index)
         if action == "add":
-            return add_item(sheet.inventory, Item(index, name, quantity)), f"Added {quantity} × {name}."
+            made = Item(index, name, quantity, details=details)
+            return add_item(sheet.inventory, made), f"Added {quantity} × {name}."
         if held is None:
             raise InvalidInput(f"{sheet.name} isn't carrying any {name}.")
         if action == "remove":

@@ -20,7 +20,7 @@ from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.features import rules as feature_rules
 from bot.engine.features.uses import level_in
 from bot.engine.rolls import RollService
-from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks
+from bot.engine.sheet import Actor, AttackLine, Sheet, active_conditions, attack_line, custom_attacks, scores_of
 from bot.errors import InvalidInput, NotFound
 
 MAX_TARGET_LENGTH = 100
@@ -98,7 +98,7 @@ class CheckService:
         sheet = await self.characters.get(actor, ref)
         stats = self.characters.stats(sheet)
         skill, ability = self._skill_or_ability(what)
-        bonus = stats.skills[skill] if skill else stats.modifiers[ability]
+        bonus = stats.skills[skill] if skill else stats.modifiers[ability] + stats.check_bonus
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
         fx = effects.rolls_for("check", await self._effects_on(sheet), ability=ability)  # Guidance: +1d4
         mods = rules.condition_modifiers(
@@ -286,7 +286,8 @@ class CheckService:
         if weapon.strip().casefold() in ("unarmed", "unarmed strike", UNARMED):
             return _unarmed(sheet)
         wanted = " ".join(weapon.split()).casefold()
-        custom = next((a for a in custom_attacks(sheet) if wanted in (a.weapon, a.name.casefold())), None)
+        customs = custom_attacks(sheet, scores_of(sheet, self.srd), self.srd)
+        custom = next((a for a in customs if wanted in (a.weapon, a.name.casefold())), None)
         if custom is not None:
             return custom  # the DM's own weapon, as the DM described it
         try:

@@ -18,7 +18,7 @@ from typing import Any
 from bot.data.srd import SRD, MagicItem
 from bot.engine import hit_points
 from bot.engine.dice import RollOutcome
-from bot.engine.sheet import Item, Sheet
+from bot.engine.sheet import Item, Sheet, magic_text
 from bot.engine.text import prose, visible
 from bot.errors import InvalidInput, NotFound
 
@@ -44,6 +44,38 @@ class Resolved:
     index: str
     name: str
     magic: MagicItem | None = None
+    details: Mapping[str, Any] | None = None  # a magic weapon's or armour's numbers (`plus_item`)
+
+
+PLUS = re.compile(r"\+([1-3]) (.+)|(.+?),? \+([1-3])")  # "+1 longsword", "Longsword, +1", "shield +2"
+
+
+def plus_item(srd: SRD, key: str) -> Resolved | None:
+    """A +1, +2 or +3 weapon, armour or shield of the SRD's (Weapon, +1 / Armor, +1 on a base item): its index
+    `<variant>:<base>` and its numbers as a DM's item's (the weapon's dice, the armour's AC, the bonus), so the
+    sheet counts them as it counts those."""
+    found = PLUS.fullmatch(" ".join(key.split()).casefold())
+    if found is None:
+        return None
+    plus, base_name = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+    try:
+        base = srd.item(base_name)
+    except KeyError:
+        return None
+    details: dict[str, Any]
+    if base.index in srd.lookup("weapon") and srd.weapon(base.index).damage_dice:
+        weapon = srd.weapon(base.index)
+        spec = {"dice": weapon.damage_dice, "type": weapon.damage_type, "properties": list(weapon.properties)}
+        variant, details = f"weapon-{plus}", {"weapon": spec, "attack_bonus": int(plus)}
+    elif base.index in srd.lookup("armor"):
+        armor = srd.armor(base.index)
+        variant = f"armor-{plus}"
+        details = {"armor": {"type": armor.category, "base": armor.base_ac}, "ac_bonus": int(plus)}
+    else:
+        return None
+    magic = srd.magic_item(variant)
+    details |= {"magic": variant, "base": base.index, "rarity": magic.rarity.lower()}
+    return Resolved(f"{variant}:{base.index}", f"{base.name}, +{plus}", magic, details)
 
 
 def resolve(srd: SRD, key: str) -> Resolved:
@@ -54,6 +86,9 @@ def resolve(srd: SRD, key: str) -> Resolved:
         return Resolved(entry.index, entry.name)
     except KeyError:
         pass
+    plus = plus_item(srd, key)
+    if plus is not None:
+        return plus
     try:
         magic = srd.magic_item(key)
     except KeyError:
@@ -74,9 +109,10 @@ def resolve(srd: SRD, key: str) -> Resolved:
 
 
 def magic_of(srd: SRD, item: Item) -> MagicItem | None:
-    if item.item.startswith(CUSTOM_PREFIX) or item.item not in srd.lookup("magic_item"):
+    index = item.item.split(":")[0]  # a +1 weapon's `weapon-1:longsword`
+    if item.item.startswith(CUSTOM_PREFIX) or index not in srd.lookup("magic_item"):
         return None
-    return srd.magic_item(item.item)
+    return srd.magic_item(index)
 
 
 def find(sheet: Sheet, key: str) -> Item:
@@ -224,6 +260,14 @@ def _numbers(details: Mapping[str, Any]) -> list[str]:
     return parts
 
 
+def _needs_text(magic: MagicItem) -> str:
+    needs = magic.bonus.needs if magic.bonus else None
+    when = {"armor": "worn", "weapon": "equipped", "unarmored": "with no armour and no shield"}.get(needs or "")
+    if magic.attunement:
+        when = "attuned" + (f", {when}" if when else "")
+    return f" ({when})" if when else ""
+
+
 def describe(srd: SRD, item: Item) -> str:
     """One line of the full inventory list: name, count, and what matters about it."""
     parts = [item.name + (f" ×{item.quantity}" if item.quantity > 1 else "")]
@@ -234,6 +278,8 @@ def describe(srd: SRD, item: Item) -> str:
     magic = magic_of(srd, item)
     if magic is not None:
         parts.append(f"{magic.rarity.lower()} magic item" + (", requires attunement" if magic.attunement else ""))
+        if magic.bonus is not None and not item.details:
+            parts.append(magic_text(magic.bonus) + _needs_text(magic))
     if item.item in HEALING_POTIONS:
         parts.append(f"heals {HEALING_POTIONS[item.item]}")
     if item.details:
@@ -244,7 +290,7 @@ def describe(srd: SRD, item: Item) -> str:
         if homebrew:  # what it is and its numbers first: a long inventory line is cut short
             kind = {"armor": "armour", "wondrous": "wondrous item"}.get(details.get("category", ""), "weapon")
             parts.append(" ".join(p for p in (details.get("rarity", ""), "homebrew", kind) if p))
-        else:
+        elif not details.get("magic"):
             parts.append(worth)
         parts += _numbers(details)
         if homebrew:

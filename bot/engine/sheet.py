@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from bot.data.srd import SRD, Armor, CharacterClass, Condition, Subrace, Weapon
+from bot.data.srd import SRD, Armor, CharacterClass, Condition, MagicBonus, Subrace, Weapon
 from bot.engine import class_levels, rules
 from bot.engine import effects as timed_effects
 from bot.engine.backgrounds import background_name
@@ -185,6 +185,8 @@ class Stats:
     background_name: str
     stealth_disadvantage: bool
     spellcasting: SpellNumbers | None = None  # None for classes that cast no spells
+    check_bonus: int = 0  # every ability check (skills and initiative include it): a Stone of Good Luck
+    magic: tuple[tuple[str, str], ...] = ()  # (item name, what it does now): "+1 AC, +1 saves"
 
 
 @dataclass(frozen=True)
@@ -221,11 +223,14 @@ def guild_of(actor: Actor) -> int:
 
 def stats(sheet: Sheet, srd: SRD) -> Stats:
     """Compose the rules into the numbers a sheet shows."""
-    scores = sheet.scores
+    scores = scores_of(sheet, srd)
     mods = {a: rules.modifier(scores[a]) for a in rules.ABILITIES}
     prof = rules.proficiency_bonus(sheet.level)
+    magic = magic_bonuses(sheet, srd)
+    checks, saves = sum(b.checks for _, b in magic), sum(b.saves for _, b in magic)
     skills = {
-        s.index: rules.skill_bonus(
+        s.index: checks
+        + rules.skill_bonus(
             mods[s.ability],
             prof,
             proficient=sheet.proficient("skills", s.index),
@@ -243,11 +248,13 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         scores=scores,
         modifiers=mods,
         proficiency_bonus=prof,
-        saves={a: rules.save_bonus(mods[a], prof, proficient=sheet.proficient("saves", a)) for a in rules.ABILITIES},
+        saves={
+            a: saves + rules.save_bonus(mods[a], prof, proficient=sheet.proficient("saves", a)) for a in rules.ABILITIES
+        },
         skills=skills,
         armor_class=timed_effects.armour_class(armor_class(sheet, srd), sheet.effects),
         speed=rules.exhaustion_speed(base_speed, exhaustion),
-        initiative=rules.initiative_bonus(mods["dex"]),
+        initiative=rules.initiative_bonus(mods["dex"]) + checks,
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
@@ -256,13 +263,55 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
             attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
             for w in carried_weapons(sheet, srd)
         )
-        + custom_attacks(sheet),
+        + custom_attacks(sheet, scores, srd),
         race_name=srd.subrace(sheet.subrace).name if sheet.subrace else race.name,
         class_name=class_levels.classes_text(srd, sheet),
         background_name=background_name(srd, sheet.background, sheet.custom.get("background")),
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(caster, caster_level), mods, prof),
+        check_bonus=checks,
+        magic=tuple((item.name, magic_text(bonus, sheet.scores)) for item, bonus in magic),
     )
+
+
+def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:
+    """The SRD magic items whose numbers count now: attuned where the item requires it; magic armour equipped;
+    Bracers of Defense with no armour worn and no shield."""
+    magic_items = srd.lookup("magic_item")
+    found = []
+    for item in sheet.inventory:
+        magic = srd.magic_item(item.item) if item.item in magic_items else None
+        bonus = magic.bonus if magic is not None else None
+        if bonus is None or (magic is not None and magic.attunement and not item.attuned):
+            continue
+        if bonus.needs == "weapon":  # a magic weapon's bonus needs its base weapon, which the item doesn't name yet
+            continue
+        if bonus.needs == "armor" and not item.equipped:
+            continue
+        if bonus.needs == "unarmored" and worn_armor(sheet, srd) != (None, None):
+            continue
+        found.append((item, bonus))
+    return found
+
+
+def scores_of(sheet: Sheet, srd: SRD) -> dict[str, int]:
+    """The scores with the magic items' that set one (an Amulet of Health: Constitution 19, if lower)."""
+    scores = sheet.scores
+    for _, bonus in magic_bonuses(sheet, srd):
+        scores = {a: max(v, bonus.scores.get(a, 0)) for a, v in scores.items()}
+    return scores
+
+
+def magic_text(bonus: MagicBonus, scores: Mapping[str, int] | None = None) -> str:
+    """What a magic item does, for its player: "+1 AC, +1 saves", "Strength 21" ("no effect" if already higher)."""
+    parts = [f"+{n} {what}" for n, what in ((bonus.ac, "AC"), (bonus.saves, "saves"), (bonus.checks, "checks")) if n]
+    if bonus.attack:
+        parts.append(f"+{bonus.attack} to hit and damage")
+    for ability, value in bonus.scores.items():
+        name = rules.ABILITY_NAMES[ability]
+        had = scores.get(ability, 0) if scores else 0
+        parts.append(f"{name} {value}" if had < value else f"no effect ({name} already {had})")
+    return ", ".join(parts)
 
 
 def casting_class(sheet: Sheet, srd: SRD) -> tuple[CharacterClass, int]:
@@ -324,7 +373,7 @@ def homebrew_armor(item: Item) -> Armor:
 
 def armor_class(sheet: Sheet, srd: SRD) -> int:
     armor, shield = worn_armor(sheet, srd)
-    scores = sheet.scores
+    scores = scores_of(sheet, srd)
     dex_mod = rules.modifier(scores["dex"])
     bonus = _unarmored_bonus(sheet, scores, wearing_shield=shield is not None)
     worn = rules.armor_class(dex_mod=dex_mod, armor=armor, shield=shield, unarmored_bonus=bonus)
@@ -332,9 +381,8 @@ def armor_class(sheet: Sheet, srd: SRD) -> int:
         worn = max(worn, 13 + dex_mod + (shield.base_ac if shield else 0))
     if armor is not None and "defense" in fighting_styles(sheet):  # Defense: +1 AC while wearing armour
         worn += 1
-    return worn + sum(
-        int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped and i.magic_works
-    )
+    custom = sum(int((i.details or {}).get("ac_bonus", 0)) for i in sheet.inventory if i.equipped and i.magic_works)
+    return worn + custom + sum(bonus.ac for _, bonus in magic_bonuses(sheet, srd))
 
 
 def _unarmored_bonus(sheet: Sheet, scores: Mapping[str, int], *, wearing_shield: bool) -> int | None:
@@ -371,8 +419,9 @@ def carried_weapons(sheet: Sheet, srd: SRD) -> list[Weapon]:
     return [srd.weapon(i.item) for i in sheet.inventory if i.item in weapons and srd.weapon(i.item).damage_dice]
 
 
-def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False) -> AttackLine:
-    scores = sheet.scores
+def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = False, plus: int = 0) -> AttackLine:
+    """A weapon's attack; `plus`: a magic weapon's bonus to hit and damage."""
+    scores = scores_of(sheet, srd)
     str_mod, dex_mod = rules.modifier(scores["str"]), rules.modifier(scores["dex"])
     ability = rules.weapon_ability(weapon, str_mod, dex_mod)
     mod = str_mod if ability == "str" else dex_mod
@@ -385,8 +434,8 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
         weapon=weapon.index,
         name=weapon.name,
         ability=ability,
-        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient) + archery,
-        damage=f"{rules.damage_expression(dice, mod + dueling)} {weapon.damage_type or ''}".strip(),
+        to_hit=rules.attack_bonus(mod, rules.proficiency_bonus(sheet.level), proficient=proficient) + archery + plus,
+        damage=f"{rules.damage_expression(dice, mod + dueling + plus)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
 
@@ -399,16 +448,25 @@ def _one_handed_alone(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: boo
     return not [i for i in sheet.inventory if i.equipped and i.item in weapons and i.item != weapon.index]
 
 
-def custom_attacks(sheet: Sheet) -> tuple[AttackLine, ...]:
+def custom_attacks(
+    sheet: Sheet, scores: Mapping[str, int] | None = None, srd: SRD | None = None
+) -> tuple[AttackLine, ...]:
     """The DM's weapons (custom and homebrew, bot.engine.items), proficient: a homebrew weapon's ability by its
     properties (finesse: the better of Strength and Dexterity; ammunition: Dexterity; else Strength), a custom
-    one's the better; a magic bonus added to hit and damage (once attuned, if it needs that)."""
+    one's the better; a magic bonus added to hit and damage (once attuned, if it needs that). An SRD +1 weapon
+    (`details.base`) attacks as its base weapon does, with its bonus."""
     lines = []
     for item in sheet.inventory:
         details = item.details or {}
         weapon = details.get("weapon")
-        if weapon:
-            scores = sheet.scores
+        base = str(details.get("base") or "")
+        if weapon and srd is not None and base in srd.lookup("weapon"):
+            plain = srd.weapon(base)
+            two_handed = plain.has("versatile") and hand_free(sheet, srd, plain)
+            line = attack_line(sheet, srd, plain, two_handed=two_handed, plus=int(details.get("attack_bonus", 0)))
+            lines.append(replace(line, weapon=item.item, name=item.name, magical=True))
+        elif weapon:
+            scores = scores or sheet.scores
             ability = _custom_weapon_ability(scores, weapon.get("properties"))
             bonus = int(details.get("attack_bonus", 0)) if item.magic_works else 0
             mod = rules.modifier(scores[ability])

@@ -201,7 +201,7 @@ class TableService:
             made = await homebrew.item_named(session, actor, item, quantity)
         if made is None:
             entry = items.resolve(self.srd, item)  # SRD equipment or magic items (the loot generator's too)
-            made = Item(entry.index, entry.name, quantity)
+            made = Item(entry.index, entry.name, quantity, details=entry.details)
 
         def give(row: Character) -> str:
             sheet = to_sheet(row)

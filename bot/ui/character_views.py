@@ -76,6 +76,9 @@ def sheet_embed(sheet: Sheet, stats: Stats, srd: SRD) -> discord.Embed:
             for a in stats.attacks[:8]
         ]
         embed.add_field(name="Attacks", value="\n".join(attacks), inline=False)
+    if stats.magic:
+        worn = [f"**{safe(name)}**: {effect}" for name, effect in stats.magic]
+        embed.add_field(name="Magic items at work", value=fit_lines(worn, limits.FIELD_VALUE), inline=False)
     made = _choice_lines(sheet, srd)
     if made:
         embed.add_field(name="Choices", value=fit_lines(made, limits.FIELD_VALUE), inline=False)

@@ -12,7 +12,7 @@ import pytest
 from bot.data.srd import load_srd
 from bot.engine import items, weapons
 from bot.engine.dice import Dice
-from bot.engine.sheet import Item, Sheet
+from bot.engine.sheet import Item, Sheet, stats
 from bot.errors import InvalidInput
 
 SRD = load_srd()
@@ -128,3 +128,94 @@ def test_hands_and_ammunition() -> None:
     back, lines = weapons.recovered(shot.sheet, SRD, tally)
     assert tally == {"ammunition": {"arrow": 2}} and back.carried("arrow") == Item("arrow", "Arrow", 1)
     assert lines == ("Mira recovers 1 × Arrow",)
+
+
+# --- The SRD magic items' numbers: AC, saves, checks, scores, attacks ---------------------------------
+
+
+def magic(index: str, *, attuned: bool = False, equipped: bool = False) -> Item:
+    return Item(index, SRD.magic_item(index).name, 1, equipped=equipped, attuned=attuned)
+
+
+def test_the_derived_data_has_the_plain_numbers() -> None:
+    bonus = {m.index: m.bonus for m in SRD.data.magic_items if m.bonus is not None}
+    assert bonus["cloak-of-protection"].ac == bonus["cloak-of-protection"].saves == 1
+    assert bonus["ring-of-protection"].ac == bonus["ring-of-protection"].saves == 1
+    assert (bonus["bracers-of-defense"].ac, bonus["bracers-of-defense"].needs) == (2, "unarmored")
+    assert [bonus[f"armor-{n}"].ac for n in (1, 2, 3)] == [1, 2, 3] and bonus["armor-1"].needs == "armor"
+    assert [(bonus[f"weapon-{n}"].attack, bonus[f"weapon-{n}"].damage) for n in (1, 2, 3)] == [(1, 1), (2, 2), (3, 3)]
+    assert dict(bonus["amulet-of-health"].scores) == {"con": 19}
+    assert dict(bonus["gauntlets-of-ogre-power"].scores) == {"str": 19}
+    assert dict(bonus["headband-of-intellect"].scores) == {"int": 19}
+    belts = {k: dict(b.scores)["str"] for k, b in bonus.items() if k.startswith("belt-of-giant-strength-")}
+    assert sorted(belts.values()) == [21, 23, 23, 25, 27, 29]
+    luck = bonus["stone-of-good-luck-luckstone"]
+    assert (luck.checks, luck.saves) == (1, 1)
+    assert bonus["ioun-stone-of-protection"].ac == 1
+    assert "ioun-stone" not in bonus and "rod-of-alertness" not in bonus  # a family's text; a planted rod's aura
+
+
+def test_protection_counts_once_attuned() -> None:
+    plain = stats(carrying(), SRD)
+    carried = stats(carrying(magic("cloak-of-protection"), magic("ring-of-protection")), SRD)
+    assert (carried.armor_class, carried.saves) == (plain.armor_class, plain.saves)
+    both = carrying(magic("cloak-of-protection", attuned=True), magic("ring-of-protection", attuned=True))
+    worn = stats(both, SRD)
+    assert worn.armor_class == plain.armor_class + 2
+    assert all(worn.saves[a] == plain.saves[a] + 2 for a in plain.saves)
+    assert ("Cloak of Protection", "+1 AC, +1 saves") in worn.magic
+
+
+def test_bracers_only_without_armour_or_shield() -> None:
+    bracers = magic("bracers-of-defense", attuned=True)
+    assert stats(carrying(bracers), SRD).armor_class == 12
+    armoured = carrying(bracers, Item("leather-armor", "Leather Armor", 1, equipped=True))
+    assert stats(armoured, SRD).armor_class == 11
+    shielded = carrying(bracers, Item("shield", "Shield", 1, equipped=True))
+    assert stats(shielded, SRD).armor_class == 12
+
+
+def test_magic_armour_counts_while_worn() -> None:
+    assert stats(carrying(magic("armor-2")), SRD).armor_class == 10
+    assert stats(carrying(magic("armor-2", equipped=True)), SRD).armor_class == 12
+
+
+def test_scores_set_by_items_and_the_numbers_that_follow() -> None:
+    amulet, belt = magic("amulet-of-health", attuned=True), magic("belt-of-giant-strength-storm", attuned=True)
+    numbers = stats(carrying(amulet, belt, Item("greataxe", "Greataxe", 1, equipped=True)), SRD)
+    assert numbers.scores["con"] == 19 and numbers.scores["str"] == 29
+    axe = next(a for a in numbers.attacks if a.weapon == "greataxe")
+    assert axe.damage.startswith("1d12+9")
+    assert stats(carrying(magic("amulet-of-health")), SRD).scores["con"] == 10  # not attuned
+
+
+def test_luck_adds_to_checks_and_saves() -> None:
+    plain = stats(carrying(), SRD)
+    lucky = stats(carrying(magic("stone-of-good-luck-luckstone", attuned=True)), SRD)
+    assert lucky.check_bonus == 1 and lucky.skills["stealth"] == plain.skills["stealth"] + 1
+    assert lucky.saves["wis"] == plain.saves["wis"] + 1 and lucky.initiative == plain.initiative + 1
+    assert lucky.armor_class == plain.armor_class
+
+
+def test_the_inventory_line_says_what_the_item_does() -> None:
+    line = items.describe(SRD, magic("cloak-of-protection", attuned=True))
+    assert "+1 AC, +1 saves (attuned)" in line
+    assert "Strength 21 (attuned)" in items.describe(SRD, magic("belt-of-giant-strength-hill"))
+
+
+def test_a_magic_weapon_without_its_base_weapon_claims_nothing_on_the_sheet() -> None:
+    held = stats(carrying(magic("weapon-1", equipped=True)), SRD)
+    assert held.magic == () and all(a.weapon != "weapon-1" for a in held.attacks)
+
+
+def test_plus_weapons_armour_and_shields_by_their_base_item() -> None:
+    sword, mail, shield = (items.resolve(SRD, k) for k in ("+1 longsword", "Chain Mail, +2", "shield +3"))
+    assert (sword.index, sword.name) == ("weapon-1:longsword", "Longsword, +1")
+    held = [Item(r.index, r.name, 1, details=r.details) for r in (sword, mail, shield)]
+    numbers = stats(carrying(*held), SRD)
+    line = next(a for a in numbers.attacks if a.name == "Longsword, +1")
+    plain = stats(carrying(Item("longsword", "Longsword", 1)), SRD).attacks[0]
+    assert line.to_hit == plain.to_hit + 1 and line.damage == "1d10+1 slashing" and line.magical  # two hands free
+    worn = [replace(i, equipped=True) for i in held]
+    assert stats(carrying(*worn), SRD).armor_class == 16 + 2 + 2 + 3
+    assert "rare magic item" in items.describe(SRD, held[1]) and "+2 AC when equipped" in items.describe(SRD, held[1])
