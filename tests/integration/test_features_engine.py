@@ -11,14 +11,17 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor, Sheet
 from bot.engine.turns import TurnOutcome
+from bot.errors import InvalidInput
 from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
 from bot.services import Services, open_services
 from bot.settings import Settings
+from persistence.models import Character
 
 
 def call(n: int, tool: str, /, **arguments: Any) -> ProposedCall:
@@ -130,3 +133,25 @@ async def test_custom_counters_are_kept_on_the_sheet(table: tuple[Services, Acto
     assert await features.remove_counter(alice, "luck") == "Luck"
     rested = await services.characters.rest(alice, CharacterRef(), "long")
     assert rested.features_regained == ("Rage",) and not rested.sheet.counters
+
+
+async def test_one_bonus_action_a_turn_in_a_fight(table: tuple[Services, Actor, Actor]) -> None:
+    """Rage takes Grog's bonus action: Frenzy's attack (also one) waits for his next turn."""
+    services, alice, _ = table
+    async with services.db.transaction() as session:
+        grog = (await session.scalars(select(Character).where(Character.owner_id == alice.user_id))).one()
+        grog.level, grog.subclass = 3, "berserker"  # Frenzy from level 3
+    campaign = await services.campaign.campaigns.here(alice)
+    dm = Actor(campaign.dm_id, alice.guild_id, alice.channel_id)
+    combat = services.combat
+    fight = (await combat.start(dm, campaign.id, alice.channel_id or 0)).combat_id
+    await combat.join(alice, fight)
+    await combat.next_turn(dm, fight)  # Grog alone: his turn
+    features = services.combat.features
+    raged = await features.use(alice, alice.channel_id, "Rage")
+    assert "rages" in " ".join(raged.lines)
+    with pytest.raises(InvalidInput, match=r"taken this turn's bonus action \(Rage\): one a turn"):
+        await features.use(alice, alice.channel_id, "Frenzy")
+    await combat.next_turn(dm, fight)  # his next turn: the bonus action is back
+    frenzied = await features.use(alice, alice.channel_id, "Frenzy")
+    assert "frenzies" in " ".join(frenzied.lines)

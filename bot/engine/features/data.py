@@ -44,6 +44,10 @@ def _always(kind: Reset) -> Callable[[Level], Reset]:
     return lambda _: kind
 
 
+# Features used with a bonus action (SRD 5.1): a character has one bonus action on its turn
+BONUS_ACTIONS = frozenset(
+    {"rage", "second-wind", "bardic-inspiration", "flurry-of-blows", "patient-defense", "step-of-the-wind", "frenzy"}
+)
 UNLIMITED = 99  # a level-20 barbarian's rages: more than any day holds
 
 RESOURCES: tuple[Resource, ...] = (

@@ -22,7 +22,7 @@ from bot.engine.combat.results import TrackerState
 from bot.engine.dice import RollOutcome
 from bot.engine.features import rules
 from bot.engine.features import uses as feature_uses
-from bot.engine.features.data import UNLIMITED
+from bot.engine.features.data import BONUS_ACTIONS, UNLIMITED
 from bot.engine.features.uses import Uses
 from bot.engine.sheet import Actor, Sheet, write_back
 from bot.errors import InvalidInput, NotFound
@@ -107,7 +107,15 @@ class FeatureService:
             self.fights.check_owns(actor, fight, row)
             character = fight.characters[character_id(row)]
             use = _Use(fight.sheet(row), [], [], fight, row, fight.is_dm(actor))
+            bonus = _feature_key(name) in BONUS_ACTIONS and current is row  # one bonus action on its own turn
+            if bonus and (taken := powers.turn(fight, row).get("bonus_action")):
+                raise InvalidInput(
+                    f"{use.sheet.name} has taken this turn's bonus action ({taken}): one a turn, by the SRD. "
+                    "It comes back on the next turn."
+                )
             result = self._apply(use, name, amount, target)
+            if bonus:
+                powers.put_turn(fight, row, {**powers.turn(fight, row), "bonus_action": result.feature})
             write_back(character, use.sheet)
             fight.combat.version += 1
             self.fights.log(session, actor, use.rolls)
@@ -120,7 +128,7 @@ class FeatureService:
         return use.sheet, result
 
     def _apply(self, use: _Use, name: str, amount: int, target: str | None) -> FeatureUse:
-        key = "-".join(name.casefold().replace("'", "").split())
+        key = _feature_key(name)
         action = ACTIONS.get(key) or next((a for a in ACTIONS.values() if a[0].casefold() == name.casefold()), None)
         if action is not None:
             return self._action(use, action)
@@ -400,3 +408,8 @@ def _left(uses: Uses) -> str:
 def _spent_line(sheet: Sheet, uses: Uses, amount: int) -> str:
     what = f"{amount} {'point' if amount == 1 else 'points'} of " if uses.pool or amount > 1 else ""
     return f"✅ {sheet.name} uses {what}{uses.name}. {_left(uses)}"
+
+
+def _feature_key(name: str) -> str:
+    """ "Flurry of Blows" → "flurry-of-blows", as the features' data keys them."""
+    return "-".join(name.casefold().replace("'", "").split())
