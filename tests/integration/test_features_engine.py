@@ -136,8 +136,9 @@ async def test_custom_counters_are_kept_on_the_sheet(table: tuple[Services, Acto
 
 
 async def test_one_bonus_action_a_turn_in_a_fight(table: tuple[Services, Actor, Actor]) -> None:
-    """Rage takes Grog's bonus action: Frenzy's attack (also one) waits for his next turn."""
-    services, alice, _ = table
+    """Rage takes Grog's bonus action: Frenzy's attack (also one) waits for his next turn; Bram's Second Wind
+    (a bonus action too) waits for Bram's own turn."""
+    services, alice, bob = table
     async with services.db.transaction() as session:
         grog = (await session.scalars(select(Character).where(Character.owner_id == alice.user_id))).one()
         grog.level, grog.subclass = 3, "berserker"  # Frenzy from level 3
@@ -152,6 +153,11 @@ async def test_one_bonus_action_a_turn_in_a_fight(table: tuple[Services, Actor, 
     assert "rages" in " ".join(raged.lines)
     with pytest.raises(InvalidInput, match=r"taken this turn's bonus action \(Rage\): one a turn"):
         await features.use(alice, alice.channel_id, "Frenzy")
-    await combat.next_turn(dm, fight)  # his next turn: the bonus action is back
+    await combat.join(bob, fight)
+    with pytest.raises(InvalidInput, match="Second Wind is used on Bram's own turn"):
+        await features.use(bob, bob.channel_id, "second wind")
+    await combat.next_turn(dm, fight)
+    while getattr((await combat.status(fight)).current, "name", None) != "Grog":  # his next turn: it is back
+        await combat.next_turn(dm, fight)
     frenzied = await features.use(alice, alice.channel_id, "Frenzy")
     assert "frenzies" in " ".join(frenzied.lines)

@@ -107,7 +107,10 @@ class FeatureService:
             self.fights.check_owns(actor, fight, row)
             character = fight.characters[character_id(row)]
             use = _Use(fight.sheet(row), [], [], fight, row, fight.is_dm(actor))
-            bonus = _feature_key(name) in BONUS_ACTIONS and current is row  # one bonus action on its own turn
+            bonus = _feature_key(name) in BONUS_ACTIONS  # one bonus action, on its own turn (the DM may step in)
+            if bonus:
+                _on_own_turn(use, _shown_name(name))
+            bonus = bonus and current is row
             if bonus and (taken := powers.turn(fight, row).get("bonus_action")):
                 raise InvalidInput(
                     f"{use.sheet.name} has taken this turn's bonus action ({taken}): one a turn, by the SRD. "
@@ -408,6 +411,11 @@ def _left(uses: Uses) -> str:
 def _spent_line(sheet: Sheet, uses: Uses, amount: int) -> str:
     what = f"{amount} {'point' if amount == 1 else 'points'} of " if uses.pool or amount > 1 else ""
     return f"✅ {sheet.name} uses {what}{uses.name}. {_left(uses)}"
+
+
+def _shown_name(name: str) -> str:
+    """A feature's name as typed, in the words the refusals use: "rage" → "Rage"."""
+    return " ".join(word.capitalize() if word not in ("of", "the") else word for word in name.split())
 
 
 def _feature_key(name: str) -> str:
