@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from test_narrate_e2e import finished, seat_players, story, trace
+from test_two_phase import table_settings
 
 from bot.sandbox.interactions import InteractionHandle
 from bot.sandbox.llm import Fault, LocalLLM, Reply
-from bot.testbed.harness import SandboxSession, isolated_settings, running_bot
+from bot.testbed.harness import SandboxSession, running_bot
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -25,27 +26,11 @@ async def llm() -> AsyncIterator[LocalLLM]:
         yield server
 
 
-def settings_for(postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM, mode: str) -> Any:
-    return isolated_settings(
-        postgres_url,
-        redis_url=redis_url,
-        rate_redis_key_prefix=key_prefix,
-        openai_api_key="sk-local",
-        openai_base_url=llm.base_url,
-        openai_model="local-model",
-        openai_max_retries=0,
-        narration_edit_interval_seconds=0.05,
-        narrator_breaker_failures=100,
-        narrator_decision_mode=mode,
-        daily_token_budget=1_000_000,
-    )
-
-
 @pytest.fixture(params=["json_schema", "tools"])
 async def table(
     request: pytest.FixtureRequest, postgres_url: str, redis_url: str, key_prefix: str, llm: LocalLLM
 ) -> AsyncIterator[SandboxSession]:
-    settings = settings_for(postgres_url, redis_url, key_prefix, llm, request.param)
+    settings = table_settings(postgres_url, redis_url, key_prefix, llm, narrator_decision_mode=request.param)
     async with running_bot(settings, rng=random.Random(4)) as session:
         await seat_players(session)  # Mira (alice) and Bram (bob) in The Sunken Crypt
         await session.run("dm settings", {"pace": "rounds"}, user="dungeonmaster")

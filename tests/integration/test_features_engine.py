@@ -6,62 +6,21 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import select
+from test_cast_tool import Scripted, Sink, call  # the scripted narrator the cast tool's tests use
 
 from bot.engine.characters import CharacterRef
 from bot.engine.creation import Choices
 from bot.engine.sheet import Actor, Sheet
-from bot.engine.turns import TurnOutcome
 from bot.errors import InvalidInput
-from bot.narrator import NarratorEvent, ProposedCall, TextDelta, ToolCallsProposed, ToolSpec, Usage
+from bot.narrator import ToolCallsProposed
 from bot.services import Services, open_services
 from bot.settings import Settings
 from persistence.models import Character
-
-
-def call(n: int, tool: str, /, **arguments: Any) -> ProposedCall:
-    return ProposedCall(f"call_{n}", tool, arguments, None, json.dumps(arguments))
-
-
-class Scripted:
-    name = "scripted"
-    model = "gpt-4o-mini"
-
-    def __init__(self, *steps: Sequence[NarratorEvent]) -> None:
-        self.steps = list(steps)
-        self.requests: list[list[dict[str, Any]]] = []
-
-    async def stream(
-        self, messages: list[dict[str, Any]], tools: list[ToolSpec], *, max_tokens: int | None = None
-    ) -> AsyncIterator[NarratorEvent]:
-        self.requests.append(list(messages))
-        for item in self.steps.pop(0) if self.steps else [TextDelta("Bram breathes.")]:
-            yield item
-        yield Usage(self.model, 1000, 50, False, 0.2, 0.0)
-
-    async def probe(self) -> float:
-        return 0.0
-
-    async def aclose(self) -> None:
-        return None
-
-
-class Sink:
-    outcome: TurnOutcome | None = None
-
-    async def status(self, text: str) -> None: ...
-
-    async def text(self, delta: str) -> None: ...
-
-    async def reset(self, note: str) -> None: ...
-
-    async def finish(self, outcome: TurnOutcome) -> None:
-        self.outcome = outcome
 
 
 @pytest.fixture
