@@ -12,8 +12,9 @@ from subprocess import CompletedProcess
 
 PlayRun = Callable[[str], CompletedProcess[str]]  # the `run_play` fixture of tests/conftest.py
 
-# Robust to any dice: goblins can't kill a 14 HP dwarf outright (at most 14 damage a hit, so no massive-damage
-# death), auto mode stops once nobody is up, the heal brings Tordek back, and 50 damage kills any goblin.
+# Robust to any dice: goblins can't kill a 13 HP dwarf outright (at most 14 damage a hit, so no massive-damage
+# death); a heal before auto mode stands Tordek up should the DM's goblin have dropped him (auto mode stops
+# once nobody is up: no goblin would act), the heal after brings him back, and 50 damage kills any goblin.
 SCRIPT = """\
 /character create name:Tordek race:dwarf class:fighter background:acolyte method:standard
 1 Athletics, Perception
@@ -25,6 +26,7 @@ SCRIPT = """\
 /combat join
 /attack weapon:longsword target:Goblin 1
 /dm-combat act monster:Goblin 2 action:Scimitar target:Tordek
+/dm heal target:Tordek amount:50
 /dm settings auto_monsters:true
 /combat next
 /combat next
@@ -49,9 +51,9 @@ def test_a_whole_fight_offline(run_play: PlayRun, tmp_path: Path) -> None:
     assert re.search(r"Tordek joins the fight\s+┃ Initiative \d+", out)  # Markdown as terminal text
     attack = out.split("> /attack")[1].split("> /dm-combat act")[0]
     assert "Tordek → Goblin 1: Longsword" in attack and re.search(r"To hit \d+ vs AC 15", attack)
-    acted = out.split("> /dm-combat act")[1].split("> /dm settings")[0]
+    acted = out.split("> /dm-combat act")[1].split("> /dm heal")[0]
     assert "Goblin 2 → Tordek: Scimitar" in acted and "vs AC 18" in acted
-    auto = out.split("> /dm settings auto_monsters:true")[1].split("> /dm heal")[0]
+    auto = out.split("> /dm settings auto_monsters:true")[1].split("> /dm heal")[0]  # the heal after the fight
     assert "Round 1" in auto
     assert re.search(r"⚔️ Goblin \d → Tordek: Scimitar", auto)  # a goblin acted on its own: auto mode
     kills = out.split("> /dm damage")[1:]
