@@ -258,7 +258,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
-        hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
+        hp_max=rules.exhaustion_hp_max(sheet.hp_max + magic_hp(sheet, scores), exhaustion),
         attacks=tuple(
             attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
             for w in carried_weapons(sheet, srd)
@@ -272,6 +272,12 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         check_bonus=checks,
         magic=tuple((item.name, magic_text(bonus, sheet.scores)) for item, bonus in magic),
     )
+
+
+def magic_hp(sheet: Sheet, scores: Mapping[str, int]) -> int:
+    """The hit points a magic Constitution adds (an Amulet of Health): the stored maximum counts the sheet's own
+    Constitution at every level, the item's raises the modifier for each of them."""
+    return sheet.level * (rules.modifier(scores["con"]) - rules.modifier(sheet.scores["con"]))
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:

@@ -189,6 +189,14 @@ def test_scores_set_by_items_and_the_numbers_that_follow() -> None:
     assert stats(carrying(magic("amulet-of-health")), SRD).scores["con"] == 10  # not attuned
 
 
+def test_an_amulet_of_health_raises_hit_points_and_con_saves() -> None:
+    plain = stats(carrying(), SRD)
+    worn = stats(carrying(magic("amulet-of-health", attuned=True)), SRD)
+    assert worn.hp_max == plain.hp_max + 4  # CON 10 -> 19: +4 a level, level 1
+    assert worn.saves["con"] == plain.saves["con"] + 4
+    assert stats(carrying(magic("amulet-of-health")), SRD).hp_max == plain.hp_max
+
+
 def test_luck_adds_to_checks_and_saves() -> None:
     plain = stats(carrying(), SRD)
     lucky = stats(carrying(magic("stone-of-good-luck-luckstone", attuned=True)), SRD)
