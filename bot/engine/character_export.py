@@ -20,6 +20,7 @@ from bot.engine.sheet import (
     MAX_NAME_LENGTH,
     MAX_STACK,
     ActiveCondition,
+    Counter,
     Item,
     Sheet,
     item_json,
@@ -121,7 +122,7 @@ _EFFECT = {  # bot.engine.effects' JSON, with every number bounded
 }
 # Fields a file from before they existed may lack (read as "", [] and {}); an export always writes the
 # first two, and choices and class levels only when a character has some.
-OPTIONAL = ("pronouns", "effects", "choices", "class_levels")
+OPTIONAL = ("pronouns", "effects", "choices", "class_levels", "feature_spent", "counters")
 
 # A multiclass import's classes, the sheet's own first (bot.engine.foundry_import.multiclass).
 _CUSTOM_CLASS = {
@@ -293,6 +294,28 @@ SCHEMA["properties"]["class_levels"] = {
     "maxProperties": 12,
     "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 20},
 }
+# Written by bot.engine.features (uses spent of a feature, a player's own counters); optional, as above.
+SCHEMA["properties"]["feature_spent"] = {
+    "type": "object",
+    "maxProperties": MAX_LIST,
+    "propertyNames": {"maxLength": 100},
+    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 1000},
+}
+SCHEMA["properties"]["counters"] = {
+    "type": "array",
+    "maxItems": MAX_LIST,
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "maximum": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "reset": {"enum": ["short", "long", "never"]},
+            "spent": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        "required": ["name", "maximum", "reset", "spent"],
+        "additionalProperties": False,
+    },
+}
 CUSTOM_SCHEMA: dict[str, Any] = SCHEMA["properties"]["custom"]
 
 
@@ -342,6 +365,8 @@ def to_export(sheet: Sheet) -> dict[str, Any]:
         "custom": dict(sheet.custom),
         **({"choices": dict(sheet.choices)} if sheet.choices else {}),  # written only when there are some,
         **({"class_levels": dict(sheet.class_levels)} if sheet.class_levels else {}),  # so older files match
+        **({"feature_spent": dict(sheet.feature_spent)} if sheet.feature_spent else {}),
+        **({"counters": [vars(c).copy() for c in sheet.counters]} if sheet.counters else {}),
     }
 
 
@@ -404,4 +429,6 @@ def sheet_from_export(data: Mapping[str, Any], *, guild_id: int, owner_id: int) 
         custom=dict(data["custom"]),
         choices=dict(data.get("choices", {})),
         class_levels=dict(data.get("class_levels", {})),
+        feature_spent=dict(data.get("feature_spent", {})),
+        counters=tuple(Counter(**entry) for entry in data.get("counters", ())),
     )

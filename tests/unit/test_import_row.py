@@ -48,6 +48,7 @@ def full_sheet() -> Sheet:
         subclass="champion",
         custom={"source": "test", "features": ["Defense"]},
         counters=(Counter("Luck", 3, "long", 1),),
+        feature_spent={"second-wind": 1},
     )
 
 
@@ -77,6 +78,17 @@ def test_pronouns_effects_and_a_dms_item_round_trip() -> None:
     assert (draft.sheet.pronouns, draft.sheet.effects) == (sheet.pronouns, sheet.effects)
     assert draft.sheet.inventory == sheet.inventory  # attuned, and the DM's numbers
     assert export_bytes(draft.sheet) == first
+
+
+def test_counters_and_spent_uses_round_trip() -> None:
+    """Issue 18: an exported character keeps its Luck counter and its spent Second Wind on import."""
+    sheet = full_sheet()
+    draft = read_upload(export_bytes(sheet), load_srd(), guild_id=1, owner_id=2)
+    assert (draft.sheet.counters, draft.sheet.feature_spent) == (sheet.counters, sheet.feature_spent)
+    old = to_export(sheet)
+    del old["counters"], old["feature_spent"]
+    before = read_upload(json.dumps(old).encode(), load_srd(), guild_id=1, owner_id=2).sheet
+    assert (before.counters, before.feature_spent) == ((), {})
 
 
 def test_a_file_from_before_pronouns_and_effects_still_imports() -> None:
