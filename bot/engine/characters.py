@@ -41,6 +41,7 @@ from bot.engine.sheet import (
     stats,
     to_sheet,
     toughness,
+    with_magic_hp,
     write_back,
 )
 from bot.engine.sheet_reads import Derived, SheetReads
@@ -373,7 +374,9 @@ class CharacterService:
                 index, name = (entry.index, entry.name) if entry else _carried(self.srd, sheet, item)
                 details = entry.details if entry else None  # a +1 weapon's numbers
                 inventory, message = self._inventory_change(sheet, action, index, name, quantity, details)
-            new = replace(sheet, inventory=inventory)
+            new = with_magic_hp(sheet, replace(sheet, inventory=inventory), self.srd)
+            if new.hp_max != sheet.hp_max:  # an Amulet of Health's Constitution
+                message += f" Hit point maximum {sheet.hp_max} → {new.hp_max}."
             after = armor_class(new, self.srd)
             return new, InventoryChange(new, message, before, after)
 

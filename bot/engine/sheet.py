@@ -258,7 +258,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
-        hp_max=rules.exhaustion_hp_max(sheet.hp_max + magic_hp(sheet, scores), exhaustion),
+        hp_max=rules.exhaustion_hp_max(sheet.hp_max, exhaustion),
         attacks=tuple(
             attack_line(sheet, srd, w, two_handed=w.has("versatile") and hand_free(sheet, srd, w))
             for w in carried_weapons(sheet, srd)
@@ -274,10 +274,22 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
     )
 
 
-def magic_hp(sheet: Sheet, scores: Mapping[str, int]) -> int:
-    """The hit points a magic Constitution adds (an Amulet of Health): the stored maximum counts the sheet's own
-    Constitution at every level, the item's raises the modifier for each of them."""
-    return sheet.level * (rules.modifier(scores["con"]) - rules.modifier(sheet.scores["con"]))
+def magic_hp(sheet: Sheet, srd: SRD) -> int:
+    """The hit points a magic Constitution adds (an Amulet of Health): its modifier over the sheet's own, at
+    every level."""
+    return sheet.level * (rules.modifier(scores_of(sheet, srd)["con"]) - rules.modifier(sheet.scores["con"]))
+
+
+def with_magic_hp(old: Sheet, new: Sheet, srd: SRD) -> Sheet:
+    """`new` (an inventory change of `old`) with the stored hit points moved by what a magic Constitution now
+    adds or no longer adds, so healing, rests and the tracker count it as the sheet shows it; a character up
+    stays up at 1 HP or more."""
+    more = magic_hp(new, srd) - magic_hp(old, srd)
+    if not more:
+        return new
+    hp_max = max(1, new.hp_max + more)
+    current = new.hp_current if new.hp_current <= 0 else max(1, min(hp_max, new.hp_current + more))
+    return replace(new, hp_max=hp_max, hp_current=current)
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:

@@ -51,7 +51,7 @@ SCRIPT = f"""\
 /character inventory action:attune item:Belt of Dwarvenkind
 {LIST_EXAMPLE}
 1
-/dm damage target:Tordek amount:14
+/dm damage target:Tordek amount:16
 {USE_EXAMPLE}
 {USE_EXAMPLE}
 /dm generate loot cr:4 kind:hoard
@@ -92,6 +92,9 @@ def test_magic_items_custom_items_attunement_potions_and_loot(run_play: PlayRun)
     assert "attunes to Ring of Protection" in between(out, ATTUNE_EXAMPLE)
     fourth = between(out, "/character inventory action:attune item:Belt of Dwarvenkind")
     assert "attuned to 3 items already" in fourth  # the SRD's three at most
+    amulet = between(out, "/character inventory action:attune item:Amulet of Health")
+    raised = re.search(r"Hit point maximum (\d+) → (\d+)\.", amulet)  # CON 19: healing and rests count it
+    assert raised and int(raised[2]) > int(raised[1]), amulet
     listed = between(out, LIST_EXAMPLE)
     assert "Page 1 of 2" in listed and "Next ▶" in listed
     second = out.split(f"> {LIST_EXAMPLE}\n", 1)[1].split("> /dm damage", 1)[0]

@@ -12,7 +12,7 @@ import pytest
 from bot.data.srd import load_srd
 from bot.engine import items, weapons
 from bot.engine.dice import Dice
-from bot.engine.sheet import Item, Sheet, stats
+from bot.engine.sheet import Item, Sheet, stats, with_magic_hp
 from bot.errors import InvalidInput
 
 SRD = load_srd()
@@ -190,11 +190,14 @@ def test_scores_set_by_items_and_the_numbers_that_follow() -> None:
 
 
 def test_an_amulet_of_health_raises_hit_points_and_con_saves() -> None:
-    plain = stats(carrying(), SRD)
-    worn = stats(carrying(magic("amulet-of-health", attuned=True)), SRD)
-    assert worn.hp_max == plain.hp_max + 4  # CON 10 -> 19: +4 a level, level 1
-    assert worn.saves["con"] == plain.saves["con"] + 4
-    assert stats(carrying(magic("amulet-of-health")), SRD).hp_max == plain.hp_max
+    carried = carrying(magic("amulet-of-health"))
+    attuned = with_magic_hp(carried, carrying(magic("amulet-of-health", attuned=True)), SRD)
+    assert (attuned.hp_max, attuned.hp_current) == (carried.hp_max + 4, carried.hp_current + 4)  # CON 10 -> 19
+    assert stats(attuned, SRD).hp_max == carried.hp_max + 4
+    assert stats(attuned, SRD).saves["con"] == stats(carried, SRD).saves["con"] + 4
+    ended = with_magic_hp(attuned, replace(attuned, inventory=carried.inventory), SRD)
+    assert (ended.hp_max, ended.hp_current) == (carried.hp_max, carried.hp_current)
+    assert with_magic_hp(carried, carrying(), SRD) == carrying()  # an unattuned amulet adds nothing
 
 
 def test_luck_adds_to_checks_and_saves() -> None:
