@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from bot.data.srd import SRD, CharacterClass
 from bot.engine import choices, class_levels, rules, spells
 from bot.engine.choices import Ask
-from bot.engine.sheet import Sheet
+from bot.engine.sheet import Sheet, with_magic_hp
 from bot.errors import InvalidInput
 
 
@@ -91,6 +91,7 @@ def apply(
         new = replace(new, proficiencies=class_levels.added_proficiencies(srd, new, klass))
     made = chosen.suggested if picks is None else picks
     new = _con_hp(sheet, choices.apply(srd, new, chosen.asks, made, class_level))
+    new = with_magic_hp(sheet, new, srd)  # an attuned Amulet of Health's Constitution counts for the new level too
     return new, new.hp_max - sheet.hp_max
 
 

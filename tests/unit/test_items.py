@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.data.srd import load_srd
-from bot.engine import items, weapons
+from bot.engine import items, levelup, weapons
 from bot.engine.dice import Dice
 from bot.engine.sheet import Item, Sheet, stats, with_magic_hp
 from bot.errors import InvalidInput
@@ -198,6 +198,15 @@ def test_an_amulet_of_health_raises_hit_points_and_con_saves() -> None:
     ended = with_magic_hp(attuned, replace(attuned, inventory=carried.inventory), SRD)
     assert (ended.hp_max, ended.hp_current) == (carried.hp_max, carried.hp_current)
     assert with_magic_hp(carried, carrying(), SRD) == carrying()  # an unattuned amulet adds nothing
+
+
+def test_a_level_gained_wearing_an_amulet_of_health_counts_its_constitution() -> None:
+    carried = carrying(magic("amulet-of-health"))
+    attuned = with_magic_hp(carried, carrying(magic("amulet-of-health", attuned=True)), SRD)  # 12 + 4 = 16
+    levelled, gained = levelup.apply(SRD, levelup.plan(SRD, attuned), die_value=5)
+    assert gained == 5 + 4 and levelled.hp_max == 25  # the d8's 5 and CON 19's +4, not CON 10's +0
+    ended = with_magic_hp(levelled, replace(levelled, inventory=carried.inventory), SRD)
+    assert ended.hp_max == 12 + 5  # without the amulet: the two levels at CON 10
 
 
 def test_luck_adds_to_checks_and_saves() -> None:
