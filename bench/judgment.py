@@ -378,7 +378,11 @@ async def run(options: argparse.Namespace, url: str) -> None:
                 **narrator,
             )
             async with running_bot(settings, rng=random.Random(11)) as session:
-                rows = [await judge(session, situation, i, recorder) for i, situation in enumerate(corpus)]
+                rows: list[Row] = []
+                for i, situation in enumerate(corpus):
+                    rows.append(await judge(session, situation, i, recorder))
+                    # each row as it comes (stderr), so a run cut short still shows what it measured
+                    print(row_line(rows[-1]), file=sys.stderr, flush=True)
     print(table(rows, title))
 
 
