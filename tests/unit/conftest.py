@@ -15,6 +15,15 @@ import pytest
 MOVE = "unit tests do no I/O: {what} belongs in tests/integration"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def matplotlib_fonts_found() -> None:
+    """matplotlib looks for the system's fonts (`fc-list`) once per machine, on its first chart; that lookup is
+    the machine's setup, not the chart's, so it runs before the no-I/O rule (a fresh machine's first chart test)."""
+    from matplotlib import font_manager
+
+    font_manager.findfont("DejaVu Sans")
+
+
 @pytest.fixture(autouse=True)
 def no_io(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(what: str) -> Any:
