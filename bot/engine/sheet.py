@@ -186,6 +186,7 @@ class Stats:
     stealth_disadvantage: bool
     spellcasting: SpellNumbers | None = None  # None for classes that cast no spells
     check_bonus: int = 0  # every ability check (skills and initiative include it): a Stone of Good Luck
+    ability_checks: Mapping[str, int] | None = None  # a plain ability check's bonus (None: modifier + check_bonus)
     magic: tuple[tuple[str, str], ...] = ()  # (item name, what it does now): "+1 AC, +1 saves"
 
 
@@ -228,8 +229,10 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
     prof = rules.proficiency_bonus(sheet.level)
     magic = magic_bonuses(sheet, srd)
     checks, saves = sum(b.checks for _, b in magic), sum(b.saves for _, b in magic)
+    athlete = remarkable_athlete(sheet, prof)
     skills = {
         s.index: checks
+        + (athlete if s.ability in ATHLETE_ABILITIES and not sheet.proficient("skills", s.index) else 0)
         + rules.skill_bonus(
             mods[s.ability],
             prof,
@@ -254,7 +257,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         skills=skills,
         armor_class=timed_effects.armour_class(armor_class(sheet, srd), sheet.effects),
         speed=rules.exhaustion_speed(base_speed, exhaustion),
-        initiative=rules.initiative_bonus(mods["dex"]) + checks,
+        initiative=rules.initiative_bonus(mods["dex"]) + checks + athlete,
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
@@ -270,8 +273,22 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(caster, caster_level), mods, prof),
         check_bonus=checks,
+        ability_checks={a: mods[a] + checks + (athlete if a in ATHLETE_ABILITIES else 0) for a in rules.ABILITIES},
         magic=tuple((item.name, magic_text(bonus, sheet.scores)) for item, bonus in magic),
     )
+
+
+ATHLETE_ABILITIES = ("str", "dex", "con")
+
+
+def remarkable_athlete(sheet: Sheet, proficiency: int) -> int:
+    """A Champion's Remarkable Athlete (fighter 7): half the proficiency bonus, rounded up, on Strength,
+    Dexterity and Constitution checks that don't already use it (initiative is a Dexterity check)."""
+    champion = sheet.subclass if sheet.class_index == "fighter" else None
+    champion = champion or (sheet.choices.get("subclasses") or {}).get("fighter")
+    if champion != "champion" or class_levels.level_in(sheet, "fighter") < 7:
+        return 0
+    return (proficiency + 1) // 2
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:

@@ -139,3 +139,21 @@ def test_every_srd_class_feature_but_the_subclass_choices_has_a_sentence() -> No
     missing = {n for n in names if not describe(n) and not any(word in n for word in choices)}
     assert not missing, missing  # "Flexible Casting: ..." reads as Flexible Casting
     assert describe("Action Surge (1 use)") == describe("Action Surge") and describe("Spellcasting: Bard")
+
+
+def test_remarkable_athlete_adds_half_proficiency_to_unproficient_physical_checks() -> None:
+    """Champion 7: +2 (half of +3, rounded up) on Athletics, Acrobatics, plain STR/DEX/CON checks and
+    initiative without proficiency; nothing on proficient skills, mental checks, or before level 7."""
+    from bot.data.srd import load_srd
+    from bot.engine.sheet import stats
+
+    srd = load_srd()
+    base = replace(sheet("fighter", 7, "champion"), proficiencies={"skills": ("athletics",)})
+    champion, plain = stats(base, srd), stats(replace(base, subclass=None), srd)
+    assert champion.skills["athletics"] == plain.skills["athletics"] == 3 + 3  # proficient: unchanged
+    assert champion.skills["acrobatics"] == plain.skills["acrobatics"] + 2 == 2 + 2
+    assert champion.skills["arcana"] == plain.skills["arcana"]  # Intelligence: no
+    assert champion.initiative == plain.initiative + 2
+    assert champion.ability_checks and plain.ability_checks
+    assert champion.ability_checks["con"] == plain.ability_checks["con"] + 2 and champion.ability_checks["wis"] == 1
+    assert stats(replace(base, level=6), srd).skills["acrobatics"] == 2  # before level 7: nothing
