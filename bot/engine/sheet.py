@@ -229,10 +229,11 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
     prof = rules.proficiency_bonus(sheet.level)
     magic = magic_bonuses(sheet, srd)
     checks, saves = sum(b.checks for _, b in magic), sum(b.saves for _, b in magic)
-    athlete = remarkable_athlete(sheet, prof)
+    athlete, jack = remarkable_athlete(sheet, prof), jack_of_all_trades(sheet, prof)
+    untrained = {a: max(jack, athlete if a in ATHLETE_ABILITIES else 0) for a in rules.ABILITIES}  # no stacking
     skills = {
         s.index: checks
-        + (athlete if s.ability in ATHLETE_ABILITIES and not sheet.proficient("skills", s.index) else 0)
+        + (0 if sheet.proficient("skills", s.index) else untrained[s.ability])
         + rules.skill_bonus(
             mods[s.ability],
             prof,
@@ -257,7 +258,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         skills=skills,
         armor_class=timed_effects.armour_class(armor_class(sheet, srd), sheet.effects),
         speed=rules.exhaustion_speed(base_speed, exhaustion),
-        initiative=rules.initiative_bonus(mods["dex"]) + checks + athlete,
+        initiative=rules.initiative_bonus(mods["dex"]) + checks + untrained["dex"],
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
@@ -273,7 +274,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(caster, caster_level), mods, prof),
         check_bonus=checks,
-        ability_checks={a: mods[a] + checks + (athlete if a in ATHLETE_ABILITIES else 0) for a in rules.ABILITIES},
+        ability_checks={a: mods[a] + checks + untrained[a] for a in rules.ABILITIES},
         magic=tuple((item.name, magic_text(bonus, sheet.scores)) for item, bonus in magic),
     )
 
@@ -289,6 +290,12 @@ def remarkable_athlete(sheet: Sheet, proficiency: int) -> int:
     if champion != "champion" or class_levels.level_in(sheet, "fighter") < 7:
         return 0
     return (proficiency + 1) // 2
+
+
+def jack_of_all_trades(sheet: Sheet, proficiency: int) -> int:
+    """A bard's Jack of All Trades (bard 2): half the proficiency bonus, rounded down, on every ability check
+    that doesn't already use it (initiative included)."""
+    return proficiency // 2 if class_levels.level_in(sheet, "bard") >= 2 else 0
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:
