@@ -7,6 +7,7 @@ which only composes the formulas in `bot.engine.rules`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -454,6 +455,8 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
     styles = fighting_styles(sheet)
     archery = 2 if "archery" in styles and weapon.range_type == "ranged" else 0  # Archery: +2 to hit
     dueling = 2 if "dueling" in styles and _one_handed_alone(sheet, srd, weapon, two_handed=two_handed) else 0
+    if "great-weapon-fighting" in styles and _great_weapon(weapon, two_handed=two_handed):
+        dice = _DIE.sub(r"\g<0>ro<3", dice)  # reroll a 1 or a 2 once, the new roll kept: 2d6 → 2d6ro<3
     return AttackLine(
         weapon=weapon.index,
         name=weapon.name,
@@ -462,6 +465,14 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
         damage=f"{rules.damage_expression(dice, mod + dueling + plus)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
+
+
+_DIE = re.compile(r"\d*d\d+")
+
+
+def _great_weapon(weapon: Weapon, *, two_handed: bool) -> bool:
+    """Great Weapon Fighting: a melee weapon with the two-handed property, or a versatile one held in both hands."""
+    return weapon.range_type == "melee" and (weapon.has("two-handed") or (two_handed and weapon.has("versatile")))
 
 
 def _one_handed_alone(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool) -> bool:
