@@ -139,3 +139,44 @@ def test_every_srd_class_feature_but_the_subclass_choices_has_a_sentence() -> No
     missing = {n for n in names if not describe(n) and not any(word in n for word in choices)}
     assert not missing, missing  # "Flexible Casting: ..." reads as Flexible Casting
     assert describe("Action Surge (1 use)") == describe("Action Surge") and describe("Spellcasting: Bard")
+
+
+def test_remarkable_athlete_adds_half_proficiency_to_unproficient_physical_checks() -> None:
+    """Champion 7: +2 (half of +3, rounded up) on Athletics, Acrobatics, plain STR/DEX/CON checks and
+    initiative without proficiency; nothing on proficient skills, mental checks, or before level 7."""
+    from bot.data.srd import load_srd
+    from bot.engine.sheet import stats
+
+    srd = load_srd()
+    base = replace(sheet("fighter", 7, "champion"), proficiencies={"skills": ("athletics",)})
+    champion, plain = stats(base, srd), stats(replace(base, subclass=None), srd)
+    assert champion.skills["athletics"] == plain.skills["athletics"] == 3 + 3  # proficient: unchanged
+    assert champion.skills["acrobatics"] == plain.skills["acrobatics"] + 2 == 2 + 2
+    assert champion.skills["arcana"] == plain.skills["arcana"]  # Intelligence: no
+    assert champion.initiative == plain.initiative + 2
+    assert champion.ability_checks and plain.ability_checks
+    assert champion.ability_checks["con"] == plain.ability_checks["con"] + 2 and champion.ability_checks["wis"] == 1
+    assert stats(replace(base, level=6), srd).skills["acrobatics"] == 2  # before level 7: nothing
+
+
+def test_jack_of_all_trades_adds_half_proficiency_rounded_down_to_untrained_checks() -> None:
+    """Bard 5 (+3): +1 (half of 3, rounded down) on every skill and plain check without proficiency and on
+    initiative; nothing on proficient skills or at bard 1. With Remarkable Athlete (+2 at fighter 7 / bard 2,
+    proficiency +4) the larger counts, never both: +2 on physical checks, +2 (half of 4) on the others."""
+    from bot.data.srd import load_srd
+    from bot.engine.sheet import stats
+
+    srd = load_srd()
+    bard = replace(sheet("bard", 5, "lore"), proficiencies={"skills": ("performance",)})
+    one = stats(replace(bard, level=1), srd)
+    jack = stats(bard, srd)
+    assert one.skills["arcana"] == 0 and one.initiative == 2  # Int +0, Dex +2: nothing at level 1
+    assert jack.skills["arcana"] == 0 + 1 and jack.skills["stealth"] == 2 + 1 and jack.skills["insight"] == 1 + 1
+    assert jack.skills["performance"] == 3 + 3  # proficient: Cha +3, proficiency +3, no half on top
+    assert jack.initiative == 2 + 1
+    assert jack.ability_checks and jack.ability_checks["int"] == 1 and jack.ability_checks["cha"] == 3 + 1
+    both = replace(sheet("fighter", 9, "champion"), class_levels={"fighter": 7, "bard": 2})
+    mixed = stats(both, srd)
+    assert mixed.proficiency_bonus == 4
+    assert mixed.skills["acrobatics"] == 2 + 2 and mixed.initiative == 2 + 2  # the larger (2 = 2), not 4
+    assert mixed.skills["arcana"] == 0 + 2 and mixed.skills["athletics"] == 3 + 2
