@@ -98,8 +98,7 @@ class CheckService:
         sheet, found = await self.characters.get_in_fight(actor, ref)  # one round trip
         stats = self.characters.stats(sheet)
         skill, ability = self._skill_or_ability(what)
-        plain = stats.ability_checks[ability] if stats.ability_checks else stats.modifiers[ability] + stats.check_bonus
-        bonus = stats.skills[skill] if skill else plain
+        bonus = stats.skills[skill] if skill else stats.modifiers[ability] + stats.check_bonus
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
         fx = effects.rolls_for("check", with_effects(sheet, found).effects, ability=ability)  # Guidance: +1d4
         mods = rules.condition_modifiers(

@@ -7,7 +7,6 @@ which only composes the formulas in `bot.engine.rules`.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -187,7 +186,6 @@ class Stats:
     stealth_disadvantage: bool
     spellcasting: SpellNumbers | None = None  # None for classes that cast no spells
     check_bonus: int = 0  # every ability check (skills and initiative include it): a Stone of Good Luck
-    ability_checks: Mapping[str, int] | None = None  # a plain ability check's bonus (None: modifier + check_bonus)
     magic: tuple[tuple[str, str], ...] = ()  # (item name, what it does now): "+1 AC, +1 saves"
 
 
@@ -230,11 +228,8 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
     prof = rules.proficiency_bonus(sheet.level)
     magic = magic_bonuses(sheet, srd)
     checks, saves = sum(b.checks for _, b in magic), sum(b.saves for _, b in magic)
-    athlete, jack = remarkable_athlete(sheet, prof), jack_of_all_trades(sheet, prof)
-    untrained = {a: max(jack, athlete if a in ATHLETE_ABILITIES else 0) for a in rules.ABILITIES}  # no stacking
     skills = {
         s.index: checks
-        + (0 if sheet.proficient("skills", s.index) else untrained[s.ability])
         + rules.skill_bonus(
             mods[s.ability],
             prof,
@@ -259,7 +254,7 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         skills=skills,
         armor_class=timed_effects.armour_class(armor_class(sheet, srd), sheet.effects),
         speed=rules.exhaustion_speed(base_speed, exhaustion),
-        initiative=rules.initiative_bonus(mods["dex"]) + checks + untrained["dex"],
+        initiative=rules.initiative_bonus(mods["dex"]) + checks,
         passive_perception=rules.passive_score(skills["perception"]),
         hit_die=klass.hit_die,
         hit_dice_left=sheet.level - sheet.hit_dice_used,
@@ -275,7 +270,6 @@ def stats(sheet: Sheet, srd: SRD) -> Stats:
         stealth_disadvantage=armor is not None and armor.stealth_disadvantage,
         spellcasting=spell_numbers(casting_ability(caster, caster_level), mods, prof),
         check_bonus=checks,
-        ability_checks={a: mods[a] + checks + untrained[a] for a in rules.ABILITIES},
         magic=tuple((item.name, magic_text(bonus, sheet.scores)) for item, bonus in magic),
     )
 
@@ -296,25 +290,6 @@ def with_magic_hp(old: Sheet, new: Sheet, srd: SRD) -> Sheet:
     hp_max = max(1, new.hp_max + more)
     current = new.hp_current if new.hp_current <= 0 else max(1, min(hp_max, new.hp_current + more))
     return replace(new, hp_max=hp_max, hp_current=current)
-
-
-ATHLETE_ABILITIES = ("str", "dex", "con")
-
-
-def remarkable_athlete(sheet: Sheet, proficiency: int) -> int:
-    """A Champion's Remarkable Athlete (fighter 7): half the proficiency bonus, rounded up, on Strength,
-    Dexterity and Constitution checks that don't already use it (initiative is a Dexterity check)."""
-    champion = sheet.subclass if sheet.class_index == "fighter" else None
-    champion = champion or (sheet.choices.get("subclasses") or {}).get("fighter")
-    if champion != "champion" or class_levels.level_in(sheet, "fighter") < 7:
-        return 0
-    return (proficiency + 1) // 2
-
-
-def jack_of_all_trades(sheet: Sheet, proficiency: int) -> int:
-    """A bard's Jack of All Trades (bard 2): half the proficiency bonus, rounded down, on every ability check
-    that doesn't already use it (initiative included)."""
-    return proficiency // 2 if class_levels.level_in(sheet, "bard") >= 2 else 0
 
 
 def magic_bonuses(sheet: Sheet, srd: SRD) -> list[tuple[Item, MagicBonus]]:
@@ -473,8 +448,6 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
     styles = fighting_styles(sheet)
     archery = 2 if "archery" in styles and weapon.range_type == "ranged" else 0  # Archery: +2 to hit
     dueling = 2 if "dueling" in styles and _one_handed_alone(sheet, srd, weapon, two_handed=two_handed) else 0
-    if "great-weapon-fighting" in styles and _great_weapon(weapon, two_handed=two_handed):
-        dice = _DIE.sub(r"\g<0>ro<3", dice)  # reroll a 1 or a 2 once, the new roll kept: 2d6 → 2d6ro<3
     return AttackLine(
         weapon=weapon.index,
         name=weapon.name,
@@ -483,14 +456,6 @@ def attack_line(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool = Fa
         damage=f"{rules.damage_expression(dice, mod + dueling + plus)} {weapon.damage_type or ''}".strip(),
         proficient=proficient,
     )
-
-
-_DIE = re.compile(r"\d*d\d+")
-
-
-def _great_weapon(weapon: Weapon, *, two_handed: bool) -> bool:
-    """Great Weapon Fighting: a melee weapon with the two-handed property, or a versatile one held in both hands."""
-    return weapon.range_type == "melee" and (weapon.has("two-handed") or (two_handed and weapon.has("versatile")))
 
 
 def _one_handed_alone(sheet: Sheet, srd: SRD, weapon: Weapon, *, two_handed: bool) -> bool:

@@ -165,7 +165,7 @@ def text(handle: InteractionHandle) -> str:
 
 def rolled(body: str, label: str) -> int:
     """The total of the roll labelled `label` in "What the dice said" ("Mira: fire: 1d10 → 1d10 (7) = `7`")."""
-    match = re.search(re.escape(label) + r": [^→\n]+ → .*?= `(-?\d+)`", body)  # "1d8+3+3[Disciple of Life]"
+    match = re.search(re.escape(label) + r": \S+ → .*?= `(-?\d+)`", body)
     assert match, f"no roll {label!r} in {body}"
     return int(match[1])
 
@@ -278,9 +278,8 @@ async def test_a_level_three_cleric_heals_blesses_and_holds(arena: Arena) -> Non
 
     await arena.turn_of(combat_id, "Sera")
     cure = text(await arena.run("cast", {"spell": "Cure Wounds", "targets": "Tordek"}))
-    healed = rolled(cure, "Sera: Cure Wounds")  # 1d8 + 3 (WIS 16) + 3 (Disciple of Life: 2 + the 1st level)
-    assert 7 <= healed <= 14 and f"Tordek regains **{min(healed, 6)}** HP" in cure
-    assert "+ 3 [Disciple of Life]" in cure  # Sera took the SRD's domain, Life (the suggested pick)
+    healed = rolled(cure, "Sera: Cure Wounds")  # 1d8 + 3 (WIS 16)
+    assert 4 <= healed <= 11 and f"Tordek regains **{min(healed, 6)}** HP" in cure
 
     await arena.session.services.combat.next_turn(dm, combat_id)
     await arena.turn_of(combat_id, "Sera")
@@ -421,29 +420,6 @@ async def test_a_mage_casts_from_its_stat_block_through_dm_combat_act(arena: Are
     )
     assert refused.ephemeral and "can't cast Wish" in refused.content
     del combat_id
-
-
-async def test_outside_a_fight_a_life_cleric_heals_two_plus_the_slot_level_more(arena: Arena) -> None:
-    """Disciple of Life: Cure Wounds at 2nd level heals 2d8 + 3 (WIS 16) + 4 (2 + 2); Healing Word at 1st,
-    1d4 + 3 + 3. The extra shows in the roll."""
-    await make(arena.session, "alice", "Sera", "cleric", ("history", "medicine"))
-    await make(arena.session, "bob", "Tordek", "fighter", ("athletics", "perception"))
-    await arena.level_up()
-    await arena.level_up()
-    await arena.run("character rest", {"kind": "long"})
-    for spell in ("Cure Wounds", "Healing Word"):
-        await arena.run("spell prepare", {"spell": spell})
-    for user in ("alice", "bob"):
-        await join_campaign(arena, user)
-    dm = arena.actor("dungeonmaster")
-    await arena.session.services.combat.damage(dm, arena.campaign, "Tordek", 11)  # 12 HP: 1 left
-    cure = text(await arena.run("cast", {"spell": "Cure Wounds", "level": 2, "targets": "Tordek"}))
-    healed = rolled(cure, "Sera: Cure Wounds")
-    assert 2 + 3 + 4 <= healed <= 16 + 3 + 4 and "2d8 (" in cure and "+ 3 + 4 [Disciple of Life]" in cure, cure
-    assert f"Tordek regains **{min(healed, 11)}** HP" in cure
-    await arena.session.services.combat.damage(dm, arena.campaign, "Tordek", 11)
-    word = text(await arena.run("cast", {"spell": "Healing Word", "targets": "Tordek"}))
-    assert 1 + 3 + 3 <= rolled(word, "Sera: Healing Word") <= 4 + 3 + 3 and "+ 3 + 3 [Disciple of Life]" in word
 
 
 async def test_outside_a_fight_bless_lasts_on_the_party_until_a_new_concentration(arena: Arena) -> None:

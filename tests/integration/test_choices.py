@@ -176,39 +176,3 @@ async def test_a_character_made_before_subclasses_gets_one_at_its_next_level(ser
         service.srd, replace(old, level=6), asked, {"subclass": ("champion",), "asi": ("str",)}, 6
     )
     assert caught_up.subclass == "champion" and "Improved Critical" in caught_up.features
-
-
-class Scripted(random.Random):
-    """Dice whose draws are the ones listed (d20 rolls a die of size n as `randrange(n) + 1`)."""
-
-    def __init__(self, *faces: int) -> None:
-        super().__init__(0)
-        self.faces = list(faces)
-
-    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
-        return self.faces.pop(0) - 1 if self.faces else super().randrange(start, stop, step)
-
-
-async def test_great_weapon_fighting_rerolls_ones_and_twos_of_a_two_handed_melee_weapon(
-    service: CharacterCreation,
-) -> None:
-    """The style's reroll (`ro<3`, once, the new roll kept) on every damage die of a two-handed melee weapon
-    and of a versatile one held in both hands; not on a one-handed grip, a ranged weapon, or without the style."""
-    from dataclasses import replace
-
-    from bot.engine.sheet import attack_line
-
-    sheet = await make(service, "human", "fighter", fighting_style=("great-weapon-fighting",))
-    assert sheet.choices["fighting_style"] == ["great-weapon-fighting"]
-    srd = service.srd
-    mod = (service.stats(sheet).scores["str"] - 10) // 2
-    line = attack_line(sheet, srd, srd.weapon("greatsword"))
-    assert line.damage == f"2d6ro<3+{mod} slashing"
-    assert attack_line(sheet, srd, srd.weapon("longsword"), two_handed=True).damage.startswith("1d10ro<3+")
-    assert attack_line(sheet, srd, srd.weapon("longsword")).damage == f"1d8+{mod} slashing"  # one hand
-    assert "ro" not in attack_line(sheet, srd, srd.weapon("longbow")).damage  # ranged, two-handed: no
-    plain = replace(sheet, choices={"fighting_style": ["defense"]})
-    assert attack_line(plain, srd, srd.weapon("greatsword")).damage == f"2d6+{mod} slashing"
-    # What the dice do with it: the 1 is rolled again (the 6 kept), the 5 stays.
-    rolled = Dice(Scripted(1, 5, 6)).roll(line.damage.partition(" ")[0])
-    assert rolled.total == 6 + 5 + mod and "~~1~~" in rolled.breakdown, rolled.breakdown

@@ -20,7 +20,6 @@ from bot.engine.combat.fight import Fight, character_stand_in
 from bot.engine.combat.loading import Fights
 from bot.engine.combat.results import CombatRef
 from bot.engine.combat.spellcasting import Caster, Resolver
-from bot.engine.features import rules as feature_rules
 from bot.engine.homebrew import spell_label, srd_with_spells
 from bot.engine.sheet import Actor, Sheet, guild_of, name_key, write_back
 from bot.engine.wording import counted
@@ -188,8 +187,7 @@ class Casts:
         if spellcasting is None:
             raise InvalidInput(f"{sheet.name} casts no spells yet.")
         mod = numbers.modifiers[spellcasting.ability]
-        life = feature_rules.disciple_of_life(sheet)
-        who = Caster(row, spellcasting.save_dc, spellcasting.attack_bonus, mod, sheet.level, disciple_of_life=life)
+        who = Caster(row, spellcasting.save_dc, spellcasting.attack_bonus, mod, sheet.level)
         return who, slot, casting.spent(sheet, slot)
 
     def _monster_spend(

@@ -43,7 +43,6 @@ class Caster:
     attack_bonus: int
     modifier: int  # the spellcasting ability modifier (healing's "+ MOD")
     level: int  # character level, or a monster's caster level: cantrips grow with it
-    disciple_of_life: bool = False  # a Life cleric: healing spells of 1st level or more heal 2 + level more
 
 
 @dataclass
@@ -312,8 +311,6 @@ class Resolver:
     ) -> None:
         dice = casting.heal_dice(spell, slot, caster.modifier)
         assert dice is not None
-        extra = feature_rules.disciple_bonus(spell.level, slot) if caster.disciple_of_life else 0
-        dice += f"+{extra}[Disciple of Life]" if extra else ""
         for row in targets or [caster.row]:
             creature = self.fights.creature(fight, row)
             if creature.monster is not None and creature.monster.type in ("undead", "construct"):

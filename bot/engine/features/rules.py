@@ -89,25 +89,6 @@ def dark_ones_blessing(sheet: Sheet) -> int:
     return max(1, rules.modifier(sheet.scores["cha"]) + level_in(sheet, "warlock"))
 
 
-def subclass_in(sheet: Sheet, class_index: str) -> str | None:
-    """The subclass a character took in one of its classes (the first class's is Sheet.subclass)."""
-    if not level_in(sheet, class_index):
-        return None
-    first = sheet.subclass if sheet.class_index == class_index else None
-    return first or (sheet.choices.get("subclasses") or {}).get(class_index)
-
-
-def disciple_of_life(sheet: Sheet) -> bool:
-    """A Life domain cleric (from cleric 1): its healing spells of 1st level or higher restore 2 + the spell's
-    level more to each creature."""
-    return subclass_in(sheet, "cleric") == "life"
-
-
-def disciple_bonus(spell_level: int, slot: int | None) -> int:
-    """Disciple of Life's extra HP for a cast: 2 + the level it was cast at; nothing for a cantrip."""
-    return 2 + (slot or spell_level) if spell_level >= 1 else 0
-
-
 TURNED_ROUNDS = 10  # Turn Undead: a minute
 
 
