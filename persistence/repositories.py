@@ -8,7 +8,6 @@ wanting a character deadlocked against one holding that character and inserting 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -205,62 +204,26 @@ class StampRow:
     active: bool
     campaign_id: int | None
     created_at: Any
-    fight_effects: list[dict[str, Any]] | None = None  # read only `with_fight`: see FIGHT_EFFECTS
 
 
-# The timed effects on the character's combatant in a running fight (NULL when it isn't in one), read in
-# the same select as the character: `/character show` and `/check` paid a second (ORM) round trip for it.
-FIGHT_EFFECTS = (
-    select(Combatant.effects)
-    .join(Combat, Combat.id == Combatant.combat_id)
-    .where(Combatant.character_id == _CHARACTERS.c.id, Combat.status == "active")
-    .limit(1)
-    .correlate(_CHARACTERS)
-    .scalar_subquery()
-    .label("fight_effects")
+_STAMP_SQL = (
+    f"SELECT {', '.join(c.name for c in STAMP_COLUMNS)} FROM {Character.__tablename__}"
+    " WHERE guild_id = $1 AND owner_id = $2"
 )
-_FIGHT_EFFECTS_SQL = (
-    f"(SELECT cb.effects FROM {Combatant.__tablename__} cb JOIN {Combat.__tablename__} cm ON cm.id = cb.combat_id"
-    f" WHERE cb.character_id = {Character.__tablename__}.id AND cm.status = 'active' LIMIT 1)"
-)
+STAMP_OF_ACTIVE = _STAMP_SQL + " AND active"
+STAMP_BY_NAME = _STAMP_SQL + " AND name_key = $3"
 
 
-def _stamp_sql(with_fight: bool) -> str:
-    columns = ", ".join([*(c.name for c in STAMP_COLUMNS), *([_FIGHT_EFFECTS_SQL] if with_fight else [])])
-    return f"SELECT {columns} FROM {Character.__tablename__} WHERE guild_id = $1 AND owner_id = $2"
-
-
-STAMP_OF_ACTIVE = _stamp_sql(False) + " AND active"
-STAMP_BY_NAME = _stamp_sql(False) + " AND name_key = $3"
-STAMP_IN_FIGHT_OF_ACTIVE = _stamp_sql(True) + " AND active"
-STAMP_IN_FIGHT_BY_NAME = _stamp_sql(True) + " AND name_key = $3"
-
-
-def _json_list(value: Any) -> list[dict[str, Any]] | None:
-    """asyncpg hands a `json` column over as its text (SQLAlchemy decodes it on the Core path)."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-async def character_stamp(
-    reads: Reads, guild_id: int, owner_id: int, name_key: str | None, *, with_fight: bool = False
-) -> StampRow | None:
-    """A character's stamp in one round trip: on asyncpg directly where the database has hot reads.
-    `with_fight`: its combatant's timed effects in a running fight too, in the same select."""
+async def character_stamp(reads: Reads, guild_id: int, owner_id: int, name_key: str | None) -> StampRow | None:
+    """A character's stamp in one round trip: on asyncpg directly where the database has hot reads."""
     if reads.db.has_hot_reads and not reads.db.hot_saturated:
         if name_key is None:
-            sql = STAMP_IN_FIGHT_OF_ACTIVE if with_fight else STAMP_OF_ACTIVE
-            record = await reads.db.fetchrow(sql, guild_id, owner_id)
+            record = await reads.db.fetchrow(STAMP_OF_ACTIVE, guild_id, owner_id)
         else:
-            sql = STAMP_IN_FIGHT_BY_NAME if with_fight else STAMP_BY_NAME
-            record = await reads.db.fetchrow(sql, guild_id, owner_id, name_key)
-        if record is None:
-            return None
-        values = list(record.values())
-        if with_fight:
-            values[-1] = _json_list(values[-1])
-        return StampRow(*values)
+            record = await reads.db.fetchrow(STAMP_BY_NAME, guild_id, owner_id, name_key)
+        return None if record is None else StampRow(*record.values())
     async with reads.connection() as connection:
-        row = await CharacterRows(connection).stamp(guild_id, owner_id, name_key, with_fight=with_fight)
+        row = await CharacterRows(connection).stamp(guild_id, owner_id, name_key)
     return None if row is None else StampRow(*row)
 
 
@@ -270,18 +233,11 @@ class CharacterRows:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def sheet_row(
-        self, guild_id: int, owner_id: int, name_key: str | None, *, with_fight: bool = False
-    ) -> Row[Any] | None:
-        """The sheet's columns (and, `with_fight`, a last one: FIGHT_EFFECTS)."""
-        columns = (*SHEET_COLUMNS, FIGHT_EFFECTS) if with_fight else SHEET_COLUMNS
-        return await self._first(select(*columns), guild_id, owner_id, name_key)
+    async def sheet_row(self, guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
+        return await self._first(select(*SHEET_COLUMNS), guild_id, owner_id, name_key)
 
-    async def stamp(
-        self, guild_id: int, owner_id: int, name_key: str | None, *, with_fight: bool = False
-    ) -> Row[Any] | None:
-        columns = (*STAMP_COLUMNS, FIGHT_EFFECTS) if with_fight else STAMP_COLUMNS
-        return await self._first(select(*columns), guild_id, owner_id, name_key)
+    async def stamp(self, guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
+        return await self._first(select(*STAMP_COLUMNS), guild_id, owner_id, name_key)
 
     async def _first(self, query: Select[Any], guild_id: int, owner_id: int, name_key: str | None) -> Row[Any] | None:
         c = _CHARACTERS.c

@@ -127,11 +127,6 @@ def may_edit(actor: Actor, owner_id: int, campaign_dm_id: int | None) -> bool:
     return actor.user_id == owner_id or (campaign_dm_id is not None and actor.user_id == campaign_dm_id)
 
 
-def with_effects(sheet: Sheet, found: Sequence[dict[str, Any]]) -> Sheet:
-    """The sheet with its combatant's timed effects (stored form) added; the very sheet when there are none."""
-    return replace(sheet, effects=(*sheet.effects, *timed_effects.load(list(found)))) if found else sheet
-
-
 def _not_found(ref: CharacterRef, *, mine: bool) -> NotFound:
     if ref.name is not None:
         whose = "You have" if mine else "That player has"
@@ -179,22 +174,15 @@ class CharacterService:
             raise _not_found(ref, mine=owner == actor.user_id)
         return sheet
 
-    async def get_in_fight(self, actor: Actor, ref: CharacterRef | None = None) -> tuple[Sheet, list[dict[str, Any]]]:
-        """The sheet (as `get` reads it) and its combatant's timed effects in a running fight (stored form,
-        empty when it isn't in one), in the same round trip."""
-        ref = ref or CharacterRef()
-        owner = ref.owner_id or actor.user_id
-        key = name_key(ref.name) if ref.name is not None else None
-        found = await self.sheets.find_in_fight(guild_of(actor), owner, key)
-        if found is None:
-            raise _not_found(ref, mine=owner == actor.user_id)
-        return found
-
     async def shown(self, actor: Actor, ref: CharacterRef | None = None) -> Sheet:
         """The sheet as `/character show` and rolls read it: in a running fight, with its combatant's timed
         effects too (Mage Armor's AC, Bless). For reading only: never written back."""
-        sheet, found = await self.get_in_fight(actor, ref)
-        return with_effects(sheet, found)
+        return await self.with_fight_effects(await self.get(actor, ref))
+
+    async def with_fight_effects(self, sheet: Sheet) -> Sheet:
+        async with self.reads.session() as session:
+            found = await CombatRepository(session).fight_effects(sheet.id)
+        return replace(sheet, effects=(*sheet.effects, *timed_effects.load(found))) if found else sheet
 
     async def list_characters(self, actor: Actor, owner_id: int | None = None) -> list[Summary]:
         async with self.reads.session() as session:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import death, effects, rules, weapons
 from bot.engine import events as log
-from bot.engine.characters import CharacterRef, CharacterService, Pending, with_effects
+from bot.engine.characters import CharacterRef, CharacterService, Pending
 from bot.engine.dice import Critical, Dice, RollOutcome
 from bot.engine.features import rules as feature_rules
 from bot.engine.features.uses import level_in
@@ -95,12 +95,12 @@ class CheckService:
         disadvantage: bool = False,
         ref: CharacterRef | None = None,
     ) -> CheckResult:
-        sheet, found = await self.characters.get_in_fight(actor, ref)  # one round trip
+        sheet = await self.characters.get(actor, ref)
         stats = self.characters.stats(sheet)
         skill, ability = self._skill_or_ability(what)
         bonus = stats.skills[skill] if skill else stats.modifiers[ability] + stats.check_bonus
         name = self.srd.skill(skill).name if skill else rules.ABILITY_NAMES[ability]
-        fx = effects.rolls_for("check", with_effects(sheet, found).effects, ability=ability)  # Guidance: +1d4
+        fx = effects.rolls_for("check", await self._effects_on(sheet), ability=ability)  # Guidance: +1d4
         mods = rules.condition_modifiers(
             "check",
             active_conditions(sheet, self.srd),
@@ -121,10 +121,10 @@ class CheckService:
         disadvantage: bool = False,
         ref: CharacterRef | None = None,
     ) -> CheckResult:
-        sheet, found = await self.characters.get_in_fight(actor, ref)  # one round trip
+        sheet = await self.characters.get(actor, ref)
         key = self._ability(ability)
         bonus = self.characters.stats(sheet).saves[key]
-        fx = effects.rolls_for("save", with_effects(sheet, found).effects, ability=key)  # Bless, Resistance: +1d4
+        fx = effects.rolls_for("save", await self._effects_on(sheet), ability=key)  # Bless, Resistance: +1d4
         mods = rules.condition_modifiers(
             "save",
             active_conditions(sheet, self.srd),
@@ -235,6 +235,10 @@ class CheckService:
         return self._attack_line(sheet, weapon, two_handed)
 
     # Helpers ------------------------------------------------------------------------------------
+
+    async def _effects_on(self, sheet: Sheet) -> tuple[effects.Effect, ...]:
+        """The sheet's timed effects and, in a running fight, its combatant's (Bless cast there or before it)."""
+        return (await self.characters.with_fight_effects(sheet)).effects
 
     def _roll(
         self,

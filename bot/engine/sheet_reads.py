@@ -54,36 +54,23 @@ class SheetReads:
         return len(self._cache)
 
     async def find(self, guild_id: int, owner_id: int, name_key: str | None) -> Sheet | None:
-        found = await self._find(guild_id, owner_id, name_key, with_fight=False)
-        return None if found is None else found[0]
-
-    async def find_in_fight(
-        self, guild_id: int, owner_id: int, name_key: str | None
-    ) -> tuple[Sheet, list[dict[str, Any]]] | None:
-        """The sheet and its combatant's timed effects in a running fight (empty when it isn't in one),
-        in the same round trip: the effects are read every time, never cached."""
-        return await self._find(guild_id, owner_id, name_key, with_fight=True)
-
-    async def _find(
-        self, guild_id: int, owner_id: int, name_key: str | None, *, with_fight: bool
-    ) -> tuple[Sheet, list[dict[str, Any]]] | None:
         lookup = (guild_id, owner_id, name_key)
         cached = self._cache.get(lookup)
         if cached is not None:
-            stamp = await character_stamp(self.reads, guild_id, owner_id, name_key, with_fight=with_fight)
+            stamp = await character_stamp(self.reads, guild_id, owner_id, name_key)
             if stamp is None:
                 self._cache.pop(lookup, None)
                 return None
             if Stamp.of(stamp) == cached.stamp:
-                return self._refreshed(lookup, cached, stamp), list(stamp.fight_effects or [])
+                return self._refreshed(lookup, cached, stamp)
         async with self.reads.connection() as connection:
-            row = await CharacterRows(connection).sheet_row(guild_id, owner_id, name_key, with_fight=with_fight)
+            row = await CharacterRows(connection).sheet_row(guild_id, owner_id, name_key)
         if row is None:
             self._cache.pop(lookup, None)
             return None
         sheet = to_sheet(row)
         self._keep(lookup, Cached(Stamp.of(row), sheet))
-        return sheet, list((row.fight_effects if with_fight else None) or [])
+        return sheet
 
     def _refreshed(self, lookup: Lookup, cached: Cached, stamp: StampRow) -> Sheet:
         """The cached sheet, with the columns that change without a version bump as they are now."""

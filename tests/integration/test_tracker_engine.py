@@ -30,8 +30,6 @@ class Table:
     guild: int
     channel: int
     campaign: int
-    checks: CheckService | None = None  # make_table's, for the reads of a fighter's sheet
-    characters: CharacterCreation | None = None
 
     def actor(self, user: int) -> Actor:
         return Actor(user_id=user, guild_id=self.guild, channel_id=self.channel)
@@ -66,7 +64,7 @@ async def make_table(url: str) -> Table:
         session.add(row)
         await session.flush()
         campaign = row.id
-    table = Table(db, CombatService(db, dice, characters, checks), guild, channel, campaign, checks, characters)
+    table = Table(db, CombatService(db, dice, characters, checks), guild, channel, campaign)
     for user, name, klass, race, skills in (
         (ALICE, "Tordek", "fighter", "dwarf", ("athletics", "perception")),
         (BOB, "Lia", "wizard", "elf", ("arcana", "history")),
@@ -258,25 +256,3 @@ async def test_concentration_ends_with_another_spell_or_a_fall(table: Table) -> 
         await table.combat.remove_effect(table.dm, combat_id, "Tordek", "Bless")
     with pytest.raises(Forbidden):
         await table.combat.add_effect(table.actor(ALICE), combat_id, "Tordek", "Bless")
-
-
-async def test_a_fights_bless_is_on_the_sheet_shown_and_the_save_while_it_runs_and_once_after(
-    table: Table,
-) -> None:
-    """`/character show` and `/check`/`/save` read the combatant's timed effects in the sheet's own select."""
-    tordek = table.actor(ALICE)
-    checks, characters = table.checks, table.characters
-    assert checks is not None and characters is not None
-    assert "Bless" not in (await checks.save(tordek, "wis")).label  # warm the sheet cache: the stamp path
-    combat_id = await started(table)
-    await table.combat.add_effect(table.dm, combat_id, "Tordek", "bless", rounds=2, concentration="Lia")
-    for _ in range(2):  # the first read may fill the cache, the second is a stamp hit: both see the fight
-        save = await checks.save(tordek, "wis")
-        assert "(Bless +1d4)" in save.label and save.outcome is not None and "1d4" in save.outcome.expression
-        assert "Bless" not in (await checks.check(tordek, "perception")).label  # Bless is for attacks and saves
-        assert "Bless" in [e.name for e in (await characters.shown(tordek)).effects]
-    assert "Bless" not in [e.name for e in (await characters.get(tordek)).effects]  # never written back
-    await table.combat.end(table.dm, combat_id, award_xp=False)  # Bless outlasts it, carried onto the sheet
-    for _ in range(2):  # a new version (a cache miss), then a stamp hit: Bless once, from the sheet alone
-        assert [e.name for e in (await characters.shown(tordek)).effects].count("Bless") == 1
-        assert (await checks.save(tordek, "wis")).label.count("Bless") == 1
