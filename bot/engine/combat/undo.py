@@ -56,45 +56,14 @@ COMBATANT_FIELDS = (
 WATCHED = "fights_watched"
 
 
-def snapshot(fight: Fight, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The fight's mutable state, as JSON (a copy: rows' lists change in place).
-
-    A character whose sheet is the very one `previous` (an earlier snapshot of this fight) was taken from shares
-    that snapshot's state: a Sheet is immutable and `to_sheet` gives the same one while the row's columns are
-    unchanged, and a snapshot's values are never changed in place."""
-    sheets = {cid: to_sheet(row) for cid, row in fight.characters.items()}
-    known: Mapping[int, tuple[Any, Any]] = previous.get(_SHEETS, {}) if previous is not None else {}
-    characters: dict[str, Any] = {}
-    for cid, sheet in sheets.items():
-        seen = known.get(cid)
-        characters[str(cid)] = seen[1] if seen is not None and seen[0] is sheet else _plain(state_of(sheet))
-    state: dict[Any, Any] = {
-        "combat": {"id": fight.combat.id, **{name: _plain(getattr(fight.combat, name)) for name in COMBAT_FIELDS}},
-        "combatants": {str(r.id): {name: _plain(getattr(r, name)) for name in COMBATANT_FIELDS} for r in fight.rows},
-        "characters": characters,
+def snapshot(fight: Fight) -> dict[str, Any]:
+    """The fight's mutable state, as JSON (a copy: rows' lists change in place)."""
+    state = {
+        "combat": {"id": fight.combat.id, **{name: getattr(fight.combat, name) for name in COMBAT_FIELDS}},
+        "combatants": {str(r.id): {name: getattr(r, name) for name in COMBATANT_FIELDS} for r in fight.rows},
+        "characters": {str(cid): state_of(to_sheet(row)) for cid, row in fight.characters.items()},
     }
-    state[_SHEETS] = {cid: (sheet, characters[str(cid)]) for cid, sheet in sheets.items()}
-    return state
-
-
-_SHEETS = "_sheets"  # a snapshot's sheets by character id, with their states: not part of the event
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain(value: Any) -> Any:
-    """A deep copy of a JSON value as `json.loads(json.dumps(value))` gives it, without the text in between."""
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, dict):
-        if all(type(key) is str for key in value):
-            return {key: _plain(item) for key, item in value.items()}
-    elif isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return json.loads(json.dumps(value))  # keys that JSON turns into text, floats' corner cases: as JSON does
-
-
-def _public(state: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in state.items() if key != _SHEETS}
+    return dict(json.loads(json.dumps(state)))
 
 
 def watch(session: AsyncSession, fight: Fight) -> None:
@@ -103,11 +72,10 @@ def watch(session: AsyncSession, fight: Fight) -> None:
     if fight.combat.id in watched or not fight.combat.campaign_id:
         return
     watched.add(fight.combat.id)
-    taken = snapshot(fight)
-    before = _public(taken)
+    before = snapshot(fight)
 
     async def record(session: AsyncSession) -> None:
-        after = _public(snapshot(fight, taken))
+        after = snapshot(fight)
         if after == before:
             return
         text, notable = describe(before, after)
