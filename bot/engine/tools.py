@@ -26,7 +26,17 @@ from bot.engine.combat import CombatService
 from bot.engine.dice import Dice
 from bot.engine.hit_points import damaged, healed
 from bot.engine.safety import rules_of
-from bot.engine.sheet import ActiveCondition, Actor, Item, Sheet, add_item, name_key, to_sheet, write_back
+from bot.engine.sheet import (
+    ActiveCondition,
+    Actor,
+    Item,
+    Sheet,
+    add_item,
+    name_key,
+    to_sheet,
+    with_magic_hp,
+    write_back,
+)
 from bot.engine.story_tools import StoryTools
 from bot.engine.tool_calls import CallResult, EngineAction, Handler, Refused, Round, TurnTally, npc_key, refusal
 from bot.engine.wording import counted
@@ -513,7 +523,7 @@ class ToolExecutor:
         self._write(
             round_,
             row,
-            replace(sheet, inventory=items),
+            with_magic_hp(sheet, replace(sheet, inventory=items), self.srd),  # an attuned Amulet of Health taken
             "item",
             f"{row.name} loses {quantity} × {item_name}",
             {"item": index, "quantity": -quantity},
